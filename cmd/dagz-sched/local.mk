@@ -1,0 +1,8 @@
+# cmd/dagz-sched/local.mk: the scheduler, one per job.
+bin_PROGRAMS += dagz-sched
+dagz_sched_SOURCES = \
+	%D%/dagz-sched.c %D%/sched.h \
+	%D%/sched-loop.c \
+	%D%/sched-output.c \
+	%D%/sched-report.c
+dagz_sched_LDADD = $(COMMON_LIBS) -lm

@@ -1,0 +1,6 @@
+# cmd/dagz-worker/local.mk: runs tests, one process tree at a time.
+bin_PROGRAMS += dagz-worker
+dagz_worker_SOURCES = \
+	%D%/dagz-worker.c %D%/worker.h \
+	%D%/worker-run.c
+dagz_worker_LDADD = $(COMMON_LIBS)

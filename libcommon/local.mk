@@ -1,0 +1,15 @@
+# libcommon/local.mk: code shared by every dagz program.
+noinst_LIBRARIES += libcommon/libcommon.a
+libcommon_libcommon_a_SOURCES = \
+	%D%/exitcodes.h \
+	%D%/jsonv.c %D%/jsonv.h \
+	%D%/log.c %D%/log.h \
+	%D%/ndjson.c %D%/ndjson.h \
+	%D%/proc.c %D%/proc.h \
+	%D%/proto.c %D%/proto.h \
+	%D%/status.c %D%/status.h \
+	%D%/strv.c %D%/strv.h \
+	%D%/suite.c %D%/suite.h \
+	%D%/testdef.c %D%/testdef.h \
+	%D%/timeutil.c %D%/timeutil.h \
+	%D%/xmalloc.c %D%/xmalloc.h

@@ -1,0 +1,212 @@
+/*
+ * ndjson.c: NDJSON framing for dagz's processes. Reading is done with
+ * evbuffer_readln so a line is only decoded once it is whole; a peer
+ * that sends an overlong or malformed line is closed with a reason
+ * rather than trusted further.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+
+#include "log.h"
+#include "ndjson.h"
+#include "xmalloc.h"
+
+struct ndjson_peer {
+	struct bufferevent	*bev;
+	char			*name;
+	ndjson_msg_cb		 msg_cb;
+	ndjson_close_cb		 close_cb;
+	void			*arg;
+	int			 closed;
+	int			 in_cb;
+	int			 free_pending;
+};
+
+static void
+ndjson_close(struct ndjson_peer *p, const char *why)
+{
+	if (p->closed)
+		return;
+	p->closed = 1;
+	bufferevent_disable(p->bev, EV_READ);
+	if (p->close_cb != NULL)
+		p->close_cb(p, why, p->arg);
+}
+
+static void
+ndjson_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct ndjson_peer *p = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	json_error_t jerr;
+	json_t *msg;
+	size_t n;
+	char *line, why[256];
+
+	p->in_cb = 1;
+	while (!p->closed && !p->free_pending &&
+	    (line = evbuffer_readln(in, &n, EVBUFFER_EOL_LF)) != NULL) {
+		if (n == 0) {
+			free(line);
+			continue;
+		}
+		msg = json_loadb(line, n, JSON_REJECT_DUPLICATES, &jerr);
+		free(line);
+		if (msg == NULL || !json_is_object(msg) ||
+		    !json_is_string(json_object_get(msg, "type"))) {
+			if (msg == NULL)
+				snprintf(why, sizeof why, "malformed message: "
+				    "%s", jerr.text);
+			else
+				snprintf(why, sizeof why, "malformed message: "
+				    "no \"type\"");
+			json_decref(msg);
+			ndjson_close(p, why);
+			break;
+		}
+		p->msg_cb(p, msg, p->arg);
+		json_decref(msg);
+	}
+	if (!p->closed && !p->free_pending &&
+	    evbuffer_get_length(in) > NDJSON_MAX_LINE)
+		ndjson_close(p, "message too long");
+	p->in_cb = 0;
+	if (p->free_pending)
+		ndjson_peer_free(p);
+}
+
+static void
+ndjson_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct ndjson_peer *p = arg;
+	char why[256];
+
+	if (what & BEV_EVENT_EOF) {
+		/* Deliver whatever complete lines arrived before the EOF. */
+		ndjson_read_cb(bev, arg);
+		if (!p->free_pending)
+			ndjson_close(p, "connection closed");
+	} else if (what & BEV_EVENT_ERROR) {
+		snprintf(why, sizeof why, "connection error: %s",
+		    strerror(errno));
+		ndjson_close(p, why);
+	}
+}
+
+/* Takes ownership of fd. */
+struct ndjson_peer *
+ndjson_peer_new(struct event_base *base, int fd, const char *name,
+    ndjson_msg_cb msg_cb, ndjson_close_cb close_cb, void *arg)
+{
+	struct ndjson_peer *p;
+
+	p = xcalloc(1, sizeof *p);
+	p->name = xstrdup(name);
+	p->msg_cb = msg_cb;
+	p->close_cb = close_cb;
+	p->arg = arg;
+	evutil_make_socket_nonblocking(fd);
+	evutil_make_socket_closeonexec(fd);
+	p->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (p->bev == NULL)
+		fatalx("bufferevent_socket_new");
+	bufferevent_setcb(p->bev, ndjson_read_cb, NULL, ndjson_event_cb, p);
+	bufferevent_enable(p->bev, EV_READ | EV_WRITE);
+	return (p);
+}
+
+/* Safe to call from within the peer's own callbacks. */
+void
+ndjson_peer_free(struct ndjson_peer *p)
+{
+	if (p == NULL)
+		return;
+	if (p->in_cb) {
+		p->free_pending = 1;
+		p->closed = 1;
+		return;
+	}
+	bufferevent_free(p->bev);
+	free(p->name);
+	free(p);
+}
+
+char *
+ndjson_encode(json_t *msg)
+{
+	char *s;
+
+	s = json_dumps(msg, JSON_COMPACT | JSON_ENSURE_ASCII);
+	if (s == NULL)
+		fatalx("json_dumps");
+	return (s);
+}
+
+/* Queues one message; steals msg. Returns -1 if the peer is gone. */
+int
+ndjson_send(struct ndjson_peer *p, json_t *msg)
+{
+	struct evbuffer *out;
+	char *s;
+
+	if (p == NULL || p->free_pending) {
+		json_decref(msg);
+		return (-1);
+	}
+	out = bufferevent_get_output(p->bev);
+	if (evbuffer_get_length(out) > NDJSON_HIGH_WATER) {
+		json_decref(msg);
+		ndjson_close(p, "peer not reading");
+		return (-1);
+	}
+	s = ndjson_encode(msg);
+	json_decref(msg);
+	evbuffer_add(out, s, strlen(s));
+	evbuffer_add(out, "\n", 1);
+	free(s);
+	return (0);
+}
+
+/* Writes out everything queued, blocking; used just before exiting. */
+void
+ndjson_flush(struct ndjson_peer *p)
+{
+	struct evbuffer *out;
+	struct pollfd pfd;
+	int fd;
+
+	if (p == NULL || p->free_pending)
+		return;
+	out = bufferevent_get_output(p->bev);
+	fd = bufferevent_getfd(p->bev);
+	while (evbuffer_get_length(out) > 0) {
+		if (evbuffer_write(out, fd) == -1) {
+			if (errno != EAGAIN && errno != EINTR)
+				return;
+			pfd.fd = fd;
+			pfd.events = POLLOUT;
+			if (poll(&pfd, 1, 1000) <= 0)
+				return;
+		}
+	}
+}
+
+const char *
+ndjson_name(struct ndjson_peer *p)
+{
+	return (p->name);
+}
+
+void
+ndjson_set_arg(struct ndjson_peer *p, void *arg)
+{
+	p->arg = arg;
+}

@@ -1,0 +1,151 @@
+/*
+ * proto.h: the messages dagz-sched, dagz-vassal and dagz-worker exchange,
+ * documented in dagz-protocol(7). Each type has one encode function
+ * (returning a new reference) and one decode function (validating every
+ * field into a typed struct; strings in it are owned by the struct and
+ * released by its _clear function).
+ */
+#ifndef DAGZ_PROTO_H
+#define DAGZ_PROTO_H
+
+#include <sys/types.h>
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "status.h"
+#include "testdef.h"
+
+#define PROTO_VERSION	1
+
+enum proto_type {
+	PROTO_HELLO,
+	PROTO_CONFIG,
+	PROTO_TEST,
+	PROTO_FIXTURE,
+	PROTO_LOADED,
+	PROTO_ERROR,
+	PROTO_RUN,
+	PROTO_EXEC,
+	PROTO_STARTED,
+	PROTO_RESULT,
+	PROTO_WORKER,
+	PROTO_SHUTDOWN,
+	PROTO_BYE,
+	PROTO_UNKNOWN
+};
+
+enum proto_type	 proto_type(json_t *);
+const char	*proto_type_name(enum proto_type);
+
+/* hello: first message each way; proto must match PROTO_VERSION. */
+struct msg_hello {
+	int	 proto;
+	char	 role[16];	/* "sched", "vassal", "worker" */
+	pid_t	 pid;
+	int	 worker;	/* worker: its index; others -1 */
+	int	 workers;	/* vassal: how many workers it runs */
+};
+json_t	*proto_hello_encode(const struct msg_hello *);
+int	 proto_hello_decode(json_t *, struct msg_hello *, char *, size_t);
+
+/* config (sched -> vassal): how the job's tests are to be run. */
+enum leak_policy { LEAK_KILL, LEAK_FAIL };
+struct msg_config {
+	char		*job;
+	double		 timeout;	/* default per test, seconds */
+	double		 grace;		/* SIGTERM to SIGKILL, seconds */
+	long long	 mem_budget;	/* bytes, 0: none */
+	enum leak_policy leak;
+	char		*log_dir;
+};
+json_t	*proto_config_encode(const struct msg_config *);
+int	 proto_config_decode(json_t *, struct msg_config *, char *, size_t);
+void	 proto_config_clear(struct msg_config *);
+
+/* test / fixture (vassal -> sched): one collected definition. */
+json_t	*proto_test_encode(const struct test_def *);
+int	 proto_test_decode(json_t *, struct test_def *, char *, size_t);
+json_t	*proto_fixture_encode(const struct fixture_def *);
+int	 proto_fixture_decode(json_t *, struct fixture_def *, char *, size_t);
+
+/* loaded (vassal -> sched): collection finished. */
+json_t	*proto_loaded_encode(int);
+int	 proto_loaded_decode(json_t *, int *, char *, size_t);
+
+/* error: "input" (bad manifest: exit 2) or "internal" (exit 3). */
+struct msg_error {
+	char	 kind[16];
+	char	*message;
+};
+json_t	*proto_error_encode(const char *, const char *);
+int	 proto_error_decode(json_t *, struct msg_error *, char *, size_t);
+void	 proto_error_clear(struct msg_error *);
+
+/* run (sched -> vassal): run test ID on a worker; never a command. */
+struct msg_run {
+	int	 worker;
+	char	*test;
+	int	 attempt;
+};
+json_t	*proto_run_encode(const struct msg_run *);
+int	 proto_run_decode(json_t *, struct msg_run *, char *, size_t);
+void	 proto_run_clear(struct msg_run *);
+
+/* exec (vassal -> worker): the whole definition, with its timeout. */
+struct msg_exec {
+	struct test_def	 def;
+	int		 attempt;
+	double		 timeout;
+};
+json_t	*proto_exec_encode(const struct test_def *, int, double);
+int	 proto_exec_decode(json_t *, struct msg_exec *, char *, size_t);
+void	 proto_exec_clear(struct msg_exec *);
+
+/* started (worker -> vassal -> sched). */
+struct msg_started {
+	int	 worker;
+	char	*test;
+	int	 attempt;
+	pid_t	 pid;
+};
+json_t	*proto_started_encode(const struct msg_started *);
+int	 proto_started_decode(json_t *, struct msg_started *, char *, size_t);
+void	 proto_started_clear(struct msg_started *);
+
+/* result (worker -> vassal -> sched): one finished attempt. */
+struct msg_result {
+	int			 worker;
+	char			*test;
+	int			 attempt;
+	enum test_status	 status;
+	int			 exit_code;	/* -1: did not exit */
+	int			 signal;	/* 0: none */
+	double			 start;		/* unix time, seconds */
+	double			 duration;	/* wall, seconds */
+	double			 cpu;		/* user + system, seconds */
+	long long		 rss;		/* peak of the tree, bytes */
+	int			 leaked;	/* processes left behind */
+	char			*reason;	/* why, for humans; or NULL */
+	char			*log;		/* path of the log, or NULL */
+	char			*tail;		/* end of the log, or NULL */
+};
+json_t	*proto_result_encode(const struct msg_result *);
+int	 proto_result_decode(json_t *, struct msg_result *, char *, size_t);
+void	 proto_result_clear(struct msg_result *);
+
+/* worker (vassal -> sched): a worker's life. */
+struct msg_worker {
+	int	 worker;
+	char	 state[16];	/* "ready", "died" */
+	char	*reason;
+};
+json_t	*proto_worker_encode(const struct msg_worker *);
+int	 proto_worker_decode(json_t *, struct msg_worker *, char *, size_t);
+void	 proto_worker_clear(struct msg_worker *);
+
+/* shutdown (down the tree), bye (up: all is flushed). */
+json_t	*proto_shutdown_encode(void);
+json_t	*proto_bye_encode(void);
+
+#endif

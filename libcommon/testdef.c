@@ -1,0 +1,286 @@
+/*
+ * testdef.c: decoding and encoding of test and fixture definitions. The
+ * decoder is strict: an unknown key, a wrong type or an ambiguous
+ * command is an error naming the key, so a typo in a manifest never
+ * passes silently.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jsonv.h"
+#include "strv.h"
+#include "testdef.h"
+#include "xmalloc.h"
+
+static const char *const testdef_keys[] = {
+	"id", "cmd", "sh", "cwd", "env", "timeout", "estimate", "needs",
+	"fixtures", "tags", NULL
+};
+
+static const char *const fixturedef_keys[] = {
+	"fixture", "setup", "teardown", NULL
+};
+
+void
+testdef_init(struct test_def *t)
+{
+	memset(t, 0, sizeof *t);
+	t->estimate = -1;
+}
+
+void
+testdef_clear(struct test_def *t)
+{
+	free(t->id);
+	strv_free(t->argv);
+	free(t->sh);
+	free(t->cwd);
+	strv_free(t->env);
+	strv_free(t->needs);
+	strv_free(t->fixtures);
+	strv_free(t->tags);
+	testdef_init(t);
+}
+
+/* Reads "env": an object of string values, into NAME=VALUE pairs. */
+static int
+testdef_env(json_t *obj, char ***out, char *err, size_t len)
+{
+	json_t *env, *v;
+	const char *k;
+	char *pair;
+
+	*out = NULL;
+	if ((env = json_object_get(obj, "env")) == NULL || json_is_null(env))
+		return (0);
+	if (!json_is_object(env)) {
+		snprintf(err, len, "\"env\" must be an object of strings");
+		return (-1);
+	}
+	json_object_foreach(env, k, v) {
+		if (!json_is_string(v)) {
+			snprintf(err, len, "\"env\" value of '%s' must be a "
+			    "string", k);
+			return (-1);
+		}
+		if (*k == '\0' || strchr(k, '=') != NULL) {
+			snprintf(err, len, "\"env\" name '%s' is not valid", k);
+			return (-1);
+		}
+	}
+	json_object_foreach(env, k, v) {
+		xasprintf(&pair, "%s=%s", k, json_string_value(v));
+		*out = strv_push(*out, pair);
+		free(pair);
+	}
+	return (0);
+}
+
+/* Checks that each string of v is a non-empty id. */
+static int
+testdef_idlist(char **v, const char *key, char *err, size_t len)
+{
+	size_t i;
+
+	for (i = 0; v != NULL && v[i] != NULL; i++) {
+		if (*v[i] == '\0') {
+			snprintf(err, len, "\"%s\" has an empty name", key);
+			return (-1);
+		}
+	}
+	return (0);
+}
+
+/*
+ * Decodes and validates one test; on error fills err with the reason
+ * (prefixed with the test's id once it is known) and returns -1.
+ */
+int
+testdef_from_json(json_t *obj, struct test_def *t, char *err, size_t len)
+{
+	char reason[512];
+	size_t rl = sizeof reason;
+
+	testdef_init(t);
+	if (!json_is_object(obj)) {
+		snprintf(err, len, "expected a JSON object");
+		return (-1);
+	}
+	if (jsonv_string(obj, "id", JSONV_REQUIRED, &t->id, err, len) == -1)
+		return (-1);
+	if (*t->id == '\0' || strlen(t->id) > TESTDEF_ID_MAX) {
+		snprintf(err, len, "\"id\" must be 1 to %d characters",
+		    TESTDEF_ID_MAX);
+		goto fail;
+	}
+	if (jsonv_keys(obj, testdef_keys, reason, rl) == -1 ||
+	    jsonv_argv(obj, "cmd", &t->argv, reason, rl) == -1 ||
+	    jsonv_string(obj, "sh", 0, &t->sh, reason, rl) == -1 ||
+	    jsonv_string(obj, "cwd", 0, &t->cwd, reason, rl) == -1 ||
+	    testdef_env(obj, &t->env, reason, rl) == -1 ||
+	    jsonv_number(obj, "timeout", 0, 0, &t->timeout, reason, rl) == -1 ||
+	    jsonv_number(obj, "estimate", 0, 0, &t->estimate, reason, rl) == -1 ||
+	    jsonv_strv(obj, "needs", 0, &t->needs, reason, rl) == -1 ||
+	    testdef_idlist(t->needs, "needs", reason, rl) == -1 ||
+	    jsonv_strv(obj, "fixtures", 0, &t->fixtures, reason, rl) == -1 ||
+	    testdef_idlist(t->fixtures, "fixtures", reason, rl) == -1 ||
+	    jsonv_strv(obj, "tags", 0, &t->tags, reason, rl) == -1)
+		goto bad;
+	if (t->argv != NULL && t->sh != NULL) {
+		snprintf(reason, rl, "both \"cmd\" and \"sh\" given");
+		goto bad;
+	}
+	if (t->argv == NULL && t->sh == NULL) {
+		snprintf(reason, rl, "neither \"cmd\" nor \"sh\" given");
+		goto bad;
+	}
+	if (t->timeout == 0 && json_object_get(obj, "timeout") != NULL &&
+	    !json_is_null(json_object_get(obj, "timeout"))) {
+		snprintf(reason, rl, "\"timeout\" must be a number above 0");
+		goto bad;
+	}
+	if (strv_contains(t->needs, t->id)) {
+		snprintf(reason, rl, "needs itself");
+		goto bad;
+	}
+	return (0);
+bad:
+	snprintf(err, len, "test '%s': %s", t->id, reason);
+fail:
+	testdef_clear(t);
+	return (-1);
+}
+
+static json_t *
+strv_to_json(char *const *v)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; v != NULL && v[i] != NULL; i++)
+		json_array_append_new(a, json_string(v[i]));
+	return (a);
+}
+
+/* Returns a new reference: the test in its manifest form. */
+json_t *
+testdef_to_json(const struct test_def *t)
+{
+	json_t *o = json_object(), *env;
+	size_t i;
+	char *eq;
+
+	json_object_set_new(o, "id", json_string(t->id));
+	if (t->argv != NULL)
+		json_object_set_new(o, "cmd", strv_to_json(t->argv));
+	if (t->sh != NULL)
+		json_object_set_new(o, "sh", json_string(t->sh));
+	if (t->cwd != NULL)
+		json_object_set_new(o, "cwd", json_string(t->cwd));
+	if (t->env != NULL) {
+		env = json_object();
+		for (i = 0; t->env[i] != NULL; i++) {
+			eq = strchr(t->env[i], '=');
+			*eq = '\0';
+			json_object_set_new(env, t->env[i], json_string(eq + 1));
+			*eq = '=';
+		}
+		json_object_set_new(o, "env", env);
+	}
+	if (t->timeout > 0)
+		json_object_set_new(o, "timeout", json_real(t->timeout));
+	if (t->estimate >= 0)
+		json_object_set_new(o, "estimate", json_real(t->estimate));
+	if (t->needs != NULL)
+		json_object_set_new(o, "needs", strv_to_json(t->needs));
+	if (t->fixtures != NULL)
+		json_object_set_new(o, "fixtures", strv_to_json(t->fixtures));
+	if (t->tags != NULL)
+		json_object_set_new(o, "tags", strv_to_json(t->tags));
+	return (o);
+}
+
+int
+testdef_has_tag(const struct test_def *t, const char *tag)
+{
+	return (strv_contains(t->tags, tag));
+}
+
+void
+fixturedef_clear(struct fixture_def *f)
+{
+	free(f->name);
+	strv_free(f->setup_argv);
+	free(f->setup_sh);
+	strv_free(f->teardown_argv);
+	free(f->teardown_sh);
+	memset(f, 0, sizeof *f);
+}
+
+/* A fixture command is an argv array or shell text. */
+static int
+fixturedef_cmd(json_t *obj, const char *key, char ***argv, char **sh,
+    char *err, size_t len)
+{
+	json_t *v = json_object_get(obj, key);
+
+	*argv = NULL;
+	*sh = NULL;
+	if (v == NULL || json_is_null(v))
+		return (0);
+	if (json_is_string(v))
+		return (jsonv_string(obj, key, 0, sh, err, len));
+	if (jsonv_argv(obj, key, argv, err, len) == -1) {
+		snprintf(err, len, "\"%s\" must be a string or a non-empty "
+		    "array of strings", key);
+		return (-1);
+	}
+	return (0);
+}
+
+int
+fixturedef_from_json(json_t *obj, struct fixture_def *f, char *err,
+    size_t len)
+{
+	char reason[512];
+
+	memset(f, 0, sizeof *f);
+	if (jsonv_string(obj, "fixture", JSONV_REQUIRED, &f->name, err,
+	    len) == -1)
+		return (-1);
+	if (*f->name == '\0') {
+		snprintf(err, len, "\"fixture\" must not be empty");
+		goto fail;
+	}
+	if (jsonv_keys(obj, fixturedef_keys, reason, sizeof reason) == -1 ||
+	    fixturedef_cmd(obj, "setup", &f->setup_argv, &f->setup_sh, reason,
+	    sizeof reason) == -1 ||
+	    fixturedef_cmd(obj, "teardown", &f->teardown_argv, &f->teardown_sh,
+	    reason, sizeof reason) == -1) {
+		snprintf(err, len, "fixture '%s': %s", f->name, reason);
+		goto fail;
+	}
+	return (0);
+fail:
+	fixturedef_clear(f);
+	return (-1);
+}
+
+json_t *
+fixturedef_to_json(const struct fixture_def *f)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "fixture", json_string(f->name));
+	if (f->setup_argv != NULL)
+		json_object_set_new(o, "setup", strv_to_json(f->setup_argv));
+	else if (f->setup_sh != NULL)
+		json_object_set_new(o, "setup", json_string(f->setup_sh));
+	if (f->teardown_argv != NULL)
+		json_object_set_new(o, "teardown",
+		    strv_to_json(f->teardown_argv));
+	else if (f->teardown_sh != NULL)
+		json_object_set_new(o, "teardown", json_string(f->teardown_sh));
+	return (o);
+}

@@ -1,0 +1,63 @@
+/* xmalloc.c: allocation that dies loudly instead of returning NULL. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "xmalloc.h"
+
+void *
+xmalloc(size_t size)
+{
+	void *p;
+
+	if ((p = malloc(size == 0 ? 1 : size)) == NULL)
+		fatal("xmalloc %zu bytes", size);
+	return (p);
+}
+
+void *
+xcalloc(size_t n, size_t size)
+{
+	void *p;
+
+	if ((p = calloc(n == 0 ? 1 : n, size == 0 ? 1 : size)) == NULL)
+		fatal("xcalloc %zu * %zu bytes", n, size);
+	return (p);
+}
+
+void *
+xreallocarray(void *old, size_t n, size_t size)
+{
+	void *p;
+
+	if ((p = reallocarray(old, n == 0 ? 1 : n, size == 0 ? 1 : size)) ==
+	    NULL)
+		fatal("xreallocarray %zu * %zu bytes", n, size);
+	return (p);
+}
+
+char *
+xstrdup(const char *s)
+{
+	char *p;
+
+	if ((p = strdup(s)) == NULL)
+		fatal("xstrdup");
+	return (p);
+}
+
+int
+xasprintf(char **ret, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(ret, fmt, ap);
+	va_end(ap);
+	if (n == -1)
+		fatal("xasprintf");
+	return (n);
+}

@@ -1,0 +1,14 @@
+/* xmalloc.h: allocation wrappers that never return NULL. */
+#ifndef DAGZ_XMALLOC_H
+#define DAGZ_XMALLOC_H
+
+#include <stddef.h>
+
+void	*xmalloc(size_t);
+void	*xcalloc(size_t, size_t);
+void	*xreallocarray(void *, size_t, size_t);
+char	*xstrdup(const char *);
+int	 xasprintf(char **, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+
+#endif

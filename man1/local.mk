@@ -1,0 +1,7 @@
+# man1/local.mk: manual pages.
+dist_man_MANS += \
+	man1/dagz.1 \
+	man1/dagz-sched.1 \
+	man1/dagz-vassal.1 \
+	man1/dagz-worker.1 \
+	man7/dagz-protocol.7

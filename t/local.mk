@@ -1,0 +1,10 @@
+# t/local.mk: the test suite: bats files and C unit tests of libcommon.
+BATS_TESTS = \
+	t/dagz-run-statuses.bats \
+	t/dagz-run-many.bats \
+	t/dagz-run-manifest-errors.bats
+TESTS += t/unit-libcommon $(BATS_TESTS)
+check_PROGRAMS += t/unit-libcommon
+t_unit_libcommon_SOURCES = t/unit-libcommon.c t/tap.h
+t_unit_libcommon_LDADD = $(COMMON_LIBS) -lm
+EXTRA_DIST += t/run-bats t/helpers.bash $(BATS_TESTS)

@@ -1,0 +1,23 @@
+/* tap.h: a minimal TAP producer for the C unit tests. */
+#ifndef DAGZ_TAP_H
+#define DAGZ_TAP_H
+
+#include <stdio.h>
+
+static int tap_n, tap_failed;
+
+#define ok(cond, ...) do {						\
+	tap_n++;							\
+	if (!(cond))							\
+		tap_failed++;						\
+	printf("%s %d - ", (cond) ? "ok" : "not ok", tap_n);		\
+	printf(__VA_ARGS__);						\
+	printf("\n");							\
+	if (!(cond))							\
+		printf("# failed at %s:%d: %s\n", __FILE__, __LINE__,	\
+		    #cond);						\
+} while (0)
+
+#define tap_done() (printf("1..%d\n", tap_n), tap_failed != 0)
+
+#endif
