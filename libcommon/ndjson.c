@@ -41,18 +41,19 @@ ndjson_close(struct ndjson_peer *p, const char *why)
 		p->close_cb(p, why, p->arg);
 }
 
+static void	ndjson_destroy(struct ndjson_peer *);
+
+/* Decodes and delivers every complete line in the input buffer. */
 static void
-ndjson_read_cb(struct bufferevent *bev, void *arg)
+ndjson_read_lines(struct ndjson_peer *p)
 {
-	struct ndjson_peer *p = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
+	struct evbuffer *in = bufferevent_get_input(p->bev);
 	json_error_t jerr;
 	json_t *msg;
 	size_t n;
 	char *line, why[256];
 
-	p->in_cb = 1;
-	while (!p->closed && !p->free_pending &&
+	while (!p->closed &&
 	    (line = evbuffer_readln(in, &n, EVBUFFER_EOL_LF)) != NULL) {
 		if (n == 0) {
 			free(line);
@@ -75,12 +76,23 @@ ndjson_read_cb(struct bufferevent *bev, void *arg)
 		p->msg_cb(p, msg, p->arg);
 		json_decref(msg);
 	}
-	if (!p->closed && !p->free_pending &&
-	    evbuffer_get_length(in) > NDJSON_MAX_LINE)
+	if (!p->closed && evbuffer_get_length(in) > NDJSON_MAX_LINE)
 		ndjson_close(p, "message too long");
-	p->in_cb = 0;
-	if (p->free_pending)
-		ndjson_peer_free(p);
+}
+
+/*
+ * Callbacks may free their own peer; the free is deferred until the
+ * outermost callback returns.
+ */
+static void
+ndjson_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct ndjson_peer *p = arg;
+
+	p->in_cb++;
+	ndjson_read_lines(p);
+	if (--p->in_cb == 0 && p->free_pending)
+		ndjson_destroy(p);
 }
 
 static void
@@ -89,16 +101,18 @@ ndjson_event_cb(struct bufferevent *bev, short what, void *arg)
 	struct ndjson_peer *p = arg;
 	char why[256];
 
+	p->in_cb++;
 	if (what & BEV_EVENT_EOF) {
 		/* Deliver whatever complete lines arrived before the EOF. */
-		ndjson_read_cb(bev, arg);
-		if (!p->free_pending)
-			ndjson_close(p, "connection closed");
+		ndjson_read_lines(p);
+		ndjson_close(p, "connection closed");
 	} else if (what & BEV_EVENT_ERROR) {
 		snprintf(why, sizeof why, "connection error: %s",
 		    strerror(errno));
 		ndjson_close(p, why);
 	}
+	if (--p->in_cb == 0 && p->free_pending)
+		ndjson_destroy(p);
 }
 
 /* Takes ownership of fd. */
@@ -123,20 +137,26 @@ ndjson_peer_new(struct event_base *base, int fd, const char *name,
 	return (p);
 }
 
+static void
+ndjson_destroy(struct ndjson_peer *p)
+{
+	bufferevent_free(p->bev);
+	free(p->name);
+	free(p);
+}
+
 /* Safe to call from within the peer's own callbacks. */
 void
 ndjson_peer_free(struct ndjson_peer *p)
 {
 	if (p == NULL)
 		return;
-	if (p->in_cb) {
+	p->closed = 1;
+	if (p->in_cb > 0) {
 		p->free_pending = 1;
-		p->closed = 1;
 		return;
 	}
-	bufferevent_free(p->bev);
-	free(p->name);
-	free(p);
+	ndjson_destroy(p);
 }
 
 char *

@@ -16,6 +16,10 @@ size_t	 proc_descendants(pid_t, pid_t **);
 int	 proc_signal_descendants(pid_t, int);
 int	 proc_kill_descendants(pid_t, double);
 long long proc_tree_rss(pid_t);
+long long proc_descendants_rss(pid_t);
 const char *proc_signame(int);
+
+/* For tests: find trees by scanning /proc/stat even if children exist. */
+void	 proc_force_scan(int);
 
 #endif

@@ -79,10 +79,13 @@ suite_resolve_cwd(struct test_def *t, const char *dir)
 	t->cwd = abs;
 }
 
-/* Depth-first search for a needs cycle; spells it out in err. */
+/*
+ * Depth-first search for a needs cycle; spells it out in err and sets
+ * *first to the test it starts from, whose line the message names.
+ */
 static int
 suite_cycle_visit(struct suite *s, size_t i, char *state, size_t *stack,
-    size_t depth, char *err, size_t len)
+    size_t depth, size_t *first, char *err, size_t len)
 {
 	struct test_def *t = &s->tests[i], *d;
 	size_t j, k, off;
@@ -102,10 +105,11 @@ suite_cycle_visit(struct suite *s, size_t i, char *state, size_t *stack,
 				strlcat(err, " -> ", len);
 			}
 			strlcat(err, d->id, len);
+			*first = k;
 			return (-1);
 		}
 		if (state[k] == 0 && suite_cycle_visit(s, k, state, stack,
-		    depth + 1, err, len) == -1)
+		    depth + 1, first, err, len) == -1)
 			return (-1);
 	}
 	state[i] = 2;
@@ -122,7 +126,7 @@ suite_check(struct suite *s, const char *file, const int *lines, char *err,
     size_t len)
 {
 	struct test_def *t;
-	size_t i, j, *stack;
+	size_t i, j, *stack, first;
 	char *state, reason[1024];
 	int rc = 0;
 
@@ -151,10 +155,10 @@ suite_check(struct suite *s, const char *file, const int *lines, char *err,
 	for (i = 0; i < s->ntests && rc == 0; i++) {
 		if (state[i] != 0)
 			continue;
-		if (suite_cycle_visit(s, i, state, stack, 0, reason,
+		if (suite_cycle_visit(s, i, state, stack, 0, &first, reason,
 		    sizeof reason) == -1) {
 			snprintf(err, len, "%s:%d: %s", file,
-			    lines ? lines[stack[0]] : 0, reason);
+			    lines ? lines[first] : 0, reason);
 			rc = -1;
 		}
 	}
@@ -206,7 +210,8 @@ suite_load_manifest(struct suite *s, const char *path, char *err, size_t len)
 		}
 		if (strspn(line, " \t\r\n") == (size_t)n)
 			continue;
-		obj = json_loadb(line, n, JSON_REJECT_DUPLICATES, &jerr);
+		obj = json_loadb(line, n, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
+		    &jerr);
 		if (obj == NULL) {
 			snprintf(err, len, "%s:%d: invalid JSON: %s", path,
 			    lineno, jerr.text);

@@ -77,6 +77,24 @@ testdef_env(json_t *obj, char ***out, char *err, size_t len)
 	return (0);
 }
 
+/* "timeout": seconds, above 0; one message for every way it can be wrong. */
+static int
+testdef_timeout(json_t *obj, double *out, char *err, size_t len)
+{
+	json_t *v = json_object_get(obj, "timeout");
+
+	if (v == NULL || json_is_null(v))
+		return (0);
+	if (!json_is_number(v) || !(json_number_value(v) > 0) ||
+	    json_number_value(v) > 1e9) {
+		snprintf(err, len, "\"timeout\" must be a number of seconds "
+		    "above 0");
+		return (-1);
+	}
+	*out = json_number_value(v);
+	return (0);
+}
+
 /* Checks that each string of v is a non-empty id. */
 static int
 testdef_idlist(char **v, const char *key, char *err, size_t len)
@@ -119,7 +137,7 @@ testdef_from_json(json_t *obj, struct test_def *t, char *err, size_t len)
 	    jsonv_string(obj, "sh", 0, &t->sh, reason, rl) == -1 ||
 	    jsonv_string(obj, "cwd", 0, &t->cwd, reason, rl) == -1 ||
 	    testdef_env(obj, &t->env, reason, rl) == -1 ||
-	    jsonv_number(obj, "timeout", 0, 0, &t->timeout, reason, rl) == -1 ||
+	    testdef_timeout(obj, &t->timeout, reason, rl) == -1 ||
 	    jsonv_number(obj, "estimate", 0, 0, &t->estimate, reason, rl) == -1 ||
 	    jsonv_strv(obj, "needs", 0, &t->needs, reason, rl) == -1 ||
 	    testdef_idlist(t->needs, "needs", reason, rl) == -1 ||
@@ -133,11 +151,6 @@ testdef_from_json(json_t *obj, struct test_def *t, char *err, size_t len)
 	}
 	if (t->argv == NULL && t->sh == NULL) {
 		snprintf(reason, rl, "neither \"cmd\" nor \"sh\" given");
-		goto bad;
-	}
-	if (t->timeout == 0 && json_object_get(obj, "timeout") != NULL &&
-	    !json_is_null(json_object_get(obj, "timeout"))) {
-		snprintf(reason, rl, "\"timeout\" must be a number above 0");
 		goto bad;
 	}
 	if (strv_contains(t->needs, t->id)) {

@@ -1,7 +1,7 @@
 # scripts/local.mk: the dagz front end, installed as dagz and dagz-run.
 bin_SCRIPTS += scripts/dagz
 dist_noinst_SCRIPTS += scripts/check scripts/demo
-EXTRA_DIST += scripts/dagz.in
+EXTRA_DIST += scripts/dagz.in scripts/lib.sh
 CLEANFILES += scripts/dagz
 
 scripts/dagz: $(srcdir)/scripts/dagz.in Makefile

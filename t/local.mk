@@ -8,3 +8,7 @@ check_PROGRAMS += t/unit-libcommon
 t_unit_libcommon_SOURCES = t/unit-libcommon.c t/tap.h
 t_unit_libcommon_LDADD = $(COMMON_LIBS) -lm
 EXTRA_DIST += t/run-bats t/helpers.bash $(BATS_TESTS)
+TESTS += t/unit-proc
+check_PROGRAMS += t/unit-proc
+t_unit_proc_SOURCES = t/unit-proc.c t/tap.h
+t_unit_proc_LDADD = $(COMMON_LIBS) -lm

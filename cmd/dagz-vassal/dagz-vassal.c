@@ -1,2 +1,102 @@
-/* stub */
-int main(void) { return 0; }
+/*
+ * dagz-vassal: the node's coordinator. It is started by dagz-sched, loads
+ * the suite (the manifest or --exec globs), starts the node's workers and
+ * relays between them and the scheduler. See dagz-vassal(1).
+ */
+#include <err.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "exitcodes.h"
+#include "log.h"
+#include "strv.h"
+#include "vassal.h"
+#include "xmalloc.h"
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr, "usage: dagz-vassal [-dVv] -f fd -j workers "
+	    "--manifest file | --exec glob ...\n");
+	exit(DAGZ_EXIT_USAGE);
+}
+
+/* The directory dagz's programs are in: $DAGZ_BINDIR, else our own. */
+static char *
+vassal_bindir(void)
+{
+	char path[PATH_MAX];
+	const char *env;
+	ssize_t n;
+
+	if ((env = getenv("DAGZ_BINDIR")) != NULL && *env != '\0')
+		return (xstrdup(env));
+	if ((n = readlink("/proc/self/exe", path, sizeof path - 1)) == -1)
+		return (xstrdup(BINDIR));
+	path[n] = '\0';
+	return (xstrdup(dirname(path)));
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "exec", no_argument, NULL, 'x' },
+		{ "manifest", required_argument, NULL, 'm' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct vassal v;
+	const char *errstr;
+	int ch, fd = -1, verbose = 0, exec = 0, i;
+
+	memset(&v, 0, sizeof v);
+	v.nworkers = 1;
+	while ((ch = getopt_long(argc, argv, "df:j:Vv", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			break;
+		case 'f':
+			fd = strtonum(optarg, 0, INT_MAX, &errstr);
+			if (errstr != NULL)
+				errx(DAGZ_EXIT_USAGE, "fd is %s: %s", errstr,
+				    optarg);
+			break;
+		case 'j':
+			v.nworkers = strtonum(optarg, 1, 1024, &errstr);
+			if (errstr != NULL)
+				errx(DAGZ_EXIT_USAGE, "workers is %s: %s",
+				    errstr, optarg);
+			break;
+		case 'm':
+			v.manifest = xstrdup(optarg);
+			break;
+		case 'V':
+			printf("dagz-vassal %s\n", PACKAGE_VERSION);
+			exit(DAGZ_EXIT_OK);
+		case 'v':
+			verbose++;
+			break;
+		case 'x':
+			exec = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (fd == -1 || (v.manifest != NULL) == exec ||
+	    (exec && argc == 0) || (!exec && argc != 0))
+		usage();
+	for (i = 0; exec && i < argc; i++)
+		v.globs = strv_push(v.globs, argv[i]);
+	log_init("dagz-vassal", verbose);
+	v.bindir = vassal_bindir();
+	vassal_start(&v, fd);
+	return (DAGZ_EXIT_OK);
+}

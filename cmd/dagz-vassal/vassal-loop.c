@@ -1,1 +1,459 @@
-/* stub */
+/*
+ * vassal-loop.c: the vassal's event loop. Messages from the scheduler
+ * name tests by id; the vassal, which collected them, hands each worker
+ * the whole definition. A worker that dies is reported, its orphaned
+ * processes are killed, and it is started again.
+ */
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "exitcodes.h"
+#include "log.h"
+#include "ndjson.h"
+#include "proc.h"
+#include "proto.h"
+#include "strv.h"
+#include "vassal.h"
+#include "xmalloc.h"
+
+#define VASSAL_MAX_RESTARTS	100
+
+static void	vassal_worker_spawn(struct vassal *, struct vworker *);
+static void	vassal_maybe_exit(struct vassal *);
+
+static void
+vassal_error(struct vassal *v, const char *kind, const char *msg)
+{
+	ndjson_send(v->sched, proto_error_encode(kind, msg));
+}
+
+/* Sends msg to a worker now, or queues it until the worker is ready. */
+static void
+vassal_worker_send(struct vworker *w, json_t *msg)
+{
+	struct pending *p;
+
+	if (w->ready && w->peer != NULL) {
+		ndjson_send(w->peer, msg);
+		return;
+	}
+	p = xcalloc(1, sizeof *p);
+	p->msg = msg;
+	TAILQ_INSERT_TAIL(&w->queue, p, entry);
+}
+
+static void
+vassal_worker_drain(struct vworker *w)
+{
+	struct pending *p;
+
+	while ((p = TAILQ_FIRST(&w->queue)) != NULL) {
+		TAILQ_REMOVE(&w->queue, p, entry);
+		ndjson_send(w->peer, p->msg);
+		free(p);
+	}
+}
+
+static void
+vassal_worker_flush_queue(struct vworker *w)
+{
+	struct pending *p;
+
+	while ((p = TAILQ_FIRST(&w->queue)) != NULL) {
+		TAILQ_REMOVE(&w->queue, p, entry);
+		json_decref(p->msg);
+		free(p);
+	}
+}
+
+static void
+vassal_send_worker_state(struct vassal *v, int index, const char *state,
+    const char *reason)
+{
+	struct msg_worker m;
+
+	memset(&m, 0, sizeof m);
+	m.worker = index;
+	strlcpy(m.state, state, sizeof m.state);
+	m.reason = (char *)reason;
+	ndjson_send(v->sched, proto_worker_encode(&m));
+}
+
+/* A message from a worker: hello, then started and result to forward. */
+static void
+vassal_worker_msg(struct ndjson_peer *peer, json_t *msg, void *arg)
+{
+	struct vworker *w = arg;
+	struct vassal *v = w->vassal;
+	struct msg_hello hello;
+	struct msg_started st;
+	struct msg_result res;
+	char err[512];
+
+	switch (proto_type(msg)) {
+	case PROTO_HELLO:
+		if (proto_hello_decode(msg, &hello, err, sizeof err) == -1)
+			fatalx("worker #%d: bad hello: %s", w->index, err);
+		hello.proto = PROTO_VERSION;
+		strlcpy(hello.role, "vassal", sizeof hello.role);
+		hello.pid = getpid();
+		hello.worker = -1;
+		hello.workers = 0;
+		ndjson_send(peer, proto_hello_encode(&hello));
+		ndjson_send(peer, proto_config_encode(&v->config));
+		w->ready = 1;
+		vassal_worker_drain(w);
+		vassal_send_worker_state(v, w->index, "ready", NULL);
+		break;
+	case PROTO_STARTED:
+		if (proto_started_decode(msg, &st, err, sizeof err) == -1)
+			fatalx("worker #%d: bad started: %s", w->index, err);
+		st.worker = w->index;
+		ndjson_send(v->sched, proto_started_encode(&st));
+		proto_started_clear(&st);
+		break;
+	case PROTO_RESULT:
+		if (proto_result_decode(msg, &res, err, sizeof err) == -1)
+			fatalx("worker #%d: bad result: %s", w->index, err);
+		res.worker = w->index;
+		ndjson_send(v->sched, proto_result_encode(&res));
+		proto_result_clear(&res);
+		break;
+	case PROTO_BYE:
+		break;
+	default:
+		fatalx("worker #%d: unexpected message \"%s\"", w->index,
+		    proto_type_name(proto_type(msg)));
+	}
+}
+
+static void
+vassal_worker_close(struct ndjson_peer *peer, const char *why, void *arg)
+{
+	struct vworker *w = arg;
+
+	log_debug("worker #%d: %s", w->index, why);
+	ndjson_peer_free(peer);
+	w->peer = NULL;
+	w->ready = 0;
+}
+
+/* Starts worker w on a fresh socketpair; fd 3 in the child. */
+static void
+vassal_worker_spawn(struct vassal *v, struct vworker *w)
+{
+	char *path, idx[16];
+	int sv[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)
+		fatal("socketpair");
+	xasprintf(&path, "%s/dagz-worker", v->bindir);
+	snprintf(idx, sizeof idx, "%d", w->index);
+	fflush(NULL);
+	switch (pid = fork()) {
+	case -1:
+		fatal("fork");
+	case 0:
+		if (sv[1] == 3)
+			fcntl(3, F_SETFD, 0);
+		else if (dup2(sv[1], 3) == -1)
+			_exit(DAGZ_EXIT_ERROR);
+		execl(path, "dagz-worker", "-f", "3", "-i", idx,
+		    log_getverbose() > 0 ? "-v" : NULL, (char *)NULL);
+		fprintf(stderr, "dagz-vassal: cannot execute '%s': %s\n", path,
+		    strerror(errno));
+		_exit(DAGZ_EXIT_ERROR);
+	}
+	close(sv[1]);
+	free(path);
+	w->pid = pid;
+	w->ready = 0;
+	w->peer = ndjson_peer_new(v->base, sv[0], "worker", vassal_worker_msg,
+	    vassal_worker_close, w);
+}
+
+/*
+ * Kills what a dead worker left behind: its test's processes were
+ * reparented to us (we are a subreaper), so every descendant that is not
+ * a live worker or under one is an orphan.
+ */
+static void
+vassal_kill_orphans(struct vassal *v)
+{
+	pid_t *all, *keep = NULL, *sub;
+	size_t nall, nkeep = 0, nsub, i, j;
+	int k;
+
+	nall = proc_descendants(getpid(), &all);
+	for (k = 0; k < v->nworkers; k++) {
+		if (v->workers[k].pid == 0)
+			continue;
+		nsub = proc_descendants(v->workers[k].pid, &sub);
+		keep = xreallocarray(keep, nkeep + nsub + 1, sizeof *keep);
+		keep[nkeep++] = v->workers[k].pid;
+		for (j = 0; j < nsub; j++)
+			keep[nkeep++] = sub[j];
+		free(sub);
+	}
+	for (i = 0; i < nall; i++) {
+		for (j = 0; j < nkeep && keep[j] != all[i]; j++)
+			;
+		if (j == nkeep) {
+			log_debug("killing orphan %ld", (long)all[i]);
+			kill(all[i], SIGKILL);
+		}
+	}
+	free(all);
+	free(keep);
+}
+
+static void
+vassal_describe_status(int status, char *buf, size_t len)
+{
+	if (WIFSIGNALED(status))
+		snprintf(buf, len, "killed by %s",
+		    proc_signame(WTERMSIG(status)));
+	else
+		snprintf(buf, len, "exited with status %d",
+		    WEXITSTATUS(status));
+}
+
+static void
+vassal_sigchld(evutil_socket_t sig, short what, void *arg)
+{
+	struct vassal *v = arg;
+	struct vworker *w;
+	char why[128];
+	pid_t pid;
+	int status, k, died = 0;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (k = 0; k < v->nworkers; k++)
+			if (v->workers[k].pid == pid)
+				break;
+		if (k == v->nworkers)
+			continue;	/* an orphan we reaped */
+		w = &v->workers[k];
+		w->pid = 0;
+		if (w->peer != NULL) {
+			ndjson_peer_free(w->peer);
+			w->peer = NULL;
+		}
+		w->ready = 0;
+		died = 1;
+		if (v->shutting_down)
+			continue;
+		vassal_describe_status(status, why, sizeof why);
+		log_warnx("worker #%d %s", k, why);
+		vassal_worker_flush_queue(w);
+		vassal_send_worker_state(v, k, "died", why);
+		if (++w->restarts > VASSAL_MAX_RESTARTS) {
+			vassal_error(v, "internal", "workers keep dying");
+			continue;
+		}
+		vassal_worker_spawn(v, w);
+	}
+	if (died)
+		vassal_kill_orphans(v);
+	vassal_maybe_exit(v);
+}
+
+/* Once shutting down and every worker is gone: say bye and leave. */
+static void
+vassal_maybe_exit(struct vassal *v)
+{
+	int k;
+
+	if (!v->shutting_down)
+		return;
+	for (k = 0; k < v->nworkers; k++)
+		if (v->workers[k].pid != 0)
+			return;
+	vassal_kill_orphans(v);
+	if (v->sched != NULL) {
+		ndjson_send(v->sched, proto_bye_encode());
+		ndjson_flush(v->sched);
+	}
+	event_base_loopexit(v->base, NULL);
+}
+
+static void
+vassal_shutdown(struct vassal *v)
+{
+	int k;
+
+	if (v->shutting_down)
+		return;
+	v->shutting_down = 1;
+	for (k = 0; k < v->nworkers; k++) {
+		vassal_worker_flush_queue(&v->workers[k]);
+		if (v->workers[k].peer != NULL)
+			ndjson_send(v->workers[k].peer,
+			    proto_shutdown_encode());
+		else if (v->workers[k].pid != 0)
+			kill(v->workers[k].pid, SIGTERM);
+	}
+	vassal_maybe_exit(v);
+}
+
+/* Loads the suite and sends it up; returns -1 after reporting an error. */
+static int
+vassal_load(struct vassal *v)
+{
+	char err[2048];
+	size_t i;
+	int rc;
+
+	if (v->manifest != NULL)
+		rc = suite_load_manifest(&v->suite, v->manifest, err,
+		    sizeof err);
+	else
+		rc = suite_load_exec(&v->suite, v->globs, err, sizeof err);
+	if (rc == -1) {
+		vassal_error(v, "input", err);
+		return (-1);
+	}
+	for (i = 0; i < v->suite.nfixtures; i++)
+		ndjson_send(v->sched, proto_fixture_encode(&v->suite.fixtures[i]));
+	for (i = 0; i < v->suite.ntests; i++)
+		ndjson_send(v->sched, proto_test_encode(&v->suite.tests[i]));
+	ndjson_send(v->sched, proto_loaded_encode(v->suite.ntests));
+	return (0);
+}
+
+static void
+vassal_run(struct vassal *v, struct msg_run *run)
+{
+	struct test_def *t;
+	double timeout;
+	char err[256];
+
+	if (run->worker >= v->nworkers) {
+		snprintf(err, sizeof err, "run: no worker #%d", run->worker);
+		vassal_error(v, "internal", err);
+		return;
+	}
+	if ((t = suite_find(&v->suite, run->test)) == NULL) {
+		snprintf(err, sizeof err, "run: no test '%s'", run->test);
+		vassal_error(v, "internal", err);
+		return;
+	}
+	timeout = t->timeout > 0 ? t->timeout : v->config.timeout;
+	vassal_worker_send(&v->workers[run->worker],
+	    proto_exec_encode(t, run->attempt, timeout));
+}
+
+static void
+vassal_sched_msg(struct ndjson_peer *peer, json_t *msg, void *arg)
+{
+	struct vassal *v = arg;
+	struct msg_hello hello;
+	struct msg_run run;
+	char err[512];
+	int k;
+
+	switch (proto_type(msg)) {
+	case PROTO_HELLO:
+		if (proto_hello_decode(msg, &hello, err, sizeof err) == -1)
+			fatalx("scheduler: bad hello: %s", err);
+		break;
+	case PROTO_CONFIG:
+		if (v->configured)
+			fatalx("scheduler: config sent twice");
+		if (proto_config_decode(msg, &v->config, err, sizeof err) == -1)
+			fatalx("scheduler: bad config: %s", err);
+		v->configured = 1;
+		if (vassal_load(v) == -1)
+			break;
+		for (k = 0; k < v->nworkers; k++)
+			vassal_worker_spawn(v, &v->workers[k]);
+		break;
+	case PROTO_RUN:
+		if (proto_run_decode(msg, &run, err, sizeof err) == -1)
+			fatalx("scheduler: bad run: %s", err);
+		vassal_run(v, &run);
+		proto_run_clear(&run);
+		break;
+	case PROTO_SHUTDOWN:
+		vassal_shutdown(v);
+		break;
+	default:
+		fatalx("scheduler: unexpected message \"%s\"",
+		    proto_type_name(proto_type(msg)));
+	}
+}
+
+static void
+vassal_sched_close(struct ndjson_peer *peer, const char *why, void *arg)
+{
+	struct vassal *v = arg;
+
+	log_debug("scheduler: %s", why);
+	ndjson_peer_free(peer);
+	v->sched = NULL;
+	vassal_shutdown(v);
+}
+
+static void
+vassal_sigterm(evutil_socket_t sig, short what, void *arg)
+{
+	vassal_shutdown(arg);
+}
+
+void
+vassal_start(struct vassal *v, int fd)
+{
+	struct msg_hello hello;
+	int k;
+
+	if (proc_subreaper() == -1)
+		log_warn("cannot become a subreaper");
+	signal(SIGPIPE, SIG_IGN);
+	if ((v->base = event_base_new()) == NULL)
+		fatalx("event_base_new");
+	v->workers = xcalloc(v->nworkers, sizeof *v->workers);
+	for (k = 0; k < v->nworkers; k++) {
+		v->workers[k].index = k;
+		v->workers[k].vassal = v;
+		TAILQ_INIT(&v->workers[k].queue);
+	}
+	v->ev_chld = evsignal_new(v->base, SIGCHLD, vassal_sigchld, v);
+	v->ev_term = evsignal_new(v->base, SIGTERM, vassal_sigterm, v);
+	v->ev_int = evsignal_new(v->base, SIGINT, vassal_sigterm, v);
+	evsignal_add(v->ev_chld, NULL);
+	evsignal_add(v->ev_term, NULL);
+	evsignal_add(v->ev_int, NULL);
+	v->sched = ndjson_peer_new(v->base, fd, "scheduler", vassal_sched_msg,
+	    vassal_sched_close, v);
+	memset(&hello, 0, sizeof hello);
+	hello.proto = PROTO_VERSION;
+	strlcpy(hello.role, "vassal", sizeof hello.role);
+	hello.pid = getpid();
+	hello.worker = -1;
+	hello.workers = v->nworkers;
+	ndjson_send(v->sched, proto_hello_encode(&hello));
+	event_base_dispatch(v->base);
+	for (k = 0; k < v->nworkers; k++)
+		vassal_worker_flush_queue(&v->workers[k]);
+	if (v->sched != NULL)
+		ndjson_peer_free(v->sched);
+	event_free(v->ev_chld);
+	event_free(v->ev_term);
+	event_free(v->ev_int);
+	event_base_free(v->base);
+	suite_clear(&v->suite);
+	proto_config_clear(&v->config);
+	free(v->workers);
+	free(v->bindir);
+	free(v->manifest);
+	strv_free(v->globs);
+}

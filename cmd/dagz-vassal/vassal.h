@@ -1,0 +1,54 @@
+/* vassal.h: the per-node coordinator: collects tests, runs workers. */
+#ifndef DAGZ_VASSAL_H
+#define DAGZ_VASSAL_H
+
+#include <sys/queue.h>
+#include <sys/types.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "proto.h"
+#include "suite.h"
+
+struct ndjson_peer;
+
+/* A message waiting for its worker to say hello. */
+struct pending {
+	json_t			*msg;
+	TAILQ_ENTRY(pending)	 entry;
+};
+TAILQ_HEAD(pendings, pending);
+
+struct vassal;
+
+struct vworker {
+	struct vassal		*vassal;
+	int			 index;
+	pid_t			 pid;		/* 0: not running */
+	struct ndjson_peer	*peer;
+	int			 ready;		/* said hello */
+	int			 restarts;
+	struct pendings		 queue;
+};
+
+struct vassal {
+	struct event_base	*base;
+	struct ndjson_peer	*sched;
+	char			*bindir;
+	char			*manifest;	/* --manifest, or */
+	char		       **globs;		/* --exec */
+	struct suite		 suite;
+	struct msg_config	 config;
+	int			 configured;
+	struct vworker		*workers;
+	int			 nworkers;
+	int			 shutting_down;
+	struct event		*ev_chld;
+	struct event		*ev_term;
+	struct event		*ev_int;
+};
+
+void	vassal_start(struct vassal *, int);
+
+#endif

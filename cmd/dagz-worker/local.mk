@@ -2,5 +2,5 @@
 bin_PROGRAMS += dagz-worker
 dagz_worker_SOURCES = \
 	%D%/dagz-worker.c %D%/worker.h \
-	%D%/worker-run.c
-dagz_worker_LDADD = $(COMMON_LIBS)
+	%D%/worker-loop.c %D%/worker-run.c
+dagz_worker_LDADD = $(COMMON_LIBS) -lm

@@ -1,1 +1,748 @@
-/* stub */
+/*
+ * worker-run.c: running one test. The leader is forked into a process
+ * group of its own with its output going straight to the log file (no
+ * pipe a grandchild could hold open). The worker is a child subreaper,
+ * so once the leader is reaped, anything still alive in the tree is our
+ * child: when waitpid says ECHILD nothing was left behind and /proc is
+ * never read, which keeps tiny tests at fork/exec speed. Only when
+ * children remain are they listed, counted as leaked and killed.
+ */
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "proc.h"
+#include "strv.h"
+#include "timeutil.h"
+#include "worker.h"
+#include "xmalloc.h"
+
+#define RUN_SAMPLE_USEC		100000	/* tree RSS sampling period */
+#define RUN_RETRY_SEC		1	/* SIGKILL again if some survive */
+#define RUN_TAIL_BYTES		4096
+#define RUN_TAIL_LINES		20
+
+#define RUN_STAGE_CHDIR		1
+#define RUN_STAGE_EXEC		2
+
+extern char **environ;
+
+/* What the child writes on the status pipe when it cannot exec. */
+struct run_failure {
+	int	 stage;
+	int	 err;
+};
+
+static void	run_finish(struct worker *);
+static void	run_forget(struct worker *);
+static void	run_kill(struct worker *);
+static void	run_leader_done(struct worker_run *, int,
+		    const struct rusage *);
+
+static double
+run_timeval(const struct timeval *tv)
+{
+	return (tv->tv_sec + tv->tv_usec / 1e6);
+}
+
+/* The log's name: the id with bytes outside [A-Za-z0-9._-] as %XX. */
+static char *
+run_log_path(const char *dir, const char *id, int attempt)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char *esc, *path, *q;
+	const unsigned char *p;
+
+	esc = q = xmalloc(strlen(id) * 3 + 1);
+	for (p = (const unsigned char *)id; *p != '\0'; p++) {
+		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		    (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' ||
+		    *p == '-')
+			*q++ = *p;
+		else {
+			*q++ = '%';
+			*q++ = hex[*p >> 4];
+			*q++ = hex[*p & 15];
+		}
+	}
+	*q = '\0';
+	xasprintf(&path, "%s/%s.%d.log", dir, esc, attempt);
+	free(esc);
+	return (path);
+}
+
+/* Sets NAME=VALUE in env, replacing an earlier NAME. */
+static char **
+run_setenv(char **env, const char *pair)
+{
+	size_t i, len = strcspn(pair, "=");
+
+	for (i = 0; env != NULL && env[i] != NULL; i++) {
+		if (strncmp(env[i], pair, len) == 0 && env[i][len] == '=') {
+			free(env[i]);
+			env[i] = xstrdup(pair);
+			return (env);
+		}
+	}
+	return (strv_push(env, pair));
+}
+
+static char **
+run_setenvf(char **env, const char *fmt, ...)
+{
+	va_list ap;
+	char *pair;
+
+	va_start(ap, fmt);
+	if (vasprintf(&pair, fmt, ap) == -1)
+		fatal("vasprintf");
+	va_end(ap);
+	env = run_setenv(env, pair);
+	free(pair);
+	return (env);
+}
+
+/* Inherited, then the test's own, then ours, which a test cannot fake. */
+static char **
+run_environment(struct worker *w, const struct msg_exec *ex)
+{
+	char **env;
+	size_t i;
+
+	env = strv_copy(environ);
+	for (i = 0; ex->def.env != NULL && ex->def.env[i] != NULL; i++)
+		env = run_setenv(env, ex->def.env[i]);
+	env = run_setenvf(env, "DAGZ_JOB_ID=%s", w->config.job);
+	env = run_setenvf(env, "DAGZ_TEST_ID=%s", ex->def.id);
+	env = run_setenvf(env, "DAGZ_WORKER_ID=%d", w->index);
+	env = run_setenvf(env, "DAGZ_WORKER_SUFFIX=_jw%02d", w->index);
+	env = run_setenvf(env, "DAGZ_ATTEMPT=%d", ex->attempt);
+	env = run_setenvf(env, "DAGZ_NODE_INDEX=0");
+	return (env);
+}
+
+/*
+ * The child between vfork and exec: it borrows the worker's memory, so
+ * it makes system calls only, writes to nothing but its own stack, and
+ * never returns. Failures go to the parent over the close-on-exec status
+ * pipe.
+ */
+static void __attribute__((noreturn))
+run_child(struct worker *w, const struct test_def *def, char **env,
+    int logfd, int statusfd)
+{
+	struct run_failure f;
+	struct sigaction sa;
+	sigset_t none;
+	char *shargv[4];
+	int sig;
+
+	setpgid(0, 0);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	for (sig = 1; sig < NSIG; sig++)
+		if (sigismember(&w->sigs_handled, sig) == 1)
+			sigaction(sig, &sa, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+
+	if (dup2(w->devnull, 0) == -1 || dup2(logfd, 1) == -1 ||
+	    dup2(logfd, 2) == -1)
+		_exit(127);
+#ifdef CLOSE_RANGE_CLOEXEC
+	/*
+	 * Whatever else we inherited stays out of the test, so that no test
+	 * process can hold a descriptor someone waits on for EOF.
+	 */
+	close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+#endif
+	f.stage = RUN_STAGE_CHDIR;
+	if (def->cwd != NULL && chdir(def->cwd) == -1)
+		goto fail;
+	f.stage = RUN_STAGE_EXEC;
+	if (def->argv != NULL)
+		execvpe(def->argv[0], def->argv, env);
+	else {
+		shargv[0] = "sh";
+		shargv[1] = "-c";
+		shargv[2] = def->sh;
+		shargv[3] = NULL;
+		execve("/bin/sh", shargv, env);
+	}
+fail:
+	f.err = errno;
+	(void)write(statusfd, &f, sizeof f);
+	_exit(127);
+}
+
+/* Reports a test that could not be started because of dagz itself. */
+static void
+run_error(struct worker *w, const char *fmt, ...)
+{
+	struct worker_run *r = w->run;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&r->forced_reason, fmt, ap) == -1)
+		fatal("vasprintf");
+	va_end(ap);
+	log_warnx("test '%s': %s", r->job->exec.def.id, r->forced_reason);
+	r->forced = ST_DAGZ_ERROR;
+	r->leader_done = 1;
+	r->start_unix = time_unix();
+	r->start_mono = r->end_mono = time_mono();
+	run_finish(w);
+}
+
+static void
+run_start(struct worker *w, struct worker_job *job)
+{
+	const struct msg_exec *ex = &job->exec;
+	struct worker_run *r;
+	struct msg_started st;
+	struct run_failure f;
+	struct timeval tv;
+	sigset_t all, old;
+	char **env;
+	ssize_t n;
+	int pfd[2];
+	pid_t pid;
+
+	r = w->run = xcalloc(1, sizeof *r);
+	r->job = job;
+	r->exit_code = -1;
+	r->logfd = -1;
+	r->log = run_log_path(w->config.log_dir, ex->def.id, ex->attempt);
+	if ((r->logfd = open(r->log, O_RDWR | O_CREAT | O_TRUNC | O_APPEND |
+	    O_CLOEXEC, 0644)) == -1) {
+		run_error(w, "cannot open log '%s': %s", r->log,
+		    strerror(errno));
+		return;
+	}
+	if (pipe2(pfd, O_CLOEXEC) == -1) {
+		run_error(w, "cannot make a pipe: %s", strerror(errno));
+		return;
+	}
+	env = run_environment(w, ex);
+
+	/*
+	 * vfork: no copy of our page tables to make, and none of the
+	 * copy-on-write faults after it, on every test. No handler of ours
+	 * may run in the child before exec, as it would run in our memory.
+	 */
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	getrusage(RUSAGE_CHILDREN, &r->ru_before);
+	r->start_unix = time_unix();
+	r->start_mono = time_mono();
+	if ((pid = vfork()) == 0) {
+		close(pfd[0]);
+		run_child(w, &ex->def, env, r->logfd, pfd[1]);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	close(pfd[1]);
+	strv_free(env);
+	if (pid == -1) {
+		close(pfd[0]);
+		run_error(w, "cannot fork: %s", strerror(errno));
+		return;
+	}
+	/* Also here, so that signals to the group reach it at once. */
+	setpgid(pid, pid);
+	r->pid = pid;
+	while ((n = read(pfd[0], &f, sizeof f)) == -1 && errno == EINTR)
+		;
+	close(pfd[0]);
+	if (n == sizeof f) {
+		r->exec_stage = f.stage;
+		r->exec_errno = f.err;
+	}
+
+	memset(&st, 0, sizeof st);
+	st.worker = w->index;
+	st.test = ex->def.id;
+	st.attempt = ex->attempt;
+	st.pid = pid;
+	worker_send(w, proto_started_encode(&st));
+	log_debug("test '%s' attempt %d: pid %d", ex->def.id, ex->attempt,
+	    (int)pid);
+	if (r->exec_errno != 0)
+		return;
+
+	if ((r->timeout = ex->timeout) <= 0 &&
+	    (r->timeout = ex->def.timeout) <= 0)
+		r->timeout = w->config.timeout;
+	if (r->timeout > 0) {
+		tv.tv_sec = (time_t)r->timeout;
+		tv.tv_usec = (suseconds_t)((r->timeout - tv.tv_sec) * 1e6);
+		evtimer_add(w->ev_timeout, &tv);
+	}
+	/* Periodic, first after 100 ms: quick tests never read /proc. */
+	tv.tv_sec = 0;
+	tv.tv_usec = RUN_SAMPLE_USEC;
+	evtimer_add(w->ev_sample, &tv);
+}
+
+/* Starts the next queued test if none is running. */
+void
+run_next(struct worker *w)
+{
+	struct worker_job *job;
+
+	if (w->run != NULL || w->peer == NULL ||
+	    (job = TAILQ_FIRST(&w->jobs)) == NULL)
+		return;
+	TAILQ_REMOVE(&w->jobs, job, entry);
+	run_start(w, job);
+}
+
+static void
+run_next_cb(evutil_socket_t fd, short what, void *arg)
+{
+	run_next(arg);
+}
+
+/* Copies s as valid UTF-8 (JSON needs it), bad bytes as U+FFFD. */
+static char *
+run_utf8(const unsigned char *s, size_t n)
+{
+	char *out, *q;
+	size_t i, k, need;
+	unsigned char c, lo, hi;
+
+	q = out = xmalloc(n * 3 + 1);
+	for (i = 0; i < n; i += need) {
+		c = s[i];
+		lo = 0x80;
+		hi = 0xbf;
+		if (c >= 0x01 && c <= 0x7f)
+			need = 1;
+		else if (c >= 0xc2 && c <= 0xdf)
+			need = 2;
+		else if (c >= 0xe0 && c <= 0xef) {
+			need = 3;
+			if (c == 0xe0)
+				lo = 0xa0;
+			else if (c == 0xed)
+				hi = 0x9f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			need = 4;
+			if (c == 0xf0)
+				lo = 0x90;
+			else if (c == 0xf4)
+				hi = 0x8f;
+		} else
+			need = 0;
+		for (k = 1; need > 0 && k < need; k++) {
+			if (i + k >= n || s[i + k] < (k == 1 ? lo : 0x80) ||
+			    s[i + k] > (k == 1 ? hi : 0xbf))
+				need = 0;
+		}
+		if (need == 0) {
+			memcpy(q, "\xef\xbf\xbd", 3);
+			q += 3;
+			need = 1;
+		} else {
+			memcpy(q, s + i, need);
+			q += need;
+		}
+	}
+	*q = '\0';
+	return (out);
+}
+
+/* The end of the log: its last lines, at most RUN_TAIL_BYTES of them. */
+static char *
+run_tail(int fd)
+{
+	unsigned char buf[RUN_TAIL_BYTES];
+	struct stat sb;
+	ssize_t n;
+	off_t off;
+	size_t start, end, i;
+	int lines = 0;
+
+	if (fstat(fd, &sb) == -1 || sb.st_size == 0)
+		return (NULL);
+	off = sb.st_size > RUN_TAIL_BYTES ? sb.st_size - RUN_TAIL_BYTES : 0;
+	if ((n = pread(fd, buf, sizeof buf, off)) <= 0)
+		return (NULL);
+	start = 0;
+	end = n;
+	/* A line cut by the byte limit is dropped, if a whole one follows. */
+	if (off > 0) {
+		for (i = 0; i + 1 < end; i++)
+			if (buf[i] == '\n') {
+				start = i + 1;
+				break;
+			}
+	}
+	for (i = end; i > start; i--) {
+		if (buf[i - 1] == '\n' && i != end &&
+		    ++lines == RUN_TAIL_LINES) {
+			start = i;
+			break;
+		}
+	}
+	if (start == end)
+		return (NULL);
+	return (run_utf8(buf + start, end - start));
+}
+
+static void
+run_reason(char **reason, const char *fmt, ...)
+{
+	va_list ap;
+	char *more, *joined;
+
+	va_start(ap, fmt);
+	if (vasprintf(&more, fmt, ap) == -1)
+		fatal("vasprintf");
+	va_end(ap);
+	if (*reason == NULL) {
+		*reason = more;
+		return;
+	}
+	xasprintf(&joined, "%s, %s", *reason, more);
+	free(more);
+	free(*reason);
+	*reason = joined;
+}
+
+/* Everything of the test is gone: report it and go on with the next. */
+static void
+run_finish(struct worker *w)
+{
+	struct worker_run *r = w->run;
+	const struct msg_exec *ex = &r->job->exec;
+	struct msg_result m;
+	struct rusage ru;
+	char *reason = NULL, *tail = NULL;
+	const char *cmd;
+
+	evtimer_del(w->ev_timeout);
+	evtimer_del(w->ev_sample);
+	evtimer_del(w->ev_grace);
+	if (r->end_mono == 0)
+		r->end_mono = time_mono();
+
+	memset(&m, 0, sizeof m);
+	m.worker = w->index;
+	m.test = ex->def.id;
+	m.attempt = ex->attempt;
+	m.exit_code = r->exit_code;
+	m.signal = r->signal;
+	m.start = r->start_unix;
+	m.duration = r->end_mono - r->start_mono;
+	if (r->pid > 0) {
+		/* Every process of the tree has been reaped by now. */
+		getrusage(RUSAGE_CHILDREN, &ru);
+		m.cpu = run_timeval(&ru.ru_utime) + run_timeval(&ru.ru_stime) -
+		    run_timeval(&r->ru_before.ru_utime) -
+		    run_timeval(&r->ru_before.ru_stime);
+		if (m.cpu < 0)
+			m.cpu = 0;
+	}
+	m.rss = r->rss_peak > r->leader_maxrss ? r->rss_peak :
+	    r->leader_maxrss;
+	m.leaked = r->leaked;
+
+	if (r->forced_reason != NULL) {
+		m.status = r->forced;
+		reason = xstrdup(r->forced_reason);
+	} else if (r->exec_errno != 0) {
+		m.status = ST_FAILED;
+		cmd = ex->def.argv != NULL ? ex->def.argv[0] : "/bin/sh";
+		if (r->exec_stage == RUN_STAGE_CHDIR)
+			xasprintf(&reason, "cannot chdir to '%s': %s",
+			    ex->def.cwd, strerror(r->exec_errno));
+		else if (r->exec_errno == ENOENT)
+			xasprintf(&reason, "command not found: '%s'", cmd);
+		else
+			xasprintf(&reason, "cannot execute '%s': %s", cmd,
+			    strerror(r->exec_errno));
+	} else if (r->exit_code == 0)
+		m.status = ST_OK;
+	else if (r->exit_code == 77)
+		m.status = ST_SKIPPED;
+	else if (r->exit_code > 0) {
+		m.status = ST_FAILED;
+		xasprintf(&reason, "exit %d", r->exit_code);
+	} else {
+		m.status = ST_CRASHED;
+		reason = xstrdup(proc_signame(r->signal));
+	}
+	if (r->leaked > 0) {
+		run_reason(&reason, "leaked %d process%s", r->leaked,
+		    r->leaked == 1 ? "" : "es");
+		if (w->config.leak == LEAK_FAIL && m.status == ST_OK)
+			m.status = ST_FAILED;
+	}
+	m.reason = reason;
+	if (r->logfd != -1) {
+		m.log = r->log;
+		m.tail = tail = run_tail(r->logfd);
+	}
+	worker_send(w, proto_result_encode(&m));
+	log_debug("test '%s' attempt %d: %s%s%s", ex->def.id, ex->attempt,
+	    status_name(m.status), reason != NULL ? ": " : "",
+	    reason != NULL ? reason : "");
+	free(reason);
+	free(tail);
+	run_forget(w);
+	/* Not run_next() here: a string of exec failures must not recurse. */
+	event_active(w->ev_next, 0, 0);
+}
+
+/* Sends sig to the whole tree: the group while it is ours, and below. */
+static void
+run_signal_tree(struct worker *w, int sig)
+{
+	struct worker_run *r = w->run;
+
+	/* Once the leader is reaped its pid, the pgid, may be reused. */
+	if (!r->leader_done)
+		kill(-r->pid, sig);
+	proc_signal_descendants(getpid(), sig);
+}
+
+/* SIGTERM to the tree, SIGKILL after the grace period. */
+static void
+run_stop(struct worker *w)
+{
+	struct worker_run *r = w->run;
+	struct timeval tv;
+	double grace = w->config.grace;
+
+	r->phase = RUN_STOPPING;
+	evtimer_del(w->ev_timeout);
+	evtimer_del(w->ev_sample);
+	run_signal_tree(w, SIGTERM);
+	/* A stopped process only acts on SIGTERM once continued. */
+	run_signal_tree(w, SIGCONT);
+	if (grace <= 0) {
+		run_kill(w);
+		return;
+	}
+	tv.tv_sec = (time_t)grace;
+	tv.tv_usec = (suseconds_t)((grace - tv.tv_sec) * 1e6);
+	evtimer_add(w->ev_grace, &tv);
+}
+
+/* SIGKILL to the tree until it is gone; then report, or try again. */
+static void
+run_kill(struct worker *w)
+{
+	struct worker_run *r = w->run;
+	struct rusage ru;
+	struct timeval tv;
+	int st;
+
+	r->phase = RUN_KILLED;
+	evtimer_del(w->ev_timeout);
+	evtimer_del(w->ev_sample);
+	if (!r->leader_done) {
+		kill(-r->pid, SIGKILL);
+		/* Its own status if it is already gone, before proc.c reaps. */
+		if (wait4(r->pid, &st, WNOHANG, &ru) == r->pid)
+			run_leader_done(r, st, &ru);
+	}
+	proc_kill_descendants(getpid(), 0);
+	if (!r->leader_done && waitpid(r->pid, NULL, WNOHANG) == -1 &&
+	    errno == ECHILD) {
+		/* proc_kill_descendants() reaped it, of our SIGKILL. */
+		r->leader_done = 1;
+		r->signal = SIGKILL;
+		r->end_mono = time_mono();
+	}
+	run_reap(w);
+	if (w->run != NULL) {
+		/* Some process survives SIGKILL (D state): keep at it. */
+		tv.tv_sec = RUN_RETRY_SEC;
+		tv.tv_usec = 0;
+		evtimer_add(w->ev_grace, &tv);
+	}
+}
+
+static void
+run_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	struct worker_run *r = w->run;
+
+	if (r == NULL || r->phase != RUN_RUNNING)
+		return;
+	r->forced = ST_TIMEOUT;
+	xasprintf(&r->forced_reason, "timed out after %gs", r->timeout);
+	run_stop(w);
+}
+
+static void
+run_grace_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+
+	if (w->run != NULL)
+		run_kill(w);
+}
+
+/* Samples the tree's memory, for the peak and against the budget. */
+static void
+run_sample_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	struct worker_run *r = w->run;
+	struct timeval tv;
+	long long rss, budget = w->config.mem_budget;
+
+	if (r == NULL || r->phase != RUN_RUNNING)
+		return;
+	rss = proc_descendants_rss(getpid());
+	if (rss > r->rss_peak)
+		r->rss_peak = rss;
+	if (budget > 0 && rss > budget) {
+		/* No grace: the tree may still be growing. */
+		r->forced = ST_FAILED;
+		xasprintf(&r->forced_reason, "memory budget exceeded "
+		    "(%lld MiB > %lld MiB)", rss >> 20, budget >> 20);
+		run_kill(w);
+		return;
+	}
+	tv.tv_sec = 0;
+	tv.tv_usec = RUN_SAMPLE_USEC;
+	evtimer_add(w->ev_sample, &tv);
+}
+
+static void
+run_leader_done(struct worker_run *r, int st, const struct rusage *ru)
+{
+	r->leader_done = 1;
+	r->end_mono = time_mono();
+	r->leader_maxrss = ru->ru_maxrss * 1024LL;
+	if (WIFEXITED(st))
+		r->exit_code = WEXITSTATUS(st);
+	else if (WIFSIGNALED(st))
+		r->signal = WTERMSIG(st);
+}
+
+/*
+ * On SIGCHLD: reaps every child that is done. When the leader is gone
+ * and no child is left, the test is over; when children are left after
+ * the leader went on its own, they are leaked and get stopped.
+ */
+void
+run_reap(struct worker *w)
+{
+	struct worker_run *r = w->run;
+	struct rusage ru;
+	pid_t pid, *pids;
+	size_t n;
+	int st, gone = 0;
+
+	for (;;) {
+		pid = wait4(-1, &st, WNOHANG, &ru);
+		if (pid == -1 && errno == EINTR)
+			continue;
+		if (pid == -1)
+			gone = errno == ECHILD;
+		if (pid <= 0)
+			break;
+		if (r != NULL && pid == r->pid && !r->leader_done)
+			run_leader_done(r, st, &ru);
+	}
+	if (r == NULL || !r->leader_done)
+		return;
+	if (gone) {
+		run_finish(w);
+		return;
+	}
+	if (r->phase != RUN_RUNNING)
+		return;
+	/* Only a child that has just died can be missing from the list. */
+	n = proc_descendants(getpid(), &pids);
+	free(pids);
+	if (n == 0)
+		return;
+	r->leaked = (int)n;
+	log_debug("test '%s': leaked %zu processes", r->job->exec.def.id, n);
+	run_stop(w);
+}
+
+/* Forgets the running test; its processes must be gone. */
+static void
+run_forget(struct worker *w)
+{
+	struct worker_run *r = w->run;
+
+	evtimer_del(w->ev_timeout);
+	evtimer_del(w->ev_sample);
+	evtimer_del(w->ev_grace);
+	if (r == NULL)
+		return;
+	if (r->logfd != -1)
+		close(r->logfd);
+	free(r->log);
+	free(r->forced_reason);
+	proto_exec_clear(&r->job->exec);
+	free(r->job);
+	free(r);
+	w->run = NULL;
+}
+
+/*
+ * Kills the running test's tree without reporting it, for shutdown.
+ * Blocks for up to the grace period.
+ */
+void
+run_abort(struct worker *w)
+{
+	struct worker_run *r = w->run;
+
+	if (r != NULL && r->pid > 0) {
+		if (!r->leader_done)
+			kill(-r->pid, SIGTERM);
+		proc_kill_descendants(getpid(), w->config.grace);
+	}
+	run_forget(w);
+}
+
+void
+run_init(struct worker *w)
+{
+	struct sigaction sa;
+	int sig;
+
+	/* Which dispositions a test must not inherit, found once. */
+	sigemptyset(&w->sigs_handled);
+	for (sig = 1; sig < NSIG; sig++)
+		if (sigaction(sig, NULL, &sa) == 0 &&
+		    sa.sa_handler != SIG_DFL)
+			sigaddset(&w->sigs_handled, sig);
+	w->ev_timeout = evtimer_new(w->base, run_timeout_cb, w);
+	w->ev_sample = evtimer_new(w->base, run_sample_cb, w);
+	w->ev_grace = evtimer_new(w->base, run_grace_cb, w);
+	w->ev_next = event_new(w->base, -1, 0, run_next_cb, w);
+	if (w->ev_timeout == NULL || w->ev_sample == NULL ||
+	    w->ev_grace == NULL || w->ev_next == NULL)
+		fatalx("cannot make timers");
+}
+
+void
+run_free(struct worker *w)
+{
+	event_free(w->ev_timeout);
+	event_free(w->ev_sample);
+	event_free(w->ev_grace);
+	event_free(w->ev_next);
+}
