@@ -164,7 +164,8 @@ ndjson_encode(json_t *msg)
 {
 	char *s;
 
-	s = json_dumps(msg, JSON_COMPACT | JSON_ENSURE_ASCII);
+	s = json_dumps(msg, JSON_COMPACT | JSON_ENSURE_ASCII |
+	    JSON_REAL_PRECISION(15));
 	if (s == NULL)
 		fatalx("json_dumps");
 	return (s);
@@ -207,16 +208,19 @@ ndjson_flush(struct ndjson_peer *p)
 		return;
 	out = bufferevent_get_output(p->bev);
 	fd = bufferevent_getfd(p->bev);
+	/* The bufferevent keeps the front frozen for its own writes. */
+	evbuffer_unfreeze(out, 1);
 	while (evbuffer_get_length(out) > 0) {
 		if (evbuffer_write(out, fd) == -1) {
 			if (errno != EAGAIN && errno != EINTR)
-				return;
+				break;
 			pfd.fd = fd;
 			pfd.events = POLLOUT;
 			if (poll(&pfd, 1, 1000) <= 0)
-				return;
+				break;
 		}
 	}
+	evbuffer_freeze(out, 1);
 }
 
 const char *

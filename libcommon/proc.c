@@ -376,48 +376,39 @@ proc_tree_rss(pid_t root)
 	return (proc_rss(root) + proc_descendants_rss(root));
 }
 
+static const struct {
+	int		 sig;
+	const char	*name;
+} proc_signames[] = {
+	{ SIGHUP, "SIGHUP" }, { SIGINT, "SIGINT" }, { SIGQUIT, "SIGQUIT" },
+	{ SIGILL, "SIGILL" }, { SIGTRAP, "SIGTRAP" }, { SIGABRT, "SIGABRT" },
+	{ SIGBUS, "SIGBUS" }, { SIGFPE, "SIGFPE" }, { SIGKILL, "SIGKILL" },
+	{ SIGUSR1, "SIGUSR1" }, { SIGSEGV, "SIGSEGV" }, { SIGUSR2, "SIGUSR2" },
+	{ SIGPIPE, "SIGPIPE" }, { SIGALRM, "SIGALRM" }, { SIGTERM, "SIGTERM" },
+#ifdef SIGSTKFLT
+	{ SIGSTKFLT, "SIGSTKFLT" },
+#endif
+	{ SIGCHLD, "SIGCHLD" }, { SIGCONT, "SIGCONT" }, { SIGSTOP, "SIGSTOP" },
+	{ SIGTSTP, "SIGTSTP" }, { SIGTTIN, "SIGTTIN" }, { SIGTTOU, "SIGTTOU" },
+	{ SIGURG, "SIGURG" }, { SIGXCPU, "SIGXCPU" }, { SIGXFSZ, "SIGXFSZ" },
+	{ SIGVTALRM, "SIGVTALRM" }, { SIGPROF, "SIGPROF" },
+	{ SIGWINCH, "SIGWINCH" }, { SIGIO, "SIGIO" },
+#ifdef SIGPWR
+	{ SIGPWR, "SIGPWR" },
+#endif
+	{ SIGSYS, "SIGSYS" },
+};
+
+/* "SIGSEGV"; unknown ones as "SIG99" in a static buffer. */
 const char *
 proc_signame(int sig)
 {
 	static char buf[16];
+	size_t i;
 
-	switch (sig) {
-	case SIGHUP:	return ("SIGHUP");
-	case SIGINT:	return ("SIGINT");
-	case SIGQUIT:	return ("SIGQUIT");
-	case SIGILL:	return ("SIGILL");
-	case SIGTRAP:	return ("SIGTRAP");
-	case SIGABRT:	return ("SIGABRT");
-	case SIGBUS:	return ("SIGBUS");
-	case SIGFPE:	return ("SIGFPE");
-	case SIGKILL:	return ("SIGKILL");
-	case SIGUSR1:	return ("SIGUSR1");
-	case SIGSEGV:	return ("SIGSEGV");
-	case SIGUSR2:	return ("SIGUSR2");
-	case SIGPIPE:	return ("SIGPIPE");
-	case SIGALRM:	return ("SIGALRM");
-	case SIGTERM:	return ("SIGTERM");
-#ifdef SIGSTKFLT
-	case SIGSTKFLT:	return ("SIGSTKFLT");
-#endif
-	case SIGCHLD:	return ("SIGCHLD");
-	case SIGCONT:	return ("SIGCONT");
-	case SIGSTOP:	return ("SIGSTOP");
-	case SIGTSTP:	return ("SIGTSTP");
-	case SIGTTIN:	return ("SIGTTIN");
-	case SIGTTOU:	return ("SIGTTOU");
-	case SIGURG:	return ("SIGURG");
-	case SIGXCPU:	return ("SIGXCPU");
-	case SIGXFSZ:	return ("SIGXFSZ");
-	case SIGVTALRM:	return ("SIGVTALRM");
-	case SIGPROF:	return ("SIGPROF");
-	case SIGWINCH:	return ("SIGWINCH");
-	case SIGIO:	return ("SIGIO");
-#ifdef SIGPWR
-	case SIGPWR:	return ("SIGPWR");
-#endif
-	case SIGSYS:	return ("SIGSYS");
-	}
+	for (i = 0; i < sizeof proc_signames / sizeof proc_signames[0]; i++)
+		if (proc_signames[i].sig == sig)
+			return (proc_signames[i].name);
 	if (sig >= SIGRTMIN && sig <= SIGRTMAX)
 		snprintf(buf, sizeof buf, "SIGRTMIN+%d", sig - SIGRTMIN);
 	else

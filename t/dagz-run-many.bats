@@ -27,8 +27,9 @@ load helpers
 	jq -s -e 'length == 301' ev.ndjson
 	jq -s -e '[.[] | select(.type=="result")] | length == 300' ev.ndjson
 	jq -s -e '[.[] | select(.type=="result") | .test] | unique | length == 300' ev.ndjson
-	jq -e 'select(.type=="summary") | .tests == 300 and .counts.OK == 260
-	    and .counts.SKIPPED == 20 and .counts.FAILED == 20' ev.ndjson
+	jq -s -e '.[-1] | .type == "summary" and .tests == 300
+	    and .counts.OK == 260 and .counts.SKIPPED == 20
+	    and .counts.FAILED == 20' ev.ndjson
 	grep -E 'summary: 300 tests in [0-9.]+s \(planned [0-9.]+s\), CPU [0-9.]+s: 260 OK, 20 skipped, 20 FAILED$' <<<"$output"
 	# The batched progress lines add up to the passes and skips.
 	ok=$(grep -oE '\+[0-9]+ OK' <<<"$output" | tr -dc '0-9\n' | awk '{ n += $1 } END { print n }')

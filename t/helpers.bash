@@ -28,7 +28,7 @@ dagz_run() {
 pids_with_env() {
 	local name=$1 value=$2 p
 	for p in /proc/[0-9]*; do
-		tr '\0' '\n' <"$p/environ" 2>/dev/null |
+		tr '\0' '\n' 2>/dev/null <"$p/environ" |
 		    grep -qx "$name=$value" && printf '%s\n' "${p#/proc/}"
 	done
 	return 0
@@ -48,5 +48,11 @@ assert_no_process_with_env() {
 # Status of TEST's last attempt in an events file.
 event_status() {
 	jq -r --arg t "$2" 'select(.type=="result" and .test==$t) | .status' \
+	    "$1" | tail -n 1
+}
+
+# Prints EXPR (a jq filter) of TEST's last result in an events file.
+event_get() {
+	jq -r --arg t "$2" "select(.type==\"result\" and .test==\$t) | $3" \
 	    "$1" | tail -n 1
 }

@@ -5,4 +5,4 @@ dagz_sched_SOURCES = \
 	%D%/sched-loop.c \
 	%D%/sched-output.c \
 	%D%/sched-report.c
-dagz_sched_LDADD = $(COMMON_LIBS) -lm
+dagz_sched_LDADD = $(COMMON_LIBS)

@@ -248,6 +248,6 @@ out_report(struct sched *s, double elapsed)
 	if (s->error != NULL)
 		out_line(s, "%s  dagz error: %s%s", out_c(color), s->error,
 		    out_c(C_RESET));
-	out_line(s, "%s== %zu failed of %zu: %s in %.1fs ==%s", out_c(color),
-	    nfailed, s->ntests, counts, elapsed, out_c(C_RESET));
+	out_line(s, "%s== %zu of %zu did not pass: %s in %.1fs ==%s",
+	    out_c(color), nfailed, s->ntests, counts, elapsed, out_c(C_RESET));
 }

@@ -3,4 +3,4 @@ bin_PROGRAMS += dagz-worker
 dagz_worker_SOURCES = \
 	%D%/dagz-worker.c %D%/worker.h \
 	%D%/worker-loop.c %D%/worker-run.c
-dagz_worker_LDADD = $(COMMON_LIBS) -lm
+dagz_worker_LDADD = $(COMMON_LIBS)

@@ -1,5 +1,5 @@
 /*
- * worker-run.c: running one test. The leader is forked into a process
+ * worker-run.c: running one test. The leader is vforked into a process
  * group of its own with its output going straight to the log file (no
  * pipe a grandchild could hold open). The worker is a child subreaper,
  * so once the leader is reaped, anything still alive in the tree is our
@@ -133,9 +133,9 @@ run_environment(struct worker *w, const struct msg_exec *ex)
 
 /*
  * The child between vfork and exec: it borrows the worker's memory, so
- * it makes system calls only, writes to nothing but its own stack, and
- * never returns. Failures go to the parent over the close-on-exec status
- * pipe.
+ * it makes system calls only (glibc's execvpe allocates nothing), writes
+ * to nothing but its own stack, and never returns. Failures go to the
+ * parent over the close-on-exec status pipe.
  */
 static void __attribute__((noreturn))
 run_child(struct worker *w, const struct test_def *def, char **env,
@@ -258,8 +258,7 @@ run_start(struct worker *w, struct worker_job *job)
 		run_error(w, "cannot fork: %s", strerror(errno));
 		return;
 	}
-	/* Also here, so that signals to the group reach it at once. */
-	setpgid(pid, pid);
+	/* The child has its own group: vfork waited for its exec. */
 	r->pid = pid;
 	while ((n = read(pfd[0], &f, sizeof f)) == -1 && errno == EINTR)
 		;
