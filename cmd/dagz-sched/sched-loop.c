@@ -654,9 +654,8 @@ sched_make_log_dir(struct sched *s)
 		}
 		if (mkdir(p, 0777) == -1 && errno != EEXIST)
 			err(DAGZ_EXIT_USAGE, "--log-dir '%s'", p);
-		if (realpath(p, NULL) == NULL)
+		if ((s->log_dir = realpath(p, NULL)) == NULL)
 			err(DAGZ_EXIT_USAGE, "--log-dir '%s'", p);
-		s->log_dir = realpath(p, NULL);
 		free(p);
 		return;
 	}
