@@ -7,6 +7,7 @@
 #include <err.h>
 #include <errno.h>
 #include <libgen.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,13 @@
 #include "ndjson.h"
 #include "sched.h"
 #include "xmalloc.h"
+
+/* Seconds to the microsecond: a clock's noise is not information. */
+static json_t *
+report_seconds(double secs)
+{
+	return (json_real(round(secs * 1e6) / 1e6));
+}
 
 int
 report_events_open(struct sched *s)
@@ -55,8 +63,8 @@ report_event_result(struct sched *s, const struct msg_result *r)
 	json_object_set_new(o, "status", json_string(status_name(r->status)));
 	json_object_set_new(o, "attempt", json_integer(r->attempt));
 	json_object_set_new(o, "worker", json_integer(r->worker));
-	json_object_set_new(o, "duration", json_real(r->duration));
-	json_object_set_new(o, "cpu", json_real(r->cpu));
+	json_object_set_new(o, "duration", report_seconds(r->duration));
+	json_object_set_new(o, "cpu", report_seconds(r->cpu));
 	json_object_set_new(o, "rss", json_integer(r->rss));
 	json_object_set_new(o, "exit", r->exit_code >= 0 ?
 	    json_integer(r->exit_code) : json_null());
@@ -65,7 +73,7 @@ report_event_result(struct sched *s, const struct msg_result *r)
 	json_object_set_new(o, "leaked", json_integer(r->leaked));
 	json_object_set_new(o, "reason", r->reason != NULL ?
 	    json_string(r->reason) : json_null());
-	json_object_set_new(o, "start", json_real(r->start));
+	json_object_set_new(o, "start", report_seconds(r->start));
 	if (r->log != NULL && !s->log_dir_temp)
 		json_object_set_new(o, "log", json_string(r->log));
 	report_event_write(s, o);
@@ -88,9 +96,9 @@ report_event_summary(struct sched *s, double elapsed)
 	json_object_set_new(o, "job", json_string(s->job));
 	json_object_set_new(o, "tests", json_integer(s->ntests));
 	json_object_set_new(o, "counts", counts);
-	json_object_set_new(o, "duration", json_real(elapsed));
-	json_object_set_new(o, "planned", json_real(s->planned));
-	json_object_set_new(o, "cpu", json_real(s->cpu));
+	json_object_set_new(o, "duration", report_seconds(elapsed));
+	json_object_set_new(o, "planned", report_seconds(s->planned));
+	json_object_set_new(o, "cpu", report_seconds(s->cpu));
 	json_object_set_new(o, "workers", json_integer(s->nworkers));
 	json_object_set_new(o, "exit", json_integer(s->exit_code));
 	report_event_write(s, o);
