@@ -4,5 +4,6 @@ dagz_sched_SOURCES = \
 	%D%/dagz-sched.c %D%/sched.h \
 	%D%/sched-loop.c \
 	%D%/sched-output.c \
-	%D%/sched-report.c
+	%D%/sched-report.c \
+	%D%/sched-store.c
 dagz_sched_LDADD = $(COMMON_LIBS)

@@ -150,10 +150,11 @@ sched_plan(struct sched *s)
 
 	sched_estimate(s);
 	s->queue = xcalloc(s->ntests, sizeof *s->queue);
+	s->nqueue = 0;
 	for (i = 0; i < s->ntests; i++)
-		s->queue[i] = &s->tests[i];
-	s->nqueue = s->ntests;
-	s->npending = s->ntests;
+		if (s->tests[i].state == TS_PENDING)
+			s->queue[s->nqueue++] = &s->tests[i];
+	s->npending = s->nqueue;
 	qsort(s->queue, s->nqueue, sizeof *s->queue, sched_queue_cmp);
 	load = xcalloc(s->nworkers, sizeof *load);
 	for (i = 0; i < s->nqueue; i++) {
@@ -256,7 +257,30 @@ sched_finish_test(struct sched *s, struct test *t, struct msg_result *r)
 	s->counts[t->status]++;
 	s->cpu += a->cpu;
 	report_event_result(s, a);
+	store_result(s, t, a);
 	out_result(s, t, a);
+}
+
+/* Ends a test that will not run (DEP_FAILED, DESELECTED, REDUNDANT). */
+void
+sched_skip_test(struct sched *s, struct test *t, enum test_status st,
+    const char *reason)
+{
+	struct msg_result r;
+
+	if (t->state != TS_PENDING)
+		return;
+	memset(&r, 0, sizeof r);
+	r.worker = -1;
+	r.test = xstrdup(t->def.id);
+	r.attempt = 0;
+	r.status = st;
+	r.exit_code = -1;
+	r.start = time_unix();
+	r.reason = xstrdup(reason);
+	if (s->queue != NULL)
+		s->npending--;
+	sched_finish_test(s, t, &r);
 }
 
 static void
@@ -356,6 +380,7 @@ sched_on_loaded(struct sched *s)
 		return;
 	}
 	s->loaded = 1;
+	store_job_begin(s);
 	sched_plan(s);
 	out_start(s);
 	sched_dispatch(s);
@@ -673,6 +698,7 @@ sched_cleanup(struct sched *s)
 	size_t i;
 	int j;
 
+	store_close(s);
 	if (s->log_dir_temp)
 		nftw(s->log_dir, sched_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	for (i = 0; i < s->ntests; i++) {
@@ -733,6 +759,7 @@ sched_run(struct sched *s)
 	signal(SIGPIPE, SIG_IGN);
 	sched_make_log_dir(s);
 	out_init(s);
+	store_open(s);
 	s->nworkers = s->opt.workers;
 	s->workers = xcalloc(s->nworkers, sizeof *s->workers);
 	for (k = 0; k < s->nworkers; k++)
@@ -758,6 +785,7 @@ sched_run(struct sched *s)
 		out_flush_batch(s);
 		out_summary(s, elapsed);
 		report_event_summary(s, elapsed);
+		store_job_end(s, elapsed);
 		if (s->opt.junit != NULL && report_junit(s, elapsed) == -1 &&
 		    code == DAGZ_EXIT_OK)
 			code = DAGZ_EXIT_ERROR;

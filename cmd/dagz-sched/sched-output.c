@@ -65,13 +65,20 @@ out_line(struct sched *s, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* The job as people name it: its short ID once the store gave one. */
+static const char *
+out_job(struct sched *s)
+{
+	return (s->short_id[0] != '\0' ? s->short_id : s->job);
+}
+
 void
 out_start(struct sched *s)
 {
 	const char *from;
 
 	from = s->opt.manifest != NULL ? s->opt.manifest : "--exec";
-	out_line(s, "dagz: job %s: %zu test%s from %s on %d worker%s", s->job,
+	out_line(s, "dagz: job %s: %zu test%s from %s on %d worker%s", out_job(s),
 	    s->ntests, s->ntests == 1 ? "" : "s", from, s->nworkers,
 	    s->nworkers == 1 ? "" : "s");
 }
@@ -218,18 +225,23 @@ void
 out_report(struct sched *s, double elapsed)
 {
 	struct test *t;
-	const char *color;
+	const char *color, *url;
 	char counts[512];
 	size_t i, nfailed = 0;
 
 	out_counts(s, counts, sizeof counts);
+	url = store_job_url(s);
 	if (s->exit_code == 0) {
 		out_line(s, "%s== dagz job %s PASSED: %s in %.1fs ==%s",
-		    out_c(C_GREEN), s->job, counts, elapsed, out_c(C_RESET));
+		    out_c(C_GREEN), out_job(s), counts, elapsed,
+		    out_c(C_RESET));
+		if (url != NULL)
+			out_line(s, "%s%s%s", out_c(C_GREEN), url,
+			    out_c(C_RESET));
 		return;
 	}
 	color = s->exit_code == 1 ? C_RED : C_BOLD;
-	out_line(s, "%s== dagz job %s %s ==%s", out_c(color), s->job,
+	out_line(s, "%s== dagz job %s %s ==%s", out_c(color), out_job(s),
 	    s->exit_code == 1 ? "FAILED" : "ERROR", out_c(C_RESET));
 	for (i = 0; i < s->ntests; i++) {
 		t = &s->tests[i];
@@ -250,4 +262,6 @@ out_report(struct sched *s, double elapsed)
 		    out_c(C_RESET));
 	out_line(s, "%s== %zu of %zu did not pass: %s in %.1fs ==%s",
 	    out_c(color), nfailed, s->ntests, counts, elapsed, out_c(C_RESET));
+	if (url != NULL)
+		out_line(s, "%s%s%s", out_c(color), url, out_c(C_RESET));
 }

@@ -14,6 +14,7 @@
 #include "testdef.h"
 
 struct ndjson_peer;
+struct sched_store;
 
 enum color_mode { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
 
@@ -67,6 +68,8 @@ struct sched {
 	struct ndjson_peer	*vassal;
 	pid_t			 vassal_pid;
 	char			 job[40];
+	char			 short_id[32];	/* from the store, or "" */
+	struct sched_store	*store;		/* NULL: no store */
 	char			*log_dir;	/* effective */
 	int			 log_dir_temp;	/* ours to remove */
 	double			 t0;		/* monotonic start */
@@ -108,6 +111,25 @@ struct sched {
 /* sched-loop.c */
 int	 sched_run(struct sched *);
 struct test *sched_find(struct sched *, const char *);
+
+void	 sched_skip_test(struct sched *, struct test *, enum test_status,
+	    const char *);
+
+/*
+ * sched-store.c: the job's record in dagzd. store_open finds the daemon;
+ * store_job_begin (after loading, before planning) creates the job, sets
+ * short_id, replaces estimates with recorded durations and may mark
+ * tests REDUNDANT with sched_skip_test; store_result streams each
+ * finished attempt and must never block; store_job_end sends the summary
+ * and waits (bounded) for everything to be stored; store_job_url is the
+ * dashboard link for the report, or NULL.
+ */
+void	 store_open(struct sched *);
+void	 store_job_begin(struct sched *);
+void	 store_result(struct sched *, struct test *, const struct msg_result *);
+void	 store_job_end(struct sched *, double);
+void	 store_close(struct sched *);
+const char *store_job_url(struct sched *);
 
 /* sched-output.c */
 void	 out_init(struct sched *);

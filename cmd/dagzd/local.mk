@@ -1,0 +1,1 @@
+# cmd/dagzd/local.mk: the store daemon.

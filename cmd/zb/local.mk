@@ -1,0 +1,1 @@
+# cmd/zb/local.mk: the query CLI.

@@ -1,0 +1,1 @@
+# probe/local.mk: libdagzprobe.so, the LD_PRELOAD dependency probe.
