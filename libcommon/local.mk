@@ -13,3 +13,9 @@ libcommon_libcommon_a_SOURCES = \
 	%D%/testdef.c %D%/testdef.h \
 	%D%/timeutil.c %D%/timeutil.h \
 	%D%/xmalloc.c %D%/xmalloc.h
+libcommon_libcommon_a_SOURCES += \
+	%D%/cienv.c %D%/cienv.h \
+	%D%/jobid.c %D%/jobid.h \
+	%D%/store.c %D%/store.h \
+	%D%/zbuf.c %D%/zbuf.h
+libcommon_libcommon_a_CFLAGS = $(AM_CFLAGS) $(ZLIB_CFLAGS)

@@ -89,6 +89,40 @@ proto_copy(json_t *o, const char *k, char *buf, size_t bufsz, char *err,
 	return (0);
 }
 
+int
+proto_phase_valid(const char *phase)
+{
+	return (*phase == '\0' || strcmp(phase, "setup") == 0 ||
+	    strcmp(phase, "teardown") == 0);
+}
+
+static void
+proto_phase_encode(json_t *o, const char *phase)
+{
+	if (*phase != '\0')
+		json_object_set_new(o, "phase", json_string(phase));
+}
+
+/* An optional "phase": "setup" or "teardown". */
+static int
+proto_phase_decode(json_t *o, char *phase, char *err, size_t len)
+{
+	json_t *v = json_object_get(o, "phase");
+
+	phase[0] = '\0';
+	if (v == NULL || json_is_null(v))
+		return (0);
+	if (!json_is_string(v) ||
+	    strlcpy(phase, json_string_value(v), PROTO_PHASE_LEN) >=
+	    PROTO_PHASE_LEN || *phase == '\0' || !proto_phase_valid(phase)) {
+		phase[0] = '\0';
+		snprintf(err, len, "\"phase\" must be \"setup\" or "
+		    "\"teardown\"");
+		return (-1);
+	}
+	return (0);
+}
+
 json_t *
 proto_hello_encode(const struct msg_hello *m)
 {
@@ -303,6 +337,7 @@ proto_run_encode(const struct msg_run *m)
 	json_object_set_new(o, "worker", json_integer(m->worker));
 	json_object_set_new(o, "test", json_string(m->test));
 	json_object_set_new(o, "attempt", json_integer(m->attempt));
+	proto_phase_encode(o, m->phase);
 	return (o);
 }
 
@@ -310,13 +345,15 @@ int
 proto_run_decode(json_t *o, struct msg_run *m, char *err, size_t len)
 {
 	static const char *const keys[] = { "type", "worker", "test",
-	    "attempt", NULL };
+	    "attempt", "phase", NULL };
 
 	memset(m, 0, sizeof *m);
 	if (jsonv_keys(o, keys, err, len) == -1 ||
 	    proto_int(o, "worker", 1, 0, 100000, &m->worker, err, len) == -1 ||
 	    jsonv_string(o, "test", 1, &m->test, err, len) == -1 ||
-	    proto_int(o, "attempt", 1, 1, 1000, &m->attempt, err, len) == -1) {
+	    proto_int(o, "attempt", 1, 1, 1000000, &m->attempt, err,
+	    len) == -1 ||
+	    proto_phase_decode(o, m->phase, err, len) == -1) {
 		proto_run_clear(m);
 		return (-1);
 	}
@@ -331,13 +368,15 @@ proto_run_clear(struct msg_run *m)
 }
 
 json_t *
-proto_exec_encode(const struct test_def *t, int attempt, double timeout)
+proto_exec_encode(const struct test_def *t, int attempt, double timeout,
+    const char *phase)
 {
 	json_t *o = proto_new(PROTO_EXEC);
 
 	json_object_set_new(o, "test", testdef_to_json(t));
 	json_object_set_new(o, "attempt", json_integer(attempt));
 	json_object_set_new(o, "timeout", json_real(timeout));
+	proto_phase_encode(o, phase != NULL ? phase : "");
 	return (o);
 }
 
@@ -345,13 +384,15 @@ int
 proto_exec_decode(json_t *o, struct msg_exec *m, char *err, size_t len)
 {
 	static const char *const keys[] = { "type", "test", "attempt",
-	    "timeout", NULL };
+	    "timeout", "phase", NULL };
 
 	memset(m, 0, sizeof *m);
 	testdef_init(&m->def);
 	if (jsonv_keys(o, keys, err, len) == -1 ||
-	    proto_int(o, "attempt", 1, 1, 1000, &m->attempt, err, len) == -1 ||
-	    jsonv_number(o, "timeout", 1, 0, &m->timeout, err, len) == -1)
+	    proto_int(o, "attempt", 1, 1, 1000000, &m->attempt, err,
+	    len) == -1 ||
+	    jsonv_number(o, "timeout", 1, 0, &m->timeout, err, len) == -1 ||
+	    proto_phase_decode(o, m->phase, err, len) == -1)
 		return (-1);
 	return (proto_def(o, "test", &m->def, err, len));
 }
@@ -371,6 +412,7 @@ proto_started_encode(const struct msg_started *m)
 	json_object_set_new(o, "test", json_string(m->test));
 	json_object_set_new(o, "attempt", json_integer(m->attempt));
 	json_object_set_new(o, "pid", json_integer(m->pid));
+	proto_phase_encode(o, m->phase);
 	return (o);
 }
 
@@ -378,15 +420,17 @@ int
 proto_started_decode(json_t *o, struct msg_started *m, char *err, size_t len)
 {
 	static const char *const keys[] = { "type", "worker", "test",
-	    "attempt", "pid", NULL };
+	    "attempt", "pid", "phase", NULL };
 	int pid = 0;
 
 	memset(m, 0, sizeof *m);
 	if (jsonv_keys(o, keys, err, len) == -1 ||
 	    proto_int(o, "worker", 1, 0, 100000, &m->worker, err, len) == -1 ||
 	    jsonv_string(o, "test", 1, &m->test, err, len) == -1 ||
-	    proto_int(o, "attempt", 1, 1, 1000, &m->attempt, err, len) == -1 ||
-	    proto_int(o, "pid", 1, 1, 1 << 30, &pid, err, len) == -1) {
+	    proto_int(o, "attempt", 1, 1, 1000000, &m->attempt, err,
+	    len) == -1 ||
+	    proto_int(o, "pid", 1, 1, 1 << 30, &pid, err, len) == -1 ||
+	    proto_phase_decode(o, m->phase, err, len) == -1) {
 		proto_started_clear(m);
 		return (-1);
 	}
@@ -424,6 +468,7 @@ proto_result_encode(const struct msg_result *m)
 		json_object_set_new(o, "log", json_string(m->log));
 	if (m->tail != NULL)
 		json_object_set_new(o, "tail", json_string(m->tail));
+	proto_phase_encode(o, m->phase);
 	return (o);
 }
 
@@ -432,7 +477,7 @@ proto_result_decode(json_t *o, struct msg_result *m, char *err, size_t len)
 {
 	static const char *const keys[] = { "type", "worker", "test",
 	    "attempt", "status", "exit", "signal", "start", "duration", "cpu",
-	    "rss", "leaked", "reason", "log", "tail", NULL };
+	    "rss", "leaked", "reason", "log", "tail", "phase", NULL };
 	char status[32];
 
 	memset(m, 0, sizeof *m);
@@ -440,7 +485,9 @@ proto_result_decode(json_t *o, struct msg_result *m, char *err, size_t len)
 	if (jsonv_keys(o, keys, err, len) == -1 ||
 	    proto_int(o, "worker", 1, 0, 100000, &m->worker, err, len) == -1 ||
 	    jsonv_string(o, "test", 1, &m->test, err, len) == -1 ||
-	    proto_int(o, "attempt", 1, 1, 1000, &m->attempt, err, len) == -1 ||
+	    proto_int(o, "attempt", 1, 1, 1000000, &m->attempt, err,
+	    len) == -1 ||
+	    proto_phase_decode(o, m->phase, err, len) == -1 ||
 	    proto_copy(o, "status", status, sizeof status, err, len) == -1 ||
 	    proto_int(o, "exit", 0, 0, 255, &m->exit_code, err, len) == -1 ||
 	    proto_int(o, "signal", 0, 0, 128, &m->signal, err, len) == -1 ||

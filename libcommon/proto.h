@@ -82,11 +82,19 @@ json_t	*proto_error_encode(const char *, const char *);
 int	 proto_error_decode(json_t *, struct msg_error *, char *, size_t);
 void	 proto_error_clear(struct msg_error *);
 
+/*
+ * A fixture's setup or teardown travels as a run of the fixture's name
+ * with a phase; a test's run has none (phase[0] == '\0').
+ */
+#define PROTO_PHASE_LEN	16
+int	 proto_phase_valid(const char *);
+
 /* run (sched -> vassal): run test ID on a worker; never a command. */
 struct msg_run {
 	int	 worker;
 	char	*test;
 	int	 attempt;
+	char	 phase[PROTO_PHASE_LEN];
 };
 json_t	*proto_run_encode(const struct msg_run *);
 int	 proto_run_decode(json_t *, struct msg_run *, char *, size_t);
@@ -97,8 +105,10 @@ struct msg_exec {
 	struct test_def	 def;
 	int		 attempt;
 	double		 timeout;
+	char		 phase[PROTO_PHASE_LEN];
 };
-json_t	*proto_exec_encode(const struct test_def *, int, double);
+json_t	*proto_exec_encode(const struct test_def *, int, double,
+	    const char *);
 int	 proto_exec_decode(json_t *, struct msg_exec *, char *, size_t);
 void	 proto_exec_clear(struct msg_exec *);
 
@@ -108,6 +118,7 @@ struct msg_started {
 	char	*test;
 	int	 attempt;
 	pid_t	 pid;
+	char	 phase[PROTO_PHASE_LEN];
 };
 json_t	*proto_started_encode(const struct msg_started *);
 int	 proto_started_decode(json_t *, struct msg_started *, char *, size_t);
@@ -129,6 +140,7 @@ struct msg_result {
 	char			*reason;	/* why, for humans; or NULL */
 	char			*log;		/* path of the log, or NULL */
 	char			*tail;		/* end of the log, or NULL */
+	char			 phase[PROTO_PHASE_LEN];
 };
 json_t	*proto_result_encode(const struct msg_result *);
 int	 proto_result_decode(json_t *, struct msg_result *, char *, size_t);

@@ -38,6 +38,7 @@ suite_clear(struct suite *s)
 	for (i = 0; i < s->nfixtures; i++)
 		fixturedef_clear(&s->fixtures[i]);
 	free(s->fixtures);
+	free(s->dir);
 	suite_init(s);
 }
 
@@ -274,10 +275,10 @@ suite_load_manifest(struct suite *s, const char *path, char *err, size_t len)
 	}
 	if (suite_check(s, path, lines, err, len) == -1)
 		goto fail;
+	s->dir = dir;
 	free(lines);
 	free(flines);
 	free(line);
-	free(dir);
 	fclose(fp);
 	return (0);
 fail:
@@ -347,6 +348,7 @@ suite_load_exec(struct suite *s, char *const *globs, char *err, size_t len)
 		snprintf(err, len, "no executable file matches");
 		goto fail;
 	}
+	s->dir = xstrdup(cwd);
 	return (0);
 fail:
 	suite_clear(s);

@@ -11,6 +11,7 @@
 #include "testdef.h"
 
 struct suite {
+	char			*dir;		/* fixtures run here */
 	struct test_def		*tests;
 	size_t			 ntests;
 	struct fixture_def	*fixtures;

@@ -18,7 +18,7 @@ load helpers
 		printf '{"id": "t%03d", "sh": "echo $DAGZ_TEST_ID >>ran; exit %d"}\n' \
 		    "$i" "$rc"
 	done >many.ndjson
-	run -1 dagz_run -j 2 --manifest many.ndjson --events ev.ndjson
+	run -1 dagz_run -j 2 --retries 0 --manifest many.ndjson --events ev.ndjson
 
 	[ "$(wc -l <ran)" -eq 300 ]
 	[ -z "$(sort ran | uniq -d)" ]
@@ -30,7 +30,7 @@ load helpers
 	jq -s -e '.[-1] | .type == "summary" and .tests == 300
 	    and .counts.OK == 260 and .counts.SKIPPED == 20
 	    and .counts.FAILED == 20' ev.ndjson
-	grep -E 'summary: 300 tests in [0-9.]+s \(planned [0-9.]+s\), CPU [0-9.]+s: 260 OK, 20 skipped, 20 FAILED$' <<<"$output"
+	grep -E 'summary: 300 tests in [0-9.]+s \(planned [0-9.]+s\), CPU [0-9.]+s, [0-9]+ stolen: 260 OK, 20 skipped, 20 FAILED$' <<<"$output"
 	# The batched progress lines add up to the passes and skips.
 	ok=$(grep -oE '\+[0-9]+ OK' <<<"$output" | tr -dc '0-9\n' | awk '{ n += $1 } END { print n }')
 	sk=$(grep -oE '\+[0-9]+ skipped' <<<"$output" | tr -dc '0-9\n' | awk '{ n += $1 } END { print n }')

@@ -20,7 +20,7 @@ EOF
 
 @test "each outcome gets its status, the run exits 1 soon after the timeout" {
 	SECONDS=0
-	run -1 dagz_run -j 2 --grace 1 --manifest "$m" \
+	run -1 dagz_run -j 2 --grace 1 --retries 0 --manifest "$m" \
 	    --events events.ndjson --junit junit.xml
 	elapsed=$SECONDS
 	echo "$output"
@@ -54,7 +54,7 @@ WANT
 }
 
 @test "the console shows failures with their log tail and a red report" {
-	run -1 dagz_run -j 2 --grace 1 --manifest "$m"
+	run -1 dagz_run -j 2 --grace 1 --retries 0 --manifest "$m"
 	echo "$output"
 	# Every line starts with the elapsed time.
 	! grep -vE '^[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3} ' <<<"$output"
@@ -63,7 +63,7 @@ WANT
 	grep -E '^[0-9:.]{12} TIMEOUT hang [0-9.]+s worker #[01]: timed out after 2s$' <<<"$output"
 	grep -E '^[0-9:.]{12} CRASHED segv [0-9.]+s worker #[01]: SIGSEGV$' <<<"$output"
 	grep -E '^[0-9:.]{12} OK leak [0-9.]+s worker #[01]: leaked 1 process$' <<<"$output"
-	grep -E 'summary: 6 tests in [0-9.]+s \(planned [0-9.]+s\), CPU [0-9.]+s: 2 OK, 1 skipped, 1 FAILED, 1 TIMEOUT, 1 CRASHED$' <<<"$output"
+	grep -E 'summary: 6 tests in [0-9.]+s \(planned [0-9.]+s\), CPU [0-9.]+s, [0-9]+ stolen: 2 OK, 1 skipped, 1 FAILED, 1 TIMEOUT, 1 CRASHED$' <<<"$output"
 	grep -E '== dagz job [0-9a-f-]{36} FAILED ==$' <<<"$output"
 	grep -E '^[0-9:.]{12}   FAILED +fail \(exit 3\)$' <<<"$output"
 	! grep -q $'\033' <<<"$output"
@@ -82,7 +82,7 @@ EOF
 }
 
 @test "the log keeps stdout and stderr in order" {
-	run -1 dagz_run -j 2 --grace 1 --manifest "$m"
+	run -1 dagz_run -j 2 --grace 1 --retries 0 --manifest "$m"
 	diff -u - "$BATS_TEST_TMPDIR/logs/pass.1.log" <<'EOF'
 out
 err
@@ -90,7 +90,7 @@ EOF
 }
 
 @test "junit has a testcase per test with the right elements" {
-	run -1 dagz_run -j 2 --grace 1 --manifest "$m" --junit junit.xml
+	run -1 dagz_run -j 2 --grace 1 --retries 0 --manifest "$m" --junit junit.xml
 	xmllint --noout junit.xml
 	x() { xmllint --xpath "$1" junit.xml; echo; }
 	[ "$(x 'string(/testsuites/@tests)')" = 6 ]
@@ -107,7 +107,7 @@ EOF
 }
 
 @test "no process of the run is alive afterwards" {
-	run -1 dagz_run -j 2 --grace 1 --manifest "$m"
+	run -1 dagz_run -j 2 --grace 1 --retries 0 --manifest "$m"
 	for f in worker.pid vassal.pid hang.pid hang-child.pid leak.pid; do
 		pid=$(tr -d ' ' <"$f")
 		[ -n "$pid" ]

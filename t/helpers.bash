@@ -9,6 +9,7 @@ bats_require_minimum_version 1.5.0
 export DAGZ_BINDIR="$DAGZ_BUILDDIR"
 export PATH="$DAGZ_BUILDDIR/scripts:$DAGZ_BUILDDIR:$PATH"
 export NO_COLOR=1
+export DAGZ_NO_STORE=1
 unset DAGZ_URL DAGZ_TOKEN CI GITLAB_CI GITHUB_ACTIONS BUILDKITE CIRCLECI
 
 # Writes a manifest from stdin into $BATS_TEST_TMPDIR/NAME (default

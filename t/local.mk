@@ -2,7 +2,12 @@
 BATS_TESTS = \
 	t/dagz-run-statuses.bats \
 	t/dagz-run-many.bats \
-	t/dagz-run-manifest-errors.bats
+	t/dagz-run-manifest-errors.bats \
+	t/dagz-run-plan.bats \
+	t/dagz-run-needs.bats \
+	t/dagz-run-retries.bats \
+	t/dagz-run-fixtures.bats \
+	t/dagz-run-workers.bats
 TESTS += t/unit-libcommon $(BATS_TESTS)
 check_PROGRAMS += t/unit-libcommon
 t_unit_libcommon_SOURCES = t/unit-libcommon.c t/tap.h

@@ -965,7 +965,7 @@ test_proto(void)
 	json_decref(o);
 
 	/* exec: the whole definition, the attempt, the effective timeout */
-	o = wire(proto_exec_encode(&t, 2, 7.5));
+	o = wire(proto_exec_encode(&t, 2, 7.5, NULL));
 	ok(proto_type(o) == PROTO_EXEC, "exec: type");
 	rc = proto_exec_decode(o, &ex, err, sizeof err);
 	ok(rc == 0 && ex.attempt == 2 && ex.timeout == 7.5 &&
@@ -975,7 +975,7 @@ test_proto(void)
 	json_object_set_new(o, "attempt", json_integer(0));
 	rc = proto_exec_decode(o, &ex, err, sizeof err);
 	ok(rc == -1, "exec: attempt 0 is rejected");
-	is_str(err, "\"attempt\" must be an integer from 1 to 1000",
+	is_str(err, "\"attempt\" must be an integer from 1 to 1000000",
 	    "exec: attempt range message");
 	proto_exec_clear(&ex);
 	json_decref(o);
@@ -1042,6 +1042,7 @@ test_proto(void)
 	json_decref(o);
 
 	/* started */
+	memset(&st, 0, sizeof st);
 	st.worker = 0;
 	st.test = "t1";
 	st.attempt = 1;
@@ -1050,7 +1051,22 @@ test_proto(void)
 	ok(proto_type(o) == PROTO_STARTED, "started: type");
 	rc = proto_started_decode(o, &st2, err, sizeof err);
 	ok(rc == 0 && st2.worker == 0 && streq(st2.test, "t1") &&
-	    st2.attempt == 1 && st2.pid == 31337, "started: round-trips");
+	    st2.attempt == 1 && st2.pid == 31337 && st2.phase[0] == '\0',
+	    "started: round-trips");
+	json_decref(o);
+	proto_started_clear(&st2);
+	/* A fixture's setup carries its phase; anything else is refused. */
+	strlcpy(st.phase, "setup", sizeof st.phase);
+	o = wire(proto_started_encode(&st));
+	rc = proto_started_decode(o, &st2, err, sizeof err);
+	ok(rc == 0 && streq(st2.phase, "setup"), "started: phase round-trips");
+	json_object_set_new(o, "phase", json_string("warmup"));
+	proto_started_clear(&st2);
+	rc = proto_started_decode(o, &st2, err, sizeof err);
+	ok(rc == -1, "started: unknown phase rejected");
+	is_str(err, "\"phase\" must be \"setup\" or \"teardown\"",
+	    "started: phase message");
+	st.phase[0] = '\0';
 	proto_started_clear(&st2);
 	json_object_set_new(o, "pid", json_integer(0));
 	rc = proto_started_decode(o, &st2, err, sizeof err);

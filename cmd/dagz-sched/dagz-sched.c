@@ -22,8 +22,11 @@ usage(void)
 	fprintf(stderr,
 	    "usage: dagz run [-v] [-j workers] [--color=when] [--events file]\n"
 	    "                [--grace duration] [--junit file] [--leak=kill|fail]\n"
-	    "                [--log-dir dir] [--mem-budget size] [--slow duration]\n"
-	    "                [--timeout duration] --manifest file | --exec glob ...\n");
+	    "                [--log-dir dir] [--mem-budget size] [--no-store]\n"
+	    "                [--plan] [--retries n] [--retry-budget duration]\n"
+	    "                [--slow duration] [--status-interval duration]\n"
+	    "                [--stuck-after duration] [--timeout duration]\n"
+	    "                --manifest file | --exec glob ...\n");
 	exit(DAGZ_EXIT_USAGE);
 }
 
@@ -52,7 +55,13 @@ main(int argc, char **argv)
 		{ "log-dir", required_argument, NULL, 'l' },
 		{ "manifest", required_argument, NULL, 'm' },
 		{ "mem-budget", required_argument, NULL, 'M' },
+		{ "no-store", no_argument, NULL, 'N' },
+		{ "plan", no_argument, NULL, 'P' },
+		{ "retries", required_argument, NULL, 'r' },
+		{ "retry-budget", required_argument, NULL, 'R' },
 		{ "slow", required_argument, NULL, 's' },
+		{ "status-interval", required_argument, NULL, 'S' },
+		{ "stuck-after", required_argument, NULL, 'K' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, 'V' },
@@ -71,6 +80,9 @@ main(int argc, char **argv)
 	s.opt.slow = 60;
 	s.opt.leak = LEAK_KILL;
 	s.opt.color = COLOR_AUTO;
+	s.opt.retries = 2;
+	s.opt.status_interval = 30;
+	s.opt.stuck_after = 300;
 	if ((n = sysconf(_SC_NPROCESSORS_ONLN)) < 1)
 		n = 1;
 	s.opt.workers = n > 1024 ? 1024 : (int)n;
@@ -131,6 +143,29 @@ main(int argc, char **argv)
 			if (time_parse_size(optarg, &s.opt.mem_budget) == -1)
 				errx(DAGZ_EXIT_USAGE, "--mem-budget: invalid "
 				    "size '%s'", optarg);
+			break;
+		case 'K':
+			s.opt.stuck_after = opt_duration("stuck-after", optarg);
+			break;
+		case 'N':
+			s.opt.no_store = 1;
+			break;
+		case 'P':
+			s.opt.plan_only = 1;
+			break;
+		case 'R':
+			s.opt.retry_budget = opt_duration("retry-budget",
+			    optarg);
+			break;
+		case 'r':
+			s.opt.retries = strtonum(optarg, 0, 100, &errstr);
+			if (errstr != NULL)
+				errx(DAGZ_EXIT_USAGE, "--retries: %s is %s",
+				    optarg, errstr);
+			break;
+		case 'S':
+			s.opt.status_interval = opt_duration("status-interval",
+			    optarg);
 			break;
 		case 'm':
 			if (s.opt.manifest != NULL)

@@ -2,8 +2,11 @@
 bin_PROGRAMS += dagz-sched
 dagz_sched_SOURCES = \
 	%D%/dagz-sched.c %D%/sched.h \
+	%D%/sched-dispatch.c \
 	%D%/sched-loop.c \
 	%D%/sched-output.c \
+	%D%/sched-plan.c \
 	%D%/sched-report.c \
+	%D%/sched-status.c \
 	%D%/sched-store.c
 dagz_sched_LDADD = $(COMMON_LIBS)

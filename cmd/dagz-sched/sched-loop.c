@@ -1,8 +1,9 @@
 /*
  * sched-loop.c: the scheduler's event loop. It starts the vassal, takes
- * the collected tests, orders them longest first, keeps every worker fed
- * (one test running and, while the queue is long, one waiting, so that
- * no worker idles on a round trip), and records each finished attempt.
+ * the collected tests and fixtures, has them planned (sched-plan.c) and
+ * handed out (sched-dispatch.c), and at the end prints and writes the
+ * job's records. Everything that happens arrives here as a message from
+ * the vassal, a signal or a timer tick.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -39,8 +40,6 @@ test_cmp(struct test *a, struct test *b)
 RB_GENERATE(test_tree, test, entry, test_cmp);
 
 static void	sched_end(struct sched *);
-static void	sched_maybe_finish(struct sched *);
-static void	sched_dispatch(struct sched *);
 
 struct test *
 sched_find(struct sched *s, const char *id)
@@ -89,7 +88,7 @@ sched_rm_entry(const char *path, const struct stat *st, int flag,
 }
 
 /* Records an error of dagz's own; the job will exit 3 unless 1 or 2. */
-static void
+void
 sched_fail(struct sched *s, const char *fmt, ...)
 {
 	va_list ap;
@@ -103,269 +102,32 @@ sched_fail(struct sched *s, const char *fmt, ...)
 	warnx("%s", s->error);
 }
 
-/* Estimates for the plan: unknown ones get the median of the known. */
-static void
-sched_estimate(struct sched *s)
-{
-	double *known, median = 1.0, t;
-	size_t n = 0, i, j;
-
-	known = xcalloc(s->ntests, sizeof *known);
-	for (i = 0; i < s->ntests; i++)
-		if (s->tests[i].def.estimate >= 0)
-			known[n++] = s->tests[i].def.estimate;
-	for (i = 1; i < n; i++)
-		for (j = i; j > 0 && known[j - 1] > known[j]; j--) {
-			t = known[j];
-			known[j] = known[j - 1];
-			known[j - 1] = t;
-		}
-	if (n > 0)
-		median = n % 2 ? known[n / 2] :
-		    (known[n / 2 - 1] + known[n / 2]) / 2;
-	for (i = 0; i < s->ntests; i++)
-		s->tests[i].estimate = s->tests[i].def.estimate >= 0 ?
-		    s->tests[i].def.estimate : median;
-	free(known);
-}
-
-static int
-sched_queue_cmp(const void *a, const void *b)
-{
-	const struct test *x = *(struct test *const *)a;
-	const struct test *y = *(struct test *const *)b;
-
-	if (x->estimate != y->estimate)
-		return (x->estimate < y->estimate ? 1 : -1);
-	return (x->index < y->index ? -1 : x->index > y->index);
-}
-
-/* Orders the queue longest first and computes the planned makespan. */
-static void
-sched_plan(struct sched *s)
-{
-	double *load;
-	size_t i;
-	int k, min;
-
-	sched_estimate(s);
-	s->queue = xcalloc(s->ntests, sizeof *s->queue);
-	s->nqueue = 0;
-	for (i = 0; i < s->ntests; i++)
-		if (s->tests[i].state == TS_PENDING)
-			s->queue[s->nqueue++] = &s->tests[i];
-	s->npending = s->nqueue;
-	qsort(s->queue, s->nqueue, sizeof *s->queue, sched_queue_cmp);
-	load = xcalloc(s->nworkers, sizeof *load);
-	for (i = 0; i < s->nqueue; i++) {
-		for (min = 0, k = 1; k < s->nworkers; k++)
-			if (load[k] < load[min])
-				min = k;
-		load[min] += s->queue[i]->estimate;
-	}
-	s->planned = 0;
-	for (k = 0; k < s->nworkers; k++)
-		if (load[k] > s->planned)
-			s->planned = load[k];
-	free(load);
-}
-
-/* The next test to hand out: requeued ones first, then the plan. */
-static struct test *
-sched_next(struct sched *s)
-{
-	size_t i;
-
-	for (i = 0; s->nrequeued > 0 && i < s->qnext; i++)
-		if (s->queue[i]->state == TS_PENDING) {
-			s->nrequeued--;
-			return (s->queue[i]);
-		}
-	while (s->qnext < s->nqueue) {
-		if (s->queue[s->qnext]->state == TS_PENDING)
-			return (s->queue[s->qnext++]);
-		s->qnext++;
-	}
-	return (NULL);
-}
-
-static void
-sched_send_run(struct sched *s, struct sworker *w, struct test *t)
+/* Sends a run of a test (phase NULL) or of a fixture's setup/teardown. */
+void
+sched_send_run(struct sched *s, struct sworker *w, const char *id,
+    int attempt, const char *phase)
 {
 	struct msg_run run;
 
+	memset(&run, 0, sizeof run);
 	run.worker = w->index;
-	run.test = t->def.id;
-	run.attempt = t->nattempts + 1;
-	t->state = TS_SENT;
-	t->worker = w->index;
-	s->npending--;
-	w->inflight++;
+	run.test = (char *)id;
+	run.attempt = attempt;
+	if (phase != NULL)
+		strlcpy(run.phase, phase, sizeof run.phase);
 	ndjson_send(s->vassal, proto_run_encode(&run));
-}
-
-/*
- * Hands out tests round-robin so the longest go to different workers.
- * A worker gets a second test queued behind the first only while there
- * are more tests left than workers: near the end, a queued test could
- * wait behind a long one while another worker idles.
- */
-static void
-sched_dispatch(struct sched *s)
-{
-	struct sworker *w;
-	struct test *t;
-	int k, depth, progress;
-
-	if (!s->loaded || s->ending)
-		return;
-	do {
-		progress = 0;
-		depth = s->npending > (size_t)s->nworkers ? 2 : 1;
-		for (k = 0; k < s->nworkers; k++) {
-			w = &s->workers[k];
-			if (!w->ready || w->inflight >= depth)
-				continue;
-			if ((t = sched_next(s)) == NULL)
-				return;
-			sched_send_run(s, w, t);
-			progress = 1;
-		}
-	} while (progress);
-}
-
-static struct msg_result *
-sched_add_attempt(struct test *t, struct msg_result *r)
-{
-	t->attempts = xreallocarray(t->attempts, t->nattempts + 1,
-	    sizeof *t->attempts);
-	t->attempts[t->nattempts] = *r;
-	memset(r, 0, sizeof *r);
-	return (&t->attempts[t->nattempts++]);
-}
-
-/* Records a test's final status and everything that reports it. */
-static void
-sched_finish_test(struct sched *s, struct test *t, struct msg_result *r)
-{
-	struct msg_result *a;
-
-	a = sched_add_attempt(t, r);
-	t->state = TS_DONE;
-	t->status = a->status;
-	s->ndone++;
-	s->counts[t->status]++;
-	s->cpu += a->cpu;
-	report_event_result(s, a);
-	store_result(s, t, a);
-	out_result(s, t, a);
-}
-
-/* Ends a test that will not run (DEP_FAILED, DESELECTED, REDUNDANT). */
-void
-sched_skip_test(struct sched *s, struct test *t, enum test_status st,
-    const char *reason)
-{
-	struct msg_result r;
-
-	if (t->state != TS_PENDING)
-		return;
-	memset(&r, 0, sizeof r);
-	r.worker = -1;
-	r.test = xstrdup(t->def.id);
-	r.attempt = 0;
-	r.status = st;
-	r.exit_code = -1;
-	r.start = time_unix();
-	r.reason = xstrdup(reason);
-	if (s->queue != NULL)
-		s->npending--;
-	sched_finish_test(s, t, &r);
-}
-
-static void
-sched_on_result(struct sched *s, struct msg_result *r)
-{
-	struct test *t;
-	struct sworker *w;
-
-	if ((t = sched_find(s, r->test)) == NULL || t->state == TS_DONE ||
-	    r->worker >= s->nworkers || t->worker != r->worker) {
-		sched_fail(s, "unexpected result for '%s' from worker #%d",
-		    r->test, r->worker);
-		return;
-	}
-	w = &s->workers[r->worker];
-	w->inflight--;
-	w->finished++;
-	if (w->current == t)
-		w->current = NULL;
-	sched_finish_test(s, t, r);
-	sched_dispatch(s);
-	sched_maybe_finish(s);
-}
-
-/* A result made by the scheduler for a test that could not report. */
-static void
-sched_synth_result(struct sched *s, struct test *t, enum test_status st,
-    const char *reason)
-{
-	struct msg_result r;
-	double now = time_mono();
-
-	memset(&r, 0, sizeof r);
-	r.worker = t->worker >= 0 ? t->worker : 0;
-	r.test = xstrdup(t->def.id);
-	r.attempt = t->nattempts + 1;
-	r.status = st;
-	r.exit_code = -1;
-	r.start = t->state == TS_RUNNING ?
-	    s->t0_unix + (t->started - s->t0) : time_unix();
-	r.duration = t->state == TS_RUNNING ? now - t->started : 0;
-	r.reason = xstrdup(reason);
-	sched_finish_test(s, t, &r);
-}
-
-/*
- * A worker died. The test it was running is FAILED with the cause and is
- * not retried (it may be what killed it); tests queued behind it go back
- * to the queue. The vassal restarts the worker.
- */
-static void
-sched_on_worker_died(struct sched *s, struct sworker *w, const char *why)
-{
-	char reason[256];
-	size_t i;
-
-	w->ready = 0;
-	w->inflight = 0;
-	w->current = NULL;
-	w->deaths++;
-	for (i = 0; i < s->ntests; i++) {
-		struct test *t = &s->tests[i];
-
-		if (t->worker != w->index)
-			continue;
-		if (t->state == TS_RUNNING) {
-			snprintf(reason, sizeof reason, "worker died: %s", why);
-			sched_synth_result(s, t, ST_FAILED, reason);
-		} else if (t->state == TS_SENT) {
-			t->state = TS_PENDING;
-			s->npending++;
-			s->nrequeued++;
-		}
-	}
-	sched_maybe_finish(s);
 }
 
 static void
 sched_on_loaded(struct sched *s)
 {
 	size_t i;
+	int k;
 
 	for (i = 0; i < s->ntests; i++) {
 		s->tests[i].index = i;
 		s->tests[i].worker = -1;
+		s->tests[i].group = -1;
 		if (RB_INSERT(test_tree, &s->by_id, &s->tests[i]) != NULL) {
 			sched_fail(s, "test '%s' collected twice",
 			    s->tests[i].def.id);
@@ -374,17 +136,34 @@ sched_on_loaded(struct sched *s)
 			return;
 		}
 	}
-	if (report_events_open(s) == -1) {
+	for (k = 0; k < s->nworkers; k++)
+		s->workers[k].fix = xcalloc(s->nfixtures + 1,
+		    sizeof *s->workers[k].fix);
+	if (plan_prepare(s) == -1) {
+		s->exit_code = DAGZ_EXIT_USAGE;
+		sched_end(s);
+		return;
+	}
+	if (!s->opt.plan_only && report_events_open(s) == -1) {
 		s->exit_code = DAGZ_EXIT_USAGE;
 		sched_end(s);
 		return;
 	}
 	s->loaded = 1;
-	store_job_begin(s);
-	sched_plan(s);
+	if (!s->opt.plan_only)
+		store_job_begin(s);
+	plan_make(s);
+	if (s->opt.plan_only) {
+		plan_print(s);
+		s->exit_code = DAGZ_EXIT_OK;
+		sched_end(s);
+		return;
+	}
+	s->last_finish = time_mono();
+	for (k = 0; k < s->nworkers; k++)
+		s->workers[k].last_finished = s->last_finish;
 	out_start(s);
-	sched_dispatch(s);
-	sched_maybe_finish(s);
+	dispatch(s);
 }
 
 static void
@@ -398,7 +177,6 @@ sched_vassal_msg(struct ndjson_peer *peer, json_t *msg, void *arg)
 	struct msg_result r;
 	struct fixture_def f;
 	struct test_def def;
-	struct test *t;
 	char err[512];
 	int count;
 
@@ -408,9 +186,13 @@ sched_vassal_msg(struct ndjson_peer *peer, json_t *msg, void *arg)
 			goto bad;
 		break;
 	case PROTO_FIXTURE:
-		if (proto_fixture_decode(msg, &f, err, sizeof err) == -1)
+		if (s->loaded ||
+		    proto_fixture_decode(msg, &f, err, sizeof err) == -1)
 			goto bad;
-		fixturedef_clear(&f);
+		s->fixtures = xreallocarray(s->fixtures, s->nfixtures + 1,
+		    sizeof *s->fixtures);
+		memset(&s->fixtures[s->nfixtures], 0, sizeof *s->fixtures);
+		s->fixtures[s->nfixtures++].def = f;
 		break;
 	case PROTO_TEST:
 		if (s->loaded ||
@@ -451,31 +233,25 @@ sched_vassal_msg(struct ndjson_peer *peer, json_t *msg, void *arg)
 			goto bad;
 		}
 		if (strcmp(mw.state, "ready") == 0) {
-			s->workers[mw.worker].ready = 1;
-			sched_dispatch(s);
-		} else if (strcmp(mw.state, "died") == 0) {
-			sched_on_worker_died(s, &s->workers[mw.worker],
+			if (s->workers[mw.worker].state == WS_DISCONNECTED)
+				s->workers[mw.worker].reconnects++;
+			s->workers[mw.worker].state = WS_READY;
+			dispatch(s);
+		} else if (strcmp(mw.state, "died") == 0)
+			dispatch_worker_died(s, &s->workers[mw.worker],
 			    mw.reason != NULL ? mw.reason : "unknown cause");
-			sched_dispatch(s);
-		}
 		proto_worker_clear(&mw);
 		break;
 	case PROTO_STARTED:
 		if (proto_started_decode(msg, &st, err, sizeof err) == -1)
 			goto bad;
-		if ((t = sched_find(s, st.test)) != NULL &&
-		    t->state == TS_SENT && st.worker < s->nworkers) {
-			t->state = TS_RUNNING;
-			t->started = time_mono();
-			t->slow_next = s->opt.slow;
-			s->workers[st.worker].current = t;
-		}
+		dispatch_started(s, &st);
 		proto_started_clear(&st);
 		break;
 	case PROTO_RESULT:
 		if (proto_result_decode(msg, &r, err, sizeof err) == -1)
 			goto bad;
-		sched_on_result(s, &r);
+		dispatch_result(s, &r);
 		proto_result_clear(&r);
 		break;
 	case PROTO_BYE:
@@ -491,18 +267,6 @@ bad:
 	sched_end(s);
 }
 
-/* Marks every test that never finished as a dagz error. */
-static void
-sched_abandon(struct sched *s, const char *reason)
-{
-	size_t i;
-
-	for (i = 0; i < s->ntests; i++)
-		if (s->tests[i].state != TS_DONE)
-			sched_synth_result(s, &s->tests[i], ST_DAGZ_ERROR,
-			    reason);
-}
-
 static void
 sched_vassal_close(struct ndjson_peer *peer, const char *why, void *arg)
 {
@@ -513,7 +277,7 @@ sched_vassal_close(struct ndjson_peer *peer, const char *why, void *arg)
 	if (!s->ending) {
 		sched_fail(s, "vassal: %s", why);
 		if (s->loaded)
-			sched_abandon(s, "vassal died");
+			dispatch_abandon(s, "vassal died");
 		sched_end(s);
 	}
 	/* The loop ends once the vassal process is reaped too. */
@@ -561,7 +325,7 @@ sched_sigint(evutil_socket_t sig, short what, void *arg)
 	sched_fail(s, "interrupted by %s", sig == SIGINT ? "SIGINT" :
 	    "SIGTERM");
 	if (s->loaded)
-		sched_abandon(s, "interrupted");
+		dispatch_abandon(s, "interrupted");
 	sched_end(s);
 }
 
@@ -570,13 +334,18 @@ sched_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct sched *s = arg;
 
-	out_tick(s, time_mono());
+	double now = time_mono();
+
+	out_tick(s, now);
+	if (s->loaded && !s->ending)
+		status_tick(s, now);
 }
 
-static void
+void
 sched_maybe_finish(struct sched *s)
 {
-	if (s->loaded && s->ndone == s->ntests)
+	if (s->loaded && !s->ending && s->ndone == s->ntests &&
+	    dispatch_idle(s))
 		sched_end(s);
 }
 
@@ -702,14 +471,27 @@ sched_cleanup(struct sched *s)
 	if (s->log_dir_temp)
 		nftw(s->log_dir, sched_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	for (i = 0; i < s->ntests; i++) {
-		testdef_clear(&s->tests[i].def);
-		for (j = 0; j < s->tests[i].nattempts; j++)
-			proto_result_clear(&s->tests[i].attempts[j]);
-		free(s->tests[i].attempts);
+		struct test *t = &s->tests[i];
+
+		testdef_clear(&t->def);
+		for (j = 0; j < t->nattempts; j++) {
+			proto_result_clear(&t->attempts[j].r);
+			free(t->attempts[j].no_retry);
+		}
+		free(t->attempts);
+		free(t->needs);
+		free(t->dependents);
+		free(t->fixtures);
+		strv_free(t->locks);
 	}
 	free(s->tests);
-	free(s->queue);
+	for (i = 0; i < s->nfixtures; i++)
+		fixturedef_clear(&s->fixtures[i].def);
+	free(s->fixtures);
+	for (j = 0; j < s->nworkers; j++)
+		free(s->workers[j].fix);
 	free(s->workers);
+	strv_free(s->locks_held);
 	free(s->log_dir);
 	free(s->error);
 	if (s->events != NULL)
@@ -762,8 +544,11 @@ sched_run(struct sched *s)
 	store_open(s);
 	s->nworkers = s->opt.workers;
 	s->workers = xcalloc(s->nworkers, sizeof *s->workers);
-	for (k = 0; k < s->nworkers; k++)
+	for (k = 0; k < s->nworkers; k++) {
 		s->workers[k].index = k;
+		TAILQ_INIT(&s->workers[k].queue);
+	}
+	TAILQ_INIT(&s->deferred);
 
 	if ((s->base = event_base_new()) == NULL)
 		errx(DAGZ_EXIT_ERROR, "event_base_new");
@@ -780,7 +565,7 @@ sched_run(struct sched *s)
 
 	elapsed = time_mono() - s->t0;
 	code = sched_exit_code(s);
-	if (s->loaded && code != DAGZ_EXIT_USAGE) {
+	if (s->loaded && code != DAGZ_EXIT_USAGE && !s->opt.plan_only) {
 		s->exit_code = code;
 		out_flush_batch(s);
 		out_summary(s, elapsed);

@@ -17,6 +17,7 @@
 
 #define C_RED	"\033[31m"
 #define C_GREEN	"\033[32m"
+#define C_YELLOW "\033[33m"
 #define C_BOLD	"\033[1m"
 #define C_RESET	"\033[0m"
 
@@ -120,36 +121,76 @@ out_flush_batch(struct sched *s)
 }
 
 void
-out_result(struct sched *s, struct test *t, const struct msg_result *r)
+out_result(struct sched *s, struct test *t, const struct attempt *a)
 {
+	const struct msg_result *r = &a->r;
 	const char *color;
+	char note[160] = "";
 
 	switch (r->status) {
 	case ST_OK:
-	case ST_OK_FLAKY:
 	case ST_SKIPPED:
+	case ST_DESELECTED:
+	case ST_REDUNDANT:
 		if (r->status == ST_SKIPPED)
 			s->batch_skipped++;
-		else
+		else if (r->status == ST_OK)
 			s->batch_ok++;
-		if (r->leaked == 0 && r->status != ST_OK_FLAKY)
+		if (r->leaked == 0)
 			break;
 		/* A pass with something to say is shown in full. */
 		out_line(s, "%s %s %.3fs worker #%d: %s", status_name(r->status),
 		    t->def.id, r->duration, r->worker,
 		    r->reason != NULL ? r->reason : "");
 		break;
-	default:
-		color = r->status == ST_DAGZ_ERROR ? C_BOLD : C_RED;
-		out_line(s, "%s%s%s %s %.3fs worker #%d%s%s", out_c(color),
-		    status_name(r->status), out_c(C_RESET), t->def.id,
-		    r->duration, r->worker, r->reason != NULL ? ": " : "",
+	case ST_OK_FLAKY:
+		s->batch_ok++;
+		out_line(s, "%s%s%s %s %.3fs worker #%d: passed on attempt %d%s%s",
+		    out_c(C_YELLOW), status_name(r->status), out_c(C_RESET),
+		    t->def.id, r->duration, r->worker, r->attempt,
+		    r->reason != NULL ? ", " : "",
 		    r->reason != NULL ? r->reason : "");
+		break;
+	default:
+		if (a->retry != NULL)
+			snprintf(note, sizeof note, " (attempt %d; %s retry "
+			    "follows)", r->attempt, a->retry);
+		else if (a->no_retry != NULL)
+			snprintf(note, sizeof note, " (not retried: %s)",
+			    a->no_retry);
+		else if (r->attempt > 1)
+			snprintf(note, sizeof note, " (attempt %d)",
+			    r->attempt);
+		color = a->retry != NULL ? C_YELLOW :
+		    r->status == ST_DAGZ_ERROR ? C_BOLD : C_RED;
+		if (r->worker >= 0)
+			out_line(s, "%s%s%s %s %.3fs worker #%d%s%s%s",
+			    out_c(color), status_name(r->status),
+			    out_c(C_RESET), t->def.id, r->duration, r->worker,
+			    r->reason != NULL ? ": " : "",
+			    r->reason != NULL ? r->reason : "", note);
+		else
+			out_line(s, "%s%s%s %s: %s", out_c(color),
+			    status_name(r->status), out_c(C_RESET), t->def.id,
+			    r->reason != NULL ? r->reason : "");
 		out_tail(s, r->tail);
 		break;
 	}
 	if (time_mono() - s->batch_last >= OUT_BATCH_INTERVAL)
 		out_flush_batch(s);
+}
+
+/* Fixture setups and teardowns are shown when they fail. */
+void
+out_fixture(struct sched *s, const struct msg_result *r)
+{
+	if (r->status == ST_OK)
+		return;
+	out_line(s, "%s%s%s fixture %s %s %.3fs worker #%d%s%s",
+	    out_c(C_RED), status_name(r->status), out_c(C_RESET), r->test,
+	    r->phase, r->duration, r->worker, r->reason != NULL ? ": " : "",
+	    r->reason != NULL ? r->reason : "");
+	out_tail(s, r->tail);
 }
 
 /* Called a few times a second: batched counts and long-running tests. */
@@ -210,11 +251,14 @@ void
 out_summary(struct sched *s, double elapsed)
 {
 	char counts[512];
+	int k, stolen = 0;
 
+	for (k = 0; k < s->nworkers; k++)
+		stolen += s->workers[k].stolen;
 	out_counts(s, counts, sizeof counts);
-	out_line(s, "summary: %zu test%s in %.1fs (planned %.1fs), CPU %.1fs: "
-	    "%s", s->ntests, s->ntests == 1 ? "" : "s", elapsed, s->planned,
-	    s->cpu, counts);
+	out_line(s, "summary: %zu test%s in %.1fs (planned %.1fs), CPU %.1fs, "
+	    "%d stolen: %s", s->ntests, s->ntests == 1 ? "" : "s", elapsed,
+	    s->planned, s->cpu, stolen, counts);
 }
 
 /*
@@ -225,7 +269,7 @@ void
 out_report(struct sched *s, double elapsed)
 {
 	struct test *t;
-	const char *color, *url;
+	const char *color, *url, *reason;
 	char counts[512];
 	size_t i, nfailed = 0;
 
@@ -248,14 +292,12 @@ out_report(struct sched *s, double elapsed)
 		if (t->state != TS_DONE || status_passed(t->status))
 			continue;
 		nfailed++;
+		reason = t->nattempts > 0 ?
+		    t->attempts[t->nattempts - 1].r.reason : NULL;
 		out_line(s, "%s  %-10s %s%s%s%s%s", out_c(color),
 		    status_name(t->status), t->def.id,
-		    t->nattempts > 0 && t->attempts[t->nattempts - 1].reason ?
-		    " (" : "",
-		    t->nattempts > 0 && t->attempts[t->nattempts - 1].reason ?
-		    t->attempts[t->nattempts - 1].reason : "",
-		    t->nattempts > 0 && t->attempts[t->nattempts - 1].reason ?
-		    ")" : "", out_c(C_RESET));
+		    reason != NULL ? " (" : "", reason != NULL ? reason : "",
+		    reason != NULL ? ")" : "", out_c(C_RESET));
 	}
 	if (s->error != NULL)
 		out_line(s, "%s  dagz error: %s%s", out_c(color), s->error,

@@ -51,8 +51,9 @@ report_event_write(struct sched *s, json_t *o)
 }
 
 void
-report_event_result(struct sched *s, const struct msg_result *r)
+report_event_result(struct sched *s, const struct attempt *a)
 {
+	const struct msg_result *r = &a->r;
 	json_t *o;
 
 	if (s->events == NULL)
@@ -74,9 +75,48 @@ report_event_result(struct sched *s, const struct msg_result *r)
 	json_object_set_new(o, "reason", r->reason != NULL ?
 	    json_string(r->reason) : json_null());
 	json_object_set_new(o, "start", report_seconds(r->start));
+	if (a->retry != NULL)
+		json_object_set_new(o, "retry", json_string(a->retry));
+	if (a->no_retry != NULL)
+		json_object_set_new(o, "no_retry", json_string(a->no_retry));
 	if (r->log != NULL && !s->log_dir_temp)
 		json_object_set_new(o, "log", json_string(r->log));
 	report_event_write(s, o);
+}
+
+/* A fixture's setup or teardown on one worker: a span of its own. */
+void
+report_event_fixture(struct sched *s, const struct msg_result *r)
+{
+	json_t *o;
+
+	if (s->events == NULL)
+		return;
+	o = json_object();
+	json_object_set_new(o, "type", json_string("fixture"));
+	json_object_set_new(o, "fixture", json_string(r->test));
+	json_object_set_new(o, "phase", json_string(r->phase));
+	json_object_set_new(o, "status", json_string(status_name(r->status)));
+	json_object_set_new(o, "worker", json_integer(r->worker));
+	json_object_set_new(o, "duration", report_seconds(r->duration));
+	json_object_set_new(o, "exit", r->exit_code >= 0 ?
+	    json_integer(r->exit_code) : json_null());
+	json_object_set_new(o, "reason", r->reason != NULL ?
+	    json_string(r->reason) : json_null());
+	json_object_set_new(o, "start", report_seconds(r->start));
+	if (r->log != NULL && !s->log_dir_temp)
+		json_object_set_new(o, "log", json_string(r->log));
+	report_event_write(s, o);
+}
+
+static int
+report_stolen(struct sched *s)
+{
+	int k, n = 0;
+
+	for (k = 0; k < s->nworkers; k++)
+		n += s->workers[k].stolen;
+	return (n);
 }
 
 void
@@ -100,6 +140,7 @@ report_event_summary(struct sched *s, double elapsed)
 	json_object_set_new(o, "planned", report_seconds(s->planned));
 	json_object_set_new(o, "cpu", report_seconds(s->cpu));
 	json_object_set_new(o, "workers", json_integer(s->nworkers));
+	json_object_set_new(o, "stolen", json_integer(report_stolen(s)));
 	json_object_set_new(o, "exit", json_integer(s->exit_code));
 	report_event_write(s, o);
 }
@@ -168,13 +209,13 @@ report_junit_case(FILE *fp, const char *suite, const struct test *t)
 	int i, first = 1;
 
 	for (i = 0; i < t->nattempts; i++)
-		time += t->attempts[i].duration;
+		time += t->attempts[i].r.duration;
 	fprintf(fp, "    <testcase name=\"");
 	report_xml(fp, t->def.id);
 	fprintf(fp, "\" classname=\"");
 	report_xml(fp, suite);
 	fprintf(fp, "\" time=\"%.3f\">\n", time);
-	last = t->nattempts > 0 ? &t->attempts[t->nattempts - 1] : NULL;
+	last = t->nattempts > 0 ? &t->attempts[t->nattempts - 1].r : NULL;
 	if (last == NULL)
 		;
 	else if (t->status == ST_SKIPPED || t->status == ST_DESELECTED ||
@@ -186,13 +227,13 @@ report_junit_case(FILE *fp, const char *suite, const struct test *t)
 	} else if (status_passed(t->status)) {
 		for (i = 0; i < t->nattempts - 1; i++)
 			report_junit_attempt(fp, "flakyFailure",
-			    &t->attempts[i]);
+			    &t->attempts[i].r);
 	} else if (t->status == ST_DAGZ_ERROR) {
 		report_junit_attempt(fp, "error", last);
 	} else {
 		for (i = 0; i < t->nattempts; i++) {
 			report_junit_attempt(fp, first ? "failure" :
-			    "rerunFailure", &t->attempts[i]);
+			    "rerunFailure", &t->attempts[i].r);
 			first = 0;
 		}
 	}

@@ -2,6 +2,7 @@
 #ifndef DAGZ_SCHED_H
 #define DAGZ_SCHED_H
 
+#include <sys/queue.h>
 #include <sys/tree.h>
 #include <sys/types.h>
 
@@ -30,12 +31,31 @@ struct sched_options {
 	char		*log_dir;
 	enum color_mode	 color;
 	int		 verbose;
+	int		 plan_only;	/* --plan */
+	int		 retries;	/* extra attempts, at most */
+	double		 retry_budget;	/* seconds; 0: derived */
+	double		 status_interval;
+	double		 stuck_after;
+	int		 no_store;
 	char		*manifest;
 	char	       **globs;
 	char	       **argv;		/* the command line, for reports */
 };
 
+/*
+ * A test waits in a worker's queue (TS_PENDING), is sent to the worker
+ * (TS_SENT), runs (TS_RUNNING) and ends (TS_DONE) when its final status
+ * is known; a failed attempt that will be retried goes back to
+ * TS_PENDING, in its worker's queue or in the deferred list.
+ */
 enum test_state { TS_PENDING, TS_SENT, TS_RUNNING, TS_DONE };
+
+/* One attempt of a test, as the worker reported it, and what came of it. */
+struct attempt {
+	struct msg_result	 r;
+	const char		*retry;		/* "immediate", "deferred" */
+	char			*no_retry;	/* why a failure was not retried */
+};
 
 struct test {
 	struct test_def		 def;
@@ -43,23 +63,68 @@ struct test {
 	enum test_state		 state;
 	enum test_status	 status;	/* final, once TS_DONE */
 	double			 estimate;	/* seconds, for the plan */
-	int			 worker;	/* while sent or running */
+	int			 worker;	/* queued on, sent to or ran on */
+	int			 planned_worker;
+	int			 order;		/* in its planned queue */
+	char			 why[128];	/* placement, for --plan */
+	int			 group;		/* fixture group, or -1 */
 	double			 started;	/* monotonic, while running */
 	double			 slow_next;	/* next "still running" */
-	struct msg_result	*attempts;
+	struct attempt		*attempts;
 	int			 nattempts;
+	int			 failed_on;	/* worker of a failed attempt */
+	int			 queued;	/* in its worker's queue */
+	int			 deferred;	/* waits in s->deferred */
+	int			 fresh;		/* needs fixtures set up anew */
+	int			 stolen;
+	int			 main_worker;	/* tag main-worker */
+	int			 node_mutex;	/* tag node-mutex */
+	char		       **locks;		/* tags lock:NAME, the names */
+	size_t			*needs;		/* indices of what it needs */
+	size_t			 nneeds;
+	size_t			*dependents;
+	size_t			 ndependents;
+	size_t			 unmet;		/* needs not yet passed */
+	size_t			*fixtures;	/* indices in s->fixtures */
+	size_t			 nfixtures;
 	RB_ENTRY(test)		 entry;
+	TAILQ_ENTRY(test)	 qentry;	/* worker queue or deferred */
 };
 RB_HEAD(test_tree, test);
 RB_PROTOTYPE(test_tree, test, entry, test_cmp);
+TAILQ_HEAD(test_queue, test);
+
+/* A fixture's state on one worker. */
+enum fix_state { FIX_DOWN, FIX_SETTING_UP, FIX_UP, FIX_FAILED,
+    FIX_TEARING_DOWN };
+
+struct fixture {
+	struct fixture_def	 def;
+	int			 runs;		/* setups and teardowns sent */
+};
+
+enum worker_state { WS_NOT_CONNECTED, WS_READY, WS_DISCONNECTED,
+    WS_FAILED };
 
 struct sworker {
 	int		 index;
-	int		 ready;
-	int		 inflight;	/* sent, not finished */
+	enum worker_state state;
+	int		 inflight;	/* runs sent, not finished */
 	struct test	*current;	/* running now */
+	struct test_queue queue;	/* planned or stolen, not sent */
+	double		 queued_estimate;
+	int		 assigned;	/* tests ever queued here */
 	int		 finished;
-	int		 deaths;
+	double		 actual_delta;	/* sum of (took - estimate) */
+	double		 last_finished;	/* monotonic */
+	double		 planned;	/* planned load, seconds */
+	int		 batch;
+	int		 retry_queue;	/* running deferred retries */
+	int		 stolen;
+	int		 stolen_finished;
+	int		 reconnects;
+	enum fix_state	*fix;		/* per fixture */
+	int		 fix_busy;	/* a setup/teardown in flight */
 };
 
 struct sched {
@@ -78,14 +143,19 @@ struct sched {
 	struct test		*tests;
 	size_t			 ntests;
 	struct test_tree	 by_id;
-	struct test	       **queue;		/* pending, longest first */
-	size_t			 nqueue;
-	size_t			 qnext;
-	size_t			 npending;	/* TS_PENDING tests */
-	size_t			 nrequeued;	/* of those, before qnext */
+	struct fixture		*fixtures;
+	size_t			 nfixtures;
+	struct test_queue	 deferred;	/* deferred retries */
 	size_t			 ndone;
+	size_t			 nqueued;	/* in worker queues */
 	int			 loaded;
 	double			 planned;
+	double			 retry_budget;
+	int			 failed_tests;	/* with a failed attempt */
+	size_t			 nfinished;	/* attempts, for the mean */
+	double			 sum_duration;
+	struct test		*mutex;		/* node-mutex wanted/running */
+	char		       **locks_held;
 
 	struct sworker		*workers;
 	int			 nworkers;
@@ -95,6 +165,9 @@ struct sched {
 	int			 batch_ok;
 	int			 batch_skipped;
 	double			 batch_last;
+	double			 last_finish;	/* any test, monotonic */
+	double			 status_next;
+	double			 stuck_next;
 
 	FILE			*events;
 	int			 exit_code;	/* -1 until decided */
@@ -111,9 +184,30 @@ struct sched {
 /* sched-loop.c */
 int	 sched_run(struct sched *);
 struct test *sched_find(struct sched *, const char *);
+void	 sched_fail(struct sched *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	 sched_send_run(struct sched *, struct sworker *, const char *, int,
+	    const char *);
+void	 sched_maybe_finish(struct sched *);
 
+/* sched-plan.c */
+int	 plan_prepare(struct sched *);
+void	 plan_make(struct sched *);
+void	 plan_print(struct sched *);
+
+/* sched-dispatch.c */
+void	 dispatch(struct sched *);
+void	 dispatch_result(struct sched *, struct msg_result *);
+void	 dispatch_started(struct sched *, struct msg_started *);
+void	 dispatch_worker_died(struct sched *, struct sworker *, const char *);
+void	 dispatch_abandon(struct sched *, const char *);
+int	 dispatch_idle(struct sched *);
 void	 sched_skip_test(struct sched *, struct test *, enum test_status,
 	    const char *);
+
+/* sched-status.c */
+void	 status_tick(struct sched *, double);
+void	 status_lines(struct sched *, double);
 
 /*
  * sched-store.c: the job's record in dagzd. store_open finds the daemon;
@@ -136,7 +230,8 @@ void	 out_init(struct sched *);
 void	 out_line(struct sched *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	 out_start(struct sched *);
-void	 out_result(struct sched *, struct test *, const struct msg_result *);
+void	 out_result(struct sched *, struct test *, const struct attempt *);
+void	 out_fixture(struct sched *, const struct msg_result *);
 void	 out_tick(struct sched *, double);
 void	 out_flush_batch(struct sched *);
 void	 out_summary(struct sched *, double);
@@ -144,7 +239,8 @@ void	 out_report(struct sched *, double);
 
 /* sched-report.c */
 int	 report_events_open(struct sched *);
-void	 report_event_result(struct sched *, const struct msg_result *);
+void	 report_event_result(struct sched *, const struct attempt *);
+void	 report_event_fixture(struct sched *, const struct msg_result *);
 void	 report_event_summary(struct sched *, double);
 int	 report_junit(struct sched *, double);
 

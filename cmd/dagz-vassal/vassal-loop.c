@@ -330,6 +330,39 @@ vassal_load(struct vassal *v)
 	return (0);
 }
 
+/*
+ * A fixture's setup or teardown runs like a test whose id is the
+ * fixture's name, in the suite's directory, under the job's timeout.
+ */
+static void
+vassal_run_fixture(struct vassal *v, struct msg_run *run)
+{
+	struct fixture_def *f;
+	struct test_def def;
+	char err[256];
+
+	if ((f = suite_find_fixture(&v->suite, run->test)) == NULL) {
+		snprintf(err, sizeof err, "run: no fixture '%s'", run->test);
+		vassal_error(v, "internal", err);
+		return;
+	}
+	testdef_init(&def);
+	def.id = f->name;
+	def.cwd = v->suite.dir;
+	if (strcmp(run->phase, "setup") == 0) {
+		def.argv = f->setup_argv;
+		def.sh = f->setup_sh;
+	} else {
+		def.argv = f->teardown_argv;
+		def.sh = f->teardown_sh;
+	}
+	if (def.argv == NULL && def.sh == NULL)
+		def.sh = "true";
+	vassal_worker_send(&v->workers[run->worker],
+	    proto_exec_encode(&def, run->attempt, v->config.timeout,
+	    run->phase));
+}
+
 static void
 vassal_run(struct vassal *v, struct msg_run *run)
 {
@@ -342,6 +375,10 @@ vassal_run(struct vassal *v, struct msg_run *run)
 		vassal_error(v, "internal", err);
 		return;
 	}
+	if (run->phase[0] != '\0') {
+		vassal_run_fixture(v, run);
+		return;
+	}
 	if ((t = suite_find(&v->suite, run->test)) == NULL) {
 		snprintf(err, sizeof err, "run: no test '%s'", run->test);
 		vassal_error(v, "internal", err);
@@ -349,7 +386,7 @@ vassal_run(struct vassal *v, struct msg_run *run)
 	}
 	timeout = t->timeout > 0 ? t->timeout : v->config.timeout;
 	vassal_worker_send(&v->workers[run->worker],
-	    proto_exec_encode(t, run->attempt, timeout));
+	    proto_exec_encode(t, run->attempt, timeout, NULL));
 }
 
 static void

@@ -32,6 +32,8 @@
 #define RUN_TAIL_BYTES		4096
 #define RUN_TAIL_LINES		20
 
+#define RUN_SPAWN_TRIES		6	/* retries of a busy command */
+#define RUN_SPAWN_BACKOFF_USEC	10000	/* doubled each retry */
 #define RUN_STAGE_CHDIR		1
 #define RUN_STAGE_EXEC		2
 
@@ -57,7 +59,7 @@ run_timeval(const struct timeval *tv)
 
 /* The log's name: the id with bytes outside [A-Za-z0-9._-] as %XX. */
 static char *
-run_log_path(const char *dir, const char *id, int attempt)
+run_log_path(const char *dir, const char *id, int attempt, const char *phase)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	char *esc, *path, *q;
@@ -76,7 +78,16 @@ run_log_path(const char *dir, const char *id, int attempt)
 		}
 	}
 	*q = '\0';
-	xasprintf(&path, "%s/%s.%d.log", dir, esc, attempt);
+	/* Fixtures log apart, so no name of theirs meets a test's. */
+	if (*phase != '\0') {
+		xasprintf(&path, "%s/fixtures", dir);
+		if (mkdir(path, 0777) == -1 && errno != EEXIST)
+			log_warn("mkdir '%s'", path);
+		free(path);
+		xasprintf(&path, "%s/fixtures/%s.%s.%d.log", dir, esc, phase,
+		    attempt);
+	} else
+		xasprintf(&path, "%s/%s.%d.log", dir, esc, attempt);
 	free(esc);
 	return (path);
 }
@@ -205,42 +216,21 @@ run_error(struct worker *w, const char *fmt, ...)
 	run_finish(w);
 }
 
-static void
-run_start(struct worker *w, struct worker_job *job)
+/*
+ * Starts the test's leader with vfork: no copy of our page tables to
+ * make, and none of the copy-on-write faults after it, on every test. No
+ * handler of ours may run in the child before exec, as it would run in
+ * our memory. Consumes pfd; *n tells whether the child reported a
+ * failure to chdir or exec (n == sizeof *f).
+ */
+static pid_t
+run_spawn(struct worker *w, const struct msg_exec *ex, char **env, int *pfd,
+    struct run_failure *f, ssize_t *n)
 {
-	const struct msg_exec *ex = &job->exec;
-	struct worker_run *r;
-	struct msg_started st;
-	struct run_failure f;
-	struct timeval tv;
+	struct worker_run *r = w->run;
 	sigset_t all, old;
-	char **env;
-	ssize_t n;
-	int pfd[2];
 	pid_t pid;
 
-	r = w->run = xcalloc(1, sizeof *r);
-	r->job = job;
-	r->exit_code = -1;
-	r->logfd = -1;
-	r->log = run_log_path(w->config.log_dir, ex->def.id, ex->attempt);
-	if ((r->logfd = open(r->log, O_RDWR | O_CREAT | O_TRUNC | O_APPEND |
-	    O_CLOEXEC, 0644)) == -1) {
-		run_error(w, "cannot open log '%s': %s", r->log,
-		    strerror(errno));
-		return;
-	}
-	if (pipe2(pfd, O_CLOEXEC) == -1) {
-		run_error(w, "cannot make a pipe: %s", strerror(errno));
-		return;
-	}
-	env = run_environment(w, ex);
-
-	/*
-	 * vfork: no copy of our page tables to make, and none of the
-	 * copy-on-write faults after it, on every test. No handler of ours
-	 * may run in the child before exec, as it would run in our memory.
-	 */
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &old);
 	getrusage(RUSAGE_CHILDREN, &r->ru_before);
@@ -252,20 +242,106 @@ run_start(struct worker *w, struct worker_job *job)
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	close(pfd[1]);
+	*n = 0;
+	if (pid != -1)
+		while ((*n = read(pfd[0], f, sizeof *f)) == -1 &&
+		    errno == EINTR)
+			;
+	close(pfd[0]);
+	return (pid);
+}
+
+/* A failure to start that may pass: the command's file is there. */
+static int
+run_transient(const struct test_def *def, const struct run_failure *f)
+{
+	struct stat sb;
+	char *path;
+	int exists;
+
+	if (f->stage != RUN_STAGE_EXEC)
+		return (0);
+	if (f->err == ETXTBSY)
+		return (1);
+	if (f->err != ENOENT || def->argv == NULL ||
+	    strchr(def->argv[0], '/') == NULL)
+		return (0);
+	if (def->argv[0][0] == '/' || def->cwd == NULL)
+		path = xstrdup(def->argv[0]);
+	else
+		xasprintf(&path, "%s/%s", def->cwd, def->argv[0]);
+	exists = stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+	free(path);
+	return (exists);
+}
+
+static void
+run_start(struct worker *w, struct worker_job *job)
+{
+	const struct msg_exec *ex = &job->exec;
+	struct worker_run *r;
+	struct msg_started st;
+	struct run_failure f;
+	struct timeval tv;
+	char **env;
+	ssize_t n;
+	int pfd[2], tries, last_err = 0;
+	pid_t pid;
+
+	r = w->run = xcalloc(1, sizeof *r);
+	r->job = job;
+	r->exit_code = -1;
+	r->logfd = -1;
+	r->log = run_log_path(w->config.log_dir, ex->def.id, ex->attempt,
+	    ex->phase);
+	if ((r->logfd = open(r->log, O_RDWR | O_CREAT | O_TRUNC | O_APPEND |
+	    O_CLOEXEC, 0644)) == -1) {
+		run_error(w, "cannot open log '%s': %s", r->log,
+		    strerror(errno));
+		return;
+	}
+	if (pipe2(pfd, O_CLOEXEC) == -1) {
+		run_error(w, "cannot make a pipe: %s", strerror(errno));
+		return;
+	}
+	env = run_environment(w, ex);
+	for (tries = 0;; tries++) {
+		pid = run_spawn(w, ex, env, pfd, &f, &n);
+		if (pid == -1 || n != sizeof f || tries == RUN_SPAWN_TRIES ||
+		    !run_transient(&ex->def, &f))
+			break;
+		/*
+		 * The command exists but could not start: a binary still
+		 * open for writing (ETXTBSY), or a file that a loaded
+		 * filesystem briefly failed to find. Wait a little longer
+		 * each time, then try again.
+		 */
+		last_err = f.err;
+		while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
+			;
+		usleep(RUN_SPAWN_BACKOFF_USEC << tries);
+		if (pipe2(pfd, O_CLOEXEC) == -1) {
+			strv_free(env);
+			run_error(w, "cannot make a pipe: %s", strerror(errno));
+			return;
+		}
+	}
 	strv_free(env);
 	if (pid == -1) {
-		close(pfd[0]);
 		run_error(w, "cannot fork: %s", strerror(errno));
 		return;
 	}
+	if (tries > 0 && n != sizeof f)
+		xasprintf(&r->spawn_note, "started after %d retr%s (%s)",
+		    tries, tries == 1 ? "y" : "ies", strerror(last_err));
 	/* The child has its own group: vfork waited for its exec. */
 	r->pid = pid;
-	while ((n = read(pfd[0], &f, sizeof f)) == -1 && errno == EINTR)
-		;
-	close(pfd[0]);
 	if (n == sizeof f) {
 		r->exec_stage = f.stage;
 		r->exec_errno = f.err;
+		if (tries > 0)
+			xasprintf(&r->spawn_note, "after %d retr%s", tries,
+			    tries == 1 ? "y" : "ies");
 	}
 
 	memset(&st, 0, sizeof st);
@@ -273,6 +349,7 @@ run_start(struct worker *w, struct worker_job *job)
 	st.test = ex->def.id;
 	st.attempt = ex->attempt;
 	st.pid = pid;
+	strlcpy(st.phase, ex->phase, sizeof st.phase);
 	worker_send(w, proto_started_encode(&st));
 	log_debug("test '%s' attempt %d: pid %d", ex->def.id, ex->attempt,
 	    (int)pid);
@@ -440,6 +517,7 @@ run_finish(struct worker *w)
 	m.worker = w->index;
 	m.test = ex->def.id;
 	m.attempt = ex->attempt;
+	strlcpy(m.phase, ex->phase, sizeof m.phase);
 	m.exit_code = r->exit_code;
 	m.signal = r->signal;
 	m.start = r->start_unix;
@@ -482,6 +560,8 @@ run_finish(struct worker *w)
 		m.status = ST_CRASHED;
 		reason = xstrdup(proc_signame(r->signal));
 	}
+	if (r->spawn_note != NULL)
+		run_reason(&reason, "%s", r->spawn_note);
 	if (r->leaked > 0) {
 		run_reason(&reason, "leaked %d process%s", r->leaked,
 		    r->leaked == 1 ? "" : "es");
@@ -693,6 +773,7 @@ run_forget(struct worker *w)
 		close(r->logfd);
 	free(r->log);
 	free(r->forced_reason);
+	free(r->spawn_note);
 	proto_exec_clear(&r->job->exec);
 	free(r->job);
 	free(r);

@@ -52,6 +52,7 @@ struct worker_run {
 	char			*forced_reason;	/* why we killed it, or NULL */
 	int			 exec_errno;	/* chdir/exec failure, or 0 */
 	int			 exec_stage;	/* RUN_STAGE_* that failed */
+	char			*spawn_note;	/* retried start, or NULL */
 };
 
 struct worker {

@@ -1,1 +1,11 @@
 # cmd/dagzd/local.mk: the store daemon.
+bin_PROGRAMS += dagzd
+dagzd_SOURCES = \
+	%D%/dagzd.c %D%/dagzd.h \
+	%D%/dagzd-db.c \
+	%D%/dagzd-http.c \
+	%D%/dagzd-ingest.c \
+	%D%/dagzd-jobs.c \
+	%D%/dagzd-query.c
+dagzd_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS) $(ZLIB_CFLAGS)
+dagzd_LDADD = $(COMMON_LIBS) $(SQLITE_LIBS) $(ZLIB_LIBS)

@@ -1,0 +1,698 @@
+/*
+ * sched-dispatch.c: handing out work and taking back results. Each
+ * worker runs the first test of its queue that may run now: whose needs
+ * have passed, whose locks are free, and which is not held back by a
+ * node-mutex test. A fixture is set up on a worker before the first test
+ * there that needs it, and torn down once none of its queued tests does.
+ * A worker with nothing left steals from the worker with the most
+ * planned time left. A failed attempt is retried at once on the same
+ * worker, then once more at the end on another worker with its fixtures
+ * set up anew.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sched.h"
+#include "strv.h"
+#include "timeutil.h"
+#include "xmalloc.h"
+
+/*
+ * A worker gets a second test queued behind the one it runs only while
+ * the tests seen so far are this short on average: then the round trip
+ * to the scheduler is a fair part of each test's cost. With longer tests
+ * it is not, and a test queued behind one that runs long could not be
+ * stolen by an idle worker.
+ */
+#define DISPATCH_PREFETCH_MEAN	0.05
+
+static void	dispatch_finish(struct sched *, struct test *,
+		    struct msg_result *, const char *);
+
+static int
+dispatch_locks_free(struct sched *s, struct test *t)
+{
+	size_t i;
+
+	for (i = 0; t->locks != NULL && t->locks[i] != NULL; i++)
+		if (strv_contains(s->locks_held, t->locks[i]))
+			return (0);
+	return (1);
+}
+
+static void
+dispatch_locks_release(struct sched *s, struct test *t)
+{
+	char **held = NULL;
+	size_t i;
+
+	if (t->locks == NULL)
+		return;
+	for (i = 0; s->locks_held != NULL && s->locks_held[i] != NULL; i++)
+		if (!strv_contains(t->locks, s->locks_held[i]))
+			held = strv_push(held, s->locks_held[i]);
+	strv_free(s->locks_held);
+	s->locks_held = held;
+}
+
+static void
+dispatch_dequeue(struct sched *s, struct test *t)
+{
+	struct sworker *w;
+
+	if (t->queued) {
+		w = &s->workers[t->worker];
+		TAILQ_REMOVE(&w->queue, t, qentry);
+		w->queued_estimate -= t->estimate;
+		s->nqueued--;
+		t->queued = 0;
+	}
+	if (t->deferred) {
+		TAILQ_REMOVE(&s->deferred, t, qentry);
+		t->deferred = 0;
+	}
+}
+
+static void
+dispatch_enqueue(struct sched *s, struct sworker *w, struct test *t,
+    int front)
+{
+	t->worker = w->index;
+	t->queued = 1;
+	if (front)
+		TAILQ_INSERT_HEAD(&w->queue, t, qentry);
+	else
+		TAILQ_INSERT_TAIL(&w->queue, t, qentry);
+	w->queued_estimate += t->estimate;
+	s->nqueued++;
+}
+
+/* Whether t may start now, on any worker, as far as others are concerned. */
+static int
+dispatch_may_start(struct sched *s, struct test *t)
+{
+	return (t->state == TS_PENDING && t->unmet == 0 &&
+	    dispatch_locks_free(s, t) && (s->mutex == NULL || s->mutex == t));
+}
+
+static int
+dispatch_all_idle(struct sched *s)
+{
+	int k;
+
+	for (k = 0; k < s->nworkers; k++)
+		if (s->workers[k].inflight > 0)
+			return (0);
+	return (1);
+}
+
+/*
+ * Takes a runnable test (and the rest of its fixture group) from the end
+ * of the queue of the busy worker with the most planned time left.
+ */
+static int
+dispatch_steal(struct sched *s, struct sworker *w)
+{
+	struct sworker *v, *victim = NULL;
+	struct test *t, *u, *next;
+	int k, took = 0;
+
+	for (k = 0; k < s->nworkers; k++) {
+		v = &s->workers[k];
+		if (v == w || v->inflight == 0 || TAILQ_EMPTY(&v->queue))
+			continue;
+		if (victim == NULL || v->queued_estimate >
+		    victim->queued_estimate)
+			victim = v;
+	}
+	if (victim == NULL)
+		return (0);
+	TAILQ_FOREACH_REVERSE(t, &victim->queue, test_queue, qentry) {
+		if (!t->main_worker && dispatch_may_start(s, t))
+			break;
+	}
+	if (t == NULL)
+		return (0);
+	/* A fixture group moves whole, so its fixture is set up once. */
+	for (u = TAILQ_FIRST(&victim->queue); u != NULL; u = next) {
+		next = TAILQ_NEXT(u, qentry);
+		if (u != t && (t->group < 0 || u->group != t->group ||
+		    u->main_worker))
+			continue;
+		dispatch_dequeue(s, u);
+		dispatch_enqueue(s, w, u, 0);
+		u->stolen = 1;
+		w->stolen++;
+		took++;
+	}
+	if (took > 0)
+		w->batch++;
+	return (took);
+}
+
+/* Moves a deferred retry to w, which has nothing else to do. */
+static int
+dispatch_take_deferred(struct sched *s, struct sworker *w)
+{
+	struct test *t;
+	int others = 0, k;
+
+	for (k = 0; k < s->nworkers; k++)
+		if (k != w->index && s->workers[k].state == WS_READY)
+			others++;
+	TAILQ_FOREACH(t, &s->deferred, qentry) {
+		/* Another worker, when there is one: state may be to blame. */
+		if (t->failed_on == w->index && others > 0)
+			continue;
+		if (!dispatch_may_start(s, t))
+			continue;
+		dispatch_dequeue(s, t);
+		dispatch_enqueue(s, w, t, 1);
+		t->fresh = 1;
+		if (!w->retry_queue)
+			w->batch++;
+		w->retry_queue = 1;
+		return (1);
+	}
+	return (0);
+}
+
+/* The first test in w's queue that may run now, or NULL. */
+static struct test *
+dispatch_pick(struct sched *s, struct sworker *w)
+{
+	struct test *t;
+
+	if (s->mutex != NULL && s->mutex->state != TS_PENDING)
+		return (NULL);
+	for (;;) {
+		TAILQ_FOREACH(t, &w->queue, qentry)
+			if (dispatch_may_start(s, t))
+				break;
+		if (t != NULL)
+			break;
+		if (!TAILQ_EMPTY(&w->queue) && w->inflight > 0)
+			return (NULL);
+		if (dispatch_steal(s, w) > 0)
+			continue;
+		/* Nothing else for w to do: its end of the job has come. */
+		if (dispatch_take_deferred(s, w))
+			continue;
+		return (NULL);
+	}
+	if (t->node_mutex) {
+		/* Alone on the node: hold everyone back until all are idle. */
+		s->mutex = t;
+		if (!dispatch_all_idle(s))
+			return (NULL);
+	}
+	return (t);
+}
+
+/* Sends a fixture's setup or teardown to w. */
+static void
+dispatch_fixture_op(struct sched *s, struct sworker *w, size_t f,
+    const char *phase)
+{
+	struct fixture *fx = &s->fixtures[f];
+
+	w->fix[f] = strcmp(phase, "setup") == 0 ? FIX_SETTING_UP :
+	    FIX_TEARING_DOWN;
+	w->fix_busy = 1;
+	w->inflight++;
+	sched_send_run(s, w, fx->def.name, ++fx->runs, phase);
+}
+
+/*
+ * Whether t's fixtures are up on w; if not, sends what brings them
+ * closer (a teardown for a fresh start, or a setup) and returns 0.
+ */
+static int
+dispatch_fixtures_ready(struct sched *s, struct sworker *w, struct test *t)
+{
+	size_t i, f;
+
+	if (t->fresh) {
+		for (i = 0; i < t->nfixtures; i++) {
+			f = t->fixtures[i];
+			if (w->fix[f] == FIX_UP) {
+				dispatch_fixture_op(s, w, f, "teardown");
+				return (0);
+			}
+		}
+		t->fresh = 0;
+	}
+	for (i = 0; i < t->nfixtures; i++) {
+		f = t->fixtures[i];
+		if (w->fix[f] == FIX_DOWN || w->fix[f] == FIX_FAILED) {
+			dispatch_fixture_op(s, w, f, "setup");
+			return (0);
+		}
+	}
+	return (1);
+}
+
+/* Tears down, on an idle w, each fixture that nothing queued there needs. */
+static int
+dispatch_teardown_unneeded(struct sched *s, struct sworker *w)
+{
+	struct test *t;
+	size_t f, i;
+	int needed;
+
+	for (f = 0; f < s->nfixtures; f++) {
+		if (w->fix[f] != FIX_UP)
+			continue;
+		needed = 0;
+		TAILQ_FOREACH(t, &w->queue, qentry) {
+			for (i = 0; i < t->nfixtures && !needed; i++)
+				needed = t->fixtures[i] == f;
+			if (needed)
+				break;
+		}
+		if (needed)
+			continue;
+		dispatch_fixture_op(s, w, f, "teardown");
+		return (1);
+	}
+	return (0);
+}
+
+static void
+dispatch_send_test(struct sched *s, struct sworker *w, struct test *t)
+{
+	size_t i;
+
+	dispatch_dequeue(s, t);
+	t->state = TS_SENT;
+	t->worker = w->index;
+	w->inflight++;
+	for (i = 0; t->locks != NULL && t->locks[i] != NULL; i++)
+		s->locks_held = strv_push(s->locks_held, t->locks[i]);
+	sched_send_run(s, w, t->def.id, t->nattempts + 1, NULL);
+}
+
+/* A test that may wait on the worker behind the one it runs. */
+static int
+dispatch_prefetchable(struct sched *s, struct test *t)
+{
+	if (s->nfinished < (size_t)s->nworkers ||
+	    s->sum_duration / s->nfinished > DISPATCH_PREFETCH_MEAN ||
+	    s->nqueued <= (size_t)s->nworkers * 2)
+		return (0);
+	return (s->mutex == NULL && t->nfixtures == 0 && t->locks == NULL &&
+	    !t->node_mutex && t->ndependents == 0);
+}
+
+static void
+dispatch_worker(struct sched *s, struct sworker *w)
+{
+	struct test *t;
+
+	while (w->state == WS_READY && !w->fix_busy) {
+		if (w->inflight >= 2)
+			break;
+		if ((t = dispatch_pick(s, w)) == NULL) {
+			if (w->inflight == 0)
+				dispatch_teardown_unneeded(s, w);
+			break;
+		}
+		if (w->inflight > 0 && !dispatch_prefetchable(s, t))
+			break;
+		if (!dispatch_fixtures_ready(s, w, t))
+			break;
+		dispatch_send_test(s, w, t);
+	}
+}
+
+/* Hands out whatever can run now. */
+void
+dispatch(struct sched *s)
+{
+	int k;
+
+	if (!s->loaded || s->ending)
+		return;
+	for (k = 0; k < s->nworkers; k++)
+		dispatch_worker(s, &s->workers[k]);
+	sched_maybe_finish(s);
+}
+
+/* Nothing in flight and no fixture up: the job may end. */
+int
+dispatch_idle(struct sched *s)
+{
+	size_t f;
+	int k;
+
+	for (k = 0; k < s->nworkers; k++) {
+		if (s->workers[k].inflight > 0)
+			return (0);
+		if (s->workers[k].state == WS_FAILED)
+			continue;
+		for (f = 0; f < s->nfixtures; f++)
+			if (s->workers[k].fix[f] == FIX_UP)
+				return (0);
+	}
+	return (1);
+}
+
+static struct attempt *
+dispatch_add_attempt(struct test *t, struct msg_result *r)
+{
+	struct attempt *a;
+
+	t->attempts = xreallocarray(t->attempts, t->nattempts + 1,
+	    sizeof *t->attempts);
+	a = &t->attempts[t->nattempts++];
+	memset(a, 0, sizeof *a);
+	a->r = *r;
+	memset(r, 0, sizeof *r);
+	r->exit_code = -1;
+	return (a);
+}
+
+/* Everything that depends on t learns its fate; failure cascades. */
+static void
+dispatch_cascade(struct sched *s, struct test *t)
+{
+	struct test *d;
+	char reason[TESTDEF_ID_MAX + 64];
+	size_t i;
+
+	for (i = 0; i < t->ndependents; i++) {
+		d = &s->tests[t->dependents[i]];
+		if (d->state == TS_DONE)
+			continue;
+		if (status_passed(t->status)) {
+			if (d->unmet > 0)
+				d->unmet--;
+			continue;
+		}
+		snprintf(reason, sizeof reason, "needs '%s' which %s",
+		    t->def.id, status_name(t->status));
+		sched_skip_test(s, d, ST_DEP_FAILED, reason);
+	}
+}
+
+static void
+dispatch_finish(struct sched *s, struct test *t, struct msg_result *r,
+    const char *no_retry)
+{
+	struct attempt *a;
+
+	a = dispatch_add_attempt(t, r);
+	if (no_retry != NULL && *no_retry != '\0')
+		a->no_retry = xstrdup(no_retry);
+	t->state = TS_DONE;
+	t->status = a->r.status;
+	if (s->mutex == t)
+		s->mutex = NULL;
+	s->ndone++;
+	s->counts[t->status]++;
+	s->cpu += a->r.cpu;
+	report_event_result(s, a);
+	store_result(s, t, &a->r);
+	out_result(s, t, a);
+	dispatch_cascade(s, t);
+}
+
+/* Ends a test that will not run (DEP_FAILED, DESELECTED, REDUNDANT). */
+void
+sched_skip_test(struct sched *s, struct test *t, enum test_status st,
+    const char *reason)
+{
+	struct msg_result r;
+
+	if (t->state != TS_PENDING)
+		return;
+	dispatch_dequeue(s, t);
+	memset(&r, 0, sizeof r);
+	r.worker = -1;
+	r.test = xstrdup(t->def.id);
+	r.attempt = 0;
+	r.status = st;
+	r.exit_code = -1;
+	r.start = time_unix();
+	r.reason = xstrdup(reason);
+	dispatch_finish(s, t, &r, NULL);
+}
+
+/* A result made by the scheduler for a test that could not report. */
+static void
+dispatch_synth(struct sched *s, struct test *t, enum test_status st,
+    const char *reason, const char *tail)
+{
+	struct msg_result r;
+
+	memset(&r, 0, sizeof r);
+	r.worker = t->worker;
+	r.test = xstrdup(t->def.id);
+	r.attempt = t->nattempts + 1;
+	r.status = st;
+	r.exit_code = -1;
+	r.start = t->state == TS_RUNNING ?
+	    s->t0_unix + (t->started - s->t0) : time_unix();
+	r.duration = t->state == TS_RUNNING ? time_mono() - t->started : 0;
+	r.reason = xstrdup(reason);
+	r.tail = tail != NULL ? xstrdup(tail) : NULL;
+	if (t->state == TS_PENDING)
+		dispatch_dequeue(s, t);
+	dispatch_finish(s, t, &r, NULL);
+}
+
+/*
+ * Why a failed attempt is not retried, or NULL if it is. Seed 000: no
+ * retry of a test longer than the retry budget (retrying a 20-minute
+ * test is rarely worth it), nor once more than 10% of the suite has
+ * failed (the failures are probably real), nor of a crash.
+ */
+static const char *
+dispatch_no_retry(struct sched *s, struct test *t, struct msg_result *r)
+{
+	static char why[128];
+	size_t selected;
+
+	if (r->status != ST_FAILED && r->status != ST_TIMEOUT)
+		return ("");
+	if (r->reason != NULL && strncmp(r->reason, "worker died", 11) == 0)
+		return ("");
+	/* t->nattempts: the attempts before this one, the retries so far. */
+	if (t->nattempts >= s->opt.retries)
+		return ("");
+	if (r->duration > s->retry_budget) {
+		snprintf(why, sizeof why, "longer than the %.1fs retry budget",
+		    s->retry_budget);
+		return (why);
+	}
+	selected = s->ntests - s->counts[ST_DESELECTED] -
+	    s->counts[ST_REDUNDANT];
+	if (s->failed_tests > 1 && (size_t)s->failed_tests * 10 > selected) {
+		snprintf(why, sizeof why, "more than 10%% of the tests failed");
+		return (why);
+	}
+	return (NULL);
+}
+
+static void
+dispatch_test_result(struct sched *s, struct sworker *w, struct test *t,
+    struct msg_result *r)
+{
+	struct attempt *a;
+	const char *why;
+	int failed_before, k;
+	double now = time_mono();
+
+	w->finished++;
+	s->nfinished++;
+	s->sum_duration += r->duration;
+	w->last_finished = s->last_finish = now;
+	w->actual_delta += r->duration - t->estimate;
+	if (t->stolen)
+		w->stolen_finished++;
+	if (w->current == t)
+		w->current = NULL;
+	dispatch_locks_release(s, t);
+	if (s->mutex == t)
+		s->mutex = NULL;
+
+	for (failed_before = 0, k = 0; k < t->nattempts; k++)
+		if (!status_passed(t->attempts[k].r.status))
+			failed_before = 1;
+	if (status_passed(r->status)) {
+		if (failed_before && r->status == ST_OK)
+			r->status = ST_OK_FLAKY;
+		dispatch_finish(s, t, r, NULL);
+		return;
+	}
+	if (!failed_before && (r->status == ST_FAILED ||
+	    r->status == ST_TIMEOUT || r->status == ST_CRASHED))
+		s->failed_tests++;
+	if ((why = dispatch_no_retry(s, t, r)) != NULL) {
+		dispatch_finish(s, t, r, why);
+		return;
+	}
+	a = dispatch_add_attempt(t, r);
+	s->cpu += a->r.cpu;
+	t->state = TS_PENDING;
+	t->failed_on = w->index;
+	if (t->nattempts == 1) {
+		/* Immediate: same worker, fixtures left up. */
+		a->retry = "immediate";
+		dispatch_enqueue(s, w, t, 1);
+	} else {
+		/* Deferred: at the end, on another worker, fixtures anew. */
+		a->retry = "deferred";
+		t->deferred = 1;
+		TAILQ_INSERT_TAIL(&s->deferred, t, qentry);
+	}
+	report_event_result(s, a);
+	store_result(s, t, &a->r);
+	out_result(s, t, a);
+}
+
+/* A fixture's setup failed on w: its tests queued there cannot run. */
+static void
+dispatch_fixture_failed(struct sched *s, struct sworker *w, size_t f,
+    struct msg_result *r)
+{
+	struct test *t, *next;
+	char reason[512];
+	size_t i;
+
+	snprintf(reason, sizeof reason, "fixture '%s' setup %s%s%s",
+	    s->fixtures[f].def.name, status_name(r->status),
+	    r->reason != NULL ? ": " : "", r->reason != NULL ? r->reason : "");
+	for (t = TAILQ_FIRST(&w->queue); t != NULL; t = next) {
+		next = TAILQ_NEXT(t, qentry);
+		for (i = 0; i < t->nfixtures; i++)
+			if (t->fixtures[i] == f)
+				break;
+		if (i == t->nfixtures)
+			continue;
+		/* The setup's log is the reason: it goes with the test. */
+		dispatch_synth(s, t, ST_DEP_FAILED, reason, r->tail);
+	}
+}
+
+static void
+dispatch_fixture_result(struct sched *s, struct sworker *w,
+    struct msg_result *r)
+{
+	size_t f;
+
+	for (f = 0; f < s->nfixtures; f++)
+		if (strcmp(s->fixtures[f].def.name, r->test) == 0)
+			break;
+	if (f == s->nfixtures) {
+		sched_fail(s, "result for unknown fixture '%s'", r->test);
+		return;
+	}
+	w->fix_busy = 0;
+	report_event_fixture(s, r);
+	out_fixture(s, r);
+	if (strcmp(r->phase, "setup") == 0) {
+		if (r->status == ST_OK) {
+			w->fix[f] = FIX_UP;
+			return;
+		}
+		w->fix[f] = FIX_FAILED;
+		dispatch_fixture_failed(s, w, f, r);
+	} else
+		w->fix[f] = FIX_DOWN;
+}
+
+void
+dispatch_result(struct sched *s, struct msg_result *r)
+{
+	struct sworker *w;
+	struct test *t;
+
+	if (r->worker < 0 || r->worker >= s->nworkers) {
+		sched_fail(s, "result from unknown worker #%d", r->worker);
+		return;
+	}
+	w = &s->workers[r->worker];
+	if (r->phase[0] != '\0') {
+		w->inflight--;
+		dispatch_fixture_result(s, w, r);
+	} else {
+		if ((t = sched_find(s, r->test)) == NULL ||
+		    (t->state != TS_SENT && t->state != TS_RUNNING) ||
+		    t->worker != r->worker) {
+			sched_fail(s, "unexpected result for '%s' from worker "
+			    "#%d", r->test, r->worker);
+			return;
+		}
+		w->inflight--;
+		dispatch_test_result(s, w, t, r);
+	}
+	dispatch(s);
+}
+
+void
+dispatch_started(struct sched *s, struct msg_started *st)
+{
+	struct test *t;
+
+	if (st->phase[0] != '\0' || st->worker >= s->nworkers)
+		return;
+	if ((t = sched_find(s, st->test)) == NULL || t->state != TS_SENT)
+		return;
+	t->state = TS_RUNNING;
+	t->started = time_mono();
+	t->slow_next = s->opt.slow;
+	s->workers[st->worker].current = t;
+}
+
+/*
+ * A worker died. The test it was running is FAILED with the cause and is
+ * not retried (it may be what killed it); tests sent to it but not
+ * started go back to the front of its queue. A fixture op in flight is
+ * forgotten: the fixture counts as down. The vassal restarts the worker.
+ */
+void
+dispatch_worker_died(struct sched *s, struct sworker *w, const char *why)
+{
+	char reason[256];
+	size_t i, f;
+
+	w->state = WS_DISCONNECTED;
+	w->inflight = 0;
+	w->current = NULL;
+	w->fix_busy = 0;
+	for (f = 0; f < s->nfixtures; f++)
+		if (w->fix[f] == FIX_SETTING_UP || w->fix[f] == FIX_TEARING_DOWN)
+			w->fix[f] = FIX_DOWN;
+	for (i = 0; i < s->ntests; i++) {
+		struct test *t = &s->tests[i];
+
+		if (t->worker != w->index)
+			continue;
+		if (t->state == TS_RUNNING) {
+			dispatch_locks_release(s, t);
+			if (s->mutex == t)
+				s->mutex = NULL;
+			snprintf(reason, sizeof reason, "worker died: %s", why);
+			dispatch_synth(s, t, ST_FAILED, reason, NULL);
+		} else if (t->state == TS_SENT) {
+			dispatch_locks_release(s, t);
+			t->state = TS_PENDING;
+			dispatch_enqueue(s, w, t, 1);
+		}
+	}
+	dispatch(s);
+}
+
+/* Ends every test that has not ended, as a dagz error. */
+void
+dispatch_abandon(struct sched *s, const char *reason)
+{
+	size_t i;
+
+	for (i = 0; i < s->ntests; i++)
+		if (s->tests[i].state != TS_DONE)
+			dispatch_synth(s, &s->tests[i], ST_DAGZ_ERROR, reason,
+			    NULL);
+}

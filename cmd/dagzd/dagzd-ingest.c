@@ -1,0 +1,383 @@
+/*
+ * dagzd-ingest.c: the stream a scheduler sends as its job runs: NDJSON
+ * records "job", "span", "result", "log" and "summary", posted in
+ * batches. A batch is stored in one transaction and acknowledged only
+ * once committed, and every record is idempotent, so a scheduler can
+ * re-send anything it is unsure of (after a dagzd restart) without
+ * duplicates.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dagzd.h"
+#include "jobid.h"
+#include "log.h"
+#include "status.h"
+#include "timeutil.h"
+#include "xmalloc.h"
+#include "zbuf.h"
+
+struct ingest {
+	struct dagzd	*d;
+	long long	 job;		/* 0 until known */
+	const char	*uuid;
+	char		*project;	/* the job's, for durations */
+	int		 nspans;
+	int		 nresults;
+	int		 nlogs;
+};
+
+static const char sql_insert_span[] =
+    "INSERT OR IGNORE INTO spans (span, job, parent, type, name, test, "
+    "attempt, start, finish, status, attrs) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+static const char sql_insert_result[] =
+    "INSERT OR IGNORE INTO results (job, test, attempt, final, status, "
+    "span, start, duration, cpu, rss, exit, signal, leaked, worker, reason) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+static const char sql_duration[] =
+    "INSERT INTO durations (project, test, duration, n) VALUES (?, ?, ?, 1) "
+    "ON CONFLICT (project, test) DO UPDATE SET "
+    "duration = 0.5 * duration + 0.5 * excluded.duration, n = n + 1";
+static const char sql_insert_log[] =
+    "INSERT OR IGNORE INTO logs (span, job, size, cut, z) "
+    "VALUES (?, ?, ?, ?, ?)";
+static const char sql_summary[] =
+    "UPDATE jobs SET status = ?, exit = ?, ended = ?, duration = ?, "
+    "tests = ?, summary = ?, last_seen = ? WHERE id = ?";
+static const char sql_project[] = "SELECT project FROM jobs WHERE id = ?";
+static const char sql_touch[] =
+    "UPDATE jobs SET last_seen = ?, status = CASE status "
+    "WHEN 'vanished' THEN 'running' ELSE status END WHERE id = ?";
+
+static int
+ingest_need_job(struct ingest *in, char *err, size_t len)
+{
+	sqlite3_stmt *st;
+
+	if (in->job > 0)
+		return (0);
+	if (jobs_resolve(in->d, in->uuid, &in->job) == -1) {
+		snprintf(err, len, "unknown job '%s': send its \"job\" record "
+		    "first", in->uuid);
+		return (-1);
+	}
+	st = db_stmt(in->d, sql_project);
+	sqlite3_bind_int64(st, 1, in->job);
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_type(st, 0) != SQLITE_NULL)
+		in->project = xstrdup((const char *)sqlite3_column_text(st, 0));
+	return (0);
+}
+
+/* A string field that must be there. */
+static const char *
+need_str(json_t *o, const char *key, char *err, size_t len)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	if (s == NULL)
+		snprintf(err, len, "\"%s\" must be a string", key);
+	return (s);
+}
+
+static int
+ingest_span(struct ingest *in, json_t *o, char *err, size_t len)
+{
+	sqlite3_stmt *st;
+	const char *span, *type;
+	json_t *attrs;
+	char *text = NULL;
+
+	if ((span = need_str(o, "span", err, len)) == NULL ||
+	    (type = need_str(o, "span_type", err, len)) == NULL)
+		return (-1);
+	if (!jobid_is_span(span)) {
+		snprintf(err, len, "\"span\" must be 16 hex digits");
+		return (-1);
+	}
+	st = db_stmt(in->d, sql_insert_span);
+	db_bind_text(st, 1, span);
+	sqlite3_bind_int64(st, 2, in->job);
+	db_bind_text(st, 3, json_string_value(json_object_get(o, "parent")));
+	db_bind_text(st, 4, type);
+	db_bind_text(st, 5, json_string_value(json_object_get(o, "name")));
+	db_bind_text(st, 6, json_string_value(json_object_get(o, "test")));
+	db_bind_int(st, 7, json_object_get(o, "attempt"));
+	db_bind_real(st, 8, json_object_get(o, "start"));
+	db_bind_real(st, 9, json_object_get(o, "end"));
+	db_bind_text(st, 10, json_string_value(json_object_get(o, "status")));
+	if ((attrs = json_object_get(o, "attrs")) != NULL &&
+	    json_is_object(attrs)) {
+		text = json_dumps(attrs, JSON_COMPACT);
+		db_bind_text(st, 11, text);
+	}
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		free(text);
+		snprintf(err, len, "%s", sqlite3_errmsg(in->d->db));
+		return (-1);
+	}
+	free(text);
+	in->nspans++;
+	return (0);
+}
+
+static int
+ingest_result(struct ingest *in, json_t *o, char *err, size_t len)
+{
+	sqlite3_stmt *st;
+	const char *test, *status;
+	enum test_status s;
+	json_t *attempt, *dur;
+
+	if ((test = need_str(o, "test", err, len)) == NULL ||
+	    (status = need_str(o, "status", err, len)) == NULL)
+		return (-1);
+	if (status_parse(status, &s) == -1) {
+		snprintf(err, len, "unknown status '%s'", status);
+		return (-1);
+	}
+	attempt = json_object_get(o, "attempt");
+	if (!json_is_integer(attempt) || json_integer_value(attempt) < 0) {
+		snprintf(err, len, "\"attempt\" must be an integer");
+		return (-1);
+	}
+	st = db_stmt(in->d, sql_insert_result);
+	sqlite3_bind_int64(st, 1, in->job);
+	db_bind_text(st, 2, test);
+	db_bind_int(st, 3, attempt);
+	sqlite3_bind_int(st, 4, json_is_false(json_object_get(o, "final")) ?
+	    0 : 1);
+	db_bind_text(st, 5, status);
+	db_bind_text(st, 6, json_string_value(json_object_get(o, "span")));
+	db_bind_real(st, 7, json_object_get(o, "start"));
+	db_bind_real(st, 8, dur = json_object_get(o, "duration"));
+	db_bind_real(st, 9, json_object_get(o, "cpu"));
+	db_bind_int(st, 10, json_object_get(o, "rss"));
+	db_bind_int(st, 11, json_object_get(o, "exit"));
+	db_bind_int(st, 12, json_object_get(o, "signal"));
+	db_bind_int(st, 13, json_object_get(o, "leaked"));
+	db_bind_int(st, 14, json_object_get(o, "worker"));
+	db_bind_text(st, 15, json_string_value(json_object_get(o, "reason")));
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		snprintf(err, len, "%s", sqlite3_errmsg(in->d->db));
+		return (-1);
+	}
+	in->nresults++;
+	/* A new attempt that ran: its time plans the next job. */
+	if (sqlite3_changes(in->d->db) == 1 && in->project != NULL &&
+	    json_integer_value(attempt) > 0 && json_is_number(dur) &&
+	    s != ST_DAGZ_ERROR && s != ST_SKIPPED) {
+		st = db_stmt(in->d, sql_duration);
+		db_bind_text(st, 1, in->project);
+		db_bind_text(st, 2, test);
+		sqlite3_bind_double(st, 3, json_number_value(dur));
+		sqlite3_step(st);
+	}
+	return (0);
+}
+
+static int
+ingest_log(struct ingest *in, json_t *o, char *err, size_t len)
+{
+	sqlite3_stmt *st;
+	const char *span, *z;
+	unsigned char *blob;
+	size_t blen;
+
+	if ((span = need_str(o, "span", err, len)) == NULL ||
+	    (z = need_str(o, "z", err, len)) == NULL)
+		return (-1);
+	if ((blob = zbuf_b64_decode(z, &blen)) == NULL) {
+		snprintf(err, len, "\"z\" must be base64");
+		return (-1);
+	}
+	st = db_stmt(in->d, sql_insert_log);
+	db_bind_text(st, 1, span);
+	sqlite3_bind_int64(st, 2, in->job);
+	db_bind_int(st, 3, json_object_get(o, "size"));
+	db_bind_int(st, 4, json_object_get(o, "cut"));
+	sqlite3_bind_blob(st, 5, blob, blen, free);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		snprintf(err, len, "%s", sqlite3_errmsg(in->d->db));
+		return (-1);
+	}
+	in->nlogs++;
+	return (0);
+}
+
+static int
+ingest_summary(struct ingest *in, json_t *o, char *err, size_t len)
+{
+	sqlite3_stmt *st;
+	json_t *ex = json_object_get(o, "exit");
+	const char *status;
+	char *text;
+
+	if (!json_is_integer(ex)) {
+		snprintf(err, len, "\"exit\" must be an integer");
+		return (-1);
+	}
+	switch (json_integer_value(ex)) {
+	case 0:
+		status = "passed";
+		break;
+	case 1:
+		status = "failed";
+		break;
+	default:
+		status = "error";
+		break;
+	}
+	st = db_stmt(in->d, sql_summary);
+	db_bind_text(st, 1, status);
+	db_bind_int(st, 2, ex);
+	db_bind_real(st, 3, json_object_get(o, "end"));
+	db_bind_real(st, 4, json_object_get(o, "duration"));
+	db_bind_int(st, 5, json_object_get(o, "tests"));
+	text = json_dumps(o, JSON_COMPACT);
+	db_bind_text(st, 6, text);
+	free(text);
+	sqlite3_bind_double(st, 7, time_unix());
+	sqlite3_bind_int64(st, 8, in->job);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		snprintf(err, len, "%s", sqlite3_errmsg(in->d->db));
+		return (-1);
+	}
+	return (0);
+}
+
+static int
+ingest_record(struct ingest *in, json_t *o, char *err, size_t len)
+{
+	const char *type, *uuid;
+
+	if (!json_is_object(o) ||
+	    (type = json_string_value(json_object_get(o, "type"))) == NULL) {
+		snprintf(err, len, "expected an object with a \"type\"");
+		return (-1);
+	}
+	if (strcmp(type, "job") == 0) {
+		uuid = json_string_value(json_object_get(o, "uuid"));
+		if (uuid == NULL || strcmp(uuid, in->uuid) != 0) {
+			snprintf(err, len, "a \"job\" record must have the "
+			    "job's \"uuid\"");
+			return (-1);
+		}
+		if ((in->job = jobs_upsert(in->d, o, err, len)) == -1) {
+			in->job = 0;
+			return (-1);
+		}
+		in->job = 0;
+		return (ingest_need_job(in, err, len));
+	}
+	if (ingest_need_job(in, err, len) == -1)
+		return (-1);
+	if (strcmp(type, "span") == 0)
+		return (ingest_span(in, o, err, len));
+	if (strcmp(type, "result") == 0)
+		return (ingest_result(in, o, err, len));
+	if (strcmp(type, "log") == 0)
+		return (ingest_log(in, o, err, len));
+	if (strcmp(type, "summary") == 0)
+		return (ingest_summary(in, o, err, len));
+	if (strcmp(type, "heartbeat") == 0)
+		return (0);
+	snprintf(err, len, "unknown record type \"%s\"", type);
+	return (-1);
+}
+
+/*
+ * POST /api/v1/jobs/UUID/events: NDJSON records, all stored or none.
+ * A bad line refuses the whole batch with its line number.
+ */
+void
+route_events(struct dagzd *d, struct evhttp_request *req,
+    struct route_args *a)
+{
+	struct ingest in;
+	sqlite3_stmt *st;
+	json_error_t jerr;
+	json_t *o;
+	char *body, *line, *nl, err[512];
+	size_t len;
+	int lineno = 0, n = 0;
+
+	if (!jobid_is_uuid(a->seg[0])) {
+		http_error(req, 400, "'%s' is not a job UUID", a->seg[0]);
+		return;
+	}
+	memset(&in, 0, sizeof in);
+	in.d = d;
+	in.uuid = a->seg[0];
+	body = http_body(d, req, &len);
+	if (db_begin(d) == -1) {
+		free(body);
+		http_error(req, 503, "database busy");
+		return;
+	}
+	for (line = body; *line != '\0'; line = nl) {
+		lineno++;
+		if ((nl = strchr(line, '\n')) != NULL)
+			*nl++ = '\0';
+		else
+			nl = line + strlen(line);
+		if (*line == '\0')
+			continue;
+		if ((o = json_loads(line, JSON_REJECT_DUPLICATES, &jerr)) ==
+		    NULL) {
+			snprintf(err, sizeof err, "invalid JSON: %s", jerr.text);
+			goto bad;
+		}
+		if (ingest_record(&in, o, err, sizeof err) == -1) {
+			json_decref(o);
+			goto bad;
+		}
+		json_decref(o);
+		n++;
+	}
+	if (n > 0 && in.job > 0) {
+		st = db_stmt(d, sql_touch);
+		sqlite3_bind_double(st, 1, time_unix());
+		sqlite3_bind_int64(st, 2, in.job);
+		sqlite3_step(st);
+	}
+	if (db_commit(d) == -1) {
+		db_rollback(d);
+		free(body);
+		free(in.project);
+		http_error(req, 500, "cannot store the records");
+		return;
+	}
+	free(body);
+	free(in.project);
+	log_debug("job %s: %d records (%d spans, %d results, %d logs)",
+	    a->seg[0], n, in.nspans, in.nresults, in.nlogs);
+	http_json(req, 200, json_pack("{s:i}", "stored", n));
+	return;
+bad:
+	db_rollback(d);
+	free(body);
+	free(in.project);
+	http_error(req, 400, "line %d: %s", lineno, err);
+}
+
+/* POST /api/v1/jobs/UUID/heartbeat: the scheduler is still there. */
+void
+route_heartbeat(struct dagzd *d, struct evhttp_request *req,
+    struct route_args *a)
+{
+	sqlite3_stmt *st;
+	long long id;
+
+	if (jobs_resolve(d, a->seg[0], &id) == -1) {
+		http_error(req, 404, "unknown job '%s'", a->seg[0]);
+		return;
+	}
+	st = db_stmt(d, sql_touch);
+	sqlite3_bind_double(st, 1, time_unix());
+	sqlite3_bind_int64(st, 2, id);
+	sqlite3_step(st);
+	http_json(req, 200, json_pack("{s:b}", "ok", 1));
+}

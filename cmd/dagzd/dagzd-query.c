@@ -1,0 +1,489 @@
+/*
+ * dagzd-query.c: what zb asks: a job's tests, spans and logs, the context
+ * of one span (for an agent's bundle), and flaky tests across jobs.
+ * Lists are NDJSON, one record a line.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+
+#include "dagzd.h"
+#include "jobid.h"
+#include "status.h"
+#include "xmalloc.h"
+#include "zbuf.h"
+
+#define LOG_TEXT_MAX	(64 * 1024 * 1024)
+
+/* The job named by the route's first segment, or a 404 sent. */
+static int
+query_job(struct dagzd *d, struct evhttp_request *req, struct route_args *a,
+    long long *id)
+{
+	if (jobs_resolve(d, a->seg[0], id) == -1) {
+		http_error(req, 404, "unknown job '%s'", a->seg[0]);
+		return (-1);
+	}
+	return (0);
+}
+
+/* Text for JSON: bytes that are not UTF-8 become '?'. */
+static json_t *
+query_text(const unsigned char *s, size_t len)
+{
+	char *out;
+	size_t i = 0, n = 0, k, need;
+	json_t *o;
+
+	out = xmalloc(len + 1);
+	while (i < len) {
+		unsigned char c = s[i];
+
+		need = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 :
+		    (c >> 3) == 30 ? 3 : 4;
+		if (need == 4 || i + need >= len + (need == 0)) {
+			out[n++] = '?';
+			i++;
+			continue;
+		}
+		for (k = 1; k <= need; k++)
+			if ((s[i + k] & 0xc0) != 0x80)
+				break;
+		if (k <= need || (need == 0 && c == 0)) {
+			out[n++] = '?';
+			i++;
+			continue;
+		}
+		memcpy(out + n, s + i, need + 1);
+		n += need + 1;
+		i += need + 1;
+	}
+	o = json_stringn(out, n);
+	free(out);
+	return (o != NULL ? o : json_string("?"));
+}
+
+/* The stored log of a span, inflated, as fields of o. */
+static void
+query_log_fields(json_t *o, sqlite3_stmt *st, int col)
+{
+	const void *z = sqlite3_column_blob(st, col + 2);
+	int zlen = sqlite3_column_bytes(st, col + 2);
+	unsigned char *text;
+	size_t len;
+
+	if (sqlite3_column_type(st, col + 2) == SQLITE_NULL) {
+		json_object_set_new(o, "log", json_null());
+		return;
+	}
+	json_object_set_new(o, "log_size", db_column_int(st, col));
+	json_object_set_new(o, "log_cut", db_column_int(st, col + 1));
+	if ((text = zbuf_inflate(z, zlen, LOG_TEXT_MAX, &len)) == NULL) {
+		json_object_set_new(o, "log", json_string("[dagz: this log "
+		    "is corrupt in the store]\n"));
+		return;
+	}
+	json_object_set_new(o, "log", query_text(text, len));
+	free(text);
+}
+
+static const char sql_tests[] =
+    "SELECT r.test, r.status, r.attempt, r.duration, r.reason, r.span, "
+    "r.start, r.worker, r.exit, r.signal, r.leaked, r.cpu, r.rss, "
+    "(SELECT count(*) FROM results r2 WHERE r2.job = r.job AND "
+    "r2.test = r.test AND r2.attempt > 0) "
+    "FROM results r WHERE r.job = ?1 AND r.final = 1 AND "
+    "(?2 IS NULL OR r.status = ?2 OR (?2 = 'failed' AND r.status IN "
+    "('FAILED', 'TIMEOUT', 'CRASHED', 'DEP_FAILED')) OR (?2 = 'passed' "
+    "AND r.status IN ('OK', 'OK_FLAKY'))) ORDER BY r.test";
+
+/* GET /api/v1/jobs/J/tests?status=S: the final result of each test. */
+void
+route_tests(struct dagzd *d, struct evhttp_request *req, struct route_args *a)
+{
+	struct evbuffer *buf;
+	sqlite3_stmt *st;
+	enum test_status s;
+	const char *status;
+	long long id;
+	json_t *o;
+
+	if (query_job(d, req, a, &id) == -1)
+		return;
+	status = http_query(a, "status");
+	if (status != NULL && status_parse(status, &s) == -1 &&
+	    strcmp(status, "failed") != 0 && strcmp(status, "passed") != 0) {
+		http_error(req, 400, "unknown status '%s'", status);
+		return;
+	}
+	st = db_stmt(d, sql_tests);
+	sqlite3_bind_int64(st, 1, id);
+	db_bind_text(st, 2, status);
+	buf = evbuffer_new();
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		o = json_object();
+		json_object_set_new(o, "test", db_column_text(st, 0));
+		json_object_set_new(o, "status", db_column_text(st, 1));
+		json_object_set_new(o, "attempts", db_column_int(st, 13));
+		json_object_set_new(o, "duration", db_column_real(st, 3));
+		json_object_set_new(o, "reason", db_column_text(st, 4));
+		json_object_set_new(o, "span", db_column_text(st, 5));
+		json_object_set_new(o, "start", db_column_real(st, 6));
+		json_object_set_new(o, "worker", db_column_int(st, 7));
+		json_object_set_new(o, "exit", db_column_int(st, 8));
+		json_object_set_new(o, "signal", db_column_int(st, 9));
+		json_object_set_new(o, "leaked", db_column_int(st, 10));
+		json_object_set_new(o, "cpu", db_column_real(st, 11));
+		json_object_set_new(o, "rss", db_column_int(st, 12));
+		http_ndjson_add(buf, o);
+	}
+	http_ndjson(req, buf);
+}
+
+static json_t *
+query_span_json(sqlite3_stmt *st)
+{
+	json_t *o;
+
+	o = json_object();
+	json_object_set_new(o, "span", db_column_text(st, 0));
+	json_object_set_new(o, "parent", db_column_text(st, 1));
+	json_object_set_new(o, "type", db_column_text(st, 2));
+	json_object_set_new(o, "name", db_column_text(st, 3));
+	json_object_set_new(o, "test", db_column_text(st, 4));
+	json_object_set_new(o, "attempt", db_column_int(st, 5));
+	json_object_set_new(o, "start", db_column_real(st, 6));
+	json_object_set_new(o, "end", db_column_real(st, 7));
+	if (sqlite3_column_type(st, 6) != SQLITE_NULL &&
+	    sqlite3_column_type(st, 7) != SQLITE_NULL)
+		json_object_set_new(o, "duration", json_real(
+		    sqlite3_column_double(st, 7) -
+		    sqlite3_column_double(st, 6)));
+	else
+		json_object_set_new(o, "duration", json_null());
+	json_object_set_new(o, "status", db_column_text(st, 8));
+	json_object_set_new(o, "attrs", db_column_json(st, 9));
+	return (o);
+}
+
+static const char sql_spans[] =
+    "SELECT span, parent, type, name, test, attempt, start, finish, status, "
+    "attrs FROM spans WHERE job = ?1 AND (?2 IS NULL OR type = ?2) "
+    "ORDER BY start, id";
+
+/* GET /api/v1/jobs/J/spans?type=T. */
+void
+route_spans(struct dagzd *d, struct evhttp_request *req, struct route_args *a)
+{
+	struct evbuffer *buf;
+	sqlite3_stmt *st;
+	long long id;
+
+	if (query_job(d, req, a, &id) == -1)
+		return;
+	st = db_stmt(d, sql_spans);
+	sqlite3_bind_int64(st, 1, id);
+	db_bind_text(st, 2, http_query(a, "type"));
+	buf = evbuffer_new();
+	while (sqlite3_step(st) == SQLITE_ROW)
+		http_ndjson_add(buf, query_span_json(st));
+	http_ndjson(req, buf);
+}
+
+static const char sql_logs_test[] =
+    "SELECT r.test, r.attempt, r.status, r.span, l.size, l.cut, l.z "
+    "FROM results r LEFT JOIN logs l ON l.span = r.span "
+    "WHERE r.job = ?1 AND r.test = ?2 AND r.attempt > 0 "
+    "ORDER BY r.attempt";
+static const char sql_logs_failed[] =
+    "SELECT r.test, r.attempt, r.status, r.span, l.size, l.cut, l.z "
+    "FROM results r LEFT JOIN logs l ON l.span = r.span "
+    "WHERE r.job = ?1 AND r.attempt > 0 AND r.test IN (SELECT test FROM "
+    "results WHERE job = ?1 AND final = 1 AND status IN ('FAILED', "
+    "'TIMEOUT', 'CRASHED', 'DEP_FAILED')) ORDER BY r.test, r.attempt";
+static const char sql_has_test[] =
+    "SELECT 1 FROM results WHERE job = ? AND test = ? LIMIT 1";
+
+/*
+ * GET /api/v1/jobs/J/logs?test=T: the logs of every attempt of T, or of
+ * every test that failed.
+ */
+void
+route_logs(struct dagzd *d, struct evhttp_request *req, struct route_args *a)
+{
+	struct evbuffer *buf;
+	sqlite3_stmt *st;
+	const char *test = http_query(a, "test");
+	long long id;
+	json_t *o;
+
+	if (query_job(d, req, a, &id) == -1)
+		return;
+	if (test != NULL) {
+		st = db_stmt(d, sql_has_test);
+		sqlite3_bind_int64(st, 1, id);
+		db_bind_text(st, 2, test);
+		if (sqlite3_step(st) != SQLITE_ROW) {
+			http_error(req, 404, "unknown test '%s' in job '%s'",
+			    test, a->seg[0]);
+			return;
+		}
+		st = db_stmt(d, sql_logs_test);
+		sqlite3_bind_int64(st, 1, id);
+		db_bind_text(st, 2, test);
+	} else {
+		st = db_stmt(d, sql_logs_failed);
+		sqlite3_bind_int64(st, 1, id);
+	}
+	buf = evbuffer_new();
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		o = json_object();
+		json_object_set_new(o, "test", db_column_text(st, 0));
+		json_object_set_new(o, "attempt", db_column_int(st, 1));
+		json_object_set_new(o, "status", db_column_text(st, 2));
+		json_object_set_new(o, "span", db_column_text(st, 3));
+		query_log_fields(o, st, 4);
+		http_ndjson_add(buf, o);
+	}
+	http_ndjson(req, buf);
+}
+
+static const char sql_span[] =
+    "SELECT span, parent, type, name, test, attempt, start, finish, status, "
+    "attrs, job FROM spans WHERE span = ?";
+static const char sql_span_log[] =
+    "SELECT size, cut, z FROM logs WHERE span = ?";
+static const char sql_job_meta[] =
+    "SELECT meta, summary, project FROM jobs WHERE id = ?";
+static const char sql_history[] =
+    "SELECT j.day, j.seq, j.uuid, j.created, j.commit_sha, r.status, "
+    "r.duration, r.attempt, r.reason FROM results r JOIN jobs j ON "
+    "j.id = r.job WHERE r.test = ?1 AND r.final = 1 AND "
+    "j.project IS ?2 ORDER BY r.job DESC LIMIT 20";
+
+/*
+ * GET /api/v1/spans/S/context: what a person or a program needs to look
+ * into one test attempt: the span, the test's command and environment,
+ * its log, its last 20 results across jobs, and the job's summary.
+ */
+void
+route_span_context(struct dagzd *d, struct evhttp_request *req,
+    struct route_args *a)
+{
+	sqlite3_stmt *st;
+	json_t *o, *span, *attrs, *meta, *summary, *hist, *h, *job;
+	char sid[JOBID_SHORT_LEN], *test = NULL, *project = NULL, *parent;
+	long long jobid;
+	int today = jobid_day(time(NULL));
+
+	if (!jobid_is_span(a->seg[0])) {
+		http_error(req, 404, "unknown span '%s'", a->seg[0]);
+		return;
+	}
+	st = db_stmt(d, sql_span);
+	db_bind_text(st, 1, a->seg[0]);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		http_error(req, 404, "unknown span '%s'", a->seg[0]);
+		return;
+	}
+	/* The log and command hang off the test span, not test.call. */
+	if (strcmp((const char *)sqlite3_column_text(st, 2), "test.call") ==
+	    0 && sqlite3_column_type(st, 1) != SQLITE_NULL) {
+		parent = xstrdup((const char *)sqlite3_column_text(st, 1));
+		st = db_stmt(d, sql_span);
+		db_bind_text(st, 1, parent);
+		free(parent);
+		if (sqlite3_step(st) != SQLITE_ROW) {
+			http_error(req, 404, "span '%s' has no parent",
+			    a->seg[0]);
+			return;
+		}
+	}
+	span = query_span_json(st);
+	jobid = sqlite3_column_int64(st, 10);
+	if (sqlite3_column_type(st, 4) != SQLITE_NULL)
+		test = xstrdup((const char *)sqlite3_column_text(st, 4));
+	o = json_object();
+	attrs = json_object_get(span, "attrs");
+	json_object_set_new(o, "test", json_pack("{s:O?,s:O?,s:O?,s:O?,s:O?}",
+	    "id", json_object_get(span, "test"), "cmd",
+	    json_object_get(attrs, "cmd"), "sh", json_object_get(attrs, "sh"),
+	    "cwd", json_object_get(attrs, "cwd"), "env",
+	    json_object_get(attrs, "env")));
+	json_object_set_new(o, "span", span);
+
+	st = db_stmt(d, sql_span_log);
+	db_bind_text(st, 1, json_string_value(json_object_get(span, "span")));
+	if (sqlite3_step(st) == SQLITE_ROW)
+		query_log_fields(o, st, 0);
+	else
+		json_object_set_new(o, "log", json_null());
+
+	st = db_stmt(d, sql_job_meta);
+	sqlite3_bind_int64(st, 1, jobid);
+	meta = summary = NULL;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		meta = db_column_json(st, 0);
+		summary = db_column_json(st, 1);
+		if (sqlite3_column_type(st, 2) != SQLITE_NULL)
+			project = xstrdup(
+			    (const char *)sqlite3_column_text(st, 2));
+	}
+	json_object_set(o, "env", json_object_get(meta, "env") != NULL ?
+	    json_object_get(meta, "env") : json_null());
+	json_object_set_new(o, "summary", summary != NULL ? summary :
+	    json_null());
+	job = jobs_json(d, jobid);
+	json_object_set_new(o, "job", job != NULL ? job : json_null());
+	json_decref(meta);
+
+	hist = json_array();
+	if (test != NULL) {
+		st = db_stmt(d, sql_history);
+		db_bind_text(st, 1, test);
+		db_bind_text(st, 2, project);
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			jobid_short(sqlite3_column_int(st, 0),
+			    sqlite3_column_int(st, 1), today, sid, sizeof sid);
+			h = json_object();
+			json_object_set_new(h, "job", json_string(sid));
+			json_object_set_new(h, "uuid", db_column_text(st, 2));
+			json_object_set_new(h, "created", db_column_real(st, 3));
+			json_object_set_new(h, "commit", db_column_text(st, 4));
+			json_object_set_new(h, "status", db_column_text(st, 5));
+			json_object_set_new(h, "duration",
+			    db_column_real(st, 6));
+			json_object_set_new(h, "attempt", db_column_int(st, 7));
+			json_object_set_new(h, "reason", db_column_text(st, 8));
+			json_array_append_new(hist, h);
+		}
+	}
+	json_object_set_new(o, "history", hist);
+	free(test);
+	free(project);
+	http_json(req, 200, o);
+}
+
+struct flaky {
+	char	*test;
+	int	 runs;
+	int	 passed;
+	int	 failed;
+	int	 flaky;
+	int	 flips;
+	double	 rate;
+};
+
+static int
+flaky_cmp(const void *a, const void *b)
+{
+	const struct flaky *x = a, *y = b;
+
+	if (x->rate != y->rate)
+		return (x->rate < y->rate ? 1 : -1);
+	if (x->runs != y->runs)
+		return (x->runs < y->runs ? 1 : -1);
+	return (strcmp(x->test, y->test));
+}
+
+static const char sql_flaky[] =
+    "SELECT r.test, r.status FROM results r WHERE r.final = 1 AND "
+    "r.attempt > 0 AND r.job IN (SELECT id FROM jobs WHERE "
+    "(?1 IS NULL OR created >= ?1) AND (?2 IS NULL OR project = ?2) "
+    "ORDER BY id DESC LIMIT ?3) ORDER BY r.test, r.job";
+
+/*
+ * GET /api/v1/flaky?jobs=N&since=T&project=P&limit=M: tests by flaky
+ * rate over the last N jobs. A test is flaky in a job when it passed
+ * only on a retry (OK_FLAKY), and across jobs each time its outcome
+ * flips between pass and fail; the rate is both over its runs.
+ */
+void
+route_flaky(struct dagzd *d, struct evhttp_request *req,
+    struct route_args *a)
+{
+	struct evbuffer *buf;
+	struct flaky *f = NULL, *cur = NULL;
+	sqlite3_stmt *st;
+	enum test_status s;
+	const char *v, *errstr, *test, *status;
+	char *end;
+	long long jobs = 50, limit = 50;
+	size_t n = 0, i, out;
+	int last = -1, pass;
+	double since;
+
+	if ((v = http_query(a, "jobs")) != NULL) {
+		jobs = strtonum(v, 1, 1000000, &errstr);
+		if (errstr != NULL) {
+			http_error(req, 400, "jobs: %s: '%s'", errstr, v);
+			return;
+		}
+	}
+	if ((v = http_query(a, "limit")) != NULL) {
+		limit = strtonum(v, 1, 1000000, &errstr);
+		if (errstr != NULL) {
+			http_error(req, 400, "limit: %s: '%s'", errstr, v);
+			return;
+		}
+	}
+	st = db_stmt(d, sql_flaky);
+	if ((v = http_query(a, "since")) != NULL) {
+		since = strtod(v, &end);
+		if (*v == '\0' || *end != '\0') {
+			http_error(req, 400, "since: expected seconds since "
+			    "the epoch, not '%s'", v);
+			return;
+		}
+		sqlite3_bind_double(st, 1, since);
+	}
+	db_bind_text(st, 2, http_query(a, "project"));
+	sqlite3_bind_int64(st, 3, jobs);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		test = (const char *)sqlite3_column_text(st, 0);
+		status = (const char *)sqlite3_column_text(st, 1);
+		if (status_parse(status, &s) == -1 ||
+		    (!status_passed(s) && !status_failed(s)) ||
+		    s == ST_SKIPPED || s == ST_DESELECTED || s == ST_REDUNDANT)
+			continue;
+		if (cur == NULL || strcmp(cur->test, test) != 0) {
+			f = xreallocarray(f, n + 1, sizeof *f);
+			cur = &f[n++];
+			memset(cur, 0, sizeof *cur);
+			cur->test = xstrdup(test);
+			last = -1;
+		}
+		pass = status_passed(s);
+		cur->runs++;
+		if (pass)
+			cur->passed++;
+		else
+			cur->failed++;
+		if (s == ST_OK_FLAKY)
+			cur->flaky++;
+		if (last != -1 && last != pass)
+			cur->flips++;
+		last = pass;
+	}
+	for (i = 0; i < n; i++)
+		f[i].rate = (double)(f[i].flaky + f[i].flips) / f[i].runs;
+	if (n > 0)
+		qsort(f, n, sizeof *f, flaky_cmp);
+	buf = evbuffer_new();
+	for (i = 0, out = 0; i < n; i++) {
+		if (f[i].rate > 0 && out < (size_t)limit) {
+			http_ndjson_add(buf, json_pack("{s:s,s:i,s:i,s:i,s:i,"
+			    "s:i,s:f}", "test", f[i].test, "runs", f[i].runs,
+			    "passed", f[i].passed, "failed", f[i].failed,
+			    "flaky", f[i].flaky, "flips", f[i].flips, "rate",
+			    f[i].rate));
+			out++;
+		}
+		free(f[i].test);
+	}
+	free(f);
+	http_ndjson(req, buf);
+}

@@ -1,0 +1,330 @@
+/*
+ * cienv.c: CI metadata and git facts for a job's record. A CI job is
+ * identified by its run and shard ("key"), so that a rerun of the same
+ * CI job can be recognised: GitLab gives a new CI_JOB_ID to a retried
+ * job of the same pipeline and name, GitHub counts GITHUB_RUN_ATTEMPT,
+ * Buildkite BUILDKITE_RETRY_COUNT; CircleCI says nothing, and the
+ * store's history decides.
+ */
+#include <ctype.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "cienv.h"
+#include "xmalloc.h"
+
+static const char *
+cienv_get(const char *name)
+{
+	const char *v = getenv(name);
+
+	return (v != NULL && *v != '\0' ? v : NULL);
+}
+
+static void
+cienv_set(json_t *o, const char *key, const char *name)
+{
+	const char *v;
+
+	if ((v = cienv_get(name)) != NULL)
+		json_object_set_new(o, key, json_string(v));
+}
+
+static void
+cienv_set_int(json_t *o, const char *key, const char *name, int add)
+{
+	const char *v, *errstr;
+	long long n;
+
+	if ((v = cienv_get(name)) == NULL)
+		return;
+	n = strtonum(v, 0, INT_MAX - 1, &errstr);
+	if (errstr == NULL)
+		json_object_set_new(o, key, json_integer(n + add));
+}
+
+static const char *
+cienv_str(json_t *o, const char *key)
+{
+	return (json_string_value(json_object_get(o, key)));
+}
+
+/* The CI job's identity: provider, run, job name and shard. */
+static void
+cienv_key(json_t *o)
+{
+	char *key;
+	json_t *idx = json_object_get(o, "shard_index");
+
+	if (cienv_str(o, "run") == NULL)
+		return;
+	xasprintf(&key, "%s/%s/%s/%s/%lld", cienv_str(o, "provider"),
+	    cienv_str(o, "project") ? cienv_str(o, "project") : "",
+	    cienv_str(o, "run"),
+	    cienv_str(o, "job_name") ? cienv_str(o, "job_name") : "",
+	    idx != NULL ? (long long)json_integer_value(idx) : 0LL);
+	json_object_set_new(o, "key", json_string(key));
+	free(key);
+}
+
+/*
+ * Returns {"provider", "run", "job_name", "job_id", "shard_index",
+ * "shard_total", "attempt", "url", "key", ...} or NULL outside CI.
+ */
+json_t *
+cienv_detect(void)
+{
+	json_t *o = json_object();
+	char *url;
+
+	if (cienv_get("GITLAB_CI") != NULL ||
+	    cienv_get("CI_PIPELINE_ID") != NULL) {
+		json_object_set_new(o, "provider", json_string("gitlab"));
+		cienv_set(o, "project", "CI_PROJECT_PATH");
+		cienv_set(o, "run", "CI_PIPELINE_ID");
+		cienv_set(o, "job_name", "CI_JOB_NAME");
+		cienv_set(o, "job_id", "CI_JOB_ID");
+		cienv_set(o, "url", "CI_JOB_URL");
+		cienv_set(o, "run_url", "CI_PIPELINE_URL");
+		cienv_set_int(o, "shard_index", "CI_NODE_INDEX", -1);
+		cienv_set_int(o, "shard_total", "CI_NODE_TOTAL", 0);
+	} else if (cienv_get("GITHUB_ACTIONS") != NULL) {
+		json_object_set_new(o, "provider", json_string("github"));
+		cienv_set(o, "project", "GITHUB_REPOSITORY");
+		cienv_set(o, "run", "GITHUB_RUN_ID");
+		cienv_set(o, "job_name", "GITHUB_JOB");
+		cienv_set_int(o, "attempt", "GITHUB_RUN_ATTEMPT", 0);
+		if (cienv_get("GITHUB_SERVER_URL") != NULL &&
+		    cienv_get("GITHUB_REPOSITORY") != NULL &&
+		    cienv_get("GITHUB_RUN_ID") != NULL) {
+			xasprintf(&url, "%s/%s/actions/runs/%s",
+			    cienv_get("GITHUB_SERVER_URL"),
+			    cienv_get("GITHUB_REPOSITORY"),
+			    cienv_get("GITHUB_RUN_ID"));
+			json_object_set_new(o, "url", json_string(url));
+			free(url);
+		}
+		cienv_set_int(o, "shard_index", "DAGZ_NODE_INDEX", 0);
+		cienv_set_int(o, "shard_total", "DAGZ_NODE_TOTAL", 0);
+	} else if (cienv_get("BUILDKITE") != NULL) {
+		json_object_set_new(o, "provider", json_string("buildkite"));
+		cienv_set(o, "project", "BUILDKITE_PIPELINE_SLUG");
+		cienv_set(o, "run", "BUILDKITE_BUILD_ID");
+		cienv_set(o, "job_name", "BUILDKITE_STEP_KEY");
+		if (json_object_get(o, "job_name") == NULL)
+			cienv_set(o, "job_name", "BUILDKITE_LABEL");
+		cienv_set(o, "job_id", "BUILDKITE_JOB_ID");
+		cienv_set(o, "url", "BUILDKITE_BUILD_URL");
+		cienv_set_int(o, "attempt", "BUILDKITE_RETRY_COUNT", 1);
+		cienv_set_int(o, "shard_index", "BUILDKITE_PARALLEL_JOB", 0);
+		cienv_set_int(o, "shard_total", "BUILDKITE_PARALLEL_JOB_COUNT",
+		    0);
+	} else if (cienv_get("CIRCLECI") != NULL) {
+		json_object_set_new(o, "provider", json_string("circleci"));
+		cienv_set(o, "project", "CIRCLE_PROJECT_REPONAME");
+		cienv_set(o, "run", "CIRCLE_WORKFLOW_ID");
+		cienv_set(o, "job_name", "CIRCLE_JOB");
+		cienv_set(o, "job_id", "CIRCLE_BUILD_NUM");
+		cienv_set(o, "url", "CIRCLE_BUILD_URL");
+		cienv_set_int(o, "shard_index", "CIRCLE_NODE_INDEX", 0);
+		cienv_set_int(o, "shard_total", "CIRCLE_NODE_TOTAL", 0);
+	} else if (cienv_get("DAGZ_RUN_KEY") != NULL) {
+		json_object_set_new(o, "provider", json_string("dagz"));
+		cienv_set(o, "run", "DAGZ_RUN_KEY");
+		cienv_set_int(o, "shard_index", "DAGZ_NODE_INDEX", 0);
+		cienv_set_int(o, "shard_total", "DAGZ_NODE_TOTAL", 0);
+	} else {
+		json_decref(o);
+		return (NULL);
+	}
+	cienv_key(o);
+	return (o);
+}
+
+/* Reads the first line of a file under the git directory. */
+static char *
+cienv_git_line(const char *gitdir, const char *name)
+{
+	char path[PATH_MAX], line[1024];
+	FILE *f;
+
+	if (snprintf(path, sizeof path, "%s/%s", gitdir, name) >=
+	    (int)sizeof path || (f = fopen(path, "re")) == NULL)
+		return (NULL);
+	if (fgets(line, sizeof line, f) == NULL) {
+		fclose(f);
+		return (NULL);
+	}
+	fclose(f);
+	line[strcspn(line, "\r\n")] = '\0';
+	return (xstrdup(line));
+}
+
+/* Finds the commit of a ref, loose or packed. */
+static char *
+cienv_git_ref(const char *gitdir, const char *common, const char *ref)
+{
+	char path[PATH_MAX], line[1024], *sha;
+	FILE *f;
+	size_t n = strlen(ref);
+
+	if ((sha = cienv_git_line(gitdir, ref)) != NULL ||
+	    (sha = cienv_git_line(common, ref)) != NULL)
+		return (sha);
+	if (snprintf(path, sizeof path, "%s/packed-refs", common) >=
+	    (int)sizeof path || (f = fopen(path, "re")) == NULL)
+		return (NULL);
+	while (fgets(line, sizeof line, f) != NULL) {
+		line[strcspn(line, "\r\n")] = '\0';
+		if (strlen(line) > 41 && line[40] == ' ' &&
+		    strncmp(line + 41, ref, n) == 0 && line[41 + n] == '\0') {
+			line[40] = '\0';
+			sha = xstrdup(line);
+			break;
+		}
+	}
+	fclose(f);
+	return (sha);
+}
+
+/* The url of remote "origin" in a git config file. */
+static char *
+cienv_git_origin(const char *common)
+{
+	char path[PATH_MAX], line[2048], *p, *url = NULL;
+	FILE *f;
+	int in = 0;
+
+	if (snprintf(path, sizeof path, "%s/config", common) >=
+	    (int)sizeof path || (f = fopen(path, "re")) == NULL)
+		return (NULL);
+	while (url == NULL && fgets(line, sizeof line, f) != NULL) {
+		line[strcspn(line, "\r\n")] = '\0';
+		for (p = line; isspace((unsigned char)*p); p++)
+			;
+		if (*p == '[') {
+			in = strcmp(p, "[remote \"origin\"]") == 0;
+			continue;
+		}
+		if (!in || strncmp(p, "url", 3) != 0)
+			continue;
+		for (p += 3; isspace((unsigned char)*p); p++)
+			;
+		if (*p++ != '=')
+			continue;
+		while (isspace((unsigned char)*p))
+			p++;
+		url = xstrdup(p);
+	}
+	fclose(f);
+	return (url);
+}
+
+/*
+ * The git checkout holding dir: {"top", "origin", "branch", "commit",
+ * "path" (dir relative to the top)}, or NULL outside one.
+ */
+json_t *
+cienv_git(const char *dir)
+{
+	char top[PATH_MAX], gitdir[PATH_MAX], common[PATH_MAX], *p, *line;
+	char real[PATH_MAX], *head, *sha = NULL, *origin;
+	json_t *o;
+	size_t n;
+
+	if (realpath(dir, top) == NULL)
+		return (NULL);
+	for (;;) {
+		if (snprintf(gitdir, sizeof gitdir, "%s/.git", top) >=
+		    (int)sizeof gitdir)
+			return (NULL);
+		if (access(gitdir, F_OK) == 0)
+			break;
+		if ((p = strrchr(top, '/')) == NULL || p == top)
+			return (NULL);
+		*p = '\0';
+	}
+	/* A worktree or submodule: .git is a file naming the real one. */
+	if ((line = cienv_git_line(top, ".git")) != NULL &&
+	    strncmp(line, "gitdir: ", 8) == 0) {
+		if (line[8] == '/')
+			strlcpy(gitdir, line + 8, sizeof gitdir);
+		else if (snprintf(gitdir, sizeof gitdir, "%s/%s", top,
+		    line + 8) >= (int)sizeof gitdir)
+			gitdir[0] = '\0';
+	}
+	free(line);
+	strlcpy(common, gitdir, sizeof common);
+	if ((line = cienv_git_line(gitdir, "commondir")) != NULL) {
+		if (line[0] == '/')
+			strlcpy(common, line, sizeof common);
+		else if (snprintf(common, sizeof common, "%s/%s", gitdir,
+		    line) >= (int)sizeof common)
+			common[0] = '\0';
+		free(line);
+	}
+	o = json_object();
+	json_object_set_new(o, "top", json_string(top));
+	n = strlen(top);
+	if (realpath(dir, real) != NULL && strncmp(real, top, n) == 0)
+		json_object_set_new(o, "path", json_string(real[n] == '/' ?
+		    real + n + 1 : real + n));
+	if ((head = cienv_git_line(gitdir, "HEAD")) != NULL) {
+		if (strncmp(head, "ref: ", 5) == 0) {
+			if (strncmp(head + 5, "refs/heads/", 11) == 0)
+				json_object_set_new(o, "branch",
+				    json_string(head + 16));
+			sha = cienv_git_ref(gitdir, common, head + 5);
+		} else
+			sha = xstrdup(head);
+		free(head);
+	}
+	if (sha != NULL)
+		json_object_set_new(o, "commit", json_string(sha));
+	free(sha);
+	if ((origin = cienv_git_origin(common)) != NULL)
+		json_object_set_new(o, "origin", json_string(origin));
+	free(origin);
+	return (o);
+}
+
+/* True for names that hold secrets: TOKEN, SECRET, PASSWORD or KEY. */
+int
+cienv_secret_name(const char *name)
+{
+	static const char *const words[] = { "TOKEN", "SECRET", "PASSWORD",
+	    "KEY", NULL };
+	const char *eq = strchr(name, '=');
+	size_t len = eq != NULL ? (size_t)(eq - name) : strlen(name), i, k, w;
+
+	for (k = 0; words[k] != NULL; k++) {
+		w = strlen(words[k]);
+		for (i = 0; i + w <= len; i++)
+			if (strncasecmp(name + i, words[k], w) == 0)
+				return (1);
+	}
+	return (0);
+}
+
+/* NAME=VALUE strings as an object, secret values masked. */
+json_t *
+cienv_environ(char **env)
+{
+	json_t *o = json_object();
+	char *eq, *name;
+
+	for (; env != NULL && *env != NULL; env++) {
+		if ((eq = strchr(*env, '=')) == NULL || eq == *env)
+			continue;
+		name = xstrdup(*env);
+		name[eq - *env] = '\0';
+		json_object_set_new(o, name, json_string(
+		    cienv_secret_name(name) ? "***" : eq + 1));
+		free(name);
+	}
+	return (o);
+}
