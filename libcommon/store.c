@@ -212,13 +212,14 @@ store_error_text(int e)
 	case EVREQ_HTTP_INVALID_HEADER:
 		return ("invalid reply");
 	case EVREQ_HTTP_BUFFER_ERROR:
-		return ("connection refused or reset");
+		return ("connection reset");
 	case EVREQ_HTTP_REQUEST_CANCEL:
 		return ("cancelled");
 	case EVREQ_HTTP_DATA_TOO_LONG:
 		return ("reply too long");
 	default:
-		return ("no reply");
+		/* libevent reports a refused connect with no error code. */
+		return ("connection failed");
 	}
 }
 

@@ -5,3 +5,6 @@ dist_man_MANS += \
 	man1/dagz-vassal.1 \
 	man1/dagz-worker.1 \
 	man7/dagz-protocol.7
+dist_man_MANS += \
+	man1/dagzd.1 \
+	man1/zb.1

@@ -57,22 +57,29 @@ jb_int(struct jbuf *jb, long long v)
 
 /* Unix time in seconds to the microsecond, as dagz's events give it. */
 void
-jb_now(struct jbuf *jb)
+jb_time(struct jbuf *jb, const struct timespec *ts)
 {
-	struct timespec ts;
 	char frac[7];
 	long us;
 	int i;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	jb_int(jb, ts.tv_sec);
-	us = ts.tv_nsec / 1000;
+	jb_int(jb, ts->tv_sec);
+	us = ts->tv_nsec / 1000;
 	for (i = 5; i >= 0; i--) {
 		frac[1 + i] = '0' + us % 10;
 		us /= 10;
 	}
 	frac[0] = '.';
 	jb_raw(jb, frac, sizeof frac);
+}
+
+void
+jb_now(struct jbuf *jb)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	jb_time(jb, &ts);
 }
 
 /* Length of the valid UTF-8 sequence at s, or 0. */

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
@@ -84,13 +85,17 @@ base_dir(int dirfd, char *out, size_t cap, int cached)
 			cwdlen = n > 1 && cwd[0] == '/' ? (size_t)n - 1 : 0;
 			cwd_seen = gen;
 		}
-		if (cwdlen == 0 || cwdlen >= cap)
+		if (cwdlen == 0)
 			return (-1);
+		if (cwdlen >= cap)
+			return (-2);
 		memcpy(out, cwd, cwdlen);
 		return (cwdlen);
 	}
 	if (dirfd == AT_FDCWD) {
 		n = syscall(SYS_getcwd, out, cap);
+		if (n == -1 && errno == ERANGE)
+			return (-2);
 		if (n <= 1 || out[0] != '/')
 			return (-1);
 		return (n - 1);
@@ -104,8 +109,10 @@ base_dir(int dirfd, char *out, size_t cap, int cached)
 	for (i = dirfd, link[len + n] = '\0'; n > 0; i /= 10)
 		link[len + --n] = '0' + i % 10;
 	n = syscall(SYS_readlinkat, AT_FDCWD, link, out, cap - 1);
-	if (n <= 0 || out[0] != '/' || (size_t)n >= cap - 1)
+	if (n <= 0 || out[0] != '/')
 		return (-1);
+	if ((size_t)n >= cap - 1)
+		return (-2);
 	if (n > 10 && memcmp(out + n - 10, " (deleted)", 10) == 0)
 		return (-1);
 	return (n);
@@ -116,7 +123,8 @@ base_dir(int dirfd, char *out, size_t cap, int cached)
  * empty components go; ".." takes back the last component unless that
  * one is a symbolic link or does not exist, in which case the rest is
  * kept as it was written. A trailing slash is kept, since "file/" does
- * not name what "file" names. Returns the length, or -1.
+ * not name what "file" names. Returns the length, -1 when there is no
+ * path to give, or -2 when it does not fit.
  */
 long
 path_resolve(int dirfd, const char *path, char *out, size_t cap, int cached)
@@ -129,7 +137,7 @@ path_resolve(int dirfd, const char *path, char *out, size_t cap, int cached)
 
 	if (*p != '/') {
 		if ((b = base_dir(dirfd, out, cap, cached)) < 0)
-			return (-1);
+			return (b);
 		len = phys = b == 1 ? 0 : b;
 	}
 	while (*p != '\0') {
@@ -163,7 +171,7 @@ path_resolve(int dirfd, const char *path, char *out, size_t cap, int cached)
 			}
 		}
 		if (len + 1 + n + 2 > cap)
-			return (-1);
+			return (-2);
 		out[len++] = '/';
 		memcpy(out + len, p, n);
 		len += n;

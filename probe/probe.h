@@ -37,6 +37,7 @@
 enum probe_kind {
 	PROBE_NONE,
 	PROBE_READ,	/* the path's content or existence was used */
+	PROBE_LIST,	/* a directory's listing was read */
 	PROBE_MISSING,	/* looked up and not found */
 	PROBE_WRITE	/* created, written, renamed or removed */
 };
@@ -62,20 +63,22 @@ void	*probe_dlsym(const char *);
 pid_t	 probe_owner(void);
 int	 probe_foreign(void);
 
+enum probe_kind probe_error_kind(int);
 void	 probe_path(int, const char *, enum probe_kind, int);
 void	 probe_result(int, const char *, int, int, int);
 void	 probe_open_result(int, const char *, int, int, int);
 void	 probe_line(const char *, size_t, int);
 void	 probe_incomplete(const char *, const char *, int);
-void	 probe_app_untraced(pid_t, pid_t, char *const *, const char *,
-	    int);
+void	 probe_app_untraced(pid_t, pid_t, char *const *, int);
 void	 probe_reap(pid_t, int);
 void	 probe_exit(int);
 void	 probe_detach(void);
 void	 probe_cwd_changed(void);
 
-/* probe-path.c: paths and the set of records written; the caller of
- * path_resolve(..., 1) and set_add holds the lock. */
+/*
+ * probe-path.c: paths and the set of records written; the callers of
+ * path_resolve(..., 1) and of set_add hold the lock.
+ */
 struct statx;
 int	 sys_open(const char *, int, mode_t);
 int	 sys_lstatx(const char *, struct statx *);
@@ -96,6 +99,8 @@ struct jbuf {
 void	 jb_init(struct jbuf *, char *, size_t);
 void	 jb_lit(struct jbuf *, const char *);
 void	 jb_int(struct jbuf *, long long);
+struct timespec;
+void	 jb_time(struct jbuf *, const struct timespec *);
 void	 jb_now(struct jbuf *);
 int	 jb_str(struct jbuf *, const char *, size_t, int);
 void	 jb_hex(struct jbuf *, const char *, size_t);

@@ -90,3 +90,21 @@ setup 0
 teardown 0
 EOF
 }
+
+@test "a failing setup is tried at most once per worker, however tests move" {
+	{
+		echo '{"fixture": "broken", "setup": "echo x >>setups; sleep 0.2; exit 1"}'
+		for i in 1 2 3 4 5 6; do
+			printf '{"id": "u%d", "sh": "true", "fixtures": ["broken"], "estimate": 1}\n' "$i"
+		done
+		for i in 1 2 3 4; do
+			printf '{"id": "q%d", "sh": "sleep 0.1", "estimate": 0.5}\n' "$i"
+		done
+	} >suite.ndjson
+	run -1 dagz_run -j 2 --manifest suite.ndjson --events ev.ndjson
+	[ "$(wc -l <setups)" -le 2 ]
+	for i in 1 2 3 4 5 6; do
+		[ "$(event_status ev.ndjson u$i)" = DEP_FAILED ]
+	done
+	jq -s -e '.[-1].counts.DEP_FAILED == 6 and .[-1].counts.OK == 4' ev.ndjson
+}

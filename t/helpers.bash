@@ -11,6 +11,10 @@ export PATH="$DAGZ_BUILDDIR/scripts:$DAGZ_BUILDDIR:$PATH"
 export NO_COLOR=1
 export DAGZ_NO_STORE=1
 unset DAGZ_URL DAGZ_TOKEN CI GITLAB_CI GITHUB_ACTIONS BUILDKITE CIRCLECI
+unset CI_PIPELINE_ID CI_JOB_ID CI_JOB_NAME CI_NODE_INDEX CI_NODE_TOTAL
+unset GITHUB_RUN_ID GITHUB_RUN_ATTEMPT BUILDKITE_RETRY_COUNT DAGZ_RUN_KEY
+# The store's own tests start a dagzd each, with dagzd_start.
+export DAGZ_HOME="$BATS_TEST_TMPDIR/home"
 
 # Writes a manifest from stdin into $BATS_TEST_TMPDIR/NAME (default
 # suite.ndjson) and prints its path.
@@ -56,4 +60,53 @@ event_status() {
 event_get() {
 	jq -r --arg t "$2" "select(.type==\"result\" and .test==\$t) | $3" \
 	    "$1" | tail -n 1
+}
+
+# Starts a dagzd for this test alone: its home in $BATS_TEST_TMPDIR/home,
+# listening on a port the kernel picks (or DAGZD_LISTEN), with the
+# arguments given. Waits for its readiness line, then sets DAGZ_URL,
+# DAGZD_PORT and DAGZD_PID and turns the store on for dagz run. Stop it
+# with dagzd_stop (in teardown).
+dagzd_start() {
+	local out="$BATS_TEST_TMPDIR/dagzd.out" i
+	mkdir -p "$DAGZ_HOME"
+	: >"$out"
+	dagzd -H "$DAGZ_HOME" -l "${DAGZD_LISTEN:-127.0.0.1:0}" "$@" \
+	    >"$out" 2>>"$BATS_TEST_TMPDIR/dagzd.err" 3>&- &
+	DAGZD_PID=$!
+	for i in $(seq 200); do
+		grep -q '^dagzd: listening on ' "$out" && break
+		if ! kill -0 "$DAGZD_PID" 2>/dev/null; then
+			cat "$BATS_TEST_TMPDIR/dagzd.err" >&2
+			return 1
+		fi
+		sleep 0.05
+	done
+	DAGZ_URL=$(sed -n 's/^dagzd: listening on \([^ ]*\).*/\1/p' "$out")
+	[ -n "$DAGZ_URL" ] || return 1
+	DAGZD_PORT=${DAGZ_URL##*:}
+	export DAGZ_URL DAGZD_PORT DAGZD_PID
+	unset DAGZ_NO_STORE
+}
+
+# Stops the test's dagzd, if it runs, and checks it exited cleanly.
+dagzd_stop() {
+	[ -n "${DAGZD_PID:-}" ] || return 0
+	kill -TERM "$DAGZD_PID" 2>/dev/null || return 0
+	local rc=0
+	wait "$DAGZD_PID" || rc=$?
+	DAGZD_PID=
+	return "$rc"
+}
+
+# A TCP port on 127.0.0.1 that nothing listens on.
+free_port() {
+	local p
+	for p in $(shuf -i 20000-60000 -n 50); do
+		if ! (exec 5<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			printf '%s\n' "$p"
+			return 0
+		fi
+	done
+	return 1
 }

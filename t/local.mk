@@ -17,3 +17,25 @@ TESTS += t/unit-proc
 check_PROGRAMS += t/unit-proc
 t_unit_proc_SOURCES = t/unit-proc.c t/tap.h
 t_unit_proc_LDADD = $(COMMON_LIBS)
+# The store: dagzd and zb, each test with its own dagzd.
+BATS_TESTS += \
+	t/dagzd-api.bats \
+	t/dagzd-restart.bats \
+	t/zb-jobs.bats \
+	t/zb-rerun.bats
+# libdagzprobe.so: the trace reader in C, the probe on real programs.
+PROBE_BATS_TESTS = \
+	t/probe-record.bats \
+	t/probe-exec.bats \
+	t/probe-compare.bats
+TESTS += t/unit-trace $(PROBE_BATS_TESTS)
+check_PROGRAMS += t/unit-trace t/probe-dump
+t_unit_trace_SOURCES = t/unit-trace.c t/tap.h
+t_unit_trace_LDADD = $(COMMON_LIBS)
+t_probe_dump_SOURCES = t/probe-dump.c
+t_probe_dump_LDADD = $(COMMON_LIBS)
+EXTRA_DIST += t/probe-helpers.bash $(PROBE_BATS_TESTS)
+TESTS += t/unit-store
+check_PROGRAMS += t/unit-store
+t_unit_store_SOURCES = t/unit-store.c t/tap.h
+t_unit_store_LDADD = $(COMMON_LIBS) $(ZLIB_LIBS)

@@ -10,3 +10,4 @@ dagz_sched_SOURCES = \
 	%D%/sched-status.c \
 	%D%/sched-store.c
 dagz_sched_LDADD = $(COMMON_LIBS)
+dagz_sched_LDADD += $(ZLIB_LIBS)

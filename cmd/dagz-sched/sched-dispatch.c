@@ -29,6 +29,8 @@
 
 static void	dispatch_finish(struct sched *, struct test *,
 		    struct msg_result *, const char *);
+static void	dispatch_synth(struct sched *, struct test *,
+		    enum test_status, const char *, const char *);
 
 static int
 dispatch_locks_free(struct sched *s, struct test *t)
@@ -108,6 +110,28 @@ dispatch_all_idle(struct sched *s)
 }
 
 /*
+ * Whether thief w may take t from victim v: t may start, belongs to no
+ * worker in particular (main-worker, a deferred retry placed on purpose),
+ * is not waiting for a fixture v is setting up for it, and needs no
+ * fixture whose setup already failed on w.
+ */
+static int
+dispatch_stealable(struct sched *s, struct sworker *v, struct sworker *w,
+    struct test *t)
+{
+	size_t i, f;
+
+	if (t->main_worker || t->fresh || !dispatch_may_start(s, t))
+		return (0);
+	for (i = 0; i < t->nfixtures; i++) {
+		f = t->fixtures[i];
+		if (v->fix[f] == FIX_SETTING_UP || w->fix[f] == FIX_FAILED)
+			return (0);
+	}
+	return (1);
+}
+
+/*
  * Takes a runnable test (and the rest of its fixture group) from the end
  * of the queue of the busy worker with the most planned time left.
  */
@@ -129,7 +153,7 @@ dispatch_steal(struct sched *s, struct sworker *w)
 	if (victim == NULL)
 		return (0);
 	TAILQ_FOREACH_REVERSE(t, &victim->queue, test_queue, qentry) {
-		if (!t->main_worker && dispatch_may_start(s, t))
+		if (dispatch_stealable(s, victim, w, t))
 			break;
 	}
 	if (t == NULL)
@@ -138,7 +162,7 @@ dispatch_steal(struct sched *s, struct sworker *w)
 	for (u = TAILQ_FIRST(&victim->queue); u != NULL; u = next) {
 		next = TAILQ_NEXT(u, qentry);
 		if (u != t && (t->group < 0 || u->group != t->group ||
-		    u->main_worker))
+		    !dispatch_stealable(s, victim, w, u)))
 			continue;
 		dispatch_dequeue(s, u);
 		dispatch_enqueue(s, w, u, 0);
@@ -164,6 +188,8 @@ dispatch_take_deferred(struct sched *s, struct sworker *w)
 	TAILQ_FOREACH(t, &s->deferred, qentry) {
 		/* Another worker, when there is one: state may be to blame. */
 		if (t->failed_on == w->index && others > 0)
+			continue;
+		if (t->main_worker && w->index != 0)
 			continue;
 		if (!dispatch_may_start(s, t))
 			continue;
@@ -192,7 +218,8 @@ dispatch_pick(struct sched *s, struct sworker *w)
 				break;
 		if (t != NULL)
 			break;
-		if (!TAILQ_EMPTY(&w->queue) && w->inflight > 0)
+		/* Only an idle worker looks for work elsewhere. */
+		if (w->inflight > 0)
 			return (NULL);
 		if (dispatch_steal(s, w) > 0)
 			continue;
@@ -225,12 +252,14 @@ dispatch_fixture_op(struct sched *s, struct sworker *w, size_t f,
 }
 
 /*
- * Whether t's fixtures are up on w; if not, sends what brings them
- * closer (a teardown for a fresh start, or a setup) and returns 0.
+ * Whether t's fixtures are up on w (1); if not, sends what brings them
+ * closer, a teardown for a fresh start or a setup (0); or ends t when a
+ * fixture it needs failed on w (-1).
  */
 static int
 dispatch_fixtures_ready(struct sched *s, struct sworker *w, struct test *t)
 {
+	char reason[256];
 	size_t i, f;
 
 	if (t->fresh) {
@@ -245,7 +274,15 @@ dispatch_fixtures_ready(struct sched *s, struct sworker *w, struct test *t)
 	}
 	for (i = 0; i < t->nfixtures; i++) {
 		f = t->fixtures[i];
-		if (w->fix[f] == FIX_DOWN || w->fix[f] == FIX_FAILED) {
+		if (w->fix[f] == FIX_FAILED) {
+			/* A setup that failed here is not tried again here. */
+			snprintf(reason, sizeof reason, "fixture '%s' setup "
+			    "failed on worker #%d", s->fixtures[f].def.name,
+			    w->index);
+			dispatch_synth(s, t, ST_DEP_FAILED, reason, NULL);
+			return (-1);
+		}
+		if (w->fix[f] == FIX_DOWN) {
 			dispatch_fixture_op(s, w, f, "setup");
 			return (0);
 		}
@@ -309,18 +346,22 @@ static void
 dispatch_worker(struct sched *s, struct sworker *w)
 {
 	struct test *t;
+	int ready;
 
 	while (w->state == WS_READY && !w->fix_busy) {
 		if (w->inflight >= 2)
 			break;
 		if ((t = dispatch_pick(s, w)) == NULL) {
-			if (w->inflight == 0)
+			/* Nothing runs alongside a node-mutex test. */
+			if (w->inflight == 0 && s->mutex == NULL)
 				dispatch_teardown_unneeded(s, w);
 			break;
 		}
 		if (w->inflight > 0 && !dispatch_prefetchable(s, t))
 			break;
-		if (!dispatch_fixtures_ready(s, w, t))
+		if ((ready = dispatch_fixtures_ready(s, w, t)) == -1)
+			continue;
+		if (ready == 0)
 			break;
 		dispatch_send_test(s, w, t);
 	}
@@ -449,7 +490,8 @@ dispatch_synth(struct sched *s, struct test *t, enum test_status st,
 	memset(&r, 0, sizeof r);
 	r.worker = t->worker;
 	r.test = xstrdup(t->def.id);
-	r.attempt = t->nattempts + 1;
+	/* A test that never started has no attempt: 0, as for needs. */
+	r.attempt = st == ST_DEP_FAILED ? 0 : t->nattempts + 1;
 	r.status = st;
 	r.exit_code = -1;
 	r.start = t->state == TS_RUNNING ?

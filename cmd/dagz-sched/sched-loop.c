@@ -221,8 +221,11 @@ sched_vassal_msg(struct ndjson_peer *peer, json_t *msg, void *arg)
 			warnx("%s", e.message);
 			if (s->exit_code == -1)
 				s->exit_code = DAGZ_EXIT_USAGE;
-		} else
+		} else {
 			sched_fail(s, "vassal: %s", e.message);
+			if (s->loaded)
+				dispatch_abandon(s, e.message);
+		}
 		proto_error_clear(&e);
 		sched_end(s);
 		break;

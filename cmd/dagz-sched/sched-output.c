@@ -144,7 +144,7 @@ out_result(struct sched *s, struct test *t, const struct attempt *a)
 		    r->reason != NULL ? r->reason : "");
 		break;
 	case ST_OK_FLAKY:
-		s->batch_ok++;
+		/* Counted apart from OK, as the summary does: not batched. */
 		out_line(s, "%s%s%s %s %.3fs worker #%d: passed on attempt %d%s%s",
 		    out_c(C_YELLOW), status_name(r->status), out_c(C_RESET),
 		    t->def.id, r->duration, r->worker, r->attempt,

@@ -1,40 +1,852 @@
 /*
- * sched-store.c: the job's record in the store daemon, dagzd. Until the
- * store exists a job is recorded only in its console output, --events and
- * --junit files.
+ * sched-store.c: the job's record in the store daemon, dagzd. Every
+ * record (the job, spans, results, logs, the summary) is first appended
+ * to a spool file under $DAGZ_HOME/spool, then posted in batches from
+ * the event loop, one request at a time; a batch leaves the spool only
+ * once dagzd acknowledged it. So a slow or dead dagzd never stalls a
+ * test, a restarted one gets everything re-sent (dagzd ignores what it
+ * already has), and a spool left behind by a scheduler that died is sent
+ * by the next job.
  */
-#include <stddef.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 
+#include <dirent.h>
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <poll.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "cienv.h"
+#include "jobid.h"
+#include "ndjson.h"
 #include "sched.h"
+#include "store.h"
+#include "strv.h"
+#include "timeutil.h"
+#include "xmalloc.h"
+#include "zbuf.h"
+
+extern char **environ;
+
+#define STORE_BATCH		(1024 * 1024)	/* bytes per request */
+#define STORE_CREATE_WAIT	3.0	/* seconds for the job's creation */
+#define STORE_TIMEOUT		5.0	/* seconds for a batch */
+#define STORE_BEAT		10	/* seconds between heartbeats */
+#define STORE_END_WAIT		10.0	/* at the end, dagzd answering */
+#define STORE_END_WAIT_DOWN	2.0	/* at the end, dagzd away */
+
+/* A spool file: ours (the first), or one a dead scheduler left. */
+struct spool {
+	char	 uuid[JOBID_UUID_LEN];
+	char	*path;
+	int	 fd;
+	off_t	 end;
+	off_t	 acked;
+};
+
+struct sched_store {
+	char			*url;
+	char			*token;
+	char			*home;
+	struct spool		*spools;
+	size_t			 nspools;
+	struct store_conn	*conn;
+	int			 busy;		/* a batch in flight */
+	size_t			 cur;		/* its spool */
+	size_t			 inflight;	/* its length */
+	int			 down;		/* the last attempt failed */
+	int			 warned_down;
+	int			 stopped;	/* sending given up */
+	double			 backoff;
+	struct event		*ev_retry;
+	struct event		*ev_beat;
+	char			 load_span[JOBID_SPAN_LEN];
+	char			*link;
+};
+
+static void	store_pump(struct sched *);
+
+/* Seconds to the microsecond, as in --events. */
+static json_t *
+store_seconds(double secs)
+{
+	return (json_real((long long)(secs * 1e6 + 0.5) / 1e6));
+}
+
+static int
+store_disabled(void)
+{
+	const char *v = getenv("DAGZ_NO_STORE");
+
+	return (v != NULL && *v != '\0' && strcmp(v, "0") != 0);
+}
 
 void
 store_open(struct sched *s)
 {
+	struct sched_store *st;
+
 	s->store = NULL;
+	if (s->opt.no_store || store_disabled())
+		return;
+	st = xcalloc(1, sizeof *st);
+	st->url = store_url();
+	st->token = store_token();
+	st->home = store_home();
+	st->backoff = 0.1;
+	s->store = st;
+}
+
+/* mkdir -p, private. */
+static int
+store_mkdirs(const char *dir)
+{
+	char *p, *q;
+	int rc = 0;
+
+	p = xstrdup(dir);
+	for (q = p + 1; *q != '\0'; q++) {
+		if (*q != '/')
+			continue;
+		*q = '\0';
+		if (mkdir(p, 0700) == -1 && errno != EEXIST)
+			rc = -1;
+		*q = '/';
+	}
+	if (mkdir(p, 0700) == -1 && errno != EEXIST)
+		rc = -1;
+	free(p);
+	return (rc);
+}
+
+static struct spool *
+store_add_spool(struct sched_store *st, const char *uuid, char *path, int fd)
+{
+	struct spool *sp;
+
+	st->spools = xreallocarray(st->spools, st->nspools + 1,
+	    sizeof *st->spools);
+	sp = &st->spools[st->nspools++];
+	memset(sp, 0, sizeof *sp);
+	strlcpy(sp->uuid, uuid, sizeof sp->uuid);
+	sp->path = path;
+	sp->fd = fd;
+	return (sp);
+}
+
+/*
+ * Our spool, locked so that no other job takes it for an orphan. When
+ * $DAGZ_HOME cannot hold it, an unnamed temporary file does: the job is
+ * still streamed, only not recoverable after a crash.
+ */
+static int
+store_open_spool(struct sched *s)
+{
+	struct sched_store *st = s->store;
+	char *dir, *path;
+	const char *tmp;
+	int fd;
+
+	xasprintf(&dir, "%s/spool", st->home);
+	xasprintf(&path, "%s/%s.ndjson", dir, s->job);
+	if (store_mkdirs(dir) == 0 && (fd = open(path, O_RDWR | O_CREAT |
+	    O_APPEND | O_CLOEXEC, 0600)) != -1) {
+		flock(fd, LOCK_EX | LOCK_NB);
+		free(dir);
+		store_add_spool(st, s->job, path, fd);
+		return (0);
+	}
+	warn("store: cannot create '%s'", path);
+	free(dir);
+	free(path);
+	if ((tmp = getenv("TMPDIR")) == NULL || *tmp == '\0')
+		tmp = "/tmp";
+	if ((fd = open(tmp, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) == -1)
+		return (-1);
+	store_add_spool(st, s->job, NULL, fd);
+	return (0);
+}
+
+/* Spools that schedulers which died left behind: ours to send. */
+static void
+store_find_orphans(struct sched *s)
+{
+	struct sched_store *st = s->store;
+	struct dirent *de;
+	struct stat sb;
+	struct spool *sp;
+	char *dir, *path, uuid[JOBID_UUID_LEN];
+	size_t n;
+	DIR *dp;
+	int fd;
+
+	xasprintf(&dir, "%s/spool", st->home);
+	if ((dp = opendir(dir)) == NULL) {
+		free(dir);
+		return;
+	}
+	while ((de = readdir(dp)) != NULL) {
+		n = strlen(de->d_name);
+		if (n != 36 + 7 || strcmp(de->d_name + 36, ".ndjson") != 0)
+			continue;
+		memcpy(uuid, de->d_name, 36);
+		uuid[36] = '\0';
+		if (!jobid_is_uuid(uuid) || strcmp(uuid, s->job) == 0)
+			continue;
+		xasprintf(&path, "%s/%s", dir, de->d_name);
+		if ((fd = open(path, O_RDWR | O_CLOEXEC)) == -1 ||
+		    flock(fd, LOCK_EX | LOCK_NB) == -1 ||
+		    fstat(fd, &sb) == -1) {
+			if (fd != -1)
+				close(fd);
+			free(path);
+			continue;
+		}
+		sp = store_add_spool(st, uuid, path, fd);
+		sp->end = sb.st_size;
+	}
+	closedir(dp);
+	free(dir);
+}
+
+/* Appends a record (stolen) to our spool and sends when it can. */
+static void
+store_emit(struct sched *s, json_t *rec)
+{
+	struct sched_store *st = s->store;
+	struct spool *sp;
+	char *line;
+	size_t len, done = 0;
+	ssize_t n;
+
+	if (st == NULL || st->nspools == 0) {
+		json_decref(rec);
+		return;
+	}
+	sp = &st->spools[0];
+	line = ndjson_encode(rec);
+	json_decref(rec);
+	len = strlen(line);
+	line[len++] = '\n';	/* over the NUL, written without it */
+	while (done < len) {
+		if ((n = write(sp->fd, line + done, len - done)) == -1) {
+			if (errno == EINTR)
+				continue;
+			if (!st->stopped)
+				warn("store: cannot write the spool");
+			st->stopped = 1;
+			break;
+		}
+		done += n;
+	}
+	free(line);
+	sp->end += done;
+	store_pump(s);
+}
+
+/*
+ * Reads the next batch of sp: whole lines from the acknowledged offset,
+ * at most STORE_BATCH bytes unless one line is longer.
+ */
+static char *
+store_read_batch(struct spool *sp, size_t *len)
+{
+	size_t want = STORE_BATCH, got;
+	char *buf, *nl;
+	ssize_t n;
+
+	for (;;) {
+		if ((off_t)want > sp->end - sp->acked)
+			want = sp->end - sp->acked;
+		buf = xmalloc(want + 1);
+		got = 0;
+		while (got < want) {
+			n = pread(sp->fd, buf + got, want - got,
+			    sp->acked + got);
+			if (n == -1 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				break;
+			got += n;
+		}
+		if ((nl = memrchr(buf, '\n', got)) != NULL) {
+			*len = nl - buf + 1;
+			return (buf);
+		}
+		free(buf);
+		if (got < want || (off_t)want >= sp->end - sp->acked)
+			return (NULL);	/* a partial last line: not yet */
+		want *= 2;
+	}
+}
+
+static void
+store_spool_done(struct spool *sp)
+{
+	if (sp->path != NULL)
+		unlink(sp->path);
+	close(sp->fd);
+	sp->fd = -1;
+}
+
+static void
+store_retry_later(struct sched *s)
+{
+	struct sched_store *st = s->store;
+	struct timeval tv;
+
+	st->backoff = st->backoff < 1.0 ? st->backoff * 2 : 2.0;
+	tv.tv_sec = (long)st->backoff;
+	tv.tv_usec = (long)((st->backoff - tv.tv_sec) * 1e6);
+	evtimer_add(st->ev_retry, &tv);
+}
+
+static void
+store_sent(struct store_reply *r, void *arg)
+{
+	struct sched *s = arg;
+	struct sched_store *st = s->store;
+	struct spool *sp = &st->spools[st->cur];
+	char *msg;
+
+	st->busy = 0;
+	if (r->status == 200) {
+		sp->acked += st->inflight;
+		if (st->cur > 0 && sp->acked >= sp->end)
+			store_spool_done(sp);
+		if (st->down && s->opt.verbose)
+			warnx("store: dagzd answers again");
+		st->down = 0;
+		st->backoff = 0.1;
+		store_pump(s);
+		return;
+	}
+	msg = store_reply_error(r);
+	if (r->status == 401 || r->status == 403) {
+		warnx("store: dagzd at %s refused us: %s", st->url, msg);
+		st->stopped = 1;
+	} else if (r->status >= 400 && r->status < 500 && r->status != 408 &&
+	    r->status != 429) {
+		/* Re-sending what dagzd refuses would loop forever. */
+		warnx("store: dagzd refused records of job %s: %s", sp->uuid,
+		    msg);
+		sp->acked += st->inflight;
+		if (st->cur > 0 && sp->acked >= sp->end)
+			store_spool_done(sp);
+		store_pump(s);
+	} else {
+		if (!st->warned_down)
+			warnx("store: cannot reach dagzd at %s: %s; the job's "
+			    "records are kept in '%s' and sent when it answers",
+			    st->url, msg, st->spools[0].path != NULL ?
+			    st->spools[0].path : "a temporary file");
+		st->warned_down = 1;
+		st->down = 1;
+		store_retry_later(s);
+	}
+	free(msg);
+}
+
+/* Sends the next batch, ours first, if nothing is in flight. */
+static void
+store_pump(struct sched *s)
+{
+	struct sched_store *st = s->store;
+	struct spool *sp = NULL;
+	char *buf, path[128];
+	size_t i, len;
+
+	if (st->busy || st->conn == NULL || st->stopped ||
+	    evtimer_pending(st->ev_retry, NULL))
+		return;
+	for (i = 0; i < st->nspools; i++)
+		if (st->spools[i].fd != -1 &&
+		    st->spools[i].acked < st->spools[i].end) {
+			sp = &st->spools[i];
+			break;
+		}
+	if (sp == NULL || (buf = store_read_batch(sp, &len)) == NULL)
+		return;
+	snprintf(path, sizeof path, STORE_API "/jobs/%s/events", sp->uuid);
+	st->busy = 1;
+	st->cur = i;
+	st->inflight = len;
+	if (store_conn_request(st->conn, "POST", path, "application/x-ndjson",
+	    buf, len, store_sent, s) == -1) {
+		st->busy = 0;
+		store_retry_later(s);
+	}
+	free(buf);
+}
+
+static void
+store_retry(evutil_socket_t fd, short what, void *arg)
+{
+	store_pump(arg);
+}
+
+static void
+store_beat_done(struct store_reply *r, void *arg)
+{
+}
+
+/* While tests run long and quietly, dagzd still hears from us. */
+static void
+store_beat(evutil_socket_t fd, short what, void *arg)
+{
+	struct sched *s = arg;
+	struct sched_store *st = s->store;
+	char path[128];
+
+	if (st->busy || st->down || st->stopped)
+		return;
+	snprintf(path, sizeof path, STORE_API "/jobs/%s/heartbeat", s->job);
+	store_conn_request(st->conn, "POST", path, NULL, "{}", 2,
+	    store_beat_done, s);
+}
+
+static const char *
+store_env(const char *name)
+{
+	const char *v = getenv(name);
+
+	return (v != NULL && *v != '\0' ? v : NULL);
+}
+
+/* The first of the variables that is set, else the git fact. */
+static void
+store_fact(json_t *o, const char *key, json_t *git, const char *const *names)
+{
+	const char *v;
+
+	for (; *names != NULL; names++)
+		if ((v = store_env(*names)) != NULL) {
+			json_object_set_new(o, key, json_string(v));
+			return;
+		}
+	if ((v = json_string_value(json_object_get(git, key))) != NULL)
+		json_object_set_new(o, key, json_string(v));
+}
+
+/*
+ * The job's record: what ran, where and why. The project is DAGZ_PROJECT,
+ * else the git origin and the suite's path in the checkout, else the
+ * suite's directory: recorded durations and reruns are per project.
+ */
+static json_t *
+store_job_record(struct sched *s)
+{
+	static const char *const branch_vars[] = { "DAGZ_BRANCH",
+	    "CI_COMMIT_REF_NAME", "GITHUB_HEAD_REF", "GITHUB_REF_NAME",
+	    "BUILDKITE_BRANCH", "CIRCLE_BRANCH", NULL };
+	static const char *const commit_vars[] = { "DAGZ_COMMIT",
+	    "CI_COMMIT_SHA", "GITHUB_SHA", "BUILDKITE_COMMIT", "CIRCLE_SHA1",
+	    NULL };
+	char dir[PATH_MAX], host[256], *tmp, *project;
+	const char *origin, *path, *top;
+	struct passwd *pw;
+	json_t *o, *git, *ci, *argv;
+	size_t i;
+
+	if (s->opt.manifest != NULL) {
+		tmp = xstrdup(s->opt.manifest);
+		if (realpath(dirname(tmp), dir) == NULL)
+			strlcpy(dir, ".", sizeof dir);
+		free(tmp);
+	} else if (getcwd(dir, sizeof dir) == NULL)
+		strlcpy(dir, ".", sizeof dir);
+	git = cienv_git(dir);
+	o = json_object();
+	json_object_set_new(o, "type", json_string("job"));
+	json_object_set_new(o, "uuid", json_string(s->job));
+	if ((tmp = (char *)store_env("DAGZ_PROJECT")) != NULL)
+		project = xstrdup(tmp);
+	else if ((origin = json_string_value(json_object_get(git,
+	    "origin"))) != NULL) {
+		path = json_string_value(json_object_get(git, "path"));
+		xasprintf(&project, "%s%s%s", origin, path != NULL &&
+		    *path != '\0' ? "#" : "", path != NULL ? path : "");
+	} else if ((top = json_string_value(json_object_get(git, "top"))) !=
+	    NULL) {
+		path = json_string_value(json_object_get(git, "path"));
+		xasprintf(&project, "%s%s%s", top, path != NULL &&
+		    *path != '\0' ? "/" : "", path != NULL ? path : "");
+	} else
+		project = xstrdup(dir);
+	json_object_set_new(o, "project", json_string(project));
+	free(project);
+	store_fact(o, "branch", git, branch_vars);
+	store_fact(o, "commit", git, commit_vars);
+	argv = json_array();
+	for (i = 0; s->opt.argv != NULL && s->opt.argv[i] != NULL; i++)
+		json_array_append_new(argv, json_string(s->opt.argv[i]));
+	json_object_set_new(o, "argv", argv);
+	if (getcwd(dir, sizeof dir) != NULL)
+		json_object_set_new(o, "cwd", json_string(dir));
+	if (gethostname(host, sizeof host) == 0) {
+		host[sizeof host - 1] = '\0';
+		json_object_set_new(o, "host", json_string(host));
+	}
+	if ((pw = getpwuid(getuid())) != NULL)
+		json_object_set_new(o, "user", json_string(pw->pw_name));
+	json_object_set_new(o, "started", store_seconds(s->t0_unix));
+	json_object_set_new(o, "tests", json_integer(s->ntests));
+	json_object_set_new(o, "workers", json_integer(s->nworkers));
+	if ((ci = cienv_detect()) != NULL)
+		json_object_set_new(o, "ci", ci);
+	json_object_set_new(o, "env", cienv_environ(environ));
+	json_decref(git);
+	return (o);
+}
+
+/* What dagzd said at creation: short ID, recorded durations, rerun. */
+static void
+store_apply_created(struct sched *s, json_t *reply)
+{
+	json_t *durations, *rerun, *tests, *v;
+	const char *sid, *of, *mode, *k;
+	struct test *t;
+	char reason[128], *rerun_it;
+	size_t i, n = 0;
+
+	if ((sid = json_string_value(json_object_get(reply, "id"))) != NULL)
+		strlcpy(s->short_id, sid, sizeof s->short_id);
+	durations = json_object_get(reply, "durations");
+	json_object_foreach(durations, k, v)
+		if (json_is_number(v) && (t = sched_find(s, k)) != NULL)
+			t->def.estimate = json_number_value(v);
+	rerun = json_object_get(reply, "rerun");
+	if (!json_is_object(rerun) ||
+	    (of = json_string_value(json_object_get(rerun, "of"))) == NULL ||
+	    (mode = json_string_value(json_object_get(rerun, "mode"))) == NULL)
+		return;
+	if (strcmp(mode, "failed") != 0) {
+		out_line(s, "dagz: rerun of job %s, which did not fail: "
+		    "running every test", of);
+		return;
+	}
+	tests = json_object_get(rerun, "tests");
+	snprintf(reason, sizeof reason, "passed in job %s", of);
+	rerun_it = xcalloc(s->ntests, sizeof *rerun_it);
+	json_array_foreach(tests, i, v)
+		if (json_is_string(v) &&
+		    (t = sched_find(s, json_string_value(v))) != NULL &&
+		    !rerun_it[t->index]) {
+			rerun_it[t->index] = 1;
+			n++;
+		}
+	for (i = 0; i < s->ntests; i++)
+		if (!rerun_it[i])
+			sched_skip_test(s, &s->tests[i], ST_REDUNDANT, reason);
+	free(rerun_it);
+	out_line(s, "dagz: rerun of job %s: running the %zu test%s that "
+	    "failed there", of, n, n == 1 ? "" : "s");
 }
 
 void
 store_job_begin(struct sched *s)
 {
+	struct sched_store *st = s->store;
+	struct store_reply r;
+	struct timeval beat = { STORE_BEAT, 0 };
+	json_t *job, *reply, *span;
+	char *body, *msg, err[256];
+	double now;
+
+	if (st == NULL)
+		return;
+	job = store_job_record(s);
+	if (store_open_spool(s) == -1) {
+		warn("store: cannot spool the job's records");
+		json_decref(job);
+		store_close(s);
+		return;
+	}
+	st->ev_retry = evtimer_new(s->base, store_retry, s);
+	st->ev_beat = event_new(s->base, -1, EV_PERSIST, store_beat, s);
+	body = ndjson_encode(job);
+	store_emit(s, job);
+
+	if (store_call(st->url, st->token, "POST", STORE_API "/jobs", NULL,
+	    body, strlen(body), STORE_CREATE_WAIT, &r) == 0 &&
+	    r.status == 201 && (reply = json_loads(r.body, 0, NULL)) != NULL) {
+		store_apply_created(s, reply);
+		json_decref(reply);
+	} else {
+		msg = store_reply_error(&r);
+		if (r.status == 0) {
+			warnx("store: cannot reach dagzd at %s: %s; the job's "
+			    "records are kept in '%s' and sent when it answers",
+			    st->url, msg, st->spools[0].path != NULL ?
+			    st->spools[0].path : "a temporary file");
+			st->warned_down = 1;
+			st->down = 1;
+		} else
+			warnx("store: dagzd at %s did not create the job: %s",
+			    st->url, msg);
+		free(msg);
+	}
+	store_reply_clear(&r);
+	free(body);
+
+	if ((st->conn = store_conn_new(s->base, st->url, st->token,
+	    STORE_TIMEOUT, err, sizeof err)) == NULL) {
+		warnx("store: %s", err);
+		st->stopped = 1;
+	}
+	now = time_unix();
+	jobid_span(st->load_span);
+	span = json_pack("{s:s,s:s,s:s,s:s,s:o,s:o,s:s,s:{s:I,s:s}}",
+	    "type", "span", "span", st->load_span, "span_type", "load",
+	    "name", s->opt.manifest != NULL ? s->opt.manifest : "--exec",
+	    "start", store_seconds(s->t0_unix), "end", store_seconds(now),
+	    "status", "OK", "attrs", "tests", (json_int_t)s->ntests, "node",
+	    "0");
+	store_emit(s, span);
+	store_find_orphans(s);
+	event_add(st->ev_beat, &beat);
+	if (st->down)
+		store_retry_later(s);
+	store_pump(s);
+}
+
+/* The test's definition, for the bundle of zb span-logs. */
+static json_t *
+store_test_attrs(struct test *t, const struct msg_result *r)
+{
+	json_t *a, *v;
+
+	a = json_object();
+	json_object_set_new(a, "worker", json_integer(r->worker));
+	if (t->def.argv != NULL) {
+		v = json_array();
+		for (size_t i = 0; t->def.argv[i] != NULL; i++)
+			json_array_append_new(v, json_string(t->def.argv[i]));
+		json_object_set_new(a, "cmd", v);
+	}
+	if (t->def.sh != NULL)
+		json_object_set_new(a, "sh", json_string(t->def.sh));
+	if (t->def.cwd != NULL)
+		json_object_set_new(a, "cwd", json_string(t->def.cwd));
+	if (t->def.env != NULL)
+		json_object_set_new(a, "env", cienv_environ(t->def.env));
+	if (t->def.tags != NULL) {
+		v = json_array();
+		for (size_t i = 0; t->def.tags[i] != NULL; i++)
+			json_array_append_new(v, json_string(t->def.tags[i]));
+		json_object_set_new(a, "tags", v);
+	}
+	json_object_set_new(a, "estimate", store_seconds(t->estimate));
+	json_object_set_new(a, "cpu", store_seconds(r->cpu));
+	json_object_set_new(a, "rss", json_integer(r->rss));
+	if (r->leaked > 0)
+		json_object_set_new(a, "leaked", json_integer(r->leaked));
+	if (r->reason != NULL)
+		json_object_set_new(a, "reason", json_string(r->reason));
+	return (a);
+}
+
+/* The attempt's log, capped and compressed, as a record; or NULL. */
+static json_t *
+store_log_record(const char *span, const struct msg_result *r)
+{
+	unsigned char *z;
+	char *text, *b64;
+	size_t len, zlen;
+	long long size, cut;
+	json_t *o;
+
+	if (r->log == NULL || (text = zbuf_read_log(r->log, ZBUF_LOG_CAP,
+	    &len, &size, &cut)) == NULL)
+		return (NULL);
+	z = zbuf_deflate(text, len, &zlen);
+	free(text);
+	if (z == NULL)
+		return (NULL);
+	b64 = zbuf_b64_encode(z, zlen);
+	free(z);
+	o = json_pack("{s:s,s:s,s:s,s:i,s:I,s:I,s:s}", "type", "log", "span",
+	    span, "test", r->test, "attempt", r->attempt, "size",
+	    (json_int_t)size, "cut", (json_int_t)cut, "z", b64);
+	free(b64);
+	return (o);
 }
 
 void
 store_result(struct sched *s, struct test *t, const struct msg_result *r)
 {
+	struct sched_store *st = s->store;
+	char tspan[JOBID_SPAN_LEN], cspan[JOBID_SPAN_LEN];
+	const char *status = status_name(r->status);
+	json_t *rec, *log;
+
+	if (st == NULL)
+		return;
+	tspan[0] = '\0';
+	if (r->attempt > 0) {
+		jobid_span(tspan);
+		jobid_span(cspan);
+		store_emit(s, json_pack("{s:s,s:s,s:s,s:s,s:s,s:i,s:o,s:o,s:s,"
+		    "s:o}", "type", "span", "span", tspan, "span_type", "test",
+		    "name", t->def.id, "test", t->def.id, "attempt", r->attempt,
+		    "start", store_seconds(r->start), "end",
+		    store_seconds(r->start + r->duration), "status", status,
+		    "attrs", store_test_attrs(t, r)));
+		store_emit(s, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:o,s:o,"
+		    "s:s,s:{s:o,s:o}}", "type", "span", "span", cspan,
+		    "parent", tspan, "span_type", "test.call", "name",
+		    t->def.id, "test", t->def.id, "attempt", r->attempt,
+		    "start", store_seconds(r->start), "end",
+		    store_seconds(r->start + r->duration), "status", status,
+		    "attrs", "exit", r->exit_code >= 0 ?
+		    json_integer(r->exit_code) : json_null(), "signal",
+		    r->signal > 0 ? json_integer(r->signal) : json_null()));
+		if ((log = store_log_record(tspan, r)) != NULL)
+			store_emit(s, log);
+	}
+	rec = json_object();
+	json_object_set_new(rec, "type", json_string("result"));
+	json_object_set_new(rec, "test", json_string(t->def.id));
+	json_object_set_new(rec, "attempt", json_integer(r->attempt));
+	json_object_set_new(rec, "final", json_boolean(t->state == TS_DONE));
+	json_object_set_new(rec, "status", json_string(status));
+	json_object_set_new(rec, "span", tspan[0] != '\0' ?
+	    json_string(tspan) : json_null());
+	json_object_set_new(rec, "start", store_seconds(r->start));
+	json_object_set_new(rec, "duration", store_seconds(r->duration));
+	json_object_set_new(rec, "cpu", store_seconds(r->cpu));
+	json_object_set_new(rec, "rss", json_integer(r->rss));
+	json_object_set_new(rec, "exit", r->exit_code >= 0 ?
+	    json_integer(r->exit_code) : json_null());
+	json_object_set_new(rec, "signal", r->signal > 0 ?
+	    json_integer(r->signal) : json_null());
+	json_object_set_new(rec, "leaked", json_integer(r->leaked));
+	json_object_set_new(rec, "worker", json_integer(r->worker));
+	json_object_set_new(rec, "reason", r->reason != NULL ?
+	    json_string(r->reason) : json_null());
+	store_emit(s, rec);
+}
+
+/*
+ * Sends what is left of our spool, waiting at most wait seconds. The
+ * event loop has ended, so this waits on a private one.
+ */
+static void
+store_drain(struct sched *s, double wait)
+{
+	struct sched_store *st = s->store;
+	struct spool *sp = &st->spools[0];
+	struct store_reply r;
+	char path[128], *buf;
+	double deadline = time_mono() + wait, left;
+	size_t len;
+
+	snprintf(path, sizeof path, STORE_API "/jobs/%s/events", sp->uuid);
+	while (!st->stopped && sp->acked < sp->end &&
+	    (left = deadline - time_mono()) > 0) {
+		if ((buf = store_read_batch(sp, &len)) == NULL)
+			break;
+		store_call(st->url, st->token, "POST", path,
+		    "application/x-ndjson", buf, len,
+		    left < STORE_TIMEOUT ? left : STORE_TIMEOUT, &r);
+		free(buf);
+		if (r.status == 200 || (r.status >= 400 && r.status < 500 &&
+		    r.status != 401 && r.status != 403 && r.status != 408 &&
+		    r.status != 429))
+			sp->acked += len;
+		else if (r.status == 401 || r.status == 403)
+			st->stopped = 1;
+		else
+			poll(NULL, 0, 200);
+		store_reply_clear(&r);
+	}
 }
 
 void
 store_job_end(struct sched *s, double elapsed)
 {
+	struct sched_store *st = s->store;
+	struct spool *sp;
+	json_t *counts;
+	int i;
+
+	if (st == NULL || st->nspools == 0)
+		return;
+	counts = json_object();
+	for (i = 0; i < ST__COUNT; i++)
+		json_object_set_new(counts, status_name(i),
+		    json_integer(s->counts[i]));
+	store_emit(s, json_pack("{s:s,s:I,s:o,s:o,s:o,s:o,s:i,s:i,s:o}",
+	    "type", "summary", "tests", (json_int_t)s->ntests, "counts", counts,
+	    "duration", store_seconds(elapsed), "planned",
+	    store_seconds(s->planned), "cpu", store_seconds(s->cpu), "workers",
+	    s->nworkers, "exit", s->exit_code, "end",
+	    store_seconds(time_unix())));
+	/* A batch in flight is dropped and sent again: dagzd dedups. */
+	event_del(st->ev_beat);
+	event_del(st->ev_retry);
+	store_conn_free(st->conn);
+	st->conn = NULL;
+	st->busy = 0;
+	store_drain(s, st->down ? STORE_END_WAIT_DOWN : STORE_END_WAIT);
+	sp = &st->spools[0];
+	if (sp->acked >= sp->end)
+		store_spool_done(sp);
+	else if (!st->stopped)
+		warnx("store: %lld bytes of the job's records not sent to "
+		    "dagzd at %s; kept in '%s' for the next job to send",
+		    (long long)(sp->end - sp->acked), st->url,
+		    sp->path != NULL ? sp->path : "a temporary file");
 }
 
 void
 store_close(struct sched *s)
 {
+	struct sched_store *st = s->store;
+	size_t i;
+
+	if (st == NULL)
+		return;
+	for (i = 0; i < st->nspools; i++) {
+		if (st->spools[i].fd != -1)
+			close(st->spools[i].fd);
+		free(st->spools[i].path);
+	}
+	free(st->spools);
+	store_conn_free(st->conn);
+	if (st->ev_retry != NULL)
+		event_free(st->ev_retry);
+	if (st->ev_beat != NULL)
+		event_free(st->ev_beat);
+	free(st->url);
+	free(st->token);
+	free(st->home);
+	free(st->link);
+	free(st);
+	s->store = NULL;
 }
 
+/* The dashboard's page of the job, deep-linked to failures if any. */
 const char *
 store_job_url(struct sched *s)
 {
-	return (NULL);
+	struct sched_store *st = s->store;
+
+	if (st == NULL)
+		return (NULL);
+	free(st->link);
+	xasprintf(&st->link, "%s/jobs/%s%s", st->url,
+	    s->short_id[0] != '\0' ? s->short_id : s->job,
+	    s->exit_code != 0 ? "?spanTypes=failures" : "");
+	return (st->link);
 }

@@ -1,0 +1,54 @@
+/* zb-job.c: "zb job J": one job, every field. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exitcodes.h"
+#include "store.h"
+#include "zb.h"
+
+int
+zb_job(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		ZB_COMMON_LONGOPTS,
+		{ NULL, 0, NULL, 0 }
+	};
+	struct zb_opts o;
+	char *id, *s;
+	const char *k;
+	json_t *job, *v;
+	int ch;
+
+	memset(&o, 0, sizeof o);
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1)
+		if (!zb_common_opt(&o, ch, optarg))
+			zb_usage("job");
+	if (argc - optind != 1)
+		zb_usage("job");
+	id = zb_escape(argv[optind]);
+	job = zb_get(STORE_API "/jobs/%s", id);
+	free(id);
+	if (!zb_tty(&o)) {
+		zb_print_line(job);
+		json_decref(job);
+		return (DAGZ_EXIT_OK);
+	}
+	/* One "key: value" a line; objects and arrays as compact JSON. */
+	json_object_foreach(job, k, v) {
+		if (json_is_string(v))
+			printf("%-10s %s\n", k, json_string_value(v));
+		else if (json_is_null(v))
+			printf("%-10s -\n", k);
+		else {
+			s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY |
+			    JSON_REAL_PRECISION(6));
+			printf("%-10s %s\n", k, s);
+			free(s);
+		}
+	}
+	json_decref(job);
+	return (DAGZ_EXIT_OK);
+}

@@ -1,0 +1,779 @@
+/*
+ * trace.c: reading what libdagzprobe.so wrote for a test. Every process
+ * of the test wrote a file of its own; they are read in name order and
+ * merged. Records are kept as read (struct trace_raw) and the lists and
+ * apps of struct trace are made from them by trace_finish, so that
+ * traces can be merged and finished again at any time.
+ *
+ * The reader never trusts a trace more than its files allow: a record it
+ * cannot parse, a last line without its newline (the writer was killed
+ * mid-record), or a directory with no file at all makes it incomplete.
+ */
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "strv.h"
+#include "trace.h"
+#include "xmalloc.h"
+
+#define TRACE_SUFFIX	".trace"
+#define PARENT_DEPTH	64	/* fork records followed to find a parent */
+
+struct raw_app {
+	pid_t	  pid;
+	pid_t	  ppid;
+	double	  start;
+	char	**argv;
+	int	  traced;
+	size_t	  seq;		/* order read, to break ties */
+};
+
+struct raw_fork {
+	pid_t	 pid;
+	pid_t	 ppid;
+	double	 start;
+};
+
+/* An exit record (the process's view) or a reap record (its parent's). */
+struct raw_end {
+	pid_t	 pid;
+	double	 time;
+	int	 exit_code;
+	int	 signal;
+	int	 reap;
+};
+
+struct trace_raw {
+	struct raw_app	*apps;
+	size_t		 napps;
+	struct raw_fork	*forks;
+	size_t		 nforks;
+	struct raw_end	*ends;
+	size_t		 nends;
+};
+
+void
+trace_init(struct trace *t)
+{
+	memset(t, 0, sizeof *t);
+	t->raw = xcalloc(1, sizeof *t->raw);
+}
+
+static void
+list_free(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void
+trace_clear(struct trace *t)
+{
+	struct trace_raw *r = t->raw;
+	size_t i;
+
+	list_free(t->reads, t->nreads);
+	list_free(t->lists, t->nlists);
+	list_free(t->missing, t->nmissing);
+	list_free(t->writes, t->nwrites);
+	list_free(t->reasons, t->nreasons);
+	free(t->apps);
+	if (r != NULL) {
+		for (i = 0; i < r->napps; i++)
+			strv_free(r->apps[i].argv);
+		free(r->apps);
+		free(r->forks);
+		free(r->ends);
+		free(r);
+	}
+	memset(t, 0, sizeof *t);
+}
+
+static void
+list_push(char ***v, size_t *n, char *s)
+{
+	*v = xreallocarray(*v, *n + 1, sizeof **v);
+	(*v)[(*n)++] = s;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return (strcmp(*(char *const *)a, *(char *const *)b));
+}
+
+static void
+list_sort(char **v, size_t *n)
+{
+	size_t i, j;
+
+	if (*n == 0)
+		return;
+	qsort(v, *n, sizeof *v, cmp_str);
+	for (i = 1, j = 1; i < *n; i++) {
+		if (strcmp(v[i], v[j - 1]) == 0)
+			free(v[i]);
+		else
+			v[j++] = v[i];
+	}
+	*n = j;
+}
+
+/* Whether the sorted list v holds s. */
+int
+trace_has(char *const *v, size_t n, const char *s)
+{
+	return (n > 0 && bsearch(&s, v, n, sizeof *v, cmp_str) != NULL);
+}
+
+/* Marks the trace incomplete; reasons stay sorted and unique. */
+void
+trace_incomplete(struct trace *t, const char *why)
+{
+	size_t lo = 0, hi = t->nreasons, mid;
+	int c;
+
+	t->incomplete = 1;
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		if ((c = strcmp(t->reasons[mid], why)) == 0)
+			return;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	t->reasons = xreallocarray(t->reasons, t->nreasons + 1,
+	    sizeof *t->reasons);
+	memmove(t->reasons + lo + 1, t->reasons + lo,
+	    (t->nreasons - lo) * sizeof *t->reasons);
+	t->reasons[lo] = xstrdup(why);
+	t->nreasons++;
+}
+
+static void
+malformed(struct trace *t, const char *where, size_t lineno, const char *what)
+{
+	char *s;
+
+	xasprintf(&s, "%s:%zu: %s", where, lineno, what);
+	trace_incomplete(t, s);
+	free(s);
+}
+
+static int
+get_int(json_t *o, const char *key, long long *v)
+{
+	json_t *x = json_object_get(o, key);
+
+	if (!json_is_integer(x))
+		return (-1);
+	*v = json_integer_value(x);
+	return (0);
+}
+
+static int
+get_num(json_t *o, const char *key, double *v)
+{
+	json_t *x = json_object_get(o, key);
+
+	if (!json_is_number(x))
+		return (-1);
+	*v = json_number_value(x);
+	return (0);
+}
+
+static int
+unhex(int c)
+{
+	if (c >= '0' && c <= '9')
+		return (c - '0');
+	if (c >= 'a' && c <= 'f')
+		return (c - 'a' + 10);
+	return (-1);
+}
+
+/* The record's path, from "path" or, for bytes not UTF-8, "path_hex". */
+static char *
+get_path(json_t *o)
+{
+	json_t *x;
+	const char *h;
+	char *p;
+	size_t n, i;
+	int hi, lo;
+
+	if ((x = json_object_get(o, "path")) != NULL) {
+		if (!json_is_string(x) || json_string_length(x) == 0 ||
+		    strlen(json_string_value(x)) != json_string_length(x))
+			return (NULL);
+		return (xstrdup(json_string_value(x)));
+	}
+	x = json_object_get(o, "path_hex");
+	if (!json_is_string(x) || (n = json_string_length(x)) == 0 ||
+	    n % 2 != 0)
+		return (NULL);
+	h = json_string_value(x);
+	p = xmalloc(n / 2 + 1);
+	for (i = 0; i < n / 2; i++) {
+		hi = unhex(h[2 * i]);
+		lo = unhex(h[2 * i + 1]);
+		if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
+			free(p);
+			return (NULL);
+		}
+		p[i] = hi << 4 | lo;
+	}
+	p[i] = '\0';
+	return (p);
+}
+
+static int
+add_app(struct trace *t, json_t *o)
+{
+	struct trace_raw *r = t->raw;
+	struct raw_app a;
+	json_t *argv, *x, *tr;
+	long long pid, ppid;
+	size_t i;
+
+	memset(&a, 0, sizeof a);
+	argv = json_object_get(o, "argv");
+	tr = json_object_get(o, "traced");
+	if (get_int(o, "pid", &pid) == -1 || get_int(o, "ppid", &ppid) == -1 ||
+	    get_num(o, "start", &a.start) == -1 || !json_is_array(argv) ||
+	    (tr != NULL && !json_is_boolean(tr)))
+		return (-1);
+	json_array_foreach(argv, i, x) {
+		if (!json_is_string(x)) {
+			strv_free(a.argv);
+			return (-1);
+		}
+		a.argv = strv_push(a.argv, json_string_value(x));
+	}
+	if (a.argv == NULL)
+		a.argv = xcalloc(1, sizeof *a.argv);
+	a.pid = pid;
+	a.ppid = ppid;
+	a.traced = tr == NULL || json_is_true(tr);
+	a.seq = r->napps;
+	r->apps = xreallocarray(r->apps, r->napps + 1, sizeof *r->apps);
+	r->apps[r->napps++] = a;
+	return (0);
+}
+
+static int
+add_fork(struct trace *t, json_t *o)
+{
+	struct trace_raw *r = t->raw;
+	long long pid, ppid;
+	double start;
+
+	if (get_int(o, "pid", &pid) == -1 || get_int(o, "ppid", &ppid) == -1 ||
+	    get_num(o, "start", &start) == -1)
+		return (-1);
+	r->forks = xreallocarray(r->forks, r->nforks + 1, sizeof *r->forks);
+	r->forks[r->nforks].pid = pid;
+	r->forks[r->nforks].ppid = ppid;
+	r->forks[r->nforks].start = start;
+	r->nforks++;
+	return (0);
+}
+
+static int
+add_end(struct trace *t, json_t *o, int reap)
+{
+	struct trace_raw *r = t->raw;
+	struct raw_end e;
+	long long pid, code = -1, sig = 0;
+
+	if (get_int(o, "pid", &pid) == -1 || get_num(o, "end", &e.time) == -1)
+		return (-1);
+	if (get_int(o, "exit", &code) == -1 &&
+	    (!reap || get_int(o, "signal", &sig) == -1))
+		return (-1);
+	e.pid = pid;
+	e.exit_code = code;
+	e.signal = sig;
+	e.reap = reap;
+	r->ends = xreallocarray(r->ends, r->nends + 1, sizeof *r->ends);
+	r->ends[r->nends++] = e;
+	return (0);
+}
+
+/*
+ * Adds one record. where and lineno name it in the reason given when it
+ * is malformed; a record of a type this reader does not know is skipped,
+ * so that newer probes can add some.
+ */
+void
+trace_add_line(struct trace *t, const char *line, size_t len,
+    const char *where, size_t lineno)
+{
+	json_error_t jerr;
+	json_t *o;
+	const char *type, *reason;
+	char *path;
+	int bad = 0;
+
+	if ((o = json_loadb(line, len, 0, &jerr)) == NULL ||
+	    !json_is_object(o) ||
+	    (type = json_string_value(json_object_get(o, "type"))) == NULL) {
+		malformed(t, where, lineno, "malformed record");
+		json_decref(o);
+		return;
+	}
+	if (strcmp(type, "read") == 0 || strcmp(type, "list") == 0 ||
+	    strcmp(type, "missing") == 0 || strcmp(type, "write") == 0) {
+		if ((path = get_path(o)) == NULL)
+			bad = 1;
+		else if (type[0] == 'r')
+			list_push(&t->reads, &t->nreads, path);
+		else if (type[0] == 'l')
+			list_push(&t->lists, &t->nlists, path);
+		else if (type[0] == 'm')
+			list_push(&t->missing, &t->nmissing, path);
+		else
+			list_push(&t->writes, &t->nwrites, path);
+	} else if (strcmp(type, "app") == 0)
+		bad = add_app(t, o) == -1;
+	else if (strcmp(type, "fork") == 0)
+		bad = add_fork(t, o) == -1;
+	else if (strcmp(type, "exit") == 0)
+		bad = add_end(t, o, 0) == -1;
+	else if (strcmp(type, "reap") == 0)
+		bad = add_end(t, o, 1) == -1;
+	else if (strcmp(type, "incomplete") == 0) {
+		reason = json_string_value(json_object_get(o, "reason"));
+		trace_incomplete(t, reason != NULL ? reason :
+		    "trace incomplete");
+	}
+	if (bad)
+		malformed(t, where, lineno, "malformed record");
+	json_decref(o);
+}
+
+/*
+ * Reads one file. A file is cut at its first NUL byte: the probe's
+ * mapped file of a killed process keeps the zeroes it was grown by.
+ */
+int
+trace_add_file(struct trace *t, const char *path, char *err, size_t errlen)
+{
+	const char *name, *p, *e, *end;
+	size_t len = 0, cap = 65536, lineno;
+	char *buf;
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		snprintf(err, errlen, "cannot read trace file '%s': %s", path,
+		    strerror(errno));
+		return (-1);
+	}
+	buf = xmalloc(cap);
+	for (;;) {
+		if (len == cap) {
+			buf = xreallocarray(buf, 2, cap);
+			cap *= 2;
+		}
+		if ((n = read(fd, buf + len, cap - len)) == -1 &&
+		    errno == EINTR)
+			continue;
+		if (n == -1) {
+			snprintf(err, errlen, "cannot read trace file '%s': %s",
+			    path, strerror(errno));
+			free(buf);
+			close(fd);
+			return (-1);
+		}
+		if (n == 0)
+			break;
+		len += n;
+	}
+	close(fd);
+	if ((e = memchr(buf, '\0', len)) != NULL)
+		len = e - buf;
+	name = (name = strrchr(path, '/')) != NULL ? name + 1 : path;
+	end = buf + len;
+	for (p = buf, lineno = 1; p < end; p = e + 1, lineno++) {
+		if ((e = memchr(p, '\n', end - p)) == NULL) {
+			malformed(t, name, lineno, "record cut short");
+			break;
+		}
+		if (e > p)
+			trace_add_line(t, p, e - p, name, lineno);
+	}
+	free(buf);
+	t->nfiles++;
+	return (0);
+}
+
+static int
+is_trace(const struct dirent *d)
+{
+	size_t n = strlen(d->d_name), k = sizeof TRACE_SUFFIX - 1;
+
+	return (n > k && strcmp(d->d_name + n - k, TRACE_SUFFIX) == 0);
+}
+
+/* Reads every *.trace file of a directory, in name order. */
+int
+trace_add_dir(struct trace *t, const char *dir, char *err, size_t errlen)
+{
+	struct dirent **list;
+	char *path;
+	int n, i, rc = 0;
+
+	if ((n = scandir(dir, &list, is_trace, alphasort)) == -1) {
+		snprintf(err, errlen, "cannot read trace directory '%s': %s",
+		    dir, strerror(errno));
+		return (-1);
+	}
+	for (i = 0; i < n; i++) {
+		xasprintf(&path, "%s/%s", dir, list[i]->d_name);
+		if (rc == 0 && trace_add_file(t, path, err, errlen) == -1)
+			rc = -1;
+		free(path);
+		free(list[i]);
+	}
+	free(list);
+	return (rc);
+}
+
+static int
+cmp_app_start(const void *a, const void *b)
+{
+	const struct trace_app *x = a, *y = b;
+
+	if (x->start != y->start)
+		return (x->start < y->start ? -1 : 1);
+	return (x->pid < y->pid ? -1 : x->pid > y->pid);
+}
+
+static int
+cmp_end(const void *a, const void *b)
+{
+	const struct raw_end *x = a, *y = b;
+
+	if (x->pid != y->pid)
+		return (x->pid < y->pid ? -1 : 1);
+	if (x->time != y->time)
+		return (x->time < y->time ? -1 : 1);
+	return (x->reap - y->reap);
+}
+
+/* Index of the first end of pid at or after time, in ends sorted. */
+static size_t
+first_end(const struct trace_raw *r, pid_t pid, double time)
+{
+	size_t lo = 0, hi = r->nends, mid;
+	const struct raw_end *e;
+
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		e = &r->ends[mid];
+		if (e->pid < pid || (e->pid == pid && e->time < time))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return (lo);
+}
+
+/*
+ * How each app ended. The images a pid went through by exec follow one
+ * another; an exit record between one's start and the next's ends it,
+ * else the next image does (by exec), else its parent's reap record
+ * (which is all there is when it was killed).
+ */
+static void
+link_ends(struct trace *t)
+{
+	struct trace_raw *r = t->raw;
+	struct trace_app *a, *next;
+	const struct raw_end *e, *reap;
+	size_t i, j, k;
+
+	qsort(r->ends, r->nends, sizeof *r->ends, cmp_end);
+	for (i = 0; i < t->napps; i++) {
+		a = &t->apps[i];
+		a->end = -1;
+		a->exit_code = -1;
+		a->signal = 0;
+		a->exec = 0;
+		for (next = NULL, j = i + 1; j < t->napps && next == NULL; j++)
+			if (t->apps[j].pid == a->pid)
+				next = &t->apps[j];
+		reap = NULL;
+		for (k = first_end(r, a->pid, a->start); k < r->nends; k++) {
+			e = &r->ends[k];
+			if (e->pid != a->pid ||
+			    (next != NULL && e->time > next->start))
+				break;
+			if (e->reap) {
+				if (reap == NULL)
+					reap = e;
+				continue;
+			}
+			a->end = e->time;
+			a->exit_code = e->exit_code;
+			break;
+		}
+		if (a->end >= 0)
+			continue;
+		if (next != NULL) {
+			a->end = next->start;
+			a->exec = 1;
+		} else if (reap != NULL) {
+			a->end = reap->time;
+			a->exit_code = reap->exit_code;
+			a->signal = reap->signal;
+		}
+	}
+}
+
+/* The image of pid running at time, or -1. */
+static int
+app_at(const struct trace *t, pid_t pid, double time)
+{
+	size_t i;
+	int found = -1;
+
+	for (i = 0; i < t->napps && t->apps[i].start <= time; i++)
+		if (t->apps[i].pid == pid)
+			found = i;
+	return (found);
+}
+
+/*
+ * Which app started each one: the image of its parent pid running when
+ * it started, or, when the parent was a forked copy that ran no program,
+ * that copy's own parent, and so on.
+ */
+static void
+link_parents(struct trace *t)
+{
+	struct trace_raw *r = t->raw;
+	struct trace_app *a;
+	size_t i, k;
+	pid_t ppid;
+	int depth, p, found;
+
+	for (i = 0; i < t->napps; i++) {
+		a = &t->apps[i];
+		a->parent = -1;
+		ppid = a->ppid;
+		for (depth = 0; depth < PARENT_DEPTH; depth++) {
+			if ((p = app_at(t, ppid, a->start)) != -1 &&
+			    (size_t)p != i) {
+				a->parent = p;
+				break;
+			}
+			for (found = 0, k = r->nforks; k > 0; k--) {
+				if (r->forks[k - 1].pid == ppid &&
+				    r->forks[k - 1].start <= a->start) {
+					ppid = r->forks[k - 1].ppid;
+					found = 1;
+					break;
+				}
+			}
+			if (!found)
+				break;
+		}
+	}
+}
+
+/* Makes the sorted lists and the apps from what was read. */
+void
+trace_finish(struct trace *t)
+{
+	struct trace_raw *r = t->raw;
+	size_t i;
+
+	list_sort(t->reads, &t->nreads);
+	list_sort(t->lists, &t->nlists);
+	list_sort(t->missing, &t->nmissing);
+	list_sort(t->writes, &t->nwrites);
+	free(t->apps);
+	t->apps = xcalloc(r->napps, sizeof *t->apps);
+	t->napps = r->napps;
+	for (i = 0; i < r->napps; i++) {
+		t->apps[i].pid = r->apps[i].pid;
+		t->apps[i].ppid = r->apps[i].ppid;
+		t->apps[i].argv = r->apps[i].argv;
+		t->apps[i].start = r->apps[i].start;
+		t->apps[i].traced = r->apps[i].traced;
+	}
+	qsort(t->apps, t->napps, sizeof *t->apps, cmp_app_start);
+	link_ends(t);
+	link_parents(t);
+}
+
+/*
+ * Reads the directory a test's processes wrote to and finishes the
+ * trace. A directory with no trace file means no process of the test
+ * was traced: nothing says what it read.
+ */
+int
+trace_read_dir(struct trace *t, const char *dir, char *err, size_t errlen)
+{
+	if (trace_add_dir(t, dir, err, errlen) == -1)
+		return (-1);
+	if (t->nfiles == 0)
+		trace_incomplete(t, "nothing was recorded");
+	trace_finish(t);
+	return (0);
+}
+
+/*
+ * The test's own command must have been traced (a statically linked
+ * one, run directly by the worker, writes nothing).
+ */
+void
+trace_check_leader(struct trace *t, pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < t->napps; i++)
+		if (t->apps[i].pid == pid && t->apps[i].traced)
+			return;
+	trace_incomplete(t, "the test's command was not traced");
+}
+
+static void
+list_copy(char ***v, size_t *n, char *const *src, size_t nsrc)
+{
+	size_t i;
+
+	for (i = 0; i < nsrc; i++)
+		list_push(v, n, xstrdup(src[i]));
+}
+
+/* Adds what src holds to dst (several runs of one test, say). */
+void
+trace_merge(struct trace *dst, const struct trace *src)
+{
+	struct trace_raw *d = dst->raw, *s = src->raw;
+	size_t i;
+
+	list_copy(&dst->reads, &dst->nreads, src->reads, src->nreads);
+	list_copy(&dst->lists, &dst->nlists, src->lists, src->nlists);
+	list_copy(&dst->missing, &dst->nmissing, src->missing,
+	    src->nmissing);
+	list_copy(&dst->writes, &dst->nwrites, src->writes, src->nwrites);
+	for (i = 0; i < src->nreasons; i++)
+		trace_incomplete(dst, src->reasons[i]);
+	dst->incomplete |= src->incomplete;
+	dst->nfiles += src->nfiles;
+	d->apps = xreallocarray(d->apps, d->napps + s->napps,
+	    sizeof *d->apps);
+	for (i = 0; i < s->napps; i++) {
+		d->apps[d->napps] = s->apps[i];
+		d->apps[d->napps].argv = strv_copy(s->apps[i].argv);
+		if (d->apps[d->napps].argv == NULL)
+			d->apps[d->napps].argv = xcalloc(1, sizeof(char *));
+		d->apps[d->napps].seq = d->napps;
+		d->napps++;
+	}
+	d->forks = xreallocarray(d->forks, d->nforks + s->nforks,
+	    sizeof *d->forks);
+	memcpy(d->forks + d->nforks, s->forks, s->nforks * sizeof *s->forks);
+	d->nforks += s->nforks;
+	d->ends = xreallocarray(d->ends, d->nends + s->nends, sizeof *d->ends);
+	memcpy(d->ends + d->nends, s->ends, s->nends * sizeof *s->ends);
+	d->nends += s->nends;
+	trace_finish(dst);
+}
+
+/* A JSON string of bytes that may not be UTF-8 (U+FFFD for the rest). */
+static json_t *
+json_bytes(const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	json_t *j;
+	char *b;
+	size_t i, k, n;
+
+	if ((j = json_string(s)) != NULL)
+		return (j);
+	n = strlen(s);
+	b = xmalloc(3 * n + 1);
+	for (i = 0, k = 0; i < n; i++) {
+		if (u[i] < 0x80)
+			b[k++] = u[i];
+		else {
+			memcpy(b + k, "\xef\xbf\xbd", 3);
+			k += 3;
+		}
+	}
+	b[k] = '\0';
+	j = json_string(b);
+	free(b);
+	return (j);
+}
+
+static json_t *
+json_list(char *const *v, size_t n)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		json_array_append_new(a, json_bytes(v[i]));
+	return (a);
+}
+
+/*
+ * The trace as one object: {"incomplete", "reasons", "reads", "lists",
+ * "missing", "writes", "apps"}; unknown ends, exits and parents are null.
+ */
+json_t *
+trace_to_json(const struct trace *t)
+{
+	const struct trace_app *a;
+	json_t *o, *apps, *j;
+	size_t i, k;
+
+	apps = json_array();
+	for (i = 0; i < t->napps; i++) {
+		a = &t->apps[i];
+		j = json_pack("{s:I, s:I, s:o, s:f, s:b}", "pid",
+		    (json_int_t)a->pid, "ppid", (json_int_t)a->ppid, "argv",
+		    json_array(), "start", a->start, "traced", a->traced);
+		for (k = 0; a->argv != NULL && a->argv[k] != NULL; k++)
+			json_array_append_new(json_object_get(j, "argv"),
+			    json_bytes(a->argv[k]));
+		json_object_set_new(j, "parent", a->parent >= 0 ?
+		    json_integer(a->parent) : json_null());
+		json_object_set_new(j, "end", a->end >= 0 ?
+		    json_real(a->end) : json_null());
+		json_object_set_new(j, "exit", a->exit_code >= 0 ?
+		    json_integer(a->exit_code) : json_null());
+		json_object_set_new(j, "signal", a->signal > 0 ?
+		    json_integer(a->signal) : json_null());
+		json_object_set_new(j, "exec", json_boolean(a->exec));
+		json_array_append_new(apps, j);
+	}
+	o = json_pack("{s:b, s:o, s:o, s:o, s:o, s:o, s:o}",
+	    "incomplete", t->incomplete,
+	    "reasons", json_list(t->reasons, t->nreasons),
+	    "reads", json_list(t->reads, t->nreads),
+	    "lists", json_list(t->lists, t->nlists),
+	    "missing", json_list(t->missing, t->nmissing),
+	    "writes", json_list(t->writes, t->nwrites),
+	    "apps", apps);
+	return (o);
+}

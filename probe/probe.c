@@ -1,0 +1,852 @@
+/*
+ * probe.c: libdagzprobe.so in one process: its configuration, its trace
+ * file and the records written to it (dagz-probe(7)).
+ *
+ * Each process writes its own file in DAGZ_PROBE_OUT, so that nothing
+ * written by a fork, a thread or an exec ever interleaves. The file is
+ * mapped shared and records are copied into the mapping: they are in the
+ * page cache as soon as they are made and survive a SIGKILL, which a
+ * buffer flushed at exit would not. The file grows by fallocate, which
+ * reports a full disk instead of a SIGBUS later, and a few hundred bytes
+ * are always kept for the record that says the trace was cut short. No
+ * descriptor stays open between records: a program that closes or
+ * reuses every descriptor cannot disturb the probe.
+ *
+ * One lock guards the state; a thread that is already inside the probe
+ * when a signal handler calls an interposed function, a process that is
+ * exiting, and the exec wrappers in a vfork child write instead to a side
+ * file, with one open, write and close on the stack, which takes no lock
+ * and touches no shared memory.
+ */
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "probe.h"
+
+#define TRACE_FIRST	(64 * 1024)	/* first size of a trace file */
+#define TRACE_RESERVE	512	/* kept for the record saying it was cut */
+#define TRACE_LIMIT	(64 * 1024 * 1024)	/* default DAGZ_PROBE_LIMIT */
+#define TRACE_MIN	4096
+#define SIDE_PATH_MAX	1024	/* records made where the stack may be small */
+#define SIDE_LINE_MAX	2048
+
+struct probe_config probe_conf;
+
+static struct {
+	pid_t		 pid;		/* the process this state is for */
+	pid_t		 ppid;
+	int		 app;		/* started by exec: an app record heads the file */
+	int		 forked;	/* a child of fork: a fork record does */
+	struct timespec	 start;
+	char		 file[PROBE_PATH_MAX + 64];	/* "" until made */
+	char		*map;
+	size_t		 mapsize;
+	size_t		 used;
+	int		 failed;	/* the file could not be made */
+	int		 full;		/* cut short: nothing more goes in */
+	int		 closed;	/* exiting: records go to the side file */
+} st;
+
+static pthread_mutex_t	 lock = PTHREAD_MUTEX_INITIALIZER;
+static __thread volatile int busy __attribute__((tls_model("initial-exec")));
+static int		 scanning;
+
+/* Used under the lock only. */
+static char		 linebuf[PROBE_LINE_MAX];
+static char		 pathbuf[PROBE_PATH_MAX];
+static char		 appbuf[PROBE_APP_MAX];
+static char		 mapsbuf[16384];
+
+void *
+probe_dlsym(const char *name)
+{
+	return (dlsym(RTLD_NEXT, name));
+}
+
+pid_t
+probe_owner(void)
+{
+	return (st.pid);
+}
+
+/*
+ * Whether the caller runs in a process other than the one the state is
+ * for: a vfork child (which shares our memory), or a child of a raw
+ * clone or _Fork (which ran no fork handler).
+ */
+int
+probe_foreign(void)
+{
+	return (getpid() != st.pid);
+}
+
+static size_t
+put_num(char *p, unsigned long long v)
+{
+	char b[24];
+	size_t i = sizeof b, n;
+
+	do {
+		b[--i] = '0' + v % 10;
+		v /= 10;
+	} while (v != 0);
+	n = sizeof b - i;
+	memcpy(p, b + i, n);
+	return (n);
+}
+
+/* OUT/NAME into p, which holds PROBE_PATH_MAX + 64 bytes. */
+static void
+out_name(char *p, const char *name)
+{
+	size_t n = strlen(probe_conf.out);
+
+	memcpy(p, probe_conf.out, n);
+	p[n++] = '/';
+	memcpy(p + n, name, strlen(name) + 1);
+}
+
+/*
+ * Appends a line to PID.side.trace with a single write: for records made
+ * where the lock cannot be taken or the state must not be touched.
+ */
+static void
+side_write(const char *line, size_t len)
+{
+	char name[64], path[PROBE_PATH_MAX + 64];
+	size_t n;
+	int fd;
+
+	n = put_num(name, getpid());
+	memcpy(name + n, ".side.trace", 12);
+	out_name(path, name);
+	fd = sys_open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+	    O_NOFOLLOW, 0644);
+	if (fd == -1)
+		return;
+	if (write(fd, line, len) == -1) {
+		/* Nowhere left to say so. */
+	}
+	close(fd);
+}
+
+/* Takes the lock unless this thread holds it (a signal handler). */
+static int
+enter(void)
+{
+	if (busy)
+		return (0);
+	busy = 1;
+	pthread_mutex_lock(&lock);
+	if (st.closed) {
+		pthread_mutex_unlock(&lock);
+		busy = 0;
+		return (0);
+	}
+	return (1);
+}
+
+static void
+leave(void)
+{
+	pthread_mutex_unlock(&lock);
+	busy = 0;
+}
+
+static size_t
+incomplete_line(char *line, size_t cap, const char *why, const char *arg,
+    int err)
+{
+	char msg[SIDE_PATH_MAX + 128];
+	struct jbuf jb;
+	size_t n = 0, k;
+
+	k = strlen(why);
+	memcpy(msg, why, k);
+	n = k;
+	if (arg != NULL) {
+		k = strnlen(arg, SIDE_PATH_MAX - 3);
+		msg[n++] = ' ';
+		msg[n++] = '\'';
+		memcpy(msg + n, arg, k);
+		n += k;
+		msg[n++] = '\'';
+	}
+	if (err != 0) {
+		memcpy(msg + n, " (errno ", 8);
+		n += 8;
+		n += put_num(msg + n, err);
+		msg[n++] = ')';
+	}
+	jb_init(&jb, line, cap);
+	jb_lit(&jb, "{\"type\":\"incomplete\",\"reason\":");
+	jb_str(&jb, msg, n, 1);
+	jb_lit(&jb, "}\n");
+	return (jb.cut ? 0 : jb.len);
+}
+
+/* The trace ends here: says why, in the space kept for it. */
+static void
+trace_cut(const char *why, int err)
+{
+	char line[TRACE_RESERVE];
+	size_t n;
+
+	n = incomplete_line(line, sizeof line, why, NULL, err);
+	if (st.map != NULL && st.used + n <= st.mapsize) {
+		memcpy(st.map + st.used, line, n);
+		st.used += n;
+	} else
+		side_write(line, n);
+	st.full = 1;
+}
+
+/* Makes the file size bytes long and maps all of it. */
+static int
+trace_map(int fd, size_t size)
+{
+	char *p;
+	int r;
+
+	r = fallocate(fd, 0, 0, size);
+	if (r == -1 && (errno == EOPNOTSUPP || errno == ENOSYS))
+		r = ftruncate(fd, size);
+	if (r == -1)
+		return (-1);
+	if (st.map != NULL)
+		p = mremap(st.map, st.mapsize, size, MREMAP_MAYMOVE);
+	else
+		p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return (-1);
+	st.map = p;
+	st.mapsize = size;
+	return (0);
+}
+
+static int
+trace_grow(size_t len)
+{
+	size_t need = st.used + len + TRACE_RESERVE, size;
+	int fd, err = 0;
+
+	size = st.mapsize != 0 ? st.mapsize : TRACE_FIRST;
+	while (size < need)
+		size *= 2;
+	if (size > probe_conf.limit)
+		size = probe_conf.limit;
+	if (size < need) {
+		trace_cut("trace cut short at DAGZ_PROBE_LIMIT", 0);
+		return (-1);
+	}
+	if ((fd = sys_open(st.file, O_RDWR | O_CLOEXEC, 0)) == -1 ||
+	    trace_map(fd, size) == -1)
+		err = errno;
+	if (fd != -1)
+		close(fd);
+	if (err != 0) {
+		trace_cut("cannot extend the trace file", err);
+		return (-1);
+	}
+	return (0);
+}
+
+static void trace_append(const char *, size_t);
+
+/* Makes PID.RANDOM.trace; a child of fork starts it with a fork record. */
+static int
+trace_create(void)
+{
+	static const char hex[] = "0123456789abcdef";
+	char name[64], line[128];
+	unsigned char rnd[8];
+	struct timespec ts;
+	struct jbuf jb;
+	size_t n, i;
+	int fd, err;
+
+	if (syscall(SYS_getrandom, rnd, sizeof rnd, 1) != sizeof rnd) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		for (i = 0; i < sizeof rnd; i++)
+			rnd[i] = (ts.tv_nsec >> (i * 3)) ^ (st.pid >> i);
+	}
+	n = put_num(name, st.pid);
+	name[n++] = '.';
+	for (i = 0; i < sizeof rnd; i++) {
+		name[n++] = hex[rnd[i] >> 4];
+		name[n++] = hex[rnd[i] & 15];
+	}
+	memcpy(name + n, ".trace", 7);
+	out_name(st.file, name);
+	fd = sys_open(st.file, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC |
+	    O_NOFOLLOW, 0644);
+	if (fd == -1 || trace_map(fd, TRACE_FIRST) == -1) {
+		err = errno;
+		if (fd != -1)
+			close(fd);
+		st.file[0] = '\0';
+		st.failed = 1;
+		n = incomplete_line(line, sizeof line,
+		    "cannot make the trace file", NULL, err);
+		side_write(line, n);
+		return (-1);
+	}
+	close(fd);
+	st.used = 0;
+	if (st.forked) {
+		jb_init(&jb, line, sizeof line);
+		jb_lit(&jb, "{\"type\":\"fork\",\"pid\":");
+		jb_int(&jb, st.pid);
+		jb_lit(&jb, ",\"ppid\":");
+		jb_int(&jb, st.ppid);
+		jb_lit(&jb, ",\"start\":");
+		jb_time(&jb, &st.start);
+		jb_lit(&jb, "}\n");
+		trace_append(line, jb.len);
+	}
+	return (0);
+}
+
+static void
+trace_append(const char *line, size_t len)
+{
+	if (st.full || st.failed)
+		return;
+	if (st.file[0] == '\0' && trace_create() == -1)
+		return;
+	if (st.used + len + TRACE_RESERVE > st.mapsize &&
+	    trace_grow(len) == -1)
+		return;
+	memcpy(st.map + st.used, line, len);
+	st.used += len;
+}
+
+/*
+ * Unmaps the file and cuts it to what was written, before an exec or at
+ * exit; a record made later maps it again.
+ */
+static void
+trace_detach(void)
+{
+	int fd;
+
+	if (st.map == NULL)
+		return;
+	if ((fd = sys_open(st.file, O_RDWR | O_CLOEXEC, 0)) != -1) {
+		if (ftruncate(fd, st.used) == -1) {
+			/* The reader stops at the first NUL byte. */
+		}
+		close(fd);
+	}
+	munmap(st.map, st.mapsize);
+	st.map = NULL;
+	st.mapsize = 0;
+}
+
+enum probe_kind
+probe_error_kind(int err)
+{
+	switch (err) {
+	case ENOENT:
+	case ENOTDIR:
+		return (PROBE_MISSING);
+	case EAGAIN:
+	case EBADF:
+	case EFAULT:
+	case EINTR:
+	case EINVAL:
+	case EMFILE:
+	case ENAMETOOLONG:
+	case ENFILE:
+	case ENOMEM:
+	case ENOSYS:
+		/* Says nothing about the file. */
+		return (PROBE_NONE);
+	default:
+		/* It is there, in some state the program acted on. */
+		return (PROBE_READ);
+	}
+}
+
+static const char *
+kind_name(enum probe_kind kind)
+{
+	switch (kind) {
+	case PROBE_READ:
+		return ("read");
+	case PROBE_LIST:
+		return ("list");
+	case PROBE_MISSING:
+		return ("missing");
+	default:
+		return ("write");
+	}
+}
+
+/* The lock is held: straight into the trace, once. */
+static void
+incomplete_locked(const char *why)
+{
+	size_t n;
+
+	n = incomplete_line(linebuf, sizeof linebuf, why, NULL, 0);
+	if (set_add('I', linebuf, n))
+		trace_append(linebuf, n);
+}
+
+/*
+ * Writes the record of an absolute path if it is under the root. Locked:
+ * once per process and kind, into the trace file; else into the side
+ * file, every time.
+ */
+static void
+note(enum probe_kind kind, const char *abs, size_t n, char *line,
+    size_t cap, int locked)
+{
+	struct jbuf jb;
+	const char *rel;
+	size_t rl;
+
+	if ((rel = path_rel(abs, n, &rl)) == NULL)
+		return;
+	if (kind != PROBE_MISSING && rl > 1 && rel[rl - 1] == '/')
+		rl--;
+	if (locked && !set_add(kind, rel, rl))
+		return;
+	jb_init(&jb, line, cap);
+	jb_lit(&jb, "{\"type\":\"");
+	jb_lit(&jb, kind_name(kind));
+	jb_lit(&jb, "\",");
+	jb_path(&jb, rel, rl);
+	jb_lit(&jb, "}\n");
+	if (jb.cut && locked)
+		incomplete_locked("path too long to record");
+	else if (jb.cut)
+		probe_incomplete("path too long to record", NULL, 1);
+	else if (locked)
+		trace_append(line, jb.len);
+	else
+		side_write(line, jb.len);
+}
+
+void
+probe_path(int dirfd, const char *path, enum probe_kind kind, int foreign)
+{
+	char abs[SIDE_PATH_MAX], line[SIDE_LINE_MAX];
+	long n;
+
+	if (!probe_conf.enabled || path == NULL || path[0] == '\0' ||
+	    kind == PROBE_NONE)
+		return;
+	if (path[0] == '/' && !path_maybe_root(path))
+		return;
+	if (!foreign && enter()) {
+		n = path_resolve(dirfd, path, pathbuf, sizeof pathbuf, 1);
+		if (n >= 0)
+			note(kind, pathbuf, n, linebuf, sizeof linebuf, 1);
+		else if (n == -2)
+			incomplete_locked("path too long to record");
+		leave();
+		return;
+	}
+	n = path_resolve(dirfd, path, abs, sizeof abs, 0);
+	if (n >= 0)
+		note(kind, abs, n, line, sizeof line, 0);
+	else if (n == -2)
+		probe_incomplete("path too long to record", NULL, 1);
+}
+
+/* A lookup (stat, access, readlink): found, missing, or no matter. */
+void
+probe_result(int dirfd, const char *path, int ok, int err, int foreign)
+{
+	probe_path(dirfd, path, ok ? PROBE_READ : probe_error_kind(err),
+	    foreign);
+}
+
+/* An open: what it read and what it wrote follow from its flags. */
+void
+probe_open_result(int dirfd, const char *path, int flags, int ok, int err)
+{
+	int acc = flags & O_ACCMODE;
+
+	if (!probe_conf.enabled)
+		return;
+	if (!ok) {
+		probe_path(dirfd, path, probe_error_kind(err), 0);
+		return;
+	}
+	if ((flags & O_TMPFILE) == O_TMPFILE)
+		return;
+	/* What O_TRUNC throws away was not read. */
+	if (flags & O_DIRECTORY)
+		probe_path(dirfd, path, PROBE_LIST, 0);
+	else if (acc == O_RDONLY || (acc == O_RDWR && !(flags & O_TRUNC)))
+		probe_path(dirfd, path, PROBE_READ, 0);
+	if (acc == O_WRONLY || acc == O_RDWR || (flags & (O_CREAT | O_TRUNC)))
+		probe_path(dirfd, path, PROBE_WRITE, 0);
+}
+
+void
+probe_line(const char *line, size_t len, int foreign)
+{
+	if (!probe_conf.enabled)
+		return;
+	if (!foreign && enter()) {
+		trace_append(line, len);
+		leave();
+		return;
+	}
+	side_write(line, len);
+}
+
+/* The trace cannot be trusted to hold everything: says why, once. */
+void
+probe_incomplete(const char *why, const char *arg, int foreign)
+{
+	char line[SIDE_LINE_MAX];
+	size_t n;
+
+	if (!probe_conf.enabled)
+		return;
+	n = incomplete_line(line, sizeof line, why, arg, 0);
+	if (!foreign && enter()) {
+		if (set_add('I', line, n))
+			trace_append(line, n);
+		leave();
+		return;
+	}
+	side_write(line, n);
+}
+
+static size_t
+app_line(struct jbuf *jb, pid_t pid, pid_t ppid, char *const *argv,
+    int traced, int *cut)
+{
+	jb_lit(jb, "{\"type\":\"app\",\"pid\":");
+	jb_int(jb, pid);
+	jb_lit(jb, ",\"ppid\":");
+	jb_int(jb, ppid);
+	jb_lit(jb, ",\"start\":");
+	jb_now(jb);
+	jb_lit(jb, ",\"argv\":");
+	*cut = jb_argv(jb, argv, jb->cap - 64);
+	if (*cut)
+		jb_lit(jb, ",\"cut\":true");
+	if (!traced)
+		jb_lit(jb, ",\"traced\":false");
+	jb_lit(jb, "}\n");
+	return (jb->len);
+}
+
+/*
+ * The parent's record of a program the probe cannot follow into: the
+ * trace is already incomplete, so a long argv is simply cut.
+ */
+void
+probe_app_untraced(pid_t pid, pid_t ppid, char *const *argv, int foreign)
+{
+	char line[SIDE_LINE_MAX * 2];
+	struct jbuf jb;
+	int cut;
+
+	if (!probe_conf.enabled)
+		return;
+	jb_init(&jb, line, sizeof line);
+	app_line(&jb, pid, ppid, argv, 0, &cut);
+	probe_line(line, jb.len, foreign);
+}
+
+/* The parent's view of a child's end, from the wait family. */
+void
+probe_reap(pid_t pid, int status)
+{
+	char line[160];
+	struct jbuf jb;
+
+	if (!probe_conf.enabled || (!WIFEXITED(status) && !WIFSIGNALED(status)))
+		return;
+	jb_init(&jb, line, sizeof line);
+	jb_lit(&jb, "{\"type\":\"reap\",\"pid\":");
+	jb_int(&jb, pid);
+	jb_lit(&jb, ",\"end\":");
+	jb_now(&jb);
+	if (WIFEXITED(status)) {
+		jb_lit(&jb, ",\"exit\":");
+		jb_int(&jb, WEXITSTATUS(status));
+	} else {
+		jb_lit(&jb, ",\"signal\":");
+		jb_int(&jb, WTERMSIG(status));
+	}
+	jb_lit(&jb, "}\n");
+	probe_line(line, jb.len, 0);
+}
+
+/*
+ * Records the files under the root that are mapped into the process: the
+ * program and its libraries, which the loader opens without libc's open,
+ * and at exit those loaded by dlopen since.
+ */
+static void
+scan_maps(void)
+{
+	size_t len = 0, i, start;
+	ssize_t n;
+	char *p, *end;
+	int fd;
+
+	if (__atomic_exchange_n(&scanning, 1, __ATOMIC_ACQUIRE))
+		return;
+	if ((fd = sys_open("/proc/self/maps", O_RDONLY | O_CLOEXEC, 0)) == -1)
+		goto done;
+	for (;;) {
+		n = read(fd, mapsbuf + len, sizeof mapsbuf - 1 - len);
+		if (n <= 0)
+			break;
+		len += n;
+		for (start = 0, i = 0; i < len; i++) {
+			if (mapsbuf[i] != '\n')
+				continue;
+			mapsbuf[i] = '\0';
+			p = memchr(mapsbuf + start, '/', i - start);
+			if (p != NULL) {
+				end = mapsbuf + i;
+				if (end - p > 10 &&
+				    memcmp(end - 10, " (deleted)", 10) == 0)
+					end[-10] = '\0';
+				probe_path(AT_FDCWD, p, PROBE_READ, 0);
+			}
+			start = i + 1;
+		}
+		memmove(mapsbuf, mapsbuf + start, len - start);
+		len -= start;
+		if (len == sizeof mapsbuf - 1)
+			len = 0;	/* a line longer than any path */
+	}
+	close(fd);
+done:
+	__atomic_store_n(&scanning, 0, __ATOMIC_RELEASE);
+}
+
+/*
+ * The end of this process: an exit record, and the file cut to its
+ * length. From exit() (with its status, through on_exit) or _exit().
+ */
+void
+probe_exit(int status)
+{
+	char line[160];
+	struct jbuf jb;
+
+	if (!probe_conf.enabled || getpid() != st.pid)
+		return;
+	if (st.app)
+		scan_maps();
+	if (!enter())
+		return;
+	if (st.app || st.file[0] != '\0') {
+		jb_init(&jb, line, sizeof line);
+		jb_lit(&jb, "{\"type\":\"exit\",\"pid\":");
+		jb_int(&jb, st.pid);
+		jb_lit(&jb, ",\"end\":");
+		jb_now(&jb);
+		jb_lit(&jb, ",\"exit\":");
+		jb_int(&jb, status & 0377);
+		jb_lit(&jb, "}\n");
+		trace_append(line, jb.len);
+	}
+	trace_detach();
+	st.closed = 1;
+	leave();
+}
+
+/* Before an exec: the new image makes a file of its own. */
+void
+probe_detach(void)
+{
+	if (!probe_conf.enabled || !enter())
+		return;
+	trace_detach();
+	leave();
+}
+
+static void
+exit_handler(int status, void *arg)
+{
+	int saved = errno;
+
+	probe_exit(status);
+	errno = saved;
+}
+
+/*
+ * fork: the lock is held across it, so the child never inherits it
+ * taken; a child of fork that has written nothing makes its file before
+ * forking again, so that its children can be traced back to it.
+ */
+static void
+fork_prepare(void)
+{
+	int saved = errno;
+
+	if (!probe_conf.enabled)
+		return;
+	busy = 1;
+	pthread_mutex_lock(&lock);
+	if (st.forked && !st.closed && !st.failed && st.file[0] == '\0')
+		trace_create();
+	errno = saved;
+}
+
+static void
+fork_parent(void)
+{
+	if (!probe_conf.enabled)
+		return;
+	pthread_mutex_unlock(&lock);
+	busy = 0;
+}
+
+/*
+ * The child keeps the set of records (its parent wrote them, and the
+ * reader merges every file of a test) but must not write into its
+ * parent's mapping, which fork shares.
+ */
+static void
+fork_child(void)
+{
+	int saved = errno;
+
+	if (!probe_conf.enabled)
+		return;
+	pthread_mutex_init(&lock, NULL);
+	busy = 0;
+	if (st.map != NULL)
+		munmap(st.map, st.mapsize);
+	st.map = NULL;
+	st.mapsize = 0;
+	st.used = 0;
+	st.file[0] = '\0';
+	st.failed = st.full = st.closed = 0;
+	st.app = 0;
+	st.forked = 1;
+	st.pid = getpid();
+	st.ppid = getppid();
+	clock_gettime(CLOCK_REALTIME, &st.start);
+	errno = saved;
+}
+
+/* An absolute, normalised copy of a configured directory. */
+static int
+config_dir(const char *in, char *out, size_t *len)
+{
+	long n;
+
+	if ((n = path_resolve(AT_FDCWD, in, out, PROBE_PATH_MAX, 0)) < 0)
+		return (-1);
+	if (n > 1 && out[n - 1] == '/')
+		out[--n] = '\0';
+	if (len != NULL)
+		*len = n;
+	return (0);
+}
+
+static int
+config_env(char *out, size_t cap, const char *name, const char *value)
+{
+	size_t n = strlen(name), v = strlen(value);
+
+	if (n + 1 + v + 1 > cap)
+		return (-1);
+	memcpy(out, name, n);
+	out[n] = '=';
+	memcpy(out + n + 1, value, v + 1);
+	return (0);
+}
+
+static int
+configure(void)
+{
+	struct probe_config *cf = &probe_conf;
+	const char *root, *out, *limit;
+	unsigned long long v;
+	char *end;
+	Dl_info dli;
+
+	root = getenv("DAGZ_PROBE_ROOT");
+	out = getenv("DAGZ_PROBE_OUT");
+	limit = getenv("DAGZ_PROBE_LIMIT");
+	if (root == NULL || *root == '\0' || out == NULL || *out == '\0')
+		return (-1);
+	if (config_dir(root, cf->root, &cf->rootlen) == -1 ||
+	    config_dir(out, cf->out, NULL) == -1)
+		return (-1);
+	if (realpath(cf->root, cf->rootreal) == NULL)
+		memcpy(cf->rootreal, cf->root, cf->rootlen + 1);
+	cf->rootreallen = strlen(cf->rootreal);
+	cf->limit = TRACE_LIMIT;
+	if (limit != NULL && *limit >= '0' && *limit <= '9') {
+		v = strtoull(limit, &end, 10);
+		if (*end == '\0')
+			cf->limit = v < TRACE_MIN ? TRACE_MIN :
+			    v > SIZE_MAX / 4 ? SIZE_MAX / 4 : v;
+	}
+	if (config_env(cf->env_root, sizeof cf->env_root, "DAGZ_PROBE_ROOT",
+	    root) == -1 ||
+	    config_env(cf->env_out, sizeof cf->env_out, "DAGZ_PROBE_OUT",
+	    out) == -1)
+		return (-1);
+	if (limit != NULL && config_env(cf->env_limit, sizeof cf->env_limit,
+	    "DAGZ_PROBE_LIMIT", limit) == -1)
+		cf->env_limit[0] = '\0';
+	if (dladdr((void *)probe_dlsym, &dli) == 0 || dli.dli_fname == NULL ||
+	    realpath(dli.dli_fname, cf->self) == NULL)
+		return (-1);
+	return (0);
+}
+
+/*
+ * Runs when the library is loaded, before the program's own
+ * constructors; glibc passes the program's arguments.
+ */
+__attribute__((constructor)) static void
+probe_init(int argc, char **argv, char **envp)
+{
+	struct jbuf jb;
+	int saved = errno, cut;
+
+	probe_fs_init();
+	probe_exec_init();
+	if (configure() == -1)
+		goto out;
+	st.pid = getpid();
+	st.ppid = getppid();
+	st.app = 1;
+	pthread_atfork(fork_prepare, fork_parent, fork_child);
+	on_exit(exit_handler, NULL);
+	probe_conf.enabled = 1;
+	if (enter()) {
+		jb_init(&jb, appbuf, sizeof appbuf);
+		app_line(&jb, st.pid, st.ppid, argc > 0 ? argv : NULL, 1,
+		    &cut);
+		trace_append(appbuf, jb.len);
+		leave();
+		if (cut)
+			probe_incomplete("argv too long to record", NULL, 0);
+	}
+	scan_maps();
+out:
+	errno = saved;
+}

@@ -1,0 +1,237 @@
+#!/usr/bin/env bats
+# libdagzprobe.so on real programs: what a test reads, looks for in vain
+# and writes under the project root, whichever process does it, and
+# what survives a process killed with SIGKILL.
+
+load probe-helpers
+
+setup() {
+	probe_setup
+	echo hello >data.txt
+	mkdir -p sub/deeper
+	echo inner >sub/inner.txt
+}
+
+@test "cat of a file records a read and the app" {
+	run probed cat data.txt
+	[ "$status" -eq 0 ]
+	[ "$output" = hello ]
+	[ "$(trace .reads)" = '["data.txt"]' ]
+	[ "$(trace .missing)" = '[]' ]
+	[ "$(trace .writes)" = '[]' ]
+	[ "$(trace .incomplete)" = false ]
+	[ "$(trace '.apps | map([.argv, .parent, .exit, .traced])')" = \
+	    '[[["cat","data.txt"],null,0,true]]' ]
+	# Each line of each file is a JSON object.
+	cat "$out"/*.trace | jq -e -s 'length > 0 and all(type == "object")'
+}
+
+@test "a script that runs cat through a subprocess: both files, three apps" {
+	printf '#!/bin/sh\ncat data.txt | tr a-z A-Z\n' >run.sh
+	chmod +x run.sh
+	run probed ./run.sh
+	[ "$status" -eq 0 ]
+	[ "$output" = HELLO ]
+	trace_has reads data.txt run.sh
+	[ "$(trace '.apps | map(.argv) | sort')" = \
+	    '[["/bin/sh","./run.sh"],["cat","data.txt"],["tr","a-z","A-Z"]]' ]
+	# The shell came first; cat and tr were started by it.
+	[ "$(trace '.apps[0].argv[0]')" = '"/bin/sh"' ]
+	[ "$(trace '[.apps[1:][] | .parent]')" = '[0,0]' ]
+	[ "$(trace '[.apps[] | .exit]')" = '[0,0,0]' ]
+}
+
+@test "a library sourced by sh is a dependency" {
+	printf 'greet() { echo "hi from lib"; }\n' >lib.sh
+	run probed sh -c '. ./lib.sh; greet'
+	[ "$status" -eq 0 ]
+	[ "$output" = "hi from lib" ]
+	trace_has reads lib.sh
+	if command -v bash >/dev/null; then
+		rm -f "$out"/*
+		run probed bash -c 'source lib.sh && greet'
+		[ "$output" = "hi from lib" ]
+		trace_has reads lib.sh
+	fi
+}
+
+@test "ls of a directory records its listing as a dependency" {
+	run probed ls sub
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf 'deeper\ninner.txt')" ]
+	[ "$(trace .lists)" = '["sub"]' ]
+	[ "$(trace .incomplete)" = false ]
+}
+
+@test "paths looked up and not found are recorded as missing" {
+	run probed sh -c 'test -e conf.local; cat nodir/file 2>/dev/null;
+	    ls sub/nothere 2>/dev/null; true'
+	[ "$status" -eq 0 ]
+	trace_has missing conf.local nodir/file sub/nothere
+	trace_lacks reads conf.local nodir/file sub/nothere
+}
+
+@test "writes, renames, removals and new directories are outputs" {
+	run probed sh -c 'echo x >out.txt; mv out.txt moved.txt;
+	    mkdir newdir; echo y >newdir/f; rm newdir/f; rmdir newdir'
+	[ "$status" -eq 0 ]
+	[ "$(trace .writes)" = \
+	    '["moved.txt","newdir","newdir/f","out.txt"]' ]
+	trace_lacks reads out.txt moved.txt
+}
+
+@test "paths are made relative to the root from the cwd, a dirfd or an alias" {
+	ln -s "$root" "$BATS_TEST_TMPDIR/alias"
+	run probed sh -c 'cd sub && cat ../data.txt inner.txt /etc/hostname
+	    "$0/data.txt" >/dev/null; find . -name "*.txt" >/dev/null' \
+	    "$BATS_TEST_TMPDIR/alias"
+	[ "$status" -eq 0 ]
+	trace_has reads data.txt sub/inner.txt
+	# Nothing outside the root, and no path in a spelling of its own.
+	trace '.reads + .lists' | jq -e 'all(startswith("/") | not) and
+	    all(. == "." or (test("(^|/)\\.\\.?(/|$)") | not))'
+	# find looks at what it finds through a directory descriptor.
+	trace_has lists sub sub/deeper
+	trace_has reads sub/deeper
+}
+
+@test "a root given through a symbolic link matches the real paths" {
+	ln -s "$root" "$BATS_TEST_TMPDIR/alias"
+	run env LD_PRELOAD="$PROBE" DAGZ_PROBE_ROOT="$BATS_TEST_TMPDIR/alias" \
+	    DAGZ_PROBE_OUT="$out" cat "$root/data.txt" \
+	    "$BATS_TEST_TMPDIR/alias/sub/inner.txt"
+	[ "$status" -eq 0 ]
+	[ "$(trace .reads)" = '["data.txt","sub/inner.txt"]' ]
+}
+
+@test "a .. after a symbolic link is kept as written" {
+	mkdir -p real/inner
+	echo r >real/f
+	ln -s real/inner link
+	run probed cat link/../f
+	[ "$status" -eq 0 ]
+	[ "$output" = r ]
+	[ "$(trace .reads)" = '["link/../f"]' ]
+}
+
+@test "paths that are not plain text are recorded exactly" {
+	name=$'odd "name"\twith\ncontrol'
+	latin=$'caf\xe9'
+	echo a >"$name"
+	echo b >"$latin"
+	run probed cat "$name" "$latin"
+	[ "$status" -eq 0 ]
+	trace_has reads "$name"
+	grep -h '"path_hex":"636166e9"' "$out"/*.trace
+}
+
+@test "records made before a SIGKILL are kept, the parent saw the kill" {
+	printf 'x=1\n' >lib.sh
+	run probed sh -c 'sh -c ". ./lib.sh; kill -9 \$\$"; echo "inner: $?"'
+	[ "$status" -eq 0 ]
+	[ "$output" = "inner: 137" ]
+	trace_has reads lib.sh
+	[ "$(trace '[.apps[] | select(.argv[1] | startswith(". ./lib")) |
+	    [.signal, .exit]]')" = '[[9,null]]' ]
+	[ "$(trace .incomplete)" = false ]
+}
+
+@test "threads, forks, vfork and posix_spawn all record, none interleaves" {
+	mkdir files
+	for t in 0 1 2 3 4 5 6 7; do
+		for i in $(seq 0 49); do : >"files/t$t-$i"; done
+	done
+	for f in 0 1 2 3; do
+		for i in $(seq 0 9); do : >"files/f$f-$i"; done
+	done
+	: >files/vforked
+	: >files/spawned
+	compile ./stress <<'EOF'
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <unistd.h>
+
+static void *
+reader(void *arg)
+{
+	char p[64];
+	struct stat sb;
+	int i, fd;
+
+	for (i = 0; i < 50; i++) {
+		snprintf(p, sizeof p, "files/t%ld-%d", (long)arg, i);
+		if ((fd = open(p, O_RDONLY)) >= 0)
+			close(fd);
+		stat(p, &sb);
+	}
+	return (NULL);
+}
+
+int
+main(void)
+{
+	char *vargv[] = { "cat", "files/vforked", NULL };
+	char *sargv[] = { "cat", "files/spawned", NULL };
+	char *empty[] = { NULL };
+	pthread_t th[8];
+	pid_t pid;
+	long i;
+	int j, fd, st;
+
+	for (i = 0; i < 8; i++)
+		pthread_create(&th[i], NULL, reader, (void *)i);
+	for (i = 0; i < 4; i++) {
+		if (fork() == 0) {
+			char p[64];
+
+			for (j = 0; j < 10; j++) {
+				snprintf(p, sizeof p, "files/f%ld-%d", i, j);
+				if ((fd = open(p, O_RDONLY)) >= 0)
+					close(fd);
+			}
+			_exit(0);
+		}
+	}
+	if ((pid = vfork()) == 0) {
+		execve("/bin/cat", vargv, empty);
+		_exit(127);
+	}
+	posix_spawn(&pid, "/bin/cat", NULL, NULL, sargv, empty);
+	for (i = 0; i < 8; i++)
+		pthread_join(th[i], NULL);
+	while (wait(&st) > 0)
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+			return (1);
+	return (0);
+}
+EOF
+	run probed ./stress
+	[ "$status" -eq 0 ]
+	[ "$(trace '[.reads[] | select(startswith("files/"))] | length')" = 442 ]
+	[ "$(trace .incomplete)" = false ]
+	# The children of vfork and posix_spawn ran with an empty environment.
+	[ "$(trace '[.apps[] | select(.argv[0] == "cat")] | length')" = 2 ]
+	cat "$out"/*.trace | jq -e -s 'all(type == "object")'
+}
+
+@test "a trace over DAGZ_PROBE_LIMIT is cut short and incomplete" {
+	mkdir many
+	for i in $(seq 1 300); do : >"many/file-with-a-longish-name-$i"; done
+	run env LD_PRELOAD="$PROBE" DAGZ_PROBE_ROOT="$root" \
+	    DAGZ_PROBE_OUT="$out" DAGZ_PROBE_LIMIT=4096 sh -c 'cat many/*'
+	[ "$status" -eq 0 ]
+	[ "$(trace .incomplete)" = true ]
+	[ "$(trace .reasons)" = '["trace cut short at DAGZ_PROBE_LIMIT"]' ]
+	[ "$(stat -c %s "$out"/*.trace | sort -n | tail -n 1)" -le 4096 ]
+}
+
+@test "without DAGZ_PROBE_OUT the probe records nothing and changes nothing" {
+	run env LD_PRELOAD="$PROBE" DAGZ_PROBE_ROOT="$root" cat data.txt
+	[ "$status" -eq 0 ]
+	[ "$output" = hello ]
+	[ -z "$(ls -A "$out")" ]
+}
