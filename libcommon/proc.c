@@ -28,31 +28,53 @@
 /* How long SIGKILL is repeated before giving up on a process (D state). */
 #define PROC_KILL_MAX	10.0
 
-struct pidvec {
-	pid_t	*v;
-	size_t	 n;
-	size_t	 cap;
+/* A growing list of processes, in the order found. */
+struct idvec {
+	struct proc_id	*v;
+	size_t		 n;
+	size_t		 cap;
+};
+
+/* Processes whose subtrees a listing leaves out. */
+struct proc_except {
+	const struct proc_id	*v;
+	size_t			 n;
 };
 
 static int proc_scan_forced;
 
 static void
-pidvec_add(struct pidvec *pv, pid_t pid)
+idvec_add(struct idvec *iv, pid_t pid, unsigned long long start)
 {
-	if (pv->n == pv->cap) {
-		pv->cap = pv->cap == 0 ? 16 : pv->cap * 2;
-		pv->v = xreallocarray(pv->v, pv->cap, sizeof *pv->v);
+	if (iv->n == iv->cap) {
+		iv->cap = iv->cap == 0 ? 16 : iv->cap * 2;
+		iv->v = xreallocarray(iv->v, iv->cap, sizeof *iv->v);
 	}
-	pv->v[pv->n++] = pid;
+	iv->v[iv->n].pid = pid;
+	iv->v[iv->n].start = start;
+	iv->n++;
 }
 
 static int
-pidvec_has(const struct pidvec *pv, pid_t pid)
+idvec_has(const struct idvec *iv, pid_t pid)
 {
 	size_t i;
 
-	for (i = 0; i < pv->n; i++)
-		if (pv->v[i] == pid)
+	for (i = 0; i < iv->n; i++)
+		if (iv->v[i].pid == pid)
+			return (1);
+	return (0);
+}
+
+/* Whether the process pid, started at start, is one of ex's. */
+static int
+proc_excepted(const struct proc_except *ex, pid_t pid,
+    unsigned long long start)
+{
+	size_t i;
+
+	for (i = 0; i < ex->n; i++)
+		if (ex->v[i].pid == pid && ex->v[i].start == start)
 			return (1);
 	return (0);
 }
@@ -94,12 +116,12 @@ proc_slurp(const char *path, size_t *lenp)
 }
 
 /*
- * Parses /proc/PID/stat: the state letter and the parent. The command
- * name may hold spaces and parentheses, so parsing starts after the
- * last ')'.
+ * Parses /proc/PID/stat: the state letter, the parent and the start
+ * time (field 22). The command name may hold spaces and parentheses, so
+ * parsing starts after the last ')'.
  */
 static int
-proc_stat(pid_t pid, char *state, pid_t *ppid)
+proc_stat(pid_t pid, char *state, pid_t *ppid, unsigned long long *start)
 {
 	char path[64], buf[1024], *p;
 	ssize_t r;
@@ -113,22 +135,34 @@ proc_stat(pid_t pid, char *state, pid_t *ppid)
 	if (r <= 0)
 		return (-1);
 	buf[r] = '\0';
+	/* Fields 5 to 21 are skipped as words: some overflow an int. */
 	if ((p = strrchr(buf, ')')) == NULL ||
-	    sscanf(p + 1, " %c %d", state, &pp) != 2)
+	    sscanf(p + 1, " %c %d %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s "
+	    "%*s %*s %*s %*s %*s %*s %*s %llu", state, &pp, start) != 3)
 		return (-1);
 	*ppid = pp;
 	return (0);
 }
 
+/* Whether pid is alive (not a zombie), and if so since when. */
 static int
-proc_alive(pid_t pid)
+proc_alive(pid_t pid, unsigned long long *start)
 {
 	char state;
 	pid_t ppid;
 
-	if (proc_stat(pid, &state, &ppid) == -1)
+	if (proc_stat(pid, &state, &ppid, start) == -1)
 		return (0);
 	return (state != 'Z' && state != 'X');
+}
+
+/* Whether the process id names is still alive, and is that process. */
+int
+proc_id_alive(const struct proc_id *id)
+{
+	unsigned long long start;
+
+	return (proc_alive(id->pid, &start) && start == id->start);
 }
 
 static int
@@ -145,12 +179,16 @@ proc_children_supported(void)
 	return (supported && !proc_scan_forced);
 }
 
-/* Appends the live children of pid, from the children list of each task. */
+/*
+ * Appends the live children of pid but ex's, from the children list of
+ * each task.
+ */
 static void
-proc_children_of(pid_t pid, struct pidvec *out)
+proc_children_of(pid_t pid, const struct proc_except *ex, struct idvec *out)
 {
 	char path[PATH_MAX], *buf, *p, *end;
 	struct dirent *de;
+	unsigned long long start;
 	DIR *dir;
 	long c;
 
@@ -169,8 +207,10 @@ proc_children_of(pid_t pid, struct pidvec *out)
 			if (end == p)
 				break;
 			/* A pid already seen moved here while we read. */
-			if (c > 0 && !pidvec_has(out, c) && proc_alive(c))
-				pidvec_add(out, c);
+			if (c > 0 && !idvec_has(out, c) &&
+			    proc_alive(c, &start) &&
+			    !proc_excepted(ex, c, start))
+				idvec_add(out, c, start);
 		}
 		free(buf);
 	}
@@ -178,25 +218,32 @@ proc_children_of(pid_t pid, struct pidvec *out)
 }
 
 static void
-proc_descendants_children(pid_t root, struct pidvec *out)
+proc_descendants_children(pid_t root, const struct proc_except *ex,
+    struct idvec *out)
 {
 	size_t i;
 
-	proc_children_of(root, out);
+	proc_children_of(root, ex, out);
 	for (i = 0; i < out->n; i++)
-		proc_children_of(out->v[i], out);
+		proc_children_of(out->v[i].pid, ex, out);
 }
 
-/* Without children lists: one pass over /proc, then a walk by parent. */
+/*
+ * Without children lists: one pass over /proc, then a walk by parent
+ * that does not enter ex's subtrees.
+ */
 static void
-proc_descendants_scan(pid_t root, struct pidvec *out)
+proc_descendants_scan(pid_t root, const struct proc_except *ex,
+    struct idvec *out)
 {
-	struct pidvec all = { 0 }, parent = { 0 };
+	struct idvec all = { 0 };
 	struct dirent *de;
+	pid_t *parent = NULL;
+	size_t i, j, cap = 0;
+	unsigned long long start;
 	DIR *dir;
 	char state;
 	pid_t pid, ppid;
-	size_t i, j;
 
 	if ((dir = opendir("/proc")) == NULL)
 		return;
@@ -204,23 +251,37 @@ proc_descendants_scan(pid_t root, struct pidvec *out)
 		if (!isdigit((unsigned char)de->d_name[0]))
 			continue;
 		pid = (pid_t)strtol(de->d_name, NULL, 10);
-		if (proc_stat(pid, &state, &ppid) == -1 || state == 'Z' ||
-		    state == 'X')
+		if (proc_stat(pid, &state, &ppid, &start) == -1 ||
+		    state == 'Z' || state == 'X' ||
+		    proc_excepted(ex, pid, start))
 			continue;
-		pidvec_add(&all, pid);
-		pidvec_add(&parent, ppid);
+		idvec_add(&all, pid, start);
+		if (all.n > cap) {
+			cap = all.cap;
+			parent = xreallocarray(parent, cap, sizeof *parent);
+		}
+		parent[all.n - 1] = ppid;
 	}
 	closedir(dir);
 	for (j = 0; j < all.n; j++)
-		if (parent.v[j] == root)
-			pidvec_add(out, all.v[j]);
+		if (parent[j] == root)
+			idvec_add(out, all.v[j].pid, all.v[j].start);
 	for (i = 0; i < out->n; i++)
 		for (j = 0; j < all.n; j++)
-			if (parent.v[j] == out->v[i] &&
-			    !pidvec_has(out, all.v[j]))
-				pidvec_add(out, all.v[j]);
+			if (parent[j] == out->v[i].pid &&
+			    !idvec_has(out, all.v[j].pid))
+				idvec_add(out, all.v[j].pid, all.v[j].start);
 	free(all.v);
-	free(parent.v);
+	free(parent);
+}
+
+static void
+proc_list(pid_t root, const struct proc_except *ex, struct idvec *out)
+{
+	if (proc_children_supported())
+		proc_descendants_children(root, ex, out);
+	else
+		proc_descendants_scan(root, ex, out);
 }
 
 /* Makes orphans of our descendants our children rather than init's. */
@@ -231,36 +292,63 @@ proc_subreaper(void)
 }
 
 /*
- * Every live (non-zombie) descendant of root, parents before children;
- * *pids is a new array (NULL when there are none) the caller frees.
+ * Every live (non-zombie) descendant of root outside the subtrees of
+ * except, parents before children; *ids is a new array (NULL when there
+ * are none) the caller frees.
  */
 size_t
-proc_descendants(pid_t root, pid_t **pids)
+proc_descendants_except(pid_t root, const struct proc_id *except,
+    size_t nexcept, struct proc_id **ids)
 {
-	struct pidvec out = { 0 };
+	struct proc_except ex = { except, nexcept };
+	struct idvec out = { 0 };
 
-	if (proc_children_supported())
-		proc_descendants_children(root, &out);
-	else
-		proc_descendants_scan(root, &out);
-	*pids = out.v;
+	proc_list(root, &ex, &out);
+	*ids = out.v;
 	return (out.n);
 }
 
-/* Sends sig to every descendant of root; returns how many got it. */
-int
-proc_signal_descendants(pid_t root, int sig)
+/* Every live descendant of root, as pids; see proc_descendants_except. */
+size_t
+proc_descendants(pid_t root, pid_t **pids)
 {
-	pid_t *pids;
+	struct proc_id *ids;
+	size_t i, n;
+
+	*pids = NULL;
+	if ((n = proc_descendants_except(root, NULL, 0, &ids)) == 0)
+		return (0);
+	*pids = xreallocarray(NULL, n, sizeof **pids);
+	for (i = 0; i < n; i++)
+		(*pids)[i] = ids[i].pid;
+	free(ids);
+	return (n);
+}
+
+/*
+ * Sends sig to every descendant of root outside the subtrees of except;
+ * returns how many got it.
+ */
+int
+proc_signal_descendants_except(pid_t root, const struct proc_id *except,
+    size_t nexcept, int sig)
+{
+	struct proc_id *ids;
 	size_t i, n;
 	int sent = 0;
 
-	n = proc_descendants(root, &pids);
+	n = proc_descendants_except(root, except, nexcept, &ids);
 	for (i = 0; i < n; i++)
-		if (kill(pids[i], sig) == 0)
+		if (kill(ids[i].pid, sig) == 0)
 			sent++;
-	free(pids);
+	free(ids);
 	return (sent);
+}
+
+int
+proc_signal_descendants(pid_t root, int sig)
+{
+	return (proc_signal_descendants_except(root, NULL, 0, sig));
 }
 
 static void
@@ -271,34 +359,38 @@ proc_reap(void)
 }
 
 /*
- * Kills every descendant of root: SIGTERM (and SIGCONT, so that stopped
- * ones see it), up to grace seconds for them to go, then SIGKILL until
- * none is left. The tree is listed again on every round, so processes
- * forked meanwhile are caught too; children of the caller are reaped as
- * they die. Returns how many processes there were. Blocks.
+ * Kills every descendant of root outside the subtrees of except:
+ * SIGTERM (and SIGCONT, so that stopped ones see it), up to grace
+ * seconds for them to go, then SIGKILL until none is left. The tree is
+ * listed again on every round, so processes forked meanwhile are caught
+ * too; children of the caller are reaped as they die. Returns how many
+ * processes there were. Blocks.
  */
 int
-proc_kill_descendants(pid_t root, double grace)
+proc_kill_descendants_except(pid_t root, const struct proc_id *except,
+    size_t nexcept, double grace)
 {
-	struct pidvec seen = { 0 };
-	pid_t *pids;
-	size_t i, n;
+	struct proc_except ex = { except, nexcept };
+	struct idvec seen = { 0 }, cur;
+	size_t i;
 	double deadline;
 	useconds_t delay = 1000;
 	int count;
 
 	deadline = time_mono() + grace;
 	while (grace > 0) {
-		if ((n = proc_descendants(root, &pids)) == 0)
+		memset(&cur, 0, sizeof cur);
+		proc_list(root, &ex, &cur);
+		if (cur.n == 0)
 			goto done;
-		for (i = 0; i < n; i++) {
-			if (pidvec_has(&seen, pids[i]))
+		for (i = 0; i < cur.n; i++) {
+			if (idvec_has(&seen, cur.v[i].pid))
 				continue;
-			pidvec_add(&seen, pids[i]);
-			kill(pids[i], SIGTERM);
-			kill(pids[i], SIGCONT);
+			idvec_add(&seen, cur.v[i].pid, cur.v[i].start);
+			kill(cur.v[i].pid, SIGTERM);
+			kill(cur.v[i].pid, SIGCONT);
 		}
-		free(pids);
+		free(cur.v);
 		proc_reap();
 		if (time_mono() >= deadline)
 			break;
@@ -309,16 +401,21 @@ proc_kill_descendants(pid_t root, double grace)
 
 	delay = 1000;
 	deadline = time_mono() + PROC_KILL_MAX;
-	while ((n = proc_descendants(root, &pids)) > 0) {
-		for (i = 0; i < n; i++) {
-			if (!pidvec_has(&seen, pids[i]))
-				pidvec_add(&seen, pids[i]);
-			kill(pids[i], SIGKILL);
+	for (;;) {
+		memset(&cur, 0, sizeof cur);
+		proc_list(root, &ex, &cur);
+		if (cur.n == 0)
+			break;
+		for (i = 0; i < cur.n; i++) {
+			if (!idvec_has(&seen, cur.v[i].pid))
+				idvec_add(&seen, cur.v[i].pid,
+				    cur.v[i].start);
+			kill(cur.v[i].pid, SIGKILL);
 		}
-		free(pids);
+		free(cur.v);
 		proc_reap();
 		if (time_mono() >= deadline) {
-			log_warnx("%zu processes survive SIGKILL", n);
+			log_warnx("%zu processes survive SIGKILL", cur.n);
 			break;
 		}
 		usleep(delay);
@@ -330,6 +427,12 @@ done:
 	count = (int)seen.n;
 	free(seen.v);
 	return (count);
+}
+
+int
+proc_kill_descendants(pid_t root, double grace)
+{
+	return (proc_kill_descendants_except(root, NULL, 0, grace));
 }
 
 /* Resident set of one process in bytes (VmRSS, from statm); 0 if gone. */
@@ -354,19 +457,30 @@ proc_rss(pid_t pid)
 	return (resident * sysconf(_SC_PAGESIZE));
 }
 
+/*
+ * Summed resident sets of root's descendants outside the subtrees of
+ * except, in bytes.
+ */
+long long
+proc_descendants_rss_except(pid_t root, const struct proc_id *except,
+    size_t nexcept)
+{
+	struct proc_id *ids;
+	size_t i, n;
+	long long sum = 0;
+
+	n = proc_descendants_except(root, except, nexcept, &ids);
+	for (i = 0; i < n; i++)
+		sum += proc_rss(ids[i].pid);
+	free(ids);
+	return (sum);
+}
+
 /* Summed resident sets of root's descendants, in bytes. */
 long long
 proc_descendants_rss(pid_t root)
 {
-	pid_t *pids;
-	size_t i, n;
-	long long sum = 0;
-
-	n = proc_descendants(root, &pids);
-	for (i = 0; i < n; i++)
-		sum += proc_rss(pids[i]);
-	free(pids);
-	return (sum);
+	return (proc_descendants_rss_except(root, NULL, 0));
 }
 
 /* Summed resident sets of root and its descendants, in bytes. */

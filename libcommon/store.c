@@ -31,7 +31,7 @@ struct store_conn {
 	struct store_reqs	 reqs;		/* in flight */
 	struct evhttp_connection *evcon;
 	char			*host;		/* for the Host header */
-	char			*prefix;	/* path of the URL, no '/' at end */
+	char			*prefix;	/* the URL's path */
 	char			*token;
 };
 
@@ -242,7 +242,8 @@ store_req_done(struct evhttp_request *req, void *arg)
 	TAILQ_REMOVE(&sr->conn->reqs, sr, entry);
 	memset(&r, 0, sizeof r);
 	if (req == NULL || evhttp_request_get_response_code(req) == 0) {
-		snprintf(r.err, sizeof r.err, "%s", store_error_text(sr->error));
+		snprintf(r.err, sizeof r.err, "%s",
+		    store_error_text(sr->error));
 		r.body = xstrdup("");
 	} else {
 		r.status = evhttp_request_get_response_code(req);

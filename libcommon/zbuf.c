@@ -18,20 +18,36 @@
 #include "xmalloc.h"
 #include "zbuf.h"
 
-/* Compresses len bytes; returns the zlib stream and its size in *out. */
+/*
+ * Compresses len bytes; returns the zlib stream and its size in *out.
+ * The deflate state (some 256 KiB) is made once and reset for each log:
+ * a scheduler compresses one per test.
+ */
 unsigned char *
 zbuf_deflate(const void *buf, size_t len, size_t *out)
 {
+	static z_stream zs;
+	static int ready;
 	unsigned char *z;
-	uLongf zlen;
+	size_t zlen;
 
-	zlen = compressBound(len);
+	if (!ready) {
+		if (deflateInit(&zs, 6) != Z_OK)
+			return (NULL);
+		ready = 1;
+	} else if (deflateReset(&zs) != Z_OK)
+		return (NULL);
+	zlen = deflateBound(&zs, len);
 	z = xmalloc(zlen);
-	if (compress2(z, &zlen, buf, len, 6) != Z_OK) {
+	zs.next_in = (unsigned char *)buf;
+	zs.avail_in = len;
+	zs.next_out = z;
+	zs.avail_out = zlen;
+	if (deflate(&zs, Z_FINISH) != Z_STREAM_END) {
 		free(z);
 		return (NULL);
 	}
-	*out = zlen;
+	*out = zlen - zs.avail_out;
 	return (z);
 }
 

@@ -12,6 +12,16 @@
 
 #include "probe.h"
 
+/* Bytes a JSON string holds as they are. */
+static const unsigned char plain[256] = {
+	[0x20] = 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	[0x30] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	[0x40] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	[0x50] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+	[0x60] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	[0x70] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
+
 void
 jb_init(struct jbuf *jb, char *p, size_t cap)
 {
@@ -130,6 +140,14 @@ jb_str(struct jbuf *jb, const char *s, size_t n, int replace)
 
 	jb_raw(jb, "\"", 1);
 	while (i < n && !jb->cut) {
+		/* Runs of plain ASCII in one copy. */
+		for (k = i; k < n && plain[u[k]]; k++)
+			;
+		if (k > i) {
+			jb_raw(jb, s + i, k - i);
+			i = k;
+			continue;
+		}
 		if (u[i] >= 0x80) {
 			if ((k = utf8_len(u + i, n - i)) == 0) {
 				if (!replace) {

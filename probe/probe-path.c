@@ -18,25 +18,30 @@
 
 #include "probe.h"
 
-/* The working directory, read again after every chdir. */
+/*
+ * The working directory, read again after every chdir (which bumps
+ * cwd_gen). cwd_seen says which generation cwd holds, 0 while it is
+ * being written, so that path_quick can read it without the lock.
+ */
 static char	 cwd[PROBE_PATH_MAX];
 static size_t	 cwdlen;
+static long	 cwd_reloff;	/* where its part under the root starts */
 static unsigned	 cwd_seen;
 static unsigned	 cwd_gen = 1;
 
-/* The set: open addressing over keys in an arena. */
-struct slot {
-	uint64_t	 hash;
-	const char	*key;	/* kind byte, then the path */
-	size_t		 len;
-};
-static struct slot	*slots;
-static size_t		 nslots, nused;
-static char		*arena;
-static size_t		 arena_left;
+/*
+ * The set: 64-bit hashes of the records, in buckets of one cache line.
+ * A different record with the same hash in the same bucket would go
+ * unwritten; for a well-mixed hash that is a chance of 2^-61 a lookup.
+ */
+static uint64_t		*slots;
+static size_t		 nbuckets, nused;
+static uint64_t		 recent[RECENT];
 
-#define SET_FIRST	4096
-#define ARENA_CHUNK	(1024 * 1024)
+#define BUCKET		8	/* slots; 64 bytes */
+#define SET_FIRST	16	/* buckets */
+#define SET_MAX		8192	/* 512 KiB: beyond, old records make room */
+#define RECENT		61	/* a prime, for hashes with patterns */
 
 int
 sys_open(const char *path, int flags, mode_t mode)
@@ -65,6 +70,21 @@ probe_cwd_changed(void)
 	__atomic_add_fetch(&cwd_gen, 1, __ATOMIC_RELEASE);
 }
 
+static long
+cwd_rel(void)
+{
+	const char *rel;
+	size_t rl;
+
+	if (cwdlen == 0 || probe_conf.out_in_root ||
+	    (rel = path_rel(cwd, cwdlen, &rl)) == NULL)
+		return (-1);
+	/* The root itself: path_rel says ".", which is not in cwd. */
+	if (rel < cwd || rel >= cwd + cwdlen)
+		return (cwdlen);
+	return (rel - cwd);
+}
+
 /*
  * The directory a relative path starts from, into out: the working
  * directory (cached when the caller holds the lock) or the directory
@@ -73,7 +93,7 @@ probe_cwd_changed(void)
 static long
 base_dir(int dirfd, char *out, size_t cap, int cached)
 {
-	char link[32] = "/proc/self/fd/";
+	char link[32];
 	long n;
 	int i, len;
 
@@ -81,9 +101,11 @@ base_dir(int dirfd, char *out, size_t cap, int cached)
 		unsigned gen = __atomic_load_n(&cwd_gen, __ATOMIC_ACQUIRE);
 
 		if (cwd_seen != gen) {
+			__atomic_store_n(&cwd_seen, 0, __ATOMIC_RELEASE);
 			n = syscall(SYS_getcwd, cwd, sizeof cwd);
 			cwdlen = n > 1 && cwd[0] == '/' ? (size_t)n - 1 : 0;
-			cwd_seen = gen;
+			cwd_reloff = cwd_rel();
+			__atomic_store_n(&cwd_seen, gen, __ATOMIC_RELEASE);
 		}
 		if (cwdlen == 0)
 			return (-1);
@@ -103,6 +125,7 @@ base_dir(int dirfd, char *out, size_t cap, int cached)
 	if (dirfd < 0)
 		return (-1);
 	/* "/proc/self/fd/" and the number, without snprintf. */
+	memcpy(link, "/proc/self/fd/", 14);
 	len = 14;
 	for (i = dirfd, n = 1; i >= 10; i /= 10)
 		n++;
@@ -139,6 +162,26 @@ path_resolve(int dirfd, const char *path, char *out, size_t cap, int cached)
 		if ((b = base_dir(dirfd, out, cap, cached)) < 0)
 			return (b);
 		len = phys = b == 1 ? 0 : b;
+	}
+	/* Most paths have no ".", ".." or "//" to resolve: copied whole. */
+	if (*p != '.') {
+		n = strlen(p);
+		for (c = memchr(p, '/', n); c != NULL && c[1] != '/' &&
+		    c[1] != '.'; c = memchr(c + 1, '/', p + n - c - 1))
+			;
+		if (c == NULL) {
+			if (len + 1 + n + 1 > cap)
+				return (-2);
+			if (*p != '/')
+				out[len++] = '/';
+			memcpy(out + len, p, n + 1);
+			len += n;
+			if (len == 0) {
+				out[len++] = '/';
+				out[len] = '\0';
+			}
+			return (len);
+		}
 	}
 	while (*p != '\0') {
 		while (*p == '/')
@@ -228,7 +271,7 @@ path_rel(const char *abs, size_t len, size_t *rellen)
 	const struct probe_config *cf = &probe_conf;
 	size_t rl;
 
-	if (has_prefix(abs, len, cf->out, strlen(cf->out)))
+	if (has_prefix(abs, len, cf->out, cf->outlen))
 		return (NULL);
 	if (has_prefix(abs, len, cf->root, cf->rootlen))
 		rl = cf->rootlen;
@@ -249,101 +292,209 @@ path_rel(const char *abs, size_t len, size_t *rellen)
 }
 
 static uint64_t
-hash(int kind, const char *s, size_t n)
+rotl(uint64_t x, int r)
 {
-	const uint64_t k1 = 0x9e3779b97f4a7c15ULL, k2 = 0xc2b2ae3d27d4eb4fULL;
-	uint64_t h = (uint64_t)kind * k2 ^ n * k1, w;
-
-	for (; n >= 8; n -= 8, s += 8) {
-		memcpy(&w, s, 8);
-		h ^= w * k1;
-		h = (h << 31 | h >> 33) * k2;
-	}
-	if (n > 0) {
-		w = 0;
-		memcpy(&w, s, n);
-		h ^= w * k1;
-		h = (h << 31 | h >> 33) * k2;
-	}
-	h ^= h >> 33;
-	h *= k1;
-	h ^= h >> 29;
-	return (h);
+	return (x << r | x >> (64 - r));
 }
 
-static int
-set_grow(void)
+static uint64_t
+fmix(uint64_t k)
 {
-	struct slot *ns;
-	size_t cap = nslots == 0 ? SET_FIRST : nslots * 2, i, j;
-
-	ns = mmap(NULL, cap * sizeof *ns, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (ns == MAP_FAILED)
-		return (-1);
-	for (i = 0; i < nslots; i++) {
-		if (slots[i].key == NULL)
-			continue;
-		for (j = slots[i].hash & (cap - 1); ns[j].key != NULL;
-		    j = (j + 1) & (cap - 1))
-			;
-		ns[j] = slots[i];
-	}
-	if (slots != NULL)
-		munmap(slots, nslots * sizeof *slots);
-	slots = ns;
-	nslots = cap;
-	return (0);
-}
-
-static char *
-arena_alloc(size_t n)
-{
-	char *p;
-
-	if (n > arena_left) {
-		p = mmap(NULL, ARENA_CHUNK, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (p == MAP_FAILED)
-			return (NULL);
-		arena = p;
-		arena_left = ARENA_CHUNK;
-	}
-	p = arena;
-	arena += n;
-	arena_left -= n;
-	return (p);
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdULL;
+	k ^= k >> 33;
+	k *= 0xc4ceb9fe1a85ec53ULL;
+	k ^= k >> 33;
+	return (k);
 }
 
 /*
- * Adds (kind, s) to the set; 1 if it was not there. Without memory for
- * the set it answers 1: a record written twice is harmless, one not
- * written is not. The caller holds the lock.
+ * MurmurHash3 (x64, 128 bits) of a path relative to the root. h[0]
+ * picks the bucket, h[1] (with the kind) is what the set keeps.
+ */
+void
+path_hash(const char *s, size_t n, uint64_t h[2])
+{
+	const uint64_t c1 = 0x87c37b91114253d5ULL, c2 = 0x4cf5ad432745937fULL;
+	uint64_t h1 = 0, h2 = 0, k1, k2;
+	size_t len = n;
+	unsigned char tail[16];
+
+	for (; n >= 16; n -= 16, s += 16) {
+		memcpy(&k1, s, 8);
+		memcpy(&k2, s + 8, 8);
+		h1 ^= rotl(k1 * c1, 31) * c2;
+		h1 = (rotl(h1, 27) + h2) * 5 + 0x52dce729;
+		h2 ^= rotl(k2 * c2, 33) * c1;
+		h2 = (rotl(h2, 31) + h1) * 5 + 0x38495ab5;
+	}
+	if (n > 0) {
+		memset(tail, 0, sizeof tail);
+		memcpy(tail, s, n);
+		memcpy(&k1, tail, 8);
+		memcpy(&k2, tail + 8, 8);
+		h2 ^= rotl(k2 * c2, 33) * c1;
+		h1 ^= rotl(k1 * c1, 31) * c2;
+	}
+	h1 ^= len;
+	h2 ^= len;
+	h1 += h2;
+	h2 += h1;
+	h1 = fmix(h1);
+	h2 = fmix(h2);
+	h1 += h2;
+	h2 += h1;
+	h[0] = h1;
+	h[1] = h2;
+}
+
+/* What the set keeps for a record: never 0, which marks a free slot. */
+static uint64_t
+set_key(int kind, const uint64_t h[2])
+{
+	uint64_t k = h[1] ^ fmix(kind + 1);
+
+	return (k != 0 ? k : 1);
+}
+
+/*
+ * Fetches a record's bucket into the cache while the kernel carries
+ * out the call, without the lock: a stale table is harmless to a
+ * prefetch, which never faults.
+ */
+void
+set_prefetch(const uint64_t h[2])
+{
+	uint64_t *s = __atomic_load_n(&slots, __ATOMIC_RELAXED);
+	size_t nb = __atomic_load_n(&nbuckets, __ATOMIC_RELAXED);
+
+	if (s != NULL)
+		__builtin_prefetch(&s[(h[0] & (nb - 1)) * BUCKET], 1);
+}
+
+/*
+ * A table twice as large, empty: the records of the old one may be
+ * written again, once, which costs less than moving them.
+ */
+static int
+set_grow(void)
+{
+	uint64_t *ns;
+	size_t cap = nbuckets == 0 ? SET_FIRST : nbuckets * 2;
+
+	ns = mmap(NULL, cap * BUCKET * sizeof *ns, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (ns == MAP_FAILED)
+		return (-1);
+	if (slots != NULL)
+		munmap(slots, nbuckets * BUCKET * sizeof *slots);
+	__atomic_store_n(&slots, ns, __ATOMIC_RELAXED);
+	__atomic_store_n(&nbuckets, cap, __ATOMIC_RELAXED);
+	nused = 0;
+	return (0);
+}
+
+/*
+ * Adds a record, by the hash of its path, to the set; 1 if it was not
+ * there. The table grows to SET_MAX buckets, which a cache holds; past
+ * that, a new record takes the place of an old one, which may then be
+ * written again. The set only saves space and time: a record written
+ * twice is harmless, one not written is not, so without memory it
+ * answers 1. The last records are looked at first, so that the stat
+ * after an open does not reach into the table. The caller holds the
+ * lock.
  */
 int
-set_add(int kind, const char *s, size_t n)
+set_add(int kind, const uint64_t h[2])
 {
-	uint64_t h = hash(kind, s, n);
-	size_t i;
-	char *key;
+	uint64_t key = set_key(kind, h), *r, *b, *free;
+	size_t k;
 
-	if (n + 1 > ARENA_CHUNK)
+	r = &recent[(h[0] >> 40) % RECENT];
+	if (*r == key)
+		return (0);
+	*r = key;
+	if (nbuckets == 0 && set_grow() == -1)
 		return (1);
-	if ((nused + 1) * 2 > nslots && set_grow() == -1)
-		return (1);
-	for (i = h & (nslots - 1); slots[i].key != NULL;
-	    i = (i + 1) & (nslots - 1))
-		if (slots[i].hash == h && slots[i].len == n + 1 &&
-		    slots[i].key[0] == kind &&
-		    memcmp(slots[i].key + 1, s, n) == 0)
-			return (0);
-	if ((key = arena_alloc(n + 1)) == NULL)
-		return (1);
-	key[0] = kind;
-	memcpy(key + 1, s, n);
-	slots[i].hash = h;
-	slots[i].key = key;
-	slots[i].len = n + 1;
+	for (;;) {
+		b = &slots[(h[0] & (nbuckets - 1)) * BUCKET];
+		for (free = NULL, k = 0; k < BUCKET; k++) {
+			if (b[k] == key)
+				return (0);
+			if (b[k] == 0 && free == NULL)
+				free = &b[k];
+		}
+		if (free != NULL && (nused + 1) * 2 <= nbuckets * BUCKET)
+			break;
+		if (nbuckets >= SET_MAX || set_grow() == -1) {
+			if (free == NULL)
+				free = &b[(h[0] >> 32) % BUCKET];
+			else
+				nused++;
+			*free = key;
+			return (1);
+		}
+	}
+	*free = key;
 	nused++;
 	return (1);
+}
+
+/*
+ * The path relative to the root that path names, resolved without the
+ * lock, for the common case only: no ".", ".." or "//" to resolve, and
+ * relative to a working directory under the root (or absolute). -1
+ * when the caller must take the long way after the call.
+ */
+int
+path_quick(int dirfd, const char *path, struct probe_pre *pp)
+{
+	const char *c, *rel;
+	size_t n, base, rl;
+	unsigned g;
+	long off;
+
+	if (path[0] == '.' || path[0] == '\0')
+		return (-1);
+	n = strlen(path);
+	for (c = memchr(path, '/', n); c != NULL;
+	    c = memchr(c + 1, '/', path + n - c - 1))
+		if (c[1] == '/' || c[1] == '.')
+			return (-1);
+	if (path[0] == '/') {
+		if ((rel = path_rel(path, n, &rl)) == NULL ||
+		    rl >= sizeof pp->rel)
+			return (-1);
+		memcpy(pp->rel, rel, rl);
+		pp->len = rl;
+		pp->gen = 0;
+	} else {
+		if (dirfd != AT_FDCWD)
+			return (-1);
+		g = __atomic_load_n(&cwd_gen, __ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&cwd_seen, __ATOMIC_ACQUIRE) != g ||
+		    (off = cwd_reloff) < 0)
+			return (-1);
+		base = cwdlen - off;
+		if (base + 1 + n >= sizeof pp->rel)
+			return (-1);
+		memcpy(pp->rel, cwd + off, base);
+		if (base > 0)
+			pp->rel[base++] = '/';
+		memcpy(pp->rel + base, path, n);
+		pp->len = base + n;
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&cwd_seen, __ATOMIC_RELAXED) != g ||
+		    __atomic_load_n(&cwd_gen, __ATOMIC_RELAXED) != g)
+			return (-1);
+		pp->gen = g;
+	}
+	path_hash(pp->rel, pp->len, pp->h);
+	return (0);
+}
+
+unsigned
+path_cwd_gen(void)
+{
+	return (__atomic_load_n(&cwd_gen, __ATOMIC_ACQUIRE));
 }

@@ -213,6 +213,13 @@ trace_cut(const char *why, int err)
 	st.full = 1;
 }
 
+static size_t
+first_size(void)
+{
+	return (probe_conf.limit < TRACE_FIRST ? probe_conf.limit :
+	    TRACE_FIRST);
+}
+
 /* Makes the file size bytes long and maps all of it. */
 static int
 trace_map(int fd, size_t size)
@@ -242,7 +249,7 @@ trace_grow(size_t len)
 	size_t need = st.used + len + TRACE_RESERVE, size;
 	int fd, err = 0;
 
-	size = st.mapsize != 0 ? st.mapsize : TRACE_FIRST;
+	size = st.mapsize != 0 ? st.mapsize : first_size();
 	while (size < need)
 		size *= 2;
 	if (size > probe_conf.limit)
@@ -292,7 +299,7 @@ trace_create(void)
 	out_name(st.file, name);
 	fd = sys_open(st.file, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC |
 	    O_NOFOLLOW, 0644);
-	if (fd == -1 || trace_map(fd, TRACE_FIRST) == -1) {
+	if (fd == -1 || trace_map(fd, first_size()) == -1) {
 		err = errno;
 		if (fd != -1)
 			close(fd);
@@ -791,7 +798,7 @@ configure(void)
 	if (root == NULL || *root == '\0' || out == NULL || *out == '\0')
 		return (-1);
 	if (config_dir(root, cf->root, &cf->rootlen) == -1 ||
-	    config_dir(out, cf->out, NULL) == -1)
+	    config_dir(out, cf->out, &cf->outlen) == -1)
 		return (-1);
 	if (realpath(cf->root, cf->rootreal) == NULL)
 		memcpy(cf->rootreal, cf->root, cf->rootlen + 1);

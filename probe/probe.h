@@ -14,6 +14,7 @@
 #include <dlfcn.h>
 #include <limits.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Only the interposed functions leave the library. */
 #define PROBE_EXPORT	__attribute__((visibility("default")))
@@ -42,6 +43,18 @@ enum probe_kind {
 	PROBE_WRITE	/* created, written, renamed or removed */
 };
 
+/*
+ * A path resolved before the call it is given to, so that its place in
+ * the set is in the cache when the call returns (probe_pre).
+ */
+struct probe_pre {
+	int		 ok;
+	unsigned	 gen;	/* of the working directory; 0: absolute */
+	size_t		 len;
+	uint64_t	 h[2];
+	char		 rel[256];
+};
+
 struct probe_config {
 	int	 enabled;	/* DAGZ_PROBE_ROOT and DAGZ_PROBE_OUT are set */
 	char	 root[PROBE_PATH_MAX];	/* absolute, normalised */
@@ -49,6 +62,8 @@ struct probe_config {
 	char	 rootreal[PROBE_PATH_MAX];	/* the same, symlinks resolved */
 	size_t	 rootreallen;
 	char	 out[PROBE_PATH_MAX];	/* absolute */
+	size_t	 outlen;
+	int	 out_in_root;
 	size_t	 limit;		/* bytes per trace file */
 	/* For exec'd programs: "NAME=VALUE" as this process got them. */
 	char	 env_root[PROBE_PATH_MAX + 32];
@@ -64,9 +79,11 @@ pid_t	 probe_owner(void);
 int	 probe_foreign(void);
 
 enum probe_kind probe_error_kind(int);
+void	 probe_pre(int, const char *, struct probe_pre *);
 void	 probe_path(int, const char *, enum probe_kind, int);
-void	 probe_result(int, const char *, int, int, int);
-void	 probe_open_result(int, const char *, int, int, int);
+void	 probe_result(int, const char *, int, int, const struct probe_pre *);
+void	 probe_open_result(int, const char *, int, int, int,
+	    const struct probe_pre *);
 void	 probe_line(const char *, size_t, int);
 void	 probe_incomplete(const char *, const char *, int);
 void	 probe_app_untraced(pid_t, pid_t, char *const *, int);
@@ -77,16 +94,21 @@ void	 probe_cwd_changed(void);
 
 /*
  * probe-path.c: paths and the set of records written; the callers of
- * path_resolve(..., 1) and of set_add hold the lock.
+ * path_resolve(..., 1) and of set_add hold the lock, path_quick and
+ * set_prefetch need none.
  */
 struct statx;
 int	 sys_open(const char *, int, mode_t);
 int	 sys_lstatx(const char *, struct statx *);
 int	 sys_statx(const char *, struct statx *);
 long	 path_resolve(int, const char *, char *, size_t, int);
+int	 path_quick(int, const char *, struct probe_pre *);
+unsigned path_cwd_gen(void);
 int	 path_maybe_root(const char *);
 const char *path_rel(const char *, size_t, size_t *);
-int	 set_add(int, const char *, size_t);
+void	 path_hash(const char *, size_t, uint64_t [2]);
+int	 set_add(int, const uint64_t [2]);
+void	 set_prefetch(const uint64_t [2]);
 
 /* probe-json.c: NDJSON lines built by hand into a caller's buffer. */
 struct jbuf {

@@ -187,3 +187,17 @@ teardown() {
 	run -0 zb flaky --json
 	jq -e '.test == "fail" and .runs == 2 and .flips == 1 and .rate == 0.5' <<<"$output"
 }
+
+@test "a long log is stored capped: its head, its tail, and a line saying what was cut" {
+	big=$(manifest big.ndjson <<<'{"id": "big", "sh": "seq 1 100000; exit 1"}')
+	run -1 dagz_run --retries 0 --manifest "$big"
+	size=$(seq 1 100000 | wc -c)
+	cut=$((size - 262144))
+	run -0 zb logs j1 big --json
+	jq -e --argjson size "$size" --argjson cut "$cut" \
+	    '.log_size == $size and .log_cut == $cut' <<<"$output"
+	log=$(jq -r .log <<<"$output")
+	[ "$(head -n 3 <<<"$log")" = "$(printf '1\n2\n3')" ]
+	[ "$(tail -n 1 <<<"$log")" = 100000 ]
+	grep -qx "\[dagz: $cut bytes cut from the middle of this log of $size bytes\]" <<<"$log"
+}

@@ -633,6 +633,7 @@ dispatch_fixture_result(struct sched *s, struct sworker *w,
 	}
 	w->fix_busy = 0;
 	report_event_fixture(s, r);
+	store_fixture(s, r);
 	out_fixture(s, r);
 	if (strcmp(r->phase, "setup") == 0) {
 		if (r->status == ST_OK) {

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <event2/buffer.h>
 #include <jansson.h>
 
 #include "cienv.h"
@@ -44,6 +45,7 @@ extern char **environ;
 #define STORE_BEAT		10	/* seconds between heartbeats */
 #define STORE_END_WAIT		10.0	/* at the end, dagzd answering */
 #define STORE_END_WAIT_DOWN	2.0	/* at the end, dagzd away */
+#define STORE_LINGER_MS		50	/* gather records for a batch */
 
 /* A spool file: ours (the first), or one a dead scheduler left. */
 struct spool {
@@ -69,9 +71,18 @@ struct sched_store {
 	int			 stopped;	/* sending given up */
 	double			 backoff;
 	struct event		*ev_retry;
+	struct event		*ev_linger;
 	struct event		*ev_beat;
+	struct evbuffer		*out;		/* records not yet spooled */
 	char			 load_span[JOBID_SPAN_LEN];
 	char			*link;
+	/*
+	 * Fixture spans hang under a test: a setup under the next test its
+	 * worker runs, a teardown under the last one it ran.
+	 */
+	json_t		       **fix_pending;	/* per worker, an array */
+	char		       (*last_span)[JOBID_SPAN_LEN];
+	int			 nworkers;
 };
 
 static void	store_pump(struct sched *);
@@ -219,39 +230,61 @@ store_find_orphans(struct sched *s)
 	free(dir);
 }
 
-/* Appends a record (stolen) to our spool and sends when it can. */
+/*
+ * Writes the records gathered in memory to our spool: once per batch
+ * rather than once per record. A scheduler that dies loses them, but
+ * also everything it would have recorded after them.
+ */
 static void
-store_emit(struct sched *s, json_t *rec)
+store_spool_flush(struct sched *s)
 {
 	struct sched_store *st = s->store;
 	struct spool *sp;
-	char *line;
-	size_t len, done = 0;
 	ssize_t n;
 
-	if (st == NULL || st->nspools == 0) {
-		json_decref(rec);
+	if (st == NULL || st->nspools == 0 || st->out == NULL)
 		return;
-	}
 	sp = &st->spools[0];
-	line = ndjson_encode(rec);
-	json_decref(rec);
-	len = strlen(line);
-	line[len++] = '\n';	/* over the NUL, written without it */
-	while (done < len) {
-		if ((n = write(sp->fd, line + done, len - done)) == -1) {
+	while (evbuffer_get_length(st->out) > 0) {
+		if ((n = evbuffer_write(st->out, sp->fd)) == -1) {
 			if (errno == EINTR)
 				continue;
 			if (!st->stopped)
 				warn("store: cannot write the spool");
 			st->stopped = 1;
+			evbuffer_drain(st->out, evbuffer_get_length(st->out));
 			break;
 		}
-		done += n;
+		sp->end += n;
 	}
+}
+
+/*
+ * Appends a record (stolen) for our spool. Records are sent after a short
+ * linger, so that a fast suite makes a few large batches rather than a
+ * request per result.
+ */
+static void
+store_emit(struct sched *s, json_t *rec)
+{
+	struct sched_store *st = s->store;
+	struct timeval tv = { 0, STORE_LINGER_MS * 1000 };
+	char *line;
+
+	if (st == NULL || st->nspools == 0) {
+		json_decref(rec);
+		return;
+	}
+	line = ndjson_encode(rec);
+	json_decref(rec);
+	evbuffer_add(st->out, line, strlen(line));
+	evbuffer_add(st->out, "\n", 1);
 	free(line);
-	sp->end += done;
-	store_pump(s);
+	if (evbuffer_get_length(st->out) >= STORE_BATCH / 2)
+		store_pump(s);
+	else if (st->ev_linger != NULL &&
+	    !evtimer_pending(st->ev_linger, NULL))
+		evtimer_add(st->ev_linger, &tv);
 }
 
 /*
@@ -366,6 +399,7 @@ store_pump(struct sched *s)
 	char *buf, path[128];
 	size_t i, len;
 
+	store_spool_flush(s);
 	if (st->busy || st->conn == NULL || st->stopped ||
 	    evtimer_pending(st->ev_retry, NULL))
 		return;
@@ -545,6 +579,13 @@ store_apply_created(struct sched *s, json_t *reply)
 			rerun_it[t->index] = 1;
 			n++;
 		}
+	if (n == 0) {
+		/* What failed there is not in this suite: nothing to narrow. */
+		free(rerun_it);
+		out_line(s, "dagz: rerun of job %s: none of the tests that "
+		    "failed there is in this suite: running every test", of);
+		return;
+	}
 	for (i = 0; i < s->ntests; i++)
 		if (!rerun_it[i])
 			sched_skip_test(s, &s->tests[i], ST_REDUNDANT, reason);
@@ -573,7 +614,12 @@ store_job_begin(struct sched *s)
 		return;
 	}
 	st->ev_retry = evtimer_new(s->base, store_retry, s);
+	st->ev_linger = evtimer_new(s->base, store_retry, s);
+	st->out = evbuffer_new();
 	st->ev_beat = event_new(s->base, -1, EV_PERSIST, store_beat, s);
+	st->nworkers = s->nworkers;
+	st->fix_pending = xcalloc(s->nworkers, sizeof *st->fix_pending);
+	st->last_span = xcalloc(s->nworkers, sizeof *st->last_span);
 	body = ndjson_encode(job);
 	store_emit(s, job);
 
@@ -682,6 +728,67 @@ store_log_record(const char *span, const struct msg_result *r)
 	return (o);
 }
 
+/* Emits the fixture spans waiting on worker, under span (or none). */
+static void
+store_fixtures_under(struct sched *s, int worker, const char *span)
+{
+	struct sched_store *st = s->store;
+	json_t *rec;
+	size_t i;
+
+	if (worker < 0 || worker >= st->nworkers)
+		return;
+	if (span != NULL)
+		strlcpy(st->last_span[worker], span,
+		    sizeof st->last_span[worker]);
+	if (st->fix_pending[worker] == NULL)
+		return;
+	json_array_foreach(st->fix_pending[worker], i, rec) {
+		if (span != NULL)
+			json_object_set_new(rec, "parent", json_string(span));
+		store_emit(s, json_incref(rec));
+	}
+	json_decref(st->fix_pending[worker]);
+	st->fix_pending[worker] = NULL;
+}
+
+/*
+ * A fixture's setup or teardown on a worker (r->test is the fixture's
+ * name, r->phase "setup" or "teardown"): a "fixture" span and its log.
+ */
+void
+store_fixture(struct sched *s, const struct msg_result *r)
+{
+	struct sched_store *st = s->store;
+	char span[JOBID_SPAN_LEN];
+	json_t *rec, *log;
+
+	if (st == NULL || st->nspools == 0 || r->worker < 0 ||
+	    r->worker >= st->nworkers)
+		return;
+	jobid_span(span);
+	rec = json_pack("{s:s,s:s,s:s,s:s,s:o,s:o,s:s,s:{s:i,s:s,s:o,s:o}}",
+	    "type", "span", "span", span, "span_type", "fixture", "name",
+	    r->test, "start", store_seconds(r->start), "end",
+	    store_seconds(r->start + r->duration), "status",
+	    status_name(r->status), "attrs", "worker", r->worker, "phase",
+	    r->phase, "exit", r->exit_code >= 0 ? json_integer(r->exit_code) :
+	    json_null(), "reason", r->reason != NULL ?
+	    json_string(r->reason) : json_null());
+	if (strcmp(r->phase, "teardown") == 0 &&
+	    st->last_span[r->worker][0] != '\0') {
+		json_object_set_new(rec, "parent",
+		    json_string(st->last_span[r->worker]));
+		store_emit(s, rec);
+	} else {
+		if (st->fix_pending[r->worker] == NULL)
+			st->fix_pending[r->worker] = json_array();
+		json_array_append_new(st->fix_pending[r->worker], rec);
+	}
+	if ((log = store_log_record(span, r)) != NULL)
+		store_emit(s, log);
+}
+
 void
 store_result(struct sched *s, struct test *t, const struct msg_result *r)
 {
@@ -713,6 +820,7 @@ store_result(struct sched *s, struct test *t, const struct msg_result *r)
 		    r->signal > 0 ? json_integer(r->signal) : json_null()));
 		if ((log = store_log_record(tspan, r)) != NULL)
 			store_emit(s, log);
+		store_fixtures_under(s, r->worker, tspan);
 	}
 	rec = json_object();
 	json_object_set_new(rec, "type", json_string("result"));
@@ -751,6 +859,7 @@ store_drain(struct sched *s, double wait)
 	double deadline = time_mono() + wait, left;
 	size_t len;
 
+	store_spool_flush(s);
 	snprintf(path, sizeof path, STORE_API "/jobs/%s/events", sp->uuid);
 	while (!st->stopped && sp->acked < sp->end &&
 	    (left = deadline - time_mono()) > 0) {
@@ -782,6 +891,8 @@ store_job_end(struct sched *s, double elapsed)
 
 	if (st == NULL || st->nspools == 0)
 		return;
+	for (i = 0; i < st->nworkers; i++)
+		store_fixtures_under(s, i, NULL);
 	counts = json_object();
 	for (i = 0; i < ST__COUNT; i++)
 		json_object_set_new(counts, status_name(i),
@@ -795,6 +906,7 @@ store_job_end(struct sched *s, double elapsed)
 	/* A batch in flight is dropped and sent again: dagzd dedups. */
 	event_del(st->ev_beat);
 	event_del(st->ev_retry);
+	event_del(st->ev_linger);
 	store_conn_free(st->conn);
 	st->conn = NULL;
 	st->busy = 0;
@@ -817,15 +929,26 @@ store_close(struct sched *s)
 
 	if (st == NULL)
 		return;
+	if (st->out != NULL) {
+		store_spool_flush(s);
+		evbuffer_free(st->out);
+		st->out = NULL;
+	}
 	for (i = 0; i < st->nspools; i++) {
 		if (st->spools[i].fd != -1)
 			close(st->spools[i].fd);
 		free(st->spools[i].path);
 	}
 	free(st->spools);
+	for (i = 0; i < (size_t)st->nworkers; i++)
+		json_decref(st->fix_pending[i]);
+	free(st->fix_pending);
+	free(st->last_span);
 	store_conn_free(st->conn);
 	if (st->ev_retry != NULL)
 		event_free(st->ev_retry);
+	if (st->ev_linger != NULL)
+		event_free(st->ev_linger);
 	if (st->ev_beat != NULL)
 		event_free(st->ev_beat);
 	free(st->url);

@@ -216,7 +216,8 @@ void	 status_lines(struct sched *, double);
  * tests REDUNDANT with sched_skip_test; store_result streams each
  * finished attempt and must never block; store_job_end sends the summary
  * and waits (bounded) for everything to be stored; store_job_url is the
- * dashboard link for the report, or NULL.
+ * dashboard link for the report, or NULL; store_fixture records a
+ * fixture's setup or teardown (a "fixture" span under a test).
  */
 void	 store_open(struct sched *);
 void	 store_job_begin(struct sched *);
@@ -224,6 +225,7 @@ void	 store_result(struct sched *, struct test *, const struct msg_result *);
 void	 store_job_end(struct sched *, double);
 void	 store_close(struct sched *);
 const char *store_job_url(struct sched *);
+void	 store_fixture(struct sched *, const struct msg_result *);
 
 /* sched-output.c */
 void	 out_init(struct sched *);

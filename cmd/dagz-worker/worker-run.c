@@ -6,6 +6,11 @@
  * child: when waitpid says ECHILD nothing was left behind and /proc is
  * never read, which keeps tiny tests at fork/exec speed. Only when
  * children remain are they listed, counted as leaked and killed.
+ *
+ * A fixture's setup is different: what it leaves running (a database,
+ * a server) is what it is for. Those processes are kept until the
+ * fixture's teardown; meanwhile they and their descendants are no one's
+ * leak and are spared when a test's tree is killed.
  */
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -142,6 +147,110 @@ run_environment(struct worker *w, const struct msg_exec *ex)
 	return (env);
 }
 
+/* Keeps ids, processes the setup of fixture left running. */
+static void
+run_kept_add(struct worker *w, const char *fixture, const struct proc_id *ids,
+    size_t n)
+{
+	size_t i;
+
+	if (n == 0)
+		return;
+	w->kept = xreallocarray(w->kept, w->nkept + n, sizeof *w->kept);
+	w->kept_by = xreallocarray(w->kept_by, w->nkept + n,
+	    sizeof *w->kept_by);
+	for (i = 0; i < n; i++) {
+		w->kept[w->nkept] = ids[i];
+		w->kept_by[w->nkept] = xstrdup(fixture);
+		w->nkept++;
+	}
+}
+
+/* Forgets the kept processes of fixture, or all of them (NULL). */
+static void
+run_kept_drop(struct worker *w, const char *fixture)
+{
+	size_t i, j;
+
+	for (i = j = 0; i < w->nkept; i++) {
+		if (fixture == NULL || strcmp(w->kept_by[i], fixture) == 0) {
+			free(w->kept_by[i]);
+			continue;
+		}
+		w->kept[j] = w->kept[i];
+		w->kept_by[j] = w->kept_by[i];
+		j++;
+	}
+	w->nkept = j;
+	if (w->nkept == 0) {
+		free(w->kept);
+		free(w->kept_by);
+		w->kept = NULL;
+		w->kept_by = NULL;
+	}
+}
+
+/*
+ * Brings the kept list up to date before a run: forgets the processes
+ * that are gone, whose pids may come back as a test's, and adopts what
+ * the others started meanwhile, so that those stay their fixture's even
+ * once orphaned to us.
+ */
+static void
+run_kept_refresh(struct worker *w)
+{
+	struct proc_id *ids;
+	size_t i, j, n;
+
+	for (i = j = 0; i < w->nkept; i++) {
+		if (!proc_id_alive(&w->kept[i])) {
+			free(w->kept_by[i]);
+			continue;
+		}
+		w->kept[j] = w->kept[i];
+		w->kept_by[j] = w->kept_by[i];
+		j++;
+	}
+	w->nkept = j;
+	/* The list grows behind i: those are adopted already. */
+	for (i = 0, j = w->nkept; i < j; i++) {
+		n = proc_descendants_except(w->kept[i].pid, w->kept, w->nkept,
+		    &ids);
+		run_kept_add(w, w->kept_by[i], ids, n);
+		free(ids);
+	}
+	if (w->nkept == 0)
+		run_kept_drop(w, NULL);
+}
+
+/*
+ * What killing a run's tree must spare: every kept process, but for a
+ * fixture's teardown, which takes that fixture's with it.
+ */
+static void
+run_spare(struct worker *w, struct worker_run *r)
+{
+	const struct msg_exec *ex = &r->job->exec;
+	size_t i;
+
+	if (w->nkept == 0)
+		return;
+	r->spare = xreallocarray(NULL, w->nkept, sizeof *r->spare);
+	for (i = 0; i < w->nkept; i++)
+		if (strcmp(ex->phase, "teardown") != 0 ||
+		    strcmp(w->kept_by[i], ex->def.id) != 0)
+			r->spare[r->nspare++] = w->kept[i];
+}
+
+/* Whether r is a setup that went well: what it left is to be kept. */
+static int
+run_keeps(const struct worker_run *r)
+{
+	return (strcmp(r->job->exec.phase, "setup") == 0 &&
+	    r->forced_reason == NULL && r->exec_errno == 0 &&
+	    r->exit_code == 0);
+}
+
 /*
  * The child between vfork and exec: it borrows the worker's memory, so
  * it makes system calls only (glibc's execvpe allocates nothing), writes
@@ -251,9 +360,63 @@ run_spawn(struct worker *w, const struct msg_exec *ex, char **env, int *pfd,
 	return (pid);
 }
 
-/* A failure to start that may pass: the command's file is there. */
+/*
+ * The interpreter that the "#!" line of the script at path names, if
+ * there is none such: exec then fails with ENOENT as if the script were
+ * missing. Returns it as a new string with control characters shown as
+ * ^X (a "\r" left by an editor is the usual one), or NULL.
+ */
+static char *
+run_bad_interpreter(const char *path, const char *cwd)
+{
+	struct stat sb;
+	char buf[256], *interp, *full, *shown, *q;
+	unsigned char c;
+	ssize_t n;
+	size_t i, len;
+	int fd, missing;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return (NULL);
+	while ((n = read(fd, buf, sizeof buf - 1)) == -1 && errno == EINTR)
+		;
+	close(fd);
+	if (n < 2 || buf[0] != '#' || buf[1] != '!')
+		return (NULL);
+	buf[n] = '\0';
+	interp = buf + 2 + strspn(buf + 2, " \t");
+	if ((len = strcspn(interp, " \t\n")) == 0)
+		return (NULL);
+	interp[len] = '\0';
+	/* The kernel looks a relative one up from the test's directory. */
+	if (interp[0] != '/' && cwd != NULL)
+		xasprintf(&full, "%s/%s", cwd, interp);
+	else
+		full = xstrdup(interp);
+	missing = stat(full, &sb) == -1;
+	free(full);
+	if (!missing)
+		return (NULL);
+	shown = q = xmalloc(len * 2 + 1);
+	for (i = 0; i < len; i++) {
+		c = interp[i];
+		if (c < 0x20 || c == 0x7f) {
+			*q++ = '^';
+			*q++ = c ^ 0x40;
+		} else
+			*q++ = c;
+	}
+	*q = '\0';
+	return (shown);
+}
+
+/*
+ * A failure to start that may pass: the command's file is there. One
+ * whose interpreter is missing will not, and *interp tells which.
+ */
 static int
-run_transient(const struct test_def *def, const struct run_failure *f)
+run_transient(const struct test_def *def, const struct run_failure *f,
+    char **interp)
 {
 	struct stat sb;
 	char *path;
@@ -271,6 +434,9 @@ run_transient(const struct test_def *def, const struct run_failure *f)
 	else
 		xasprintf(&path, "%s/%s", def->cwd, def->argv[0]);
 	exists = stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+	if (exists && *interp == NULL &&
+	    (*interp = run_bad_interpreter(path, def->cwd)) != NULL)
+		exists = 0;
 	free(path);
 	return (exists);
 }
@@ -292,6 +458,9 @@ run_start(struct worker *w, struct worker_job *job)
 	r->job = job;
 	r->exit_code = -1;
 	r->logfd = -1;
+	if (w->nkept > 0)
+		run_kept_refresh(w);
+	run_spare(w, r);
 	r->log = run_log_path(w->config.log_dir, ex->def.id, ex->attempt,
 	    ex->phase);
 	if ((r->logfd = open(r->log, O_RDWR | O_CREAT | O_TRUNC | O_APPEND |
@@ -308,7 +477,7 @@ run_start(struct worker *w, struct worker_job *job)
 	for (tries = 0;; tries++) {
 		pid = run_spawn(w, ex, env, pfd, &f, &n);
 		if (pid == -1 || n != sizeof f || tries == RUN_SPAWN_TRIES ||
-		    !run_transient(&ex->def, &f))
+		    !run_transient(&ex->def, &f, &r->bad_interp))
 			break;
 		/*
 		 * The command exists but could not start: a binary still
@@ -544,6 +713,9 @@ run_finish(struct worker *w)
 		if (r->exec_stage == RUN_STAGE_CHDIR)
 			xasprintf(&reason, "cannot chdir to '%s': %s",
 			    ex->def.cwd, strerror(r->exec_errno));
+		else if (r->bad_interp != NULL)
+			xasprintf(&reason, "bad interpreter '%s' in '%s'",
+			    r->bad_interp, cmd);
 		else if (r->exec_errno == ENOENT)
 			xasprintf(&reason, "command not found: '%s'", cmd);
 		else
@@ -579,6 +751,16 @@ run_finish(struct worker *w)
 	    reason != NULL ? reason : "");
 	free(reason);
 	free(tail);
+	if (strcmp(ex->phase, "teardown") == 0 && r->nspare < w->nkept) {
+		/*
+		 * The fixture's processes went with the teardown's tree,
+		 * unless that never started.
+		 */
+		if (r->pid <= 0)
+			proc_kill_descendants_except(getpid(), r->spare,
+			    r->nspare, w->config.grace);
+		run_kept_drop(w, ex->def.id);
+	}
 	run_forget(w);
 	/* Not run_next() here: a string of exec failures must not recurse. */
 	event_active(w->ev_next, 0, 0);
@@ -593,7 +775,7 @@ run_signal_tree(struct worker *w, int sig)
 	/* Once the leader is reaped its pid, the pgid, may be reused. */
 	if (!r->leader_done)
 		kill(-r->pid, sig);
-	proc_signal_descendants(getpid(), sig);
+	proc_signal_descendants_except(getpid(), r->spare, r->nspare, sig);
 }
 
 /* SIGTERM to the tree, SIGKILL after the grace period. */
@@ -637,10 +819,10 @@ run_kill(struct worker *w)
 		if (wait4(r->pid, &st, WNOHANG, &ru) == r->pid)
 			run_leader_done(r, st, &ru);
 	}
-	proc_kill_descendants(getpid(), 0);
+	proc_kill_descendants_except(getpid(), r->spare, r->nspare, 0);
 	if (!r->leader_done && waitpid(r->pid, NULL, WNOHANG) == -1 &&
 	    errno == ECHILD) {
-		/* proc_kill_descendants() reaped it, of our SIGKILL. */
+		/* proc_kill_descendants_except() reaped it, of our SIGKILL. */
 		r->leader_done = 1;
 		r->signal = SIGKILL;
 		r->end_mono = time_mono();
@@ -687,7 +869,8 @@ run_sample_cb(evutil_socket_t fd, short what, void *arg)
 
 	if (r == NULL || r->phase != RUN_RUNNING)
 		return;
-	rss = proc_descendants_rss(getpid());
+	/* A fixture's kept server is not the test's to pay for. */
+	rss = proc_descendants_rss_except(getpid(), w->kept, w->nkept);
 	if (rss > r->rss_peak)
 		r->rss_peak = rss;
 	if (budget > 0 && rss > budget) {
@@ -717,15 +900,17 @@ run_leader_done(struct worker_run *r, int st, const struct rusage *ru)
 
 /*
  * On SIGCHLD: reaps every child that is done. When the leader is gone
- * and no child is left, the test is over; when children are left after
- * the leader went on its own, they are leaked and get stopped.
+ * and no child is left but kept ones, the test is over; when children
+ * are left after the leader went on its own, they are kept if a setup
+ * that went well left them, else leaked and stopped.
  */
 void
 run_reap(struct worker *w)
 {
 	struct worker_run *r = w->run;
+	struct proc_id *ids, *own;
 	struct rusage ru;
-	pid_t pid, *pids;
+	pid_t pid;
 	size_t n;
 	int st, gone = 0;
 
@@ -746,15 +931,41 @@ run_reap(struct worker *w)
 		run_finish(w);
 		return;
 	}
-	if (r->phase != RUN_RUNNING)
+	/* Without kept processes, the last one's death brings ECHILD. */
+	if (r->phase != RUN_RUNNING && w->nkept == 0)
 		return;
-	/* Only a child that has just died can be missing from the list. */
-	n = proc_descendants(getpid(), &pids);
-	free(pids);
-	if (n == 0)
+	n = proc_descendants_except(getpid(), r->spare, r->nspare, &ids);
+	if (n == 0) {
+		/*
+		 * Only a child that has just died can be missing from the
+		 * list; with kept ones, ECHILD will not come to say it.
+		 */
+		if (w->nkept > 0)
+			run_finish(w);
 		return;
+	}
+	if (r->phase != RUN_RUNNING) {
+		free(ids);
+		return;
+	}
+	if (run_keeps(r)) {
+		log_debug("fixture '%s': keeping %zu processes",
+		    r->job->exec.def.id, n);
+		run_kept_add(w, r->job->exec.def.id, ids, n);
+		free(ids);
+		run_finish(w);
+		return;
+	}
+	free(ids);
+	/* A teardown stops its fixture's processes, but did not leak them. */
+	if (r->nspare < w->nkept) {
+		n = proc_descendants_except(getpid(), w->kept, w->nkept, &own);
+		free(own);
+	}
 	r->leaked = (int)n;
-	log_debug("test '%s': leaked %zu processes", r->job->exec.def.id, n);
+	if (n > 0)
+		log_debug("test '%s': leaked %zu processes",
+		    r->job->exec.def.id, n);
 	run_stop(w);
 }
 
@@ -774,6 +985,8 @@ run_forget(struct worker *w)
 	free(r->log);
 	free(r->forced_reason);
 	free(r->spawn_note);
+	free(r->bad_interp);
+	free(r->spare);
 	proto_exec_clear(&r->job->exec);
 	free(r->job);
 	free(r);
@@ -781,19 +994,20 @@ run_forget(struct worker *w)
 }
 
 /*
- * Kills the running test's tree without reporting it, for shutdown.
- * Blocks for up to the grace period.
+ * Kills the running test's tree and every kept process without reporting
+ * it, for shutdown: nothing of the job may outlive the worker. Blocks
+ * for up to the grace period.
  */
 void
 run_abort(struct worker *w)
 {
 	struct worker_run *r = w->run;
 
-	if (r != NULL && r->pid > 0) {
-		if (!r->leader_done)
-			kill(-r->pid, SIGTERM);
+	if (r != NULL && r->pid > 0 && !r->leader_done)
+		kill(-r->pid, SIGTERM);
+	if ((r != NULL && r->pid > 0) || w->nkept > 0)
 		proc_kill_descendants(getpid(), w->config.grace);
-	}
+	run_kept_drop(w, NULL);
 	run_forget(w);
 }
 

@@ -14,6 +14,7 @@
 #include <signal.h>
 
 #include "ndjson.h"
+#include "proc.h"
 #include "proto.h"
 
 /* Where a running test is in its life. */
@@ -53,6 +54,9 @@ struct worker_run {
 	int			 exec_errno;	/* chdir/exec failure, or 0 */
 	int			 exec_stage;	/* RUN_STAGE_* that failed */
 	char			*spawn_note;	/* retried start, or NULL */
+	char			*bad_interp;	/* missing "#!" one, or NULL */
+	struct proc_id		*spare;		/* kept ones its kills leave */
+	size_t			 nspare;
 };
 
 struct worker {
@@ -75,6 +79,14 @@ struct worker {
 	struct event		*ev_sample;
 	struct event		*ev_grace;
 	struct event		*ev_next;
+	/*
+	 * What fixtures' setups left running, kept until the teardown of
+	 * the fixture named in kept_by: neither leaked by the tests nor
+	 * killed with them; nor are their descendants.
+	 */
+	struct proc_id		*kept;
+	char			**kept_by;
+	size_t			 nkept;
 };
 
 /* worker-loop.c */

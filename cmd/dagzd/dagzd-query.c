@@ -351,7 +351,8 @@ route_span_context(struct dagzd *d, struct evhttp_request *req,
 			h = json_object();
 			json_object_set_new(h, "job", json_string(sid));
 			json_object_set_new(h, "uuid", db_column_text(st, 2));
-			json_object_set_new(h, "created", db_column_real(st, 3));
+			json_object_set_new(h, "created",
+			    db_column_real(st, 3));
 			json_object_set_new(h, "commit", db_column_text(st, 4));
 			json_object_set_new(h, "status", db_column_text(st, 5));
 			json_object_set_new(h, "duration",

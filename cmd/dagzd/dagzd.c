@@ -30,9 +30,9 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: dagzd [-dVv] [-H home] [-l address:port] [--allow-backdate]\n"
-	    "             [--max-request size] [--stale-after duration]\n"
-	    "             [--token-file file]\n");
+	    "usage: dagzd [-dVv] [-H home] [-l address:port]\n"
+	    "             [--allow-backdate] [--max-request size]\n"
+	    "             [--stale-after duration] [--token-file file]\n");
 	exit(DAGZ_EXIT_USAGE);
 }
 
@@ -253,8 +253,8 @@ main(int argc, char **argv)
 			errx(DAGZ_EXIT_USAGE, "option '%s' needs an argument; "
 			    "see dagzd(1)", argv[optind - 1]);
 		case '?':
-			errx(DAGZ_EXIT_USAGE, "unknown option '%s'; see dagzd(1)",
-			    argv[optind - 1]);
+			errx(DAGZ_EXIT_USAGE, "unknown option '%s'; see "
+			    "dagzd(1)", argv[optind - 1]);
 		case 'B':
 			d.allow_backdate = 1;
 			break;
@@ -267,12 +267,12 @@ main(int argc, char **argv)
 			break;
 		case 'l':
 			if (d.nlisten == DAGZD_MAX_LISTEN)
-				errx(DAGZ_EXIT_USAGE, "-l: at most %d addresses",
-				    DAGZD_MAX_LISTEN);
-			if (dagzd_split_addr(optarg, host, sizeof host, &port) ==
-			    -1)
-				errx(DAGZ_EXIT_USAGE, "-l: expected ADDRESS:PORT, "
-				    "not '%s'", optarg);
+				errx(DAGZ_EXIT_USAGE, "-l: at most %d "
+				    "addresses", DAGZD_MAX_LISTEN);
+			if (dagzd_split_addr(optarg, host, sizeof host,
+			    &port) == -1)
+				errx(DAGZ_EXIT_USAGE, "-l: expected "
+				    "ADDRESS:PORT, not '%s'", optarg);
 			d.listen[d.nlisten++] = xstrdup(optarg);
 			break;
 		case 'M':

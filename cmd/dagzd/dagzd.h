@@ -19,7 +19,7 @@ struct dagzd {
 	sqlite3			*db;
 	char			*home;
 	char			*dbpath;
-	char			*urlfile;	/* local.env/url, ours to remove */
+	char			*urlfile;	/* local.env/url, ours */
 	char			*url;		/* the first we listen on */
 	char			*token;		/* NULL: none required */
 	char			*listen[DAGZD_MAX_LISTEN];

@@ -49,8 +49,8 @@ zb_flaky(int argc, char **argv)
 		case 'j':
 			jobs = strtonum(optarg, 1, 1000000, &errstr);
 			if (errstr != NULL)
-				errx(DAGZ_EXIT_USAGE, "--jobs: %s: '%s'", errstr,
-				    optarg);
+				errx(DAGZ_EXIT_USAGE, "--jobs: %s: '%s'",
+				    errstr, optarg);
 			break;
 		case 'p':
 			free(project);

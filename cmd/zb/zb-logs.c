@@ -52,7 +52,8 @@ zb_logs(int argc, char **argv)
 		}
 		printf("==> %s (attempt %lld: %s) <==\n",
 		    json_string_value(json_object_get(r, "test")),
-		    (long long)json_integer_value(json_object_get(r, "attempt")),
+		    (long long)json_integer_value(json_object_get(r,
+		    "attempt")),
 		    json_string_value(json_object_get(r, "status")));
 		if ((log = json_string_value(json_object_get(r, "log"))) ==
 		    NULL) {
