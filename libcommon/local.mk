@@ -12,6 +12,7 @@ libcommon_libcommon_a_SOURCES = \
 	%D%/suite.c %D%/suite.h \
 	%D%/testdef.c %D%/testdef.h \
 	%D%/timeutil.c %D%/timeutil.h \
+	%D%/trace.c %D%/trace.h \
 	%D%/xmalloc.c %D%/xmalloc.h
 libcommon_libcommon_a_SOURCES += \
 	%D%/cienv.c %D%/cienv.h \
@@ -19,3 +20,5 @@ libcommon_libcommon_a_SOURCES += \
 	%D%/store.c %D%/store.h \
 	%D%/zbuf.c %D%/zbuf.h
 libcommon_libcommon_a_CFLAGS = $(AM_CFLAGS) $(ZLIB_CFLAGS)
+# Baselines: what tests read, for selecting what a change affects.
+libcommon_libcommon_a_SOURCES += %D%/baseline.c %D%/baseline.h

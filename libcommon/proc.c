@@ -4,7 +4,10 @@
  * fork), so members are found by parent links: the kernel's
  * /proc/PID/task/TID/children lists when it has them, else one scan of
  * every /proc/PID/stat. The caller is meant to be a child subreaper, so
- * orphans of a tree stay its descendants.
+ * orphans of a tree stay its descendants. Subtrees may be left out (a
+ * fixture's server that outlives the tests): their roots are named by
+ * pid and start time, so that a later process given the same pid is not
+ * spared by mistake.
  */
 #include <sys/prctl.h>
 #include <sys/wait.h>

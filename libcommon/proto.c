@@ -175,6 +175,8 @@ proto_config_encode(const struct msg_config *m)
 	json_object_set_new(o, "leak",
 	    json_string(m->leak == LEAK_FAIL ? "fail" : "kill"));
 	json_object_set_new(o, "log_dir", json_string(m->log_dir));
+	if (m->root != NULL)
+		json_object_set_new(o, "root", json_string(m->root));
 	return (o);
 }
 
@@ -182,7 +184,7 @@ int
 proto_config_decode(json_t *o, struct msg_config *m, char *err, size_t len)
 {
 	static const char *const keys[] = { "type", "job", "timeout", "grace",
-	    "mem_budget", "leak", "log_dir", NULL };
+	    "mem_budget", "leak", "log_dir", "root", NULL };
 	char leak[8];
 
 	memset(m, 0, sizeof *m);
@@ -193,7 +195,8 @@ proto_config_decode(json_t *o, struct msg_config *m, char *err, size_t len)
 	    jsonv_int(o, "mem_budget", 1, 0, INT64_MAX, &m->mem_budget, err,
 	    len) == -1 ||
 	    proto_copy(o, "leak", leak, sizeof leak, err, len) == -1 ||
-	    jsonv_string(o, "log_dir", 1, &m->log_dir, err, len) == -1)
+	    jsonv_string(o, "log_dir", 1, &m->log_dir, err, len) == -1 ||
+	    jsonv_string(o, "root", 0, &m->root, err, len) == -1)
 		goto fail;
 	if (strcmp(leak, "fail") == 0)
 		m->leak = LEAK_FAIL;
@@ -214,6 +217,7 @@ proto_config_clear(struct msg_config *m)
 {
 	free(m->job);
 	free(m->log_dir);
+	free(m->root);
 	memset(m, 0, sizeof *m);
 }
 
@@ -469,6 +473,8 @@ proto_result_encode(const struct msg_result *m)
 	if (m->tail != NULL)
 		json_object_set_new(o, "tail", json_string(m->tail));
 	proto_phase_encode(o, m->phase);
+	if (m->trace.present)
+		json_object_set_new(o, "trace", proto_trace_encode(&m->trace));
 	return (o);
 }
 
@@ -477,8 +483,9 @@ proto_result_decode(json_t *o, struct msg_result *m, char *err, size_t len)
 {
 	static const char *const keys[] = { "type", "worker", "test",
 	    "attempt", "status", "exit", "signal", "start", "duration", "cpu",
-	    "rss", "leaked", "reason", "log", "tail", "phase", NULL };
+	    "rss", "leaked", "reason", "log", "tail", "phase", "trace", NULL };
 	char status[32];
+	json_t *tr;
 
 	memset(m, 0, sizeof *m);
 	m->exit_code = -1;
@@ -500,6 +507,9 @@ proto_result_decode(json_t *o, struct msg_result *m, char *err, size_t len)
 	    jsonv_string(o, "log", 0, &m->log, err, len) == -1 ||
 	    jsonv_string(o, "tail", 0, &m->tail, err, len) == -1)
 		goto fail;
+	if ((tr = json_object_get(o, "trace")) != NULL &&
+	    proto_trace_decode(tr, &m->trace, err, len) == -1)
+		goto fail;
 	if (status_parse(status, &m->status) == -1) {
 		snprintf(err, len, "unknown status \"%s\"", status);
 		goto fail;
@@ -517,8 +527,98 @@ proto_result_clear(struct msg_result *m)
 	free(m->reason);
 	free(m->log);
 	free(m->tail);
+	proto_trace_clear(&m->trace);
 	memset(m, 0, sizeof *m);
 	m->exit_code = -1;
+}
+
+static json_t *
+proto_strv_json(char *const *v)
+{
+	json_t *a = json_array();
+
+	for (; v != NULL && *v != NULL; v++)
+		json_array_append_new(a, json_string(*v));
+	return (a);
+}
+
+json_t *
+proto_trace_encode(const struct msg_trace *m)
+{
+	return (json_pack("{s:b, s:o, s:o, s:o, s:o, s:i}",
+	    "incomplete", m->incomplete,
+	    "reasons", proto_strv_json(m->reasons),
+	    "reads", proto_strv_json(m->reads),
+	    "lists", proto_strv_json(m->lists),
+	    "missing", proto_strv_json(m->missing),
+	    "apps", m->apps));
+}
+
+/* An array of strings into a strv in one allocation of the vector. */
+static int
+proto_paths(json_t *o, const char *key, char ***out, char *err, size_t len)
+{
+	json_t *v, *e;
+	size_t i;
+
+	*out = NULL;
+	if ((v = json_object_get(o, key)) == NULL)
+		return (0);
+	if (!json_is_array(v))
+		goto bad;
+	json_array_foreach(v, i, e)
+		if (!json_is_string(e) ||
+		    strlen(json_string_value(e)) != json_string_length(e))
+			goto bad;
+	*out = xcalloc(json_array_size(v) + 1, sizeof **out);
+	json_array_foreach(v, i, e)
+		(*out)[i] = xstrdup(json_string_value(e));
+	return (0);
+bad:
+	snprintf(err, len, "\"trace.%s\" must be an array of strings", key);
+	return (-1);
+}
+
+int
+proto_trace_decode(json_t *o, struct msg_trace *m, char *err, size_t len)
+{
+	static const char *const keys[] = { "incomplete", "reasons", "reads",
+	    "lists", "missing", "apps", NULL };
+	json_t *v;
+
+	memset(m, 0, sizeof *m);
+	if (!json_is_object(o)) {
+		snprintf(err, len, "\"trace\" must be an object");
+		return (-1);
+	}
+	if (jsonv_keys(o, keys, err, len) == -1 ||
+	    proto_paths(o, "reasons", &m->reasons, err, len) == -1 ||
+	    proto_paths(o, "reads", &m->reads, err, len) == -1 ||
+	    proto_paths(o, "lists", &m->lists, err, len) == -1 ||
+	    proto_paths(o, "missing", &m->missing, err, len) == -1 ||
+	    proto_int(o, "apps", 0, 0, INT32_MAX, &m->apps, err, len) == -1)
+		goto fail;
+	v = json_object_get(o, "incomplete");
+	if (v != NULL && !json_is_boolean(v)) {
+		snprintf(err, len, "\"trace.incomplete\" must be a boolean");
+		goto fail;
+	}
+	m->incomplete = json_is_true(v);
+	m->present = 1;
+	return (0);
+fail:
+	proto_trace_clear(m);
+	return (-1);
+}
+
+void
+proto_trace_clear(struct msg_trace *m)
+{
+	strv_free(m->reasons);
+	strv_free(m->reads);
+	strv_free(m->lists);
+	strv_free(m->missing);
+	memset(m, 0, sizeof *m);
 }
 
 json_t *

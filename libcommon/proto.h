@@ -58,6 +58,7 @@ struct msg_config {
 	long long	 mem_budget;	/* bytes, 0: none */
 	enum leak_policy leak;
 	char		*log_dir;
+	char		*root;		/* project root to probe, or NULL */
 };
 json_t	*proto_config_encode(const struct msg_config *);
 int	 proto_config_decode(json_t *, struct msg_config *, char *, size_t);
@@ -125,6 +126,25 @@ int	 proto_started_decode(json_t *, struct msg_started *, char *, size_t);
 void	 proto_started_clear(struct msg_started *);
 
 /* result (worker -> vassal -> sched): one finished attempt. */
+/*
+ * What the probe saw of one run, as much of it as selection needs: paths
+ * are relative to the project root. A trace larger than PROTO_TRACE_MAX
+ * bytes of paths loses its lists and is sent incomplete.
+ */
+#define PROTO_TRACE_MAX	(2 * 1024 * 1024)
+struct msg_trace {
+	int			 present;
+	int			 incomplete;
+	char			**reasons;	/* strv, or NULL */
+	char			**reads;
+	char			**lists;	/* directories listed */
+	char			**missing;
+	int			 apps;		/* programs that ran */
+};
+json_t	*proto_trace_encode(const struct msg_trace *);
+int	 proto_trace_decode(json_t *, struct msg_trace *, char *, size_t);
+void	 proto_trace_clear(struct msg_trace *);
+
 struct msg_result {
 	int			 worker;
 	char			*test;
@@ -141,6 +161,7 @@ struct msg_result {
 	char			*log;		/* path of the log, or NULL */
 	char			*tail;		/* end of the log, or NULL */
 	char			 phase[PROTO_PHASE_LEN];
+	struct msg_trace	 trace;		/* present: a probed test */
 };
 json_t	*proto_result_encode(const struct msg_result *);
 int	 proto_result_decode(json_t *, struct msg_result *, char *, size_t);

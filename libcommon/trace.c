@@ -26,7 +26,7 @@
 #include "xmalloc.h"
 
 #define TRACE_SUFFIX	".trace"
-#define PARENT_DEPTH	64	/* fork records followed to find a parent */
+#define PARENT_DEPTH	64	/* fork records followed to a parent */
 
 struct raw_app {
 	pid_t	  pid;
@@ -493,6 +493,70 @@ first_end(const struct trace_raw *r, pid_t pid, double time)
 	return (lo);
 }
 
+/* The apps by pid, then start: an app's images follow one another. */
+struct by_pid {
+	pid_t	 pid;
+	double	 start;
+	size_t	 app;		/* index in the trace's apps */
+};
+
+static int
+cmp_by_pid(const void *a, const void *b)
+{
+	const struct by_pid *x = a, *y = b;
+
+	if (x->pid != y->pid)
+		return (x->pid < y->pid ? -1 : 1);
+	if (x->start != y->start)
+		return (x->start < y->start ? -1 : 1);
+	return (x->app < y->app ? -1 : x->app > y->app);
+}
+
+static int
+cmp_fork(const void *a, const void *b)
+{
+	const struct raw_fork *x = a, *y = b;
+
+	if (x->pid != y->pid)
+		return (x->pid < y->pid ? -1 : 1);
+	return (x->start < y->start ? -1 : x->start > y->start);
+}
+
+/* The app of pid running at time (the last started by then), or -1. */
+static long
+app_at(const struct by_pid *bp, size_t n, pid_t pid, double time)
+{
+	size_t lo = 0, hi = n, mid;
+
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		if (bp[mid].pid < pid ||
+		    (bp[mid].pid == pid && bp[mid].start <= time))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return (lo > 0 && bp[lo - 1].pid == pid ? (long)bp[lo - 1].app : -1);
+}
+
+/* The parent of the forked copy pid at time, or -1 when none is known. */
+static pid_t
+fork_parent(const struct trace_raw *r, pid_t pid, double time)
+{
+	size_t lo = 0, hi = r->nforks, mid;
+
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		if (r->forks[mid].pid < pid || (r->forks[mid].pid == pid &&
+		    r->forks[mid].start <= time))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return (lo > 0 && r->forks[lo - 1].pid == pid ?
+	    r->forks[lo - 1].ppid : -1);
+}
+
 /*
  * How each app ended. The images a pid went through by exec follow one
  * another; an exit record between one's start and the next's ends it,
@@ -500,23 +564,23 @@ first_end(const struct trace_raw *r, pid_t pid, double time)
  * (which is all there is when it was killed).
  */
 static void
-link_ends(struct trace *t)
+link_ends(struct trace *t, const struct by_pid *bp)
 {
 	struct trace_raw *r = t->raw;
 	struct trace_app *a, *next;
 	const struct raw_end *e, *reap;
-	size_t i, j, k;
+	size_t i, k;
 
-	qsort(r->ends, r->nends, sizeof *r->ends, cmp_end);
+	if (r->nends > 0)
+		qsort(r->ends, r->nends, sizeof *r->ends, cmp_end);
 	for (i = 0; i < t->napps; i++) {
-		a = &t->apps[i];
+		a = &t->apps[bp[i].app];
 		a->end = -1;
 		a->exit_code = -1;
 		a->signal = 0;
 		a->exec = 0;
-		for (next = NULL, j = i + 1; j < t->napps && next == NULL; j++)
-			if (t->apps[j].pid == a->pid)
-				next = &t->apps[j];
+		next = i + 1 < t->napps && bp[i + 1].pid == a->pid ?
+		    &t->apps[bp[i + 1].app] : NULL;
 		reap = NULL;
 		for (k = first_end(r, a->pid, a->start); k < r->nends; k++) {
 			e = &r->ends[k];
@@ -545,53 +609,34 @@ link_ends(struct trace *t)
 	}
 }
 
-/* The image of pid running at time, or -1. */
-static int
-app_at(const struct trace *t, pid_t pid, double time)
-{
-	size_t i;
-	int found = -1;
-
-	for (i = 0; i < t->napps && t->apps[i].start <= time; i++)
-		if (t->apps[i].pid == pid)
-			found = i;
-	return (found);
-}
-
 /*
  * Which app started each one: the image of its parent pid running when
  * it started, or, when the parent was a forked copy that ran no program,
  * that copy's own parent, and so on.
  */
 static void
-link_parents(struct trace *t)
+link_parents(struct trace *t, const struct by_pid *bp)
 {
 	struct trace_raw *r = t->raw;
 	struct trace_app *a;
-	size_t i, k;
+	size_t i;
 	pid_t ppid;
-	int depth, p, found;
+	long p;
+	int depth;
 
+	if (r->nforks > 0)
+		qsort(r->forks, r->nforks, sizeof *r->forks, cmp_fork);
 	for (i = 0; i < t->napps; i++) {
 		a = &t->apps[i];
 		a->parent = -1;
 		ppid = a->ppid;
-		for (depth = 0; depth < PARENT_DEPTH; depth++) {
-			if ((p = app_at(t, ppid, a->start)) != -1 &&
-			    (size_t)p != i) {
+		for (depth = 0; depth < PARENT_DEPTH && ppid > 0; depth++) {
+			p = app_at(bp, t->napps, ppid, a->start);
+			if (p != -1 && (size_t)p != i) {
 				a->parent = p;
 				break;
 			}
-			for (found = 0, k = r->nforks; k > 0; k--) {
-				if (r->forks[k - 1].pid == ppid &&
-				    r->forks[k - 1].start <= a->start) {
-					ppid = r->forks[k - 1].ppid;
-					found = 1;
-					break;
-				}
-			}
-			if (!found)
-				break;
+			ppid = fork_parent(r, ppid, a->start);
 		}
 	}
 }
@@ -601,6 +646,7 @@ void
 trace_finish(struct trace *t)
 {
 	struct trace_raw *r = t->raw;
+	struct by_pid *bp;
 	size_t i;
 
 	list_sort(t->reads, &t->nreads);
@@ -617,9 +663,19 @@ trace_finish(struct trace *t)
 		t->apps[i].start = r->apps[i].start;
 		t->apps[i].traced = r->apps[i].traced;
 	}
-	qsort(t->apps, t->napps, sizeof *t->apps, cmp_app_start);
-	link_ends(t);
-	link_parents(t);
+	if (t->napps > 0)
+		qsort(t->apps, t->napps, sizeof *t->apps, cmp_app_start);
+	bp = xcalloc(t->napps, sizeof *bp);
+	for (i = 0; i < t->napps; i++) {
+		bp[i].pid = t->apps[i].pid;
+		bp[i].start = t->apps[i].start;
+		bp[i].app = i;
+	}
+	if (t->napps > 0)
+		qsort(bp, t->napps, sizeof *bp, cmp_by_pid);
+	link_ends(t, bp);
+	link_parents(t, bp);
+	free(bp);
 }
 
 /*
@@ -690,10 +746,13 @@ trace_merge(struct trace *dst, const struct trace *src)
 	}
 	d->forks = xreallocarray(d->forks, d->nforks + s->nforks,
 	    sizeof *d->forks);
-	memcpy(d->forks + d->nforks, s->forks, s->nforks * sizeof *s->forks);
+	if (s->nforks > 0)
+		memcpy(d->forks + d->nforks, s->forks,
+		    s->nforks * sizeof *s->forks);
 	d->nforks += s->nforks;
 	d->ends = xreallocarray(d->ends, d->nends + s->nends, sizeof *d->ends);
-	memcpy(d->ends + d->nends, s->ends, s->nends * sizeof *s->ends);
+	if (s->nends > 0)
+		memcpy(d->ends + d->nends, s->ends, s->nends * sizeof *s->ends);
 	d->nends += s->nends;
 	trace_finish(dst);
 }

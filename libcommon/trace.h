@@ -21,13 +21,13 @@
 struct trace_app {
 	pid_t	  pid;
 	pid_t	  ppid;
-	int	  parent;	/* index of the app that started it, or -1 */
+	int	  parent;	/* index of the app that started it; -1 */
 	char	**argv;
 	double	  start;	/* unix time, seconds */
-	double	  end;		/* -1: unknown (killed unseen, running) */
+	double	  end;		/* -1: unknown (killed unseen) */
 	int	  exit_code;	/* -1: unknown */
 	int	  signal;	/* the signal that killed it, or 0 */
-	int	  exec;		/* it ended by exec'ing the next app of its pid */
+	int	  exec;		/* replaced by its pid's next app */
 	int	  traced;	/* 0: the probe could not follow it */
 };
 
@@ -36,7 +36,7 @@ struct trace_raw;
 struct trace {
 	char		**reads;
 	size_t		  nreads;
-	char		**lists;	/* directories whose listing was read */
+	char		**lists;	/* directories listed */
 	size_t		  nlists;
 	char		**missing;
 	size_t		  nmissing;
@@ -48,7 +48,7 @@ struct trace {
 	char		**reasons;	/* why incomplete, sorted */
 	size_t		  nreasons;
 	size_t		  nfiles;	/* trace files read */
-	struct trace_raw *raw;		/* records the lists are made from */
+	struct trace_raw *raw;		/* the records as read */
 };
 
 void	 trace_init(struct trace *);

@@ -18,4 +18,3 @@ dagzprobe_PROGRAMS = %D%/libdagzprobe.so
 %C%_libdagzprobe_so_LDADD = -ldl
 
 # Reading what it wrote, for the worker and baselines.
-libcommon_libcommon_a_SOURCES += libcommon/trace.c libcommon/trace.h

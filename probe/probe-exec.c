@@ -41,9 +41,10 @@
 
 #include "probe.h"
 
-#define ENV_MAX		65536	/* entries; a larger env is passed as is */
+/* An environment past these is passed as it is, and the trace incomplete. */
+#define ENV_MAX		65536	/* entries */
 #define PRELOAD_MAX	65536	/* bytes of the new LD_PRELOAD= */
-#define SHEBANG_DEPTH	4	/* nested interpreters, as the kernel allows */
+#define SHEBANG_DEPTH	4	/* nested interpreters, as the kernel */
 #define PHDR_MAX	64
 #define PROBE_NAME	"libdagzprobe.so"
 
@@ -57,16 +58,18 @@ enum exec_how {
 };
 
 typedef int	(*spawn_fn)(pid_t *, const char *,
-		    const posix_spawn_file_actions_t *, const posix_spawnattr_t *,
-		    char *const[], char *const[]);
+		    const posix_spawn_file_actions_t *,
+		    const posix_spawnattr_t *, char *const[], char *const[]);
 
 static int	(*real_execve)(const char *, char *const[], char *const[]);
 static int	(*real_execvpe)(const char *, char *const[], char *const[]);
 static int	(*real_fexecve)(int, char *const[], char *const[]);
-static int	(*real_execveat)(int, const char *, char *const[], char *const[],
-		    int);
+static int	(*real_execveat)(int, const char *, char *const[],
+		    char *const[], int);
 static spawn_fn	 real_posix_spawn;
 static spawn_fn	 real_posix_spawnp;
+static int	(*real_posix_spawn_file_actions_addopen)(
+		    posix_spawn_file_actions_t *, int, const char *, int, mode_t);
 static int	(*real_system)(const char *);
 static FILE	*(*real_popen)(const char *, const char *);
 static pid_t	(*real_wait)(int *);
@@ -77,10 +80,13 @@ static int	(*real_waitid)(idtype_t, id_t, siginfo_t *, int);
 static void	(*real__exit)(int);
 static void	(*real__Exit)(int);
 
+static const char why_machine[] = "program for another machine";
+static const char why_loader[] = "program for another loader";
+
 /* What a program needs to be to load this library. */
 static unsigned char	 our_class;
 static unsigned short	 our_machine;
-static char		 our_loader[256];	/* basename; "" if unknown */
+static char		 our_loader[256];	/* basename, or "" */
 
 static const char *
 base_name(const char *p)
@@ -123,6 +129,7 @@ probe_exec_init(void)
 	(void)REAL(execveat);
 	(void)REAL(posix_spawn);
 	(void)REAL(posix_spawnp);
+	(void)REAL(posix_spawn_file_actions_addopen);
 	(void)REAL(system);
 	(void)REAL(popen);
 	(void)REAL(wait);
@@ -200,7 +207,7 @@ prog_check(const char *path, int depth, int foreign, char *culprit,
 	    memcmp(head.b, ELFMAG, SELFMAG) == 0) {
 		if (head.eh.e_ident[EI_CLASS] != our_class ||
 		    head.eh.e_machine != our_machine)
-			why = "program for another machine";
+			why = why_machine;
 		else if (head.eh.e_phentsize == sizeof ph[0]) {
 			np = head.eh.e_phnum < PHDR_MAX ? head.eh.e_phnum :
 			    PHDR_MAX;
@@ -216,7 +223,7 @@ prog_check(const char *path, int depth, int foreign, char *culprit,
 				interp[n > 0 ? n : 0] = '\0';
 				if (our_loader[0] != '\0' && n > 0 &&
 				    strcmp(base_name(interp), our_loader) != 0)
-					why = "program for another loader";
+					why = why_loader;
 			}
 			if (!found)
 				why = "statically linked program";
@@ -321,7 +328,7 @@ exec_check(enum exec_how how, int dirfd, const char *file, int flags,
 	return (prog_check(target, 0, foreign, culprit, PROBE_PATH_MAX));
 }
 
-/* What an environment lacks of the probe's. */
+/* What an environment lacks of the probe's, or has of it too much. */
 struct envscan {
 	size_t	 n;		/* entries */
 	int	 preload;	/* index of LD_PRELOAD=, or -1 */
@@ -329,30 +336,38 @@ struct envscan {
 	int	 has_root;
 	int	 has_out;
 	int	 has_limit;
-	int	 other;		/* a DAGZ_PROBE_ variable of another value */
+	int	 other;		/* a DAGZ_PROBE_ of another value */
+	int	 strip;		/* the probe must go, not come */
 	int	 fix;		/* a new environment is needed */
 	size_t	 prelen;	/* bytes of the new LD_PRELOAD= */
 };
 
+/* Whether an LD_PRELOAD entry of len bytes at v names this library. */
+static int
+is_probe(const char *v, size_t len)
+{
+	size_t k = sizeof PROBE_NAME - 1;
+
+	return (len >= k && memcmp(v + len - k, PROBE_NAME, k) == 0 &&
+	    (len == k || v[len - k - 1] == '/'));
+}
+
+/* The length of the LD_PRELOAD entry at v (separated by ':' or blanks). */
+static size_t
+entry_len(const char *v)
+{
+	return (strcspn(v, ": \t"));
+}
+
 static int
 preload_has_probe(const char *v)
 {
-	const char *e;
 	size_t n;
 
-	for (; *v != '\0'; v = e) {
-		for (e = v; *e != '\0' && *e != ':' && *e != ' ' &&
-		    *e != '\t'; e++)
-			;
-		n = e - v;
-		if (n >= sizeof PROBE_NAME - 1 &&
-		    memcmp(e - (sizeof PROBE_NAME - 1), PROBE_NAME,
-		    sizeof PROBE_NAME - 1) == 0 &&
-		    (n == sizeof PROBE_NAME - 1 ||
-		    e[-(int)sizeof PROBE_NAME] == '/'))
+	for (; *v != '\0'; v += n + (v[n] != '\0')) {
+		n = entry_len(v);
+		if (is_probe(v, n))
 			return (1);
-		if (*e != '\0')
-			e++;
 	}
 	return (0);
 }
@@ -370,13 +385,14 @@ env_var(const char *e, const char *ours, int *has, int *other)
 }
 
 static void
-env_scan(char *const envp[], struct envscan *es)
+env_scan(char *const envp[], int strip, struct envscan *es)
 {
 	const struct probe_config *cf = &probe_conf;
 	size_t i;
 
 	memset(es, 0, sizeof *es);
 	es->preload = -1;
+	es->strip = strip;
 	es->has_limit = cf->env_limit[0] == '\0';
 	for (i = 0; envp != NULL && envp[i] != NULL; i++) {
 		if (strncmp(envp[i], "LD_PRELOAD=", 11) == 0) {
@@ -395,8 +411,11 @@ env_scan(char *const envp[], struct envscan *es)
 			    &es->other);
 	}
 	es->n = i;
-	es->fix = !es->has_probe || !es->has_root || !es->has_out ||
-	    !es->has_limit;
+	if (strip)
+		es->fix = es->has_probe;
+	else
+		es->fix = !es->has_probe || !es->has_root || !es->has_out ||
+		    !es->has_limit;
 	es->prelen = 11 + strlen(cf->self) + 1;
 	if (es->preload != -1)
 		es->prelen += 1 + strlen(envp[es->preload] + 11);
@@ -405,18 +424,38 @@ env_scan(char *const envp[], struct envscan *es)
 /*
  * The environment with the probe put back, into nenv (es->n + 5 entries)
  * and pre (es->prelen bytes): this library goes first in LD_PRELOAD,
- * ahead of whatever the program asked for.
+ * ahead of whatever the program asked for. Or, for a program the probe
+ * cannot be loaded into (whose loader would complain of it, or fail on
+ * it), the same without this library in LD_PRELOAD.
  */
 static void
 env_build(char *const envp[], const struct envscan *es, char **nenv,
     char *pre)
 {
 	const struct probe_config *cf = &probe_conf;
-	size_t i, j = 0, n;
+	const char *v;
+	size_t i, j = 0, n, k;
 
 	for (i = 0; i < es->n; i++)
-		if ((int)i != es->preload || es->has_probe)
+		if ((int)i != es->preload || (es->has_probe && !es->strip))
 			nenv[j++] = envp[i];
+	if (es->strip) {
+		memcpy(pre, "LD_PRELOAD=", 11);
+		for (k = 11, v = envp[es->preload] + 11; *v != '\0';
+		    v += n + (v[n] != '\0')) {
+			if ((n = entry_len(v)) == 0 || is_probe(v, n))
+				continue;
+			if (k > 11)
+				pre[k++] = ':';
+			memcpy(pre + k, v, n);
+			k += n;
+		}
+		pre[k] = '\0';
+		if (k > 11)
+			nenv[j++] = pre;
+		nenv[j] = NULL;
+		return;
+	}
 	if (!es->has_probe) {
 		memcpy(pre, "LD_PRELOAD=", 11);
 		n = strlen(cf->self);
@@ -436,26 +475,75 @@ env_build(char *const envp[], const struct envscan *es, char **nenv,
 	nenv[j] = NULL;
 }
 
+/*
+ * Calls run(arg, env) with the environment the program must get: envp,
+ * or a copy made on this stack frame, which lasts as long as the call.
+ */
 static int
-exec_call(enum exec_how how, int fd, const char *file, char *const argv[],
-    char *const envp[], int flags)
+with_env(char *const envp[], int strip, const char *file, int foreign,
+    int (*run)(void *, char *const[]), void *arg)
 {
-	switch (how) {
+	struct envscan es;
+
+	env_scan(envp, strip, &es);
+	if (es.other)
+		probe_incomplete("program started with another DAGZ_PROBE_ "
+		    "variable", file, foreign);
+	if (es.fix && (es.n >= ENV_MAX || es.prelen >= PRELOAD_MAX)) {
+		if (!strip)
+			probe_incomplete("environment too large to put the "
+			    "probe back into", file, foreign);
+		es.fix = 0;
+	}
+	if (es.fix) {
+		char *nenv[es.n + 5];
+		char pre[es.prelen];
+
+		env_build(envp, &es, nenv, pre);
+		return (run(arg, nenv));
+	}
+	return (run(arg, envp));
+}
+
+/* Whether a reason of prog_check means the loader cannot take the probe. */
+static int
+cannot_load(const char *why)
+{
+	return (why == why_machine || why == why_loader);
+}
+
+struct exec_args {
+	enum exec_how	 how;
+	int		 fd;
+	const char	*file;
+	char *const	*argv;
+	int		 flags;
+	int		 saved;		/* errno to call with */
+};
+
+static int
+exec_run(void *arg, char *const envp[])
+{
+	struct exec_args *a = arg;
+
+	errno = a->saved;
+	switch (a->how) {
 	case EXEC_PATH:
 		if (REAL(execve) != NULL)
-			return (real_execve(file, argv, envp));
+			return (real_execve(a->file, a->argv, envp));
 		break;
 	case EXEC_SEARCH:
 		if (REAL(execvpe) != NULL)
-			return (real_execvpe(file, argv, envp));
+			return (real_execvpe(a->file, a->argv, envp));
 		break;
 	case EXEC_FD:
 		if (REAL(fexecve) != NULL)
-			return (real_fexecve(fd, argv, envp));
+			return (real_fexecve(a->fd, a->argv, envp));
 		break;
 	case EXEC_AT:
 		if (REAL(execveat) != NULL)
-			return (real_execveat(fd, file, argv, envp, flags));
+			return (real_execveat(a->fd, a->file, a->argv, envp,
+			    a->flags));
 		break;
 	}
 	errno = ENOSYS;
@@ -466,41 +554,24 @@ static int
 exec_common(enum exec_how how, int fd, const char *file, char *const argv[],
     char *const envp[], int flags)
 {
+	struct exec_args a = { how, fd, file, argv, flags, errno };
 	char culprit[PROBE_PATH_MAX];
-	struct envscan es;
 	const char *why;
-	int saved = errno, foreign;
+	int foreign;
 
 	if (!probe_conf.enabled)
-		return (exec_call(how, fd, file, argv, envp, flags));
+		return (exec_run(&a, envp));
 	foreign = probe_foreign();
 	why = exec_check(how, fd, file, flags, culprit, foreign);
 	if (why != NULL) {
 		probe_app_untraced(getpid(), getppid(), argv, foreign);
 		probe_incomplete(why, culprit, foreign);
 	}
-	env_scan(envp, &es);
-	if (es.other)
-		probe_incomplete("program started with another DAGZ_PROBE_ "
-		    "variable", file, foreign);
-	if (es.fix && (es.n >= ENV_MAX || es.prelen >= PRELOAD_MAX)) {
-		probe_incomplete("environment too large to put the probe "
-		    "back into", file, foreign);
-		es.fix = 0;
-	}
 	/* The new image makes a file of its own. */
 	if (!foreign)
 		probe_detach();
-	if (es.fix) {
-		char *nenv[es.n + 5];
-		char pre[es.prelen];
-
-		env_build(envp, &es, nenv, pre);
-		errno = saved;
-		return (exec_call(how, fd, file, argv, nenv, flags));
-	}
-	errno = saved;
-	return (exec_call(how, fd, file, argv, envp, flags));
+	return (with_env(envp, cannot_load(why), file, foreign, exec_run,
+	    &a));
 }
 
 PROBE_EXPORT int
@@ -585,46 +656,51 @@ execlp(const char *file, const char *arg, ...)
 	EXECL_BODY(EXEC_SEARCH, file, 0)
 }
 
+struct spawn_args {
+	spawn_fn			 fn;
+	pid_t				*pid;
+	const char			*file;
+	const posix_spawn_file_actions_t *fa;
+	const posix_spawnattr_t		*attr;
+	char *const			*argv;
+	int				 saved;
+};
+
+static int
+spawn_run(void *arg, char *const envp[])
+{
+	struct spawn_args *a = arg;
+
+	errno = a->saved;
+	return (a->fn(a->pid, a->file, a->fa, a->attr, a->argv, envp));
+}
+
 static int
 spawn_common(int search, pid_t *pidp, const char *file,
     const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *attr,
     char *const argv[], char *const envp[])
 {
+	struct spawn_args a;
 	char culprit[PROBE_PATH_MAX];
-	struct envscan es;
 	const char *why;
-	spawn_fn fn;
 	pid_t child;
-	int saved = errno, foreign, r;
+	int foreign, r, saved;
 
-	fn = search ? REAL(posix_spawnp) : REAL(posix_spawn);
-	if (fn == NULL)
+	a.fn = search ? REAL(posix_spawnp) : REAL(posix_spawn);
+	if (a.fn == NULL)
 		return (ENOSYS);
 	if (!probe_conf.enabled)
-		return (fn(pidp, file, fa, attr, argv, envp));
+		return (a.fn(pidp, file, fa, attr, argv, envp));
+	a.pid = &child;
+	a.file = file;
+	a.fa = fa;
+	a.attr = attr;
+	a.argv = argv;
+	a.saved = errno;
 	foreign = probe_foreign();
 	why = exec_check(search ? EXEC_SEARCH : EXEC_PATH, AT_FDCWD, file, 0,
 	    culprit, foreign);
-	env_scan(envp, &es);
-	if (es.other)
-		probe_incomplete("program started with another DAGZ_PROBE_ "
-		    "variable", file, foreign);
-	if (es.fix && (es.n >= ENV_MAX || es.prelen >= PRELOAD_MAX)) {
-		probe_incomplete("environment too large to put the probe "
-		    "back into", file, foreign);
-		es.fix = 0;
-	}
-	if (es.fix) {
-		char *nenv[es.n + 5];
-		char pre[es.prelen];
-
-		env_build(envp, &es, nenv, pre);
-		errno = saved;
-		r = fn(&child, file, fa, attr, argv, nenv);
-	} else {
-		errno = saved;
-		r = fn(&child, file, fa, attr, argv, envp);
-	}
+	r = with_env(envp, cannot_load(why), file, foreign, spawn_run, &a);
 	saved = errno;
 	if (r == 0) {
 		if (pidp != NULL)
@@ -633,6 +709,30 @@ spawn_common(int search, pid_t *pidp, const char *file,
 			probe_app_untraced(child, getpid(), argv, foreign);
 			probe_incomplete(why, culprit, foreign);
 		}
+	}
+	errno = saved;
+	return (r);
+}
+
+/*
+ * An open the spawned child will make inside libc, where no wrapper sees
+ * it: recorded now, by whether the file is there now.
+ */
+PROBE_EXPORT int
+posix_spawn_file_actions_addopen(posix_spawn_file_actions_t *fa, int fd,
+    const char *path, int flags, mode_t mode)
+{
+	struct statx stx;
+	int r, saved, there;
+
+	if (REAL(posix_spawn_file_actions_addopen) == NULL)
+		return (ENOSYS);
+	r = real_posix_spawn_file_actions_addopen(fa, fd, path, flags, mode);
+	saved = errno;
+	if (r == 0 && probe_conf.enabled) {
+		there = sys_statx(path, &stx) == 0;
+		probe_open_result(AT_FDCWD, path, flags,
+		    there || (flags & O_CREAT), there ? 0 : errno, NULL);
 	}
 	errno = saved;
 	return (r);
@@ -667,7 +767,7 @@ check_environ(const char *cmd)
 
 	if (!probe_conf.enabled || cmd == NULL)
 		return;
-	env_scan(environ, &es);
+	env_scan(environ, 0, &es);
 	if (es.fix)
 		probe_incomplete("shell started by system or popen without "
 		    "the probe in its environment", cmd, 0);

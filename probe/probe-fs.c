@@ -66,7 +66,8 @@ static int	(*real___xstat)(int, const char *, struct stat *);
 static int	(*real___xstat64)(int, const char *, struct stat64 *);
 static int	(*real___lxstat)(int, const char *, struct stat *);
 static int	(*real___lxstat64)(int, const char *, struct stat64 *);
-static int	(*real___fxstatat)(int, int, const char *, struct stat *, int);
+static int	(*real___fxstatat)(int, int, const char *, struct stat *,
+		    int);
 static int	(*real___fxstatat64)(int, int, const char *, struct stat64 *,
 		    int);
 static int	(*real_access)(const char *, int);
@@ -82,7 +83,8 @@ static int	(*real_scandir)(const char *, struct dirent ***,
 		    int (*)(const struct dirent **, const struct dirent **));
 static int	(*real_scandir64)(const char *, struct dirent64 ***,
 		    int (*)(const struct dirent64 *),
-		    int (*)(const struct dirent64 **, const struct dirent64 **));
+		    int (*)(const struct dirent64 **,
+		    const struct dirent64 **));
 static int	(*real_rename)(const char *, const char *);
 static int	(*real_renameat)(int, const char *, int, const char *);
 static int	(*real_renameat2)(int, const char *, int, const char *,
@@ -171,10 +173,11 @@ fopen_flags(const char *mode)
 }
 
 static void
-note_open(int dirfd, const char *path, int flags, int ok, int err)
+note_open(int dirfd, const char *path, int flags, int ok, int err,
+    const struct probe_pre *pp)
 {
 	if (flags != -1)
-		probe_open_result(dirfd, path, flags, ok, err);
+		probe_open_result(dirfd, path, flags, ok, err, pp);
 }
 
 /*
@@ -185,6 +188,7 @@ note_open(int dirfd, const char *path, int flags, int ok, int err)
 PROBE_EXPORT int							\
 name(const char *path, int flags, ...)					\
 {									\
+	struct probe_pre pp;						\
 	va_list ap;							\
 	mode_t mode = 0;						\
 	int fd, saved;							\
@@ -198,9 +202,10 @@ name(const char *path, int flags, ...)					\
 		errno = ENOSYS;						\
 		return (-1);						\
 	}								\
+	probe_pre(AT_FDCWD, path, &pp);					\
 	fd = real_##name(path, flags, mode);				\
 	saved = errno;							\
-	note_open(AT_FDCWD, path, flags, fd >= 0, saved);		\
+	note_open(AT_FDCWD, path, flags, fd >= 0, saved, &pp);		\
 	errno = saved;							\
 	return (fd);							\
 }
@@ -209,6 +214,7 @@ name(const char *path, int flags, ...)					\
 PROBE_EXPORT int							\
 name(int dirfd, const char *path, int flags, ...)			\
 {									\
+	struct probe_pre pp;						\
 	va_list ap;							\
 	mode_t mode = 0;						\
 	int fd, saved;							\
@@ -222,9 +228,10 @@ name(int dirfd, const char *path, int flags, ...)			\
 		errno = ENOSYS;						\
 		return (-1);						\
 	}								\
+	probe_pre(dirfd, path, &pp);					\
 	fd = real_##name(dirfd, path, flags, mode);			\
 	saved = errno;							\
-	note_open(dirfd, path, flags, fd >= 0, saved);			\
+	note_open(dirfd, path, flags, fd >= 0, saved, &pp);		\
 	errno = saved;							\
 	return (fd);							\
 }
@@ -247,7 +254,7 @@ name(const char *path, int flags)					\
 	}								\
 	fd = real_##name(path, flags);					\
 	saved = errno;							\
-	note_open(AT_FDCWD, path, flags, fd >= 0, saved);		\
+	note_open(AT_FDCWD, path, flags, fd >= 0, saved, NULL);		\
 	errno = saved;							\
 	return (fd);							\
 }
@@ -264,7 +271,7 @@ name(int dirfd, const char *path, int flags)				\
 	}								\
 	fd = real_##name(dirfd, path, flags);				\
 	saved = errno;							\
-	note_open(dirfd, path, flags, fd >= 0, saved);			\
+	note_open(dirfd, path, flags, fd >= 0, saved, NULL);		\
 	errno = saved;							\
 	return (fd);							\
 }
@@ -287,7 +294,7 @@ name(const char *path, mode_t mode)					\
 	fd = real_##name(path, mode);					\
 	saved = errno;							\
 	note_open(AT_FDCWD, path, O_WRONLY | O_CREAT | O_TRUNC,	\
-	    fd >= 0, saved);						\
+	    fd >= 0, saved, NULL);					\
 	errno = saved;							\
 	return (fd);							\
 }
@@ -308,7 +315,8 @@ name(const char *path, const char *mode)				\
 	}								\
 	fp = real_##name(path, mode);					\
 	saved = errno;							\
-	note_open(AT_FDCWD, path, fopen_flags(mode), fp != NULL, saved); \
+	note_open(AT_FDCWD, path, fopen_flags(mode), fp != NULL, saved, \
+	    NULL);							\
 	errno = saved;							\
 	return (fp);							\
 }
@@ -328,7 +336,7 @@ name(const char *path, const char *mode, FILE *stream)			\
 	saved = errno;							\
 	if (path != NULL)						\
 		note_open(AT_FDCWD, path, fopen_flags(mode), fp != NULL, \
-		    saved);						\
+		    saved, NULL);					\
 	errno = saved;							\
 	return (fp);							\
 }
@@ -346,15 +354,17 @@ FREOPEN_WRAPPER(freopen64)
 PROBE_EXPORT int							\
 name(const char *path, type *buf)					\
 {									\
+	struct probe_pre pp;						\
 	int r, saved;							\
 									\
 	if (REAL(name) == NULL) {					\
 		errno = ENOSYS;						\
 		return (-1);						\
 	}								\
+	probe_pre(AT_FDCWD, path, &pp);					\
 	r = real_##name(path, buf);					\
 	saved = errno;							\
-	probe_result(AT_FDCWD, path, r == 0, saved, 0);			\
+	probe_result(AT_FDCWD, path, r == 0, saved, &pp);		\
 	errno = saved;							\
 	return (r);							\
 }
@@ -363,15 +373,17 @@ name(const char *path, type *buf)					\
 PROBE_EXPORT int							\
 name(int dirfd, const char *path, type *buf, int flags)			\
 {									\
+	struct probe_pre pp;						\
 	int r, saved;							\
 									\
 	if (REAL(name) == NULL) {					\
 		errno = ENOSYS;						\
 		return (-1);						\
 	}								\
+	probe_pre(dirfd, path, &pp);					\
 	r = real_##name(dirfd, path, buf, flags);			\
 	saved = errno;							\
-	probe_result(dirfd, path, r == 0, saved, 0);			\
+	probe_result(dirfd, path, r == 0, saved, &pp);			\
 	errno = saved;							\
 	return (r);							\
 }
@@ -380,15 +392,17 @@ name(int dirfd, const char *path, type *buf, int flags)			\
 PROBE_EXPORT int							\
 name(int ver, const char *path, type *buf)				\
 {									\
+	struct probe_pre pp;						\
 	int r, saved;							\
 									\
 	if (REAL(name) == NULL) {					\
 		errno = ENOSYS;						\
 		return (-1);						\
 	}								\
+	probe_pre(AT_FDCWD, path, &pp);					\
 	r = real_##name(ver, path, buf);				\
 	saved = errno;							\
-	probe_result(AT_FDCWD, path, r == 0, saved, 0);			\
+	probe_result(AT_FDCWD, path, r == 0, saved, &pp);		\
 	errno = saved;							\
 	return (r);							\
 }
@@ -397,15 +411,17 @@ name(int ver, const char *path, type *buf)				\
 PROBE_EXPORT int							\
 name(int ver, int dirfd, const char *path, type *buf, int flags)	\
 {									\
+	struct probe_pre pp;						\
 	int r, saved;							\
 									\
 	if (REAL(name) == NULL) {					\
 		errno = ENOSYS;						\
 		return (-1);						\
 	}								\
+	probe_pre(dirfd, path, &pp);					\
 	r = real_##name(ver, dirfd, path, buf, flags);			\
 	saved = errno;							\
-	probe_result(dirfd, path, r == 0, saved, 0);			\
+	probe_result(dirfd, path, r == 0, saved, &pp);			\
 	errno = saved;							\
 	return (r);							\
 }
@@ -427,15 +443,17 @@ PROBE_EXPORT int
 statx(int dirfd, const char *path, int flags, unsigned int mask,
     struct statx *buf)
 {
+	struct probe_pre pp;
 	int r, saved;
 
 	if (REAL(statx) == NULL) {
 		errno = ENOSYS;
 		return (-1);
 	}
+	probe_pre(dirfd, path, &pp);
 	r = real_statx(dirfd, path, flags, mask, buf);
 	saved = errno;
-	probe_result(dirfd, path, r == 0, saved, 0);
+	probe_result(dirfd, path, r == 0, saved, &pp);
 	errno = saved;
 	return (r);
 }
@@ -444,15 +462,17 @@ statx(int dirfd, const char *path, int flags, unsigned int mask,
 PROBE_EXPORT int							\
 name(const char *path, int mode)					\
 {									\
+	struct probe_pre pp;						\
 	int r, saved;							\
 									\
 	if (REAL(name) == NULL) {					\
 		errno = ENOSYS;						\
 		return (-1);						\
 	}								\
+	probe_pre(AT_FDCWD, path, &pp);					\
 	r = real_##name(path, mode);					\
 	saved = errno;							\
-	probe_result(AT_FDCWD, path, r == 0, saved, 0);			\
+	probe_result(AT_FDCWD, path, r == 0, saved, &pp);		\
 	errno = saved;							\
 	return (r);							\
 }
@@ -464,15 +484,17 @@ ACCESS_WRAPPER(eaccess)
 PROBE_EXPORT int
 faccessat(int dirfd, const char *path, int mode, int flags)
 {
+	struct probe_pre pp;
 	int r, saved;
 
 	if (REAL(faccessat) == NULL) {
 		errno = ENOSYS;
 		return (-1);
 	}
+	probe_pre(dirfd, path, &pp);
 	r = real_faccessat(dirfd, path, mode, flags);
 	saved = errno;
-	probe_result(dirfd, path, r == 0, saved, 0);
+	probe_result(dirfd, path, r == 0, saved, &pp);
 	errno = saved;
 	return (r);
 }
@@ -490,7 +512,8 @@ readlink(const char *path, char *buf, size_t size)
 	}
 	r = real_readlink(path, buf, size);
 	saved = errno;
-	probe_result(AT_FDCWD, path, r >= 0 || saved == EINVAL, saved, 0);
+	probe_result(AT_FDCWD, path, r >= 0 || saved == EINVAL, saved,
+	    NULL);
 	errno = saved;
 	return (r);
 }
@@ -507,7 +530,7 @@ readlinkat(int dirfd, const char *path, char *buf, size_t size)
 	}
 	r = real_readlinkat(dirfd, path, buf, size);
 	saved = errno;
-	probe_result(dirfd, path, r >= 0 || saved == EINVAL, saved, 0);
+	probe_result(dirfd, path, r >= 0 || saved == EINVAL, saved, NULL);
 	errno = saved;
 	return (r);
 }
@@ -524,7 +547,7 @@ realpath(const char *path, char *resolved)
 	}
 	r = real_realpath(path, resolved);
 	saved = errno;
-	probe_result(AT_FDCWD, path, r != NULL, saved, 0);
+	probe_result(AT_FDCWD, path, r != NULL, saved, NULL);
 	errno = saved;
 	return (r);
 }
@@ -732,7 +755,7 @@ chdir(const char *path)
 	saved = errno;
 	probe_cwd_changed();
 	/* Once there, the path is the new working directory. */
-	probe_result(AT_FDCWD, r == 0 ? "." : path, r == 0, saved, 0);
+	probe_result(AT_FDCWD, r == 0 ? "." : path, r == 0, saved, NULL);
 	errno = saved;
 	return (r);
 }

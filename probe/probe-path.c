@@ -21,27 +21,31 @@
 /*
  * The working directory, read again after every chdir (which bumps
  * cwd_gen). cwd_seen says which generation cwd holds, 0 while it is
- * being written, so that path_quick can read it without the lock.
+ * being written, so that path_quick can read it without the lock. A
+ * vfork child shares this memory but not its parent's directory: what
+ * it reads is marked with its pid, and trusted by neither.
  */
 static char	 cwd[PROBE_PATH_MAX];
 static size_t	 cwdlen;
-static long	 cwd_reloff;	/* where its part under the root starts */
+static long	 cwd_reloff;	/* where its part under the root is */
+static pid_t	 cwd_pid;	/* the process that read it */
 static unsigned	 cwd_seen;
 static unsigned	 cwd_gen = 1;
 
 /*
- * The set: 64-bit hashes of the records, in buckets of one cache line.
- * A different record with the same hash in the same bucket would go
- * unwritten; for a well-mixed hash that is a chance of 2^-61 a lookup.
+ * The set: for each record, 64 bits of the hash of its path and kind,
+ * in buckets of one cache line picked by 64 other bits. Another record
+ * with the same 64 bits in the same bucket would go unwritten: a chance
+ * of 2^-61 a lookup, for a well-mixed hash.
  */
+#define BUCKET		8	/* slots; 64 bytes */
+#define SET_FIRST	16	/* buckets */
+#define SET_MAX		8192	/* 512 KiB, then records make room */
+#define RECENT		61	/* a prime, for hashes with patterns */
+
 static uint64_t		*slots;
 static size_t		 nbuckets, nused;
 static uint64_t		 recent[RECENT];
-
-#define BUCKET		8	/* slots; 64 bytes */
-#define SET_FIRST	16	/* buckets */
-#define SET_MAX		8192	/* 512 KiB: beyond, old records make room */
-#define RECENT		61	/* a prime, for hashes with patterns */
 
 int
 sys_open(const char *path, int flags, mode_t mode)
@@ -76,8 +80,7 @@ cwd_rel(void)
 	const char *rel;
 	size_t rl;
 
-	if (cwdlen == 0 || probe_conf.out_in_root ||
-	    (rel = path_rel(cwd, cwdlen, &rl)) == NULL)
+	if (cwdlen == 0 || (rel = path_rel(cwd, cwdlen, &rl)) == NULL)
 		return (-1);
 	/* The root itself: path_rel says ".", which is not in cwd. */
 	if (rel < cwd || rel >= cwd + cwdlen)
@@ -100,11 +103,12 @@ base_dir(int dirfd, char *out, size_t cap, int cached)
 	if (dirfd == AT_FDCWD && cached) {
 		unsigned gen = __atomic_load_n(&cwd_gen, __ATOMIC_ACQUIRE);
 
-		if (cwd_seen != gen) {
+		if (cwd_seen != gen || cwd_pid != probe_owner()) {
 			__atomic_store_n(&cwd_seen, 0, __ATOMIC_RELEASE);
 			n = syscall(SYS_getcwd, cwd, sizeof cwd);
 			cwdlen = n > 1 && cwd[0] == '/' ? (size_t)n - 1 : 0;
 			cwd_reloff = cwd_rel();
+			cwd_pid = getpid();
 			__atomic_store_n(&cwd_seen, gen, __ATOMIC_RELEASE);
 		}
 		if (cwdlen == 0)
@@ -473,7 +477,7 @@ path_quick(int dirfd, const char *path, struct probe_pre *pp)
 			return (-1);
 		g = __atomic_load_n(&cwd_gen, __ATOMIC_ACQUIRE);
 		if (__atomic_load_n(&cwd_seen, __ATOMIC_ACQUIRE) != g ||
-		    (off = cwd_reloff) < 0)
+		    cwd_pid != probe_owner() || (off = cwd_reloff) < 0)
 			return (-1);
 		base = cwdlen - off;
 		if (base + 1 + n >= sizeof pp->rel)
@@ -483,6 +487,15 @@ path_quick(int dirfd, const char *path, struct probe_pre *pp)
 			pp->rel[base++] = '/';
 		memcpy(pp->rel + base, path, n);
 		pp->len = base + n;
+		/* The probe's own output is no dependency. */
+		if (probe_conf.outrel != NULL &&
+		    (probe_conf.outrellen == 0 ||
+		    (pp->len >= probe_conf.outrellen &&
+		    memcmp(pp->rel, probe_conf.outrel,
+		    probe_conf.outrellen) == 0 &&
+		    (pp->len == probe_conf.outrellen ||
+		    pp->rel[probe_conf.outrellen] == '/'))))
+			return (-1);
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		if (__atomic_load_n(&cwd_seen, __ATOMIC_RELAXED) != g ||
 		    __atomic_load_n(&cwd_gen, __ATOMIC_RELAXED) != g)

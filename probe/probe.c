@@ -36,34 +36,53 @@
 #include "probe.h"
 
 #define TRACE_FIRST	(64 * 1024)	/* first size of a trace file */
-#define TRACE_RESERVE	512	/* kept for the record saying it was cut */
-#define TRACE_LIMIT	(64 * 1024 * 1024)	/* default DAGZ_PROBE_LIMIT */
+#define TRACE_RESERVE	512	/* for the record saying it was cut */
+#define TRACE_LIMIT	(64 * 1024 * 1024)	/* DAGZ_PROBE_LIMIT */
 #define TRACE_MIN	4096
-#define SIDE_PATH_MAX	1024	/* records made where the stack may be small */
+/* Records made where the stack may be small (a signal handler's). */
+#define SIDE_PATH_MAX	1024
 #define SIDE_LINE_MAX	2048
 
 struct probe_config probe_conf;
 
+/*
+ * The state of this process. A process started by exec heads its file
+ * with an app record, a child of fork with a fork record.
+ */
 static struct {
-	pid_t		 pid;		/* the process this state is for */
+	pid_t		 pid;		/* the process it is for */
 	pid_t		 ppid;
-	int		 app;		/* started by exec: an app record heads the file */
-	int		 forked;	/* a child of fork: a fork record does */
+	int		 app;		/* started by exec */
+	int		 forked;	/* a child of fork */
 	struct timespec	 start;
-	char		 file[PROBE_PATH_MAX + 64];	/* "" until made */
+	char		 file[PROBE_PATH_MAX + 64];	/* or "" */
 	char		*map;
 	size_t		 mapsize;
 	size_t		 used;
 	int		 failed;	/* the file could not be made */
-	int		 full;		/* cut short: nothing more goes in */
-	int		 closed;	/* exiting: records go to the side file */
+	int		 full;		/* cut short: nothing more */
+	int		 closed;	/* exiting: to the side file */
 } st;
 
 static pthread_mutex_t	 lock = PTHREAD_MUTEX_INITIALIZER;
 static __thread volatile int busy __attribute__((tls_model("initial-exec")));
+
+/*
+ * The last path this thread passed to a wrapper, as it was given, and
+ * the kinds of record made for it, so that the stat after an open of the
+ * same path costs a string comparison. Written only under the lock;
+ * seq changes around each write, for a reader a signal interrupted.
+ */
+#define LAST_MAX	128
+static __thread struct {
+	unsigned	 seq;
+	unsigned	 gen;
+	unsigned	 kinds;
+	char		 path[LAST_MAX];
+} last __attribute__((tls_model("initial-exec")));
 static int		 scanning;
 
-/* Used under the lock only. */
+/* Used under the lock only, but for mapsbuf (under scanning). */
 static char		 linebuf[PROBE_LINE_MAX];
 static char		 pathbuf[PROBE_PATH_MAX];
 static char		 appbuf[PROBE_APP_MAX];
@@ -326,18 +345,38 @@ trace_create(void)
 	return (0);
 }
 
+/*
+ * Room for len bytes at the end of the trace, or NULL; trace_commit
+ * says how many were written there.
+ */
+static char *
+trace_reserve(size_t len)
+{
+	if (st.full || st.failed)
+		return (NULL);
+	if (st.file[0] == '\0' && trace_create() == -1)
+		return (NULL);
+	if (st.used + len + TRACE_RESERVE > st.mapsize &&
+	    trace_grow(len) == -1)
+		return (NULL);
+	return (st.map + st.used);
+}
+
+static void
+trace_commit(size_t len)
+{
+	st.used += len;
+}
+
 static void
 trace_append(const char *line, size_t len)
 {
-	if (st.full || st.failed)
-		return;
-	if (st.file[0] == '\0' && trace_create() == -1)
-		return;
-	if (st.used + len + TRACE_RESERVE > st.mapsize &&
-	    trace_grow(len) == -1)
-		return;
-	memcpy(st.map + st.used, line, len);
-	st.used += len;
+	char *dst;
+
+	if ((dst = trace_reserve(len)) != NULL) {
+		memcpy(dst, line, len);
+		trace_commit(len);
+	}
 }
 
 /*
@@ -402,6 +441,16 @@ kind_name(enum probe_kind kind)
 	}
 }
 
+/* Adds an incomplete record to the set; 1 if it was not there. */
+static int
+set_add_line(const char *line, size_t n)
+{
+	uint64_t h[2];
+
+	path_hash(line, n, h);
+	return (set_add('I', h));
+}
+
 /* The lock is held: straight into the trace, once. */
 static void
 incomplete_locked(const char *why)
@@ -409,29 +458,43 @@ incomplete_locked(const char *why)
 	size_t n;
 
 	n = incomplete_line(linebuf, sizeof linebuf, why, NULL, 0);
-	if (set_add('I', linebuf, n))
+	if (set_add_line(linebuf, n))
 		trace_append(linebuf, n);
 }
 
 /*
- * Writes the record of an absolute path if it is under the root. Locked:
- * once per process and kind, into the trace file; else into the side
- * file, every time.
+ * Writes the record of a path relative to the root (h: its hash, when
+ * known). Locked: once per process and kind, into the trace file; else
+ * into the side file, every time.
  */
 static void
-note(enum probe_kind kind, const char *abs, size_t n, char *line,
-    size_t cap, int locked)
+note(enum probe_kind kind, const char *rel, size_t rl, const uint64_t *h,
+    char *line, size_t cap, int locked)
 {
 	struct jbuf jb;
-	const char *rel;
-	size_t rl;
+	uint64_t hh[2];
+	char *dst;
+	size_t n;
 
-	if ((rel = path_rel(abs, n, &rl)) == NULL)
-		return;
-	if (kind != PROBE_MISSING && rl > 1 && rel[rl - 1] == '/')
+	if (kind != PROBE_MISSING && rl > 1 && rel[rl - 1] == '/') {
 		rl--;
-	if (locked && !set_add(kind, rel, rl))
-		return;
+		h = NULL;
+	}
+	if (locked) {
+		if (h == NULL) {
+			path_hash(rel, rl, hh);
+			h = hh;
+		}
+		if (!set_add(kind, h))
+			return;
+		/* Most records go straight into the mapping. */
+		if ((dst = trace_reserve(rl + 64)) != NULL &&
+		    (n = jb_path_record(dst, rl + 64, kind_name(kind), rel,
+		    rl)) > 0) {
+			trace_commit(n);
+			return;
+		}
+	}
 	jb_init(&jb, line, cap);
 	jb_lit(&jb, "{\"type\":\"");
 	jb_lit(&jb, kind_name(kind));
@@ -448,62 +511,159 @@ note(enum probe_kind kind, const char *abs, size_t n, char *line,
 		side_write(line, jb.len);
 }
 
+/* Resolves an absolute path's part under the root, and notes it. */
+static void
+note_abs(enum probe_kind kind, const char *abs, size_t n, char *line,
+    size_t cap, int locked)
+{
+	const char *rel;
+	size_t rl;
+
+	if ((rel = path_rel(abs, n, &rl)) != NULL)
+		note(kind, rel, rl, NULL, line, cap, locked);
+}
+
+/*
+ * Before a call: resolves its path without the lock, and has its place
+ * in the set fetched into the cache while the kernel works.
+ */
 void
-probe_path(int dirfd, const char *path, enum probe_kind kind, int foreign)
+probe_pre(int dirfd, const char *path, struct probe_pre *pp)
+{
+	unsigned seq, kinds;
+
+	pp->ok = 0;
+	pp->known = 0;
+	if (!probe_conf.enabled || path == NULL || busy)
+		return;
+	if (dirfd == AT_FDCWD && last.kinds != 0) {
+		seq = last.seq;
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		if (last.gen == path_cwd_gen() &&
+		    strcmp(path, last.path) == 0) {
+			kinds = last.kinds;
+			__atomic_signal_fence(__ATOMIC_SEQ_CST);
+			if (last.seq == seq) {
+				pp->known = kinds;
+				return;
+			}
+		}
+	}
+	if (path[0] == '/' && !path_maybe_root(path))
+		return;
+	if (path_quick(dirfd, path, pp) == 0) {
+		set_prefetch(pp->h);
+		pp->ok = 1;
+	}
+}
+
+/* Called with the lock held (so never by two at once in a thread). */
+static void
+remember(const char *path, enum probe_kind kind)
+{
+	unsigned gen = path_cwd_gen();
+	size_t n;
+
+	last.seq++;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	if (last.kinds != 0 && last.gen == gen &&
+	    strcmp(last.path, path) == 0)
+		last.kinds |= 1u << kind;
+	else if ((n = strlen(path)) < LAST_MAX) {
+		memcpy(last.path, path, n + 1);
+		last.gen = gen;
+		last.kinds = 1u << kind;
+	} else
+		last.kinds = 0;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	last.seq++;
+}
+
+/*
+ * A record made without the lock, into the side file; out of line, so
+ * that its buffers are not on the stack of every call.
+ */
+static __attribute__((noinline)) void
+record_side(int dirfd, const char *path, enum probe_kind kind)
 {
 	char abs[SIDE_PATH_MAX], line[SIDE_LINE_MAX];
+	long n;
+
+	n = path_resolve(dirfd, path, abs, sizeof abs, 0);
+	if (n >= 0)
+		note_abs(kind, abs, n, line, sizeof line, 0);
+	else if (n == -2)
+		probe_incomplete("path too long to record", NULL, 1);
+}
+
+static void
+record(int dirfd, const char *path, enum probe_kind kind, int foreign,
+    const struct probe_pre *pp)
+{
 	long n;
 
 	if (!probe_conf.enabled || path == NULL || path[0] == '\0' ||
 	    kind == PROBE_NONE)
 		return;
+	if (pp != NULL && (pp->known & (1u << kind)))
+		return;
 	if (path[0] == '/' && !path_maybe_root(path))
 		return;
 	if (!foreign && enter()) {
-		n = path_resolve(dirfd, path, pathbuf, sizeof pathbuf, 1);
-		if (n >= 0)
-			note(kind, pathbuf, n, linebuf, sizeof linebuf, 1);
+		/* Resolved before the call, if the directory is the same. */
+		if (pp != NULL && pp->ok &&
+		    (pp->gen == 0 || pp->gen == path_cwd_gen()))
+			note(kind, pp->rel, pp->len, pp->h, linebuf,
+			    sizeof linebuf, 1);
+		else if ((n = path_resolve(dirfd, path, pathbuf,
+		    sizeof pathbuf, 1)) >= 0)
+			note_abs(kind, pathbuf, n, linebuf, sizeof linebuf, 1);
 		else if (n == -2)
 			incomplete_locked("path too long to record");
+		if (pp != NULL && dirfd == AT_FDCWD)
+			remember(path, kind);
 		leave();
 		return;
 	}
-	n = path_resolve(dirfd, path, abs, sizeof abs, 0);
-	if (n >= 0)
-		note(kind, abs, n, line, sizeof line, 0);
-	else if (n == -2)
-		probe_incomplete("path too long to record", NULL, 1);
+	record_side(dirfd, path, kind);
+}
+
+void
+probe_path(int dirfd, const char *path, enum probe_kind kind, int foreign)
+{
+	record(dirfd, path, kind, foreign, NULL);
 }
 
 /* A lookup (stat, access, readlink): found, missing, or no matter. */
 void
-probe_result(int dirfd, const char *path, int ok, int err, int foreign)
+probe_result(int dirfd, const char *path, int ok, int err,
+    const struct probe_pre *pp)
 {
-	probe_path(dirfd, path, ok ? PROBE_READ : probe_error_kind(err),
-	    foreign);
+	record(dirfd, path, ok ? PROBE_READ : probe_error_kind(err), 0, pp);
 }
 
 /* An open: what it read and what it wrote follow from its flags. */
 void
-probe_open_result(int dirfd, const char *path, int flags, int ok, int err)
+probe_open_result(int dirfd, const char *path, int flags, int ok, int err,
+    const struct probe_pre *pp)
 {
 	int acc = flags & O_ACCMODE;
 
 	if (!probe_conf.enabled)
 		return;
 	if (!ok) {
-		probe_path(dirfd, path, probe_error_kind(err), 0);
+		record(dirfd, path, probe_error_kind(err), 0, pp);
 		return;
 	}
 	if ((flags & O_TMPFILE) == O_TMPFILE)
 		return;
 	/* What O_TRUNC throws away was not read. */
 	if (flags & O_DIRECTORY)
-		probe_path(dirfd, path, PROBE_LIST, 0);
+		record(dirfd, path, PROBE_LIST, 0, pp);
 	else if (acc == O_RDONLY || (acc == O_RDWR && !(flags & O_TRUNC)))
-		probe_path(dirfd, path, PROBE_READ, 0);
+		record(dirfd, path, PROBE_READ, 0, pp);
 	if (acc == O_WRONLY || acc == O_RDWR || (flags & (O_CREAT | O_TRUNC)))
-		probe_path(dirfd, path, PROBE_WRITE, 0);
+		record(dirfd, path, PROBE_WRITE, 0, pp);
 }
 
 void
@@ -530,7 +690,7 @@ probe_incomplete(const char *why, const char *arg, int foreign)
 		return;
 	n = incomplete_line(line, sizeof line, why, arg, 0);
 	if (!foreign && enter()) {
-		if (set_add('I', line, n))
+		if (set_add_line(line, n))
 			trace_append(line, n);
 		leave();
 		return;
@@ -749,10 +909,18 @@ fork_child(void)
 	st.failed = st.full = st.closed = 0;
 	st.app = 0;
 	st.forked = 1;
+	scanning = 0;
 	st.pid = getpid();
 	st.ppid = getppid();
 	clock_gettime(CLOCK_REALTIME, &st.start);
 	errno = saved;
+}
+
+static int
+within(const char *p, size_t n, const char *dir, size_t dn)
+{
+	return (dn == 1 || (n >= dn && memcmp(p, dir, dn) == 0 &&
+	    (n == dn || p[dn] == '/')));
 }
 
 /* An absolute, normalised copy of a configured directory. */
@@ -803,6 +971,13 @@ configure(void)
 	if (realpath(cf->root, cf->rootreal) == NULL)
 		memcpy(cf->rootreal, cf->root, cf->rootlen + 1);
 	cf->rootreallen = strlen(cf->rootreal);
+	if (within(cf->out, cf->outlen, cf->root, cf->rootlen))
+		cf->outrel = cf->out + cf->rootlen + (cf->rootlen > 1);
+	else if (within(cf->out, cf->outlen, cf->rootreal, cf->rootreallen))
+		cf->outrel = cf->out + cf->rootreallen +
+		    (cf->rootreallen > 1);
+	if (cf->outrel != NULL)
+		cf->outrellen = strlen(cf->outrel);
 	cf->limit = TRACE_LIMIT;
 	if (limit != NULL && *limit >= '0' && *limit <= '9') {
 		v = strtoull(limit, &end, 10);

@@ -1,10 +1,11 @@
 /*
  * probe.h: what the parts of libdagzprobe.so share. probe.c holds the
- * state of the process (configuration, its trace file, the set of
- * records already written) and the record functions; probe-fs.c and
- * probe-exec.c hold the interposed libc functions. Nothing here may call
- * malloc: the wrappers run inside arbitrary programs, in signal handlers
- * and in vfork children.
+ * state of the process (configuration, its trace file) and makes the
+ * records; probe-path.c resolves paths and keeps the set of records
+ * written; probe-json.c writes JSON; probe-fs.c and probe-exec.c hold
+ * the interposed libc functions. Nothing here may call malloc: the
+ * wrappers run inside arbitrary programs, in signal handlers and in
+ * vfork children.
  */
 #ifndef DAGZ_PROBE_H
 #define DAGZ_PROBE_H
@@ -49,6 +50,7 @@ enum probe_kind {
  */
 struct probe_pre {
 	int		 ok;
+	unsigned	 known;	/* kinds this thread last recorded */
 	unsigned	 gen;	/* of the working directory; 0: absolute */
 	size_t		 len;
 	uint64_t	 h[2];
@@ -56,14 +58,15 @@ struct probe_pre {
 };
 
 struct probe_config {
-	int	 enabled;	/* DAGZ_PROBE_ROOT and DAGZ_PROBE_OUT are set */
+	int	 enabled;	/* DAGZ_PROBE_ROOT and _OUT are set */
 	char	 root[PROBE_PATH_MAX];	/* absolute, normalised */
 	size_t	 rootlen;
-	char	 rootreal[PROBE_PATH_MAX];	/* the same, symlinks resolved */
+	char	 rootreal[PROBE_PATH_MAX];	/* without symlinks */
 	size_t	 rootreallen;
 	char	 out[PROBE_PATH_MAX];	/* absolute */
 	size_t	 outlen;
-	int	 out_in_root;
+	const char *outrel;	/* out under the root, or NULL */
+	size_t	 outrellen;
 	size_t	 limit;		/* bytes per trace file */
 	/* For exec'd programs: "NAME=VALUE" as this process got them. */
 	char	 env_root[PROBE_PATH_MAX + 32];
@@ -81,7 +84,8 @@ int	 probe_foreign(void);
 enum probe_kind probe_error_kind(int);
 void	 probe_pre(int, const char *, struct probe_pre *);
 void	 probe_path(int, const char *, enum probe_kind, int);
-void	 probe_result(int, const char *, int, int, const struct probe_pre *);
+void	 probe_result(int, const char *, int, int,
+	    const struct probe_pre *);
 void	 probe_open_result(int, const char *, int, int, int,
 	    const struct probe_pre *);
 void	 probe_line(const char *, size_t, int);
@@ -127,6 +131,8 @@ void	 jb_now(struct jbuf *);
 int	 jb_str(struct jbuf *, const char *, size_t, int);
 void	 jb_hex(struct jbuf *, const char *, size_t);
 void	 jb_path(struct jbuf *, const char *, size_t);
+size_t	 jb_path_record(char *, size_t, const char *, const char *,
+	    size_t);
 int	 jb_argv(struct jbuf *, char *const *, size_t);
 
 /* probe-fs.c and probe-exec.c: resolve their libc functions. */

@@ -41,6 +41,28 @@ EOF
 	assert_no_process_with_env MARK "$mark"
 }
 
+@test "a child of the server stays the fixture's once the server is gone" {
+	# The server starts a child at 0.3 s and exits at 1.3 s, both while
+	# a test runs: the child is the fixture's in t1 (its parent is kept)
+	# and in t2 (adopted when t2 started), not leaked.
+	m=$(manifest <<'EOF'
+{"fixture": "srv", "setup": "sh -c 'sleep 0.3; sleep 300 & echo $! >child.pid; sleep 1' &", "teardown": "true"}
+{"id": "t1", "sh": "sleep 0.6", "fixtures": ["srv"], "estimate": 3}
+{"id": "t2", "sh": "sleep 1", "fixtures": ["srv"], "estimate": 2}
+{"id": "t3", "sh": "kill -0 $(cat child.pid)", "fixtures": ["srv"], "estimate": 1}
+EOF
+)
+	MARK=$mark run -0 dagz_run -j 1 --retries 0 --manifest "$m" --events ev.ndjson
+	run -0 jq -c 'select(.type == "result") | [.test, .status, .leaked]' ev.ndjson
+	diff -u - <(printf '%s\n' "${lines[@]}") <<'EOF'
+["t1","OK",0]
+["t2","OK",0]
+["t3","OK",0]
+EOF
+	! kill -0 "$(cat child.pid)" 2>/dev/null
+	assert_no_process_with_env MARK "$mark"
+}
+
 @test "a teardown that stops its server itself leaks nothing" {
 	m=$(manifest <<'EOF'
 {"fixture": "srv", "setup": "sleep 300 & echo $! >srv.pid", "teardown": "kill $(cat srv.pid)"}

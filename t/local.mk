@@ -40,3 +40,11 @@ TESTS += t/unit-store
 check_PROGRAMS += t/unit-store
 t_unit_store_SOURCES = t/unit-store.c t/tap.h
 t_unit_store_LDADD = $(COMMON_LIBS) $(ZLIB_LIBS)
+# Baselines and selection.
+TESTS += t/unit-baseline
+check_PROGRAMS += t/unit-baseline
+t_unit_baseline_SOURCES = t/unit-baseline.c t/tap.h
+t_unit_baseline_LDADD = $(COMMON_LIBS) $(ZLIB_LIBS)
+SELECT_BATS_TESTS = t/select-run.bats t/dagz-baseline.bats
+TESTS += $(SELECT_BATS_TESTS)
+EXTRA_DIST += $(SELECT_BATS_TESTS)

@@ -34,10 +34,11 @@ setup() {
 	[ "$(trace .incomplete)" = false ]
 }
 
-@test "execve, execle, posix_spawn and vfork with an empty environment" {
-	for f in a b c d; do echo "$f" >"$f.txt"; done
+@test "execve, execle, posix_spawn, vfork with an empty environment" {
+	for f in a b c d e; do echo "$f" >"$f.txt"; done
 	compile ./spawner <<'EOF'
 #include <sys/wait.h>
+#include <fcntl.h>
 #include <spawn.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -49,6 +50,8 @@ main(void)
 	char *argv[] = { "cat", "a.txt", NULL };
 	char *sargv[] = { "cat", "c.txt", NULL };
 	char *vargv[] = { "cat", "d.txt", NULL };
+	char *eargv[] = { "cat", NULL };
+	posix_spawn_file_actions_t fa;
 	pid_t pid;
 	int st, bad = 0;
 
@@ -72,15 +75,21 @@ main(void)
 		_exit(127);
 	}
 	waitpid(pid, &st, 0);
+	bad |= st;
+	/* The child opens its input inside libc. */
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "e.txt", O_RDONLY, 0);
+	posix_spawn(&pid, "/bin/cat", &fa, NULL, eargv, empty);
+	waitpid(pid, &st, 0);
 	return (bad | st);
 }
 EOF
 	run probed ./spawner
 	[ "$status" -eq 0 ]
-	[ "$output" = "$(printf 'a\nb\nc\nd')" ]
-	trace_has reads a.txt b.txt c.txt d.txt
+	[ "$output" = "$(printf 'a\nb\nc\nd\ne')" ]
+	trace_has reads a.txt b.txt c.txt d.txt e.txt
 	[ "$(trace '[.apps[] | select(.argv[0] == "cat") | .exit]')" = \
-	    '[0,0,0,0]' ]
+	    '[0,0,0,0,0]' ]
 	[ "$(trace .incomplete)" = false ]
 }
 
@@ -144,6 +153,33 @@ EOF
 	run probed ./static
 	[ "$output" = "static ran" ]
 	[ "$(trace .reasons)" = '["nothing was recorded"]' ]
+}
+
+@test "a program for another loader: incomplete, the probe kept out of it" {
+	loader=$(readlink -f /lib64/ld-linux-x86-64.so.2 2>/dev/null) ||
+	    skip "no x86-64 loader to rename"
+	ln -s "$loader" "$root/other-ld.so"
+	compile ./otherld -Wl,--dynamic-linker="$root/other-ld.so" <<'EOF'
+#include <stdio.h>
+#include <stdlib.h>
+
+int
+main(void)
+{
+	const char *p = getenv("LD_PRELOAD");
+
+	printf("LD_PRELOAD=%s\n", p != NULL ? p : "(none)");
+	return (0);
+}
+EOF
+	run probed env LD_PRELOAD="$PROBE:libm.so.6" sh -c ./otherld
+	[ "$status" -eq 0 ]
+	# Only the probe is taken out.
+	[ "$output" = "LD_PRELOAD=libm.so.6" ]
+	[ "$(trace .reasons)" = \
+	    "[\"program for another loader '$root/otherld'\"]" ]
+	[ "$(trace '[.apps[] | select(.traced == false) | .argv]')" = \
+	    '[["./otherld"]]' ]
 }
 
 @test "a dynamically linked program keeps the trace complete" {

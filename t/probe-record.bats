@@ -219,6 +219,88 @@ EOF
 	cat "$out"/*.trace | jq -e -s 'all(type == "object")'
 }
 
+@test "a vfork child that changes directory does not move its parent's paths" {
+	echo other >other.txt
+	compile ./vforker <<'EOF'
+#include <sys/wait.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+int
+main(void)
+{
+	pid_t pid;
+	int fd, st;
+
+	if ((fd = open("data.txt", O_RDONLY)) >= 0)
+		close(fd);
+	if ((pid = vfork()) == 0) {
+		if (chdir("sub") == 0 && (fd = open("inner.txt", O_RDONLY)) >= 0)
+			close(fd);
+		_exit(0);
+	}
+	waitpid(pid, &st, 0);
+	if ((fd = open("other.txt", O_RDONLY)) >= 0)
+		close(fd);
+	return (0);
+}
+EOF
+	run probed ./vforker
+	[ "$status" -eq 0 ]
+	trace_has reads data.txt sub/inner.txt other.txt
+	trace_lacks reads inner.txt sub/other.txt
+}
+
+@test "signal handlers that call into the probe while it is busy" {
+	mkdir files
+	for i in $(seq 0 499); do : >"files/f$i"; done
+	echo s >sig.txt
+	compile ./signals <<'EOF'
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t hits;
+
+static void
+on_alarm(int sig)
+{
+	struct stat sb;
+
+	if (stat("sig.txt", &sb) == 0)
+		hits++;
+}
+
+int
+main(void)
+{
+	struct itimerval it = { { 0, 50 }, { 0, 50 } };
+	char p[64];
+	int i, round, fd;
+
+	signal(SIGALRM, on_alarm);
+	setitimer(ITIMER_REAL, &it, NULL);
+	for (round = 0; round < 20; round++)
+		for (i = 0; i < 500; i++) {
+			snprintf(p, sizeof p, "files/f%d", i);
+			if ((fd = open(p, O_RDONLY)) >= 0)
+				close(fd);
+		}
+	signal(SIGALRM, SIG_IGN);
+	return (hits > 0 ? 0 : 1);
+}
+EOF
+	run timeout 60 env LD_PRELOAD="$PROBE" DAGZ_PROBE_ROOT="$root" \
+	    DAGZ_PROBE_OUT="$out" ./signals
+	[ "$status" -eq 0 ]
+	[ "$(trace '[.reads[] | select(startswith("files/"))] | length')" = 500 ]
+	trace_has reads sig.txt
+	[ "$(trace .incomplete)" = false ]
+}
+
 @test "a trace over DAGZ_PROBE_LIMIT is cut short and incomplete" {
 	mkdir many
 	for i in $(seq 1 300); do : >"many/file-with-a-longish-name-$i"; done
@@ -228,6 +310,18 @@ EOF
 	[ "$(trace .incomplete)" = true ]
 	[ "$(trace .reasons)" = '["trace cut short at DAGZ_PROBE_LIMIT"]' ]
 	[ "$(stat -c %s "$out"/*.trace | sort -n | tail -n 1)" -le 4096 ]
+}
+
+@test "an output directory under the root is never a dependency" {
+	mkdir traces
+	run env LD_PRELOAD="$PROBE" DAGZ_PROBE_ROOT="$root" \
+	    DAGZ_PROBE_OUT="$root/traces" sh -c 'cat data.txt; ls traces;
+	    cat traces/*.trace; cd traces && cat ../sub/inner.txt *.trace'
+	[ "$status" -eq 0 ]
+	out=$root/traces
+	trace_has reads data.txt sub/inner.txt
+	[ "$(trace '[.reads[], .lists[] | select(startswith("traces"))]')" = \
+	    '[]' ]
 }
 
 @test "without DAGZ_PROBE_OUT the probe records nothing and changes nothing" {

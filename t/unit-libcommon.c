@@ -1025,6 +1025,7 @@ test_proto(void)
 	json_decref(o);
 
 	/* run */
+	memset(&r, 0, sizeof r);
 	r.worker = 1;
 	r.test = "t1";
 	r.attempt = 3;

@@ -130,6 +130,81 @@ test_tree(int scan)
 	proc_force_scan(0);
 }
 
+static int
+find_id(const struct proc_id *v, size_t n, pid_t pid, struct proc_id *id)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (v[i].pid == pid) {
+			*id = v[i];
+			return (1);
+		}
+	return (0);
+}
+
+/*
+ * Subtrees left out, as dagz-worker leaves out a fixture's server: A and
+ * its child B are spared, the orphan D is not; an id whose start time
+ * does not match is someone else and spares nothing.
+ */
+static void
+test_except(int scan)
+{
+	const char *mode = scan ? "scan" : "children";
+	struct proc_id *ids, a, stale;
+	pid_t tree[3], *pids, b, d;
+	size_t n;
+	int killed;
+
+	proc_force_scan(scan);
+	spawn_tree(tree);
+	usleep(50000);
+	/* B and D report in either order: B is the one below A. */
+	n = proc_descendants(tree[0], &pids);
+	b = n == 1 ? pids[0] : -1;
+	d = b == tree[1] ? tree[2] : tree[1];
+	free(pids);
+	ok(b > 0 && (b == tree[1] || b == tree[2]), "%s: B is below A",
+	    mode);
+
+	n = proc_descendants_except(getpid(), NULL, 0, &ids);
+	ok(n == 3 && find_id(ids, n, tree[0], &a) && a.start > 0,
+	    "%s: ids of all three, with start times", mode);
+	free(ids);
+	ok(proc_id_alive(&a), "%s: A is alive", mode);
+	stale = a;
+	stale.start++;
+	ok(!proc_id_alive(&stale), "%s: a later start is not A", mode);
+
+	n = proc_descendants_except(getpid(), &a, 1, &ids);
+	ok(n == 1 && ids[0].pid == d, "%s: without A's subtree only "
+	    "the orphan is left (%zu)", mode, n);
+	free(ids);
+	n = proc_descendants_except(getpid(), &stale, 1, &ids);
+	free(ids);
+	ok(n == 3, "%s: a stale id spares nothing (%zu)", mode, n);
+	ok(proc_signal_descendants_except(getpid(), &a, 1, 0) == 1,
+	    "%s: signal reaches only the orphan", mode);
+	ok(proc_descendants_rss_except(getpid(), &a, 1) > 0 &&
+	    proc_descendants_rss_except(getpid(), &a, 1) <
+	    proc_descendants_rss(getpid()), "%s: rss without A's subtree",
+	    mode);
+
+	killed = proc_kill_descendants_except(getpid(), &a, 1, 0.1);
+	ok(killed == 1 && gone(d), "%s: kill takes the orphan (%d)",
+	    mode, killed);
+	ok(proc_id_alive(&a) && b > 0 && kill(b, 0) == 0,
+	    "%s: A and its child B are spared", mode);
+
+	killed = proc_kill_descendants(getpid(), 0.1);
+	ok(killed == 2, "%s: then both go (%d)", mode, killed);
+	reap_all();
+	ok(!proc_id_alive(&a) && gone(tree[0]) && gone(b),
+	    "%s: A and B are gone", mode);
+	proc_force_scan(0);
+}
+
 /* A member that forks all the time while being killed. */
 static void
 test_forker(void)
@@ -174,6 +249,8 @@ main(void)
 	ok(proc_kill_descendants(getpid(), 1) == 0, "killing none is 0");
 	test_tree(0);
 	test_tree(1);
+	test_except(0);
+	test_except(1);
 	test_forker();
 	ok(strcmp(proc_signame(SIGSEGV), "SIGSEGV") == 0, "SIGSEGV name");
 	ok(strcmp(proc_signame(SIGKILL), "SIGKILL") == 0, "SIGKILL name");

@@ -57,10 +57,11 @@ teardown() {
 @test "another pipeline or another job name is not a rerun" {
 	CI_JOB_ID=1001 run -1 dagz_run --retries 0 --manifest "$m"
 	rm ran
-	CI_JOB_ID=1002 CI_JOB_NAME=lint run -1 dagz_run --retries 0 --manifest "$m"
+	# --all: selection would leave out what passed and did not change.
+	CI_JOB_ID=1002 CI_JOB_NAME=lint run -1 dagz_run --all --retries 0 --manifest "$m"
 	[ "$(sort ran | tr '\n' ' ')" = "a b c d " ]
 	rm ran
-	CI_JOB_ID=1003 CI_PIPELINE_ID=4243 run -1 dagz_run --retries 0 --manifest "$m"
+	CI_JOB_ID=1003 CI_PIPELINE_ID=4243 run -1 dagz_run --all --retries 0 --manifest "$m"
 	[ "$(sort ran | tr '\n' ' ')" = "a b c d " ]
 	[ "$(zb jobs | jq -s 'map(.rerun_of) | unique')" = '[
   null

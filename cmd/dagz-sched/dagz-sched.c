@@ -20,7 +20,8 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: dagz run [-v] [-j workers] [--color=when] [--events file]\n"
+	    "usage: dagz run [-v] [-j workers] [--all | --observe] [--baseline id]\n"
+	    "                [--color=when] [--events file] [--global glob]\n"
 	    "                [--grace duration] [--junit file] [--leak=kill|fail]\n"
 	    "                [--log-dir dir] [--mem-budget size] [--no-store]\n"
 	    "                [--plan] [--retries n] [--retry-budget duration]\n"
@@ -44,9 +45,12 @@ int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
+		{ "all", no_argument, NULL, 'A' },
+		{ "baseline", required_argument, NULL, 'B' },
 		{ "color", required_argument, NULL, 'C' },
 		{ "events", required_argument, NULL, 'e' },
 		{ "exec", no_argument, NULL, 'x' },
+		{ "global", required_argument, NULL, 'G' },
 		{ "grace", required_argument, NULL, 'g' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "jobs", required_argument, NULL, 'j' },
@@ -56,13 +60,16 @@ main(int argc, char **argv)
 		{ "manifest", required_argument, NULL, 'm' },
 		{ "mem-budget", required_argument, NULL, 'M' },
 		{ "no-store", no_argument, NULL, 'N' },
+		{ "observe", no_argument, NULL, 'O' },
 		{ "plan", no_argument, NULL, 'P' },
 		{ "retries", required_argument, NULL, 'r' },
+		{ "select-only", no_argument, NULL, 'X' },
 		{ "retry-budget", required_argument, NULL, 'R' },
 		{ "slow", required_argument, NULL, 's' },
 		{ "status-interval", required_argument, NULL, 'S' },
 		{ "stuck-after", required_argument, NULL, 'K' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "trace", no_argument, NULL, 'T' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -101,6 +108,25 @@ main(int argc, char **argv)
 				    "see dagz(1)", optopt);
 			errx(DAGZ_EXIT_USAGE, "unknown option '%s'; see dagz(1)",
 			    argv[optind - 1]);
+		case 'A':
+			s.opt.select_all = 1;
+			break;
+		case 'B':
+			free(s.opt.baseline);
+			s.opt.baseline = xstrdup(optarg);
+			break;
+		case 'G':
+			s.opt.globals = strv_push(s.opt.globals, optarg);
+			break;
+		case 'O':
+			s.opt.select_observe = 1;
+			break;
+		case 'T':
+			s.opt.select_trace = 1;
+			break;
+		case 'X':
+			s.opt.select_only = 1;
+			break;
 		case 'C':
 			if (strcmp(optarg, "auto") == 0)
 				s.opt.color = COLOR_AUTO;

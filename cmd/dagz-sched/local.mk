@@ -7,6 +7,7 @@ dagz_sched_SOURCES = \
 	%D%/sched-output.c \
 	%D%/sched-plan.c \
 	%D%/sched-report.c \
+	%D%/sched-select.c \
 	%D%/sched-status.c \
 	%D%/sched-store.c
 dagz_sched_LDADD = $(COMMON_LIBS)

@@ -144,14 +144,25 @@ sched_on_loaded(struct sched *s)
 		sched_end(s);
 		return;
 	}
-	if (!s->opt.plan_only && report_events_open(s) == -1) {
+	if (!s->opt.plan_only && !s->opt.select_only &&
+	    report_events_open(s) == -1) {
 		s->exit_code = DAGZ_EXIT_USAGE;
 		sched_end(s);
 		return;
 	}
 	s->loaded = 1;
-	if (!s->opt.plan_only)
+	if (!s->opt.plan_only && !s->opt.select_only)
 		store_job_begin(s);
+	if (select_begin(s) == -1) {
+		s->exit_code = DAGZ_EXIT_USAGE;
+		sched_end(s);
+		return;
+	}
+	if (s->opt.select_only) {
+		s->exit_code = DAGZ_EXIT_OK;
+		sched_end(s);
+		return;
+	}
 	plan_make(s);
 	if (s->opt.plan_only) {
 		plan_print(s);
@@ -430,6 +441,7 @@ sched_spawn_vassal(struct sched *s)
 	cfg.mem_budget = s->opt.mem_budget;
 	cfg.leak = s->opt.leak;
 	cfg.log_dir = s->log_dir;
+	cfg.root = s->root;
 	ndjson_send(s->vassal, proto_config_encode(&cfg));
 }
 
@@ -470,6 +482,7 @@ sched_cleanup(struct sched *s)
 	size_t i;
 	int j;
 
+	select_free(s);
 	store_close(s);
 	if (s->log_dir_temp)
 		nftw(s->log_dir, sched_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
@@ -510,6 +523,8 @@ sched_cleanup(struct sched *s)
 	free(s->opt.junit);
 	free(s->opt.log_dir);
 	free(s->opt.manifest);
+	free(s->opt.baseline);
+	strv_free(s->opt.globals);
 	strv_free(s->opt.globs);
 	strv_free(s->opt.argv);
 }
@@ -563,14 +578,17 @@ sched_run(struct sched *s)
 	evsignal_add(s->ev_int, NULL);
 	evsignal_add(s->ev_term, NULL);
 	event_add(s->ev_tick, &tick);
+	select_root(s);
 	sched_spawn_vassal(s);
 	event_base_dispatch(s->base);
 
 	elapsed = time_mono() - s->t0;
 	code = sched_exit_code(s);
-	if (s->loaded && code != DAGZ_EXIT_USAGE && !s->opt.plan_only) {
+	if (s->loaded && code != DAGZ_EXIT_USAGE && !s->opt.plan_only &&
+	    !s->opt.select_only) {
 		s->exit_code = code;
 		out_flush_batch(s);
+		select_job_end(s);
 		out_summary(s, elapsed);
 		report_event_summary(s, elapsed);
 		store_job_end(s, elapsed);

@@ -294,7 +294,9 @@ plan_make(struct sched *s)
 	if (fair < longest)
 		fair = longest;
 	units = plan_units(s, &nunits, fair);
-	qsort(units, nunits, sizeof *units, plan_unit_cmp);
+	/* Nothing to plan when every test was deselected. */
+	if (nunits > 0)
+		qsort(units, nunits, sizeof *units, plan_unit_cmp);
 	for (i = 0; i < nunits; i++)
 		if (units[i].main_worker)
 			plan_place(s, &units[i], 0, s->workers[0].planned);

@@ -25,9 +25,11 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/http.h>
 #include <jansson.h>
 
 #include "cienv.h"
+#include "exitcodes.h"
 #include "jobid.h"
 #include "ndjson.h"
 #include "sched.h"
@@ -564,6 +566,7 @@ store_apply_created(struct sched *s, json_t *reply)
 	    (of = json_string_value(json_object_get(rerun, "of"))) == NULL ||
 	    (mode = json_string_value(json_object_get(rerun, "mode"))) == NULL)
 		return;
+	s->rerun = 1;
 	if (strcmp(mode, "failed") != 0) {
 		out_line(s, "dagz: rerun of job %s, which did not fail: "
 		    "running every test", of);
@@ -972,4 +975,134 @@ store_job_url(struct sched *s)
 	    s->short_id[0] != '\0' ? s->short_id : s->job,
 	    s->exit_code != 0 ? "?spanTypes=failures" : "");
 	return (st->link);
+}
+
+/*
+ * The job's project and branch, as its record gives them (new strings);
+ * the branch is "main" when neither CI nor git names one.
+ */
+void
+store_project_branch(struct sched *s, char **project, char **branch)
+{
+	json_t *o = store_job_record(s);
+	const char *p, *b;
+
+	p = json_string_value(json_object_get(o, "project"));
+	b = json_string_value(json_object_get(o, "branch"));
+	*project = xstrdup(p != NULL ? p : ".");
+	*branch = xstrdup(b != NULL && *b != '\0' ? b : "main");
+	json_decref(o);
+}
+
+static char *
+store_query_arg(const char *s)
+{
+	char *e = evhttp_encode_uri(s);
+
+	if (e == NULL)
+		errx(DAGZ_EXIT_ERROR, "evhttp_encode_uri");
+	return (e);
+}
+
+/*
+ * The ID of the latest baseline of project on branch into id, or "" if
+ * there is none (or no store answered).
+ */
+void
+store_baseline_latest(struct sched *s, const char *project,
+    const char *branch, char *id, size_t idlen)
+{
+	struct sched_store *st = s->store;
+	struct store_reply r;
+	char *path, *p, *b;
+	json_t *o;
+	const char *v;
+
+	*id = '\0';
+	if (st == NULL)
+		return;
+	p = store_query_arg(project);
+	b = store_query_arg(branch);
+	xasprintf(&path, STORE_API "/baselines?project=%s&branch=%s", p, b);
+	free(p);
+	free(b);
+	memset(&r, 0, sizeof r);
+	if (store_call(st->url, st->token, "GET", path, NULL, NULL, 0,
+	    STORE_CREATE_WAIT, &r) == 0 && r.status == 200 &&
+	    (o = json_loads(r.body, 0, NULL)) != NULL) {
+		if ((v = json_string_value(json_object_get(o, "id"))) != NULL)
+			strlcpy(id, v, idlen);
+		json_decref(o);
+	}
+	store_reply_clear(&r);
+	free(path);
+}
+
+/* Baseline id's blob, or NULL with why in err. */
+unsigned char *
+store_baseline_get(struct sched *s, const char *id, size_t *len, char *err,
+    size_t errlen)
+{
+	struct sched_store *st = s->store;
+	struct store_reply r;
+	unsigned char *z = NULL;
+	char *path, *e, *why;
+
+	if (st == NULL) {
+		snprintf(err, errlen, "no store (DAGZ_NO_STORE)");
+		return (NULL);
+	}
+	e = store_query_arg(id);
+	xasprintf(&path, STORE_API "/baselines/%s", e);
+	free(e);
+	memset(&r, 0, sizeof r);
+	if (store_call(st->url, st->token, "GET", path, NULL, NULL, 0,
+	    STORE_TIMEOUT, &r) == 0 && r.status == 200) {
+		z = (unsigned char *)r.body;
+		*len = r.len;
+		r.body = NULL;
+	} else {
+		why = store_reply_error(&r);
+		snprintf(err, errlen, "%s", why);
+		free(why);
+	}
+	store_reply_clear(&r);
+	free(path);
+	return (z);
+}
+
+/* Stores a baseline; its new ID into id, or "" with a warning. */
+void
+store_baseline_put(struct sched *s, const char *project, const char *branch,
+    const void *z, size_t len, char *id, size_t idlen)
+{
+	struct sched_store *st = s->store;
+	struct store_reply r;
+	char *path, *p, *b, *why;
+	json_t *o;
+	const char *v;
+
+	*id = '\0';
+	if (st == NULL)
+		return;
+	p = store_query_arg(project);
+	b = store_query_arg(branch);
+	xasprintf(&path, STORE_API "/baselines?project=%s&branch=%s&job=%s",
+	    p, b, s->job);
+	free(p);
+	free(b);
+	memset(&r, 0, sizeof r);
+	if (store_call(st->url, st->token, "POST", path,
+	    "application/octet-stream", z, len, STORE_END_WAIT, &r) == 0 &&
+	    r.status == 201 && (o = json_loads(r.body, 0, NULL)) != NULL) {
+		if ((v = json_string_value(json_object_get(o, "id"))) != NULL)
+			strlcpy(id, v, idlen);
+		json_decref(o);
+	} else {
+		why = store_reply_error(&r);
+		warnx("store: cannot store the baseline: %s", why);
+		free(why);
+	}
+	store_reply_clear(&r);
+	free(path);
 }

@@ -16,6 +16,7 @@
 
 struct ndjson_peer;
 struct sched_store;
+struct sched_select;
 
 enum color_mode { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
 
@@ -38,6 +39,12 @@ struct sched_options {
 	double		 stuck_after;
 	int		 no_store;
 	char		*manifest;
+	int		 select_all;	/* --all: selection off */
+	int		 select_observe; /* --observe */
+	int		 select_only;	/* print the selection, run nothing */
+	int		 select_trace;	/* with each test's reasons */
+	char		*baseline;	/* --baseline ID */
+	char	       **globals;	/* --global GLOB */
 	char	       **globs;
 	char	       **argv;		/* the command line, for reports */
 };
@@ -134,8 +141,11 @@ struct sched {
 	pid_t			 vassal_pid;
 	char			 job[40];
 	char			 short_id[32];	/* from the store, or "" */
+	int			 rerun;		/* of a CI job: no selection */
 	struct sched_store	*store;		/* NULL: no store */
 	char			*log_dir;	/* effective */
+	char			*root;		/* project root, probed */
+	struct sched_select	*select;	/* NULL: every test runs */
 	int			 log_dir_temp;	/* ours to remove */
 	double			 t0;		/* monotonic start */
 	double			 t0_unix;
@@ -226,6 +236,24 @@ void	 store_job_end(struct sched *, double);
 void	 store_close(struct sched *);
 const char *store_job_url(struct sched *);
 void	 store_fixture(struct sched *, const struct msg_result *);
+void	 store_project_branch(struct sched *, char **, char **);
+void	 store_baseline_latest(struct sched *, const char *, const char *,
+	    char *, size_t);
+unsigned char *store_baseline_get(struct sched *, const char *, size_t *,
+	    char *, size_t);
+void	 store_baseline_put(struct sched *, const char *, const char *,
+	    const void *, size_t, char *, size_t);
+
+/*
+ * sched-select.c: change-aware selection. select_root finds the project
+ * root; select_begin (after store_job_begin) loads the baselines and
+ * marks what need not run DESELECTED; select_job_end builds the job's
+ * baseline from the old one and what the tests read, and stores it.
+ */
+void	 select_root(struct sched *);
+int	 select_begin(struct sched *);
+void	 select_job_end(struct sched *);
+void	 select_free(struct sched *);
 
 /* sched-output.c */
 void	 out_init(struct sched *);

@@ -16,8 +16,11 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -29,6 +32,7 @@
 #include "proc.h"
 #include "strv.h"
 #include "timeutil.h"
+#include "trace.h"
 #include "worker.h"
 #include "xmalloc.h"
 
@@ -128,6 +132,190 @@ run_setenvf(char **env, const char *fmt, ...)
 	return (env);
 }
 
+/*
+ * The probe library: $DAGZ_PROBE_LIB if set (empty: none), else beside
+ * the programs (probe/ of a build tree), else where it was installed.
+ * Looked up once; NULL when there is none.
+ */
+static const char *
+run_probe_lib(void)
+{
+	static char *lib;
+	static int looked;
+	char self[PATH_MAX], *cand[3] = { NULL, NULL, NULL };
+	const char *env;
+	ssize_t n;
+	int i;
+
+	if (looked)
+		return (lib);
+	looked = 1;
+	if ((env = getenv("DAGZ_PROBE_LIB")) != NULL) {
+		if (*env != '\0' && access(env, R_OK) == 0)
+			lib = realpath(env, NULL);
+		return (lib);
+	}
+	if ((env = getenv("DAGZ_BINDIR")) != NULL && *env != '\0')
+		xasprintf(&cand[0], "%s/probe/libdagzprobe.so", env);
+	if ((n = readlink("/proc/self/exe", self, sizeof self - 1)) != -1) {
+		self[n] = '\0';
+		xasprintf(&cand[1], "%s/probe/libdagzprobe.so", dirname(self));
+	}
+	cand[2] = xstrdup(PKGLIBDIR "/libdagzprobe.so");
+	/* Absolute: a test may chdir before it execs anything. */
+	for (i = 0; i < 3; i++) {
+		if (lib == NULL && cand[i] != NULL &&
+		    access(cand[i], R_OK) == 0)
+			lib = realpath(cand[i], NULL);
+		free(cand[i]);
+	}
+	return (lib);
+}
+
+/*
+ * Where the probe writes a test's trace: traces/ID.ATTEMPT in the log
+ * directory, named like the log. NULL for fixtures and unprobed runs.
+ */
+static char *
+run_trace_dir(struct worker *w, const struct worker_run *r)
+{
+	const char *base;
+	char *dir;
+	size_t len;
+
+	if (r->job->exec.phase[0] != '\0' || r->log == NULL ||
+	    w->config.root == NULL || run_probe_lib() == NULL)
+		return (NULL);
+	base = strrchr(r->log, '/');
+	base = base != NULL ? base + 1 : r->log;
+	len = strlen(base);
+	if (len > 4 && strcmp(base + len - 4, ".log") == 0)
+		len -= 4;
+	xasprintf(&dir, "%s/traces/%.*s", w->config.log_dir, (int)len, base);
+	return (dir);
+}
+
+/* Empties a trace directory a job before this one left (same log dir). */
+static void
+run_trace_empty(const char *dir)
+{
+	struct dirent *de;
+	char *path;
+	DIR *d;
+
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		xasprintf(&path, "%s/%s", dir, de->d_name);
+		if (unlink(path) == -1)
+			log_warn("unlink '%s'", path);
+		free(path);
+	}
+	closedir(d);
+}
+
+/* Sets the probe's variables if the test is to run under it. */
+static char **
+run_probe_env(struct worker *w, char **env)
+{
+	const char *lib = run_probe_lib(), *old;
+	char *dir, *top;
+	size_t i;
+
+	if ((dir = run_trace_dir(w, w->run)) == NULL)
+		return (env);
+	xasprintf(&top, "%s/traces", w->config.log_dir);
+	if ((mkdir(top, 0777) == -1 && errno != EEXIST) ||
+	    (mkdir(dir, 0777) == -1 && errno != EEXIST)) {
+		log_warn("mkdir '%s'", dir);
+		free(top);
+		free(dir);
+		return (env);
+	}
+	free(top);
+	run_trace_empty(dir);
+	old = NULL;
+	for (i = 0; env != NULL && env[i] != NULL; i++)
+		if (strncmp(env[i], "LD_PRELOAD=", 11) == 0)
+			old = env[i] + 11;
+	if (old != NULL && *old != '\0') {
+		top = xstrdup(old);
+		env = run_setenvf(env, "LD_PRELOAD=%s:%s", lib, top);
+		free(top);
+	} else
+		env = run_setenvf(env, "LD_PRELOAD=%s", lib);
+	env = run_setenvf(env, "DAGZ_PROBE_ROOT=%s", w->config.root);
+	env = run_setenvf(env, "DAGZ_PROBE_OUT=%s", dir);
+	free(dir);
+	return (env);
+}
+
+/* Copies a sorted path list into a strv, within *budget bytes. */
+static char **
+run_trace_paths(char *const *v, size_t n, size_t *budget, int *cut)
+{
+	char **out;
+	size_t i, len;
+
+	out = xcalloc(n + 1, sizeof *out);
+	for (i = 0; i < n; i++) {
+		len = strlen(v[i]) + 8;
+		if (len > *budget) {
+			*cut = 1;
+			break;
+		}
+		*budget -= len;
+		out[i] = xstrdup(v[i]);
+	}
+	return (out);
+}
+
+/*
+ * Reads what the probe wrote for the run into m->trace. A test that was
+ * not probed (no library, no root, no directory) has an incomplete one:
+ * nothing says what it depends on.
+ */
+static void
+run_trace_collect(struct worker *w, struct msg_trace *m)
+{
+	struct worker_run *r = w->run;
+	struct trace t;
+	struct stat sb;
+	char err[512], *dir;
+	size_t budget = PROTO_TRACE_MAX, i;
+	int cut = 0;
+
+	memset(m, 0, sizeof *m);
+	m->present = 1;
+	m->incomplete = 1;
+	if ((dir = run_trace_dir(w, r)) == NULL || stat(dir, &sb) == -1) {
+		m->reasons = strv_push(NULL, w->config.root == NULL ?
+		    "no project root to probe" : run_probe_lib() == NULL ?
+		    "no probe library" : "no trace directory");
+		free(dir);
+		return;
+	}
+	trace_init(&t);
+	if (trace_read_dir(&t, dir, err, sizeof err) == -1) {
+		log_warnx("test '%s': %s", r->job->exec.def.id, err);
+		trace_incomplete(&t, "trace unreadable");
+	} else if (r->pid > 0 && r->exec_errno == 0)
+		trace_check_leader(&t, r->pid);
+	free(dir);
+	m->reads = run_trace_paths(t.reads, t.nreads, &budget, &cut);
+	m->missing = run_trace_paths(t.missing, t.nmissing, &budget, &cut);
+	m->lists = run_trace_paths(t.lists, t.nlists, &budget, &cut);
+	if (cut)
+		trace_incomplete(&t, "trace too large to send");
+	m->incomplete = t.incomplete;
+	for (i = 0; i < t.nreasons; i++)
+		m->reasons = strv_push(m->reasons, t.reasons[i]);
+	m->apps = (int)t.napps;
+	trace_clear(&t);
+}
+
 /* Inherited, then the test's own, then ours, which a test cannot fake. */
 static char **
 run_environment(struct worker *w, const struct msg_exec *ex)
@@ -144,7 +332,7 @@ run_environment(struct worker *w, const struct msg_exec *ex)
 	env = run_setenvf(env, "DAGZ_WORKER_SUFFIX=_jw%02d", w->index);
 	env = run_setenvf(env, "DAGZ_ATTEMPT=%d", ex->attempt);
 	env = run_setenvf(env, "DAGZ_NODE_INDEX=0");
-	return (env);
+	return (run_probe_env(w, env));
 }
 
 /* Keeps ids, processes the setup of fixture left running. */
@@ -741,6 +929,8 @@ run_finish(struct worker *w)
 			m.status = ST_FAILED;
 	}
 	m.reason = reason;
+	if (ex->phase[0] == '\0')
+		run_trace_collect(w, &m.trace);
 	if (r->logfd != -1) {
 		m.log = r->log;
 		m.tail = tail = run_tail(r->logfd);
@@ -751,6 +941,7 @@ run_finish(struct worker *w)
 	    reason != NULL ? reason : "");
 	free(reason);
 	free(tail);
+	proto_trace_clear(&m.trace);
 	if (strcmp(ex->phase, "teardown") == 0 && r->nspare < w->nkept) {
 		/*
 		 * The fixture's processes went with the teardown's tree,

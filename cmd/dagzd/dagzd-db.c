@@ -89,6 +89,16 @@ static const char *const migrations[] = {
 	"  duration REAL NOT NULL,"
 	"  n INTEGER NOT NULL,"
 	"  PRIMARY KEY (project, test)) WITHOUT ROWID;",
+	/* 2: baselines, the latest per project and branch. */
+	"CREATE TABLE baselines ("
+	"  id INTEGER PRIMARY KEY,"
+	"  project TEXT NOT NULL,"
+	"  branch TEXT NOT NULL,"
+	"  job TEXT,"
+	"  created REAL NOT NULL,"
+	"  size INTEGER NOT NULL,"
+	"  z BLOB NOT NULL);"
+	"CREATE INDEX baselines_latest ON baselines (project, branch, id);",
 };
 
 static struct {

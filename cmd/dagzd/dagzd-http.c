@@ -53,6 +53,9 @@ static const struct route {
 	{ EVHTTP_REQ_GET, "/api/v1/jobs/*/logs", route_logs },
 	{ EVHTTP_REQ_GET, "/api/v1/spans/*/context", route_span_context },
 	{ EVHTTP_REQ_GET, "/api/v1/flaky", route_flaky },
+	{ EVHTTP_REQ_POST, "/api/v1/baselines", route_baseline_create },
+	{ EVHTTP_REQ_GET, "/api/v1/baselines", route_baseline_latest },
+	{ EVHTTP_REQ_GET, "/api/v1/baselines/*", route_baseline },
 	{ EVHTTP_REQ_GET, "/jobs/*", route_job_page },
 };
 

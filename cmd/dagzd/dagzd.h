@@ -104,4 +104,12 @@ void	 route_span_context(struct dagzd *, struct evhttp_request *,
 void	 route_flaky(struct dagzd *, struct evhttp_request *,
 	    struct route_args *);
 
+/* dagzd-baselines.c: baselines for selection. */
+void	 route_baseline_create(struct dagzd *, struct evhttp_request *,
+	    struct route_args *);
+void	 route_baseline_latest(struct dagzd *, struct evhttp_request *,
+	    struct route_args *);
+void	 route_baseline(struct dagzd *, struct evhttp_request *,
+	    struct route_args *);
+
 #endif

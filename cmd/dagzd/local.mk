@@ -2,6 +2,7 @@
 bin_PROGRAMS += dagzd
 dagzd_SOURCES = \
 	%D%/dagzd.c %D%/dagzd.h \
+	%D%/dagzd-baselines.c \
 	%D%/dagzd-db.c \
 	%D%/dagzd-http.c \
 	%D%/dagzd-ingest.c \

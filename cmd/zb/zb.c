@@ -24,6 +24,9 @@ static const struct zb_cmd commands[] = {
 	    "the logs of a test, or of every failed test" },
 	{ "span-logs", zb_span_logs, "[-o file] span",
 	    "a bundle (tar.gz) to investigate one test attempt" },
+	{ "select-tests", zb_select_tests, "[--trace] [--all] [--baseline id] "
+	    "[--global glob] --manifest file | --exec glob ...",
+	    "what dagz run would run now, and why" },
 	{ "spans", zb_spans, "[--json] [--type type] job", "a job's spans" },
 	{ "tests", zb_tests, "[--json] [--status status] job",
 	    "a job's tests and their final status" },

@@ -58,6 +58,7 @@ int	 zb_jobs(int, char **);
 int	 zb_junit(int, char **);
 int	 zb_logs(int, char **);
 int	 zb_span_logs(int, char **);
+int	 zb_select_tests(int, char **);
 int	 zb_spans(int, char **);
 int	 zb_tests(int, char **);
 

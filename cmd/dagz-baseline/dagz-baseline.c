@@ -1,0 +1,413 @@
+/*
+ * dagz-baseline: baselines on the command line, NDJSON in and out, for
+ * scripts and for looking at what dagz stored: build one from
+ * observations, merge observations into one, show one, and select tests
+ * against some. See dagz-baseline(1).
+ */
+#include <err.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "baseline.h"
+#include "exitcodes.h"
+#include "jsonv.h"
+#include "status.h"
+#include "strv.h"
+#include "testdef.h"
+#include "xmalloc.h"
+
+#define LINE_MAX_BYTES	(64 * 1024 * 1024)
+
+struct opts {
+	const char	 *root;
+	const char	 *out;
+	const char	 *cache;	/* stat cache file, or NULL */
+	char		**globals;
+	int		  trace;
+};
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: dagz-baseline build [-c cache] [-g glob] [-o file] "
+	    "[-r root]\n"
+	    "       dagz-baseline merge [-c cache] [-g glob] [-o file] "
+	    "[-r root] old\n"
+	    "       dagz-baseline show file\n"
+	    "       dagz-baseline select [-c cache] [-g glob] [-r root] "
+	    "file ...\n");
+	exit(DAGZ_EXIT_USAGE);
+}
+
+static unsigned char *
+read_all(FILE *f, size_t *len)
+{
+	unsigned char *buf = NULL;
+	size_t cap = 0, n;
+
+	*len = 0;
+	do {
+		if (*len == cap) {
+			cap = cap == 0 ? 65536 : cap * 2;
+			buf = xreallocarray(buf, cap, 1);
+		}
+		n = fread(buf + *len, 1, cap - *len, f);
+		*len += n;
+	} while (n > 0);
+	return (buf);
+}
+
+static struct baseline *
+load(const char *path)
+{
+	struct baseline *b;
+	unsigned char *buf;
+	char errbuf[256];
+	size_t len;
+	FILE *f;
+
+	if ((f = fopen(path, "r")) == NULL)
+		err(DAGZ_EXIT_USAGE, "cannot open '%s'", path);
+	buf = read_all(f, &len);
+	fclose(f);
+	if ((b = baseline_decode(buf, len, errbuf, sizeof errbuf)) == NULL)
+		errx(DAGZ_EXIT_USAGE, "cannot read baseline '%s': %s", path,
+		    errbuf);
+	free(buf);
+	return (b);
+}
+
+/* Reads stdin's NDJSON lines, calling fn on each object. */
+static void
+each_line(void (*fn)(json_t *, size_t, void *), void *arg)
+{
+	json_error_t je;
+	json_t *o;
+	char *line = NULL;
+	size_t cap = 0, lineno = 0;
+	ssize_t n;
+
+	while ((n = getline(&line, &cap, stdin)) != -1) {
+		lineno++;
+		if (n > LINE_MAX_BYTES)
+			errx(DAGZ_EXIT_USAGE, "stdin: line %zu: too long",
+			    lineno);
+		if (strspn(line, " \t\r\n") == (size_t)n)
+			continue;
+		if ((o = json_loadb(line, n, 0, &je)) == NULL ||
+		    !json_is_object(o))
+			errx(DAGZ_EXIT_USAGE, "stdin: line %zu: %s", lineno,
+			    o == NULL ? je.text : "not an object");
+		fn(o, lineno, arg);
+		json_decref(o);
+	}
+	free(line);
+}
+
+/* "def": 16 hex digits, else the fingerprint of a manifest line. */
+static uint64_t
+def_of(json_t *o, size_t lineno)
+{
+	struct test_def d;
+	const char *s;
+	char errbuf[256], *end;
+	uint64_t h;
+
+	if ((s = json_string_value(json_object_get(o, "def"))) != NULL) {
+		h = strtoull(s, &end, 16);
+		if (*s == '\0' || *end != '\0')
+			errx(DAGZ_EXIT_USAGE, "stdin: line %zu: \"def\" must "
+			    "be hexadecimal", lineno);
+		return (h);
+	}
+	if (json_object_get(o, "id") == NULL)
+		return (0);
+	if (testdef_from_json(o, &d, errbuf, sizeof errbuf) == -1)
+		errx(DAGZ_EXIT_USAGE, "stdin: line %zu: %s", lineno, errbuf);
+	h = baseline_def_fingerprint(&d);
+	testdef_clear(&d);
+	return (h);
+}
+
+static const char *
+id_of(json_t *o, size_t lineno)
+{
+	const char *id;
+
+	if ((id = json_string_value(json_object_get(o, "test"))) == NULL &&
+	    (id = json_string_value(json_object_get(o, "id"))) == NULL)
+		errx(DAGZ_EXIT_USAGE, "stdin: line %zu: no \"test\"", lineno);
+	return (id);
+}
+
+static void
+observe_line(json_t *o, size_t lineno, void *arg)
+{
+	struct baseline *b = arg;
+	struct baseline_obs ob;
+	char errbuf[256], **reads, **lists, **missing;
+	const char *st;
+	enum test_status status = ST_OK;
+
+	memset(&ob, 0, sizeof ob);
+	ob.id = id_of(o, lineno);
+	ob.def = def_of(o, lineno);
+	if ((st = json_string_value(json_object_get(o, "status"))) != NULL &&
+	    status_parse(st, &status) == -1)
+		errx(DAGZ_EXIT_USAGE, "stdin: line %zu: unknown status \"%s\"",
+		    lineno, st);
+	ob.status = status;
+	ob.duration = json_number_value(json_object_get(o, "duration"));
+	ob.incomplete = json_is_true(json_object_get(o, "incomplete"));
+	if (jsonv_strv(o, "reads", 0, &reads, errbuf, sizeof errbuf) == -1 ||
+	    jsonv_strv(o, "lists", 0, &lists, errbuf, sizeof errbuf) == -1 ||
+	    jsonv_strv(o, "missing", 0, &missing, errbuf, sizeof errbuf) == -1)
+		errx(DAGZ_EXIT_USAGE, "stdin: line %zu: %s", lineno, errbuf);
+	ob.reads = reads;
+	ob.lists = lists;
+	ob.missing = missing;
+	baseline_observe(b, &ob);
+	strv_free(reads);
+	strv_free(lists);
+	strv_free(missing);
+}
+
+static void
+write_out(struct baseline *b, const struct opts *o)
+{
+	unsigned char *z;
+	size_t len;
+	FILE *f = stdout;
+
+	if (o->out == NULL && isatty(STDOUT_FILENO))
+		errx(DAGZ_EXIT_USAGE, "a baseline is binary: use -o file");
+	z = baseline_encode(b, &len);
+	if (o->out != NULL && (f = fopen(o->out, "w")) == NULL)
+		err(DAGZ_EXIT_ERROR, "cannot create '%s'", o->out);
+	if (fwrite(z, 1, len, f) != len || fflush(f) != 0)
+		err(DAGZ_EXIT_ERROR, "cannot write '%s'",
+		    o->out != NULL ? o->out : "stdout");
+	if (f != stdout)
+		fclose(f);
+	free(z);
+}
+
+/* Merges stdin's observations into old (NULL: none) and writes it. */
+static int
+cmd_build(const struct opts *o, struct baseline *old)
+{
+	struct baseline *b = baseline_new(), *seen = baseline_new();
+	struct baseline_statcache *sc = baseline_statcache_open(o->cache);
+	size_t i;
+
+	each_line(observe_line, seen);
+	for (i = 0; old != NULL && i < old->ntests; i++)
+		if (baseline_find(seen, old->tests[i].id) == NULL)
+			baseline_keep(b, old, old->tests[i].id);
+	for (i = 0; i < seen->ntests; i++)
+		baseline_keep(b, seen, seen->tests[i].id);
+	baseline_fingerprint(b, o->root, sc);
+	baseline_add_globals(b, o->root, o->globals, sc);
+	write_out(b, o);
+	baseline_statcache_save(sc);
+	baseline_statcache_free(sc);
+	baseline_free(seen);
+	baseline_free(b);
+	baseline_free(old);
+	return (DAGZ_EXIT_OK);
+}
+
+static char *
+hex(uint64_t h)
+{
+	static char buf[17];
+
+	snprintf(buf, sizeof buf, "%016" PRIx64, h);
+	return (buf);
+}
+
+static json_t *
+paths_json(const struct baseline *b, const uint32_t *v, size_t n)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		json_array_append_new(a, json_string(b->paths[v[i]]));
+	return (a);
+}
+
+static void
+put_json(json_t *o)
+{
+	char *s = json_dumps(o, JSON_COMPACT);
+
+	if (s != NULL)
+		printf("%s\n", s);
+	free(s);
+	json_decref(o);
+}
+
+/* Files first, then tests, each a line. */
+static int
+cmd_show(const char *path)
+{
+	struct baseline *b = load(path);
+	const struct baseline_test *t;
+	size_t i;
+
+	for (i = 0; i < b->npaths; i++)
+		put_json(json_pack("{s:s, s:s, s:b}", "file", b->paths[i],
+		    "fingerprint", b->hashes[i] == BASELINE_ABSENT ? "absent" :
+		    hex(b->hashes[i]), "global", b->global[i]));
+	for (i = 0; i < b->ntests; i++) {
+		t = &b->tests[i];
+		put_json(json_pack("{s:s, s:s, s:s, s:f, s:b, s:o, s:o}",
+		    "test", t->id, "def", hex(t->def), "status",
+		    status_name(t->status), "duration", t->duration,
+		    "incomplete", t->incomplete, "deps",
+		    paths_json(b, t->deps, t->ndeps), "missing",
+		    paths_json(b, t->missing, t->nmissing)));
+	}
+	baseline_free(b);
+	return (DAGZ_EXIT_OK);
+}
+
+/* Writes s as a JSON string; it came from JSON, so it is valid UTF-8. */
+static void
+put_string(const char *s)
+{
+	const unsigned char *p;
+
+	putchar('"');
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			printf("\\%c", *p);
+		else if (*p < 0x20)
+			printf("\\u%04x", *p);
+		else
+			putchar(*p);
+	}
+	putchar('"');
+}
+
+struct select_ctx {
+	struct baseline		**b;
+	struct baseline_changes	**c;
+	int			  n;
+};
+
+static void
+select_line(json_t *o, size_t lineno, void *arg)
+{
+	struct select_ctx *sx = arg;
+	const char *id = id_of(o, lineno);
+	uint64_t def = def_of(o, lineno);
+	char **v, **all = NULL;
+	int k;
+	size_t i;
+
+	/* Printed by hand: a line per test, 100,000 of them at times. */
+	for (k = 0; k < sx->n; k++) {
+		if ((v = baseline_select(sx->b[k], sx->c[k], id, def)) == NULL)
+			continue;
+		for (i = 0; v[i] != NULL; i++)
+			if (!strv_contains(all, v[i]))
+				all = strv_push(all, v[i]);
+		strv_free(v);
+	}
+	fputs("{\"test\":", stdout);
+	put_string(id);
+	printf(",\"selected\":%s,\"reasons\":[", all != NULL ? "true" :
+	    "false");
+	for (i = 0; all != NULL && all[i] != NULL; i++) {
+		if (i > 0)
+			putchar(',');
+		put_string(all[i]);
+	}
+	fputs("]}\n", stdout);
+	strv_free(all);
+}
+
+/* A test is selected if any baseline gives it a reason. */
+static int
+cmd_select(const struct opts *o, int argc, char **argv)
+{
+	struct baseline_statcache *sc = baseline_statcache_open(o->cache);
+	struct select_ctx sx;
+	int k;
+
+	sx.n = argc;
+	sx.b = xcalloc(argc, sizeof *sx.b);
+	sx.c = xcalloc(argc, sizeof *sx.c);
+	for (k = 0; k < argc; k++) {
+		sx.b[k] = load(argv[k]);
+		sx.c[k] = baseline_changes(sx.b[k], o->root, o->globals, sc);
+	}
+	baseline_statcache_save(sc);
+	each_line(select_line, &sx);
+	for (k = 0; k < argc; k++) {
+		baseline_changes_free(sx.c[k]);
+		baseline_free(sx.b[k]);
+	}
+	free(sx.b);
+	free(sx.c);
+	baseline_statcache_free(sc);
+	return (DAGZ_EXIT_OK);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts o;
+	const char *cmd;
+	int ch;
+
+	if (argc < 2)
+		usage();
+	cmd = argv[1];
+	if (strcmp(cmd, "-V") == 0) {
+		printf("dagz-baseline %s\n", PACKAGE_VERSION);
+		return (DAGZ_EXIT_OK);
+	}
+	memset(&o, 0, sizeof o);
+	o.root = ".";
+	argc--;
+	argv++;
+	while ((ch = getopt(argc, argv, "c:g:o:r:")) != -1) {
+		switch (ch) {
+		case 'c':
+			o.cache = optarg;
+			break;
+		case 'g':
+			o.globals = strv_push(o.globals, optarg);
+			break;
+		case 'o':
+			o.out = optarg;
+			break;
+		case 'r':
+			o.root = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (strcmp(cmd, "build") == 0 && argc == 0)
+		return (cmd_build(&o, NULL));
+	if (strcmp(cmd, "merge") == 0 && argc == 1)
+		return (cmd_build(&o, load(argv[0])));
+	if (strcmp(cmd, "show") == 0 && argc == 1)
+		return (cmd_show(argv[0]));
+	if (strcmp(cmd, "select") == 0 && argc >= 1)
+		return (cmd_select(&o, argc, argv));
+	usage();
+}

@@ -1,0 +1,400 @@
+/*
+ * sched-select.c: running only the tests a change can affect. The
+ * project root is where the probe records paths from; the baselines of
+ * the branch and of main say which tests read which files, and a test
+ * runs if either says it may be affected. At the end of the job the
+ * baseline is rebuilt from the old one and what this job's tests read.
+ */
+#include <sys/stat.h>
+
+#include <err.h>
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "baseline.h"
+#include "exitcodes.h"
+#include "sched.h"
+#include "store.h"
+#include "strv.h"
+#include "xmalloc.h"
+
+#define SELECT_MAX_BASELINES	2
+
+struct sched_select {
+	char			*project;
+	char			*branch;
+	struct baseline		*b[SELECT_MAX_BASELINES];
+	struct baseline_changes	*c[SELECT_MAX_BASELINES];
+	char			 id[SELECT_MAX_BASELINES][32];
+	int			 n;
+	struct baseline_statcache *sc;
+	char		      ***why;		/* per test: reasons, or NULL */
+	char			*skip;		/* per test: would be skipped */
+	size_t			 nselected;
+	size_t			 nskipped;
+};
+
+/*
+ * Adds the patterns of the "global:" list of ROOT/.dagz/config.yaml, in
+ * its block form only:
+ *	global:
+ *	  - Makefile.am
+ *	  - "tools/build.mk"
+ */
+static void
+select_config_globals(struct sched *s)
+{
+	char *path, *line = NULL, *p, *e;
+	size_t cap = 0;
+	ssize_t n;
+	int in = 0;
+	FILE *f;
+
+	xasprintf(&path, "%s/.dagz/config.yaml", s->root);
+	f = fopen(path, "r");
+	free(path);
+	if (f == NULL)
+		return;
+	while ((n = getline(&line, &cap, f)) != -1) {
+		line[strcspn(line, "\r\n")] = '\0';
+		if (line[0] != ' ' && line[0] != '\t' && line[0] != '-') {
+			in = strncmp(line, "global:", 7) == 0;
+			continue;
+		}
+		p = line + strspn(line, " \t");
+		if (!in || *p != '-')
+			continue;
+		p += 1 + strspn(p + 1, " \t");
+		if ((e = strstr(p, " #")) != NULL)
+			*e = '\0';
+		e = p + strlen(p);
+		while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
+			*--e = '\0';
+		if (e - p >= 2 && (*p == '"' || *p == '\'') && e[-1] == *p) {
+			e[-1] = '\0';
+			p++;
+		}
+		if (*p != '\0')
+			s->opt.globals = strv_push(s->opt.globals, p);
+	}
+	free(line);
+	fclose(f);
+}
+
+/*
+ * The project root: the top of the git work tree holding the manifest
+ * (or, for --exec, the current directory), else that directory itself.
+ */
+void
+select_root(struct sched *s)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 8], *p;
+	struct stat sb;
+
+	if (s->opt.manifest != NULL) {
+		if (realpath(s->opt.manifest, dir) == NULL)
+			return;
+		p = dirname(dir);
+		memmove(dir, p, strlen(p) + 1);
+	} else if (getcwd(dir, sizeof dir) == NULL)
+		return;
+	s->root = xstrdup(dir);
+	for (;;) {
+		snprintf(path, sizeof path, "%s/.git", dir);
+		if (stat(path, &sb) == 0) {
+			free(s->root);
+			s->root = xstrdup(dir);
+			break;
+		}
+		if ((p = strrchr(dir, '/')) == NULL || p == dir)
+			break;
+		*p = '\0';
+	}
+	select_config_globals(s);
+}
+
+/* Adds baseline id to the selection, if it can be had. */
+static void
+select_load(struct sched *s, const char *id)
+{
+	struct sched_select *sel = s->select;
+	unsigned char *z;
+	char err[256];
+	size_t len;
+	int k;
+
+	for (k = 0; k < sel->n; k++)
+		if (strcmp(sel->id[k], id) == 0)
+			return;
+	if ((z = store_baseline_get(s, id, &len, err, sizeof err)) == NULL) {
+		warnx("cannot fetch baseline '%s': %s", id, err);
+		return;
+	}
+	sel->b[sel->n] = baseline_decode(z, len, err, sizeof err);
+	free(z);
+	if (sel->b[sel->n] == NULL) {
+		warnx("cannot read baseline '%s': %s", id, err);
+		return;
+	}
+	strlcpy(sel->id[sel->n], id, sizeof sel->id[sel->n]);
+	sel->c[sel->n] = baseline_changes(sel->b[sel->n], s->root,
+	    s->opt.globals, sel->sc);
+	sel->n++;
+}
+
+static char *
+select_ids(const struct sched_select *sel)
+{
+	char *v = NULL, *t;
+	int k;
+
+	for (k = 0; k < sel->n; k++) {
+		xasprintf(&t, "%s%s%s", v != NULL ? v : "", v != NULL ?
+		    ", " : "", sel->id[k]);
+		free(v);
+		v = t;
+	}
+	return (v != NULL ? v : xstrdup(""));
+}
+
+/* Prints what would run and why, for zb select-tests. */
+static void
+select_print(struct sched *s)
+{
+	struct sched_select *sel = s->select;
+	size_t i, k;
+	char *ids = select_ids(sel);
+
+	if (sel->n == 0)
+		printf("%s: every test runs\n", s->opt.select_all ? "--all" :
+		    s->store == NULL ? "no store" : "no baseline");
+	for (i = 0; i < s->ntests; i++) {
+		if (sel->why[i] == NULL) {
+			if (s->opt.select_trace)
+				printf("skip %s\n", s->tests[i].def.id);
+			continue;
+		}
+		printf("run  %s\n", s->tests[i].def.id);
+		for (k = 0; s->opt.select_trace && sel->why[i][k] != NULL; k++)
+			printf("       %s\n", sel->why[i][k]);
+	}
+	printf("%zu of %zu selected%s%s\n", sel->nselected, s->ntests,
+	    sel->n > 0 ? " against " : "", ids);
+	free(ids);
+	fflush(stdout);
+}
+
+/*
+ * Loads the baselines (the one asked for, else the latest of the branch
+ * and of main) and marks each test whose reasons are none DESELECTED,
+ * unless selection is off or only observed. With --all nothing is
+ * loaded, but the job's baseline is still built at its end. -1: a bad
+ * --baseline, said.
+ */
+int
+select_begin(struct sched *s)
+{
+	struct sched_select *sel;
+	struct test *t;
+	char *file, *home, id[32], *ids, reason[256], **v;
+	uint64_t def;
+	size_t i, k;
+	int j;
+
+	if (s->root == NULL || s->opt.plan_only)
+		return (0);
+	if (s->store == NULL && !s->opt.select_only) {
+		/* Baselines live in the store: without it, nothing to select. */
+		if (s->opt.baseline != NULL) {
+			warnx("--baseline needs the store");
+			return (-1);
+		}
+		return (0);
+	}
+	sel = s->select = xcalloc(1, sizeof *sel);
+	home = store_home();
+	xasprintf(&file, "%s/statcache", home);
+	free(home);
+	sel->sc = baseline_statcache_open(file);
+	free(file);
+	store_project_branch(s, &sel->project, &sel->branch);
+	if (s->opt.select_all)
+		;
+	else if (s->opt.baseline != NULL) {
+		select_load(s, s->opt.baseline);
+		if (sel->n == 0)
+			return (-1);
+	} else {
+		store_baseline_latest(s, sel->project, sel->branch, id,
+		    sizeof id);
+		if (*id != '\0')
+			select_load(s, id);
+		if (strcmp(sel->branch, "main") != 0) {
+			store_baseline_latest(s, sel->project, "main", id,
+			    sizeof id);
+			if (*id != '\0')
+				select_load(s, id);
+		}
+	}
+	sel->why = xcalloc(s->ntests + 1, sizeof *sel->why);
+	sel->skip = xcalloc(s->ntests + 1, 1);
+	for (i = 0; i < s->ntests; i++) {
+		t = &s->tests[i];
+		def = baseline_def_fingerprint(&t->def);
+		if (sel->n == 0)
+			sel->why[i] = strv_push(NULL, s->opt.select_all ?
+			    "--all" : "no baseline");
+		for (j = 0; j < sel->n; j++) {
+			v = baseline_select(sel->b[j], sel->c[j], t->def.id,
+			    def);
+			for (k = 0; v != NULL && v[k] != NULL; k++)
+				if (!strv_contains(sel->why[i], v[k]))
+					sel->why[i] = strv_push(sel->why[i],
+					    v[k]);
+			strv_free(v);
+		}
+		if (sel->why[i] != NULL)
+			sel->nselected++;
+		else
+			sel->skip[i] = 1;
+	}
+	baseline_statcache_save(sel->sc);
+	if (s->opt.select_only) {
+		select_print(s);
+		return (0);
+	}
+	/* A rerun runs what it was asked to: selection only observes. */
+	if (s->opt.select_observe || s->rerun || sel->n == 0)
+		return (0);
+	ids = select_ids(sel);
+	snprintf(reason, sizeof reason, "unchanged since baseline %s", ids);
+	free(ids);
+	for (i = 0; i < s->ntests; i++)
+		if (sel->skip[i]) {
+			sched_skip_test(s, &s->tests[i], ST_DESELECTED,
+			    reason);
+			sel->nskipped++;
+		}
+	return (0);
+}
+
+/* The last attempt that ran, with a trace, or NULL. */
+static const struct msg_result *
+select_ran(const struct test *t)
+{
+	int j;
+
+	for (j = t->nattempts - 1; j >= 0; j--)
+		if (t->attempts[j].r.trace.present)
+			return (&t->attempts[j].r);
+	return (NULL);
+}
+
+/*
+ * Builds the job's baseline: what ran now as observed, what was
+ * deselected as its baseline knew it; tests that neither ran nor were
+ * deselected are left out, to run next time. Stores it and says so.
+ */
+void
+select_job_end(struct sched *s)
+{
+	struct sched_select *sel = s->select;
+	struct baseline *b;
+	struct baseline_obs o;
+	const struct msg_result *r;
+	struct test *t;
+	unsigned char *z;
+	char id[32], *ids;
+	size_t i, len, failed = 0, would = 0;
+	int j;
+
+	if (sel == NULL)
+		return;
+	ids = select_ids(sel);
+	if (sel->n > 0 && (s->opt.select_observe || s->rerun)) {
+		for (i = 0; i < s->ntests; i++) {
+			if (!sel->skip[i])
+				continue;
+			would++;
+			if (s->tests[i].state == TS_DONE &&
+			    status_failed(s->tests[i].status))
+				failed++;
+		}
+		out_line(s, "observe: %zu of %zu tests would have been "
+		    "deselected against %s; %zu of them failed", would,
+		    s->ntests, ids, failed);
+	} else if (sel->n > 0)
+		out_line(s, "selection: %zu of %zu tests selected, %zu "
+		    "deselected against %s", sel->nselected, s->ntests,
+		    sel->nskipped, ids);
+	free(ids);
+	if (s->store == NULL)
+		return;
+	b = baseline_new();
+	for (i = 0; i < s->ntests; i++) {
+		t = &s->tests[i];
+		if (t->state == TS_DONE && t->status == ST_DESELECTED) {
+			for (j = 0; j < sel->n; j++)
+				if (baseline_find(sel->b[j], t->def.id) !=
+				    NULL) {
+					baseline_keep(b, sel->b[j], t->def.id);
+					break;
+				}
+			continue;
+		}
+		if (t->state != TS_DONE || (r = select_ran(t)) == NULL)
+			continue;
+		memset(&o, 0, sizeof o);
+		o.id = t->def.id;
+		o.def = baseline_def_fingerprint(&t->def);
+		o.reads = r->trace.reads;
+		o.lists = r->trace.lists;
+		o.missing = r->trace.missing;
+		o.duration = r->duration;
+		o.status = t->status;
+		o.incomplete = r->trace.incomplete;
+		baseline_observe(b, &o);
+	}
+	baseline_fingerprint(b, s->root, sel->sc);
+	baseline_add_globals(b, s->root, s->opt.globals, sel->sc);
+	baseline_statcache_save(sel->sc);
+	z = baseline_encode(b, &len);
+	store_baseline_put(s, sel->project, sel->branch, z, len, id,
+	    sizeof id);
+	if (*id != '\0')
+		out_line(s, "baseline: %s (%zu tests, %zu files, %zu bytes)",
+		    id, b->ntests, b->npaths, len);
+	free(z);
+	baseline_free(b);
+}
+
+void
+select_free(struct sched *s)
+{
+	struct sched_select *sel = s->select;
+	size_t i;
+	int k;
+
+	free(s->root);
+	s->root = NULL;
+	if (sel == NULL)
+		return;
+	for (k = 0; k < sel->n; k++) {
+		baseline_free(sel->b[k]);
+		baseline_changes_free(sel->c[k]);
+	}
+	for (i = 0; sel->why != NULL && i < s->ntests; i++)
+		strv_free(sel->why[i]);
+	free(sel->why);
+	free(sel->skip);
+	baseline_statcache_free(sel->sc);
+	free(sel->project);
+	free(sel->branch);
+	free(sel);
+	s->select = NULL;
+}

@@ -1,0 +1,1162 @@
+/*
+ * baseline.c: building, merging, encoding and selecting from baselines
+ * (baseline.h), and the stat cache that spares re-reading files whose
+ * size, mtime and inode have not changed since they were hashed.
+ */
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <glob.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "baseline.h"
+#include "strv.h"
+#include "xmalloc.h"
+#include "zbuf.h"
+
+#define BASELINE_MAGIC		"DAGZBL1\n"
+#define BASELINE_MAX		(1024UL * 1024 * 1024)	/* decoded bytes */
+#define STATCACHE_MAGIC		"dagz statcache 1\n"
+#define STATCACHE_RACY_NS	2000000000LL	/* too recent to trust */
+
+#define P1	0x9e3779b185ebca87ULL
+#define P2	0xc2b2ae3d27d4eb4fULL
+#define P3	0x165667b19e3779f9ULL
+
+/*
+ * An open-addressing map of strings to indices; the keys live elsewhere
+ * and a function gives the key of an index. Slots keep the key's hash,
+ * so that growing rehashes nothing and most mismatches cost no strcmp.
+ */
+struct map_slot {
+	uint32_t	 idx;		/* index + 1; 0: empty */
+	uint32_t	 h;
+};
+
+struct baseline_map {
+	struct map_slot	*slots;
+	size_t		 cap;		/* a power of two */
+	size_t		 n;
+};
+
+typedef const char *(*map_key_fn)(const void *, uint32_t);
+
+struct statcache_entry {
+	char		*path;
+	long long	 size;
+	long long	 mtime_ns;
+	unsigned long long ino;
+	uint64_t	 hash;
+};
+
+struct baseline_statcache {
+	char			*file;
+	struct statcache_entry	*v;
+	size_t			 n;
+	struct baseline_map	 map;
+	int			 dirty;
+};
+
+struct baseline_changes {
+	uint64_t	*now;		/* per path of the baseline */
+	char		*global;	/* a global file that changed, or NULL */
+	size_t		 nchanged;
+};
+
+static uint64_t
+rotl(uint64_t x, int r)
+{
+	return ((x << r) | (x >> (64 - r)));
+}
+
+/*
+ * A fast 64-bit hash in the manner of xxHash64 with one lane: words
+ * multiplied in, then the tail bytes, then an avalanche. Never returns
+ * BASELINE_ABSENT.
+ */
+uint64_t
+baseline_hash(const void *buf, size_t len, uint64_t seed)
+{
+	const unsigned char *p = buf;
+	uint64_t h = seed + P3 + len, w;
+	size_t i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		memcpy(&w, p + i, 8);
+		h ^= rotl(w * P2, 31) * P1;
+		h = rotl(h, 27) * P1 + P3;
+	}
+	for (; i < len; i++) {
+		h ^= p[i] * P3;
+		h = rotl(h, 11) * P1;
+	}
+	h ^= h >> 33;
+	h *= P2;
+	h ^= h >> 29;
+	h *= P3;
+	h ^= h >> 32;
+	return (h == BASELINE_ABSENT ? 1 : h);
+}
+
+static uint64_t
+hash_str(const char *s, uint64_t seed)
+{
+	return (baseline_hash(s, strlen(s) + 1, seed));
+}
+
+static uint64_t
+hash_strv(char *const *v, uint64_t h)
+{
+	for (; v != NULL && *v != NULL; v++)
+		h = hash_str(*v, h);
+	return (hash_str("", h));
+}
+
+/* What the test runs, with what environment, where. */
+uint64_t
+baseline_def_fingerprint(const struct test_def *d)
+{
+	uint64_t h = 0;
+
+	h = d->argv != NULL ? hash_strv(d->argv, hash_str("cmd", h)) :
+	    hash_str(d->sh != NULL ? d->sh : "", hash_str("sh", h));
+	h = hash_strv(d->env, hash_str("env", h));
+	return (hash_str(d->cwd != NULL ? d->cwd : "", hash_str("cwd", h)));
+}
+
+static uint32_t
+map_hash(const char *s)
+{
+	return ((uint32_t)(hash_str(s, 0) >> 32));
+}
+
+/* The index of key s (of hash h), or -1. */
+static long
+map_find(const struct baseline_map *m, const void *ctx, map_key_fn key,
+    const char *s, uint32_t h)
+{
+	const struct map_slot *sl;
+	size_t i;
+
+	if (m->cap == 0)
+		return (-1);
+	for (i = h & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+		sl = &m->slots[i];
+		if (sl->idx == 0)
+			return (-1);
+		if (sl->h == h && strcmp(key(ctx, sl->idx - 1), s) == 0)
+			return ((long)sl->idx - 1);
+	}
+}
+
+static void
+map_insert(struct baseline_map *m, uint32_t idx, uint32_t h)
+{
+	size_t i;
+
+	for (i = h & (m->cap - 1); m->slots[i].idx != 0;
+	    i = (i + 1) & (m->cap - 1))
+		;
+	m->slots[i].idx = idx + 1;
+	m->slots[i].h = h;
+	m->n++;
+}
+
+/* Room for n keys in all, at most half full. */
+static void
+map_reserve(struct baseline_map *m, size_t n)
+{
+	struct map_slot *old = m->slots;
+	size_t i, oldcap = m->cap, cap = m->cap == 0 ? 64 : m->cap;
+
+	while (n * 2 > cap)
+		cap *= 2;
+	if (cap == m->cap)
+		return;
+	m->slots = xcalloc(cap, sizeof *m->slots);
+	m->cap = cap;
+	m->n = 0;
+	for (i = 0; i < oldcap; i++)
+		if (old[i].idx != 0)
+			map_insert(m, old[i].idx - 1, old[i].h);
+	free(old);
+}
+
+static void
+map_add(struct baseline_map *m, uint32_t idx, uint32_t h)
+{
+	map_reserve(m, m->n + 1);
+	map_insert(m, idx, h);
+}
+
+static const char *
+path_key(const void *ctx, uint32_t i)
+{
+	return (((const struct baseline *)ctx)->paths[i]);
+}
+
+static const char *
+test_key(const void *ctx, uint32_t i)
+{
+	return (((const struct baseline *)ctx)->tests[i].id);
+}
+
+struct baseline *
+baseline_new(void)
+{
+	struct baseline *b = xcalloc(1, sizeof *b);
+
+	b->pmap = xcalloc(1, sizeof *b->pmap);
+	b->tmap = xcalloc(1, sizeof *b->tmap);
+	return (b);
+}
+
+void
+baseline_free(struct baseline *b)
+{
+	size_t i;
+
+	if (b == NULL)
+		return;
+	for (i = 0; i < b->npaths; i++)
+		free(b->paths[i]);
+	free(b->paths);
+	free(b->hashes);
+	free(b->global);
+	for (i = 0; i < b->ntests; i++) {
+		free(b->tests[i].id);
+		free(b->tests[i].deps);
+		free(b->tests[i].missing);
+	}
+	free(b->tests);
+	free(b->pmap->slots);
+	free(b->tmap->slots);
+	free(b->pmap);
+	free(b->tmap);
+	free(b);
+}
+
+uint32_t
+baseline_intern(struct baseline *b, const char *path)
+{
+	uint32_t h = map_hash(path);
+	long i;
+
+	if ((i = map_find(b->pmap, b, path_key, path, h)) != -1)
+		return ((uint32_t)i);
+	if ((b->npaths & (b->npaths - 1)) == 0 || b->npaths < 16) {
+		b->paths = xreallocarray(b->paths, b->npaths < 16 ? 16 :
+		    b->npaths * 2, sizeof *b->paths);
+		b->hashes = xreallocarray(b->hashes, b->npaths < 16 ? 16 :
+		    b->npaths * 2, sizeof *b->hashes);
+		b->global = xreallocarray(b->global, b->npaths < 16 ? 16 :
+		    b->npaths * 2, sizeof *b->global);
+	}
+	b->paths[b->npaths] = xstrdup(path);
+	b->hashes[b->npaths] = BASELINE_ABSENT;
+	b->global[b->npaths] = 0;
+	map_add(b->pmap, (uint32_t)b->npaths, h);
+	return ((uint32_t)b->npaths++);
+}
+
+struct baseline_test *
+baseline_find(const struct baseline *b, const char *id)
+{
+	long i;
+
+	if ((i = map_find(b->tmap, b, test_key, id, map_hash(id))) == -1)
+		return (NULL);
+	return (&b->tests[i]);
+}
+
+/* A new entry for test id, known not to be there. */
+static struct baseline_test *
+test_append(struct baseline *b, const char *id)
+{
+	struct baseline_test *t;
+
+	if ((b->ntests & (b->ntests - 1)) == 0 || b->ntests < 16)
+		b->tests = xreallocarray(b->tests, b->ntests < 16 ? 16 :
+		    b->ntests * 2, sizeof *b->tests);
+	t = &b->tests[b->ntests];
+	memset(t, 0, sizeof *t);
+	t->id = xstrdup(id);
+	map_add(b->tmap, (uint32_t)b->ntests, map_hash(id));
+	b->ntests++;
+	return (t);
+}
+
+/* The entry of test id, new and empty if there was none. */
+static struct baseline_test *
+test_entry(struct baseline *b, const char *id)
+{
+	struct baseline_test *t;
+
+	if ((t = baseline_find(b, id)) == NULL)
+		return (test_append(b, id));
+	free(t->deps);
+	free(t->missing);
+	t->deps = t->missing = NULL;
+	t->ndeps = t->nmissing = 0;
+	return (t);
+}
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x < y ? -1 : x > y);
+}
+
+/* Sorts and removes duplicates. */
+static size_t
+uniq_u32(uint32_t *v, size_t n)
+{
+	size_t i, j;
+
+	if (n == 0)
+		return (0);
+	qsort(v, n, sizeof *v, cmp_u32);
+	for (i = j = 1; i < n; i++)
+		if (v[i] != v[j - 1])
+			v[j++] = v[i];
+	return (j);
+}
+
+static void
+add_paths(struct baseline *b, uint32_t **v, size_t *n, char *const *paths,
+    const char *suffix)
+{
+	char *p;
+	size_t k;
+
+	for (k = 0; paths != NULL && paths[k] != NULL; k++) {
+		*v = xreallocarray(*v, *n + 1, sizeof **v);
+		if (*suffix != '\0') {
+			xasprintf(&p, "%s%s", paths[k], suffix);
+			(*v)[(*n)++] = baseline_intern(b, p);
+			free(p);
+		} else
+			(*v)[(*n)++] = baseline_intern(b, paths[k]);
+	}
+}
+
+/* Records what a job saw of a test, replacing what was known of it. */
+void
+baseline_observe(struct baseline *b, const struct baseline_obs *o)
+{
+	struct baseline_test *t = test_entry(b, o->id);
+
+	t->def = o->def;
+	t->duration = o->duration;
+	t->status = o->status;
+	t->incomplete = o->incomplete;
+	add_paths(b, &t->deps, &t->ndeps, o->reads, "");
+	add_paths(b, &t->deps, &t->ndeps, o->lists, "/");
+	add_paths(b, &t->missing, &t->nmissing, o->missing, "");
+	t->ndeps = uniq_u32(t->deps, t->ndeps);
+	t->nmissing = uniq_u32(t->missing, t->nmissing);
+}
+
+/* Copies test id from old into b, as old knew it; absent: nothing. */
+void
+baseline_keep(struct baseline *b, const struct baseline *old, const char *id)
+{
+	const struct baseline_test *o;
+	struct baseline_test *t;
+	size_t i;
+
+	if ((o = baseline_find(old, id)) == NULL)
+		return;
+	t = test_entry(b, id);
+	t->def = o->def;
+	t->duration = o->duration;
+	t->status = o->status;
+	t->incomplete = o->incomplete;
+	t->deps = xcalloc(o->ndeps + 1, sizeof *t->deps);
+	for (i = 0; i < o->ndeps; i++)
+		t->deps[i] = baseline_intern(b, old->paths[o->deps[i]]);
+	t->ndeps = uniq_u32(t->deps, o->ndeps);
+	t->missing = xcalloc(o->nmissing + 1, sizeof *t->missing);
+	for (i = 0; i < o->nmissing; i++)
+		t->missing[i] = baseline_intern(b, old->paths[o->missing[i]]);
+	t->nmissing = uniq_u32(t->missing, o->nmissing);
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return (strcmp(*(char *const *)a, *(char *const *)b));
+}
+
+/* A directory's listing: its sorted entry names. */
+static uint64_t
+hash_listing(const char *dir)
+{
+	DIR *d;
+	struct dirent *de;
+	char **names = NULL;
+	size_t n = 0, i;
+	uint64_t h;
+
+	if ((d = opendir(dir)) == NULL)
+		return (BASELINE_ABSENT);
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		names = xreallocarray(names, n + 1, sizeof *names);
+		names[n++] = xstrdup(de->d_name);
+	}
+	closedir(d);
+	qsort(names, n, sizeof *names, cmp_str);
+	h = hash_str("dir", 0);
+	for (i = 0; i < n; i++) {
+		h = hash_str(names[i], h);
+		free(names[i]);
+	}
+	free(names);
+	return (h == BASELINE_ABSENT ? 1 : h);
+}
+
+/* The fingerprint of path (relative to root) as it is now. */
+static uint64_t
+hash_now(const char *root, const char *path, struct baseline_statcache *sc)
+{
+	char *full;
+	size_t len = strlen(path);
+	uint64_t h = BASELINE_ABSENT;
+
+	xasprintf(&full, "%s/%s", root, path);
+	if (len > 0 && path[len - 1] == '/')
+		h = hash_listing(full);
+	else if (baseline_statcache_hash(sc, full, &h) == -1)
+		h = BASELINE_ABSENT;
+	free(full);
+	return (h);
+}
+
+/* Fingerprints every path of b as it is under root now. */
+int
+baseline_fingerprint(struct baseline *b, const char *root,
+    struct baseline_statcache *sc)
+{
+	size_t i;
+
+	for (i = 0; i < b->npaths; i++)
+		b->hashes[i] = hash_now(root, b->paths[i], sc);
+	return (0);
+}
+
+/* The files under root that match the patterns, relative, as a strv. */
+static char **
+glob_root(const char *root, char *const *patterns)
+{
+	glob_t g;
+	char *pat, **out = NULL;
+	size_t i, k, rl = strlen(root);
+
+	for (k = 0; patterns != NULL && patterns[k] != NULL; k++) {
+		xasprintf(&pat, "%s/%s", root, patterns[k]);
+		memset(&g, 0, sizeof g);
+		if (glob(pat, 0, NULL, &g) == 0)
+			for (i = 0; i < g.gl_pathc; i++)
+				if (strncmp(g.gl_pathv[i], root, rl) == 0 &&
+				    g.gl_pathv[i][rl] == '/')
+					out = strv_push(out,
+					    g.gl_pathv[i] + rl + 1);
+		globfree(&g);
+		free(pat);
+	}
+	return (out);
+}
+
+/* Records the files matching the global patterns, fingerprinted. */
+void
+baseline_add_globals(struct baseline *b, const char *root,
+    char *const *patterns, struct baseline_statcache *sc)
+{
+	char **files = glob_root(root, patterns);
+	uint32_t k;
+	size_t i;
+
+	for (i = 0; files != NULL && files[i] != NULL; i++) {
+		k = baseline_intern(b, files[i]);
+		b->global[k] = 1;
+		b->hashes[k] = hash_now(root, files[i], sc);
+	}
+	strv_free(files);
+}
+
+/* Encoding. */
+
+struct wbuf {
+	unsigned char	*p;
+	size_t		 n;
+	size_t		 cap;
+};
+
+static void
+w_bytes(struct wbuf *w, const void *p, size_t n)
+{
+	if (w->n + n > w->cap) {
+		while (w->n + n > w->cap)
+			w->cap = w->cap == 0 ? 4096 : w->cap * 2;
+		w->p = xreallocarray(w->p, w->cap, 1);
+	}
+	memcpy(w->p + w->n, p, n);
+	w->n += n;
+}
+
+static void
+w_var(struct wbuf *w, uint64_t v)
+{
+	unsigned char b[10];
+	size_t n = 0;
+
+	while (v >= 0x80) {
+		b[n++] = (unsigned char)(v | 0x80);
+		v >>= 7;
+	}
+	b[n++] = (unsigned char)v;
+	w_bytes(w, b, n);
+}
+
+static void
+w_u64(struct wbuf *w, uint64_t v)
+{
+	unsigned char b[8];
+	int i;
+
+	for (i = 0; i < 8; i++)
+		b[i] = (unsigned char)(v >> (8 * i));
+	w_bytes(w, b, 8);
+}
+
+/* A string front-coded against the previous one. */
+static void
+w_front(struct wbuf *w, const char *s, const char **prev)
+{
+	size_t common = 0, len = strlen(s);
+
+	if (*prev != NULL)
+		while ((*prev)[common] != '\0' && (*prev)[common] == s[common])
+			common++;
+	w_var(w, common);
+	w_var(w, len - common);
+	w_bytes(w, s + common, len - common);
+	*prev = s;
+}
+
+static void
+w_list(struct wbuf *w, const uint32_t *v, size_t n, const uint32_t *remap)
+{
+	uint32_t *r = xcalloc(n + 1, sizeof *r), last = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		r[i] = remap[v[i]];
+	n = uniq_u32(r, n);
+	w_var(w, n);
+	for (i = 0; i < n; i++) {
+		w_var(w, r[i] - last);
+		last = r[i];
+	}
+	free(r);
+}
+
+static const struct baseline *sort_b;
+
+static int
+cmp_path_idx(const void *a, const void *b)
+{
+	return (strcmp(sort_b->paths[*(const uint32_t *)a],
+	    sort_b->paths[*(const uint32_t *)b]));
+}
+
+static int
+cmp_test_idx(const void *a, const void *b)
+{
+	return (strcmp(sort_b->tests[*(const uint32_t *)a].id,
+	    sort_b->tests[*(const uint32_t *)b].id));
+}
+
+/* The same deps list as an earlier test's: that test's list number. */
+static int
+same_list(const struct baseline_test *a, const struct baseline_test *b)
+{
+	return (a->ndeps == b->ndeps &&
+	    memcmp(a->deps, b->deps, a->ndeps * sizeof *a->deps) == 0);
+}
+
+/*
+ * The baseline as a zlib stream: paths sorted and front-coded with their
+ * fingerprints, then tests sorted by id, each with its lists of path
+ * numbers delta-coded, or a reference to the previous test's list when
+ * it is the same (tests of one script read the same files).
+ */
+unsigned char *
+baseline_encode(const struct baseline *b, size_t *len)
+{
+	struct wbuf w = { NULL, 0, 0 };
+	const struct baseline_test *t, *prevt = NULL;
+	uint32_t *order, *remap, *torder;
+	const char *prev = NULL;
+	unsigned char *z;
+	size_t i;
+	uint64_t d;
+
+	order = xcalloc(b->npaths + 1, sizeof *order);
+	remap = xcalloc(b->npaths + 1, sizeof *remap);
+	torder = xcalloc(b->ntests + 1, sizeof *torder);
+	for (i = 0; i < b->npaths; i++)
+		order[i] = (uint32_t)i;
+	for (i = 0; i < b->ntests; i++)
+		torder[i] = (uint32_t)i;
+	sort_b = b;
+	qsort(order, b->npaths, sizeof *order, cmp_path_idx);
+	qsort(torder, b->ntests, sizeof *torder, cmp_test_idx);
+	sort_b = NULL;
+	for (i = 0; i < b->npaths; i++)
+		remap[order[i]] = (uint32_t)i;
+
+	w_bytes(&w, BASELINE_MAGIC, strlen(BASELINE_MAGIC));
+	w_var(&w, b->npaths);
+	for (i = 0; i < b->npaths; i++) {
+		w_front(&w, b->paths[order[i]], &prev);
+		w_bytes(&w, &b->global[order[i]], 1);
+		w_u64(&w, b->hashes[order[i]]);
+	}
+	w_var(&w, b->ntests);
+	prev = NULL;
+	for (i = 0; i < b->ntests; i++) {
+		t = &b->tests[torder[i]];
+		w_front(&w, t->id, &prev);
+		w_u64(&w, t->def);
+		w_var(&w, (uint64_t)t->status);
+		d = t->duration > 0 ? (uint64_t)(t->duration * 1000 + 0.5) : 0;
+		w_var(&w, d);
+		if (prevt != NULL && t->ndeps > 0 && same_list(t, prevt))
+			w_var(&w, 2 | (t->incomplete ? 1 : 0));
+		else {
+			w_var(&w, t->incomplete ? 1 : 0);
+			w_list(&w, t->deps, t->ndeps, remap);
+		}
+		w_list(&w, t->missing, t->nmissing, remap);
+		prevt = t;
+	}
+	free(order);
+	free(remap);
+	free(torder);
+	z = zbuf_deflate(w.p, w.n, len);
+	free(w.p);
+	return (z);
+}
+
+struct rbuf {
+	const unsigned char	*p;
+	size_t			 n;
+	size_t			 off;
+	int			 bad;
+};
+
+static uint64_t
+r_var(struct rbuf *r)
+{
+	uint64_t v = 0;
+	int shift = 0;
+
+	while (r->off < r->n && shift < 64) {
+		v |= (uint64_t)(r->p[r->off] & 0x7f) << shift;
+		if ((r->p[r->off++] & 0x80) == 0)
+			return (v);
+		shift += 7;
+	}
+	r->bad = 1;
+	return (0);
+}
+
+static uint64_t
+r_u64(struct rbuf *r)
+{
+	uint64_t v = 0;
+	int i;
+
+	if (r->off + 8 > r->n) {
+		r->bad = 1;
+		return (0);
+	}
+	for (i = 0; i < 8; i++)
+		v |= (uint64_t)r->p[r->off + i] << (8 * i);
+	r->off += 8;
+	return (v);
+}
+
+/* A front-coded string into buf (grown as needed). */
+static char *
+r_front(struct rbuf *r, char **buf, size_t *cap)
+{
+	uint64_t common = r_var(r), rest = r_var(r);
+
+	if (r->bad || common > (*buf == NULL ? 0 : strlen(*buf)) ||
+	    rest > r->n - r->off) {
+		r->bad = 1;
+		return (NULL);
+	}
+	if (common + rest + 1 > *cap) {
+		*cap = common + rest + 1;
+		*buf = xreallocarray(*buf, *cap, 1);
+	}
+	memcpy(*buf + common, r->p + r->off, rest);
+	(*buf)[common + rest] = '\0';
+	r->off += rest;
+	if (strlen(*buf) != common + rest)
+		r->bad = 1;
+	return (*buf);
+}
+
+static uint32_t *
+r_list(struct rbuf *r, size_t npaths, size_t *n)
+{
+	uint32_t *v;
+	uint64_t k, i, last = 0;
+
+	k = r_var(r);
+	if (r->bad || k > npaths) {
+		r->bad = 1;
+		*n = 0;
+		return (NULL);
+	}
+	v = xcalloc(k + 1, sizeof *v);
+	for (i = 0; i < k; i++) {
+		last += r_var(r);
+		if (r->bad || last >= npaths) {
+			r->bad = 1;
+			break;
+		}
+		v[i] = (uint32_t)last;
+	}
+	*n = k;
+	return (v);
+}
+
+struct baseline *
+baseline_decode(const void *z, size_t zlen, char *err, size_t errlen)
+{
+	struct baseline *b;
+	struct baseline_test *t, *prevt = NULL;
+	struct rbuf r;
+	unsigned char *raw;
+	char *buf = NULL;
+	size_t rawlen, cap = 0, mlen = strlen(BASELINE_MAGIC);
+	uint64_t np, nt, i, flags, st;
+
+	if ((raw = zbuf_inflate(z, zlen, BASELINE_MAX, &rawlen)) == NULL) {
+		snprintf(err, errlen, "not a zlib stream");
+		return (NULL);
+	}
+	if (rawlen < mlen || memcmp(raw, BASELINE_MAGIC, mlen) != 0) {
+		free(raw);
+		snprintf(err, errlen, "not a baseline");
+		return (NULL);
+	}
+	memset(&r, 0, sizeof r);
+	r.p = raw;
+	r.n = rawlen;
+	r.off = mlen;
+	b = baseline_new();
+	np = r_var(&r);
+	if (np > rawlen)
+		r.bad = 1;
+	else
+		map_reserve(b->pmap, np);
+	for (i = 0; i < np && !r.bad; i++) {
+		uint32_t k;
+
+		if (r_front(&r, &buf, &cap) == NULL || r.off >= r.n)
+			break;
+		if (b->npaths > 0 && strcmp(b->paths[b->npaths - 1], buf) >= 0) {
+			r.bad = 1;
+			break;
+		}
+		k = baseline_intern(b, buf);
+		b->global[k] = r.p[r.off++] != 0;
+		b->hashes[k] = r_u64(&r);
+	}
+	if (!r.bad && b->npaths != np)
+		r.bad = 1;
+	nt = r.bad ? 0 : r_var(&r);
+	if (nt > rawlen)
+		r.bad = 1;
+	else
+		map_reserve(b->tmap, nt);
+	free(buf);
+	buf = NULL;
+	cap = 0;
+	for (i = 0; i < nt && !r.bad; i++) {
+		if (r_front(&r, &buf, &cap) == NULL)
+			break;
+		/* Sorted, so a repeated id is the previous one. */
+		if (i > 0 && strcmp(b->tests[i - 1].id, buf) >= 0) {
+			r.bad = 1;
+			break;
+		}
+		t = test_append(b, buf);
+		prevt = i > 0 ? &b->tests[i - 1] : NULL;
+		t->def = r_u64(&r);
+		st = r_var(&r);
+		t->status = st < ST__COUNT ? (enum test_status)st : ST_FAILED;
+		t->duration = r_var(&r) / 1000.0;
+		flags = r_var(&r);
+		t->incomplete = flags & 1;
+		if ((flags & 2) != 0) {
+			if (prevt == NULL) {
+				r.bad = 1;
+				break;
+			}
+			t->ndeps = prevt->ndeps;
+			t->deps = xcalloc(t->ndeps + 1, sizeof *t->deps);
+			memcpy(t->deps, prevt->deps,
+			    t->ndeps * sizeof *t->deps);
+		} else
+			t->deps = r_list(&r, b->npaths, &t->ndeps);
+		t->missing = r_list(&r, b->npaths, &t->nmissing);
+	}
+	free(buf);
+	free(raw);
+	if (r.bad) {
+		baseline_free(b);
+		snprintf(err, errlen, "corrupt baseline");
+		return (NULL);
+	}
+	return (b);
+}
+
+/* Selection. */
+
+static int
+matches_global(const char *path, char *const *patterns)
+{
+	size_t k;
+
+	for (k = 0; patterns != NULL && patterns[k] != NULL; k++)
+		if (fnmatch(patterns[k], path, FNM_PATHNAME) == 0)
+			return (1);
+	return (0);
+}
+
+/*
+ * Fingerprints b's paths as they are now under root. A global file that
+ * changed, vanished or appeared (matching a pattern, unknown to b)
+ * selects everything.
+ */
+struct baseline_changes *
+baseline_changes(const struct baseline *b, const char *root,
+    char *const *globals, struct baseline_statcache *sc)
+{
+	struct baseline_changes *c = xcalloc(1, sizeof *c);
+	char **files;
+	size_t i;
+	long k;
+
+	c->now = xcalloc(b->npaths + 1, sizeof *c->now);
+	for (i = 0; i < b->npaths; i++) {
+		c->now[i] = hash_now(root, b->paths[i], sc);
+		if (c->now[i] != b->hashes[i])
+			c->nchanged++;
+		if (c->global == NULL && c->now[i] != b->hashes[i] &&
+		    (b->global[i] || matches_global(b->paths[i], globals)))
+			c->global = xstrdup(b->paths[i]);
+	}
+	if (c->global == NULL && globals != NULL) {
+		files = glob_root(root, globals);
+		for (i = 0; files != NULL && files[i] != NULL; i++) {
+			k = map_find(b->pmap, b, path_key, files[i],
+			    map_hash(files[i]));
+			if (k == -1 || !b->global[k]) {
+				c->global = xstrdup(files[i]);
+				break;
+			}
+		}
+		strv_free(files);
+	}
+	return (c);
+}
+
+void
+baseline_changes_free(struct baseline_changes *c)
+{
+	if (c == NULL)
+		return;
+	free(c->now);
+	free(c->global);
+	free(c);
+}
+
+size_t
+baseline_changed_count(const struct baseline_changes *c)
+{
+	return (c->nchanged);
+}
+
+static char **
+reason(char **v, const char *fmt, const char *arg)
+{
+	char *s;
+
+	xasprintf(&s, fmt, arg);
+	v = strv_push(v, s);
+	free(s);
+	return (v);
+}
+
+/*
+ * Why test id, of definition fingerprint def, must run; NULL if nothing
+ * it depends on has changed since b.
+ */
+char **
+baseline_select(const struct baseline *b, const struct baseline_changes *c,
+    const char *id, uint64_t def)
+{
+	const struct baseline_test *t;
+	char **v = NULL;
+	size_t i;
+	uint32_t k;
+
+	if ((t = baseline_find(b, id)) == NULL)
+		return (strv_push(NULL, "new"));
+	if (c->global != NULL)
+		v = reason(v, "global file changed: %s", c->global);
+	if (t->def != def)
+		v = strv_push(v, "definition changed");
+	if (!status_passed(t->status))
+		v = reason(v, "did not pass in the baseline (%s)",
+		    status_name(t->status));
+	if (t->incomplete)
+		v = strv_push(v, "trace incomplete");
+	if (t->ndeps == 0)
+		v = strv_push(v, "no dependencies recorded");
+	for (i = 0; i < t->ndeps; i++) {
+		k = t->deps[i];
+		if (c->now[k] == b->hashes[k])
+			continue;
+		v = reason(v, c->now[k] == BASELINE_ABSENT ?
+		    "vanished: %s" : "changed: %s", b->paths[k]);
+	}
+	for (i = 0; i < t->nmissing; i++) {
+		k = t->missing[i];
+		if (c->now[k] != BASELINE_ABSENT)
+			v = reason(v, "appeared: %s", b->paths[k]);
+	}
+	return (v);
+}
+
+/* The stat cache. */
+
+static const char *
+sc_key(const void *ctx, uint32_t i)
+{
+	return (((const struct baseline_statcache *)ctx)->v[i].path);
+}
+
+static long
+sc_get(const struct baseline_statcache *sc, const char *path)
+{
+	return (map_find(&sc->map, sc, sc_key, path, map_hash(path)));
+}
+
+static struct statcache_entry *
+sc_add(struct baseline_statcache *sc, const char *path)
+{
+	if ((sc->n & (sc->n - 1)) == 0 || sc->n < 16)
+		sc->v = xreallocarray(sc->v, sc->n < 16 ? 16 : sc->n * 2,
+		    sizeof *sc->v);
+	memset(&sc->v[sc->n], 0, sizeof sc->v[sc->n]);
+	sc->v[sc->n].path = xstrdup(path);
+	map_add(&sc->map, (uint32_t)sc->n, map_hash(path));
+	return (&sc->v[sc->n++]);
+}
+
+/*
+ * Opens the cache in file (lines of hash, size, mtime in ns, inode and
+ * path); a missing or damaged one is an empty cache. NULL file: a cache
+ * kept in memory only.
+ */
+struct baseline_statcache *
+baseline_statcache_open(const char *file)
+{
+	struct baseline_statcache *sc = xcalloc(1, sizeof *sc);
+	struct statcache_entry *e;
+	unsigned long long h, ino;
+	long long size, mt;
+	char *line = NULL, *p;
+	size_t cap = 0;
+	ssize_t n;
+	FILE *f;
+
+	if (file == NULL)
+		return (sc);
+	sc->file = xstrdup(file);
+	if ((f = fopen(file, "r")) == NULL)
+		return (sc);
+	if ((n = getline(&line, &cap, f)) == -1 ||
+	    strcmp(line, STATCACHE_MAGIC) != 0)
+		goto out;
+	while ((n = getline(&line, &cap, f)) > 0) {
+		if (line[n - 1] != '\n')
+			break;
+		line[n - 1] = '\0';
+		p = line;
+		h = strtoull(p, &p, 16);
+		size = strtoll(p, &p, 10);
+		mt = strtoll(p, &p, 10);
+		ino = strtoull(p, &p, 10);
+		if (*p++ != ' ' || *p == '\0' || sc_get(sc, p) != -1)
+			continue;
+		e = sc_add(sc, p);
+		e->hash = h;
+		e->size = size;
+		e->mtime_ns = mt;
+		e->ino = ino;
+	}
+out:
+	free(line);
+	fclose(f);
+	return (sc);
+}
+
+static uint64_t
+hash_file(int fd, size_t size)
+{
+	unsigned char *buf;
+	size_t n = 0, cap = size + 1;
+	ssize_t k;
+	uint64_t h;
+
+	buf = xmalloc(cap);
+	for (;;) {
+		if (n == cap) {
+			cap *= 2;
+			buf = xreallocarray(buf, cap, 1);
+		}
+		k = read(fd, buf + n, cap - n);
+		if (k == -1 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+		n += (size_t)k;
+	}
+	h = baseline_hash(buf, n, 0);
+	free(buf);
+	return (h);
+}
+
+/*
+ * The content fingerprint of the file at path, from the cache when its
+ * size, mtime and inode are those it was hashed with. -1: it cannot be
+ * read (does not exist). A NULL cache hashes every time.
+ */
+int
+baseline_statcache_hash(struct baseline_statcache *sc, const char *path,
+    uint64_t *hash)
+{
+	struct statcache_entry *e;
+	struct timespec now;
+	struct stat sb;
+	long long mt;
+	long i;
+	int fd;
+
+	if (stat(path, &sb) == -1)
+		return (-1);
+	if (S_ISDIR(sb.st_mode)) {
+		*hash = hash_str("directory", 0);
+		return (0);
+	}
+	mt = (long long)sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec;
+	if (sc != NULL && (i = sc_get(sc, path)) != -1) {
+		e = &sc->v[i];
+		if (e->size == (long long)sb.st_size && e->mtime_ns == mt &&
+		    e->ino == (unsigned long long)sb.st_ino && e->hash != 0) {
+			*hash = e->hash;
+			return (0);
+		}
+	} else
+		e = NULL;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return (-1);
+	*hash = hash_file(fd, (size_t)sb.st_size);
+	close(fd);
+	if (sc == NULL)
+		return (0);
+	/* A file changed within the clock's step may change unseen. */
+	clock_gettime(CLOCK_REALTIME, &now);
+	if ((long long)now.tv_sec * 1000000000LL + now.tv_nsec - mt <
+	    STATCACHE_RACY_NS)
+		return (0);
+	if (e == NULL)
+		e = sc_add(sc, path);
+	e->size = (long long)sb.st_size;
+	e->mtime_ns = mt;
+	e->ino = (unsigned long long)sb.st_ino;
+	e->hash = *hash;
+	sc->dirty = 1;
+	return (0);
+}
+
+/* Writes the cache back if it changed, atomically. */
+int
+baseline_statcache_save(struct baseline_statcache *sc)
+{
+	char *tmp;
+	size_t i;
+	FILE *f;
+	int fd;
+
+	if (sc->file == NULL || !sc->dirty)
+		return (0);
+	xasprintf(&tmp, "%s.XXXXXX", sc->file);
+	if ((fd = mkstemp(tmp)) == -1 || (f = fdopen(fd, "w")) == NULL) {
+		if (fd != -1)
+			close(fd);
+		free(tmp);
+		return (-1);
+	}
+	fputs(STATCACHE_MAGIC, f);
+	for (i = 0; i < sc->n; i++)
+		if (strchr(sc->v[i].path, '\n') == NULL)
+			fprintf(f, "%llx %lld %lld %llu %s\n",
+			    (unsigned long long)sc->v[i].hash, sc->v[i].size,
+			    sc->v[i].mtime_ns, sc->v[i].ino, sc->v[i].path);
+	if (fclose(f) != 0 || rename(tmp, sc->file) == -1) {
+		unlink(tmp);
+		free(tmp);
+		return (-1);
+	}
+	free(tmp);
+	sc->dirty = 0;
+	return (0);
+}
+
+void
+baseline_statcache_free(struct baseline_statcache *sc)
+{
+	size_t i;
+
+	if (sc == NULL)
+		return;
+	for (i = 0; i < sc->n; i++)
+		free(sc->v[i].path);
+	free(sc->v);
+	free(sc->map.slots);
+	free(sc->file);
+	free(sc);
+}

@@ -1,0 +1,100 @@
+/*
+ * baseline.h: what a job learned about its tests, for the next job to
+ * select from: per test its definition fingerprint, the files it read
+ * (its dependencies), the paths it looked up and did not find, its
+ * duration and status; per file its content fingerprint. Paths are
+ * relative to the project root and held once, in a table that tests
+ * refer to by index. A directory whose listing was read is a path ending
+ * in "/", fingerprinted by its sorted entry names.
+ *
+ * Encoded baselines are zlib streams of a compact binary form: paths
+ * front-coded, index lists sorted and delta-coded as varints, and a
+ * test's dependencies that equal the previous test's stored as a mark.
+ */
+#ifndef DAGZ_BASELINE_H
+#define DAGZ_BASELINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "status.h"
+#include "testdef.h"
+
+/* The fingerprint of a path that does not exist. */
+#define BASELINE_ABSENT	0
+
+struct baseline_test {
+	char		*id;
+	uint64_t	 def;		/* definition fingerprint */
+	uint32_t	*deps;		/* path indices, sorted */
+	size_t		 ndeps;
+	uint32_t	*missing;	/* path indices, sorted */
+	size_t		 nmissing;
+	double		 duration;	/* seconds */
+	enum test_status status;
+	int		 incomplete;
+};
+
+struct baseline {
+	char			**paths;
+	uint64_t		 *hashes;	/* per path */
+	uint8_t			 *global;	/* per path: matched --global */
+	size_t			  npaths;
+	struct baseline_test	 *tests;	/* in insertion order */
+	size_t			  ntests;
+	struct baseline_map	 *pmap;
+	struct baseline_map	 *tmap;
+};
+
+/* What one job saw of one test; the lists are NULL-terminated. */
+struct baseline_obs {
+	const char	 *id;
+	uint64_t	  def;
+	char *const	 *reads;
+	char *const	 *lists;
+	char *const	 *missing;
+	double		  duration;
+	enum test_status  status;
+	int		  incomplete;
+};
+
+struct baseline_statcache;
+
+uint64_t	 baseline_hash(const void *, size_t, uint64_t);
+uint64_t	 baseline_def_fingerprint(const struct test_def *);
+
+struct baseline	*baseline_new(void);
+void		 baseline_free(struct baseline *);
+uint32_t	 baseline_intern(struct baseline *, const char *);
+struct baseline_test *baseline_find(const struct baseline *, const char *);
+void		 baseline_observe(struct baseline *,
+		    const struct baseline_obs *);
+void		 baseline_keep(struct baseline *, const struct baseline *,
+		    const char *);
+int		 baseline_fingerprint(struct baseline *, const char *,
+		    struct baseline_statcache *);
+void		 baseline_add_globals(struct baseline *, const char *,
+		    char *const *, struct baseline_statcache *);
+unsigned char	*baseline_encode(const struct baseline *, size_t *);
+struct baseline	*baseline_decode(const void *, size_t, char *, size_t);
+
+/*
+ * Selection against a baseline: baseline_changes fingerprints the
+ * baseline's paths as they are now (once per job), baseline_select says
+ * why one test must run.
+ */
+struct baseline_changes;
+struct baseline_changes *baseline_changes(const struct baseline *,
+		    const char *, char *const *, struct baseline_statcache *);
+void		 baseline_changes_free(struct baseline_changes *);
+size_t		 baseline_changed_count(const struct baseline_changes *);
+char	       **baseline_select(const struct baseline *,
+		    const struct baseline_changes *, const char *, uint64_t);
+
+struct baseline_statcache *baseline_statcache_open(const char *);
+int		 baseline_statcache_hash(struct baseline_statcache *,
+		    const char *, uint64_t *);
+int		 baseline_statcache_save(struct baseline_statcache *);
+void		 baseline_statcache_free(struct baseline_statcache *);
+
+#endif
