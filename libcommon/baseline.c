@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <glob.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -431,16 +432,22 @@ hash_listing(const char *dir)
 static uint64_t
 hash_now(const char *root, const char *path, struct baseline_statcache *sc)
 {
-	char *full;
-	size_t len = strlen(path);
+	char buf[2 * PATH_MAX], *full = buf;
+	size_t len = strlen(path), rlen = strlen(root);
 	uint64_t h = BASELINE_ABSENT;
 
-	xasprintf(&full, "%s/%s", root, path);
+	/* Once per path of the baseline: no allocation when it fits. */
+	if (rlen + len + 2 > sizeof buf)
+		full = xmalloc(rlen + len + 2);
+	memcpy(full, root, rlen);
+	full[rlen] = '/';
+	memcpy(full + rlen + 1, path, len + 1);
 	if (len > 0 && path[len - 1] == '/')
 		h = hash_listing(full);
 	else if (baseline_statcache_hash(sc, full, &h) == -1)
 		h = BASELINE_ABSENT;
-	free(full);
+	if (full != buf)
+		free(full);
 	return (h);
 }
 

@@ -441,7 +441,12 @@ sched_spawn_vassal(struct sched *s)
 	cfg.mem_budget = s->opt.mem_budget;
 	cfg.leak = s->opt.leak;
 	cfg.log_dir = s->log_dir;
-	cfg.root = s->root;
+	/*
+	 * Tests run under the probe only when a store will keep what it
+	 * sees: its traces are the next baseline, and without one the
+	 * probe's start in every process of every test is cost for nothing.
+	 */
+	cfg.root = s->store != NULL ? s->root : NULL;
 	ndjson_send(s->vassal, proto_config_encode(&cfg));
 }
 
