@@ -4,6 +4,7 @@ libcommon_libcommon_a_SOURCES = \
 	%D%/exitcodes.h \
 	%D%/jsonv.c %D%/jsonv.h \
 	%D%/log.c %D%/log.h \
+	%D%/paths.c %D%/paths.h \
 	%D%/ndjson.c %D%/ndjson.h \
 	%D%/proc.c %D%/proc.h \
 	%D%/proto.c %D%/proto.h \

@@ -24,6 +24,7 @@
 #include "exitcodes.h"
 #include "log.h"
 #include "ndjson.h"
+#include "paths.h"
 #include "proto.h"
 #include "sched.h"
 #include "strv.h"
@@ -63,21 +64,6 @@ sched_new_job_id(struct sched *s)
 	    "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
 	    "%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3], b[4], b[5],
 	    b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
-}
-
-static char *
-sched_bindir(void)
-{
-	char path[PATH_MAX];
-	const char *env;
-	ssize_t n;
-
-	if ((env = getenv("DAGZ_BINDIR")) != NULL && *env != '\0')
-		return (xstrdup(env));
-	if ((n = readlink("/proc/self/exe", path, sizeof path - 1)) == -1)
-		return (xstrdup(BINDIR));
-	path[n] = '\0';
-	return (xstrdup(dirname(path)));
 }
 
 static int
@@ -379,15 +365,13 @@ sched_end(struct sched *s)
 static void
 sched_spawn_vassal(struct sched *s)
 {
-	char *bindir, *path, jobs[16], **argv = NULL;
+	char *path, jobs[16], **argv = NULL;
 	struct msg_hello hello;
 	struct msg_config cfg;
 	int sv[2], i;
 	pid_t pid;
 
-	bindir = sched_bindir();
-	xasprintf(&path, "%s/dagz-vassal", bindir);
-	free(bindir);
+	path = paths_program("dagz-vassal");
 	snprintf(jobs, sizeof jobs, "%d", s->opt.workers);
 	argv = strv_push(argv, "dagz-vassal");
 	argv = strv_push(argv, "-f");
@@ -454,19 +438,11 @@ static void
 sched_make_log_dir(struct sched *s)
 {
 	const char *tmp;
-	char *p, *q;
+	char *p;
 
 	if (s->opt.log_dir != NULL) {
 		p = xstrdup(s->opt.log_dir);
-		for (q = p + 1; *q != '\0'; q++) {
-			if (*q != '/')
-				continue;
-			*q = '\0';
-			if (mkdir(p, 0777) == -1 && errno != EEXIST)
-				err(DAGZ_EXIT_USAGE, "--log-dir '%s'", p);
-			*q = '/';
-		}
-		if (mkdir(p, 0777) == -1 && errno != EEXIST)
+		if (paths_mkdirs(p, 0777) == -1)
 			err(DAGZ_EXIT_USAGE, "--log-dir '%s'", p);
 		if ((s->log_dir = realpath(p, NULL)) == NULL)
 			err(DAGZ_EXIT_USAGE, "--log-dir '%s'", p);

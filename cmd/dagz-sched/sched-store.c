@@ -32,6 +32,7 @@
 #include "exitcodes.h"
 #include "jobid.h"
 #include "ndjson.h"
+#include "paths.h"
 #include "sched.h"
 #include "store.h"
 #include "strv.h"
@@ -120,28 +121,6 @@ store_open(struct sched *s)
 	s->store = st;
 }
 
-/* mkdir -p, private. */
-static int
-store_mkdirs(const char *dir)
-{
-	char *p, *q;
-	int rc = 0;
-
-	p = xstrdup(dir);
-	for (q = p + 1; *q != '\0'; q++) {
-		if (*q != '/')
-			continue;
-		*q = '\0';
-		if (mkdir(p, 0700) == -1 && errno != EEXIST)
-			rc = -1;
-		*q = '/';
-	}
-	if (mkdir(p, 0700) == -1 && errno != EEXIST)
-		rc = -1;
-	free(p);
-	return (rc);
-}
-
 static struct spool *
 store_add_spool(struct sched_store *st, const char *uuid, char *path, int fd)
 {
@@ -172,7 +151,7 @@ store_open_spool(struct sched *s)
 
 	xasprintf(&dir, "%s/spool", st->home);
 	xasprintf(&path, "%s/%s.ndjson", dir, s->job);
-	if (store_mkdirs(dir) == 0 && (fd = open(path, O_RDWR | O_CREAT |
+	if (paths_mkdirs(dir, 0700) == 0 && (fd = open(path, O_RDWR | O_CREAT |
 	    O_APPEND | O_CLOEXEC, 0600)) != -1) {
 		flock(fd, LOCK_EX | LOCK_NB);
 		free(dir);

@@ -14,6 +14,7 @@
 
 #include "exitcodes.h"
 #include "log.h"
+#include "paths.h"
 #include "strv.h"
 #include "vassal.h"
 #include "xmalloc.h"
@@ -24,22 +25,6 @@ usage(void)
 	fprintf(stderr, "usage: dagz-vassal [-dVv] -f fd -j workers "
 	    "--manifest file | --exec glob ...\n");
 	exit(DAGZ_EXIT_USAGE);
-}
-
-/* The directory dagz's programs are in: $DAGZ_BINDIR, else our own. */
-static char *
-vassal_bindir(void)
-{
-	char path[PATH_MAX];
-	const char *env;
-	ssize_t n;
-
-	if ((env = getenv("DAGZ_BINDIR")) != NULL && *env != '\0')
-		return (xstrdup(env));
-	if ((n = readlink("/proc/self/exe", path, sizeof path - 1)) == -1)
-		return (xstrdup(BINDIR));
-	path[n] = '\0';
-	return (xstrdup(dirname(path)));
 }
 
 int
@@ -96,7 +81,7 @@ main(int argc, char **argv)
 	for (i = 0; exec && i < argc; i++)
 		v.globs = strv_push(v.globs, argv[i]);
 	log_init("dagz-vassal", verbose);
-	v.bindir = vassal_bindir();
+	v.worker_path = paths_program("dagz-worker");
 	vassal_start(&v, fd);
 	return (DAGZ_EXIT_OK);
 }

@@ -150,13 +150,14 @@ vassal_worker_close(struct ndjson_peer *peer, const char *why, void *arg)
 static void
 vassal_worker_spawn(struct vassal *v, struct vworker *w)
 {
-	char *path, idx[16];
+	const char *path;
+	char idx[16];
 	int sv[2];
 	pid_t pid;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)
 		fatal("socketpair");
-	xasprintf(&path, "%s/dagz-worker", v->bindir);
+	path = v->worker_path;
 	snprintf(idx, sizeof idx, "%d", w->index);
 	fflush(NULL);
 	switch (pid = fork()) {
@@ -174,7 +175,6 @@ vassal_worker_spawn(struct vassal *v, struct vworker *w)
 		_exit(DAGZ_EXIT_ERROR);
 	}
 	close(sv[1]);
-	free(path);
 	w->pid = pid;
 	w->ready = 0;
 	w->peer = ndjson_peer_new(v->base, sv[0], "worker", vassal_worker_msg,
@@ -490,7 +490,7 @@ vassal_start(struct vassal *v, int fd)
 	suite_clear(&v->suite);
 	proto_config_clear(&v->config);
 	free(v->workers);
-	free(v->bindir);
+	free(v->worker_path);
 	free(v->manifest);
 	strv_free(v->globs);
 }

@@ -35,7 +35,7 @@ struct vworker {
 struct vassal {
 	struct event_base	*base;
 	struct ndjson_peer	*sched;
-	char			*bindir;
+	char			*worker_path;
 	char			*manifest;	/* --manifest, or */
 	char		       **globs;		/* --exec */
 	struct suite		 suite;

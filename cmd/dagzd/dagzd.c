@@ -20,6 +20,7 @@
 #include "dagzd.h"
 #include "exitcodes.h"
 #include "log.h"
+#include "paths.h"
 #include "store.h"
 #include "timeutil.h"
 #include "xmalloc.h"
@@ -34,28 +35,6 @@ usage(void)
 	    "             [--allow-backdate] [--max-request size]\n"
 	    "             [--stale-after duration] [--token-file file]\n");
 	exit(DAGZ_EXIT_USAGE);
-}
-
-/* Makes dir and its parents, like mkdir -p, private to the user. */
-static int
-mkdirs(const char *dir)
-{
-	char *p, *q;
-	int rc = 0;
-
-	p = xstrdup(dir);
-	for (q = p + 1; *q != '\0'; q++) {
-		if (*q != '/')
-			continue;
-		*q = '\0';
-		if (mkdir(p, 0700) == -1 && errno != EEXIST)
-			rc = -1;
-		*q = '/';
-	}
-	if (mkdir(p, 0700) == -1 && errno != EEXIST)
-		rc = -1;
-	free(p);
-	return (rc);
 }
 
 /* The token: the file's first line, which must not be empty. */
@@ -171,7 +150,7 @@ write_url_file(struct dagzd *d)
 	FILE *f;
 
 	xasprintf(&dir, "%s/local.env", d->home);
-	if (mkdirs(dir) == -1) {
+	if (paths_mkdirs(dir, 0700) == -1) {
 		log_warn("cannot create '%s'", dir);
 		free(dir);
 		return;
@@ -320,7 +299,7 @@ main(int argc, char **argv)
 	}
 	if (d.home == NULL)
 		d.home = store_home();
-	if (mkdirs(d.home) == -1)
+	if (paths_mkdirs(d.home, 0700) == -1)
 		err(DAGZ_EXIT_ERROR, "cannot create '%s'", d.home);
 	signal(SIGPIPE, SIG_IGN);
 	check_not_running(&d);

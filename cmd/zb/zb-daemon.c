@@ -23,6 +23,7 @@
 #include <event2/http.h>
 
 #include "exitcodes.h"
+#include "paths.h"
 #include "store.h"
 #include "timeutil.h"
 #include "xmalloc.h"
@@ -56,28 +57,14 @@ daemon_ping(double timeout)
 static char *
 daemon_path(void)
 {
-	char self[PATH_MAX], *path;
-	const char *env;
-	ssize_t n;
+	char *path = paths_program("dagzd");
 
-	if ((env = getenv("DAGZ_BINDIR")) != NULL && *env != '\0') {
-		xasprintf(&path, "%s/dagzd", env);
-		if (access(path, X_OK) == 0)
-			return (path);
+	/* Not where dagz is installed either: leave it to PATH. */
+	if (access(path, X_OK) == -1) {
 		free(path);
+		return (xstrdup("dagzd"));
 	}
-	if ((n = readlink("/proc/self/exe", self, sizeof self - 1)) != -1) {
-		self[n] = '\0';
-		xasprintf(&path, "%s/dagzd", dirname(self));
-		if (access(path, X_OK) == 0)
-			return (path);
-		free(path);
-	}
-	xasprintf(&path, "%s/dagzd", BINDIR);
-	if (access(path, X_OK) == 0)
-		return (path);
-	free(path);
-	return (xstrdup("dagzd"));
+	return (path);
 }
 
 /* dagzd's arguments: where to listen, from the URL. */

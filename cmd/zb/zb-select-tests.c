@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "exitcodes.h"
+#include "paths.h"
 #include "strv.h"
 #include "xmalloc.h"
 #include "zb.h"
@@ -21,25 +22,7 @@
 static char *
 select_sched_path(void)
 {
-	char self[PATH_MAX], *path;
-	const char *env;
-	ssize_t n;
-
-	if ((env = getenv("DAGZ_BINDIR")) != NULL && *env != '\0') {
-		xasprintf(&path, "%s/dagz-sched", env);
-		if (access(path, X_OK) == 0)
-			return (path);
-		free(path);
-	}
-	if ((n = readlink("/proc/self/exe", self, sizeof self - 1)) != -1) {
-		self[n] = '\0';
-		xasprintf(&path, "%s/dagz-sched", dirname(self));
-		if (access(path, X_OK) == 0)
-			return (path);
-		free(path);
-	}
-	xasprintf(&path, "%s/dagz-sched", BINDIR);
-	return (path);
+	return (paths_program("dagz-sched"));
 }
 
 int
