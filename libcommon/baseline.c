@@ -11,6 +11,8 @@
 #include <fnmatch.h>
 #include <glob.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,11 +61,22 @@ struct statcache_entry {
 
 struct baseline_statcache {
 	char			*file;
+	char			*buf;		/* the file as read */
+	size_t			 buflen;
+	size_t			 sorted;	/* the first entries, in order */
+	size_t			 hint;		/* the last one found */
+	pthread_t		 loader;	/* reading the file */
+	int			 loading;
 	struct statcache_entry	*v;
 	size_t			 n;
 	struct baseline_map	 map;
 	int			 dirty;
 };
+
+static struct baseline_map *sc_map(struct baseline_statcache *);
+static void	 sc_wait(struct baseline_statcache *);
+static int	 sc_known(struct baseline_statcache *, const char *,
+		    const struct stat *, size_t *, uint64_t *, long *);
 
 struct baseline_changes {
 	uint64_t	*now;		/* per path of the baseline */
@@ -219,6 +232,24 @@ baseline_new(void)
 	return (b);
 }
 
+/* Whether p lives in one of a decoded baseline's blocks. */
+static int
+in_block(const void *p, const void *block, size_t len)
+{
+	uintptr_t a = (uintptr_t)p, s = (uintptr_t)block;
+
+	return (block != NULL && a >= s && a < s + len);
+}
+
+/* Frees a string or list of b unless a block holds it. */
+static void
+b_free(const struct baseline *b, void *p)
+{
+	if (!in_block(p, b->strings, b->stringslen) &&
+	    !in_block(p, b->lists, b->listslen * sizeof *b->lists))
+		free(p);
+}
+
 void
 baseline_free(struct baseline *b)
 {
@@ -227,21 +258,51 @@ baseline_free(struct baseline *b)
 	if (b == NULL)
 		return;
 	for (i = 0; i < b->npaths; i++)
-		free(b->paths[i]);
+		b_free(b, b->paths[i]);
 	free(b->paths);
 	free(b->hashes);
 	free(b->global);
 	for (i = 0; i < b->ntests; i++) {
-		free(b->tests[i].id);
-		free(b->tests[i].deps);
-		free(b->tests[i].missing);
+		b_free(b, b->tests[i].id);
+		b_free(b, b->tests[i].deps);
+		b_free(b, b->tests[i].missing);
 	}
 	free(b->tests);
+	free(b->strings);
+	free(b->lists);
 	free(b->pmap->slots);
 	free(b->tmap->slots);
 	free(b->pmap);
 	free(b->tmap);
 	free(b);
+}
+
+/*
+ * The map of paths, made when first wanted: a decoded baseline's paths
+ * are sorted and unique, and selection never looks one up by name.
+ */
+static struct baseline_map *
+paths_map(const struct baseline *b)
+{
+	size_t i;
+
+	if (b->pmap->n == b->npaths)
+		return (b->pmap);
+	map_reserve(b->pmap, b->npaths);
+	for (i = b->pmap->n; i < b->npaths; i++)
+		map_insert(b->pmap, (uint32_t)i, map_hash(b->paths[i]));
+	return (b->pmap);
+}
+
+/* The room an array of n grown by doubling from 16 has. */
+static size_t
+grown_cap(size_t n)
+{
+	size_t cap = 16;
+
+	while (cap < n)
+		cap *= 2;
+	return (cap);
 }
 
 uint32_t
@@ -250,7 +311,7 @@ baseline_intern(struct baseline *b, const char *path)
 	uint32_t h = map_hash(path);
 	long i;
 
-	if ((i = map_find(b->pmap, b, path_key, path, h)) != -1)
+	if ((i = map_find(paths_map(b), b, path_key, path, h)) != -1)
 		return ((uint32_t)i);
 	if ((b->npaths & (b->npaths - 1)) == 0 || b->npaths < 16) {
 		b->paths = xreallocarray(b->paths, b->npaths < 16 ? 16 :
@@ -302,8 +363,8 @@ test_entry(struct baseline *b, const char *id)
 
 	if ((t = baseline_find(b, id)) == NULL)
 		return (test_append(b, id));
-	free(t->deps);
-	free(t->missing);
+	b_free(b, t->deps);
+	b_free(b, t->missing);
 	t->deps = t->missing = NULL;
 	t->ndeps = t->nmissing = 0;
 	return (t);
@@ -707,64 +768,105 @@ r_u64(struct rbuf *r)
 	return (v);
 }
 
-/* A front-coded string into buf (grown as needed). */
-static char *
-r_front(struct rbuf *r, char **buf, size_t *cap)
+/*
+ * The blocks a baseline is decoded into: strings, and lists of path
+ * numbers, each list preceded by nothing and followed by a spare slot
+ * so that an empty one still has an address of its own. Places are
+ * offsets until decoding ends, for the blocks move as they grow.
+ */
+struct blocks {
+	char		*s;
+	size_t		 slen, scap;
+	uint32_t	*l;
+	size_t		 llen, lcap;
+};
+
+static void
+blocks_room(struct blocks *a, size_t strbytes, size_t listslots)
+{
+	if (a->slen + strbytes > a->scap) {
+		while (a->slen + strbytes > a->scap)
+			a->scap = a->scap == 0 ? 65536 : a->scap * 2;
+		a->s = xreallocarray(a->s, a->scap, 1);
+	}
+	if (a->llen + listslots > a->lcap) {
+		while (a->llen + listslots > a->lcap)
+			a->lcap = a->lcap == 0 ? 16384 : a->lcap * 2;
+		a->l = xreallocarray(a->l, a->lcap, sizeof *a->l);
+	}
+}
+
+/*
+ * A string front-coded against the one at prev (of length *prevlen),
+ * appended to the strings; its offset, or -1.
+ */
+static long
+r_front(struct rbuf *r, struct blocks *a, size_t prev, size_t *prevlen)
 {
 	uint64_t common = r_var(r), rest = r_var(r);
+	size_t off = a->slen;
 
-	if (r->bad || common > (*buf == NULL ? 0 : strlen(*buf)) ||
-	    rest > r->n - r->off) {
+	if (r->bad || common > *prevlen || rest > r->n - r->off ||
+	    memchr(r->p + r->off, '\0', rest) != NULL) {
 		r->bad = 1;
-		return (NULL);
+		return (-1);
 	}
-	if (common + rest + 1 > *cap) {
-		*cap = common + rest + 1;
-		*buf = xreallocarray(*buf, *cap, 1);
-	}
-	memcpy(*buf + common, r->p + r->off, rest);
-	(*buf)[common + rest] = '\0';
+	blocks_room(a, common + rest + 1, 0);
+	memmove(a->s + off, a->s + prev, common);
+	memcpy(a->s + off + common, r->p + r->off, rest);
+	a->s[off + common + rest] = '\0';
 	r->off += rest;
-	if (strlen(*buf) != common + rest)
-		r->bad = 1;
-	return (*buf);
+	a->slen += common + rest + 1;
+	*prevlen = common + rest;
+	return ((long)off);
 }
 
-static uint32_t *
-r_list(struct rbuf *r, size_t npaths, size_t *n)
+/* A delta-coded list, appended to the lists; its offset. */
+static size_t
+r_list(struct rbuf *r, struct blocks *a, size_t npaths, size_t *n)
 {
-	uint32_t *v;
 	uint64_t k, i, last = 0;
+	size_t off = a->llen;
 
 	k = r_var(r);
-	if (r->bad || k > npaths) {
+	if (r->bad || k > npaths || k > r->n - r->off) {
 		r->bad = 1;
-		*n = 0;
-		return (NULL);
+		k = 0;
 	}
-	v = xcalloc(k + 1, sizeof *v);
+	blocks_room(a, 0, k + 1);
 	for (i = 0; i < k; i++) {
 		last += r_var(r);
-		if (r->bad || last >= npaths) {
+		if (r->bad || last >= npaths || (i > 0 && last ==
+		    a->l[off + i - 1])) {
 			r->bad = 1;
+			k = i;
 			break;
 		}
-		v[i] = (uint32_t)last;
+		a->l[off + i] = (uint32_t)last;
 	}
+	a->l[off + k] = 0;
+	a->llen += k + 1;
 	*n = k;
-	return (v);
+	return (off);
 }
 
+/*
+ * Decodes a baseline. Its strings and lists go into two blocks, not an
+ * allocation each: a baseline of 100,000 tests is loaded before every
+ * job. The map of paths is left for paths_map to make if it is wanted.
+ */
 struct baseline *
 baseline_decode(const void *z, size_t zlen, char *err, size_t errlen)
 {
 	struct baseline *b;
-	struct baseline_test *t, *prevt = NULL;
+	struct baseline_test *t;
+	struct blocks a;
 	struct rbuf r;
 	unsigned char *raw;
-	char *buf = NULL;
-	size_t rawlen, cap = 0, mlen = strlen(BASELINE_MAGIC);
-	uint64_t np, nt, i, flags, st;
+	size_t rawlen, mlen = strlen(BASELINE_MAGIC), prevlen, *off = NULL;
+	size_t *doff = NULL, *moff = NULL;
+	uint64_t np, nt = 0, i, flags, st;
+	long so;
 
 	if ((raw = zbuf_inflate(z, zlen, BASELINE_MAX, &rawlen)) == NULL) {
 		snprintf(err, errlen, "not a zlib stream");
@@ -776,48 +878,50 @@ baseline_decode(const void *z, size_t zlen, char *err, size_t errlen)
 		return (NULL);
 	}
 	memset(&r, 0, sizeof r);
+	memset(&a, 0, sizeof a);
 	r.p = raw;
 	r.n = rawlen;
 	r.off = mlen;
 	b = baseline_new();
 	np = r_var(&r);
 	if (np > rawlen)
-		r.bad = 1;
-	else
-		map_reserve(b->pmap, np);
-	for (i = 0; i < np && !r.bad; i++) {
-		uint32_t k;
-
-		if (r_front(&r, &buf, &cap) == NULL || r.off >= r.n)
+		np = 0, r.bad = 1;
+	b->paths = xcalloc(grown_cap(np), sizeof *b->paths);
+	b->hashes = xcalloc(grown_cap(np), sizeof *b->hashes);
+	b->global = xcalloc(grown_cap(np), sizeof *b->global);
+	off = xcalloc(np + 1, sizeof *off);
+	blocks_room(&a, rawlen + 1, 0);
+	for (i = 0, prevlen = 0; i < np && !r.bad; i++) {
+		if ((so = r_front(&r, &a, i > 0 ? off[i - 1] : 0,
+		    &prevlen)) == -1 || r.off >= r.n)
 			break;
-		if (b->npaths > 0 && strcmp(b->paths[b->npaths - 1], buf) >= 0) {
+		off[i] = (size_t)so;
+		if (i > 0 && strcmp(a.s + off[i - 1], a.s + off[i]) >= 0)
 			r.bad = 1;
-			break;
-		}
-		k = baseline_intern(b, buf);
-		b->global[k] = r.p[r.off++] != 0;
-		b->hashes[k] = r_u64(&r);
+		b->global[i] = r.p[r.off++] != 0;
+		b->hashes[i] = r_u64(&r);
 	}
-	if (!r.bad && b->npaths != np)
+	if (i != np)
 		r.bad = 1;
-	nt = r.bad ? 0 : r_var(&r);
-	if (nt > rawlen)
+	if (!r.bad && (nt = r_var(&r)) > rawlen)
 		r.bad = 1;
-	else
-		map_reserve(b->tmap, nt);
-	free(buf);
-	buf = NULL;
-	cap = 0;
-	for (i = 0; i < nt && !r.bad; i++) {
-		if (r_front(&r, &buf, &cap) == NULL)
+	if (r.bad)
+		nt = 0;
+	b->tests = xcalloc(grown_cap(nt), sizeof *b->tests);
+	doff = xcalloc(nt + 1, sizeof *doff);
+	moff = xcalloc(nt + 1, sizeof *moff);
+	for (i = 0, prevlen = 0; i < nt && !r.bad; i++) {
+		t = &b->tests[i];
+		if ((so = r_front(&r, &a, i > 0 ? (size_t)b->tests[i - 1].id :
+		    0, &prevlen)) == -1)
 			break;
-		/* Sorted, so a repeated id is the previous one. */
-		if (i > 0 && strcmp(b->tests[i - 1].id, buf) >= 0) {
+		/* Offsets for now; sorted, so no id comes twice. */
+		t->id = (char *)(uintptr_t)so;
+		if (i > 0 && strcmp(a.s + (uintptr_t)b->tests[i - 1].id,
+		    a.s + so) >= 0) {
 			r.bad = 1;
 			break;
 		}
-		t = test_append(b, buf);
-		prevt = i > 0 ? &b->tests[i - 1] : NULL;
 		t->def = r_u64(&r);
 		st = r_var(&r);
 		t->status = st < ST__COUNT ? (enum test_status)st : ST_FAILED;
@@ -825,25 +929,52 @@ baseline_decode(const void *z, size_t zlen, char *err, size_t errlen)
 		flags = r_var(&r);
 		t->incomplete = flags & 1;
 		if ((flags & 2) != 0) {
-			if (prevt == NULL) {
+			/* The previous test's list, shared. */
+			if (i == 0) {
 				r.bad = 1;
 				break;
 			}
-			t->ndeps = prevt->ndeps;
-			t->deps = xcalloc(t->ndeps + 1, sizeof *t->deps);
-			memcpy(t->deps, prevt->deps,
-			    t->ndeps * sizeof *t->deps);
+			doff[i] = doff[i - 1];
+			t->ndeps = b->tests[i - 1].ndeps;
 		} else
-			t->deps = r_list(&r, b->npaths, &t->ndeps);
-		t->missing = r_list(&r, b->npaths, &t->nmissing);
+			doff[i] = r_list(&r, &a, np, &t->ndeps);
+		moff[i] = r_list(&r, &a, np, &t->nmissing);
 	}
-	free(buf);
+	if (i != nt)
+		r.bad = 1;
 	free(raw);
 	if (r.bad) {
+		free(a.s);
+		free(a.l);
+		free(off);
+		free(doff);
+		free(moff);
+		/* Nothing points into the blocks yet. */
+		free(b->tests);
+		b->tests = NULL;
 		baseline_free(b);
 		snprintf(err, errlen, "corrupt baseline");
 		return (NULL);
 	}
+	b->strings = a.s;
+	b->stringslen = a.slen;
+	b->lists = a.l;
+	b->listslen = a.llen;
+	b->npaths = np;
+	for (i = 0; i < np; i++)
+		b->paths[i] = a.s + off[i];
+	b->ntests = nt;
+	map_reserve(b->tmap, nt);
+	for (i = 0; i < nt; i++) {
+		t = &b->tests[i];
+		t->id = a.s + (uintptr_t)t->id;
+		t->deps = a.l + doff[i];
+		t->missing = a.l + moff[i];
+		map_insert(b->tmap, (uint32_t)i, map_hash(t->id));
+	}
+	free(off);
+	free(doff);
+	free(moff);
 	return (b);
 }
 
@@ -861,6 +992,108 @@ matches_global(const char *path, char *const *patterns)
 }
 
 /*
+ * Fingerprinting a baseline's paths, in parts at once: a part stats its
+ * files and takes what the cache knows, leaving the files it does not
+ * know (to be read and added to the cache) for afterwards, in one
+ * thread. A warm selection over 50,000 files is mostly these stats.
+ */
+#define FP_PARTS_MAX	4
+#define FP_PART_MIN	4096	/* paths; fewer are not worth a thread */
+
+struct fp_part {
+	const struct baseline		*b;
+	const char			*root;
+	struct baseline_statcache	*sc;
+	uint64_t			*now;
+	uint8_t				*unknown;
+	size_t				 from, to;
+	pthread_t			 thread;
+	int				 started;
+};
+
+static void *
+fp_run(void *arg)
+{
+	struct fp_part *p = arg;
+	char buf[2 * PATH_MAX];
+	struct stat sb;
+	size_t i, len, rlen = strlen(p->root), hint = 0;
+	const char *path;
+	long idx;
+
+	memcpy(buf, p->root, rlen);
+	buf[rlen] = '/';
+	for (i = p->from; i < p->to; i++) {
+		path = p->b->paths[i];
+		len = strlen(path);
+		if (rlen + len + 2 > sizeof buf || (len > 0 &&
+		    path[len - 1] == '/')) {
+			p->unknown[i] = 1;
+			continue;
+		}
+		memcpy(buf + rlen + 1, path, len + 1);
+		if (stat(buf, &sb) == -1)
+			p->now[i] = BASELINE_ABSENT;
+		else if (!sc_known(p->sc, buf, &sb, &hint, &p->now[i], &idx))
+			p->unknown[i] = 1;
+	}
+	return (NULL);
+}
+
+/* Fills now[] for every path of b, in parts at once when it pays. */
+static void
+fingerprint_all(const struct baseline *b, const char *root,
+    struct baseline_statcache *sc, uint64_t *now)
+{
+	struct fp_part part[FP_PARTS_MAX];
+	sigset_t all, old;
+	uint8_t *unknown;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t n, k, i;
+
+	n = ncpu < 1 ? 1 : (size_t)ncpu;
+	if (n > FP_PARTS_MAX)
+		n = FP_PARTS_MAX;
+	if (n > b->npaths / FP_PART_MIN)
+		n = b->npaths / FP_PART_MIN;
+	sc_wait(sc);
+	if (n < 2 || sc == NULL) {
+		for (i = 0; i < b->npaths; i++)
+			now[i] = hash_now(root, b->paths[i], sc);
+		return;
+	}
+	/* The parts only read the cache: its map, if it needs one, first. */
+	if (sc->sorted < sc->n)
+		(void)sc_map(sc);
+	unknown = xcalloc(b->npaths + 1, 1);
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	for (k = 0; k < n; k++) {
+		part[k].b = b;
+		part[k].root = root;
+		part[k].sc = sc;
+		part[k].now = now;
+		part[k].unknown = unknown;
+		part[k].from = b->npaths * k / n;
+		part[k].to = b->npaths * (k + 1) / n;
+		part[k].started = k > 0 && pthread_create(&part[k].thread,
+		    NULL, fp_run, &part[k]) == 0;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	/* This thread takes the first part, and any that did not start. */
+	for (k = 0; k < n; k++)
+		if (!part[k].started)
+			fp_run(&part[k]);
+	for (k = 1; k < n; k++)
+		if (part[k].started)
+			pthread_join(part[k].thread, NULL);
+	for (i = 0; i < b->npaths; i++)
+		if (unknown[i])
+			now[i] = hash_now(root, b->paths[i], sc);
+	free(unknown);
+}
+
+/*
  * Fingerprints b's paths as they are now under root. A global file that
  * changed, vanished or appeared (matching a pattern, unknown to b)
  * selects everything.
@@ -875,18 +1108,19 @@ baseline_changes(const struct baseline *b, const char *root,
 	long k;
 
 	c->now = xcalloc(b->npaths + 1, sizeof *c->now);
+	fingerprint_all(b, root, sc, c->now);
 	for (i = 0; i < b->npaths; i++) {
-		c->now[i] = hash_now(root, b->paths[i], sc);
-		if (c->now[i] != b->hashes[i])
-			c->nchanged++;
-		if (c->global == NULL && c->now[i] != b->hashes[i] &&
+		if (c->now[i] == b->hashes[i])
+			continue;
+		c->nchanged++;
+		if (c->global == NULL &&
 		    (b->global[i] || matches_global(b->paths[i], globals)))
 			c->global = xstrdup(b->paths[i]);
 	}
 	if (c->global == NULL && globals != NULL) {
 		files = glob_root(root, globals);
 		for (i = 0; files != NULL && files[i] != NULL; i++) {
-			k = map_find(b->pmap, b, path_key, files[i],
+			k = map_find(paths_map(b), b, path_key, files[i],
 			    map_hash(files[i]));
 			if (k == -1 || !b->global[k]) {
 				c->global = xstrdup(files[i]);
@@ -974,10 +1208,56 @@ sc_key(const void *ctx, uint32_t i)
 	return (((const struct baseline_statcache *)ctx)->v[i].path);
 }
 
-static long
-sc_get(const struct baseline_statcache *sc, const char *path)
+/* The map of the cache's paths, brought up to date when first wanted. */
+static struct baseline_map *
+sc_map(struct baseline_statcache *sc)
 {
-	return (map_find(&sc->map, sc, sc_key, path, map_hash(path)));
+	size_t i;
+
+	if (sc->map.n < sc->n) {
+		map_reserve(&sc->map, sc->n);
+		for (i = sc->map.n; i < sc->n; i++)
+			map_insert(&sc->map, (uint32_t)i,
+			    map_hash(sc->v[i].path));
+	}
+	return (&sc->map);
+}
+
+/*
+ * The entry of path, or -1. The file keeps its entries sorted, and a
+ * baseline's paths are fingerprinted in order: while the entries are
+ * sorted, the one after the last found is tried first, then a binary
+ * search; once one is added out of order, a map.
+ */
+static long
+sc_find(struct baseline_statcache *sc, const char *path, size_t *hint)
+{
+	size_t lo = 0, hi = sc->n, mid;
+	int d;
+
+	if (sc->sorted < sc->n)
+		return (map_find(sc_map(sc), sc, sc_key, path,
+		    map_hash(path)));
+	if (*hint + 1 < sc->n && strcmp(sc->v[*hint + 1].path, path) == 0)
+		return ((long)++*hint);
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if ((d = strcmp(sc->v[mid].path, path)) == 0) {
+			*hint = mid;
+			return ((long)mid);
+		}
+		if (d < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return (-1);
+}
+
+static long
+sc_get(struct baseline_statcache *sc, const char *path)
+{
+	return (sc_find(sc, path, &sc->hint));
 }
 
 static struct statcache_entry *
@@ -987,56 +1267,150 @@ sc_add(struct baseline_statcache *sc, const char *path)
 		sc->v = xreallocarray(sc->v, sc->n < 16 ? 16 : sc->n * 2,
 		    sizeof *sc->v);
 	memset(&sc->v[sc->n], 0, sizeof sc->v[sc->n]);
-	sc->v[sc->n].path = xstrdup(path);
-	map_add(&sc->map, (uint32_t)sc->n, map_hash(path));
+	sc->v[sc->n].path = in_block(path, sc->buf, sc->buflen) ?
+	    (char *)path : xstrdup(path);
+	if (sc->sorted == sc->n && (sc->n == 0 ||
+	    strcmp(sc->v[sc->n - 1].path, path) < 0))
+		sc->sorted++;
+	/* A map once made is kept up to date; none is made here. */
+	if (sc->map.cap > 0 && sc->map.n == sc->n)
+		map_add(&sc->map, (uint32_t)sc->n, map_hash(path));
 	return (&sc->v[sc->n++]);
+}
+
+/*
+ * A number in base 10 or 16 and the space after it, from *p; -1 if there
+ * is none. What the cache was written with, and nothing else, is read.
+ */
+static int
+sc_num(char **p, int base, unsigned long long *v)
+{
+	const char *s = *p;
+	unsigned long long n = 0;
+	int d, neg = 0, k;
+
+	if (*s == '-' && base == 10) {
+		neg = 1;
+		s++;
+	}
+	for (k = 0;; k++, s++) {
+		if (*s >= '0' && *s <= '9')
+			d = *s - '0';
+		else if (base == 16 && *s >= 'a' && *s <= 'f')
+			d = *s - 'a' + 10;
+		else
+			break;
+		if (k == (base == 16 ? 16 : 19))
+			return (-1);
+		n = n * base + d;
+	}
+	if (k == 0 || *s != ' ')
+		return (-1);
+	*v = neg ? -n : n;
+	*p = (char *)s + 1;
+	return (0);
+}
+
+/* Reads all of file into a NUL-terminated buffer; NULL if it cannot. */
+static char *
+read_all(const char *file, size_t *len)
+{
+	struct stat sb;
+	char *buf;
+	size_t n = 0, cap;
+	ssize_t k;
+	int fd;
+
+	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) == -1)
+		return (NULL);
+	cap = fstat(fd, &sb) == 0 && sb.st_size > 0 ? (size_t)sb.st_size + 1 :
+	    4096;
+	buf = xmalloc(cap + 1);
+	for (;;) {
+		if (n == cap) {
+			cap *= 2;
+			buf = xreallocarray(buf, cap + 1, 1);
+		}
+		k = read(fd, buf + n, cap - n);
+		if (k == -1 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+		n += (size_t)k;
+	}
+	close(fd);
+	buf[n] = '\0';
+	*len = n;
+	return (buf);
+}
+
+/* Reads the cache's file; its entries' paths are ended where they lie. */
+static void *
+sc_load(void *arg)
+{
+	struct baseline_statcache *sc = arg;
+	struct statcache_entry *e;
+	unsigned long long h, ino, size, mt;
+	char *p, *nl, *end;
+	size_t len, mlen = strlen(STATCACHE_MAGIC);
+
+	if ((sc->buf = read_all(sc->file, &len)) == NULL)
+		return (NULL);
+	sc->buflen = len + 1;
+	if (len < mlen || memcmp(sc->buf, STATCACHE_MAGIC, mlen) != 0)
+		return (NULL);
+	for (p = sc->buf + mlen; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
+		*nl = '\0';
+		end = p;
+		if (sc_num(&end, 16, &h) == -1 || sc_num(&end, 10, &size) ==
+		    -1 || sc_num(&end, 10, &mt) == -1 ||
+		    sc_num(&end, 10, &ino) == -1 || *end == '\0')
+			continue;
+		/* After sorted ones, and greater, a path is new. */
+		if ((sc->sorted < sc->n || (sc->n > 0 &&
+		    strcmp(sc->v[sc->n - 1].path, end) >= 0)) &&
+		    sc_get(sc, end) != -1)
+			continue;
+		e = sc_add(sc, end);
+		e->hash = h;
+		e->size = (long long)size;
+		e->mtime_ns = (long long)mt;
+		e->ino = ino;
+	}
+	return (NULL);
+}
+
+/* Waits for the thread reading the cache, if one is. */
+static void
+sc_wait(struct baseline_statcache *sc)
+{
+	if (sc != NULL && sc->loading) {
+		pthread_join(sc->loader, NULL);
+		sc->loading = 0;
+	}
 }
 
 /*
  * Opens the cache in file (lines of hash, size, mtime in ns, inode and
  * path); a missing or damaged one is an empty cache. NULL file: a cache
- * kept in memory only.
+ * kept in memory only. The file is read on a thread of its own while the
+ * caller goes on (decoding a baseline, say); the first use waits for it.
  */
 struct baseline_statcache *
 baseline_statcache_open(const char *file)
 {
 	struct baseline_statcache *sc = xcalloc(1, sizeof *sc);
-	struct statcache_entry *e;
-	unsigned long long h, ino;
-	long long size, mt;
-	char *line = NULL, *p;
-	size_t cap = 0;
-	ssize_t n;
-	FILE *f;
+	sigset_t all, old;
 
 	if (file == NULL)
 		return (sc);
 	sc->file = xstrdup(file);
-	if ((f = fopen(file, "r")) == NULL)
-		return (sc);
-	if ((n = getline(&line, &cap, f)) == -1 ||
-	    strcmp(line, STATCACHE_MAGIC) != 0)
-		goto out;
-	while ((n = getline(&line, &cap, f)) > 0) {
-		if (line[n - 1] != '\n')
-			break;
-		line[n - 1] = '\0';
-		p = line;
-		h = strtoull(p, &p, 16);
-		size = strtoll(p, &p, 10);
-		mt = strtoll(p, &p, 10);
-		ino = strtoull(p, &p, 10);
-		if (*p++ != ' ' || *p == '\0' || sc_get(sc, p) != -1)
-			continue;
-		e = sc_add(sc, p);
-		e->hash = h;
-		e->size = size;
-		e->mtime_ns = mt;
-		e->ino = ino;
-	}
-out:
-	free(line);
-	fclose(f);
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	sc->loading = pthread_create(&sc->loader, NULL, sc_load, sc) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!sc->loading)
+		sc_load(sc);
 	return (sc);
 }
 
@@ -1067,6 +1441,37 @@ hash_file(int fd, size_t size)
 }
 
 /*
+ * The fingerprint of what stat found at path when the cache knows it (1)
+ * or when it is a directory; else 0, and *idx is the entry to update, or
+ * -1. Changes nothing but *hint, so threads may ask at once, each with a
+ * hint of its own, once sc_map has been made if the cache needs it.
+ */
+static int
+sc_known(struct baseline_statcache *sc, const char *path,
+    const struct stat *sb, size_t *hint, uint64_t *hash, long *idx)
+{
+	const struct statcache_entry *e;
+	long long mt;
+
+	*idx = -1;
+	if (S_ISDIR(sb->st_mode)) {
+		*hash = hash_str("directory", 0);
+		return (1);
+	}
+	if (sc == NULL || (*idx = sc_find(sc, path, hint)) == -1)
+		return (0);
+	e = &sc->v[*idx];
+	mt = (long long)sb->st_mtim.tv_sec * 1000000000LL +
+	    sb->st_mtim.tv_nsec;
+	if (e->size == (long long)sb->st_size && e->mtime_ns == mt &&
+	    e->ino == (unsigned long long)sb->st_ino && e->hash != 0) {
+		*hash = e->hash;
+		return (1);
+	}
+	return (0);
+}
+
+/*
  * The content fingerprint of the file at path, from the cache when its
  * size, mtime and inode are those it was hashed with. -1: it cannot be
  * read (does not exist). A NULL cache hashes every time.
@@ -1082,22 +1487,13 @@ baseline_statcache_hash(struct baseline_statcache *sc, const char *path,
 	long i;
 	int fd;
 
+	sc_wait(sc);
 	if (stat(path, &sb) == -1)
 		return (-1);
-	if (S_ISDIR(sb.st_mode)) {
-		*hash = hash_str("directory", 0);
+	if (sc_known(sc, path, &sb, sc != NULL ? &sc->hint : NULL, hash, &i))
 		return (0);
-	}
+	e = i != -1 ? &sc->v[i] : NULL;
 	mt = (long long)sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec;
-	if (sc != NULL && (i = sc_get(sc, path)) != -1) {
-		e = &sc->v[i];
-		if (e->size == (long long)sb.st_size && e->mtime_ns == mt &&
-		    e->ino == (unsigned long long)sb.st_ino && e->hash != 0) {
-			*hash = e->hash;
-			return (0);
-		}
-	} else
-		e = NULL;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return (-1);
 	*hash = hash_file(fd, (size_t)sb.st_size);
@@ -1119,7 +1515,14 @@ baseline_statcache_hash(struct baseline_statcache *sc, const char *path,
 	return (0);
 }
 
-/* Writes the cache back if it changed, atomically. */
+static int
+cmp_entry(const void *a, const void *b)
+{
+	return (strcmp(((const struct statcache_entry *)a)->path,
+	    ((const struct statcache_entry *)b)->path));
+}
+
+/* Writes the cache back if it changed, atomically, sorted by path. */
 int
 baseline_statcache_save(struct baseline_statcache *sc)
 {
@@ -1128,8 +1531,15 @@ baseline_statcache_save(struct baseline_statcache *sc)
 	FILE *f;
 	int fd;
 
+	sc_wait(sc);
 	if (sc->file == NULL || !sc->dirty)
 		return (0);
+	if (sc->sorted < sc->n) {
+		qsort(sc->v, sc->n, sizeof *sc->v, cmp_entry);
+		sc->sorted = sc->n;
+		free(sc->map.slots);
+		memset(&sc->map, 0, sizeof sc->map);
+	}
 	xasprintf(&tmp, "%s.XXXXXX", sc->file);
 	if ((fd = mkstemp(tmp)) == -1 || (f = fdopen(fd, "w")) == NULL) {
 		if (fd != -1)
@@ -1160,9 +1570,12 @@ baseline_statcache_free(struct baseline_statcache *sc)
 
 	if (sc == NULL)
 		return;
+	sc_wait(sc);
 	for (i = 0; i < sc->n; i++)
-		free(sc->v[i].path);
+		if (!in_block(sc->v[i].path, sc->buf, sc->buflen))
+			free(sc->v[i].path);
 	free(sc->v);
+	free(sc->buf);
 	free(sc->map.slots);
 	free(sc->file);
 	free(sc);

@@ -42,8 +42,13 @@ struct baseline {
 	size_t			  npaths;
 	struct baseline_test	 *tests;	/* in insertion order */
 	size_t			  ntests;
-	struct baseline_map	 *pmap;
+	struct baseline_map	 *pmap;		/* built on first use */
 	struct baseline_map	 *tmap;
+	/* A decoded baseline's strings and index lists, in two blocks. */
+	char			 *strings;
+	size_t			  stringslen;
+	uint32_t		 *lists;
+	size_t			  listslen;
 };
 
 /* What one job saw of one test; the lists are NULL-terminated. */

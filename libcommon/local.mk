@@ -2,6 +2,7 @@
 noinst_LIBRARIES += libcommon/libcommon.a
 libcommon_libcommon_a_SOURCES = \
 	%D%/exitcodes.h \
+	%D%/jsonflat.c %D%/jsonflat.h \
 	%D%/jsonv.c %D%/jsonv.h \
 	%D%/log.c %D%/log.h \
 	%D%/paths.c %D%/paths.h \

@@ -66,3 +66,38 @@ EOF
 	run -2 dagz-baseline frobnicate
 	grep -q '^usage: dagz-baseline build' <<<"$output"
 }
+
+@test "select reads every form of test line alike, and refuses bad ones" {
+	cat >obs2.ndjson <<'EOF2'
+{"test": "plain", "def": "1", "status": "OK", "reads": ["a.txt"]}
+{"test": "caf\u00e9 \"q\"", "def": "2", "status": "OK", "reads": ["a.txt"]}
+{"test": "tagged", "def": "3", "status": "OK", "reads": ["b.txt"]}
+EOF2
+	dagz-baseline build -r root -o base <obs2.ndjson
+	printf 'B\n' >root/b.txt
+	# A flat line, an escaped id, nested values, odd spacing, and an
+	# id in UTF-8: the quick reader takes some, jansson the others.
+	cat >in.ndjson <<'EOF2'
+{"test":"plain","def":"1","n":-1.5e3,"x":null,"y":true}
+{"test": "caf\u00e9 \"q\"", "def": "2"}
+	 { "test" : "tagged" , "def" : "3" , "tags" : ["slow"] }
+
+{"test":"café \"q\"","def":"2"}
+{"test":"new\ttab"}
+EOF2
+	run -0 dagz-baseline select -r root base <in.ndjson
+	diff -u - <(printf '%s\n' "$output") <<'EOF2'
+{"test":"plain","selected":false,"reasons":[]}
+{"test":"café \"q\"","selected":false,"reasons":[]}
+{"test":"tagged","selected":true,"reasons":["changed: b.txt"]}
+{"test":"café \"q\"","selected":false,"reasons":[]}
+{"test":"new\u0009tab","selected":true,"reasons":["new"]}
+EOF2
+	printf '%s\n' '{"test":"plain","def":"1"}' \
+	    '{"test":"plain","def":"1",}' >bad.ndjson
+	run -2 bash -c 'dagz-baseline select -r root base <bad.ndjson 2>err'
+	[ "$output" = '{"test":"plain","selected":false,"reasons":[]}' ]
+	[[ "$(cat err)" == "dagz-baseline: stdin: line 2: "* ]]
+	run -2 dagz-baseline select -r root base <<<'{"test":"plain","def":"xyz"}'
+	[ "$output" = 'dagz-baseline: stdin: line 1: "def" must be hexadecimal' ]
+}

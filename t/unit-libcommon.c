@@ -20,6 +20,7 @@
 #include <event2/event.h>
 #include <jansson.h>
 
+#include "jsonflat.h"
 #include "jsonv.h"
 #include "ndjson.h"
 #include "proto.h"
@@ -113,6 +114,65 @@ test_strv(void)
 	ok(strv_copy(empty) == NULL, "strv_copy: of the empty vector is NULL");
 	strv_free(NULL);
 	ok(1, "strv_free: NULL is a no-op");
+}
+
+/* jsonflat_parse on s, in a copy: 0 if it took it, and whether s stayed. */
+static int
+flat(const char *s, struct jflat_field *f, size_t max, size_t *n,
+    char *copy, size_t cap)
+{
+	snprintf(copy, cap, "%s", s);
+	return (jsonflat_parse(copy, strlen(copy), f, max, n));
+}
+
+static void
+test_jsonflat(void)
+{
+	struct jflat_field f[4];
+	const struct jflat_field *v;
+	char line[256];
+	size_t n;
+	static const char *const refused[] = {
+		"", "[]", "{", "{\"a\":1", "{\"a\":1,}", "{\"a\" 1}",
+		"{\"a\":01}", "{\"a\":-}", "{\"a\":1.}", "{\"a\":1e}",
+		"{\"a\":tru}", "{\"a\":[1]}", "{\"a\":{}}",
+		"{\"a\":\"x\\\"y\"}", "{\"a\":\"caf\xc3\xa9\"}",
+		"{\"a\":\"tab\there\"}", "{\"a\":1} x", "{a:1}",
+		"{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5}",
+	};
+	size_t i;
+
+	ok(flat("{\"test\": \"t1\", \"def\":\"00ff\",\"n\":-1.5e+3, "
+	    "\"ok\":true,\"no\":null}\n", f, 4, &n, line, sizeof line) == -1,
+	    "jsonflat: more fields than room refused");
+	ok(flat("{\"test\": \"t1\", \"def\":\"00ff\",\"n\":-1.5e+3}\n", f,
+	    4, &n, line, sizeof line) == 0 && n == 3, "jsonflat: flat object");
+	v = jsonflat_string(f, n, "test");
+	ok(v != NULL && v->vlen == 2 && memcmp(v->val, "t1", 2) == 0,
+	    "jsonflat: string value");
+	v = jsonflat_get(f, n, "n");
+	ok(v != NULL && v->type == JFLAT_NUMBER && v->vlen == 7,
+	    "jsonflat: number value");
+	ok(jsonflat_string(f, n, "n") == NULL, "jsonflat: number not a string");
+	ok(jsonflat_get(f, n, "te") == NULL, "jsonflat: no prefix match");
+	ok(strcmp(line, "{\"test\": \"t1\", \"def\":\"00ff\",\"n\":-1.5e+3}"
+	    "\n") == 0, "jsonflat: reading changes nothing");
+	jsonflat_end(f, n);
+	ok(strcmp(jsonflat_string(f, n, "def")->val, "00ff") == 0 &&
+	    strcmp(f[0].key, "test") == 0, "jsonflat: ended in place");
+	ok(flat(" {\"a\":\"1\",\"a\":\"2\"} ", f, 4, &n, line,
+	    sizeof line) == 0 && jsonflat_string(f, n, "a")->val[0] == '2',
+	    "jsonflat: last of a repeated key");
+	ok(flat("{}", f, 4, &n, line, sizeof line) == 0 && n == 0,
+	    "jsonflat: empty object");
+	ok(flat("{\"t\":false,\"u\":null,\"v\":0}", f, 4, &n, line,
+	    sizeof line) == 0 && f[0].type == JFLAT_FALSE &&
+	    f[1].type == JFLAT_NULL && f[2].type == JFLAT_NUMBER,
+	    "jsonflat: literals");
+	for (i = 0; i < sizeof refused / sizeof refused[0]; i++)
+		ok(flat(refused[i], f, 4, &n, line, sizeof line) == -1 &&
+		    strcmp(line, refused[i]) == 0,
+		    "jsonflat: refused and unchanged: %s", refused[i]);
 }
 
 static void
@@ -1546,6 +1606,7 @@ main(void)
 	}
 
 	test_strv();
+	test_jsonflat();
 	test_jsonv();
 	test_testdef();
 	test_fixturedef();
