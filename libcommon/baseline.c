@@ -74,6 +74,12 @@ struct baseline_statcache {
 };
 
 static struct baseline_map *sc_map(struct baseline_statcache *);
+struct baseline_fp;
+static uint64_t	*fp_finish(struct baseline_fp *);
+static struct baseline_fp *fp_start(const struct baseline *, const char *,
+		    struct baseline_statcache *);
+static uint64_t	 hash_now(const char *, const char *,
+		    struct baseline_statcache *);
 static void	 sc_wait(struct baseline_statcache *);
 static int	 sc_known(struct baseline_statcache *, const char *,
 		    const struct stat *, size_t *, uint64_t *, long *);
@@ -246,6 +252,7 @@ static void
 b_free(const struct baseline *b, void *p)
 {
 	if (!in_block(p, b->strings, b->stringslen) &&
+	    !in_block(p, b->ids, b->idslen) &&
 	    !in_block(p, b->lists, b->listslen * sizeof *b->lists))
 		free(p);
 }
@@ -257,6 +264,8 @@ baseline_free(struct baseline *b)
 
 	if (b == NULL)
 		return;
+	if (b->fp != NULL)
+		free(fp_finish(b->fp));
 	for (i = 0; i < b->npaths; i++)
 		b_free(b, b->paths[i]);
 	free(b->paths);
@@ -269,6 +278,7 @@ baseline_free(struct baseline *b)
 	}
 	free(b->tests);
 	free(b->strings);
+	free(b->ids);
 	free(b->lists);
 	free(b->pmap->slots);
 	free(b->tmap->slots);
@@ -851,12 +861,16 @@ r_list(struct rbuf *r, struct blocks *a, size_t npaths, size_t *n)
 }
 
 /*
- * Decodes a baseline. Its strings and lists go into two blocks, not an
+ * Decodes a baseline. Its strings and lists go into blocks, not an
  * allocation each: a baseline of 100,000 tests is loaded before every
  * job. The map of paths is left for paths_map to make if it is wanted.
+ * Given a root and a cache, its files are fingerprinted on other threads
+ * from when its paths are read, while its tests are; baseline_changes
+ * takes the result.
  */
 struct baseline *
-baseline_decode(const void *z, size_t zlen, char *err, size_t errlen)
+baseline_load(const void *z, size_t zlen, const char *root,
+    struct baseline_statcache *sc, char *err, size_t errlen)
 {
 	struct baseline *b;
 	struct baseline_test *t;
@@ -890,7 +904,6 @@ baseline_decode(const void *z, size_t zlen, char *err, size_t errlen)
 	b->hashes = xcalloc(grown_cap(np), sizeof *b->hashes);
 	b->global = xcalloc(grown_cap(np), sizeof *b->global);
 	off = xcalloc(np + 1, sizeof *off);
-	blocks_room(&a, rawlen + 1, 0);
 	for (i = 0, prevlen = 0; i < np && !r.bad; i++) {
 		if ((so = r_front(&r, &a, i > 0 ? off[i - 1] : 0,
 		    &prevlen)) == -1 || r.off >= r.n)
@@ -903,6 +916,18 @@ baseline_decode(const void *z, size_t zlen, char *err, size_t errlen)
 	}
 	if (i != np)
 		r.bad = 1;
+	/* The paths are all read: their block moves no more. */
+	b->strings = a.s;
+	b->stringslen = a.slen;
+	a.s = NULL;
+	a.slen = a.scap = 0;
+	if (!r.bad) {
+		for (i = 0; i < np; i++)
+			b->paths[i] = b->strings + off[i];
+		b->npaths = np;
+		b->fp = fp_start(b, root, sc);
+	}
+	free(off);
 	if (!r.bad && (nt = r_var(&r)) > rawlen)
 		r.bad = 1;
 	if (r.bad)
@@ -943,26 +968,20 @@ baseline_decode(const void *z, size_t zlen, char *err, size_t errlen)
 	if (i != nt)
 		r.bad = 1;
 	free(raw);
+	b->ids = a.s;
+	b->idslen = a.slen;
+	b->lists = a.l;
+	b->listslen = a.llen;
 	if (r.bad) {
-		free(a.s);
-		free(a.l);
-		free(off);
 		free(doff);
 		free(moff);
-		/* Nothing points into the blocks yet. */
+		/* No test points into the blocks yet. */
 		free(b->tests);
 		b->tests = NULL;
 		baseline_free(b);
 		snprintf(err, errlen, "corrupt baseline");
 		return (NULL);
 	}
-	b->strings = a.s;
-	b->stringslen = a.slen;
-	b->lists = a.l;
-	b->listslen = a.llen;
-	b->npaths = np;
-	for (i = 0; i < np; i++)
-		b->paths[i] = a.s + off[i];
 	b->ntests = nt;
 	map_reserve(b->tmap, nt);
 	for (i = 0; i < nt; i++) {
@@ -972,10 +991,15 @@ baseline_decode(const void *z, size_t zlen, char *err, size_t errlen)
 		t->missing = a.l + moff[i];
 		map_insert(b->tmap, (uint32_t)i, map_hash(t->id));
 	}
-	free(off);
 	free(doff);
 	free(moff);
 	return (b);
+}
+
+struct baseline *
+baseline_decode(const void *z, size_t zlen, char *err, size_t errlen)
+{
+	return (baseline_load(z, zlen, NULL, NULL, err, errlen));
 }
 
 /* Selection. */
@@ -992,105 +1016,161 @@ matches_global(const char *path, char *const *patterns)
 }
 
 /*
- * Fingerprinting a baseline's paths, in parts at once: a part stats its
- * files and takes what the cache knows, leaving the files it does not
- * know (to be read and added to the cache) for afterwards, in one
- * thread. A warm selection over 50,000 files is mostly these stats.
+ * Fingerprinting a baseline's paths on several threads: each takes the
+ * next chunk of paths, stats its files and takes what the cache knows,
+ * leaving the rest (files to read and add to the cache, listings) for
+ * afterwards, on one thread. A warm selection over 50,000 files is mostly
+ * these stats. It may begin while the baseline's tests are still being
+ * decoded (baseline_load), and ends in baseline_changes.
  */
-#define FP_PARTS_MAX	4
-#define FP_PART_MIN	4096	/* paths; fewer are not worth a thread */
+#define FP_THREADS_MAX	3	/* besides the caller's */
+#define FP_CHUNK	512	/* paths a thread takes at a time */
+#define FP_MIN		8192	/* paths; fewer are not worth threads */
 
-struct fp_part {
+struct baseline_fp {
 	const struct baseline		*b;
-	const char			*root;
+	char				*root;
+	int				 rootfd;
 	struct baseline_statcache	*sc;
 	uint64_t			*now;
 	uint8_t				*unknown;
-	size_t				 from, to;
-	pthread_t			 thread;
-	int				 started;
+	size_t				 npaths;
+	size_t				 next;	/* the next chunk, taken atomically */
+	pthread_t			 thread[FP_THREADS_MAX];
+	size_t				 nthreads;
 };
 
-static void *
-fp_run(void *arg)
+static void
+fp_work(struct baseline_fp *f)
 {
-	struct fp_part *p = arg;
 	char buf[2 * PATH_MAX];
 	struct stat sb;
-	size_t i, len, rlen = strlen(p->root), hint = 0;
+	size_t i, from, to, len, rlen = strlen(f->root), hint = 0;
 	const char *path;
 	long idx;
+	int r;
 
-	memcpy(buf, p->root, rlen);
+	memcpy(buf, f->root, rlen);
 	buf[rlen] = '/';
-	for (i = p->from; i < p->to; i++) {
-		path = p->b->paths[i];
-		len = strlen(path);
-		if (rlen + len + 2 > sizeof buf || (len > 0 &&
-		    path[len - 1] == '/')) {
-			p->unknown[i] = 1;
-			continue;
+	for (;;) {
+		from = __atomic_fetch_add(&f->next, FP_CHUNK, __ATOMIC_RELAXED);
+		if (from >= f->npaths)
+			break;
+		to = from + FP_CHUNK < f->npaths ? from + FP_CHUNK : f->npaths;
+		for (i = from; i < to; i++) {
+			path = f->b->paths[i];
+			len = strlen(path);
+			if (rlen + len + 2 > sizeof buf || len == 0 ||
+			    path[0] == '/' || path[len - 1] == '/') {
+				f->unknown[i] = 1;
+				continue;
+			}
+			memcpy(buf + rlen + 1, path, len + 1);
+			/* From the root's directory: a shorter walk. */
+			r = f->rootfd != -1 ? fstatat(f->rootfd, path, &sb, 0) :
+			    stat(buf, &sb);
+			if (r == -1)
+				f->now[i] = BASELINE_ABSENT;
+			else if (!sc_known(f->sc, buf, &sb, &hint, &f->now[i],
+			    &idx))
+				f->unknown[i] = 1;
 		}
-		memcpy(buf + rlen + 1, path, len + 1);
-		if (stat(buf, &sb) == -1)
-			p->now[i] = BASELINE_ABSENT;
-		else if (!sc_known(p->sc, buf, &sb, &hint, &p->now[i], &idx))
-			p->unknown[i] = 1;
 	}
+}
+
+static void *
+fp_thread(void *arg)
+{
+	fp_work(arg);
 	return (NULL);
 }
 
-/* Fills now[] for every path of b, in parts at once when it pays. */
-static void
-fingerprint_all(const struct baseline *b, const char *root,
-    struct baseline_statcache *sc, uint64_t *now)
+/*
+ * Starts fingerprinting b's paths under root on other threads, or NULL
+ * when it does not pay (few paths, one CPU) or there is no cache.
+ */
+static struct baseline_fp *
+fp_start(const struct baseline *b, const char *root,
+    struct baseline_statcache *sc)
 {
-	struct fp_part part[FP_PARTS_MAX];
+	struct baseline_fp *f;
 	sigset_t all, old;
-	uint8_t *unknown;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t n, k, i;
+	size_t n = ncpu > 1 ? (size_t)ncpu - 1 : 0;
 
-	n = ncpu < 1 ? 1 : (size_t)ncpu;
-	if (n > FP_PARTS_MAX)
-		n = FP_PARTS_MAX;
-	if (n > b->npaths / FP_PART_MIN)
-		n = b->npaths / FP_PART_MIN;
+	if (n > FP_THREADS_MAX)
+		n = FP_THREADS_MAX;
+	if (sc == NULL || root == NULL || b->npaths < FP_MIN || n == 0)
+		return (NULL);
+	/* The threads only read the cache: its map, if it needs one, first. */
 	sc_wait(sc);
-	if (n < 2 || sc == NULL) {
-		for (i = 0; i < b->npaths; i++)
-			now[i] = hash_now(root, b->paths[i], sc);
-		return;
-	}
-	/* The parts only read the cache: its map, if it needs one, first. */
 	if (sc->sorted < sc->n)
 		(void)sc_map(sc);
-	unknown = xcalloc(b->npaths + 1, 1);
+	f = xcalloc(1, sizeof *f);
+	f->b = b;
+	f->root = xstrdup(root);
+	f->rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	f->sc = sc;
+	f->npaths = b->npaths;
+	f->now = xcalloc(b->npaths + 1, sizeof *f->now);
+	f->unknown = xcalloc(b->npaths + 1, 1);
+	/* Signals are for the caller's thread, as before. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	for (k = 0; k < n; k++) {
-		part[k].b = b;
-		part[k].root = root;
-		part[k].sc = sc;
-		part[k].now = now;
-		part[k].unknown = unknown;
-		part[k].from = b->npaths * k / n;
-		part[k].to = b->npaths * (k + 1) / n;
-		part[k].started = k > 0 && pthread_create(&part[k].thread,
-		    NULL, fp_run, &part[k]) == 0;
-	}
+	for (; f->nthreads < n; f->nthreads++)
+		if (pthread_create(&f->thread[f->nthreads], NULL, fp_thread,
+		    f) != 0)
+			break;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	/* This thread takes the first part, and any that did not start. */
-	for (k = 0; k < n; k++)
-		if (!part[k].started)
-			fp_run(&part[k]);
-	for (k = 1; k < n; k++)
-		if (part[k].started)
-			pthread_join(part[k].thread, NULL);
+	return (f);
+}
+
+/*
+ * Ends it: this thread takes chunks too, waits for the others, and then
+ * does what they left. Returns the fingerprints, which the caller frees.
+ */
+static uint64_t *
+fp_finish(struct baseline_fp *f)
+{
+	uint64_t *now = f->now;
+	size_t i;
+
+	fp_work(f);
+	for (i = 0; i < f->nthreads; i++)
+		pthread_join(f->thread[i], NULL);
+	for (i = 0; i < f->npaths; i++)
+		if (f->unknown[i])
+			now[i] = hash_now(f->root, f->b->paths[i], f->sc);
+	if (f->rootfd != -1)
+		close(f->rootfd);
+	free(f->unknown);
+	free(f->root);
+	free(f);
+	return (now);
+}
+
+/* The fingerprints of every path of b as it is now under root. */
+static uint64_t *
+fingerprint_all(struct baseline *b, const char *root,
+    struct baseline_statcache *sc)
+{
+	struct baseline_fp *f = b->fp;
+	uint64_t *now;
+	size_t i;
+
+	b->fp = NULL;
+	if (f != NULL && (f->sc != sc || strcmp(f->root, root) != 0)) {
+		free(fp_finish(f));
+		f = NULL;
+	}
+	if (f == NULL)
+		f = fp_start(b, root, sc);
+	if (f != NULL)
+		return (fp_finish(f));
+	now = xcalloc(b->npaths + 1, sizeof *now);
 	for (i = 0; i < b->npaths; i++)
-		if (unknown[i])
-			now[i] = hash_now(root, b->paths[i], sc);
-	free(unknown);
+		now[i] = hash_now(root, b->paths[i], sc);
+	return (now);
 }
 
 /*
@@ -1107,8 +1187,8 @@ baseline_changes(const struct baseline *b, const char *root,
 	size_t i;
 	long k;
 
-	c->now = xcalloc(b->npaths + 1, sizeof *c->now);
-	fingerprint_all(b, root, sc, c->now);
+	/* Only what baseline_load began is changed in b. */
+	c->now = fingerprint_all((struct baseline *)b, root, sc);
 	for (i = 0; i < b->npaths; i++) {
 		if (c->now[i] == b->hashes[i])
 			continue;

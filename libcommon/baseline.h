@@ -44,11 +44,14 @@ struct baseline {
 	size_t			  ntests;
 	struct baseline_map	 *pmap;		/* built on first use */
 	struct baseline_map	 *tmap;
-	/* A decoded baseline's strings and index lists, in two blocks. */
+	/* A decoded baseline's paths, ids and index lists, in blocks. */
 	char			 *strings;
 	size_t			  stringslen;
+	char			 *ids;
+	size_t			  idslen;
 	uint32_t		 *lists;
 	size_t			  listslen;
+	struct baseline_fp	 *fp;		/* fingerprinting begun */
 };
 
 /* What one job saw of one test; the lists are NULL-terminated. */
@@ -82,6 +85,9 @@ void		 baseline_add_globals(struct baseline *, const char *,
 		    char *const *, struct baseline_statcache *);
 unsigned char	*baseline_encode(const struct baseline *, size_t *);
 struct baseline	*baseline_decode(const void *, size_t, char *, size_t);
+struct baseline_statcache;
+struct baseline	*baseline_load(const void *, size_t, const char *,
+		    struct baseline_statcache *, char *, size_t);
 
 /*
  * Selection against a baseline: baseline_changes fingerprints the

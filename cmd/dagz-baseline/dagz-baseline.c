@@ -6,6 +6,8 @@
  */
 #include <err.h>
 #include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,8 +67,12 @@ read_all(FILE *f, size_t *len)
 	return (buf);
 }
 
+/*
+ * Reads the baseline in path; given a root and a cache, its files are
+ * fingerprinted meanwhile, for baseline_changes.
+ */
 static struct baseline *
-load(const char *path)
+load_at(const char *path, const char *root, struct baseline_statcache *sc)
 {
 	struct baseline *b;
 	unsigned char *buf;
@@ -78,20 +84,23 @@ load(const char *path)
 		err(DAGZ_EXIT_USAGE, "cannot open '%s'", path);
 	buf = read_all(f, &len);
 	fclose(f);
-	if ((b = baseline_decode(buf, len, errbuf, sizeof errbuf)) == NULL)
+	if ((b = baseline_load(buf, len, root, sc, errbuf, sizeof errbuf)) ==
+	    NULL)
 		errx(DAGZ_EXIT_USAGE, "cannot read baseline '%s': %s", path,
 		    errbuf);
 	free(buf);
 	return (b);
 }
 
-/*
- * Reads stdin's NDJSON lines, calling fn on each object; quick, if not
- * NULL, may take a line first (and change it only if it takes it).
- */
+static struct baseline *
+load(const char *path)
+{
+	return (load_at(path, NULL, NULL));
+}
+
+/* Reads stdin's NDJSON lines, calling fn on each object. */
 static void
-each_line(void (*fn)(json_t *, size_t, void *),
-    int (*quick)(void *, char *, size_t, size_t), void *arg)
+each_line(void (*fn)(json_t *, size_t, void *), void *arg)
 {
 	json_error_t je;
 	json_t *o;
@@ -106,8 +115,6 @@ each_line(void (*fn)(json_t *, size_t, void *),
 			    lineno);
 		if (strspn(line, " \t\r\n") == (size_t)n)
 			continue;
-		if (quick != NULL && quick(arg, line, n, lineno) == 0)
-			continue;
 		if ((o = json_loadb(line, n, 0, &je)) == NULL ||
 		    !json_is_object(o))
 			errx(DAGZ_EXIT_USAGE, "stdin: line %zu: %s", lineno,
@@ -118,37 +125,61 @@ each_line(void (*fn)(json_t *, size_t, void *),
 	free(line);
 }
 
-/* A "def" given as hexadecimal. */
-static uint64_t
-def_hex(const char *s, size_t lineno)
+#define DEF_NOT_HEX	"\"def\" must be hexadecimal"
+
+/* A "def" given as hexadecimal; -1 if it is not. */
+static int
+def_hex(const char *s, uint64_t *h)
 {
 	char *end;
-	uint64_t h;
 
-	h = strtoull(s, &end, 16);
-	if (*s == '\0' || *end != '\0')
-		errx(DAGZ_EXIT_USAGE, "stdin: line %zu: \"def\" must be "
-		    "hexadecimal", lineno);
-	return (h);
+	*h = strtoull(s, &end, 16);
+	return (*s == '\0' || *end != '\0' ? -1 : 0);
+}
+
+/* What "def" says, or else the fingerprint of a manifest line, or 0. */
+static int
+def_get(json_t *o, uint64_t *h, char *err, size_t errlen)
+{
+	struct test_def d;
+	const char *s;
+
+	*h = 0;
+	if ((s = json_string_value(json_object_get(o, "def"))) != NULL) {
+		if (def_hex(s, h) == -1) {
+			snprintf(err, errlen, DEF_NOT_HEX);
+			return (-1);
+		}
+		return (0);
+	}
+	if (json_object_get(o, "id") == NULL)
+		return (0);
+	if (testdef_from_json(o, &d, err, errlen) == -1)
+		return (-1);
+	*h = baseline_def_fingerprint(&d);
+	testdef_clear(&d);
+	return (0);
+}
+
+static const char *
+id_get(json_t *o)
+{
+	const char *id;
+
+	if ((id = json_string_value(json_object_get(o, "test"))) == NULL)
+		id = json_string_value(json_object_get(o, "id"));
+	return (id);
 }
 
 /* "def": 16 hex digits, else the fingerprint of a manifest line. */
 static uint64_t
 def_of(json_t *o, size_t lineno)
 {
-	struct test_def d;
-	const char *s;
 	char errbuf[256];
 	uint64_t h;
 
-	if ((s = json_string_value(json_object_get(o, "def"))) != NULL)
-		return (def_hex(s, lineno));
-	if (json_object_get(o, "id") == NULL)
-		return (0);
-	if (testdef_from_json(o, &d, errbuf, sizeof errbuf) == -1)
+	if (def_get(o, &h, errbuf, sizeof errbuf) == -1)
 		errx(DAGZ_EXIT_USAGE, "stdin: line %zu: %s", lineno, errbuf);
-	h = baseline_def_fingerprint(&d);
-	testdef_clear(&d);
 	return (h);
 }
 
@@ -157,8 +188,7 @@ id_of(json_t *o, size_t lineno)
 {
 	const char *id;
 
-	if ((id = json_string_value(json_object_get(o, "test"))) == NULL &&
-	    (id = json_string_value(json_object_get(o, "id"))) == NULL)
+	if ((id = id_get(o)) == NULL)
 		errx(DAGZ_EXIT_USAGE, "stdin: line %zu: no \"test\"", lineno);
 	return (id);
 }
@@ -223,7 +253,7 @@ cmd_build(const struct opts *o, struct baseline *old)
 	struct baseline_statcache *sc = baseline_statcache_open(o->cache);
 	size_t i;
 
-	each_line(observe_line, NULL, seen);
+	each_line(observe_line, seen);
 	for (i = 0; old != NULL && i < old->ntests; i++)
 		if (baseline_find(seen, old->tests[i].id) == NULL)
 			baseline_keep(b, old, old->tests[i].id);
@@ -351,13 +381,31 @@ struct select_ctx {
 	struct baseline		**b;
 	struct baseline_changes	**c;
 	int			  n;
-	struct obuf		  out;
+};
+
+/*
+ * A part of the tests, whole lines of stdin, decided on a thread of its
+ * own into a buffer; the parts are written in order. A part stops at its
+ * first bad line, and nothing after that line is written.
+ */
+#define SELECT_PARTS_MAX	4
+#define SELECT_PART_MIN		(256 * 1024)	/* bytes of input */
+
+struct select_part {
+	const struct select_ctx	*sx;
+	char			*from, *to;
+	size_t			 lineno;	/* of the line before from */
+	struct obuf		 out;
+	char			 err[512];	/* the bad line's, or "" */
+	pthread_t		 thread;
+	int			 started;
 };
 
 static void
-select_one(struct select_ctx *sx, const char *id, uint64_t def)
+select_one(struct select_part *p, const char *id, uint64_t def)
 {
-	struct obuf *ob = &sx->out;
+	const struct select_ctx *sx = p->sx;
+	struct obuf *ob = &p->out;
 	char **v, **all = NULL;
 	int k;
 	size_t i;
@@ -370,7 +418,6 @@ select_one(struct select_ctx *sx, const char *id, uint64_t def)
 				all = strv_push(all, v[i]);
 		strv_free(v);
 	}
-	ob->len = 0;
 	ob_lit(ob, "{\"test\":");
 	ob_string(ob, id);
 	if (all == NULL)
@@ -384,63 +431,207 @@ select_one(struct select_ctx *sx, const char *id, uint64_t def)
 		}
 		ob_lit(ob, "]}\n");
 	}
-	fwrite(ob->p, 1, ob->len, stdout);
 	strv_free(all);
-}
-
-static void
-select_line(json_t *o, size_t lineno, void *arg)
-{
-	select_one(arg, id_of(o, lineno), def_of(o, lineno));
 }
 
 /*
  * A line that is a flat object with a string "test" and a string "def"
- * (or neither "def" nor "id") is read without jansson; 0 if it was.
+ * (or neither "def" nor "id") is read without jansson: 0 if it was, 1 if
+ * it must go to jansson, -1 if it is bad.
  */
 static int
-select_quick(void *arg, char *line, size_t n, size_t lineno)
+select_quick(struct select_part *p, char *line, size_t n, size_t lineno)
 {
 	struct jflat_field f[16];
 	const struct jflat_field *id, *def;
+	uint64_t h = 0;
 	size_t nf;
 
 	if (jsonflat_parse(line, n, f, sizeof f / sizeof f[0], &nf) == -1 ||
 	    (id = jsonflat_string(f, nf, "test")) == NULL)
-		return (-1);
+		return (1);
 	def = jsonflat_string(f, nf, "def");
 	if (def == NULL && (jsonflat_get(f, nf, "def") != NULL ||
 	    jsonflat_get(f, nf, "id") != NULL))
-		return (-1);
+		return (1);
 	jsonflat_end(f, nf);
-	select_one(arg, id->val, def != NULL ? def_hex(def->val, lineno) : 0);
+	if (def != NULL && def_hex(def->val, &h) == -1) {
+		snprintf(p->err, sizeof p->err, "stdin: line %zu: %s", lineno,
+		    DEF_NOT_HEX);
+		return (-1);
+	}
+	select_one(p, id->val, h);
 	return (0);
 }
 
-/* A test is selected if any baseline gives it a reason. */
+/* Decides one line of n bytes; -1 if it is bad. */
+static int
+select_text(struct select_part *p, char *line, size_t n, size_t lineno)
+{
+	json_error_t je;
+	json_t *o;
+	const char *id;
+	char errbuf[256];
+	uint64_t def;
+	size_t i;
+	int r;
+
+	if (n > LINE_MAX_BYTES) {
+		snprintf(p->err, sizeof p->err, "stdin: line %zu: too long",
+		    lineno);
+		return (-1);
+	}
+	for (i = 0; i < n && (line[i] == ' ' || line[i] == '\t' ||
+	    line[i] == '\r' || line[i] == '\n'); i++)
+		;
+	if (i == n)
+		return (0);
+	if ((r = select_quick(p, line, n, lineno)) <= 0)
+		return (r);
+	if ((o = json_loadb(line, n, 0, &je)) == NULL || !json_is_object(o)) {
+		snprintf(p->err, sizeof p->err, "stdin: line %zu: %s", lineno,
+		    o == NULL ? je.text : "not an object");
+		json_decref(o);
+		return (-1);
+	}
+	if ((id = id_get(o)) == NULL)
+		snprintf(p->err, sizeof p->err, "stdin: line %zu: no \"test\"",
+		    lineno);
+	else if (def_get(o, &def, errbuf, sizeof errbuf) == -1)
+		snprintf(p->err, sizeof p->err, "stdin: line %zu: %s", lineno,
+		    errbuf);
+	else
+		select_one(p, id, def);
+	json_decref(o);
+	return (p->err[0] != '\0' ? -1 : 0);
+}
+
+static void *
+select_part_run(void *arg)
+{
+	struct select_part *p = arg;
+	char *line, *nl;
+	size_t n, lineno = p->lineno;
+
+	for (line = p->from; line < p->to; line += n) {
+		nl = memchr(line, '\n', p->to - line);
+		n = (nl != NULL ? nl + 1 : p->to) - line;
+		if (select_text(p, line, n, ++lineno) == -1)
+			break;
+	}
+	return (NULL);
+}
+
+struct reader {
+	char		*buf;
+	size_t		 len;
+	int		 err;
+	pthread_t	 thread;
+};
+
+static void *
+read_stdin(void *arg)
+{
+	struct reader *rd = arg;
+
+	rd->buf = (char *)read_all(stdin, &rd->len);
+	rd->err = ferror(stdin);
+	return (NULL);
+}
+
+/*
+ * A test is selected if any baseline gives it a reason. Stdin is read on
+ * a thread of its own while the baselines are loaded and their files
+ * fingerprinted (on threads too); then the tests are decided in parts at
+ * once, and written in order.
+ */
 static int
 cmd_select(const struct opts *o, int argc, char **argv)
 {
 	struct baseline_statcache *sc = baseline_statcache_open(o->cache);
+	struct select_part part[SELECT_PARTS_MAX];
 	struct select_ctx sx;
-	int k;
+	struct reader rd;
+	sigset_t all, old;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	char *cut, *nl;
+	size_t np, k, lineno;
+	int reading;
 
+	memset(&rd, 0, sizeof rd);
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	reading = pthread_create(&rd.thread, NULL, read_stdin, &rd) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	memset(&sx, 0, sizeof sx);
 	sx.n = argc;
 	sx.b = xcalloc(argc, sizeof *sx.b);
 	sx.c = xcalloc(argc, sizeof *sx.c);
-	for (k = 0; k < argc; k++) {
-		sx.b[k] = load(argv[k]);
+	for (k = 0; k < (size_t)argc; k++) {
+		sx.b[k] = load_at(argv[k], o->root, sc);
 		sx.c[k] = baseline_changes(sx.b[k], o->root, o->globals, sc);
 	}
 	baseline_statcache_save(sc);
-	each_line(select_line, select_quick, &sx);
-	for (k = 0; k < argc; k++) {
+	if (reading)
+		pthread_join(rd.thread, NULL);
+	else
+		read_stdin(&rd);
+	if (rd.err)
+		errx(DAGZ_EXIT_ERROR, "cannot read stdin");
+
+	/* Parts of about equal size, cut after a newline. */
+	np = ncpu > 1 ? (size_t)ncpu : 1;
+	if (np > SELECT_PARTS_MAX)
+		np = SELECT_PARTS_MAX;
+	if (np > rd.len / SELECT_PART_MIN)
+		np = rd.len / SELECT_PART_MIN > 0 ? rd.len / SELECT_PART_MIN : 1;
+	memset(part, 0, sizeof part);
+	cut = rd.buf;
+	lineno = 0;
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	for (k = 0; k < np; k++) {
+		part[k].sx = &sx;
+		part[k].from = cut;
+		part[k].lineno = lineno;
+		cut = k + 1 == np ? rd.buf + rd.len : rd.buf + rd.len *
+		    (k + 1) / np;
+		if (cut < part[k].from)
+			cut = part[k].from;
+		if (k + 1 < np && (nl = memchr(cut, '\n', rd.buf + rd.len -
+		    cut)) != NULL)
+			cut = nl + 1;
+		else if (k + 1 < np)
+			cut = rd.buf + rd.len;
+		part[k].to = cut;
+		for (nl = part[k].from; (nl = memchr(nl, '\n', cut - nl)) !=
+		    NULL; nl++)
+			lineno++;
+		part[k].started = k > 0 && pthread_create(&part[k].thread,
+		    NULL, select_part_run, &part[k]) == 0;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	for (k = 0; k < np; k++)
+		if (!part[k].started)
+			select_part_run(&part[k]);
+	for (k = 0; k < np; k++)
+		if (part[k].started)
+			pthread_join(part[k].thread, NULL);
+	for (k = 0; k < np; k++) {
+		fwrite(part[k].out.p, 1, part[k].out.len, stdout);
+		free(part[k].out.p);
+		if (part[k].err[0] != '\0')
+			errx(DAGZ_EXIT_USAGE, "%s", part[k].err);
+	}
+	for (k = 0; k < (size_t)argc; k++) {
 		baseline_changes_free(sx.c[k]);
 		baseline_free(sx.b[k]);
 	}
 	free(sx.b);
 	free(sx.c);
+	free(rd.buf);
 	baseline_statcache_free(sc);
+	if (fflush(stdout) != 0 || ferror(stdout))
+		err(DAGZ_EXIT_ERROR, "cannot write the decisions");
 	return (DAGZ_EXIT_OK);
 }
 

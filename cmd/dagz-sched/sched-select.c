@@ -135,7 +135,8 @@ select_load(struct sched *s, const char *id)
 		warnx("cannot fetch baseline '%s': %s", id, err);
 		return;
 	}
-	sel->b[sel->n] = baseline_decode(z, len, err, sizeof err);
+	sel->b[sel->n] = baseline_load(z, len, s->root, sel->sc, err,
+	    sizeof err);
 	free(z);
 	if (sel->b[sel->n] == NULL) {
 		warnx("cannot read baseline '%s': %s", id, err);
