@@ -207,21 +207,28 @@ jb_hex(struct jbuf *jb, const char *s, size_t n)
 	jb_raw(jb, "\"", 1);
 }
 
+#define HEAD(kind)	"{\"type\":\"" kind "\",\"path\":\""
+const struct jb_head jb_heads[] = {
+	[PROBE_READ] = { HEAD("read"), sizeof HEAD("read") - 1 },
+	[PROBE_LIST] = { HEAD("list"), sizeof HEAD("list") - 1 },
+	[PROBE_MISSING] = { HEAD("missing"), sizeof HEAD("missing") - 1 },
+	[PROBE_WRITE] = { HEAD("write"), sizeof HEAD("write") - 1 },
+};
+
 /*
- * {"type":"KIND","path":"REL"} and a newline, into dst, when REL needs
- * no escaping (the common case, copied whole); its length, or 0.
+ * {"type":"KIND","path":"REL"} and a newline, into dst (cap bytes, at
+ * least rl + 64), when REL needs no escaping; its length, or 0.
  */
 size_t
-jb_path_record(char *dst, size_t cap, const char *kind, const char *rel,
+jb_path_record(char *dst, size_t cap, enum probe_kind kind, const char *rel,
     size_t rl)
 {
 	const uint64_t ones = 0x0101010101010101ULL, high = ones << 7;
 	const unsigned char *u = (const unsigned char *)rel;
-	size_t kl = strlen(kind), i;
+	size_t i;
 	uint64_t w;
-	char *p = dst;
 
-	if (rl + kl + 26 > cap)
+	if (rl + JB_HEAD_MAX + 3 > cap)
 		return (0);
 	/* Eight bytes at a time: none under 0x20 or over 0x7f, '"' or '\\'. */
 	for (i = 0; i + 8 <= rl; i += 8) {
@@ -233,17 +240,7 @@ jb_path_record(char *dst, size_t cap, const char *kind, const char *rel,
 	for (; i < rl; i++)
 		if (!plain[u[i]])
 			return (0);
-	memcpy(p, "{\"type\":\"", 9);
-	p += 9;
-	memcpy(p, kind, kl);
-	p += kl;
-	memcpy(p, "\",\"path\":\"", 10);
-	p += 10;
-	memcpy(p, rel, rl);
-	p += rl;
-	memcpy(p, "\"}\n", 3);
-	p += 3;
-	return (p - dst);
+	return (jb_path_plain(dst, kind, rel, rl));
 }
 
 /* "path":"..." or, for bytes that are not UTF-8, "path_hex":"...". */

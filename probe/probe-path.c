@@ -1,15 +1,16 @@
 /*
  * probe-path.c: turning the paths programs pass to libc into paths
- * relative to the project root, and the set of records a process has
- * already written. Paths are resolved lexically against the working
- * directory or the directory of a dirfd; a ".." is taken back only over
- * a component known not to be a symbolic link, so a recorded path always
- * names what the program named. Memory comes from mmap, never malloc.
+ * relative to the project root, and hashing them. Paths are resolved
+ * lexically against the working directory or the directory of a dirfd;
+ * a ".." is taken back only over a component known not to be a symbolic
+ * link, so a recorded path always names what the program named.
  */
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -20,32 +21,32 @@
 
 /*
  * The working directory, read again after every chdir (which bumps
- * cwd_gen). cwd_seen says which generation cwd holds, 0 while it is
- * being written, so that path_quick can read it without the lock. A
- * vfork child shares this memory but not its parent's directory: what
+ * path_cwd_changes). cwd_seen says which generation cwd holds, 0 while
+ * it is being written, so that path_quick can read it without the lock.
+ * A vfork child shares this memory but not its parent's directory: what
  * it reads is marked with its pid, and trusted by neither.
  */
 static char	 cwd[PROBE_PATH_MAX];
 static size_t	 cwdlen;
 static long	 cwd_reloff;	/* where its part under the root is */
+static int	 cwd_relplain;	/* that part needs no escaping in JSON */
 static pid_t	 cwd_pid;	/* the process that read it */
 static unsigned	 cwd_seen;
-static unsigned	 cwd_gen = 1;
+unsigned	 path_cwd_changes = 1;
 
 /*
- * The set: for each record, 64 bits of the hash of its path and kind,
- * in buckets of one cache line picked by 64 other bits. Another record
- * with the same 64 bits in the same bucket would go unwritten: a chance
- * of 2^-61 a lookup, for a well-mixed hash.
+ * Bytes path_quick passes as they are: printable ASCII but for '"' and
+ * '\\', which JSON escapes, and '/', which starts a component that may
+ * need resolving.
  */
-#define BUCKET		8	/* slots; 64 bytes */
-#define SET_FIRST	16	/* buckets */
-#define SET_MAX		8192	/* 512 KiB, then records make room */
-#define RECENT		61	/* a prime, for hashes with patterns */
-
-static uint64_t		*slots;
-static size_t		 nbuckets, nused;
-static uint64_t		 recent[RECENT];
+static const unsigned char quick[256] = {
+	[0x20] = 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0,
+	[0x30] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	[0x40] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	[0x50] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+	[0x60] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	[0x70] = 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
 
 int
 sys_open(const char *path, int flags, mode_t mode)
@@ -71,20 +72,25 @@ sys_statx(const char *path, struct statx *stx)
 void
 probe_cwd_changed(void)
 {
-	__atomic_add_fetch(&cwd_gen, 1, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&path_cwd_changes, 1, __ATOMIC_RELEASE);
 }
 
+/* Where the part of cwd under the root starts, and whether it is plain. */
 static long
 cwd_rel(void)
 {
 	const char *rel;
-	size_t rl;
+	size_t rl, i;
 
+	cwd_relplain = 1;
 	if (cwdlen == 0 || (rel = path_rel(cwd, cwdlen, &rl)) == NULL)
 		return (-1);
 	/* The root itself: path_rel says ".", which is not in cwd. */
 	if (rel < cwd || rel >= cwd + cwdlen)
 		return (cwdlen);
+	for (i = 0; i < rl; i++)
+		if (!quick[(unsigned char)rel[i]] && rel[i] != '/')
+			cwd_relplain = 0;
 	return (rel - cwd);
 }
 
@@ -101,7 +107,7 @@ base_dir(int dirfd, char *out, size_t cap, int cached)
 	int i, len;
 
 	if (dirfd == AT_FDCWD && cached) {
-		unsigned gen = __atomic_load_n(&cwd_gen, __ATOMIC_ACQUIRE);
+		unsigned gen = path_cwd_gen();
 
 		if (cwd_seen != gen || cwd_pid != probe_owner()) {
 			__atomic_store_n(&cwd_seen, 0, __ATOMIC_RELEASE);
@@ -312,17 +318,38 @@ fmix(uint64_t k)
 	return (k);
 }
 
+/* The first n (at most 8) bytes of s, as a little-endian number. */
+static inline uint64_t
+load_part(const unsigned char *s, size_t n)
+{
+	uint32_t lo, hi;
+	uint64_t v;
+
+	if (n == 8) {
+		memcpy(&v, s, 8);
+		return (v);
+	}
+	if (n >= 4) {
+		/* Two loads that overlap, instead of a loop. */
+		memcpy(&lo, s, 4);
+		memcpy(&hi, s + n - 4, 4);
+		return (lo | (uint64_t)hi << (8 * (n - 4)));
+	}
+	return (s[0] | (uint64_t)s[n / 2] << (8 * (n / 2)) |
+	    (uint64_t)s[n - 1] << (8 * (n - 1)));
+}
+
 /*
  * MurmurHash3 (x64, 128 bits) of a path relative to the root. h[0]
  * picks the bucket, h[1] (with the kind) is what the set keeps.
  */
-void
-path_hash(const char *s, size_t n, uint64_t h[2])
+static inline __attribute__((always_inline)) void
+hash(const char *str, size_t n, uint64_t h[2])
 {
 	const uint64_t c1 = 0x87c37b91114253d5ULL, c2 = 0x4cf5ad432745937fULL;
+	const unsigned char *s = (const unsigned char *)str;
 	uint64_t h1 = 0, h2 = 0, k1, k2;
 	size_t len = n;
-	unsigned char tail[16];
 
 	for (; n >= 16; n -= 16, s += 16) {
 		memcpy(&k1, s, 8);
@@ -332,12 +359,12 @@ path_hash(const char *s, size_t n, uint64_t h[2])
 		h2 ^= rotl(k2 * c2, 33) * c1;
 		h2 = (rotl(h2, 31) + h1) * 5 + 0x38495ab5;
 	}
-	if (n > 0) {
-		memset(tail, 0, sizeof tail);
-		memcpy(tail, s, n);
-		memcpy(&k1, tail, 8);
-		memcpy(&k2, tail + 8, 8);
+	if (n > 8) {
+		k2 = load_part(s + 8, n - 8);
 		h2 ^= rotl(k2 * c2, 33) * c1;
+	}
+	if (n > 0) {
+		k1 = load_part(s, n < 8 ? n : 8);
 		h1 ^= rotl(k1 * c1, 31) * c2;
 	}
 	h1 ^= len;
@@ -352,162 +379,139 @@ path_hash(const char *s, size_t n, uint64_t h[2])
 	h[1] = h2;
 }
 
-/* What the set keeps for a record: never 0, which marks a free slot. */
-static uint64_t
-set_key(int kind, const uint64_t h[2])
+void
+path_hash(const char *s, size_t n, uint64_t h[2])
 {
-	uint64_t k = h[1] ^ fmix(kind + 1);
-
-	return (k != 0 ? k : 1);
+	hash(s, n, h);
 }
 
 /*
- * Fetches a record's bucket into the cache while the kernel carries
- * out the call, without the lock: a stale table is harmless to a
- * prefetch, which never faults.
+ * The length of path, which does not start with '.', or -1 when it has
+ * a component that is "." or ".." or empty ("//"); *plain says whether
+ * JSON escapes none of its bytes.
+ */
+static inline long
+quick_scan(const char *path, int *plain)
+{
+#ifdef __SSE2__
+	/*
+	 * Sixteen bytes at a time, each bit of a mask for one byte. The
+	 * loads are aligned, so none reaches into a page the path does
+	 * not; the bytes around the path are masked off.
+	 */
+	const __m128i zero = _mm_setzero_si128(), slash = _mm_set1_epi8('/'),
+	    dot = _mm_set1_epi8('.'), quote = _mm_set1_epi8('"'),
+	    bslash = _mm_set1_epi8('\\'), space = _mm_set1_epi8(' ');
+	uintptr_t a = (uintptr_t)path & ~(uintptr_t)15;
+	unsigned keep = 0xffffu << ((uintptr_t)path & 15), after = 0, odd = 0;
+	unsigned z, sl, dt, esc;
+	__m128i x;
+
+	for (;; a += 16, keep = 0xffff) {
+		x = _mm_load_si128((const __m128i *)a);
+		z = _mm_movemask_epi8(_mm_cmpeq_epi8(x, zero)) & keep;
+		if (z != 0)
+			keep &= (z & -z) - 1;	/* up to the NUL */
+		sl = _mm_movemask_epi8(_mm_cmpeq_epi8(x, slash)) & keep;
+		dt = _mm_movemask_epi8(_mm_cmpeq_epi8(x, dot));
+		/* Signed: under ' ' are the control bytes and 0x80 up. */
+		esc = _mm_movemask_epi8(_mm_or_si128(_mm_cmplt_epi8(x, space),
+		    _mm_or_si128(_mm_cmpeq_epi8(x, quote),
+		    _mm_cmpeq_epi8(x, bslash))));
+		odd |= esc & keep;
+		/* The bytes after a slash: none may be a dot or a slash. */
+		if ((sl << 1 | after) & (sl | dt))
+			return (-1);
+		if (z != 0)
+			break;
+		after = sl >> 15;
+	}
+	*plain = odd == 0;
+	return (a + __builtin_ctz(z) - (uintptr_t)path);
+#else
+	const unsigned char *u = (const unsigned char *)path;
+	size_t n;
+
+	*plain = 1;
+	for (n = 0;; n++) {
+		if (quick[u[n]])
+			continue;
+		if (u[n] == '/') {
+			if (u[n + 1] == '/' || u[n + 1] == '.')
+				return (-1);
+		} else if (u[n] == '\0')
+			break;
+		else
+			*plain = 0;
+	}
+	return (n);
+#endif
+}
+
+/*
+ * Makes path relative to the root the quick way, as path_resolve and
+ * path_rel would but without the lock, for the common case only: no
+ * ".", ".." or "//" to resolve, and a working directory under the root
+ * (or an absolute path). Counts it, checks it and sees whether JSON
+ * would escape any of its bytes in one pass, and hashes it. Leaves
+ * q->state QUICK_NONE when the caller must take the long way.
  */
 void
-set_prefetch(const uint64_t h[2])
+path_quick(int dirfd, const char *path, struct probe_pre *q)
 {
-	uint64_t *s = __atomic_load_n(&slots, __ATOMIC_RELAXED);
-	size_t nb = __atomic_load_n(&nbuckets, __ATOMIC_RELAXED);
-
-	if (s != NULL)
-		__builtin_prefetch(&s[(h[0] & (nb - 1)) * BUCKET], 1);
-}
-
-/*
- * A table twice as large, empty: the records of the old one may be
- * written again, once, which costs less than moving them.
- */
-static int
-set_grow(void)
-{
-	uint64_t *ns;
-	size_t cap = nbuckets == 0 ? SET_FIRST : nbuckets * 2;
-
-	ns = mmap(NULL, cap * BUCKET * sizeof *ns, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (ns == MAP_FAILED)
-		return (-1);
-	if (slots != NULL)
-		munmap(slots, nbuckets * BUCKET * sizeof *slots);
-	__atomic_store_n(&slots, ns, __ATOMIC_RELAXED);
-	__atomic_store_n(&nbuckets, cap, __ATOMIC_RELAXED);
-	nused = 0;
-	return (0);
-}
-
-/*
- * Adds a record, by the hash of its path, to the set; 1 if it was not
- * there. The table grows to SET_MAX buckets, which a cache holds; past
- * that, a new record takes the place of an old one, which may then be
- * written again. The set only saves space and time: a record written
- * twice is harmless, one not written is not, so without memory it
- * answers 1. The last records are looked at first, so that the stat
- * after an open does not reach into the table. The caller holds the
- * lock.
- */
-int
-set_add(int kind, const uint64_t h[2])
-{
-	uint64_t key = set_key(kind, h), *r, *b, *free;
-	size_t k;
-
-	r = &recent[(h[0] >> 40) % RECENT];
-	if (*r == key)
-		return (0);
-	*r = key;
-	if (nbuckets == 0 && set_grow() == -1)
-		return (1);
-	for (;;) {
-		b = &slots[(h[0] & (nbuckets - 1)) * BUCKET];
-		for (free = NULL, k = 0; k < BUCKET; k++) {
-			if (b[k] == key)
-				return (0);
-			if (b[k] == 0 && free == NULL)
-				free = &b[k];
-		}
-		if (free != NULL && (nused + 1) * 2 <= nbuckets * BUCKET)
-			break;
-		if (nbuckets >= SET_MAX || set_grow() == -1) {
-			if (free == NULL)
-				free = &b[(h[0] >> 32) % BUCKET];
-			else
-				nused++;
-			*free = key;
-			return (1);
-		}
-	}
-	*free = key;
-	nused++;
-	return (1);
-}
-
-/*
- * The path relative to the root that path names, resolved without the
- * lock, for the common case only: no ".", ".." or "//" to resolve, and
- * relative to a working directory under the root (or absolute). -1
- * when the caller must take the long way after the call.
- */
-int
-path_quick(int dirfd, const char *path, struct probe_pre *pp)
-{
-	const char *c, *rel;
+	const struct probe_config *cf = &probe_conf;
+	const char *rel;
 	size_t n, base, rl;
 	unsigned g;
 	long off;
+	int plain;
 
-	if (path[0] == '.' || path[0] == '\0')
-		return (-1);
-	n = strlen(path);
-	for (c = memchr(path, '/', n); c != NULL;
-	    c = memchr(c + 1, '/', path + n - c - 1))
-		if (c[1] == '/' || c[1] == '.')
-			return (-1);
+	q->state = QUICK_NONE;
+	if (path[0] == '.' || path[0] == '\0' ||
+	    (off = quick_scan(path, &plain)) < 0)
+		return;
+	q->plen = n = off;
 	if (path[0] == '/') {
-		if ((rel = path_rel(path, n, &rl)) == NULL ||
-		    rl >= sizeof pp->rel)
-			return (-1);
-		memcpy(pp->rel, rel, rl);
-		pp->len = rl;
-		pp->gen = 0;
+		/* As path_resolve would copy it whole, path_rel decides. */
+		if ((rel = path_rel(path, n, &rl)) == NULL) {
+			q->state = QUICK_ELSEWHERE;
+			return;
+		}
+		q->rel = rel;
+		q->len = rl;
 	} else {
 		if (dirfd != AT_FDCWD)
-			return (-1);
-		g = __atomic_load_n(&cwd_gen, __ATOMIC_ACQUIRE);
+			return;
+		g = path_cwd_gen();
 		if (__atomic_load_n(&cwd_seen, __ATOMIC_ACQUIRE) != g ||
 		    cwd_pid != probe_owner() || (off = cwd_reloff) < 0)
-			return (-1);
+			return;
 		base = cwdlen - off;
-		if (base + 1 + n >= sizeof pp->rel)
-			return (-1);
-		memcpy(pp->rel, cwd + off, base);
-		if (base > 0)
-			pp->rel[base++] = '/';
-		memcpy(pp->rel + base, path, n);
-		pp->len = base + n;
+		if (base == 0)
+			q->rel = path;
+		else {
+			if (base + 1 + n > sizeof q->buf)
+				return;
+			memcpy(q->buf, cwd + off, base);
+			q->buf[base++] = '/';
+			memcpy(q->buf + base, path, n);
+			q->rel = q->buf;
+			plain &= cwd_relplain;
+		}
+		q->len = base + n;
 		/* The probe's own output is no dependency. */
-		if (probe_conf.outrel != NULL &&
-		    (probe_conf.outrellen == 0 ||
-		    (pp->len >= probe_conf.outrellen &&
-		    memcmp(pp->rel, probe_conf.outrel,
-		    probe_conf.outrellen) == 0 &&
-		    (pp->len == probe_conf.outrellen ||
-		    pp->rel[probe_conf.outrellen] == '/'))))
-			return (-1);
+		if (cf->outrel != NULL && (cf->outrellen == 0 ||
+		    (q->len >= cf->outrellen &&
+		    memcmp(q->rel, cf->outrel, cf->outrellen) == 0 &&
+		    (q->len == cf->outrellen ||
+		    q->rel[cf->outrellen] == '/'))))
+			return;
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		if (__atomic_load_n(&cwd_seen, __ATOMIC_RELAXED) != g ||
-		    __atomic_load_n(&cwd_gen, __ATOMIC_RELAXED) != g)
-			return (-1);
-		pp->gen = g;
+		    __atomic_load_n(&path_cwd_changes, __ATOMIC_RELAXED) != g)
+			return;
 	}
-	path_hash(pp->rel, pp->len, pp->h);
-	return (0);
-}
-
-unsigned
-path_cwd_gen(void)
-{
-	return (__atomic_load_n(&cwd_gen, __ATOMIC_ACQUIRE));
+	q->plain = plain;
+	hash(q->rel, q->len, q->h);
+	q->state = QUICK_DONE;
 }

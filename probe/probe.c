@@ -12,13 +12,15 @@
  * descriptor stays open between records: a program that closes or
  * reuses every descriptor cannot disturb the probe.
  *
- * One lock guards the state; a thread that is already inside the probe
- * when a signal handler calls an interposed function, a process that is
- * exiting, and the exec wrappers in a vfork child write instead to a side
- * file, with one open, write and close on the stack, which takes no lock
- * and touches no shared memory.
+ * One lock guards the state, taken only once the process has a second
+ * thread; a thread that is already inside the probe when a signal
+ * handler calls an interposed function, a process that is exiting, and
+ * the exec wrappers in a vfork child write instead to a side file, with
+ * one open, write and close on the stack, which takes no lock and
+ * touches no shared memory.
  */
 #include <sys/mman.h>
+#include <sys/single_threaded.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -70,8 +72,9 @@ static __thread volatile int busy __attribute__((tls_model("initial-exec")));
 /*
  * The last path this thread passed to a wrapper, as it was given, and
  * the kinds of record made for it, so that the stat after an open of the
- * same path costs a string comparison. Written only under the lock;
- * seq changes around each write, for a reader a signal interrupted.
+ * same path costs a string comparison. Read and written only inside the
+ * probe (busy set), where no signal handler comes in; seq changes with
+ * it, for what probe_pre found out before a handler ran.
  */
 #define LAST_MAX	128
 static __thread struct {
@@ -81,6 +84,21 @@ static __thread struct {
 	char		 path[LAST_MAX];
 } last __attribute__((tls_model("initial-exec")));
 static int		 scanning;
+
+/*
+ * The set: for each record, 64 bits of the hash of its path and kind,
+ * in buckets of one cache line picked by 64 other bits. Another record
+ * with the same 64 bits in the same bucket would go unwritten: a chance
+ * of 2^-61 a lookup, for a well-mixed hash.
+ */
+#define BUCKET		8	/* slots; 64 bytes */
+#define SET_FIRST	16	/* buckets */
+#define SET_MAX		8192	/* 512 KiB, then records make room */
+#define RECENT		64
+
+static uint64_t		*slots;
+static size_t		 nbuckets, nused;
+static uint64_t		 recent[RECENT];
 
 /* Used under the lock only, but for mapsbuf (under scanning). */
 static char		 linebuf[PROBE_LINE_MAX];
@@ -161,26 +179,54 @@ side_write(const char *line, size_t len)
 	close(fd);
 }
 
-/* Takes the lock unless this thread holds it (a signal handler). */
-static int
-enter(void)
+/*
+ * Takes the lock, when there is anybody to lock out: glibc clears
+ * __libc_single_threaded before it makes a second thread, and only this
+ * thread could make one, which it does not do from inside the probe.
+ * Returns whether it took it.
+ */
+static inline int
+lock_shared(void)
 {
-	if (busy)
+	if (__libc_single_threaded)
 		return (0);
-	busy = 1;
 	pthread_mutex_lock(&lock);
-	if (st.closed) {
-		pthread_mutex_unlock(&lock);
-		busy = 0;
-		return (0);
-	}
 	return (1);
 }
 
-static void
-leave(void)
+static inline void
+unlock_shared(int locked)
 {
-	pthread_mutex_unlock(&lock);
+	if (locked)
+		pthread_mutex_unlock(&lock);
+}
+
+/*
+ * Enters the probe, unless this thread is inside already (a signal
+ * handler called a wrapper) or the process is at its end: -1. Else
+ * returns what leave() needs.
+ */
+static int
+enter(void)
+{
+	int locked;
+
+	if (busy)
+		return (-1);
+	busy = 1;
+	locked = lock_shared();
+	if (st.closed) {
+		unlock_shared(locked);
+		busy = 0;
+		return (-1);
+	}
+	return (locked);
+}
+
+static void
+leave(int locked)
+{
+	unlock_shared(locked);
 	busy = 0;
 }
 
@@ -349,7 +395,7 @@ trace_create(void)
  * Room for len bytes at the end of the trace, or NULL; trace_commit
  * says how many were written there.
  */
-static char *
+static inline char *
 trace_reserve(size_t len)
 {
 	if (st.full || st.failed)
@@ -362,7 +408,7 @@ trace_reserve(size_t len)
 	return (st.map + st.used);
 }
 
-static void
+static inline void
 trace_commit(size_t len)
 {
 	st.used += len;
@@ -441,6 +487,113 @@ kind_name(enum probe_kind kind)
 	}
 }
 
+/* An incomplete record in the set, by the hash of its line. */
+#define SET_INCOMPLETE	(PROBE_WRITE + 1)
+
+/*
+ * What the set keeps for a record: never 0, which marks a free slot.
+ * Each kind changes the hash differently, so one path's keys all differ.
+ */
+static inline uint64_t
+set_key(int kind, const uint64_t h[2])
+{
+	static const uint64_t salt[SET_INCOMPLETE + 1] = {
+		0x9e3779b97f4a7c15ULL, 0x3c6ef372fe94f82aULL,
+		0xdaa66d2c7ddf743fULL, 0x78dde6e5fd29f054ULL,
+		0x1715609f7c7e6c69ULL, 0xb54cda59fbd2e87eULL
+	};
+	uint64_t k = h[1] ^ salt[kind];
+
+	return (k != 0 ? k : 1);
+}
+
+/*
+ * Fetches a record's bucket into the cache, without the lock: a stale
+ * table is harmless to a prefetch, which never faults.
+ */
+static inline void
+set_prefetch(const uint64_t h[2])
+{
+	uint64_t *s = __atomic_load_n(&slots, __ATOMIC_RELAXED);
+	size_t nb = __atomic_load_n(&nbuckets, __ATOMIC_RELAXED);
+
+	if (s != NULL)
+		__builtin_prefetch(&s[(h[0] & (nb - 1)) * BUCKET], 1);
+}
+
+/*
+ * A table twice as large, empty: the records of the old one may be
+ * written again, once, which costs less than moving them.
+ */
+static __attribute__((noinline)) int
+set_grow(void)
+{
+	uint64_t *ns;
+	size_t cap = nbuckets == 0 ? SET_FIRST : nbuckets * 2;
+
+	ns = mmap(NULL, cap * BUCKET * sizeof *ns, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (ns == MAP_FAILED)
+		return (-1);
+	if (slots != NULL)
+		munmap(slots, nbuckets * BUCKET * sizeof *slots);
+	__atomic_store_n(&slots, ns, __ATOMIC_RELAXED);
+	__atomic_store_n(&nbuckets, cap, __ATOMIC_RELAXED);
+	nused = 0;
+	return (0);
+}
+
+/*
+ * Adds a record, by the hash of its path, to the set; 1 if it was not
+ * there. The table grows to SET_MAX buckets, which a cache holds; past
+ * that, a new record takes the place of an old one, which may then be
+ * written again. The set only saves space and time: a record written
+ * twice is harmless, one not written is not, so without memory it
+ * answers 1. The last records are looked at first, so that the stat
+ * after an open does not reach into the table. The caller is inside
+ * the probe (enter).
+ */
+static inline __attribute__((always_inline)) int
+set_add(int kind, const uint64_t h[2])
+{
+	uint64_t key = set_key(kind, h), *r, *b;
+	size_t k;
+
+	r = &recent[(h[0] >> 40) & (RECENT - 1)];
+	if (*r == key)
+		return (0);
+	*r = key;
+	if (nbuckets == 0 && set_grow() == -1)
+		return (1);
+	for (;;) {
+		/*
+		 * A bucket fills from its first slot and is never emptied
+		 * but whole: the key is before the first free slot, if in.
+		 */
+		b = &slots[(h[0] & (nbuckets - 1)) * BUCKET];
+#pragma GCC unroll 8
+		for (k = 0; k < BUCKET; k++) {
+			if (b[k] == key)
+				return (0);
+			if (b[k] == 0)
+				break;
+		}
+		if (k < BUCKET && (nused + 1) * 2 <= nbuckets * BUCKET)
+			break;
+		if (nbuckets >= SET_MAX || set_grow() == -1) {
+			if (k == BUCKET)
+				k = (h[0] >> 32) % BUCKET;
+			else
+				nused++;
+			b[k] = key;
+			return (1);
+		}
+	}
+	b[k] = key;
+	nused++;
+	return (1);
+}
+
 /* Adds an incomplete record to the set; 1 if it was not there. */
 static int
 set_add_line(const char *line, size_t n)
@@ -448,7 +601,7 @@ set_add_line(const char *line, size_t n)
 	uint64_t h[2];
 
 	path_hash(line, n, h);
-	return (set_add('I', h));
+	return (set_add(SET_INCOMPLETE, h));
 }
 
 /* The lock is held: straight into the trace, once. */
@@ -462,16 +615,39 @@ incomplete_locked(const char *why)
 		trace_append(linebuf, n);
 }
 
-/*
- * Writes the record of a path relative to the root (h: its hash, when
- * known). Locked: once per process and kind, into the trace file; else
- * into the side file, every time.
- */
-static void
-note(enum probe_kind kind, const char *rel, size_t rl, const uint64_t *h,
-    char *line, size_t cap, int locked)
+/* A record that needs escaping, or has no room in the mapping. */
+static __attribute__((noinline)) void
+note_line(enum probe_kind kind, const char *rel, size_t rl, char *line,
+    size_t cap, int locked)
 {
 	struct jbuf jb;
+
+	jb_init(&jb, line, cap);
+	jb_lit(&jb, "{\"type\":\"");
+	jb_lit(&jb, kind_name(kind));
+	jb_lit(&jb, "\",");
+	jb_path(&jb, rel, rl);
+	jb_lit(&jb, "}\n");
+	if (jb.cut && locked)
+		incomplete_locked("path too long to record");
+	else if (jb.cut)
+		probe_incomplete("path too long to record", NULL, 1);
+	else if (locked)
+		trace_append(line, jb.len);
+	else
+		side_write(line, jb.len);
+}
+
+/*
+ * Writes the record of a path relative to the root (h: its hash, when
+ * known; plain: it needs no escaping, when known). Locked: once per
+ * process and kind, into the trace file; else into the side file, every
+ * time.
+ */
+static inline __attribute__((always_inline)) void
+note(enum probe_kind kind, const char *rel, size_t rl, const uint64_t *h,
+    int plain, char *line, size_t cap, int locked)
+{
 	uint64_t hh[2];
 	char *dst;
 	size_t n;
@@ -489,26 +665,13 @@ note(enum probe_kind kind, const char *rel, size_t rl, const uint64_t *h,
 			return;
 		/* Most records go straight into the mapping. */
 		if ((dst = trace_reserve(rl + 64)) != NULL &&
-		    (n = jb_path_record(dst, rl + 64, kind_name(kind), rel,
-		    rl)) > 0) {
+		    (n = plain ? jb_path_plain(dst, kind, rel, rl) :
+		    jb_path_record(dst, rl + 64, kind, rel, rl)) > 0) {
 			trace_commit(n);
 			return;
 		}
 	}
-	jb_init(&jb, line, cap);
-	jb_lit(&jb, "{\"type\":\"");
-	jb_lit(&jb, kind_name(kind));
-	jb_lit(&jb, "\",");
-	jb_path(&jb, rel, rl);
-	jb_lit(&jb, "}\n");
-	if (jb.cut && locked)
-		incomplete_locked("path too long to record");
-	else if (jb.cut)
-		probe_incomplete("path too long to record", NULL, 1);
-	else if (locked)
-		trace_append(line, jb.len);
-	else
-		side_write(line, jb.len);
+	note_line(kind, rel, rl, line, cap, locked);
 }
 
 /* Resolves an absolute path's part under the root, and notes it. */
@@ -520,63 +683,40 @@ note_abs(enum probe_kind kind, const char *abs, size_t n, char *line,
 	size_t rl;
 
 	if ((rel = path_rel(abs, n, &rl)) != NULL)
-		note(kind, rel, rl, NULL, line, cap, locked);
+		note(kind, rel, rl, NULL, 0, line, cap, locked);
 }
 
 /*
- * Before a call: resolves its path without the lock, and has its place
- * in the set fetched into the cache while the kernel works.
+ * The kinds of record this thread made for path, from the working
+ * directory of generation gen, when it was the last path it passed;
+ * else 0. Inside the probe, where no signal handler changes last.
  */
-void
-probe_pre(int dirfd, const char *path, struct probe_pre *pp)
+static inline unsigned
+last_kinds(const char *path, unsigned gen)
 {
-	unsigned seq, kinds;
-
-	pp->ok = 0;
-	pp->known = 0;
-	if (!probe_conf.enabled || path == NULL || busy)
-		return;
-	if (dirfd == AT_FDCWD && last.kinds != 0) {
-		seq = last.seq;
-		__atomic_signal_fence(__ATOMIC_SEQ_CST);
-		if (last.gen == path_cwd_gen() &&
-		    strcmp(path, last.path) == 0) {
-			kinds = last.kinds;
-			__atomic_signal_fence(__ATOMIC_SEQ_CST);
-			if (last.seq == seq) {
-				pp->known = kinds;
-				return;
-			}
-		}
-	}
-	if (path[0] == '/' && !path_maybe_root(path))
-		return;
-	if (path_quick(dirfd, path, pp) == 0) {
-		set_prefetch(pp->h);
-		pp->ok = 1;
-	}
+	if (last.kinds == 0 || last.gen != gen || strcmp(path, last.path) != 0)
+		return (0);
+	return (last.kinds);
 }
 
-/* Called with the lock held (so never by two at once in a thread). */
-static void
-remember(const char *path, enum probe_kind kind)
+/*
+ * Notes that a record of kind was made for path, n bytes long, which
+ * last_kinds said had the kinds had.
+ */
+static inline void
+remember(const char *path, size_t n, unsigned gen, enum probe_kind kind,
+    unsigned had)
 {
-	unsigned gen = path_cwd_gen();
-	size_t n;
-
 	last.seq++;
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	if (last.kinds != 0 && last.gen == gen &&
-	    strcmp(last.path, path) == 0)
-		last.kinds |= 1u << kind;
-	else if ((n = strlen(path)) < LAST_MAX) {
-		memcpy(last.path, path, n + 1);
+	if (had != 0)
+		last.kinds = had | 1u << kind;
+	else if (n < LAST_MAX) {
+		/* Not memcpy, which GCC makes a slow "rep movsq" here. */
+		memmove(last.path, path, n + 1);
 		last.gen = gen;
 		last.kinds = 1u << kind;
 	} else
 		last.kinds = 0;
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	last.seq++;
 }
 
 /*
@@ -596,36 +736,107 @@ record_side(int dirfd, const char *path, enum probe_kind kind)
 		probe_incomplete("path too long to record", NULL, 1);
 }
 
+/*
+ * Before a call: finds whether this thread has just recorded the path,
+ * or else resolves it the quick way and has its place in the set
+ * fetched into the cache while the kernel works. Inside the probe, so
+ * that no signal handler changes last meanwhile; but no lock is taken.
+ */
+void
+probe_pre(int dirfd, const char *path, struct probe_pre *pp)
+{
+	pp->gen = 0;	/* never the working directory's */
+	pp->checked = 0;
+	pp->known = 0;
+	pp->state = QUICK_NONE;
+	if (!probe_conf.enabled || path == NULL || busy)
+		return;
+	busy = 1;
+	pp->gen = path_cwd_gen();
+	if (dirfd == AT_FDCWD) {
+		pp->checked = 1;
+		pp->seq = last.seq;
+		if ((pp->known = last_kinds(path, pp->gen)) != 0)
+			goto out;
+	}
+	if (path[0] == '/' && !path_maybe_root(path)) {
+		pp->state = QUICK_ELSEWHERE;
+		goto out;
+	}
+	path_quick(dirfd, path, pp);
+	if (pp->state == QUICK_DONE)
+		set_prefetch(pp->h);
+out:
+	busy = 0;
+}
+
+/*
+ * Records what a call said of a path: at most once per process and kind
+ * in the trace file, through the side file when the probe cannot take
+ * its state. What probe_pre found out (pp, if not NULL) holds while the
+ * working directory is the same; else the path is looked at here, the
+ * common case (see path_quick) before the lock is taken.
+ */
 static void
 record(int dirfd, const char *path, enum probe_kind kind, int foreign,
     const struct probe_pre *pp)
 {
+	struct probe_pre q;
+	unsigned gen, had;
+	int locked;
 	long n;
 
 	if (!probe_conf.enabled || path == NULL || path[0] == '\0' ||
 	    kind == PROBE_NONE)
 		return;
-	if (pp != NULL && (pp->known & (1u << kind)))
-		return;
-	if (path[0] == '/' && !path_maybe_root(path))
-		return;
-	if (!foreign && enter()) {
-		/* Resolved before the call, if the directory is the same. */
-		if (pp != NULL && pp->ok &&
-		    (pp->gen == 0 || pp->gen == path_cwd_gen()))
-			note(kind, pp->rel, pp->len, pp->h, linebuf,
-			    sizeof linebuf, 1);
-		else if ((n = path_resolve(dirfd, path, pathbuf,
-		    sizeof pathbuf, 1)) >= 0)
-			note_abs(kind, pathbuf, n, linebuf, sizeof linebuf, 1);
-		else if (n == -2)
-			incomplete_locked("path too long to record");
-		if (pp != NULL && dirfd == AT_FDCWD)
-			remember(path, kind);
-		leave();
+	if (foreign || busy) {
+		record_side(dirfd, path, kind);
 		return;
 	}
-	record_side(dirfd, path, kind);
+	busy = 1;
+	/* Read first: a path resolved later may only be newer. */
+	gen = path_cwd_gen();
+	if (pp == NULL || pp->gen != gen) {
+		q.checked = 0;
+		q.state = QUICK_NONE;
+		pp = &q;
+	}
+	if (pp->state == QUICK_ELSEWHERE)
+		goto out;
+	if (pp->checked && pp->seq == last.seq)
+		had = pp->known;
+	else
+		had = dirfd == AT_FDCWD ? last_kinds(path, gen) : 0;
+	if (had & 1u << kind)
+		goto out;
+	if (pp == &q) {
+		if (path[0] == '/' && !path_maybe_root(path))
+			goto out;
+		path_quick(dirfd, path, &q);
+		if (q.state == QUICK_ELSEWHERE)
+			goto out;
+	}
+	locked = lock_shared();
+	if (st.closed) {
+		unlock_shared(locked);
+		busy = 0;
+		record_side(dirfd, path, kind);
+		return;
+	}
+	if (pp->state == QUICK_DONE)
+		note(kind, pp->rel, pp->len, pp->h, pp->plain, linebuf,
+		    sizeof linebuf, 1);
+	else if ((n = path_resolve(dirfd, path, pathbuf, sizeof pathbuf,
+	    1)) >= 0)
+		note_abs(kind, pathbuf, n, linebuf, sizeof linebuf, 1);
+	else if (n == -2)
+		incomplete_locked("path too long to record");
+	unlock_shared(locked);
+	if (dirfd == AT_FDCWD)
+		remember(path, pp->state == QUICK_DONE ? pp->plen :
+		    strlen(path), gen, kind, had);
+out:
+	busy = 0;
 }
 
 void
@@ -669,11 +880,13 @@ probe_open_result(int dirfd, const char *path, int flags, int ok, int err,
 void
 probe_line(const char *line, size_t len, int foreign)
 {
+	int how;
+
 	if (!probe_conf.enabled)
 		return;
-	if (!foreign && enter()) {
+	if (!foreign && (how = enter()) != -1) {
 		trace_append(line, len);
-		leave();
+		leave(how);
 		return;
 	}
 	side_write(line, len);
@@ -684,15 +897,16 @@ void
 probe_incomplete(const char *why, const char *arg, int foreign)
 {
 	char line[SIDE_LINE_MAX];
+	int how;
 	size_t n;
 
 	if (!probe_conf.enabled)
 		return;
 	n = incomplete_line(line, sizeof line, why, arg, 0);
-	if (!foreign && enter()) {
+	if (!foreign && (how = enter()) != -1) {
 		if (set_add_line(line, n))
 			trace_append(line, n);
-		leave();
+		leave(how);
 		return;
 	}
 	side_write(line, n);
@@ -815,13 +1029,14 @@ void
 probe_exit(int status)
 {
 	char line[160];
+	int how;
 	struct jbuf jb;
 
 	if (!probe_conf.enabled || getpid() != st.pid)
 		return;
 	if (st.app)
 		scan_maps();
-	if (!enter())
+	if ((how = enter()) == -1)
 		return;
 	if (st.app || st.file[0] != '\0') {
 		jb_init(&jb, line, sizeof line);
@@ -836,17 +1051,19 @@ probe_exit(int status)
 	}
 	trace_detach();
 	st.closed = 1;
-	leave();
+	leave(how);
 }
 
 /* Before an exec: the new image makes a file of its own. */
 void
 probe_detach(void)
 {
-	if (!probe_conf.enabled || !enter())
+	int how;
+
+	if (!probe_conf.enabled || (how = enter()) == -1)
 		return;
 	trace_detach();
-	leave();
+	leave(how);
 }
 
 static void
@@ -1006,6 +1223,7 @@ configure(void)
 __attribute__((constructor)) static void
 probe_init(int argc, char **argv, char **envp)
 {
+	int how;
 	struct jbuf jb;
 	int saved = errno, cut;
 
@@ -1019,12 +1237,12 @@ probe_init(int argc, char **argv, char **envp)
 	pthread_atfork(fork_prepare, fork_parent, fork_child);
 	on_exit(exit_handler, NULL);
 	probe_conf.enabled = 1;
-	if (enter()) {
+	if ((how = enter()) != -1) {
 		jb_init(&jb, appbuf, sizeof appbuf);
 		app_line(&jb, st.pid, st.ppid, argc > 0 ? argv : NULL, 1,
 		    &cut);
 		trace_append(appbuf, jb.len);
-		leave();
+		leave(how);
 		if (cut)
 			probe_incomplete("argv too long to record", NULL, 0);
 	}

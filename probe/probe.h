@@ -1,9 +1,9 @@
 /*
  * probe.h: what the parts of libdagzprobe.so share. probe.c holds the
- * state of the process (configuration, its trace file) and makes the
- * records; probe-path.c resolves paths and keeps the set of records
- * written; probe-json.c writes JSON; probe-fs.c and probe-exec.c hold
- * the interposed libc functions. Nothing here may call malloc: the
+ * state of the process (configuration, its trace file, the set of
+ * records written) and makes the records; probe-path.c resolves and
+ * hashes paths; probe-json.c writes JSON; probe-fs.c and probe-exec.c
+ * hold the interposed libc functions. Nothing here may call malloc: the
  * wrappers run inside arbitrary programs, in signal handlers and in
  * vfork children.
  */
@@ -16,6 +16,7 @@
 #include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Only the interposed functions leave the library. */
 #define PROBE_EXPORT	__attribute__((visibility("default")))
@@ -45,16 +46,30 @@ enum probe_kind {
 };
 
 /*
- * A path resolved before the call it is given to, so that its place in
- * the set is in the cache when the call returns (probe_pre).
+ * What a wrapper learns of its path before the call (probe_pre), so
+ * that the record made after it costs little and the place of the
+ * record in the set is fetched into the cache while the kernel works:
+ * that this thread has just recorded the path, or the path made
+ * relative to the root the quick way, without the lock (path_quick).
  */
+enum probe_quick_state {
+	QUICK_NONE,	/* it takes the long way */
+	QUICK_DONE,	/* rel, len, plain and h hold it */
+	QUICK_ELSEWHERE	/* absolute, and not under the root: no record */
+};
+
 struct probe_pre {
-	int		 ok;
-	unsigned	 known;	/* kinds this thread last recorded */
-	unsigned	 gen;	/* of the working directory; 0: absolute */
+	unsigned	 gen;	/* of the working directory, before all else */
+	int		 checked;	/* against the thread's last path: */
+	unsigned	 seq;	/* of the last path then */
+	unsigned	 known;	/* the kinds recorded, if it is the same */
+	enum probe_quick_state state;
+	int		 plain;	/* rel needs no escaping in JSON */
+	size_t		 plen;	/* of the path as given, when counted */
+	const char	*rel;	/* into the path, or buf */
 	size_t		 len;
 	uint64_t	 h[2];
-	char		 rel[256];
+	char		 buf[256];
 };
 
 struct probe_config {
@@ -97,22 +112,28 @@ void	 probe_detach(void);
 void	 probe_cwd_changed(void);
 
 /*
- * probe-path.c: paths and the set of records written; the callers of
- * path_resolve(..., 1) and of set_add hold the lock, path_quick and
- * set_prefetch need none.
+ * probe-path.c: paths relative to the root; the callers of
+ * path_resolve(..., 1) hold the lock (or are the only thread),
+ * path_quick needs none.
  */
 struct statx;
 int	 sys_open(const char *, int, mode_t);
 int	 sys_lstatx(const char *, struct statx *);
 int	 sys_statx(const char *, struct statx *);
 long	 path_resolve(int, const char *, char *, size_t, int);
-int	 path_quick(int, const char *, struct probe_pre *);
-unsigned path_cwd_gen(void);
+void	 path_quick(int, const char *, struct probe_pre *);
 int	 path_maybe_root(const char *);
 const char *path_rel(const char *, size_t, size_t *);
 void	 path_hash(const char *, size_t, uint64_t [2]);
-int	 set_add(int, const uint64_t [2]);
-void	 set_prefetch(const uint64_t [2]);
+
+/* Bumped by every chdir: what is cached of the working directory is old. */
+extern unsigned path_cwd_changes;
+
+static inline unsigned
+path_cwd_gen(void)
+{
+	return (__atomic_load_n(&path_cwd_changes, __ATOMIC_ACQUIRE));
+}
 
 /* probe-json.c: NDJSON lines built by hand into a caller's buffer. */
 struct jbuf {
@@ -131,9 +152,35 @@ void	 jb_now(struct jbuf *);
 int	 jb_str(struct jbuf *, const char *, size_t, int);
 void	 jb_hex(struct jbuf *, const char *, size_t);
 void	 jb_path(struct jbuf *, const char *, size_t);
-size_t	 jb_path_record(char *, size_t, const char *, const char *,
+size_t	 jb_path_record(char *, size_t, enum probe_kind, const char *,
 	    size_t);
 int	 jb_argv(struct jbuf *, char *const *, size_t);
+
+/*
+ * The start of a path record of each kind, padded so that it is copied
+ * in one piece of known size.
+ */
+#define JB_HEAD_MAX	32
+struct jb_head {
+	char	 s[JB_HEAD_MAX];
+	size_t	 len;
+};
+extern const struct jb_head jb_heads[];
+
+/*
+ * {"type":"KIND","path":"REL"} and a newline, into dst (at least rl + 64
+ * bytes), for a REL known to need no escaping; its length.
+ */
+static inline size_t
+jb_path_plain(char *dst, enum probe_kind kind, const char *rel, size_t rl)
+{
+	size_t hl = jb_heads[kind].len;
+
+	memcpy(dst, jb_heads[kind].s, JB_HEAD_MAX);
+	memcpy(dst + hl, rel, rl);
+	memcpy(dst + hl + rl, "\"}\n", 3);
+	return (hl + rl + 3);
+}
 
 /* probe-fs.c and probe-exec.c: resolve their libc functions. */
 void	 probe_fs_init(void);
