@@ -1391,20 +1391,17 @@ sc_num(char **p, int base, unsigned long long *v)
 	return (0);
 }
 
-/* Reads all of file into a NUL-terminated buffer; NULL if it cannot. */
+/*
+ * Reads fd to its end into a NUL-terminated buffer, of hint bytes at
+ * first (its size, as stat said); *len is how many it held.
+ */
 static char *
-read_all(const char *file, size_t *len)
+read_fd(int fd, size_t hint, size_t *len)
 {
-	struct stat sb;
 	char *buf;
-	size_t n = 0, cap;
+	size_t n = 0, cap = hint > 0 ? hint + 1 : 4096;
 	ssize_t k;
-	int fd;
 
-	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) == -1)
-		return (NULL);
-	cap = fstat(fd, &sb) == 0 && sb.st_size > 0 ? (size_t)sb.st_size + 1 :
-	    4096;
 	buf = xmalloc(cap + 1);
 	for (;;) {
 		if (n == cap) {
@@ -1418,9 +1415,24 @@ read_all(const char *file, size_t *len)
 			break;
 		n += (size_t)k;
 	}
-	close(fd);
 	buf[n] = '\0';
 	*len = n;
+	return (buf);
+}
+
+/* Reads all of file into a NUL-terminated buffer; NULL if it cannot. */
+static char *
+read_all(const char *file, size_t *len)
+{
+	struct stat sb;
+	char *buf;
+	int fd;
+
+	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) == -1)
+		return (NULL);
+	buf = read_fd(fd, fstat(fd, &sb) == 0 && sb.st_size > 0 ?
+	    (size_t)sb.st_size : 0, len);
+	close(fd);
 	return (buf);
 }
 
@@ -1497,24 +1509,11 @@ baseline_statcache_open(const char *file)
 static uint64_t
 hash_file(int fd, size_t size)
 {
-	unsigned char *buf;
-	size_t n = 0, cap = size + 1;
-	ssize_t k;
+	char *buf;
+	size_t n;
 	uint64_t h;
 
-	buf = xmalloc(cap);
-	for (;;) {
-		if (n == cap) {
-			cap *= 2;
-			buf = xreallocarray(buf, cap, 1);
-		}
-		k = read(fd, buf + n, cap - n);
-		if (k == -1 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			break;
-		n += (size_t)k;
-	}
+	buf = read_fd(fd, size, &n);
 	h = baseline_hash(buf, n, 0);
 	free(buf);
 	return (h);

@@ -101,3 +101,20 @@ EOF2
 	run -2 dagz-baseline select -r root base <<<'{"test":"plain","def":"xyz"}'
 	[ "$output" = 'dagz-baseline: stdin: line 1: "def" must be hexadecimal' ]
 }
+
+@test "select over many lines decides them in order, and names a bad line's number" {
+	dagz-baseline build -r root -o base <obs.ndjson
+	# Some 1.2 MB of lines, enough to be decided in parts at once.
+	awk 'BEGIN { for (i = 1; i <= 20000; i++)
+		printf "{\"test\": \"t%05d\", \"def\": \"1\", \"pad\": \"%040d\"}\n", i, 0 }' >many.ndjson
+	run -0 dagz-baseline select -r root base <many.ndjson
+	[ "${#lines[@]}" -eq 20000 ]
+	[ "$(jq -r .test <<<"$output" | sort -c && echo sorted)" = sorted ]
+	[ "${lines[19999]}" = '{"test":"t20000","selected":true,"reasons":["new"]}' ]
+	# A bad line far in: everything before it is written, then the error.
+	sed '15001s/.*/{"test": "t15001", "def": "1",}/' many.ndjson >bad.ndjson
+	run -2 bash -c 'dagz-baseline select -r root base <bad.ndjson 2>err'
+	[ "${#lines[@]}" -eq 15000 ]
+	[ "${lines[14999]}" = '{"test":"t15000","selected":true,"reasons":["new"]}' ]
+	[[ "$(cat err)" == "dagz-baseline: stdin: line 15001: "* ]]
+}
