@@ -339,6 +339,8 @@ struct obuf {
 static void
 ob_add(struct obuf *ob, const char *s, size_t n)
 {
+	if (n == 0)
+		return;
 	if (ob->len + n > ob->cap) {
 		while (ob->len + n > ob->cap)
 			ob->cap = ob->cap == 0 ? 4096 : ob->cap * 2;
@@ -617,7 +619,8 @@ cmd_select(const struct opts *o, int argc, char **argv)
 		if (part[k].started)
 			pthread_join(part[k].thread, NULL);
 	for (k = 0; k < np; k++) {
-		fwrite(part[k].out.p, 1, part[k].out.len, stdout);
+		if (part[k].out.len > 0)
+			fwrite(part[k].out.p, 1, part[k].out.len, stdout);
 		free(part[k].out.p);
 		if (part[k].err[0] != '\0')
 			errx(DAGZ_EXIT_USAGE, "%s", part[k].err);
