@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "baseline.h"
+#include "slurp.h"
 #include "strv.h"
 #include "xmalloc.h"
 #include "zbuf.h"
@@ -1391,51 +1392,6 @@ sc_num(char **p, int base, unsigned long long *v)
 	return (0);
 }
 
-/*
- * Reads fd to its end into a NUL-terminated buffer, of hint bytes at
- * first (its size, as stat said); *len is how many it held.
- */
-static char *
-read_fd(int fd, size_t hint, size_t *len)
-{
-	char *buf;
-	size_t n = 0, cap = hint > 0 ? hint + 1 : 4096;
-	ssize_t k;
-
-	buf = xmalloc(cap + 1);
-	for (;;) {
-		if (n == cap) {
-			cap *= 2;
-			buf = xreallocarray(buf, cap + 1, 1);
-		}
-		k = read(fd, buf + n, cap - n);
-		if (k == -1 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			break;
-		n += (size_t)k;
-	}
-	buf[n] = '\0';
-	*len = n;
-	return (buf);
-}
-
-/* Reads all of file into a NUL-terminated buffer; NULL if it cannot. */
-static char *
-read_all(const char *file, size_t *len)
-{
-	struct stat sb;
-	char *buf;
-	int fd;
-
-	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) == -1)
-		return (NULL);
-	buf = read_fd(fd, fstat(fd, &sb) == 0 && sb.st_size > 0 ?
-	    (size_t)sb.st_size : 0, len);
-	close(fd);
-	return (buf);
-}
-
 /* Reads the cache's file; its entries' paths are ended where they lie. */
 static void *
 sc_load(void *arg)
@@ -1446,7 +1402,7 @@ sc_load(void *arg)
 	char *p, *nl, *end;
 	size_t len, mlen = strlen(STATCACHE_MAGIC);
 
-	if ((sc->buf = read_all(sc->file, &len)) == NULL)
+	if ((sc->buf = slurp_file(sc->file, &len)) == NULL)
 		return (NULL);
 	sc->buflen = len + 1;
 	if (len < mlen || memcmp(sc->buf, STATCACHE_MAGIC, mlen) != 0)
@@ -1506,19 +1462,6 @@ baseline_statcache_open(const char *file)
 	return (sc);
 }
 
-static uint64_t
-hash_file(int fd, size_t size)
-{
-	char *buf;
-	size_t n;
-	uint64_t h;
-
-	buf = read_fd(fd, size, &n);
-	h = baseline_hash(buf, n, 0);
-	free(buf);
-	return (h);
-}
-
 /*
  * The fingerprint of what stat found at path when the cache knows it (1)
  * or when it is a directory; else 0, and *idx is the entry to update, or
@@ -1563,6 +1506,8 @@ baseline_statcache_hash(struct baseline_statcache *sc, const char *path,
 	struct timespec now;
 	struct stat sb;
 	long long mt;
+	char *buf;
+	size_t n;
 	long i;
 	int fd;
 
@@ -1575,8 +1520,12 @@ baseline_statcache_hash(struct baseline_statcache *sc, const char *path,
 	mt = (long long)sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return (-1);
-	*hash = hash_file(fd, (size_t)sb.st_size);
+	buf = slurp_fd(fd, (size_t)sb.st_size, &n);
 	close(fd);
+	if (buf == NULL)
+		return (-1);
+	*hash = baseline_hash(buf, n, 0);
+	free(buf);
 	if (sc == NULL)
 		return (0);
 	/* A file changed within the clock's step may change unseen. */

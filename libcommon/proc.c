@@ -25,6 +25,7 @@
 
 #include "log.h"
 #include "proc.h"
+#include "slurp.h"
 #include "timeutil.h"
 #include "xmalloc.h"
 
@@ -80,42 +81,6 @@ proc_excepted(const struct proc_except *ex, pid_t pid,
 		if (ex->v[i].pid == pid && ex->v[i].start == start)
 			return (1);
 	return (0);
-}
-
-/* Reads a whole small /proc file into a new NUL-terminated buffer. */
-static char *
-proc_slurp(const char *path, size_t *lenp)
-{
-	char *buf;
-	size_t cap = 4096, len = 0;
-	ssize_t r;
-	int fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return (NULL);
-	buf = xmalloc(cap);
-	for (;;) {
-		if (len + 1 == cap) {
-			cap *= 2;
-			buf = xreallocarray(buf, cap, 1);
-		}
-		r = read(fd, buf + len, cap - len - 1);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1) {
-			close(fd);
-			free(buf);
-			return (NULL);
-		}
-		if (r == 0)
-			break;
-		len += r;
-	}
-	close(fd);
-	buf[len] = '\0';
-	if (lenp != NULL)
-		*lenp = len;
-	return (buf);
 }
 
 /*
@@ -203,7 +168,7 @@ proc_children_of(pid_t pid, const struct proc_except *ex, struct idvec *out)
 			continue;
 		snprintf(path, sizeof path, "/proc/%d/task/%s/children",
 		    (int)pid, de->d_name);
-		if ((buf = proc_slurp(path, NULL)) == NULL)
+		if ((buf = slurp_file(path, NULL)) == NULL)
 			continue;
 		for (p = buf; *p != '\0'; p = end) {
 			c = strtol(p, &end, 10);

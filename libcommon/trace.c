@@ -21,6 +21,7 @@
 
 #include <jansson.h>
 
+#include "slurp.h"
 #include "strv.h"
 #include "trace.h"
 #include "xmalloc.h"
@@ -373,37 +374,14 @@ int
 trace_add_file(struct trace *t, const char *path, char *err, size_t errlen)
 {
 	const char *name, *p, *e, *end;
-	size_t len = 0, cap = 65536, lineno;
+	size_t len, lineno;
 	char *buf;
-	ssize_t n;
-	int fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+	if ((buf = slurp_file(path, &len)) == NULL) {
 		snprintf(err, errlen, "cannot read trace file '%s': %s", path,
 		    strerror(errno));
 		return (-1);
 	}
-	buf = xmalloc(cap);
-	for (;;) {
-		if (len == cap) {
-			buf = xreallocarray(buf, 2, cap);
-			cap *= 2;
-		}
-		if ((n = read(fd, buf + len, cap - len)) == -1 &&
-		    errno == EINTR)
-			continue;
-		if (n == -1) {
-			snprintf(err, errlen, "cannot read trace file '%s': %s",
-			    path, strerror(errno));
-			free(buf);
-			close(fd);
-			return (-1);
-		}
-		if (n == 0)
-			break;
-		len += n;
-	}
-	close(fd);
 	if ((e = memchr(buf, '\0', len)) != NULL)
 		len = e - buf;
 	name = (name = strrchr(path, '/')) != NULL ? name + 1 : path;

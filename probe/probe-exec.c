@@ -801,88 +801,75 @@ popen(const char *cmd, const char *mode)
  * there is when the child was killed. The status goes through a local
  * so that it is known even when the caller passed NULL.
  */
+/* What a wait call reaped, passed on to the caller and recorded. */
+static pid_t
+reaped(pid_t r, int st, int *status)
+{
+	int saved = errno;
+
+	if (r > 0) {
+		if (status != NULL)
+			*status = st;
+		probe_reap(r, st);
+	}
+	errno = saved;
+	return (r);
+}
+
 PROBE_EXPORT pid_t
 wait(int *status)
 {
 	pid_t r;
-	int st = 0, saved;
+	int st = 0;
 
 	if (REAL(wait) == NULL) {
 		errno = ENOSYS;
 		return (-1);
 	}
 	r = real_wait(&st);
-	saved = errno;
-	if (r > 0) {
-		if (status != NULL)
-			*status = st;
-		probe_reap(r, st);
-	}
-	errno = saved;
-	return (r);
+	return (reaped(r, st, status));
 }
 
 PROBE_EXPORT pid_t
 waitpid(pid_t pid, int *status, int options)
 {
 	pid_t r;
-	int st = 0, saved;
+	int st = 0;
 
 	if (REAL(waitpid) == NULL) {
 		errno = ENOSYS;
 		return (-1);
 	}
 	r = real_waitpid(pid, &st, options);
-	saved = errno;
-	if (r > 0) {
-		if (status != NULL)
-			*status = st;
-		probe_reap(r, st);
-	}
-	errno = saved;
-	return (r);
+	return (reaped(r, st, status));
 }
 
 PROBE_EXPORT pid_t
 wait3(int *status, int options, struct rusage *ru)
 {
 	pid_t r;
-	int st = 0, saved;
+	int st = 0;
 
 	if (REAL(wait3) == NULL) {
 		errno = ENOSYS;
 		return (-1);
 	}
 	r = real_wait3(&st, options, ru);
-	saved = errno;
-	if (r > 0) {
-		if (status != NULL)
-			*status = st;
-		probe_reap(r, st);
-	}
-	errno = saved;
-	return (r);
+	return (reaped(r, st, status));
 }
 
 PROBE_EXPORT pid_t
 wait4(pid_t pid, int *status, int options, struct rusage *ru)
 {
 	pid_t r;
-	int st = 0, saved;
+	int st = 0;
 
 	if (REAL(wait4) == NULL) {
 		errno = ENOSYS;
 		return (-1);
 	}
 	r = real_wait4(pid, &st, options, ru);
-	saved = errno;
-	if (r > 0) {
-		if (status != NULL)
-			*status = st;
-		probe_reap(r, st);
-	}
-	errno = saved;
-	return (r);
+	return (reaped(r, st, status));
 }
 
 PROBE_EXPORT int

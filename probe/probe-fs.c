@@ -574,43 +574,29 @@ opendir(const char *path)
 	return (d);
 }
 
-PROBE_EXPORT int
-scandir(const char *path, struct dirent ***list,
-    int (*filter)(const struct dirent *),
-    int (*compar)(const struct dirent **, const struct dirent **))
-{
-	int r, saved;
-
-	if (REAL(scandir) == NULL) {
-		errno = ENOSYS;
-		return (-1);
-	}
-	r = real_scandir(path, list, filter, compar);
-	saved = errno;
-	probe_path(AT_FDCWD, path, r >= 0 ? PROBE_LIST :
-	    probe_error_kind(saved), 0);
-	errno = saved;
-	return (r);
+/* scandir and scandir64: a listing, as opendir. */
+#define SCANDIR_WRAPPER(name, dirent_t)					\
+PROBE_EXPORT int							\
+name(const char *path, dirent_t ***list,				\
+    int (*filter)(const dirent_t *),					\
+    int (*compar)(const dirent_t **, const dirent_t **))		\
+{									\
+	int r, saved;							\
+									\
+	if (REAL(name) == NULL) {					\
+		errno = ENOSYS;						\
+		return (-1);						\
+	}								\
+	r = real_##name(path, list, filter, compar);			\
+	saved = errno;							\
+	probe_path(AT_FDCWD, path, r >= 0 ? PROBE_LIST :		\
+	    probe_error_kind(saved), 0);				\
+	errno = saved;							\
+	return (r);							\
 }
 
-PROBE_EXPORT int
-scandir64(const char *path, struct dirent64 ***list,
-    int (*filter)(const struct dirent64 *),
-    int (*compar)(const struct dirent64 **, const struct dirent64 **))
-{
-	int r, saved;
-
-	if (REAL(scandir64) == NULL) {
-		errno = ENOSYS;
-		return (-1);
-	}
-	r = real_scandir64(path, list, filter, compar);
-	saved = errno;
-	probe_path(AT_FDCWD, path, r >= 0 ? PROBE_LIST :
-	    probe_error_kind(saved), 0);
-	errno = saved;
-	return (r);
-}
+SCANDIR_WRAPPER(scandir, struct dirent)
+SCANDIR_WRAPPER(scandir64, struct dirent64)
 
 /* Outputs: only what was done is recorded, not what was attempted. */
 static void

@@ -118,3 +118,13 @@ EOF2
 	[ "${lines[14999]}" = '{"test":"t15000","selected":true,"reasons":["new"]}' ]
 	[[ "$(cat err)" == "dagz-baseline: stdin: line 15001: "* ]]
 }
+
+@test "select says when it cannot read its input or write its decisions" {
+	dagz-baseline build -r root -o base <obs.ndjson
+	run -3 dagz-baseline select -r root base <root
+	[ "$output" = "dagz-baseline: cannot read stdin: Is a directory" ]
+	run -3 bash -c 'dagz-baseline select -r root base <tests.ndjson >/dev/full'
+	[ "$output" = "dagz-baseline: cannot write the decisions: No space left on device" ]
+	run -2 dagz-baseline select -r root nothere <tests.ndjson
+	[ "$output" = "dagz-baseline: cannot open 'nothere': No such file or directory" ]
+}

@@ -5,6 +5,7 @@
  * against some. See dagz-baseline(1).
  */
 #include <err.h>
+#include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
@@ -20,6 +21,7 @@
 #include "exitcodes.h"
 #include "jsonflat.h"
 #include "jsonv.h"
+#include "slurp.h"
 #include "status.h"
 #include "strv.h"
 #include "testdef.h"
@@ -49,24 +51,6 @@ usage(void)
 	exit(DAGZ_EXIT_USAGE);
 }
 
-static unsigned char *
-read_all(FILE *f, size_t *len)
-{
-	unsigned char *buf = NULL;
-	size_t cap = 0, n;
-
-	*len = 0;
-	do {
-		if (*len == cap) {
-			cap = cap == 0 ? 65536 : cap * 2;
-			buf = xreallocarray(buf, cap, 1);
-		}
-		n = fread(buf + *len, 1, cap - *len, f);
-		*len += n;
-	} while (n > 0);
-	return (buf);
-}
-
 /*
  * Reads the baseline in path; given a root and a cache, its files are
  * fingerprinted meanwhile, for baseline_changes.
@@ -75,15 +59,11 @@ static struct baseline *
 load_at(const char *path, const char *root, struct baseline_statcache *sc)
 {
 	struct baseline *b;
-	unsigned char *buf;
-	char errbuf[256];
+	char *buf, errbuf[256];
 	size_t len;
-	FILE *f;
 
-	if ((f = fopen(path, "r")) == NULL)
+	if ((buf = slurp_file(path, &len)) == NULL)
 		err(DAGZ_EXIT_USAGE, "cannot open '%s'", path);
-	buf = read_all(f, &len);
-	fclose(f);
 	if ((b = baseline_load(buf, len, root, sc, errbuf, sizeof errbuf)) ==
 	    NULL)
 		errx(DAGZ_EXIT_USAGE, "cannot read baseline '%s': %s", path,
@@ -536,8 +516,9 @@ read_stdin(void *arg)
 {
 	struct reader *rd = arg;
 
-	rd->buf = (char *)read_all(stdin, &rd->len);
-	rd->err = ferror(stdin);
+	/* Nothing has been read through stdin's stdio buffer. */
+	if ((rd->buf = slurp_fd(STDIN_FILENO, 0, &rd->len)) == NULL)
+		rd->err = errno;
 	return (NULL);
 }
 
@@ -578,8 +559,8 @@ cmd_select(const struct opts *o, int argc, char **argv)
 		pthread_join(rd.thread, NULL);
 	else
 		read_stdin(&rd);
-	if (rd.err)
-		errx(DAGZ_EXIT_ERROR, "cannot read stdin");
+	if (rd.err != 0)
+		errc(DAGZ_EXIT_ERROR, rd.err, "cannot read stdin");
 
 	/* Parts of about equal size, cut after a newline. */
 	np = ncpu > 1 ? (size_t)ncpu : 1;
