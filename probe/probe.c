@@ -6,9 +6,10 @@
  * written by a fork, a thread or an exec ever interleaves. The file is
  * mapped shared and records are copied into the mapping: they are in the
  * page cache as soon as they are made and survive a SIGKILL, which a
- * buffer flushed at exit would not. The file grows by fallocate, which
- * reports a full disk instead of a SIGBUS later, and a few hundred bytes
- * are always kept for the record that says the trace was cut short. No
+ * buffer flushed at exit would not. The file grows by zeroes written at
+ * its end ahead of the records (trace_fill), which reports a full disk
+ * instead of a SIGBUS later, and a few hundred bytes are always kept
+ * for the record that says the trace was cut short. No
  * descriptor stays open between records: a program that closes or
  * reuses every descriptor cannot disturb the probe.
  *
@@ -20,6 +21,7 @@
  * touches no shared memory.
  */
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/single_threaded.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -37,7 +39,8 @@
 
 #include "probe.h"
 
-#define TRACE_FIRST	(64 * 1024)	/* first size of a trace file */
+#define TRACE_FIRST	(64 * 1024)	/* first size of the mapping */
+#define TRACE_FILL	(64 * 1024)	/* the most a file grows by at once */
 #define TRACE_RESERVE	512	/* for the record saying it was cut */
 #define TRACE_LIMIT	(64 * 1024 * 1024)	/* DAGZ_PROBE_LIMIT */
 #define TRACE_MIN	4096
@@ -60,6 +63,7 @@ static struct {
 	char		 file[PROBE_PATH_MAX + 64];	/* or "" */
 	char		*map;
 	size_t		 mapsize;
+	size_t		 filled;	/* the file's size: room for records */
 	size_t		 used;
 	int		 failed;	/* the file could not be made */
 	int		 full;		/* cut short: nothing more */
@@ -90,14 +94,32 @@ static int		 scanning;
  * in buckets of one cache line picked by 64 other bits. Another record
  * with the same 64 bits in the same bucket would go unwritten: a chance
  * of 2^-61 a lookup, for a well-mixed hash.
+ *
+ * The table grows freely to SET_SMALL buckets, which stay in the
+ * nearest caches. Past that, a new record takes the place of an old
+ * one, and the table grows only once records are being written again:
+ * a process that touches each of many files once would gain nothing
+ * from a larger table but cache misses. To tell, one record in
+ * 2^SAMPLE_BITS (by hash) is also kept in a small table of its own,
+ * where a record met again that the set no longer holds shows up; the
+ * set grows when such records, so counted, come to one in AGAIN_SHARE
+ * of those added to it.
  */
 #define BUCKET		8	/* slots; 64 bytes */
 #define SET_FIRST	16	/* buckets */
-#define SET_MAX		8192	/* 512 KiB, then records make room */
+#define SET_SMALL	1024	/* 64 KiB */
+#define SET_MAX		8192	/* 512 KiB */
+#define SAMPLE_BITS	7
+#define SAMPLE		1024	/* slots; 8 KiB */
+#define AGAIN_MIN	8
+#define AGAIN_SHARE	4
 #define RECENT		64
 
 static uint64_t		*slots;
 static size_t		 nbuckets, nused;
+static size_t		 nadded, nagain;	/* since the table was made */
+static uint64_t		 sample[SAMPLE];
+static size_t		 nsample;
 static uint64_t		 recent[RECENT];
 
 /* Used under the lock only, but for mapsbuf (under scanning). */
@@ -156,6 +178,21 @@ out_name(char *p, const char *name)
 }
 
 /*
+ * The file size limit the program set (RLIMIT_FSIZE), or SIZE_MAX: a
+ * file grown past it would get the program SIGXFSZ.
+ */
+static size_t
+fsize_max(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_FSIZE, &rl) == -1 ||
+	    rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > SIZE_MAX)
+		return (SIZE_MAX);
+	return (rl.rlim_cur);
+}
+
+/*
  * Appends a line to PID.side.trace with a single write: for records made
  * where the lock cannot be taken or the state must not be touched.
  */
@@ -164,6 +201,7 @@ side_write(const char *line, size_t len)
 {
 	char name[64], path[PROBE_PATH_MAX + 64];
 	size_t n;
+	off_t end;
 	int fd;
 
 	n = put_num(name, getpid());
@@ -173,7 +211,8 @@ side_write(const char *line, size_t len)
 	    O_NOFOLLOW, 0644);
 	if (fd == -1)
 		return;
-	if (write(fd, line, len) == -1) {
+	if ((end = lseek(fd, 0, SEEK_END)) != -1 &&
+	    (size_t)end + len <= fsize_max() && write(fd, line, len) == -1) {
 		/* Nowhere left to say so. */
 	}
 	close(fd);
@@ -270,7 +309,7 @@ trace_cut(const char *why, int err)
 	size_t n;
 
 	n = incomplete_line(line, sizeof line, why, NULL, err);
-	if (st.map != NULL && st.used + n <= st.mapsize) {
+	if (st.map != NULL && st.used + n <= st.filled) {
 		memcpy(st.map + st.used, line, n);
 		st.used += n;
 	} else
@@ -278,53 +317,74 @@ trace_cut(const char *why, int err)
 	st.full = 1;
 }
 
-static size_t
-first_size(void)
-{
-	return (probe_conf.limit < TRACE_FIRST ? probe_conf.limit :
-	    TRACE_FIRST);
-}
+static const char zeros[TRACE_FILL];
 
-/* Makes the file size bytes long and maps all of it. */
+/*
+ * Makes the file at least need bytes long, by zeroes written at its
+ * end, as much again as it has (4 KiB to TRACE_FILL), and maps at least
+ * as much of it. Writing puts the pages in the page cache the cheap
+ * way: a page first met by a fault in a file grown by fallocate or
+ * ftruncate is read in, zeroed, and then made writable, which costs a
+ * process that records much more than all else it does for a record.
+ * A file size limit (RLIMIT_FSIZE) the program set is kept to, as
+ * growing past it would send the program SIGXFSZ.
+ */
 static int
-trace_map(int fd, size_t size)
+trace_fill(int fd, size_t need)
 {
+	size_t size = st.filled, to, n, max;
+	ssize_t w;
 	char *p;
-	int r;
 
-	r = fallocate(fd, 0, 0, size);
-	if (r == -1 && (errno == EOPNOTSUPP || errno == ENOSYS))
-		r = ftruncate(fd, size);
-	if (r == -1)
-		return (-1);
+	n = size < 4096 ? 4096 : size > TRACE_FILL ? TRACE_FILL : size;
+	to = size + n > need ? size + n : (need + 4095) & ~(size_t)4095;
+	if (to > probe_conf.limit)
+		to = probe_conf.limit;
+	if (to > (max = fsize_max())) {
+		if (need > max) {
+			errno = EFBIG;
+			return (-1);
+		}
+		to = max;
+	}
+	for (; size < to; size += w) {
+		n = to - size < sizeof zeros ? to - size : sizeof zeros;
+		if ((w = pwrite(fd, zeros, n, size)) <= 0) {
+			if (w == 0)
+				errno = ENOSPC;
+			return (-1);
+		}
+		st.filled = size + w;
+	}
+	if (st.mapsize >= size)
+		return (0);
+	n = st.mapsize != 0 ? st.mapsize : TRACE_FIRST;
+	while (n < size)
+		n *= 2;
 	if (st.map != NULL)
-		p = mremap(st.map, st.mapsize, size, MREMAP_MAYMOVE);
+		p = mremap(st.map, st.mapsize, n, MREMAP_MAYMOVE);
 	else
-		p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED)
 		return (-1);
 	st.map = p;
-	st.mapsize = size;
+	st.mapsize = n;
 	return (0);
 }
 
+/* Room for len more bytes and the reserve, or the trace is cut. */
 static int
 trace_grow(size_t len)
 {
-	size_t need = st.used + len + TRACE_RESERVE, size;
+	size_t need = st.used + len + TRACE_RESERVE;
 	int fd, err = 0;
 
-	size = st.mapsize != 0 ? st.mapsize : first_size();
-	while (size < need)
-		size *= 2;
-	if (size > probe_conf.limit)
-		size = probe_conf.limit;
-	if (size < need) {
+	if (need > probe_conf.limit) {
 		trace_cut("trace cut short at DAGZ_PROBE_LIMIT", 0);
 		return (-1);
 	}
 	if ((fd = sys_open(st.file, O_RDWR | O_CLOEXEC, 0)) == -1 ||
-	    trace_map(fd, size) == -1)
+	    trace_fill(fd, need) == -1)
 		err = errno;
 	if (fd != -1)
 		close(fd);
@@ -364,7 +424,8 @@ trace_create(void)
 	out_name(st.file, name);
 	fd = sys_open(st.file, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC |
 	    O_NOFOLLOW, 0644);
-	if (fd == -1 || trace_map(fd, first_size()) == -1) {
+	st.filled = st.used = 0;
+	if (fd == -1 || trace_fill(fd, TRACE_RESERVE) == -1) {
 		err = errno;
 		if (fd != -1)
 			close(fd);
@@ -376,7 +437,6 @@ trace_create(void)
 		return (-1);
 	}
 	close(fd);
-	st.used = 0;
 	if (st.forked) {
 		jb_init(&jb, line, sizeof line);
 		jb_lit(&jb, "{\"type\":\"fork\",\"pid\":");
@@ -392,6 +452,22 @@ trace_create(void)
 }
 
 /*
+ * Fetches the end of the trace, where the next record goes, into the
+ * cache while the kernel works; as set_prefetch, without the lock.
+ */
+static inline void
+trace_prefetch(void)
+{
+	char *p = __atomic_load_n(&st.map, __ATOMIC_RELAXED);
+
+	if (p != NULL) {
+		p += __atomic_load_n(&st.used, __ATOMIC_RELAXED);
+		__builtin_prefetch(p, 1);
+		__builtin_prefetch(p + 63, 1);
+	}
+}
+
+/*
  * Room for len bytes at the end of the trace, or NULL; trace_commit
  * says how many were written there.
  */
@@ -402,7 +478,7 @@ trace_reserve(size_t len)
 		return (NULL);
 	if (st.file[0] == '\0' && trace_create() == -1)
 		return (NULL);
-	if (st.used + len + TRACE_RESERVE > st.mapsize &&
+	if (st.used + len + TRACE_RESERVE > st.filled &&
 	    trace_grow(len) == -1)
 		return (NULL);
 	return (st.map + st.used);
@@ -445,6 +521,7 @@ trace_detach(void)
 	munmap(st.map, st.mapsize);
 	st.map = NULL;
 	st.mapsize = 0;
+	st.filled = st.used;
 }
 
 enum probe_kind
@@ -539,19 +616,54 @@ set_grow(void)
 		munmap(slots, nbuckets * BUCKET * sizeof *slots);
 	__atomic_store_n(&slots, ns, __ATOMIC_RELAXED);
 	__atomic_store_n(&nbuckets, cap, __ATOMIC_RELAXED);
-	nused = 0;
+	nused = nadded = nagain = 0;
+	memset(sample, 0, sizeof sample);
+	nsample = 0;
 	return (0);
 }
 
 /*
+ * A sampled record the table did not hold: counts it if the sample has
+ * it (it was written before), else adds it, emptying a sample that is
+ * three quarters full.
+ */
+static __attribute__((noinline)) void
+set_sample(uint64_t key, const uint64_t h[2])
+{
+	size_t i = (h[0] >> 40) & (SAMPLE - 1);
+
+	for (; sample[i] != 0; i = (i + 1) & (SAMPLE - 1))
+		if (sample[i] == key) {
+			nagain++;
+			return;
+		}
+	if (nsample >= SAMPLE / 4 * 3) {
+		memset(sample, 0, sizeof sample);
+		nsample = 0;
+		i = (h[0] >> 40) & (SAMPLE - 1);
+	}
+	sample[i] = key;
+	nsample++;
+}
+
+/* Whether the table, which has no room for a record, is to grow. */
+static inline int
+set_may_grow(void)
+{
+	if (nbuckets < SET_SMALL)
+		return (1);
+	return (nbuckets < SET_MAX && nagain >= AGAIN_MIN &&
+	    (nagain << SAMPLE_BITS) * AGAIN_SHARE >= nadded);
+}
+
+/*
  * Adds a record, by the hash of its path, to the set; 1 if it was not
- * there. The table grows to SET_MAX buckets, which a cache holds; past
- * that, a new record takes the place of an old one, which may then be
- * written again. The set only saves space and time: a record written
- * twice is harmless, one not written is not, so without memory it
- * answers 1. The last records are looked at first, so that the stat
- * after an open does not reach into the table. The caller is inside
- * the probe (enter).
+ * there. When the table cannot grow (set_may_grow), a new record takes
+ * the place of an old one, which may then be written again. The set
+ * only saves space and time: a record written twice is harmless, one
+ * not written is not, so without memory it answers 1. The last records
+ * are looked at first, so that the stat after an open does not reach
+ * into the table. The caller is inside the probe (enter).
  */
 static inline __attribute__((always_inline)) int
 set_add(int kind, const uint64_t h[2])
@@ -578,9 +690,12 @@ set_add(int kind, const uint64_t h[2])
 			if (b[k] == 0)
 				break;
 		}
+		nadded++;
+		if (h[0] >> (64 - SAMPLE_BITS) == 0)
+			set_sample(key, h);
 		if (k < BUCKET && (nused + 1) * 2 <= nbuckets * BUCKET)
 			break;
-		if (nbuckets >= SET_MAX || set_grow() == -1) {
+		if (!set_may_grow() || set_grow() == -1) {
 			if (k == BUCKET)
 				k = (h[0] >> 32) % BUCKET;
 			else
@@ -764,8 +879,10 @@ probe_pre(int dirfd, const char *path, struct probe_pre *pp)
 		goto out;
 	}
 	path_quick(dirfd, path, pp);
-	if (pp->state == QUICK_DONE)
+	if (pp->state == QUICK_DONE) {
 		set_prefetch(pp->h);
+		trace_prefetch();
+	}
 out:
 	busy = 0;
 }
@@ -1120,8 +1237,7 @@ fork_child(void)
 	if (st.map != NULL)
 		munmap(st.map, st.mapsize);
 	st.map = NULL;
-	st.mapsize = 0;
-	st.used = 0;
+	st.mapsize = st.filled = st.used = 0;
 	st.file[0] = '\0';
 	st.failed = st.full = st.closed = 0;
 	st.app = 0;

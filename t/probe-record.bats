@@ -312,6 +312,91 @@ EOF
 	[ "$(stat -c %s "$out"/*.trace | sort -n | tail -n 1)" -le 4096 ]
 }
 
+@test "a process re-reading many files writes each record a few times at most" {
+	# 10,000 files, more than the set keeps before it must grow, read
+	# 30 times: a set that did not grow would write each some 12 times.
+	compile ./reread <<'EOF'
+#include <sys/stat.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+int
+main(int argc, char *argv[])
+{
+	struct stat sb;
+	char path[64];
+	long n, passes, i, p;
+	int fd;
+
+	if (argc != 4)
+		return (2);
+	n = atol(argv[2]);
+	passes = atol(argv[3]);
+	if (argv[1][0] == 'c' && mkdir("many", 0755) == -1)
+		return (1);
+	for (p = 0; p < passes; p++)
+		for (i = 0; i < n; i++) {
+			snprintf(path, sizeof path, "many/f%ld", i);
+			if (argv[1][0] == 'c') {
+				if ((fd = creat(path, 0644)) == -1)
+					return (1);
+				close(fd);
+			} else if (stat(path, &sb) == -1)
+				return (1);
+		}
+	return (0);
+}
+EOF
+	./reread create 10000 1
+	run probed ./reread read 10000 30
+	[ "$status" -eq 0 ]
+	[ "$(trace '[.reads[] | select(startswith("many/"))] | length')" = 10000 ]
+	[ "$(trace .incomplete)" = false ]
+	written=$(cat "$out"/*.trace | grep -c '"path":"many/')
+	echo "records written: $written"
+	[ "$written" -le 60000 ]
+}
+
+@test "a process looking up 100,000 paths once records every one once" {
+	compile ./lookup <<'EOF'
+#include <fcntl.h>
+#include <stdio.h>
+
+int
+main(void)
+{
+	char path[64];
+	long i;
+
+	for (i = 0; i < 100000; i++) {
+		snprintf(path, sizeof path, "f%ld", i);
+		if (open(path, O_RDONLY) != -1)
+			return (1);
+	}
+	return (0);
+}
+EOF
+	run probed ./lookup
+	[ "$status" -eq 0 ]
+	[ "$(cat "$out"/*.trace | grep -c '"type":"missing","path":"f')" = 100000 ]
+	[ "$(trace '.missing | length')" = 100000 ]
+}
+
+@test "a file size limit the program set is kept to, without SIGXFSZ" {
+	mkdir many
+	for i in $(seq 1 300); do : >"many/file-with-a-longish-name-$i"; done
+	# 16 blocks of 512 bytes: cat's trace needs more than that.
+	run probed sh -c 'ulimit -f 16 && cat many/* && echo done'
+	[ "$status" -eq 0 ]
+	[ "$output" = done ]
+	[ "$(trace .incomplete)" = true ]
+	[ "$(trace .reasons)" = \
+	    '["cannot extend the trace file (errno 27)"]' ]
+	[ "$(stat -c %s "$out"/*.trace | sort -n | tail -n 1)" -le 8192 ]
+}
+
 @test "an output directory under the root is never a dependency" {
 	mkdir traces
 	run env LD_PRELOAD="$PROBE" DAGZ_PROBE_ROOT="$root" \
