@@ -367,7 +367,8 @@ trace_fill(int fd, size_t need)
 		p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED)
 		return (-1);
-	st.map = p;
+	/* Atomic for trace_prefetch, which reads it without the lock. */
+	__atomic_store_n(&st.map, p, __ATOMIC_RELAXED);
 	st.mapsize = n;
 	return (0);
 }
@@ -487,7 +488,7 @@ trace_reserve(size_t len)
 static inline void
 trace_commit(size_t len)
 {
-	st.used += len;
+	__atomic_store_n(&st.used, st.used + len, __ATOMIC_RELAXED);
 }
 
 static void
@@ -519,7 +520,7 @@ trace_detach(void)
 		close(fd);
 	}
 	munmap(st.map, st.mapsize);
-	st.map = NULL;
+	__atomic_store_n(&st.map, NULL, __ATOMIC_RELAXED);
 	st.mapsize = 0;
 	st.filled = st.used;
 }
