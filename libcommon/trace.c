@@ -21,6 +21,7 @@
 
 #include <jansson.h>
 
+#include "jsonflat.h"
 #include "slurp.h"
 #include "strv.h"
 #include "trace.h"
@@ -314,6 +315,58 @@ add_end(struct trace *t, json_t *o, int reap)
 	return (0);
 }
 
+/* Whether a record of this type names a path. */
+static int
+path_kind(const char *type)
+{
+	return (strcmp(type, "read") == 0 || strcmp(type, "list") == 0 ||
+	    strcmp(type, "missing") == 0 || strcmp(type, "write") == 0);
+}
+
+/* Adds path (taken) to the list of its record's type (path_kind). */
+static void
+add_path(struct trace *t, const char *type, char *path)
+{
+	if (type[0] == 'r')
+		list_push(&t->reads, &t->nreads, path);
+	else if (type[0] == 'l')
+		list_push(&t->lists, &t->nlists, path);
+	else if (type[0] == 'm')
+		list_push(&t->missing, &t->nmissing, path);
+	else
+		list_push(&t->writes, &t->nwrites, path);
+}
+
+/*
+ * A path record as the probe writes most of them, {"type":"read",
+ * "path":"src/a.c"} with no escapes, read without jansson: 0, or -1 for
+ * any other line, which jansson reads. A trace can hold a record for
+ * each of a hundred thousand files.
+ */
+static int
+add_plain_path(struct trace *t, const char *line, size_t len)
+{
+	struct jflat_field f[4];
+	const struct jflat_field *type, *path;
+	char kind[8], *p;
+	size_t nf;
+
+	if (jsonflat_parse(line, len, f, sizeof f / sizeof f[0], &nf) == -1 ||
+	    (type = jsonflat_string(f, nf, "type")) == NULL ||
+	    type->vlen >= sizeof kind ||
+	    (path = jsonflat_string(f, nf, "path")) == NULL || path->vlen == 0)
+		return (-1);
+	memcpy(kind, type->val, type->vlen);
+	kind[type->vlen] = '\0';
+	if (!path_kind(kind))
+		return (-1);
+	p = xmalloc(path->vlen + 1);
+	memcpy(p, path->val, path->vlen);
+	p[path->vlen] = '\0';
+	add_path(t, kind, p);
+	return (0);
+}
+
 /*
  * Adds one record. where and lineno name it in the reason given when it
  * is malformed; a record of a type this reader does not know is skipped,
@@ -329,6 +382,8 @@ trace_add_line(struct trace *t, const char *line, size_t len,
 	char *path;
 	int bad = 0;
 
+	if (add_plain_path(t, line, len) == 0)
+		return;
 	if ((o = json_loadb(line, len, 0, &jerr)) == NULL ||
 	    !json_is_object(o) ||
 	    (type = json_string_value(json_object_get(o, "type"))) == NULL) {
@@ -336,18 +391,11 @@ trace_add_line(struct trace *t, const char *line, size_t len,
 		json_decref(o);
 		return;
 	}
-	if (strcmp(type, "read") == 0 || strcmp(type, "list") == 0 ||
-	    strcmp(type, "missing") == 0 || strcmp(type, "write") == 0) {
+	if (path_kind(type)) {
 		if ((path = get_path(o)) == NULL)
 			bad = 1;
-		else if (type[0] == 'r')
-			list_push(&t->reads, &t->nreads, path);
-		else if (type[0] == 'l')
-			list_push(&t->lists, &t->nlists, path);
-		else if (type[0] == 'm')
-			list_push(&t->missing, &t->nmissing, path);
 		else
-			list_push(&t->writes, &t->nwrites, path);
+			add_path(t, type, path);
 	} else if (strcmp(type, "app") == 0)
 		bad = add_app(t, o) == -1;
 	else if (strcmp(type, "fork") == 0)

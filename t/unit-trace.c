@@ -96,11 +96,13 @@ test_records(void)
 	    "{\"type\":\"list\",\"path\":\"src\"}\n"
 	    "{\"type\":\"write\",\"path\":\"out/result.txt\"}\n"
 	    "{\"type\":\"read\",\"path\":\"src/a.c\"}\n"
+	    "{\"path\":\"src\\/a.c\",\"type\":\"read\"}\n"
 	    "{\"type\":\"read\",\"path_hex\":\"6c6174696eff\"}\n"
 	    "{\"type\":\"read\",\"path\":\"caf\\u00e9 \\\"q\\\"\"}\n"
 	    "{\"type\":\"span\",\"what\":\"a record of a later probe\"}");
 	trace_finish(&t);
-	ok(t.nreads == 4, "duplicate reads are merged: %zu", t.nreads);
+	ok(t.nreads == 4, "duplicate reads are merged, escaped or not: %zu",
+	    t.nreads);
 	is_str(joined(t.reads, t.nreads),
 	    "caf\xc3\xa9 \"q\" latin\xff src/a.c src/b.c",
 	    "reads are sorted; escapes and hex paths decoded");
@@ -128,6 +130,8 @@ test_incomplete(void)
 	    "{\"type\":\"read\"}\n"
 	    "{\"type\":\"read\",\"path_hex\":\"6\"}\n"
 	    "{\"type\":\"read\",\"path\":\"a\\u0000b\"}\n"
+	    "{\"type\":\"read\",\"path\":\"\"}\n"
+	    "{\"type\":\"missing\",\"path\":7}\n"
 	    "{\"type\":\"app\",\"pid\":\"1\",\"ppid\":0,\"start\":1,"
 	    "\"argv\":[]}\n"
 	    "{\"type\":\"incomplete\",\"reason\":\"statically linked program"
@@ -140,6 +144,7 @@ test_incomplete(void)
 	    "f:2: malformed record f:3: malformed record "
 	    "f:4: malformed record f:5: malformed record "
 	    "f:6: malformed record f:7: malformed record "
+	    "f:8: malformed record f:9: malformed record "
 	    "statically linked program '/x/static'",
 	    "each reason once, sorted, malformed ones with file and line");
 	is_str(joined(t.reads, t.nreads), "a", "good records still count");
