@@ -365,8 +365,11 @@ trace_fill(int fd, size_t need)
 		p = mremap(st.map, st.mapsize, n, MREMAP_MAYMOVE);
 	else
 		p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (p == MAP_FAILED)
+	if (p == MAP_FAILED) {
+		/* Records, and trace_cut's, go only where it is mapped. */
+		st.filled = st.mapsize;
 		return (-1);
+	}
 	/* Atomic for trace_prefetch, which reads it without the lock. */
 	__atomic_store_n(&st.map, p, __ATOMIC_RELAXED);
 	st.mapsize = n;
