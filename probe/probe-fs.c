@@ -606,61 +606,13 @@ note_write(int dirfd, const char *path, int ok)
 		probe_path(dirfd, path, PROBE_WRITE, 0);
 }
 
-PROBE_EXPORT int
-rename(const char *from, const char *to)
-{
-	int r, saved;
-
-	if (REAL(rename) == NULL) {
-		errno = ENOSYS;
-		return (-1);
-	}
-	r = real_rename(from, to);
-	saved = errno;
-	note_write(AT_FDCWD, from, r == 0);
-	note_write(AT_FDCWD, to, r == 0);
-	errno = saved;
-	return (r);
-}
-
-PROBE_EXPORT int
-renameat(int fromfd, const char *from, int tofd, const char *to)
-{
-	int r, saved;
-
-	if (REAL(renameat) == NULL) {
-		errno = ENOSYS;
-		return (-1);
-	}
-	r = real_renameat(fromfd, from, tofd, to);
-	saved = errno;
-	note_write(fromfd, from, r == 0);
-	note_write(tofd, to, r == 0);
-	errno = saved;
-	return (r);
-}
-
-PROBE_EXPORT int
-renameat2(int fromfd, const char *from, int tofd, const char *to,
-    unsigned int flags)
-{
-	int r, saved;
-
-	if (REAL(renameat2) == NULL) {
-		errno = ENOSYS;
-		return (-1);
-	}
-	r = real_renameat2(fromfd, from, tofd, to, flags);
-	saved = errno;
-	note_write(fromfd, from, r == 0);
-	note_write(tofd, to, r == 0);
-	errno = saved;
-	return (r);
-}
-
-#define PATH1_WRAPPER(name)						\
+/*
+ * A call that makes, removes or renames paths; notes (note_write on
+ * each path, with r the call's result) runs after it.
+ */
+#define OUTPUT_WRAPPER(name, params, args, notes)			\
 PROBE_EXPORT int							\
-name(const char *path)							\
+name params								\
 {									\
 	int r, saved;							\
 									\
@@ -668,64 +620,35 @@ name(const char *path)							\
 		errno = ENOSYS;						\
 		return (-1);						\
 	}								\
-	r = real_##name(path);						\
+	r = real_##name args;						\
 	saved = errno;							\
-	note_write(AT_FDCWD, path, r == 0);				\
+	notes;								\
 	errno = saved;							\
 	return (r);							\
 }
 
-PATH1_WRAPPER(unlink)
-PATH1_WRAPPER(remove)
-PATH1_WRAPPER(rmdir)
-
-PROBE_EXPORT int
-unlinkat(int dirfd, const char *path, int flags)
-{
-	int r, saved;
-
-	if (REAL(unlinkat) == NULL) {
-		errno = ENOSYS;
-		return (-1);
-	}
-	r = real_unlinkat(dirfd, path, flags);
-	saved = errno;
-	note_write(dirfd, path, r == 0);
-	errno = saved;
-	return (r);
-}
-
-PROBE_EXPORT int
-mkdir(const char *path, mode_t mode)
-{
-	int r, saved;
-
-	if (REAL(mkdir) == NULL) {
-		errno = ENOSYS;
-		return (-1);
-	}
-	r = real_mkdir(path, mode);
-	saved = errno;
-	note_write(AT_FDCWD, path, r == 0);
-	errno = saved;
-	return (r);
-}
-
-PROBE_EXPORT int
-mkdirat(int dirfd, const char *path, mode_t mode)
-{
-	int r, saved;
-
-	if (REAL(mkdirat) == NULL) {
-		errno = ENOSYS;
-		return (-1);
-	}
-	r = real_mkdirat(dirfd, path, mode);
-	saved = errno;
-	note_write(dirfd, path, r == 0);
-	errno = saved;
-	return (r);
-}
+OUTPUT_WRAPPER(rename, (const char *from, const char *to), (from, to),
+    note_write(AT_FDCWD, from, r == 0); note_write(AT_FDCWD, to, r == 0))
+OUTPUT_WRAPPER(renameat,
+    (int fromfd, const char *from, int tofd, const char *to),
+    (fromfd, from, tofd, to),
+    note_write(fromfd, from, r == 0); note_write(tofd, to, r == 0))
+OUTPUT_WRAPPER(renameat2,
+    (int fromfd, const char *from, int tofd, const char *to,
+    unsigned int flags), (fromfd, from, tofd, to, flags),
+    note_write(fromfd, from, r == 0); note_write(tofd, to, r == 0))
+OUTPUT_WRAPPER(unlink, (const char *path), (path),
+    note_write(AT_FDCWD, path, r == 0))
+OUTPUT_WRAPPER(remove, (const char *path), (path),
+    note_write(AT_FDCWD, path, r == 0))
+OUTPUT_WRAPPER(rmdir, (const char *path), (path),
+    note_write(AT_FDCWD, path, r == 0))
+OUTPUT_WRAPPER(unlinkat, (int dirfd, const char *path, int flags),
+    (dirfd, path, flags), note_write(dirfd, path, r == 0))
+OUTPUT_WRAPPER(mkdir, (const char *path, mode_t mode), (path, mode),
+    note_write(AT_FDCWD, path, r == 0))
+OUTPUT_WRAPPER(mkdirat, (int dirfd, const char *path, mode_t mode),
+    (dirfd, path, mode), note_write(dirfd, path, r == 0))
 
 /* Relative paths are resolved against a cached working directory. */
 PROBE_EXPORT int

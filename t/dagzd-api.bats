@@ -88,6 +88,12 @@ http() {
 	check 404 "unknown job 'nope'" "$DAGZ_URL/api/v1/jobs/nope/tests"
 	check 404 "unknown span 'abc'" "$DAGZ_URL/api/v1/spans/abc/context"
 	check 400 "limit: too large: '999999999'" "$DAGZ_URL/api/v1/jobs?limit=999999999"
+	check 400 "since: expected seconds since the epoch, not 'yesterday'" \
+	    "$DAGZ_URL/api/v1/jobs?since=yesterday"
+	check 400 "jobs: too small: '0'" "$DAGZ_URL/api/v1/flaky?jobs=0"
+	check 400 "limit: invalid: 'x'" "$DAGZ_URL/api/v1/flaky?limit=x"
+	check 400 "since: expected seconds since the epoch, not ''" \
+	    "$DAGZ_URL/api/v1/flaky?since="
 	check 400 "'x' is not a job UUID" -d '{}' "$DAGZ_URL/api/v1/jobs/x/events"
 	check 400 "line 1: unknown job '$uuid': send its \"job\" record first" \
 	    -d '{"type":"result","test":"t","attempt":1,"status":"OK"}' \

@@ -35,21 +35,6 @@
 
 static char tmpdir[PATH_MAX];
 
-static int
-streq(const char *a, const char *b)
-{
-	return (a != NULL && b != NULL && strcmp(a, b) == 0);
-}
-
-/* ok() on two strings, showing both when they differ. */
-#define is_str(got, want, ...) do {					\
-	const char *is_g = (got), *is_w = (want);			\
-	ok(streq(is_g, is_w), __VA_ARGS__);				\
-	if (!streq(is_g, is_w))						\
-		printf("#   got: %s\n#  want: %s\n",			\
-		    is_g ? is_g : "(null)", is_w ? is_w : "(null)");	\
-} while (0)
-
 /* Parses JSON the test itself wrote; a failure is a bug in the test. */
 static json_t *
 J(const char *text)

@@ -22,21 +22,6 @@
 
 static char tmpdir[PATH_MAX / 2];
 
-static int
-streq(const char *a, const char *b)
-{
-	return (a != NULL && b != NULL && strcmp(a, b) == 0);
-}
-
-/* ok() on two strings, showing both when they differ. */
-#define is_str(got, want, ...) do {					\
-	const char *is_g = (got), *is_w = (want);			\
-	ok(streq(is_g, is_w), __VA_ARGS__);				\
-	if (!streq(is_g, is_w))						\
-		printf("#   got: %s\n#  want: %s\n",			\
-		    is_g ? is_g : "(null)", is_w ? is_w : "(null)");	\
-} while (0)
-
 /* Adds each line of text as a record of file "f". */
 static void
 add_text(struct trace *t, const char *text)

@@ -987,32 +987,56 @@ store_query_arg(const char *s)
  * The ID of the latest baseline of project on branch into id, or "" if
  * there is none (or no store answered).
  */
+/* The path of a project's branch's baselines, and of a job's, if given. */
+static char *
+baselines_path(const char *project, const char *branch, const char *job)
+{
+	char *path, *p, *b;
+
+	p = store_query_arg(project);
+	b = store_query_arg(branch);
+	xasprintf(&path, STORE_API "/baselines?project=%s&branch=%s%s%s", p, b,
+	    job != NULL ? "&job=" : "", job != NULL ? job : "");
+	free(p);
+	free(b);
+	return (path);
+}
+
+/* A baseline's "id" from a reply of the given status into id: 0, or -1. */
+static int
+baseline_reply_id(const struct store_reply *r, int status, char *id,
+    size_t idlen)
+{
+	const char *v;
+	json_t *o;
+	int rc = -1;
+
+	if (r->status != status || (o = json_loads(r->body, 0, NULL)) == NULL)
+		return (-1);
+	if ((v = json_string_value(json_object_get(o, "id"))) != NULL) {
+		strlcpy(id, v, idlen);
+		rc = 0;
+	}
+	json_decref(o);
+	return (rc);
+}
+
 void
 store_baseline_latest(struct sched *s, const char *project,
     const char *branch, char *id, size_t idlen)
 {
 	struct sched_store *st = s->store;
 	struct store_reply r;
-	char *path, *p, *b;
-	json_t *o;
-	const char *v;
+	char *path;
 
 	*id = '\0';
 	if (st == NULL)
 		return;
-	p = store_query_arg(project);
-	b = store_query_arg(branch);
-	xasprintf(&path, STORE_API "/baselines?project=%s&branch=%s", p, b);
-	free(p);
-	free(b);
+	path = baselines_path(project, branch, NULL);
 	memset(&r, 0, sizeof r);
 	if (store_call(st->url, st->token, "GET", path, NULL, NULL, 0,
-	    STORE_CREATE_WAIT, &r) == 0 && r.status == 200 &&
-	    (o = json_loads(r.body, 0, NULL)) != NULL) {
-		if ((v = json_string_value(json_object_get(o, "id"))) != NULL)
-			strlcpy(id, v, idlen);
-		json_decref(o);
-	}
+	    STORE_CREATE_WAIT, &r) == 0)
+		baseline_reply_id(&r, 200, id, idlen);
 	store_reply_clear(&r);
 	free(path);
 }
@@ -1057,27 +1081,16 @@ store_baseline_put(struct sched *s, const char *project, const char *branch,
 {
 	struct sched_store *st = s->store;
 	struct store_reply r;
-	char *path, *p, *b, *why;
-	json_t *o;
-	const char *v;
+	char *path, *why;
 
 	*id = '\0';
 	if (st == NULL)
 		return;
-	p = store_query_arg(project);
-	b = store_query_arg(branch);
-	xasprintf(&path, STORE_API "/baselines?project=%s&branch=%s&job=%s",
-	    p, b, s->job);
-	free(p);
-	free(b);
+	path = baselines_path(project, branch, s->job);
 	memset(&r, 0, sizeof r);
 	if (store_call(st->url, st->token, "POST", path,
-	    "application/octet-stream", z, len, STORE_END_WAIT, &r) == 0 &&
-	    r.status == 201 && (o = json_loads(r.body, 0, NULL)) != NULL) {
-		if ((v = json_string_value(json_object_get(o, "id"))) != NULL)
-			strlcpy(id, v, idlen);
-		json_decref(o);
-	} else {
+	    "application/octet-stream", z, len, STORE_END_WAIT, &r) != 0 ||
+	    baseline_reply_id(&r, 201, id, idlen) == -1) {
 		why = store_reply_error(&r);
 		warnx("store: cannot store the baseline: %s", why);
 		free(why);

@@ -354,14 +354,18 @@ run_kept_add(struct worker *w, const char *fixture, const struct proc_id *ids,
 	}
 }
 
-/* Forgets the kept processes of fixture, or all of them (NULL). */
+/*
+ * Forgets the kept processes of fixture, or all of them (NULL), and,
+ * with dead set, those no longer alive.
+ */
 static void
-run_kept_drop(struct worker *w, const char *fixture)
+run_kept_drop(struct worker *w, const char *fixture, int dead)
 {
 	size_t i, j;
 
 	for (i = j = 0; i < w->nkept; i++) {
-		if (fixture == NULL || strcmp(w->kept_by[i], fixture) == 0) {
+		if (dead ? !proc_id_alive(&w->kept[i]) : (fixture == NULL ||
+		    strcmp(w->kept_by[i], fixture) == 0)) {
 			free(w->kept_by[i]);
 			continue;
 		}
@@ -390,16 +394,7 @@ run_kept_refresh(struct worker *w)
 	struct proc_id *ids;
 	size_t i, j, n;
 
-	for (i = j = 0; i < w->nkept; i++) {
-		if (!proc_id_alive(&w->kept[i])) {
-			free(w->kept_by[i]);
-			continue;
-		}
-		w->kept[j] = w->kept[i];
-		w->kept_by[j] = w->kept_by[i];
-		j++;
-	}
-	w->nkept = j;
+	run_kept_drop(w, NULL, 1);
 	/* The list grows behind i: those are adopted already. */
 	for (i = 0, j = w->nkept; i < j; i++) {
 		n = proc_descendants_except(w->kept[i].pid, w->kept, w->nkept,
@@ -407,8 +402,6 @@ run_kept_refresh(struct worker *w)
 		run_kept_add(w, w->kept_by[i], ids, n);
 		free(ids);
 	}
-	if (w->nkept == 0)
-		run_kept_drop(w, NULL);
 }
 
 /*
@@ -950,7 +943,7 @@ run_finish(struct worker *w)
 		if (r->pid <= 0)
 			proc_kill_descendants_except(getpid(), r->spare,
 			    r->nspare, w->config.grace);
-		run_kept_drop(w, ex->def.id);
+		run_kept_drop(w, ex->def.id, 0);
 	}
 	run_forget(w);
 	/* Not run_next() here: a string of exec failures must not recurse. */
@@ -1198,7 +1191,7 @@ run_abort(struct worker *w)
 		kill(-r->pid, SIGTERM);
 	if ((r != NULL && r->pid > 0) || w->nkept > 0)
 		proc_kill_descendants(getpid(), w->config.grace);
-	run_kept_drop(w, NULL);
+	run_kept_drop(w, NULL, 0);
 	run_forget(w);
 }
 

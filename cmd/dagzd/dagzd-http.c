@@ -161,6 +161,50 @@ http_query(struct route_args *a, const char *key)
 	return (evhttp_find_header(&a->query, key));
 }
 
+/*
+ * The query's key as a whole number from min to max, into *v (left as
+ * it is when the key is absent): 0, or -1 once it has answered 400.
+ */
+int
+http_query_num(struct evhttp_request *req, struct route_args *a,
+    const char *key, long long min, long long max, long long *v)
+{
+	const char *s, *errstr;
+	long long n;
+
+	if ((s = http_query(a, key)) == NULL)
+		return (0);
+	n = strtonum(s, min, max, &errstr);
+	if (errstr != NULL) {
+		http_error(req, 400, "%s: %s: '%s'", key, errstr, s);
+		return (-1);
+	}
+	*v = n;
+	return (0);
+}
+
+/*
+ * The query's key as seconds since the epoch, into *t: 1, 0 when the
+ * key is absent, or -1 once it has answered 400.
+ */
+int
+http_query_time(struct evhttp_request *req, struct route_args *a,
+    const char *key, double *t)
+{
+	const char *s;
+	char *end;
+
+	if ((s = http_query(a, key)) == NULL)
+		return (0);
+	*t = strtod(s, &end);
+	if (*s == '\0' || *end != '\0') {
+		http_error(req, 400, "%s: expected seconds since the epoch, "
+		    "not '%s'", key, s);
+		return (-1);
+	}
+	return (1);
+}
+
 static void
 route_ping(struct dagzd *d, struct evhttp_request *req, struct route_args *a)
 {

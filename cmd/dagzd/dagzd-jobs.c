@@ -430,29 +430,17 @@ route_jobs(struct dagzd *d, struct evhttp_request *req, struct route_args *a)
 	struct evbuffer *buf;
 	sqlite3_stmt *st;
 	long long *ids = NULL, limit = 20;
-	const char *v, *errstr;
-	char *end;
 	size_t n = 0, i;
 	double since;
+	int since_set;
 	json_t *o;
 
-	if ((v = http_query(a, "limit")) != NULL) {
-		limit = strtonum(v, 1, JOBS_LIMIT_MAX, &errstr);
-		if (errstr != NULL) {
-			http_error(req, 400, "limit: %s: '%s'", errstr, v);
-			return;
-		}
-	}
+	if (http_query_num(req, a, "limit", 1, JOBS_LIMIT_MAX, &limit) == -1 ||
+	    (since_set = http_query_time(req, a, "since", &since)) == -1)
+		return;
 	st = db_stmt(d, sql_list);
-	if ((v = http_query(a, "since")) != NULL) {
-		since = strtod(v, &end);
-		if (*v == '\0' || *end != '\0') {
-			http_error(req, 400, "since: expected seconds since "
-			    "the epoch, not '%s'", v);
-			return;
-		}
+	if (since_set)
 		sqlite3_bind_double(st, 1, since);
-	}
 	db_bind_text(st, 2, http_query(a, "project"));
 	db_bind_text(st, 3, http_query(a, "status"));
 	sqlite3_bind_int64(st, 4, limit);

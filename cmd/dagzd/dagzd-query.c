@@ -410,37 +410,19 @@ route_flaky(struct dagzd *d, struct evhttp_request *req,
 	struct flaky *f = NULL, *cur = NULL;
 	sqlite3_stmt *st;
 	enum test_status s;
-	const char *v, *errstr, *test, *status;
-	char *end;
+	const char *test, *status;
 	long long jobs = 50, limit = 50;
 	size_t n = 0, i, out;
-	int last = -1, pass;
+	int last = -1, pass, since_set;
 	double since;
 
-	if ((v = http_query(a, "jobs")) != NULL) {
-		jobs = strtonum(v, 1, 1000000, &errstr);
-		if (errstr != NULL) {
-			http_error(req, 400, "jobs: %s: '%s'", errstr, v);
-			return;
-		}
-	}
-	if ((v = http_query(a, "limit")) != NULL) {
-		limit = strtonum(v, 1, 1000000, &errstr);
-		if (errstr != NULL) {
-			http_error(req, 400, "limit: %s: '%s'", errstr, v);
-			return;
-		}
-	}
+	if (http_query_num(req, a, "jobs", 1, 1000000, &jobs) == -1 ||
+	    http_query_num(req, a, "limit", 1, 1000000, &limit) == -1 ||
+	    (since_set = http_query_time(req, a, "since", &since)) == -1)
+		return;
 	st = db_stmt(d, sql_flaky);
-	if ((v = http_query(a, "since")) != NULL) {
-		since = strtod(v, &end);
-		if (*v == '\0' || *end != '\0') {
-			http_error(req, 400, "since: expected seconds since "
-			    "the epoch, not '%s'", v);
-			return;
-		}
+	if (since_set)
 		sqlite3_bind_double(st, 1, since);
-	}
 	db_bind_text(st, 2, http_query(a, "project"));
 	sqlite3_bind_int64(st, 3, jobs);
 	while (sqlite3_step(st) == SQLITE_ROW) {

@@ -54,6 +54,10 @@ void	 http_ndjson_add(struct evbuffer *, json_t *);
 void	 http_ndjson(struct evhttp_request *, struct evbuffer *);
 char	*http_body(struct dagzd *, struct evhttp_request *, size_t *);
 const char *http_query(struct route_args *, const char *);
+int	 http_query_num(struct evhttp_request *, struct route_args *,
+	    const char *, long long, long long, long long *);
+int	 http_query_time(struct evhttp_request *, struct route_args *,
+	    const char *, double *);
 
 /* dagzd-db.c */
 int	 db_open(struct dagzd *);
