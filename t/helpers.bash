@@ -99,10 +99,14 @@ dagzd_stop() {
 	return "$rc"
 }
 
-# A TCP port on 127.0.0.1 that nothing listens on.
+# A TCP port on 127.0.0.1 that nothing listens on, below the kernel's
+# range of ports for outgoing connections: one of those may be taken by
+# a client's connection between this choice and the bind.
 free_port() {
-	local p
-	for p in $(shuf -i 20000-60000 -n 50); do
+	local p lo=32768 hi
+	read -r lo hi </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || :
+	((lo > 11024)) || lo=32768
+	for p in $(shuf -i 10000-$((lo - 1)) -n 50); do
 		if ! (exec 5<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
 			printf '%s\n' "$p"
 			return 0
