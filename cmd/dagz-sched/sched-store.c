@@ -828,38 +828,49 @@ store_result(struct sched *s, struct test *t, const struct msg_result *r)
 }
 
 /*
- * Sends what is left of our spool, waiting at most wait seconds. The
- * event loop has ended, so this waits on a private one.
+ * Sends what is left of the spools, ours first, then those dead
+ * schedulers left, waiting at most wait seconds in all; the event loop
+ * may have ended before it got to them. The loop has ended, so this
+ * waits on a private one.
  */
 static void
 store_drain(struct sched *s, double wait)
 {
 	struct sched_store *st = s->store;
-	struct spool *sp = &st->spools[0];
+	struct spool *sp;
 	struct store_reply r;
 	char path[128], *buf;
 	double deadline = time_mono() + wait, left;
-	size_t len;
+	size_t len, i;
 
 	store_spool_flush(s);
-	snprintf(path, sizeof path, STORE_API "/jobs/%s/events", sp->uuid);
-	while (!st->stopped && sp->acked < sp->end &&
-	    (left = deadline - time_mono()) > 0) {
-		if ((buf = store_read_batch(sp, &len)) == NULL)
-			break;
-		store_call(st->url, st->token, "POST", path,
-		    "application/x-ndjson", buf, len,
-		    left < STORE_TIMEOUT ? left : STORE_TIMEOUT, &r);
-		free(buf);
-		if (r.status == 200 || (r.status >= 400 && r.status < 500 &&
-		    r.status != 401 && r.status != 403 && r.status != 408 &&
-		    r.status != 429))
-			sp->acked += len;
-		else if (r.status == 401 || r.status == 403)
-			st->stopped = 1;
-		else
-			poll(NULL, 0, 200);
-		store_reply_clear(&r);
+	for (i = 0; i < st->nspools && !st->stopped; i++) {
+		sp = &st->spools[i];
+		if (sp->fd == -1)
+			continue;
+		snprintf(path, sizeof path, STORE_API "/jobs/%s/events",
+		    sp->uuid);
+		while (!st->stopped && sp->acked < sp->end &&
+		    (left = deadline - time_mono()) > 0) {
+			if ((buf = store_read_batch(sp, &len)) == NULL)
+				break;
+			store_call(st->url, st->token, "POST", path,
+			    "application/x-ndjson", buf, len,
+			    left < STORE_TIMEOUT ? left : STORE_TIMEOUT, &r);
+			free(buf);
+			if (r.status == 200 || (r.status >= 400 &&
+			    r.status < 500 && r.status != 401 &&
+			    r.status != 403 && r.status != 408 &&
+			    r.status != 429))
+				sp->acked += len;
+			else if (r.status == 401 || r.status == 403)
+				st->stopped = 1;
+			else
+				poll(NULL, 0, 200);
+			store_reply_clear(&r);
+		}
+		if (i > 0 && sp->acked >= sp->end)
+			store_spool_done(sp);
 	}
 }
 
