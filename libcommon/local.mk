@@ -1,6 +1,9 @@
 # libcommon/local.mk: code shared by every dagz program.
 noinst_LIBRARIES += libcommon/libcommon.a
 libcommon_libcommon_a_SOURCES = \
+	%D%/adapter.c %D%/adapter.h \
+	%D%/cases.c %D%/cases.h \
+	%D%/projconf.c %D%/projconf.h \
 	%D%/exitcodes.h \
 	%D%/jsonflat.c %D%/jsonflat.h \
 	%D%/jsonv.c %D%/jsonv.h \

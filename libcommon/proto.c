@@ -475,6 +475,8 @@ proto_result_encode(const struct msg_result *m)
 	proto_phase_encode(o, m->phase);
 	if (m->trace.present)
 		json_object_set_new(o, "trace", proto_trace_encode(&m->trace));
+	if (m->cases.present)
+		json_object_set_new(o, "cases", cases_encode(&m->cases));
 	return (o);
 }
 
@@ -483,7 +485,8 @@ proto_result_decode(json_t *o, struct msg_result *m, char *err, size_t len)
 {
 	static const char *const keys[] = { "type", "worker", "test",
 	    "attempt", "status", "exit", "signal", "start", "duration", "cpu",
-	    "rss", "leaked", "reason", "log", "tail", "phase", "trace", NULL };
+	    "rss", "leaked", "reason", "log", "tail", "phase", "trace", "cases",
+	    NULL };
 	char status[32];
 	json_t *tr;
 
@@ -510,6 +513,9 @@ proto_result_decode(json_t *o, struct msg_result *m, char *err, size_t len)
 	if ((tr = json_object_get(o, "trace")) != NULL &&
 	    proto_trace_decode(tr, &m->trace, err, len) == -1)
 		goto fail;
+	if ((tr = json_object_get(o, "cases")) != NULL &&
+	    cases_decode(tr, &m->cases, err, len) == -1)
+		goto fail;
 	if (status_parse(status, &m->status) == -1) {
 		snprintf(err, len, "unknown status \"%s\"", status);
 		goto fail;
@@ -528,6 +534,7 @@ proto_result_clear(struct msg_result *m)
 	free(m->log);
 	free(m->tail);
 	proto_trace_clear(&m->trace);
+	cases_clear(&m->cases);
 	memset(m, 0, sizeof *m);
 	m->exit_code = -1;
 }

@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "cases.h"
 #include "status.h"
 #include "testdef.h"
 
@@ -162,6 +163,7 @@ struct msg_result {
 	char			*tail;		/* end of the log, or NULL */
 	char			 phase[PROTO_PHASE_LEN];
 	struct msg_trace	 trace;		/* present: a probed test */
+	struct case_list	 cases;		/* present: cases were read */
 };
 json_t	*proto_result_encode(const struct msg_result *);
 int	 proto_result_decode(json_t *, struct msg_result *, char *, size_t);

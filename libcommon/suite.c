@@ -91,10 +91,15 @@ suite_cycle_visit(struct suite *s, size_t i, char *state, size_t *stack,
 	struct test_def *t = &s->tests[i], *d;
 	size_t j, k, off;
 
+	char **edges;
+	size_t nneeds = strv_len(t->needs), nedges;
+
 	state[i] = 1;
 	stack[depth] = i;
-	for (j = 0; t->needs != NULL && t->needs[j] != NULL; j++) {
-		d = suite_find(s, t->needs[j]);
+	nedges = nneeds + strv_len(t->after);
+	for (j = 0; j < nedges; j++) {
+		edges = j < nneeds ? t->needs : t->after;
+		d = suite_find(s, edges[j < nneeds ? j : j - nneeds]);
 		k = d - s->tests;
 		if (state[k] == 1) {
 			off = 0;
@@ -122,7 +127,7 @@ suite_cycle_visit(struct suite *s, size_t i, char *state, size_t *stack,
  * fixture is defined, and needs has no cycle. lines[] gives each test's
  * line for messages (NULL for collections without lines).
  */
-static int
+int
 suite_check(struct suite *s, const char *file, const int *lines, char *err,
     size_t len)
 {
@@ -139,6 +144,14 @@ suite_check(struct suite *s, const char *file, const int *lines, char *err,
 			snprintf(err, len, "%s:%d: test '%s' needs '%s', which "
 			    "is not defined", file, lines ? lines[i] : 0, t->id,
 			    t->needs[j]);
+			return (-1);
+		}
+		for (j = 0; t->after != NULL && t->after[j] != NULL; j++) {
+			if (suite_find(s, t->after[j]) != NULL)
+				continue;
+			snprintf(err, len, "%s:%d: test '%s' runs after '%s', "
+			    "which is not defined", file, lines ? lines[i] : 0,
+			    t->id, t->after[j]);
 			return (-1);
 		}
 		for (j = 0; t->fixtures != NULL && t->fixtures[j] != NULL;
@@ -168,15 +181,24 @@ suite_check(struct suite *s, const char *file, const int *lines, char *err,
 	return (rc);
 }
 
-static void
+void
 suite_add_test(struct suite *s, struct test_def *t)
 {
 	s->tests = xreallocarray(s->tests, s->ntests + 1, sizeof *s->tests);
 	s->tests[s->ntests++] = *t;
 }
 
+void
+suite_add_fixture(struct suite *s, struct fixture_def *f)
+{
+	s->fixtures = xreallocarray(s->fixtures, s->nfixtures + 1,
+	    sizeof *s->fixtures);
+	s->fixtures[s->nfixtures++] = *f;
+}
+
 int
-suite_load_manifest(struct suite *s, const char *path, char *err, size_t len)
+suite_load_manifest(struct suite *s, const char *file, const char *path,
+    char *err, size_t len)
 {
 	FILE *fp;
 	json_t *obj;
@@ -189,12 +211,14 @@ suite_load_manifest(struct suite *s, const char *path, char *err, size_t len)
 	int lineno = 0, *lines = NULL, *flines = NULL;
 
 	suite_init(s);
-	if ((fp = fopen(path, "r")) == NULL) {
+	if (path == NULL)
+		path = file;
+	if ((fp = fopen(file, "r")) == NULL) {
 		snprintf(err, len, "%s: cannot open: %s", path,
 		    strerror(errno));
 		return (-1);
 	}
-	if (realpath(path, real) == NULL) {
+	if (realpath(file, real) == NULL) {
 		snprintf(err, len, "%s: %s", path, strerror(errno));
 		fclose(fp);
 		return (-1);
@@ -243,12 +267,10 @@ suite_load_manifest(struct suite *s, const char *path, char *err, size_t len)
 				fixturedef_clear(&f);
 				goto fail;
 			}
-			s->fixtures = xreallocarray(s->fixtures,
-			    s->nfixtures + 1, sizeof *s->fixtures);
 			flines = xreallocarray(flines, s->nfixtures + 1,
 			    sizeof *flines);
 			flines[s->nfixtures] = lineno;
-			s->fixtures[s->nfixtures++] = f;
+			suite_add_fixture(s, &f);
 			continue;
 		}
 		if (testdef_from_json(obj, &t, reason, sizeof reason) == -1) {
@@ -297,22 +319,34 @@ fail:
  * current directory (automake's TESTS convention).
  */
 int
-suite_load_exec(struct suite *s, char *const *globs, char *err, size_t len)
+suite_load_exec(struct suite *s, char *const *globs, const char *dir,
+    char *err, size_t len)
 {
 	struct test_def t;
 	struct stat st;
 	glob_t g;
-	char cwd[PATH_MAX], *path;
-	size_t i, j;
+	char cwd[PATH_MAX], *path, *pattern;
+	size_t i, j, skip;
 	int rc;
 
 	suite_init(s);
-	if (getcwd(cwd, sizeof cwd) == NULL) {
+	if (dir != NULL)
+		strlcpy(cwd, dir, sizeof cwd);
+	else if (getcwd(cwd, sizeof cwd) == NULL) {
 		snprintf(err, len, "getcwd: %s", strerror(errno));
 		return (-1);
 	}
-	for (i = 0; globs[i] != NULL; i++) {
-		rc = glob(globs[i], 0, NULL, &g);
+	for (i = 0; globs != NULL && globs[i] != NULL; i++) {
+		/* Relative globs match below dir; ids stay relative. */
+		if (globs[i][0] == '/') {
+			pattern = xstrdup(globs[i]);
+			skip = 0;
+		} else {
+			xasprintf(&pattern, "%s/%s", cwd, globs[i]);
+			skip = strlen(cwd) + 1;
+		}
+		rc = glob(pattern, 0, NULL, &g);
+		free(pattern);
 		if (rc == GLOB_NOMATCH) {
 			snprintf(err, len, "%s: no file matches", globs[i]);
 			goto fail;
@@ -322,10 +356,11 @@ suite_load_exec(struct suite *s, char *const *globs, char *err, size_t len)
 			goto fail;
 		}
 		for (j = 0; j < g.gl_pathc; j++) {
-			path = g.gl_pathv[j];
-			if (stat(path, &st) == -1 || !S_ISREG(st.st_mode) ||
-			    access(path, X_OK) == -1)
+			if (stat(g.gl_pathv[j], &st) == -1 ||
+			    !S_ISREG(st.st_mode) ||
+			    access(g.gl_pathv[j], X_OK) == -1)
 				continue;
+			path = g.gl_pathv[j] + skip;
 			if (suite_find(s, path) != NULL)
 				continue;
 			testdef_init(&t);

@@ -20,8 +20,22 @@ struct suite {
 
 void	 suite_init(struct suite *);
 void	 suite_clear(struct suite *);
-int	 suite_load_manifest(struct suite *, const char *, char *, size_t);
-int	 suite_load_exec(struct suite *, char *const *, char *, size_t);
+/* path to read, the name to say in messages (NULL: path) */
+int	 suite_load_manifest(struct suite *, const char *, const char *,
+	    char *, size_t);
+/* globs relative to dir (NULL: the current directory) */
+int	 suite_load_exec(struct suite *, char *const *, const char *, char *,
+	    size_t);
+/* Takes over the definition (the struct is copied, not its strings). */
+void	 suite_add_test(struct suite *, struct test_def *);
+void	 suite_add_fixture(struct suite *, struct fixture_def *);
+/*
+ * References between tests: needs and after name tests, fixtures are
+ * defined, no cycle; "FILE:LINE: reason", lines[] gives each test's line
+ * (NULL: none known, 0 is said).
+ */
+int	 suite_check(struct suite *, const char *, const int *, char *,
+	    size_t);
 struct test_def *suite_find(struct suite *, const char *);
 struct fixture_def *suite_find_fixture(struct suite *, const char *);
 

@@ -15,7 +15,9 @@
 
 static const char *const testdef_keys[] = {
 	"id", "cmd", "sh", "cwd", "env", "timeout", "estimate", "needs",
-	"fixtures", "tags", NULL
+	"fixtures", "tags", "format", "after", "will_fail", "skip_code",
+	"skip_reason", "pass_regex", "fail_regex", "transient_code",
+	"transient_file", "source", NULL
 };
 
 static const char *const fixturedef_keys[] = {
@@ -27,6 +29,8 @@ testdef_init(struct test_def *t)
 {
 	memset(t, 0, sizeof *t);
 	t->estimate = -1;
+	t->skip_code = -1;
+	t->transient_code = -1;
 }
 
 void
@@ -40,6 +44,13 @@ testdef_clear(struct test_def *t)
 	strv_free(t->needs);
 	strv_free(t->fixtures);
 	strv_free(t->tags);
+	free(t->format);
+	strv_free(t->after);
+	free(t->skip_reason);
+	strv_free(t->pass_regex);
+	strv_free(t->fail_regex);
+	free(t->transient_file);
+	free(t->source);
 	testdef_init(t);
 }
 
@@ -110,6 +121,68 @@ testdef_idlist(char **v, const char *key, char *err, size_t len)
 	return (0);
 }
 
+/* An exit status key: an integer 0 to 255, or absent (-1). */
+static int
+testdef_code(json_t *obj, const char *key, int *out, char *err, size_t len)
+{
+	long long v;
+	json_t *j = json_object_get(obj, key);
+
+	*out = -1;
+	if (j == NULL || json_is_null(j))
+		return (0);
+	if (jsonv_int(obj, key, 0, 0, 255, &v, err, len) == -1) {
+		snprintf(err, len, "\"%s\" must be an exit status, 0 to 255",
+		    key);
+		return (-1);
+	}
+	*out = (int)v;
+	return (0);
+}
+
+/* The keys that say how a result is read beyond its exit status. */
+static int
+testdef_result_keys(json_t *obj, struct test_def *t, char *err, size_t len)
+{
+	json_t *wf;
+
+	if (jsonv_string(obj, "format", 0, &t->format, err, len) == -1)
+		return (-1);
+	if (t->format != NULL && strcmp(t->format, "tap") != 0) {
+		snprintf(err, len, "\"format\" must be \"tap\", not \"%s\"",
+		    t->format);
+		return (-1);
+	}
+	if ((wf = json_object_get(obj, "will_fail")) != NULL &&
+	    !json_is_null(wf)) {
+		if (!json_is_boolean(wf)) {
+			snprintf(err, len, "\"will_fail\" must be true or "
+			    "false");
+			return (-1);
+		}
+		t->will_fail = json_is_true(wf);
+	}
+	if (jsonv_strv(obj, "after", 0, &t->after, err, len) == -1 ||
+	    testdef_idlist(t->after, "after", err, len) == -1 ||
+	    testdef_code(obj, "skip_code", &t->skip_code, err, len) == -1 ||
+	    jsonv_string(obj, "skip_reason", 0, &t->skip_reason, err,
+	    len) == -1 ||
+	    jsonv_strv(obj, "pass_regex", 0, &t->pass_regex, err, len) == -1 ||
+	    jsonv_strv(obj, "fail_regex", 0, &t->fail_regex, err, len) == -1 ||
+	    testdef_code(obj, "transient_code", &t->transient_code, err,
+	    len) == -1 ||
+	    jsonv_string(obj, "transient_file", 0, &t->transient_file, err,
+	    len) == -1 ||
+	    jsonv_string(obj, "source", 0, &t->source, err, len) == -1)
+		return (-1);
+	if ((t->transient_code == -1) != (t->transient_file == NULL)) {
+		snprintf(err, len, "\"transient_code\" and "
+		    "\"transient_file\" go together");
+		return (-1);
+	}
+	return (0);
+}
+
 /*
  * Decodes and validates one test; on error fills err with the reason
  * (prefixed with the test's id once it is known) and returns -1.
@@ -143,7 +216,8 @@ testdef_from_json(json_t *obj, struct test_def *t, char *err, size_t len)
 	    testdef_idlist(t->needs, "needs", reason, rl) == -1 ||
 	    jsonv_strv(obj, "fixtures", 0, &t->fixtures, reason, rl) == -1 ||
 	    testdef_idlist(t->fixtures, "fixtures", reason, rl) == -1 ||
-	    jsonv_strv(obj, "tags", 0, &t->tags, reason, rl) == -1)
+	    jsonv_strv(obj, "tags", 0, &t->tags, reason, rl) == -1 ||
+	    testdef_result_keys(obj, t, reason, rl) == -1)
 		goto bad;
 	if (t->argv != NULL && t->sh != NULL) {
 		snprintf(reason, rl, "both \"cmd\" and \"sh\" given");
@@ -211,6 +285,31 @@ testdef_to_json(const struct test_def *t)
 		json_object_set_new(o, "fixtures", strv_to_json(t->fixtures));
 	if (t->tags != NULL)
 		json_object_set_new(o, "tags", strv_to_json(t->tags));
+	if (t->format != NULL)
+		json_object_set_new(o, "format", json_string(t->format));
+	if (t->after != NULL)
+		json_object_set_new(o, "after", strv_to_json(t->after));
+	if (t->will_fail)
+		json_object_set_new(o, "will_fail", json_true());
+	if (t->skip_code >= 0)
+		json_object_set_new(o, "skip_code", json_integer(t->skip_code));
+	if (t->skip_reason != NULL)
+		json_object_set_new(o, "skip_reason",
+		    json_string(t->skip_reason));
+	if (t->pass_regex != NULL)
+		json_object_set_new(o, "pass_regex",
+		    strv_to_json(t->pass_regex));
+	if (t->fail_regex != NULL)
+		json_object_set_new(o, "fail_regex",
+		    strv_to_json(t->fail_regex));
+	if (t->transient_code >= 0) {
+		json_object_set_new(o, "transient_code",
+		    json_integer(t->transient_code));
+		json_object_set_new(o, "transient_file",
+		    json_string(t->transient_file));
+	}
+	if (t->source != NULL)
+		json_object_set_new(o, "source", json_string(t->source));
 	return (o);
 }
 

@@ -21,6 +21,18 @@ struct test_def {
 	char	**needs;
 	char	**fixtures;
 	char	**tags;
+	/* How the result is read, beyond the exit status. */
+	char	 *format;	/* "tap": stdout is TAP; NULL: none */
+	char	**after;	/* run after these end, whatever came of them */
+	int	  will_fail;	/* a non-zero exit passes, zero fails */
+	int	  skip_code;	/* this exit is SKIPPED too; -1: none */
+	char	 *skip_reason;	/* said of skip_code, or NULL */
+	char	**pass_regex;	/* output must match one to pass */
+	char	**fail_regex;	/* output matching one fails */
+	int	  transient_code; /* this exit while transient_file exists is
+				   a transient error; -1: none */
+	char	 *transient_file;
+	char	 *source;	/* what collected it: "--tap", "ctest", ... */
 };
 
 struct fixture_def {

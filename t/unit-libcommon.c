@@ -510,7 +510,7 @@ manifest_bad_n(const char *desc, const char *text, size_t len, int line,
 
 	path = write_temp_n(tmpdir, text, len);
 	snprintf(want, sizeof want, "%s:%d: %s", path, line, reason);
-	rc = suite_load_manifest(&s, path, err, sizeof err);
+	rc = suite_load_manifest(&s, path, NULL, err, sizeof err);
 	ok(rc == -1 && s.ntests == 0 && s.tests == NULL &&
 	    s.nfixtures == 0 && s.fixtures == NULL,
 	    "manifest with %s: refused, suite left empty", desc);
@@ -535,7 +535,7 @@ manifest_good(struct suite *s, const char *desc, const char *text)
 	int rc;
 
 	path = write_temp(tmpdir, text);
-	rc = suite_load_manifest(s, path, err, sizeof err);
+	rc = suite_load_manifest(s, path, NULL, err, sizeof err);
 	ok(rc == 0, "manifest with %s: accepted", desc);
 	if (rc != 0)
 		printf("#   error: %s\n", err);
@@ -643,7 +643,7 @@ test_suite_manifest(void)
 	xasprintf(&path, "%s/nope.ndjson", tmpdir);
 	snprintf(want, sizeof want, "%s: cannot open: No such file or "
 	    "directory", path);
-	rc = suite_load_manifest(&s, path, err, sizeof err);
+	rc = suite_load_manifest(&s, path, NULL, err, sizeof err);
 	ok(rc == -1 && s.ntests == 0, "manifest that does not exist: refused");
 	is_str(err, want, "manifest that does not exist: error message");
 	free(path);
@@ -654,7 +654,7 @@ test_suite_manifest(void)
 		printf("Bail out! chdir %s: %s\n", tmpdir, strerror(errno));
 		exit(1);
 	}
-	rc = suite_load_manifest(&s, strrchr(path, '/') + 1, err, sizeof err);
+	rc = suite_load_manifest(&s, strrchr(path, '/') + 1, NULL, err, sizeof err);
 	snprintf(want, sizeof want, "%s:1: test 'a': neither \"cmd\" nor "
 	    "\"sh\" given", strrchr(path, '/') + 1);
 	ok(rc == -1, "relative manifest path: refused");
@@ -777,7 +777,7 @@ test_suite_exec(void)
 	globs[1] = NULL;
 	if (getcwd(cwd, sizeof cwd) == NULL)
 		exit(1);
-	rc = suite_load_exec(&s, globs, err, sizeof err);
+	rc = suite_load_exec(&s, globs, NULL, err, sizeof err);
 	ok(rc == 0 && s.ntests == 2,
 	    "suite_load_exec: 2 executables; non-executable file and "
 	    "directory skipped");
@@ -804,7 +804,7 @@ test_suite_exec(void)
 	globs[0] = want_a;
 	globs[1] = g1;
 	globs[2] = NULL;
-	rc = suite_load_exec(&s, globs, err, sizeof err);
+	rc = suite_load_exec(&s, globs, NULL, err, sizeof err);
 	ok(rc == 0 && s.ntests == 2 && streq(s.tests[0].id, want_a) &&
 	    streq(s.tests[1].id, want_b),
 	    "suite_load_exec: overlapping globs give each file once");
@@ -815,7 +815,7 @@ test_suite_exec(void)
 		exit(1);
 	globs[0] = "*.t";
 	globs[1] = NULL;
-	rc = suite_load_exec(&s, globs, err, sizeof err);
+	rc = suite_load_exec(&s, globs, NULL, err, sizeof err);
 	ok(rc == 0 && s.ntests == 2 && streq(s.tests[0].id, "a.t") &&
 	    strv_len(s.tests[0].argv) == 1 &&
 	    streq(s.tests[0].argv[0], "./a.t") && streq(s.tests[0].cwd, dir),
@@ -823,7 +823,7 @@ test_suite_exec(void)
 	    "directory");
 	suite_clear(&s);
 	globs[0] = "./b.*";
-	rc = suite_load_exec(&s, globs, err, sizeof err);
+	rc = suite_load_exec(&s, globs, NULL, err, sizeof err);
 	ok(rc == 0 && s.ntests == 1 && streq(s.tests[0].argv[0], "./b.t"),
 	    "suite_load_exec: a ./ path is not prefixed again");
 	suite_clear(&s);
@@ -834,7 +834,7 @@ test_suite_exec(void)
 	globs[0] = g1;
 	globs[1] = g2;
 	globs[2] = NULL;
-	rc = suite_load_exec(&s, globs, err, sizeof err);
+	rc = suite_load_exec(&s, globs, NULL, err, sizeof err);
 	xasprintf(&want, "%s: no file matches", g2);
 	ok(rc == -1 && s.ntests == 0 && s.tests == NULL,
 	    "suite_load_exec: a glob matching nothing fails, suite empty");
@@ -845,7 +845,7 @@ test_suite_exec(void)
 	xasprintf(&g2, "%s/c.t", dir);
 	globs[0] = g2;
 	globs[1] = NULL;
-	rc = suite_load_exec(&s, globs, err, sizeof err);
+	rc = suite_load_exec(&s, globs, NULL, err, sizeof err);
 	ok(rc == -1 && s.ntests == 0,
 	    "suite_load_exec: only a non-executable match fails");
 	is_str(err, "no executable file matches",

@@ -5,6 +5,9 @@
  */
 #include <err.h>
 #include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,8 +30,136 @@ usage(void)
 	    "                [--plan] [--retries n] [--retry-budget duration]\n"
 	    "                [--slow duration] [--status-interval duration]\n"
 	    "                [--stuck-after duration] [--timeout duration]\n"
-	    "                --manifest file | --exec glob ...\n");
+	    "                [--filter regex] [--list] [adapter ...] [test-id ...]\n"
+	    "adapters:       --manifest file | --exec glob ... |\n"
+	    "                --tap glob ... [--tap-cwd dir] [--tap-exec prog] |\n"
+	    "                --bats path ... [--bats-exec prog] | --ctest builddir |\n"
+	    "                --automake builddir | --pytest [--python path]\n"
+	    "                [-- pytest-args ...]\n"
+	    "                (none: those of .dagz/config.yaml)\n");
 	exit(DAGZ_EXIT_USAGE);
+}
+
+/* Adds a spec for adapter name, given on the command line as --name. */
+static struct adapter_spec *
+opt_adapter(struct sched *s, const char *name, const char *arg)
+{
+	struct adapter_spec *a;
+	char cwd[PATH_MAX], source[64];
+
+	if (getcwd(cwd, sizeof cwd) == NULL)
+		err(DAGZ_EXIT_USAGE, "getcwd");
+	snprintf(source, sizeof source, "--%s", name);
+	a = adapter_list_add(&s->opt.adapters, name, cwd, source);
+	if (arg != NULL)
+		a->args = strv_push(a->args, arg);
+	return (a);
+}
+
+/* Sets what a later flag says of every adapter of one kind. */
+static void
+opt_adapter_set(struct sched *s, const char *name, size_t field,
+    const char *value)
+{
+	struct adapter_spec *a;
+	char **p;
+	size_t i;
+
+	for (i = 0; i < s->opt.adapters.n; i++) {
+		a = &s->opt.adapters.v[i];
+		if (strcmp(a->name, name) != 0)
+			continue;
+		p = (char **)((char *)a + field);
+		if (*p == NULL && value != NULL)
+			*p = xstrdup(value);
+	}
+}
+
+/*
+ * With no adapter flags, the adapters of the project's config; its
+ * python: for pytest where no --python was given. The name said in the
+ * job's first line: a manifest's path, else the adapters' flags.
+ */
+static void
+opt_finish_adapters(struct sched *s, const char *python,
+    const char *tap_cwd, const char *tap_exec, const char *bats_exec)
+{
+	struct adapter_spec *a;
+	char cwd[PATH_MAX], cfg[PATH_MAX], errbuf[2048], *name = NULL, *tmp;
+	char real[PATH_MAX];
+	size_t i;
+
+	if (getcwd(cwd, sizeof cwd) == NULL)
+		err(DAGZ_EXIT_USAGE, "getcwd");
+	if (projconf_find(cwd, cfg, sizeof cfg) == 1 &&
+	    projconf_load(cfg, &s->opt.config, errbuf, sizeof errbuf) == -1)
+		errx(DAGZ_EXIT_USAGE, "%s", errbuf);
+	if (s->opt.adapters.n == 0) {
+		for (i = 0; i < s->opt.config.adapters.n; i++) {
+			a = &s->opt.config.adapters.v[i];
+			s->opt.adapters.v = xreallocarray(s->opt.adapters.v,
+			    s->opt.adapters.n + 1, sizeof *a);
+			s->opt.adapters.v[s->opt.adapters.n++] = *a;
+		}
+		free(s->opt.config.adapters.v);
+		adapter_list_init(&s->opt.config.adapters);
+	}
+	if (s->opt.adapters.n == 0)
+		errx(DAGZ_EXIT_USAGE, "no tests: give --manifest FILE, "
+		    "--exec GLOB..., --tap GLOB..., --bats PATH..., "
+		    "--ctest DIR, --automake DIR or --pytest, or write "
+		    ".dagz/config.yaml (zb init)");
+	if (python == NULL)
+		python = s->opt.config.python;
+	opt_adapter_set(s, "pytest", offsetof(struct adapter_spec, python),
+	    python);
+	opt_adapter_set(s, "tap", offsetof(struct adapter_spec, cwd), tap_cwd);
+	opt_adapter_set(s, "tap", offsetof(struct adapter_spec, exec),
+	    tap_exec);
+	opt_adapter_set(s, "bats", offsetof(struct adapter_spec, exec),
+	    bats_exec);
+	for (i = 0; i < s->opt.adapters.n; i++) {
+		a = &s->opt.adapters.v[i];
+		if (a->args == NULL && strcmp(a->name, "pytest") != 0)
+			errx(DAGZ_EXIT_USAGE, "%s: no %s given", a->source,
+			    strcmp(a->name, "manifest") == 0 ? "file" :
+			    strcmp(a->name, "ctest") == 0 ||
+			    strcmp(a->name, "automake") == 0 ? "build directory" :
+			    "glob");
+		if (strcmp(a->name, "manifest") == 0)
+			tmp = xstrdup(a->args[0]);
+		else
+			xasprintf(&tmp, "%s%s%s", a->source[0] == '-' ?
+			    a->source : a->name, a->args != NULL &&
+			    (strcmp(a->name, "ctest") == 0 ||
+			    strcmp(a->name, "automake") == 0) ? " " : "",
+			    a->args != NULL && (strcmp(a->name, "ctest") == 0 ||
+			    strcmp(a->name, "automake") == 0) ? a->args[0] : "");
+		if (name == NULL)
+			name = tmp;
+		else {
+			char *both;
+
+			xasprintf(&both, "%s + %s", name, tmp);
+			free(name);
+			free(tmp);
+			name = both;
+		}
+	}
+	s->opt.suite_name = name;
+	/* Where the suite is: a manifest's directory, else the spec's. */
+	a = &s->opt.adapters.v[0];
+	if (strcmp(a->name, "manifest") == 0) {
+		if (a->args[0][0] == '/')
+			tmp = xstrdup(a->args[0]);
+		else
+			xasprintf(&tmp, "%s/%s", a->dir, a->args[0]);
+		if (realpath(tmp, real) != NULL)
+			s->opt.suite_dir = xstrdup(dirname(real));
+		free(tmp);
+	}
+	if (s->opt.suite_dir == NULL)
+		s->opt.suite_dir = xstrdup(a->dir);
 }
 
 static double
@@ -49,7 +180,13 @@ main(int argc, char **argv)
 		{ "baseline", required_argument, NULL, 'B' },
 		{ "color", required_argument, NULL, 'C' },
 		{ "events", required_argument, NULL, 'e' },
-		{ "exec", no_argument, NULL, 'x' },
+		{ "automake", required_argument, NULL, 'a' },
+		{ "bats", required_argument, NULL, 'b' },
+		{ "bats-exec", required_argument, NULL, 'E' },
+		{ "ctest", required_argument, NULL, 'c' },
+		{ "exec", required_argument, NULL, 'x' },
+		{ "filter", required_argument, NULL, 'F' },
+		{ "list", no_argument, NULL, 'Y' },
 		{ "global", required_argument, NULL, 'G' },
 		{ "grace", required_argument, NULL, 'g' },
 		{ "help", no_argument, NULL, 'h' },
@@ -62,12 +199,17 @@ main(int argc, char **argv)
 		{ "no-store", no_argument, NULL, 'N' },
 		{ "observe", no_argument, NULL, 'O' },
 		{ "plan", no_argument, NULL, 'P' },
+		{ "pytest", no_argument, NULL, 'p' },
+		{ "python", required_argument, NULL, 'y' },
 		{ "retries", required_argument, NULL, 'r' },
 		{ "select-only", no_argument, NULL, 'X' },
 		{ "retry-budget", required_argument, NULL, 'R' },
 		{ "slow", required_argument, NULL, 's' },
 		{ "status-interval", required_argument, NULL, 'S' },
 		{ "stuck-after", required_argument, NULL, 'K' },
+		{ "tap", required_argument, NULL, 'a' + 256 },
+		{ "tap-cwd", required_argument, NULL, 'c' + 256 },
+		{ "tap-exec", required_argument, NULL, 'e' + 256 },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "trace", no_argument, NULL, 'T' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -75,9 +217,11 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct sched s;
-	const char *errstr;
+	struct adapter_spec *list = NULL, *pytest = NULL;
+	const char *errstr, *python = NULL, *tap_cwd = NULL, *tap_exec = NULL;
+	const char *bats_exec = NULL;
 	long n;
-	int ch, exec = 0, i;
+	int ch, i;
 
 	/* Errors speak as the command the user typed. */
 	setprogname("dagz-run");
@@ -96,8 +240,37 @@ main(int argc, char **argv)
 	for (i = 0; i < argc; i++)
 		s.opt.argv = strv_push(s.opt.argv, argv[i]);
 
+	/*
+	 * Options in order ("+"): the arguments after --exec, --tap or
+	 * --bats up to the next option are more of its globs; any other is
+	 * a TEST_ID; after "--", pytest's arguments.
+	 */
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":hj:Vv", longopts, NULL)) != -1) {
+	for (;;) {
+		if ((ch = getopt_long(argc, argv, "+:hj:Vv", longopts,
+		    NULL)) == -1) {
+			if (optind >= argc)
+				break;
+			if (strcmp(argv[optind - 1], "--") == 0) {
+				if (pytest == NULL)
+					errx(DAGZ_EXIT_USAGE, "arguments after "
+					    "'--' are pytest's: give --pytest");
+				for (; optind < argc; optind++)
+					pytest->args = strv_push(pytest->args,
+					    argv[optind]);
+				break;
+			}
+			if (list != NULL)
+				list->args = strv_push(list->args,
+				    argv[optind]);
+			else
+				s.opt.test_ids = strv_push(s.opt.test_ids,
+				    argv[optind]);
+			optind++;
+			continue;
+		}
+		if (ch != 'x' && ch != 'b' && ch != 'a' + 256)
+			list = NULL;
 		switch (ch) {
 		case ':':
 			errx(DAGZ_EXIT_USAGE, "option '%s' needs an argument; "
@@ -110,6 +283,43 @@ main(int argc, char **argv)
 			    argv[optind - 1]);
 		case 'A':
 			s.opt.select_all = 1;
+			break;
+		case 'a':
+			opt_adapter(&s, "automake", optarg);
+			break;
+		case 'a' + 256:
+			list = opt_adapter(&s, "tap", optarg);
+			break;
+		case 'b':
+			list = opt_adapter(&s, "bats", optarg);
+			break;
+		case 'c':
+			opt_adapter(&s, "ctest", optarg);
+			break;
+		case 'c' + 256:
+			tap_cwd = optarg;
+			break;
+		case 'E':
+			bats_exec = optarg;
+			break;
+		case 'e' + 256:
+			tap_exec = optarg;
+			break;
+		case 'F':
+			if (s.opt.filter != NULL)
+				errx(DAGZ_EXIT_USAGE, "--filter given twice");
+			s.opt.filter = xstrdup(optarg);
+			break;
+		case 'p':
+			if (pytest != NULL)
+				errx(DAGZ_EXIT_USAGE, "--pytest given twice");
+			pytest = opt_adapter(&s, "pytest", NULL);
+			break;
+		case 'Y':
+			s.opt.list_only = 1;
+			break;
+		case 'y':
+			python = optarg;
 			break;
 		case 'B':
 			free(s.opt.baseline);
@@ -194,9 +404,7 @@ main(int argc, char **argv)
 			    optarg);
 			break;
 		case 'm':
-			if (s.opt.manifest != NULL)
-				errx(DAGZ_EXIT_USAGE, "--manifest given twice");
-			s.opt.manifest = xstrdup(optarg);
+			opt_adapter(&s, "manifest", optarg);
 			break;
 		case 's':
 			s.opt.slow = opt_duration("slow", optarg);
@@ -211,25 +419,15 @@ main(int argc, char **argv)
 			s.opt.verbose++;
 			break;
 		case 'x':
-			exec = 1;
+			list = opt_adapter(&s, "exec", optarg);
 			break;
 		case 'h':
 		default:
 			usage();
 		}
 	}
-	argc -= optind;
-	argv += optind;
-	if (s.opt.manifest != NULL && exec)
-		errx(DAGZ_EXIT_USAGE, "--manifest and --exec are exclusive");
-	if (s.opt.manifest == NULL && !exec)
-		errx(DAGZ_EXIT_USAGE, "no tests: give --manifest FILE or "
-		    "--exec GLOB...");
-	if (exec && argc == 0)
-		errx(DAGZ_EXIT_USAGE, "--exec needs at least one glob");
-	if (!exec && argc > 0)
-		errx(DAGZ_EXIT_USAGE, "unexpected argument '%s'", argv[0]);
-	for (i = 0; exec && i < argc; i++)
-		s.opt.globs = strv_push(s.opt.globs, argv[i]);
+	opt_finish_adapters(&s, python, tap_cwd, tap_exec, bats_exec);
+	if (s.opt.list_only)
+		s.opt.no_store = 1;
 	return (sched_run(&s));
 }

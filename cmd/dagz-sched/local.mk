@@ -3,6 +3,7 @@ bin_PROGRAMS += dagz-sched
 dagz_sched_SOURCES = \
 	%D%/dagz-sched.c %D%/sched.h \
 	%D%/sched-dispatch.c \
+	%D%/sched-filter.c \
 	%D%/sched-loop.c \
 	%D%/sched-output.c \
 	%D%/sched-plan.c \

@@ -110,6 +110,17 @@ sched_on_loaded(struct sched *s)
 	size_t i;
 	int k;
 
+	if (filter_apply(s) == -1) {
+		s->exit_code = DAGZ_EXIT_USAGE;
+		sched_end(s);
+		return;
+	}
+	if (s->opt.list_only) {
+		filter_list(s);
+		s->exit_code = DAGZ_EXIT_OK;
+		sched_end(s);
+		return;
+	}
 	for (i = 0; i < s->ntests; i++) {
 		s->tests[i].index = i;
 		s->tests[i].worker = -1;
@@ -365,7 +376,8 @@ sched_end(struct sched *s)
 static void
 sched_spawn_vassal(struct sched *s)
 {
-	char *path, jobs[16], **argv = NULL;
+	char *path, jobs[16], **argv = NULL, *json;
+	json_t *specs;
 	struct msg_hello hello;
 	struct msg_config cfg;
 	int sv[2], i;
@@ -380,15 +392,12 @@ sched_spawn_vassal(struct sched *s)
 	argv = strv_push(argv, jobs);
 	for (i = 0; i < s->opt.verbose; i++)
 		argv = strv_push(argv, "-v");
-	if (s->opt.manifest != NULL) {
-		argv = strv_push(argv, "--manifest");
-		argv = strv_push(argv, s->opt.manifest);
-	} else {
-		argv = strv_push(argv, "--exec");
-		argv = strv_push(argv, "--");
-		for (i = 0; s->opt.globs[i] != NULL; i++)
-			argv = strv_push(argv, s->opt.globs[i]);
-	}
+	specs = adapter_list_encode(&s->opt.adapters);
+	json = json_dumps(specs, JSON_COMPACT);
+	json_decref(specs);
+	argv = strv_push(argv, "--adapters");
+	argv = strv_push(argv, json);
+	free(json);
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)
 		err(DAGZ_EXIT_ERROR, "socketpair");
 	fflush(NULL);
@@ -503,10 +512,14 @@ sched_cleanup(struct sched *s)
 	free(s->opt.events);
 	free(s->opt.junit);
 	free(s->opt.log_dir);
-	free(s->opt.manifest);
+	adapter_list_clear(&s->opt.adapters);
+	projconf_clear(&s->opt.config);
+	free(s->opt.suite_name);
+	free(s->opt.suite_dir);
+	free(s->opt.filter);
+	strv_free(s->opt.test_ids);
 	free(s->opt.baseline);
 	strv_free(s->opt.globals);
-	strv_free(s->opt.globs);
 	strv_free(s->opt.argv);
 }
 

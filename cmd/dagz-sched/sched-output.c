@@ -78,7 +78,7 @@ out_start(struct sched *s)
 {
 	const char *from;
 
-	from = s->opt.manifest != NULL ? s->opt.manifest : "--exec";
+	from = s->opt.suite_name;
 	out_line(s, "dagz: job %s: %zu test%s from %s on %d worker%s", out_job(s),
 	    s->ntests, s->ntests == 1 ? "" : "s", from, s->nworkers,
 	    s->nworkers == 1 ? "" : "s");

@@ -266,7 +266,7 @@ report_junit(struct sched *s, double elapsed)
 		else if (status_failed(st))
 			failures++;
 	}
-	copy = xstrdup(s->opt.manifest != NULL ? s->opt.manifest : "exec");
+	copy = xstrdup(s->opt.suite_name);
 	suite = basename(copy);
 	report_timestamp(s->t0_unix, when, sizeof when);
 	xasprintf(&tmp, "%s.tmp", s->opt.junit);

@@ -40,53 +40,6 @@ struct sched_select {
 };
 
 /*
- * Adds the patterns of the "global:" list of ROOT/.dagz/config.yaml, in
- * its block form only:
- *	global:
- *	  - Makefile.am
- *	  - "tools/build.mk"
- */
-static void
-select_config_globals(struct sched *s)
-{
-	char *path, *line = NULL, *p, *e;
-	size_t cap = 0;
-	ssize_t n;
-	int in = 0;
-	FILE *f;
-
-	xasprintf(&path, "%s/.dagz/config.yaml", s->root);
-	f = fopen(path, "r");
-	free(path);
-	if (f == NULL)
-		return;
-	while ((n = getline(&line, &cap, f)) != -1) {
-		line[strcspn(line, "\r\n")] = '\0';
-		if (line[0] != ' ' && line[0] != '\t' && line[0] != '-') {
-			in = strncmp(line, "global:", 7) == 0;
-			continue;
-		}
-		p = line + strspn(line, " \t");
-		if (!in || *p != '-')
-			continue;
-		p += 1 + strspn(p + 1, " \t");
-		if ((e = strstr(p, " #")) != NULL)
-			*e = '\0';
-		e = p + strlen(p);
-		while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
-			*--e = '\0';
-		if (e - p >= 2 && (*p == '"' || *p == '\'') && e[-1] == *p) {
-			e[-1] = '\0';
-			p++;
-		}
-		if (*p != '\0')
-			s->opt.globals = strv_push(s->opt.globals, p);
-	}
-	free(line);
-	fclose(f);
-}
-
-/*
  * The project root: the top of the git work tree holding the manifest
  * (or, for --exec, the current directory), else that directory itself.
  */
@@ -95,14 +48,9 @@ select_root(struct sched *s)
 {
 	char dir[PATH_MAX], path[PATH_MAX + 8], *p;
 	struct stat sb;
+	size_t i;
 
-	if (s->opt.manifest != NULL) {
-		if (realpath(s->opt.manifest, dir) == NULL)
-			return;
-		p = dirname(dir);
-		memmove(dir, p, strlen(p) + 1);
-	} else if (getcwd(dir, sizeof dir) == NULL)
-		return;
+	strlcpy(dir, s->opt.suite_dir, sizeof dir);
 	s->root = xstrdup(dir);
 	for (;;) {
 		snprintf(path, sizeof path, "%s/.git", dir);
@@ -115,7 +63,11 @@ select_root(struct sched *s)
 			break;
 		*p = '\0';
 	}
-	select_config_globals(s);
+	/* The config's global: patterns are relative to its root. */
+	for (i = 0; s->opt.config.globals != NULL &&
+	    s->opt.config.globals[i] != NULL; i++)
+		s->opt.globals = strv_push(s->opt.globals,
+		    s->opt.config.globals[i]);
 }
 
 /* Adds baseline id to the selection, if it can be had. */

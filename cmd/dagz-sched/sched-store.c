@@ -473,13 +473,7 @@ store_job_record(struct sched *s)
 	json_t *o, *git, *ci, *argv;
 	size_t i;
 
-	if (s->opt.manifest != NULL) {
-		tmp = xstrdup(s->opt.manifest);
-		if (realpath(dirname(tmp), dir) == NULL)
-			strlcpy(dir, ".", sizeof dir);
-		free(tmp);
-	} else if (getcwd(dir, sizeof dir) == NULL)
-		strlcpy(dir, ".", sizeof dir);
+	strlcpy(dir, s->opt.suite_dir, sizeof dir);
 	git = cienv_git(dir);
 	o = json_object();
 	json_object_set_new(o, "type", json_string("job"));
@@ -636,7 +630,7 @@ store_job_begin(struct sched *s)
 	jobid_span(st->load_span);
 	span = json_pack("{s:s,s:s,s:s,s:s,s:o,s:o,s:s,s:{s:I,s:s}}",
 	    "type", "span", "span", st->load_span, "span_type", "load",
-	    "name", s->opt.manifest != NULL ? s->opt.manifest : "--exec",
+	    "name", s->opt.suite_name,
 	    "start", store_seconds(s->t0_unix), "end", store_seconds(now),
 	    "status", "OK", "attrs", "tests", (json_int_t)s->ntests, "node",
 	    "0");

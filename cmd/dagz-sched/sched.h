@@ -10,6 +10,8 @@
 
 #include <event2/event.h>
 
+#include "adapter.h"
+#include "projconf.h"
 #include "proto.h"
 #include "status.h"
 #include "testdef.h"
@@ -38,14 +40,19 @@ struct sched_options {
 	double		 status_interval;
 	double		 stuck_after;
 	int		 no_store;
-	char		*manifest;
+	struct adapter_list adapters;	/* flags, else the config's */
+	char		*suite_name;	/* what was collected, for lines */
+	char		*suite_dir;	/* absolute: where it was found */
+	struct projconf	 config;	/* .dagz/config.yaml, if any */
+	char		*filter;	/* --filter REGEX */
+	char	       **test_ids;	/* TEST_ID... */
+	int		 list_only;	/* --list */
 	int		 select_all;	/* --all: selection off */
 	int		 select_observe; /* --observe */
 	int		 select_only;	/* print the selection, run nothing */
 	int		 select_trace;	/* with each test's reasons */
 	char		*baseline;	/* --baseline ID */
 	char	       **globals;	/* --global GLOB */
-	char	       **globs;
 	char	       **argv;		/* the command line, for reports */
 };
 
@@ -199,6 +206,10 @@ void	 sched_fail(struct sched *, const char *, ...)
 void	 sched_send_run(struct sched *, struct sworker *, const char *, int,
 	    const char *);
 void	 sched_maybe_finish(struct sched *);
+
+/* sched-filter.c */
+int	 filter_apply(struct sched *);
+void	 filter_list(struct sched *);
 
 /* sched-plan.c */
 int	 plan_prepare(struct sched *);

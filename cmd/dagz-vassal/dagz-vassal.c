@@ -15,7 +15,6 @@
 #include "exitcodes.h"
 #include "log.h"
 #include "paths.h"
-#include "strv.h"
 #include "vassal.h"
 #include "xmalloc.h"
 
@@ -23,7 +22,7 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr, "usage: dagz-vassal [-dVv] -f fd -j workers "
-	    "--manifest file | --exec glob ...\n");
+	    "--adapters json\n");
 	exit(DAGZ_EXIT_USAGE);
 }
 
@@ -31,13 +30,15 @@ int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "exec", no_argument, NULL, 'x' },
-		{ "manifest", required_argument, NULL, 'm' },
+		{ "adapters", required_argument, NULL, 'a' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct vassal v;
 	const char *errstr;
-	int ch, fd = -1, verbose = 0, exec = 0, i;
+	json_t *specs;
+	json_error_t jerr;
+	char err[512];
+	int ch, fd = -1, verbose = 0, adapters = 0;
 
 	memset(&v, 0, sizeof v);
 	v.nworkers = 1;
@@ -57,8 +58,17 @@ main(int argc, char **argv)
 				errx(DAGZ_EXIT_USAGE, "workers is %s: %s",
 				    errstr, optarg);
 			break;
-		case 'm':
-			v.manifest = xstrdup(optarg);
+		case 'a':
+			specs = json_loads(optarg, 0, &jerr);
+			if (specs == NULL)
+				errx(DAGZ_EXIT_USAGE, "--adapters: %s",
+				    jerr.text);
+			adapter_list_clear(&v.adapters);
+			if (adapter_list_decode(specs, &v.adapters, err,
+			    sizeof err) == -1)
+				errx(DAGZ_EXIT_USAGE, "--adapters: %s", err);
+			json_decref(specs);
+			adapters = 1;
 			break;
 		case 'V':
 			printf("dagz-vassal %s\n", PACKAGE_VERSION);
@@ -66,20 +76,14 @@ main(int argc, char **argv)
 		case 'v':
 			verbose++;
 			break;
-		case 'x':
-			exec = 1;
-			break;
 		default:
 			usage();
 		}
 	}
 	argc -= optind;
 	argv += optind;
-	if (fd == -1 || (v.manifest != NULL) == exec ||
-	    (exec && argc == 0) || (!exec && argc != 0))
+	if (fd == -1 || !adapters || argc != 0)
 		usage();
-	for (i = 0; exec && i < argc; i++)
-		v.globs = strv_push(v.globs, argv[i]);
 	log_init("dagz-vassal", verbose);
 	v.worker_path = paths_program("dagz-worker");
 	vassal_start(&v, fd);

@@ -17,6 +17,7 @@
 
 #include "exitcodes.h"
 #include "log.h"
+#include "collect.h"
 #include "ndjson.h"
 #include "proc.h"
 #include "proto.h"
@@ -311,14 +312,8 @@ vassal_load(struct vassal *v)
 {
 	char err[2048];
 	size_t i;
-	int rc;
 
-	if (v->manifest != NULL)
-		rc = suite_load_manifest(&v->suite, v->manifest, err,
-		    sizeof err);
-	else
-		rc = suite_load_exec(&v->suite, v->globs, err, sizeof err);
-	if (rc == -1) {
+	if (collect_all(&v->adapters, &v->suite, err, sizeof err) == -1) {
 		vassal_error(v, "input", err);
 		return (-1);
 	}
@@ -491,6 +486,5 @@ vassal_start(struct vassal *v, int fd)
 	proto_config_clear(&v->config);
 	free(v->workers);
 	free(v->worker_path);
-	free(v->manifest);
-	strv_free(v->globs);
+	adapter_list_clear(&v->adapters);
 }

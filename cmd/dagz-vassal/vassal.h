@@ -8,6 +8,7 @@
 #include <event2/event.h>
 #include <jansson.h>
 
+#include "adapter.h"
 #include "proto.h"
 #include "suite.h"
 
@@ -36,8 +37,7 @@ struct vassal {
 	struct event_base	*base;
 	struct ndjson_peer	*sched;
 	char			*worker_path;
-	char			*manifest;	/* --manifest, or */
-	char		       **globs;		/* --exec */
+	struct adapter_list	 adapters;	/* --adapters */
 	struct suite		 suite;
 	struct msg_config	 config;
 	int			 configured;
