@@ -7,7 +7,8 @@ BATS_TESTS = \
 	t/dagz-run-needs.bats \
 	t/dagz-run-retries.bats \
 	t/dagz-run-fixtures.bats \
-	t/dagz-run-workers.bats
+	t/dagz-run-workers.bats \
+	t/dagz-run-filter.bats
 BATS_TESTS += t/dagz-worker-fixtures.bats
 TESTS += t/unit-libcommon $(BATS_TESTS)
 check_PROGRAMS += t/unit-libcommon
