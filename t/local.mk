@@ -48,3 +48,8 @@ t_unit_baseline_LDADD = $(COMMON_LIBS) $(ZLIB_LIBS)
 SELECT_BATS_TESTS = t/select-run.bats t/dagz-baseline.bats
 TESTS += $(SELECT_BATS_TESTS)
 EXTRA_DIST += $(SELECT_BATS_TESTS)
+# The TAP reader.
+TESTS += t/unit-tap
+check_PROGRAMS += t/unit-tap
+t_unit_tap_SOURCES = t/unit-tap.c t/unit.h
+t_unit_tap_LDADD = $(COMMON_LIBS)
