@@ -190,10 +190,10 @@ test_plan(void)
 static void
 test_skip_all(void)
 {
-	check("1..0 # SKIP why",
+	check("skip all with a reason",
 	    "1..0 # SKIP no database here\n",
 	    "skip_all: no database here\n");
-	check("1..0 # skip, no reason",
+	check("skip all without a reason",
 	    "1..0 # skip\n",
 	    "skip_all: skipped\n");
 	check("1..0 alone",
