@@ -18,6 +18,11 @@ TESTS += t/unit-proc
 check_PROGRAMS += t/unit-proc
 t_unit_proc_SOURCES = t/unit-proc.c t/tap.h
 t_unit_proc_LDADD = $(COMMON_LIBS)
+# JUnit XML: the reader and writer, and dagz run --junit's report.
+TESTS += t/unit-junit
+check_PROGRAMS += t/unit-junit
+t_unit_junit_SOURCES = t/unit-junit.c t/tap.h
+t_unit_junit_LDADD = $(COMMON_LIBS)
 # The store: dagzd and zb, each test with its own dagzd.
 BATS_TESTS += \
 	t/dagzd-api.bats \
