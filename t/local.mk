@@ -23,6 +23,12 @@ TESTS += t/unit-junit
 check_PROGRAMS += t/unit-junit
 t_unit_junit_SOURCES = t/unit-junit.c t/tap.h
 t_unit_junit_LDADD = $(COMMON_LIBS)
+TESTS += t/unit-sched-junit
+check_PROGRAMS += t/unit-sched-junit
+t_unit_sched_junit_SOURCES = t/unit-sched-junit.c t/tap.h \
+	cmd/dagz-sched/sched-report.c
+t_unit_sched_junit_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cmd/dagz-sched
+t_unit_sched_junit_LDADD = $(COMMON_LIBS)
 # The store: dagzd and zb, each test with its own dagzd.
 BATS_TESTS += \
 	t/dagzd-api.bats \
