@@ -8,7 +8,7 @@ BATS_TESTS = \
 	t/dagz-run-retries.bats \
 	t/dagz-run-fixtures.bats \
 	t/dagz-run-workers.bats
-BATS_TESTS += t/dagz-worker-fixtures.bats
+BATS_TESTS += t/dagz-worker-fixtures.bats t/dagz-run-junit.bats
 TESTS += t/unit-libcommon $(BATS_TESTS)
 check_PROGRAMS += t/unit-libcommon
 t_unit_libcommon_SOURCES = t/unit-libcommon.c t/tap.h
