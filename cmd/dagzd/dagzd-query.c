@@ -213,8 +213,9 @@ route_spans(struct dagzd *d, struct evhttp_request *req, struct route_args *a)
 
 static const char sql_cases[] =
     "SELECT s.test, s.name, s.status, s.start, s.finish, s.attrs, s.span, "
-    "s.attempt FROM results r JOIN spans s ON s.parent = r.span AND "
-    "s.type = 'case' WHERE r.job = ?1 AND r.final = 1 AND "
+    "s.attempt, CASE WHEN ?4 THEN l.z END FROM results r "
+    "JOIN spans s ON s.parent = r.span AND s.type = 'case' "
+    "LEFT JOIN logs l ON l.span = s.span WHERE r.job = ?1 AND r.final = 1 AND "
     "(?2 IS NULL OR r.test = ?2) AND (?3 IS NULL OR s.status = ?3) "
     "ORDER BY r.test, s.id";
 static const char sql_has_test[] =
@@ -241,8 +242,9 @@ query_has_test(struct dagzd *d, struct evhttp_request *req,
 }
 
 /*
- * GET /api/v1/jobs/J/cases?test=T&status=S: the cases that the final
- * attempt of each test (or of T) reported, in the order reported.
+ * GET /api/v1/jobs/J/cases?test=T&status=S&output=1: the cases that the
+ * final attempt of each test (or of T) reported, in the order reported;
+ * with output=1, each with its output.
  */
 void
 route_cases(struct dagzd *d, struct evhttp_request *req,
@@ -254,11 +256,13 @@ route_cases(struct dagzd *d, struct evhttp_request *req,
 	sqlite3_stmt *st;
 	const char *test = http_query(a, "test");
 	const char *status = http_query(a, "status");
-	long long id;
+	long long id, output = 0;
 	json_t *o, *attrs;
-	size_t i;
+	unsigned char *text;
+	size_t i, len;
 
-	if (query_job(d, req, a, &id) == -1)
+	if (query_job(d, req, a, &id) == -1 ||
+	    http_query_num(req, a, "output", 0, 1, &output) == -1)
 		return;
 	for (i = 0; status != NULL && statuses[i] != NULL; i++)
 		if (strcmp(status, statuses[i]) == 0)
@@ -274,6 +278,7 @@ route_cases(struct dagzd *d, struct evhttp_request *req,
 	sqlite3_bind_int64(st, 1, id);
 	db_bind_text(st, 2, test);
 	db_bind_text(st, 3, status);
+	sqlite3_bind_int(st, 4, (int)output);
 	buf = evbuffer_new();
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		o = json_object();
@@ -294,6 +299,14 @@ route_cases(struct dagzd *d, struct evhttp_request *req,
 		json_decref(attrs);
 		json_object_set_new(o, "attempt", db_column_int(st, 7));
 		json_object_set_new(o, "span", db_column_text(st, 6));
+		if (output && sqlite3_column_type(st, 8) == SQLITE_NULL)
+			json_object_set_new(o, "output", json_null());
+		else if (output && (text = zbuf_inflate(
+		    sqlite3_column_blob(st, 8), sqlite3_column_bytes(st, 8),
+		    LOG_TEXT_MAX, &len)) != NULL) {
+			json_object_set_new(o, "output", query_text(text, len));
+			free(text);
+		}
 		http_ndjson_add(buf, o);
 	}
 	http_ndjson(req, buf);
