@@ -31,11 +31,13 @@ echo 1..8
 for i in 1 2 3 4 5 6 7; do echo "not ok $i - c$i"; done
 echo 'ok 8 - c8'
 EOF
+	printf '#!/bin/sh\necho "1..0 # SKIP no database"\n' >t/skip.sh
 	chmod +x t/*.sh
 	m=$(manifest <<'EOF'
 {"id": "t/init.sh", "cmd": ["t/init.sh"], "format": "tap"}
 {"id": "t/pass.sh", "cmd": ["t/pass.sh"], "format": "tap"}
 {"id": "t/many.sh", "cmd": ["t/many.sh"], "format": "tap"}
+{"id": "t/skip.sh", "cmd": ["t/skip.sh"], "format": "tap"}
 {"id": "plain", "sh": "exit 0"}
 EOF
 )
@@ -73,7 +75,7 @@ run_suite() {
              - c4
              - c5
              - and 2 more
-== 2 of 4 did not pass: 2 OK, 2 FAILED in Xs ==
+== 2 of 5 did not pass: 2 OK, 1 skipped, 2 FAILED in Xs ==
 EOF
 	# No line of dagz's own carries a raw control byte (the log's tail may).
 	! grep -v '^[0-9:.]*     | ' <<<"$output" | grep -q $'\001'
@@ -85,6 +87,7 @@ EOF
 [{"name":"init","status":"OK","duration":null,"reason":null},{"name":"init --bare","status":"FAILED","duration":null,"reason":null},{"name":"weird <&\"> \u0001 name","status":"FAILED","duration":null,"reason":null},{"name":"needs network","status":"SKIPPED","duration":null,"reason":"offline"}]
 EOF
 	[ "$(event_get ev.ndjson plain '.cases')" = null ]
+	[ "$(event_get ev.ndjson t/skip.sh '[.status, .cases, .skip_all] | tostring')" = '["SKIPPED",[],"no database"]' ]
 	[ "$(event_get ev.ndjson t/pass.sh '.cases | length')" = 2 ]
 }
 
@@ -95,6 +98,7 @@ EOF
 ["t/init.sh",{"total":4,"failed":2,"skipped":1,"todo":0}]
 ["t/many.sh",{"total":8,"failed":7,"skipped":0,"todo":0}]
 ["t/pass.sh",{"total":2,"failed":0,"skipped":0,"todo":0}]
+["t/skip.sh",{"total":0,"failed":0,"skipped":0,"todo":0}]
 EOF
 	# On a terminal, a CASES column.
 	run -0 script -qec 'zb tests j1' /dev/null
@@ -106,6 +110,7 @@ plain: -
 t/init.sh: 2/4 failed
 t/many.sh: 7/8 failed
 t/pass.sh: 2 passed
+t/skip.sh: 0
 EOF
 	run -0 zb cases j1 t/init.sh --json
 	diff -u - <(jq -c '[.test, .case, .status, .reason, .attempt]' <<<"$output") <<'EOF'
@@ -156,7 +161,7 @@ EOF
 	zb junit j1 -o j.xml
 	xmllint --noout j.xml
 	x() { xmllint --xpath "$1" j.xml; echo; }
-	[ "$(x 'string(/testsuites/@tests)')" = 18 ]
+	[ "$(x 'string(/testsuites/@tests)')" = 19 ]
 	[ "$(x 'string(/testsuites/@failures)')" = 11 ]
 	[ "$(x 'count(/testsuites/testsuite)')" = 4 ]
 	[ "$(x 'string(//testsuite[@name="t/init.sh"]/@tests)')" = 4 ]
@@ -168,5 +173,6 @@ EOF
 	# The control byte is replaced, the markup escaped.
 	[ "$(x 'string(//testsuite[@name="t/init.sh"]/testcase[3]/@name)')" = $'weird <&"> \uFFFD name' ]
 	[ "$(x 'string(//testsuite[@name="t/init.sh"]/testcase[4]/skipped/@message)')" = offline ]
-	[ "$(x 'count(//testsuite[@name="plain"])')" = 0 ]
+	# No testsuite for a test without cases, or with none to report.
+	[ "$(x 'count(//testsuite[@name="plain" or @name="t/skip.sh"])')" = 0 ]
 }
