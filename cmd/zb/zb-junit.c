@@ -1,6 +1,9 @@
 /*
  * zb-junit.c: "zb junit J": a stored job as JUnit XML, for CI systems
- * that show test reports, with the logs of failed tests.
+ * that show test reports, with the logs of failed tests. Each test is a
+ * testcase of the job's testsuite; a test that reported cases is also a
+ * testsuite of its own, a testcase per case, so that CI names the case
+ * that failed.
  */
 #include <err.h>
 #include <getopt.h>
@@ -72,15 +75,75 @@ junit_test(struct junit_writer *w, json_t *t, json_t *logs)
 	junit_case_end(w);
 }
 
+/* Whether test t reported any case ("1..0 # SKIP" reports none). */
+static int
+junit_has_cases(json_t *t)
+{
+	return (json_integer_value(json_object_get(json_object_get(t,
+	    "cases"), "total")) > 0);
+}
+
+/*
+ * The testsuite of test t, from its cases in cases (ordered by test as
+ * tests are) starting at *next, which is moved past them.
+ */
+static void
+junit_test_cases(struct junit_writer *w, json_t *t, json_t *cases,
+    size_t *next)
+{
+	struct junit_suite suite;
+	const char *test = str(t, "test"), *st, *reason;
+	json_t *c, *dur;
+	size_t i, first;
+
+	while (*next < json_array_size(cases) &&
+	    strcmp(str(json_array_get(cases, *next), "test"), test) < 0)
+		(*next)++;
+	first = *next;
+	memset(&suite, 0, sizeof suite);
+	suite.name = test;
+	suite.time = json_number_value(json_object_get(t, "duration"));
+	for (i = first; i < json_array_size(cases); i++) {
+		c = json_array_get(cases, i);
+		if (strcmp(str(c, "test"), test) != 0)
+			break;
+		suite.tests++;
+		st = str(c, "status");
+		if (strcmp(st, "FAILED") == 0)
+			suite.failures++;
+		else if (strcmp(st, "SKIPPED") == 0 || strcmp(st, "TODO") == 0)
+			suite.skipped++;
+	}
+	*next = i;
+	junit_suite_begin(w, &suite);
+	for (i = first; i < *next; i++) {
+		c = json_array_get(cases, i);
+		st = str(c, "status");
+		reason = str(c, "reason");
+		dur = json_object_get(c, "duration");
+		junit_case_begin(w, str(c, "case"), test, json_is_number(dur) ?
+		    json_number_value(dur) : -1);
+		if (strcmp(st, "FAILED") == 0) {
+			junit_outcome(w, JUNIT_FAILURE, st, reason,
+			    str(c, "output"));
+		} else if (strcmp(st, "SKIPPED") == 0 ||
+		    strcmp(st, "TODO") == 0)
+			junit_outcome(w, JUNIT_SKIPPED, NULL, reason != NULL ?
+			    reason : st, NULL);
+		junit_case_end(w);
+	}
+	junit_suite_end(w);
+}
+
 int
 zb_junit(int argc, char **argv)
 {
-	struct junit_suite suite;
+	struct junit_suite suite, all;
 	struct junit_writer *w;
-	json_t *job, *tests, *logs, *t;
+	json_t *job, *tests, *logs, *t, *cases = NULL, *c;
 	const char *out = NULL, *st;
 	char *id, *tmp = NULL;
-	size_t i;
+	size_t i, k, next = 0, ncases = 0;
 	FILE *f = stdout;
 	int ch;
 
@@ -96,6 +159,11 @@ zb_junit(int argc, char **argv)
 	job = zb_get(STORE_API "/jobs/%s", id);
 	tests = zb_get_lines(STORE_API "/jobs/%s/tests", id);
 	logs = zb_get_lines(STORE_API "/jobs/%s/logs", id);
+	json_array_foreach(tests, i, t)
+		if (junit_has_cases(t))
+			ncases++;
+	if (ncases > 0)
+		cases = zb_get_lines(STORE_API "/jobs/%s/cases?output=1", id);
 	free(id);
 	memset(&suite, 0, sizeof suite);
 	suite.name = str(job, "id");
@@ -111,17 +179,31 @@ zb_junit(int argc, char **argv)
 		else if (!junit_passed(st))
 			suite.skipped++;
 	}
+	/* The document's counts are the job's tests and every case. */
+	memcpy(&all, &suite, sizeof all);
+	json_array_foreach(cases, k, c) {
+		all.tests++;
+		st = str(c, "status");
+		if (strcmp(st, "FAILED") == 0)
+			all.failures++;
+		else if (strcmp(st, "SKIPPED") == 0 || strcmp(st, "TODO") == 0)
+			all.skipped++;
+	}
 	if (out != NULL) {
 		xasprintf(&tmp, "%s.tmp", out);
 		if ((f = fopen(tmp, "w")) == NULL)
 			err(DAGZ_EXIT_ERROR, "cannot write '%s'", tmp);
 	}
 	w = junit_writer_open(f);
-	junit_suites_begin(w, &suite);
+	junit_suites_begin(w, &all);
 	junit_suite_begin(w, &suite);
 	junit_property(w, "dagz.job", str(job, "uuid"));
 	json_array_foreach(tests, i, t)
 		junit_test(w, t, logs);
+	junit_suite_end(w);
+	json_array_foreach(tests, i, t)
+		if (junit_has_cases(t))
+			junit_test_cases(w, t, cases, &next);
 	if (junit_writer_close(w) == -1 ||
 	    (out != NULL && (fclose(f) != 0 || rename(tmp, out) == -1)))
 		err(DAGZ_EXIT_ERROR, "cannot write '%s'", out != NULL ? out :
@@ -130,5 +212,6 @@ zb_junit(int argc, char **argv)
 	json_decref(job);
 	json_decref(tests);
 	json_decref(logs);
+	json_decref(cases);
 	return (DAGZ_EXIT_OK);
 }
