@@ -48,3 +48,8 @@ t_unit_baseline_LDADD = $(COMMON_LIBS) $(ZLIB_LIBS)
 SELECT_BATS_TESTS = t/select-run.bats t/dagz-baseline.bats
 TESTS += $(SELECT_BATS_TESTS)
 EXTRA_DIST += $(SELECT_BATS_TESTS)
+# .dagz/config.yaml: the reader, zb init, and dagz run with no flags.
+TESTS += t/unit-projconf
+check_PROGRAMS += t/unit-projconf
+t_unit_projconf_SOURCES = t/unit-projconf.c t/tap.h
+t_unit_projconf_LDADD = $(COMMON_LIBS)
