@@ -53,6 +53,7 @@ void	 zb_format(const struct zb_col *, json_t *, char *, size_t);
 /* One function per subcommand, each in its own file. */
 int	 zb_daemon(int, char **);
 int	 zb_flaky(int, char **);
+int	 zb_init(int, char **);
 int	 zb_job(int, char **);
 int	 zb_jobs(int, char **);
 int	 zb_junit(int, char **);
