@@ -53,3 +53,6 @@ TESTS += t/unit-projconf
 check_PROGRAMS += t/unit-projconf
 t_unit_projconf_SOURCES = t/unit-projconf.c t/tap.h
 t_unit_projconf_LDADD = $(COMMON_LIBS)
+CONFIG_BATS_TESTS = t/zb-init.bats t/dagz-run-config.bats
+TESTS += $(CONFIG_BATS_TESTS)
+EXTRA_DIST += $(CONFIG_BATS_TESTS)
