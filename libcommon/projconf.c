@@ -254,7 +254,7 @@ static int
 pc_adapter(struct pc_load *l, yaml_node_t *n)
 {
 	struct adapter_spec *a;
-	yaml_node_pair_t *p;
+	yaml_node_pair_t *p, *q;
 	yaml_node_t *k, *v, *name = NULL, *args = NULL, *exec = NULL;
 	yaml_node_t *execv = NULL;
 	char source[PATH_MAX + 32], buf[128];
@@ -281,6 +281,10 @@ pc_adapter(struct pc_load *l, yaml_node_t *n)
 		if ((key = pc_string(k)) == NULL)
 			return (pc_fail(l, pc_line(k), "a key must be a "
 			    "string, not %s", pc_what(k, buf, sizeof buf)));
+		for (q = n->data.mapping.pairs.start; q < p; q++)
+			if (strcmp(pc_string(pc_node(l, q->key)), key) == 0)
+				return (pc_fail(l, pc_line(k), "\"%s\" given "
+				    "twice", key));
 		if (strcmp(key, "exec") == 0) {
 			exec = k;
 			execv = pc_node(l, p->value);

@@ -218,6 +218,10 @@ test_errors(void)
 		{ "adapters:\n  - tap: x\n    exec: [a, b]\n",
 		    "3: \"exec\" must be a string, not a list" },
 		{ "python: a\npython: b\n", "2: \"python\" given twice" },
+		{ "adapters:\n  - exec: a\n    exec: b\n",
+		    "3: \"exec\" given twice" },
+		{ "adapters:\n  - tap: a\n    cwd: t\n    cwd: u\n",
+		    "4: \"cwd\" given twice" },
 		{ "- ctest\n", "1: the file must be a mapping of adapters, "
 		    "global, python and project, not a list" },
 		{ "adapters:\n  - ctest: build\n bad\n",

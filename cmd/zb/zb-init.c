@@ -159,11 +159,9 @@ init_first_with(const char *file, const char *const *named,
 		subs = init_subdirs(under[i]);
 		for (j = 0; subs != NULL && subs[j] != NULL && found == NULL;
 		    j++) {
-			xasprintf(&path, "%s/%s", strncmp(subs[j], "./", 2) ==
-			    0 ? subs[j] + 2 : subs[j], file);
+			xasprintf(&path, "%s/%s", subs[j], file);
 			if (fits(path))
-				found = xstrdup(strncmp(subs[j], "./", 2) == 0 ?
-				    subs[j] + 2 : subs[j]);
+				found = xstrdup(subs[j]);
 			free(path);
 		}
 		strv_free(subs);
