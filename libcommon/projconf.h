@@ -1,8 +1,11 @@
 /*
  * projconf.h: a project's .dagz/config.yaml, read with libyaml. Zero
- * configuration works: no file is no error. A file that is there but
- * malformed or unreadable is "FILE:LINE: reason" and nothing is used.
+ * configuration works: no file is no error, and an empty file is an
+ * empty config. A file that is there but malformed or unreadable is
+ * "FILE:LINE: reason" (or "FILE: reason" when it cannot be read at all)
+ * and nothing is used.
  *
+ *	project: git@example.org:group/repo.git	# the project's name
  *	adapters:			# what dagz run collects, with no flags
  *	  - ctest: build
  *	  - pytest: [-x, tests]		# arguments added to pytest's
@@ -10,9 +13,15 @@
  *	  - tap: ['t/t*.sh']
  *	    cwd: t			# tap: run scripts here
  *	    exec: perl			# tap: interpreter; bats: bats itself
+ *	  - pytest			# an adapter with no argument
  *	global:				# a change to one selects every test
  *	  - CMakeLists.txt
  *	python: /usr/bin/python3	# the interpreter for pytest
+ *
+ * An item of adapters: names exactly one adapter (adapter_names[]), with
+ * a string, a list of strings or nothing; cwd: is for tap, exec: for tap
+ * and bats, python: for pytest. Flow style is as good as block style;
+ * anchors and aliases work as YAML says.
  */
 #ifndef DAGZ_PROJCONF_H
 #define DAGZ_PROJCONF_H
@@ -28,6 +37,7 @@ struct projconf {
 						   "PATH:LINE" */
 	char		       **globals;	/* patterns, relative to root */
 	char			*python;	/* or NULL */
+	char			*project;	/* or NULL */
 };
 
 void	 projconf_init(struct projconf *);

@@ -72,3 +72,11 @@ TESTS += t/unit-tap
 check_PROGRAMS += t/unit-tap
 t_unit_tap_SOURCES = t/unit-tap.c t/unit.h
 t_unit_tap_LDADD = $(COMMON_LIBS)
+# .dagz/config.yaml: the reader, zb init, and dagz run with no flags.
+TESTS += t/unit-projconf
+check_PROGRAMS += t/unit-projconf
+t_unit_projconf_SOURCES = t/unit-projconf.c t/unit.h
+t_unit_projconf_LDADD = $(COMMON_LIBS)
+CONFIG_BATS_TESTS = t/zb-init.bats t/dagz-run-config.bats
+TESTS += $(CONFIG_BATS_TESTS)
+EXTRA_DIST += $(CONFIG_BATS_TESTS)

@@ -161,7 +161,7 @@ EOF
 @test "a global file changing selects everything" {
 	mkdir .dagz conf
 	printf 'all:\n' >build.mk
-	printf '# the project\nglobal:\n  - "build.mk"  # the build\nother: 1\n' \
+	printf '# the project\nglobal:\n  - "build.mk"  # the build\n' \
 	    >.dagz/config.yaml
 	run -0 srun --global 'conf/*.ini'
 	run -0 srun --global 'conf/*.ini'

@@ -39,6 +39,21 @@ struct sched_select {
 	size_t			 nskipped;
 };
 
+/* A path as a glob pattern that matches it alone. */
+static char *
+select_glob_escape(const char *path)
+{
+	char *v = xmalloc(strlen(path) * 2 + 1), *q = v;
+
+	for (; *path != '\0'; path++) {
+		if (strchr("*?[]\\", *path) != NULL)
+			*q++ = '\\';
+		*q++ = *path;
+	}
+	*q = '\0';
+	return (v);
+}
+
 /*
  * The project root: the top of the git work tree holding the manifest
  * (or, for --exec, the current directory), else that directory itself.
@@ -46,9 +61,10 @@ struct sched_select {
 void
 select_root(struct sched *s)
 {
-	char dir[PATH_MAX], path[PATH_MAX + 8], *p;
+	char dir[PATH_MAX], path[PATH_MAX + 8], *p, *prefix;
+	const char *cr;
 	struct stat sb;
-	size_t i;
+	size_t i, n;
 
 	strlcpy(dir, s->opt.suite_dir, sizeof dir);
 	s->root = xstrdup(dir);
@@ -63,11 +79,31 @@ select_root(struct sched *s)
 			break;
 		*p = '\0';
 	}
-	/* The config's global: patterns are relative to its root. */
+	/*
+	 * The config's global: patterns are relative to its root. Below
+	 * the project root they take the path between as a prefix; above
+	 * it (no git work tree) the config's root is the project root.
+	 */
+	if ((cr = s->opt.config.root) == NULL)
+		return;
+	n = strlen(s->root);
+	if (strncmp(cr, s->root, n) == 0 && (cr[n] == '/' || cr[n] == '\0'))
+		prefix = select_glob_escape(cr[n] == '/' ? cr + n + 1 : "");
+	else if (strncmp(s->root, cr, strlen(cr)) == 0 &&
+	    s->root[strlen(cr)] == '/') {
+		free(s->root);
+		s->root = xstrdup(cr);
+		prefix = xstrdup("");
+	} else
+		return;
 	for (i = 0; s->opt.config.globals != NULL &&
-	    s->opt.config.globals[i] != NULL; i++)
-		s->opt.globals = strv_push(s->opt.globals,
+	    s->opt.config.globals[i] != NULL; i++) {
+		xasprintf(&p, "%s%s%s", prefix, *prefix != '\0' ? "/" : "",
 		    s->opt.config.globals[i]);
+		s->opt.globals = strv_push(s->opt.globals, p);
+		free(p);
+	}
+	free(prefix);
 }
 
 /* Adds baseline id to the selection, if it can be had. */

@@ -455,8 +455,9 @@ store_fact(json_t *o, const char *key, json_t *git, const char *const *names)
 
 /*
  * The job's record: what ran, where and why. The project is DAGZ_PROJECT,
- * else the git origin and the suite's path in the checkout, else the
- * suite's directory: recorded durations and reruns are per project.
+ * else the config's project:, else the git origin and the suite's path
+ * in the checkout, else the suite's directory: recorded durations and
+ * reruns are per project.
  */
 static json_t *
 store_job_record(struct sched *s)
@@ -480,6 +481,8 @@ store_job_record(struct sched *s)
 	json_object_set_new(o, "uuid", json_string(s->job));
 	if ((tmp = (char *)store_env("DAGZ_PROJECT")) != NULL)
 		project = xstrdup(tmp);
+	else if (s->opt.config.project != NULL)
+		project = xstrdup(s->opt.config.project);
 	else if ((origin = json_string_value(json_object_get(git,
 	    "origin"))) != NULL) {
 		path = json_string_value(json_object_get(git, "path"));

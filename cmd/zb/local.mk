@@ -6,6 +6,7 @@ zb_SOURCES = \
 	%D%/zb-common.c \
 	%D%/zb-daemon.c \
 	%D%/zb-flaky.c \
+	%D%/zb-init.c \
 	%D%/zb-job.c \
 	%D%/zb-jobs.c \
 	%D%/zb-junit.c \

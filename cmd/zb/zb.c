@@ -1,6 +1,7 @@
 /*
  * zb: the query command of dagz. It asks dagzd about jobs, tests, spans
- * and logs, and prints an aligned table on a terminal or NDJSON for jq.
+ * and logs, and prints an aligned table on a terminal or NDJSON for jq;
+ * zb init writes a project's .dagz/config.yaml.
  * Each subcommand lives in its own file; this one only picks it from the
  * table below. See zb(1).
  */
@@ -18,6 +19,8 @@ static const struct zb_cmd commands[] = {
 	    "start, stop or ask about the local dagzd" },
 	{ "flaky", zb_flaky, "[--json] [--jobs N] [--limit N] [--since when]",
 	    "tests by flaky rate over recent jobs" },
+	{ "init", zb_init, "[--force] [dir]",
+	    "write .dagz/config.yaml from the suites found" },
 	{ "job", zb_job, "[--json] job", "one job" },
 	{ "jobs", zb_jobs, "[--json] [--limit N] [--project P] [--since when] "
 	    "[--status S]", "recent jobs, newest first" },

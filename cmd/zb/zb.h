@@ -54,6 +54,7 @@ void	 zb_format(const struct zb_col *, json_t *, char *, size_t);
 int	 zb_cases(int, char **);
 int	 zb_daemon(int, char **);
 int	 zb_flaky(int, char **);
+int	 zb_init(int, char **);
 int	 zb_job(int, char **);
 int	 zb_jobs(int, char **);
 int	 zb_junit(int, char **);
