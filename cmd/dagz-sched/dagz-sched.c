@@ -56,10 +56,13 @@ opt_adapter(struct sched *s, const char *name, const char *arg)
 	return (a);
 }
 
-/* Sets what a later flag says of every adapter of one kind. */
+/*
+ * Sets a field of every adapter of one kind: a flag's value replaces what
+ * the config said (force), a default only fills what is unset.
+ */
 static void
 opt_adapter_set(struct sched *s, const char *name, size_t field,
-    const char *value)
+    const char *value, int force)
 {
 	struct adapter_spec *a;
 	char **p;
@@ -70,8 +73,10 @@ opt_adapter_set(struct sched *s, const char *name, size_t field,
 		if (strcmp(a->name, name) != 0)
 			continue;
 		p = (char **)((char *)a + field);
-		if (*p == NULL && value != NULL)
-			*p = xstrdup(value);
+		if (value == NULL || (*p != NULL && !force))
+			continue;
+		free(*p);
+		*p = xstrdup(value);
 	}
 }
 
@@ -109,15 +114,16 @@ opt_finish_adapters(struct sched *s, const char *python,
 		    "--exec GLOB..., --tap GLOB..., --bats PATH..., "
 		    "--ctest DIR, --automake DIR or --pytest, or write "
 		    ".dagz/config.yaml (zb init)");
-	if (python == NULL)
-		python = s->opt.config.python;
 	opt_adapter_set(s, "pytest", offsetof(struct adapter_spec, python),
-	    python);
-	opt_adapter_set(s, "tap", offsetof(struct adapter_spec, cwd), tap_cwd);
+	    python, 1);
+	opt_adapter_set(s, "pytest", offsetof(struct adapter_spec, python),
+	    s->opt.config.python, 0);
+	opt_adapter_set(s, "tap", offsetof(struct adapter_spec, cwd), tap_cwd,
+	    1);
 	opt_adapter_set(s, "tap", offsetof(struct adapter_spec, exec),
-	    tap_exec);
+	    tap_exec, 1);
 	opt_adapter_set(s, "bats", offsetof(struct adapter_spec, exec),
-	    bats_exec);
+	    bats_exec, 1);
 	for (i = 0; i < s->opt.adapters.n; i++) {
 		a = &s->opt.adapters.v[i];
 		if (a->args == NULL && strcmp(a->name, "pytest") != 0)
