@@ -5,6 +5,7 @@ BATS_TESTS = \
 	t/dagz-run-manifest-errors.bats \
 	t/dagz-run-plan.bats \
 	t/dagz-run-needs.bats \
+	t/dagz-run-after.bats \
 	t/dagz-run-retries.bats \
 	t/dagz-run-fixtures.bats \
 	t/dagz-run-workers.bats
