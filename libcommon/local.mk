@@ -6,6 +6,7 @@ libcommon_libcommon_a_SOURCES = \
 	%D%/projconf.c %D%/projconf.h \
 	%D%/exitcodes.h \
 	%D%/jsonflat.c %D%/jsonflat.h \
+	%D%/junit.c %D%/junit.h \
 	%D%/jsonv.c %D%/jsonv.h \
 	%D%/log.c %D%/log.h \
 	%D%/paths.c %D%/paths.h \
@@ -16,6 +17,7 @@ libcommon_libcommon_a_SOURCES = \
 	%D%/status.c %D%/status.h \
 	%D%/strv.c %D%/strv.h \
 	%D%/suite.c %D%/suite.h \
+	%D%/tap.c %D%/tap.h \
 	%D%/testdef.c %D%/testdef.h \
 	%D%/timeutil.c %D%/timeutil.h \
 	%D%/trace.c %D%/trace.h \
