@@ -535,7 +535,7 @@ junit_output(struct junit_writer *w, int err, const char *text)
 	junit_leaf(w, err ? "system-err" : "system-out", NULL, NULL, text);
 }
 
-/* Bytes of the UTF-8 sequence at p that XML allows, or 0 if none. */
+/* Bytes of the well-formed UTF-8 sequence at p, or 0 if none. */
 static size_t
 junit_utf8(const unsigned char *p)
 {
@@ -563,9 +563,6 @@ junit_utf8(const unsigned char *p)
 	for (i = 2; i < n; i++)
 		if (p[i] < 0x80 || p[i] > 0xbf)
 			return (0);
-	/* U+FFFE and U+FFFF are not characters in XML. */
-	if (p[0] == 0xef && p[1] == 0xbf && p[2] >= 0xbe)
-		return (0);
 	return (n);
 }
 
@@ -609,6 +606,11 @@ junit_escape(FILE *f, const char *s, int attr)
 			fputc(*p, f);
 		} else if ((n = junit_utf8(p)) == 0) {
 			fputs("\xef\xbf\xbd", f);
+		} else if (n == 3 && p[0] == 0xef && p[1] == 0xbf &&
+		    p[2] >= 0xbe) {
+			/* U+FFFE and U+FFFF are not characters in XML. */
+			fputs("\xef\xbf\xbd", f);
+			p += 2;
 		} else {
 			fwrite(p, 1, n, f);
 			p += n - 1;

@@ -9,7 +9,7 @@ BATS_TESTS = \
 	t/dagz-run-retries.bats \
 	t/dagz-run-fixtures.bats \
 	t/dagz-run-workers.bats
-BATS_TESTS += t/dagz-worker-fixtures.bats
+BATS_TESTS += t/dagz-worker-fixtures.bats t/dagz-run-junit.bats
 # Cases (TAP, JUnit) and the result keys of a manifest.
 BATS_TESTS += t/dagz-run-cases.bats
 TESTS += t/unit-cases
@@ -25,6 +25,17 @@ TESTS += t/unit-proc
 check_PROGRAMS += t/unit-proc
 t_unit_proc_SOURCES = t/unit-proc.c t/unit.h
 t_unit_proc_LDADD = $(COMMON_LIBS)
+# JUnit XML: the reader and writer, and dagz run --junit's report.
+TESTS += t/unit-junit
+check_PROGRAMS += t/unit-junit
+t_unit_junit_SOURCES = t/unit-junit.c t/unit.h
+t_unit_junit_LDADD = $(COMMON_LIBS)
+TESTS += t/unit-sched-junit
+check_PROGRAMS += t/unit-sched-junit
+t_unit_sched_junit_SOURCES = t/unit-sched-junit.c t/unit.h \
+	cmd/dagz-sched/sched-report.c
+t_unit_sched_junit_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/cmd/dagz-sched
+t_unit_sched_junit_LDADD = $(COMMON_LIBS)
 # The store: dagzd and zb, each test with its own dagzd.
 BATS_TESTS += \
 	t/dagzd-api.bats \

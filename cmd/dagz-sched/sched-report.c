@@ -12,9 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
+#include "junit.h"
 #include "ndjson.h"
 #include "sched.h"
 #include "xmalloc.h"
@@ -179,39 +181,6 @@ report_event_summary(struct sched *s, double elapsed)
 	report_event_write(s, o);
 }
 
-/* Writes text escaped for XML, dropping characters XML 1.0 forbids. */
-static void
-report_xml(FILE *fp, const char *text)
-{
-	const unsigned char *p;
-
-	for (p = (const unsigned char *)text; p != NULL && *p != '\0'; p++) {
-		switch (*p) {
-		case '&':
-			fputs("&amp;", fp);
-			break;
-		case '<':
-			fputs("&lt;", fp);
-			break;
-		case '>':
-			fputs("&gt;", fp);
-			break;
-		case '"':
-			fputs("&quot;", fp);
-			break;
-		case '\t':
-		case '\n':
-		case '\r':
-			fputc(*p, fp);
-			break;
-		default:
-			if (*p >= 0x20)
-				fputc(*p, fp);
-			break;
-		}
-	}
-}
-
 static void
 report_timestamp(double unix_time, char *buf, size_t len)
 {
@@ -222,86 +191,282 @@ report_timestamp(double unix_time, char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* One failed attempt as <failure>, <rerunFailure> or <flakyFailure>. */
-static void
-report_junit_attempt(FILE *fp, const char *element,
-    const struct msg_result *a)
+static int
+report_skipped(enum test_status st)
 {
-	fprintf(fp, "      <%s type=\"%s\" message=\"", element,
-	    status_name(a->status));
-	report_xml(fp, a->reason != NULL ? a->reason : status_name(a->status));
-	fprintf(fp, "\">");
-	report_xml(fp, a->tail);
-	fprintf(fp, "</%s>\n", element);
+	return (st == ST_SKIPPED || st == ST_DESELECTED || st == ST_REDUNDANT);
 }
 
-static void
-report_junit_case(FILE *fp, const char *suite, const struct test *t)
+static const struct msg_result *
+report_last(const struct test *t)
 {
-	const struct msg_result *last;
+	return (t->nattempts > 0 ? &t->attempts[t->nattempts - 1].r : NULL);
+}
+
+/* The final attempt's cases, when it reported any. */
+static const struct case_list *
+report_cases(const struct test *t)
+{
+	const struct msg_result *last = report_last(t);
+
+	return (last != NULL && last->cases.n > 0 ? &last->cases : NULL);
+}
+
+/* The case of l named like the i-th of the final attempt, or NULL. */
+static const struct test_case *
+report_case_find(const struct case_list *l, size_t i, const char *name)
+{
+	size_t k;
+
+	if (i < l->n && strcmp(l->v[i].name, name) == 0)
+		return (&l->v[i]);
+	for (k = 0; k < l->n; k++)
+		if (strcmp(l->v[k].name, name) == 0)
+			return (&l->v[k]);
+	return (NULL);
+}
+
+/* Whether attempt a of t failed the i-th case of the final attempt. */
+static int
+report_case_failed_in(const struct test *t, int a, size_t i)
+{
+	const struct case_list *last = report_cases(t);
+	const struct test_case *c;
+
+	c = report_case_find(&t->attempts[a].r.cases, i, last->v[i].name);
+	return (c != NULL && c->status == CASE_FAILED);
+}
+
+/* Whether an earlier failed attempt is shown on a case that passed. */
+static int
+report_flaky_on_case(const struct test *t)
+{
+	const struct case_list *l = report_cases(t);
+	size_t i;
+	int a;
+
+	for (i = 0; i < l->n; i++) {
+		if (l->v[i].status == CASE_FAILED)
+			continue;
+		for (a = 0; a < t->nattempts - 1; a++)
+			if (report_case_failed_in(t, a, i))
+				return (1);
+	}
+	return (0);
+}
+
+/*
+ * Whether a test with cases needs a testcase of its own beside them: it
+ * failed though no case did (a crash, a timeout, a bad plan), or it
+ * passed on a retry and no case shows the failure it passed after.
+ */
+static int
+report_self(const struct test *t)
+{
+	const struct case_list *l = report_cases(t);
+
+	if (t->status == ST_DAGZ_ERROR || status_failed(t->status))
+		return (cases_count(l, CASE_FAILED) == 0);
+	if (status_passed(t->status) && !report_skipped(t->status))
+		return (t->nattempts > 1 && !report_flaky_on_case(t));
+	return (0);
+}
+
+/* Counts a test as one testcase. */
+static void
+report_count(struct junit_suite *js, enum test_status st)
+{
+	js->tests++;
+	if (st == ST_DAGZ_ERROR)
+		js->errors++;
+	else if (report_skipped(st))
+		js->skipped++;
+	else if (status_failed(st))
+		js->failures++;
+}
+
+static double
+report_time(const struct test *t)
+{
 	double time = 0;
-	int i, first = 1;
+	int i;
 
 	for (i = 0; i < t->nattempts; i++)
 		time += t->attempts[i].r.duration;
-	fprintf(fp, "    <testcase name=\"");
-	report_xml(fp, t->def.id);
-	fprintf(fp, "\" classname=\"");
-	report_xml(fp, suite);
-	fprintf(fp, "\" time=\"%.3f\">\n", time);
-	last = t->nattempts > 0 ? &t->attempts[t->nattempts - 1].r : NULL;
-	if (last == NULL)
-		;
-	else if (t->status == ST_SKIPPED || t->status == ST_DESELECTED ||
-	    t->status == ST_REDUNDANT) {
-		fprintf(fp, "      <skipped message=\"");
-		report_xml(fp, last->reason != NULL ? last->reason :
-		    status_name(t->status));
-		fprintf(fp, "\"/>\n");
-	} else if (status_passed(t->status)) {
-		for (i = 0; i < t->nattempts - 1; i++)
-			report_junit_attempt(fp, "flakyFailure",
-			    &t->attempts[i].r);
-	} else if (t->status == ST_DAGZ_ERROR) {
-		report_junit_attempt(fp, "error", last);
-	} else {
-		for (i = 0; i < t->nattempts; i++) {
-			report_junit_attempt(fp, first ? "failure" :
-			    "rerunFailure", &t->attempts[i].r);
-			first = 0;
-		}
-	}
-	if (last != NULL && last->tail != NULL && *last->tail != '\0') {
-		fprintf(fp, "      <system-out>");
-		report_xml(fp, last->tail);
-		fprintf(fp, "</system-out>\n");
-	}
-	fprintf(fp, "    </testcase>\n");
+	return (time);
 }
 
-/* Written to a temporary name and renamed, so no reader sees half. */
+/* The suite of a test with cases: a testcase a case. */
+static void
+report_case_suite(const struct test *t, struct junit_suite *js)
+{
+	const struct case_list *l = report_cases(t);
+
+	memset(js, 0, sizeof *js);
+	js->name = t->def.id;
+	js->tests = l->n;
+	js->failures = cases_count(l, CASE_FAILED);
+	js->skipped = cases_count(l, CASE_SKIPPED);
+	js->time = report_time(t);
+	if (report_self(t))
+		report_count(js, t->status);
+}
+
+static void
+report_add(struct junit_suite *sum, const struct junit_suite *js)
+{
+	sum->tests += js->tests;
+	sum->failures += js->failures;
+	sum->errors += js->errors;
+	sum->skipped += js->skipped;
+}
+
+/* One failed attempt as <failure>, <rerunFailure> or <flakyFailure>. */
+static void
+report_junit_attempt(struct junit_writer *w, enum junit_outcome o,
+    const struct msg_result *a)
+{
+	junit_outcome(w, o, status_name(a->status), a->reason != NULL ?
+	    a->reason : status_name(a->status), a->tail);
+}
+
+/* A test as one testcase, its attempts as failures or flaky ones. */
+static void
+report_junit_test(struct junit_writer *w, const char *classname,
+    const struct test *t)
+{
+	const struct msg_result *last = report_last(t);
+	int i;
+
+	junit_case_begin(w, t->def.id, classname, report_time(t));
+	if (last == NULL)
+		;
+	else if (report_skipped(t->status))
+		junit_outcome(w, JUNIT_SKIPPED, NULL, last->reason != NULL ?
+		    last->reason : status_name(t->status), NULL);
+	else if (status_passed(t->status)) {
+		for (i = 0; i < t->nattempts - 1; i++)
+			report_junit_attempt(w, JUNIT_FLAKY_FAILURE,
+			    &t->attempts[i].r);
+	} else if (t->status == ST_DAGZ_ERROR)
+		report_junit_attempt(w, JUNIT_ERROR, last);
+	else {
+		for (i = 0; i < t->nattempts; i++)
+			report_junit_attempt(w, i == 0 ? JUNIT_FAILURE :
+			    JUNIT_RERUN_FAILURE, &t->attempts[i].r);
+	}
+	if (last != NULL)
+		junit_output(w, 0, last->tail);
+	junit_case_end(w);
+}
+
+/*
+ * The i-th case of the final attempt. A failed case carries each
+ * attempt it failed in (the first as <failure>, later ones as
+ * <rerunFailure>); a passed one the attempts it failed in before as
+ * <flakyFailure>; a TODO one passes, with its status as a property.
+ */
+static void
+report_junit_case(struct junit_writer *w, const struct test *t, size_t i)
+{
+	const struct case_list *l = report_cases(t);
+	const struct test_case *c = &l->v[i], *ac;
+	const char *msg;
+	char *note = NULL;
+	int a, n = 0;
+
+	junit_case_begin(w, c->name, t->def.id, c->duration);
+	if (c->status == CASE_TODO || c->status == CASE_TODO_OK)
+		junit_property(w, "dagz.status", case_status_name(c->status));
+	for (a = 0; a < t->nattempts; a++) {
+		if (!report_case_failed_in(t, a, i))
+			continue;
+		ac = report_case_find(&t->attempts[a].r.cases, i, c->name);
+		msg = ac->reason != NULL ? ac->reason : "failed";
+		if (c->status != CASE_FAILED)
+			junit_outcome(w, JUNIT_FLAKY_FAILURE, "FAILED", msg,
+			    ac->output);
+		else
+			junit_outcome(w, n++ == 0 ? JUNIT_FAILURE :
+			    JUNIT_RERUN_FAILURE, "FAILED", msg, ac->output);
+	}
+	if (c->status == CASE_SKIPPED)
+		junit_outcome(w, JUNIT_SKIPPED, NULL, c->reason != NULL ?
+		    c->reason : "skipped", NULL);
+	if (c->status == CASE_TODO || c->status == CASE_TODO_OK) {
+		xasprintf(&note, "%s%s%s%s%s", case_status_name(c->status),
+		    c->reason != NULL ? ": " : "", c->reason != NULL ?
+		    c->reason : "", c->output != NULL ? "\n" : "",
+		    c->output != NULL ? c->output : "");
+		junit_output(w, 0, note);
+		free(note);
+	} else if (c->status != CASE_FAILED)
+		junit_output(w, 0, c->output);
+	junit_case_end(w);
+}
+
+static void
+report_junit_write(struct junit_writer *w, struct sched *s,
+    const char *suite, const char *when, double elapsed)
+{
+	struct junit_suite sum, main, js;
+	const struct msg_result *last;
+	char start[32];
+	size_t i, k;
+
+	memset(&main, 0, sizeof main);
+	memset(&sum, 0, sizeof sum);
+	for (i = 0; i < s->ntests; i++) {
+		if (report_cases(&s->tests[i]) != NULL) {
+			report_case_suite(&s->tests[i], &js);
+			report_add(&sum, &js);
+		} else
+			report_count(&main, s->tests[i].status);
+	}
+	report_add(&sum, &main);
+	sum.name = "dagz";
+	sum.time = main.time = elapsed;
+	sum.timestamp = main.timestamp = when;
+	main.name = suite;
+	junit_suites_begin(w, &sum);
+	junit_suite_begin(w, &main);
+	junit_property(w, "dagz.job", s->job);
+	for (i = 0; i < s->ntests; i++)
+		if (report_cases(&s->tests[i]) == NULL)
+			report_junit_test(w, suite, &s->tests[i]);
+	junit_suite_end(w);
+	for (i = 0; i < s->ntests; i++) {
+		if (report_cases(&s->tests[i]) == NULL)
+			continue;
+		report_case_suite(&s->tests[i], &js);
+		last = report_last(&s->tests[i]);
+		report_timestamp(last->start, start, sizeof start);
+		js.timestamp = start;
+		junit_suite_begin(w, &js);
+		for (k = 0; k < last->cases.n; k++)
+			report_junit_case(w, &s->tests[i], k);
+		if (report_self(&s->tests[i]))
+			report_junit_test(w, s->tests[i].def.id,
+			    &s->tests[i]);
+		junit_suite_end(w);
+	}
+	junit_suites_end(w);
+}
+
+/*
+ * Tests without cases are testcases of one suite named for the run;
+ * a test with cases is a suite of its own, a testcase a case. Written
+ * to a temporary name and renamed, so no reader sees half.
+ */
 int
 report_junit(struct sched *s, double elapsed)
 {
+	struct junit_writer *w;
 	char *tmp, *copy, when[32];
-	const char *suite;
 	FILE *fp;
-	size_t i;
-	int failures = 0, errors = 0, skipped = 0;
+	int rc;
 
-	for (i = 0; i < s->ntests; i++) {
-		enum test_status st = s->tests[i].status;
-
-		if (st == ST_DAGZ_ERROR)
-			errors++;
-		else if (st == ST_SKIPPED || st == ST_DESELECTED ||
-		    st == ST_REDUNDANT)
-			skipped++;
-		else if (status_failed(st))
-			failures++;
-	}
 	copy = xstrdup(s->opt.suite_name);
-	suite = basename(copy);
 	report_timestamp(s->t0_unix, when, sizeof when);
 	xasprintf(&tmp, "%s.tmp", s->opt.junit);
 	if ((fp = fopen(tmp, "w")) == NULL) {
@@ -310,28 +475,15 @@ report_junit(struct sched *s, double elapsed)
 		free(copy);
 		return (-1);
 	}
-	fprintf(fp, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-	fprintf(fp, "<testsuites name=\"dagz\" tests=\"%zu\" failures=\"%d\" "
-	    "errors=\"%d\" skipped=\"%d\" time=\"%.3f\" timestamp=\"%s\">\n",
-	    s->ntests, failures, errors, skipped, elapsed, when);
-	fprintf(fp, "  <testsuite name=\"");
-	report_xml(fp, suite);
-	fprintf(fp, "\" tests=\"%zu\" failures=\"%d\" errors=\"%d\" "
-	    "skipped=\"%d\" time=\"%.3f\" timestamp=\"%s\">\n", s->ntests,
-	    failures, errors, skipped, elapsed, when);
-	fprintf(fp, "    <properties>\n      <property name=\"dagz.job\" "
-	    "value=\"%s\"/>\n    </properties>\n", s->job);
-	for (i = 0; i < s->ntests; i++)
-		report_junit_case(fp, suite, &s->tests[i]);
-	fprintf(fp, "  </testsuite>\n</testsuites>\n");
-	if (fflush(fp) == EOF || ferror(fp) || fclose(fp) == EOF ||
-	    rename(tmp, s->opt.junit) == -1) {
+	w = junit_writer_open(fp);
+	report_junit_write(w, s, basename(copy), when, elapsed);
+	rc = junit_writer_close(w);
+	if (fclose(fp) == EOF || rc == -1 || rename(tmp, s->opt.junit) == -1) {
 		warn("cannot write JUnit file '%s'", s->opt.junit);
-		free(tmp);
-		free(copy);
-		return (-1);
+		unlink(tmp);
+		rc = -1;
 	}
 	free(tmp);
 	free(copy);
-	return (0);
+	return (rc);
 }
