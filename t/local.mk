@@ -12,6 +12,8 @@ BATS_TESTS = \
 BATS_TESTS += t/dagz-worker-fixtures.bats t/dagz-run-junit.bats
 # Cases (TAP, JUnit) and the result keys of a manifest.
 BATS_TESTS += t/dagz-run-cases.bats
+# Adapters of real suites, each against its native runner.
+BATS_TESTS += t/adapter-ctest.bats t/adapter-pytest.bats
 TESTS += t/unit-cases
 check_PROGRAMS += t/unit-cases
 t_unit_cases_SOURCES = t/unit-cases.c t/unit.h
