@@ -43,6 +43,7 @@ BATS_TESTS += \
 	t/dagzd-api.bats \
 	t/dagzd-restart.bats \
 	t/zb-jobs.bats \
+	t/zb-cases.bats \
 	t/zb-rerun.bats
 # libdagzprobe.so: the trace reader in C, the probe on real programs.
 PROBE_BATS_TESTS = \

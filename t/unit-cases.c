@@ -21,8 +21,8 @@ check(const char *what, const struct case_list *l, enum test_status st,
 	got = cases_verdict(l, st, &r);
 	ok(got == want, "%s: %s, want %s", what, status_name(got),
 	    status_name(want));
-	is_str(r != NULL ? r : "(null)", want_reason != NULL ? want_reason :
-	    "(null)", "%s: reason", what);
+	is_str(r != NULL ? r : "(null)",
+	    want_reason != NULL ? want_reason : "(null)", "%s: reason", what);
 	free(r);
 }
 
@@ -47,14 +47,14 @@ main(void)
 	cases_add(&l, "in\tsubdir", CASE_FAILED, 0.2, "boom", NULL);
 	check("a failed case, exit 0", &l, ST_OK, NULL, ST_FAILED,
 	    "1 of 3 cases failed: in\\tsubdir");
-	check("a failed case names it over the exit", &l, ST_FAILED,
-	    "exit 1", ST_FAILED, "1 of 3 cases failed: in\\tsubdir");
+	check("a failed case names it over the exit", &l, ST_FAILED, "exit 1",
+	    ST_FAILED, "1 of 3 cases failed: in\\tsubdir");
 	check("a failed case, exit 77", &l, ST_SKIPPED, NULL, ST_FAILED,
 	    "1 of 3 cases failed: in\\tsubdir");
 	check("a timeout keeps its status", &l, ST_TIMEOUT,
 	    "timed out after 2s", ST_TIMEOUT, "timed out after 2s");
-	check("a crash keeps its status", &l, ST_CRASHED, "SIGSEGV",
-	    ST_CRASHED, "SIGSEGV");
+	check("a crash keeps its status", &l, ST_CRASHED, "SIGSEGV", ST_CRASHED,
+	    "SIGSEGV");
 	check("so does dagz's own error", &l, ST_DAGZ_ERROR, "no pipe",
 	    ST_DAGZ_ERROR, "no pipe");
 
@@ -72,12 +72,10 @@ main(void)
 	l.present = 1;
 	l.skip_all = xstrdup("no python");
 	check("skip all", &l, ST_OK, NULL, ST_SKIPPED, "no python");
-	check("skip all, exit 2", &l, ST_FAILED, "exit 2", ST_FAILED,
-	    "exit 2");
+	check("skip all, exit 2", &l, ST_FAILED, "exit 2", ST_FAILED, "exit 2");
 	free(l.skip_all);
 	l.skip_all = xstrdup("");
-	check("skip all without a reason", &l, ST_OK, NULL, ST_SKIPPED,
-	    NULL);
+	check("skip all without a reason", &l, ST_OK, NULL, ST_SKIPPED, NULL);
 	cases_clear(&l);
 
 	l.present = 1;

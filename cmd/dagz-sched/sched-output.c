@@ -321,13 +321,15 @@ out_summary(struct sched *s, double elapsed)
 
 /*
  * Under a failed test in the report, its failed cases: the first few,
- * each with the first line of its reason, then how many more.
+ * each with the first line of its reason (or of its output, where TAP
+ * diagnostics go), then how many more.
  */
 static void
 out_report_cases(struct sched *s, const char *color,
     const struct case_list *l)
 {
 	const struct test_case *c;
+	const char *text;
 	char name[256], line[OUT_CASE_REASON + 1], why[4 * sizeof line + 4];
 	size_t i, n, shown = 0, failed;
 
@@ -338,18 +340,20 @@ out_report_cases(struct sched *s, const char *color,
 			continue;
 		cases_escape(c->name, name, sizeof name);
 		why[0] = '\0';
-		if (c->reason != NULL && *c->reason != '\0') {
-			n = strcspn(c->reason, "\n");
+		text = c->reason != NULL && *c->reason != '\0' ? c->reason :
+		    c->output;
+		if (text != NULL && *text != '\0') {
+			n = strcspn(text, "\n");
 			if (n > OUT_CASE_REASON) {
 				n = OUT_CASE_REASON;
 				while (n > 0 &&
-				    ((unsigned char)c->reason[n] & 0xc0) == 0x80)
+				    ((unsigned char)text[n] & 0xc0) == 0x80)
 					n--;
 			}
-			memcpy(line, c->reason, n);
+			memcpy(line, text, n);
 			line[n] = '\0';
 			cases_escape(line, why, sizeof why);
-			if (c->reason[n] != '\0')
+			if (text[n] != '\0')
 				strlcat(why, "...", sizeof why);
 		}
 		out_line(s, "%s             - %s%s%s%s", out_c(color), name,

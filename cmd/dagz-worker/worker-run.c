@@ -215,8 +215,8 @@ run_probe_lib(void)
  * like the log (ID.ATTEMPT) with suffix.
  */
 static char *
-run_log_sibling(struct worker *w, const struct worker_run *r,
-    const char *sub, const char *suffix)
+run_log_sibling(struct worker *w, const struct worker_run *r, const char *sub,
+    const char *suffix)
 {
 	const char *base;
 	char *path;
@@ -227,8 +227,8 @@ run_log_sibling(struct worker *w, const struct worker_run *r,
 	len = strlen(base);
 	if (len > 4 && strcmp(base + len - 4, ".log") == 0)
 		len -= 4;
-	xasprintf(&path, "%s/%s/%.*s%s", w->config.log_dir, sub, (int)len,
-	    base, suffix);
+	xasprintf(&path, "%s/%s/%.*s%s", w->config.log_dir, sub, (int)len, base,
+	    suffix);
 	return (path);
 }
 
@@ -536,8 +536,7 @@ run_child(struct worker *w, const struct test_def *def, char **env,
 	sigprocmask(SIG_SETMASK, &none, NULL);
 
 	if (dup2(w->devnull, 0) == -1 ||
-	    dup2(outfd != -1 ? outfd : logfd, 1) == -1 ||
-	    dup2(logfd, 2) == -1)
+	    dup2(outfd != -1 ? outfd : logfd, 1) == -1 || dup2(logfd, 2) == -1)
 		_exit(127);
 #ifdef CLOSE_RANGE_CLOEXEC
 	/*
@@ -789,8 +788,8 @@ run_out_open(struct worker *w)
 		return (-1);
 	}
 	r->outfd = fds[0];
-	r->ev_out = event_new(w->base, r->outfd, EV_READ | EV_PERSIST,
-	    run_out_cb, w);
+	r->ev_out =
+	    event_new(w->base, r->outfd, EV_READ | EV_PERSIST, run_out_cb, w);
 	if (r->ev_out == NULL)
 		fatalx("cannot watch a test's stdout");
 	r->tap = tap_new();
@@ -1155,8 +1154,8 @@ run_again(struct worker *w)
 	if (write(r->logfd, line, strlen(line)) == -1)
 		log_warn("cannot write log '%s'", r->log);
 	free(line);
-	log_debug("test '%s': transient exit %d, running again",
-	    def->id, r->exit_code);
+	log_debug("test '%s': transient exit %d, running again", def->id,
+	    r->exit_code);
 	cases_clear(&r->cases);
 	r->phase = RUN_AGAIN;
 	tv.tv_sec = usec / 1000000;

@@ -75,6 +75,14 @@ junit_test(struct junit_writer *w, json_t *t, json_t *logs)
 	junit_case_end(w);
 }
 
+/* Whether test t reported any case ("1..0 # SKIP" reports none). */
+static int
+junit_has_cases(json_t *t)
+{
+	return (json_integer_value(json_object_get(json_object_get(t,
+	    "cases"), "total")) > 0);
+}
+
 /*
  * The testsuite of test t, from its cases in cases (ordered by test as
  * tests are) starting at *next, which is moved past them.
@@ -152,7 +160,7 @@ zb_junit(int argc, char **argv)
 	tests = zb_get_lines(STORE_API "/jobs/%s/tests", id);
 	logs = zb_get_lines(STORE_API "/jobs/%s/logs", id);
 	json_array_foreach(tests, i, t)
-		if (json_is_object(json_object_get(t, "cases")))
+		if (junit_has_cases(t))
 			ncases++;
 	if (ncases > 0)
 		cases = zb_get_lines(STORE_API "/jobs/%s/cases?output=1", id);
@@ -194,7 +202,7 @@ zb_junit(int argc, char **argv)
 		junit_test(w, t, logs);
 	junit_suite_end(w);
 	json_array_foreach(tests, i, t)
-		if (json_is_object(json_object_get(t, "cases")))
+		if (junit_has_cases(t))
 			junit_test_cases(w, t, cases, &next);
 	if (junit_writer_close(w) == -1 ||
 	    (out != NULL && (fclose(f) != 0 || rename(tmp, out) == -1)))

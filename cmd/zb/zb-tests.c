@@ -21,7 +21,8 @@ static const struct zb_col tests_cols[] = {
 
 /*
  * The CASES cell of a row: "2/85 failed", "3/85 skipped", "85 passed",
- * or nothing when the test reported no cases.
+ * "0" for a report without cases ("1..0 # SKIP"), or nothing when the
+ * test reported none.
  */
 static void
 tests_cases_shown(json_t *row)
@@ -35,7 +36,9 @@ tests_cases_shown(json_t *row)
 	total = json_integer_value(json_object_get(c, "total"));
 	failed = json_integer_value(json_object_get(c, "failed"));
 	skipped = json_integer_value(json_object_get(c, "skipped"));
-	if (failed > 0)
+	if (total == 0)
+		snprintf(buf, sizeof buf, "0");
+	else if (failed > 0)
 		snprintf(buf, sizeof buf, "%lld/%lld failed", (long long)failed,
 		    (long long)total);
 	else if (skipped > 0)
