@@ -282,6 +282,26 @@ badcmd:
 	return (-1);
 }
 
+/*
+ * Checks t as the scheduler will decode it, so that a value ctest
+ * accepts and dagz does not (a regular expression that is not POSIX) is
+ * bad input here, naming the test.
+ */
+static int
+ctest_valid(const struct test_def *t, char *err, size_t len)
+{
+	struct test_def copy;
+	json_t *o;
+	int rc;
+
+	o = testdef_to_json(t);
+	rc = testdef_from_json(o, &copy, err, len);
+	json_decref(o);
+	if (rc == 0)
+		testdef_clear(&copy);
+	return (rc);
+}
+
 /* Appends to *v each test of c whose fixture list (by field) has fx. */
 static void
 ctest_fixture_tests(struct ctest *c, size_t field, const char *fx,
@@ -355,7 +375,7 @@ ctest_list_tests(const char *dir, char *err, size_t len)
 {
 	char *argv[] = { "ctest", "--test-dir", (char *)dir,
 	    "--show-only=json-v1", NULL };
-	char *out, *errout, *last, *nl;
+	char *out, *errout, *last, *nl, *json;
 	json_t *root;
 	json_error_t jerr;
 	int rc;
@@ -380,7 +400,14 @@ ctest_list_tests(const char *dir, char *err, size_t len)
 		return (NULL);
 	}
 	free(errout);
-	root = json_loads(out, JSON_REJECT_DUPLICATES, &jerr);
+	/* ctest may say something before the list, as a bad regex. */
+	for (json = out; *json != '\0' && *json != '{'; json = nl + 1) {
+		if ((nl = strchr(json, '\n')) == NULL)
+			break;
+		*nl = '\0';
+		log_warnx("ctest: %s", json);
+	}
+	root = json_loads(json, JSON_REJECT_DUPLICATES, &jerr);
 	free(out);
 	if (root == NULL) {
 		snprintf(err, len, "%s: cannot read what ctest lists: line %d: "
@@ -463,6 +490,11 @@ collect_ctest(const struct adapter_spec *a, struct suite *s, char *err,
 	json_array_foreach(tests, i, o) {
 		if (ctest_test(&c, o, &t, &c.fix[i], reason,
 		    sizeof reason) == -1) {
+			snprintf(err, len, "%s: %s", c.dir, reason);
+			testdef_clear(&t);
+			goto out;
+		}
+		if (ctest_valid(&t, reason, sizeof reason) == -1) {
 			snprintf(err, len, "%s: %s", c.dir, reason);
 			testdef_clear(&t);
 			goto out;
