@@ -5,6 +5,7 @@ BATS_TESTS = \
 	t/dagz-run-manifest-errors.bats \
 	t/dagz-run-plan.bats \
 	t/dagz-run-needs.bats \
+	t/dagz-run-after.bats \
 	t/dagz-run-retries.bats \
 	t/dagz-run-fixtures.bats \
 	t/dagz-run-workers.bats \
@@ -12,6 +13,16 @@ BATS_TESTS = \
 BATS_TESTS += t/dagz-worker-fixtures.bats t/dagz-run-junit.bats
 # Cases (TAP, JUnit) and the result keys of a manifest.
 BATS_TESTS += t/dagz-run-cases.bats
+# Adapters of real suites, each against its native runner.
+BATS_TESTS += t/adapter-ctest.bats t/adapter-pytest.bats
+EXTRA_DIST += \
+	t/suites/cmake/CMakeLists.txt \
+	t/suites/cmake/check.c \
+	t/suites/pytest/pytest.ini \
+	t/suites/pytest/tests/check_units.py \
+	t/suites/pytest/tests/test_helpers.py \
+	t/suites/pytest/tests/test_math.py \
+	t/suites/pytest/tests/test_strings.py
 TESTS += t/unit-cases
 check_PROGRAMS += t/unit-cases
 t_unit_cases_SOURCES = t/unit-cases.c t/unit.h

@@ -1,8 +1,8 @@
 /*
  * sched-dispatch.c: handing out work and taking back results. Each
  * worker runs the first test of its queue that may run now: whose needs
- * have passed, whose locks are free, and which is not held back by a
- * node-mutex test. A fixture is set up on a worker before the first test
+ * have passed, whose after have ended (however they ended), whose locks
+ * are free, and which is not held back by a node-mutex test. A fixture is set up on a worker before the first test
  * there that needs it, and torn down once none of its queued tests does.
  * A worker with nothing left steals from the worker with the most
  * planned time left. A failed attempt is retried at once on the same
@@ -94,7 +94,7 @@ dispatch_enqueue(struct sched *s, struct sworker *w, struct test *t,
 static int
 dispatch_may_start(struct sched *s, struct test *t)
 {
-	return (t->state == TS_PENDING && t->unmet == 0 &&
+	return (t->state == TS_PENDING && t->unmet == 0 && t->waiting == 0 &&
 	    dispatch_locks_free(s, t) && (s->mutex == NULL || s->mutex == t));
 }
 
@@ -339,7 +339,7 @@ dispatch_prefetchable(struct sched *s, struct test *t)
 	    s->nqueued <= (size_t)s->nworkers * 2)
 		return (0);
 	return (s->mutex == NULL && t->nfixtures == 0 && t->locks == NULL &&
-	    !t->node_mutex && t->ndependents == 0);
+	    !t->node_mutex && t->ndependents == 0 && t->nfollowers == 0);
 }
 
 static void
@@ -437,6 +437,20 @@ dispatch_cascade(struct sched *s, struct test *t)
 	}
 }
 
+/* What runs after t may start once t has ended, whatever its status. */
+static void
+dispatch_release_followers(struct sched *s, struct test *t)
+{
+	struct test *d;
+	size_t i;
+
+	for (i = 0; i < t->nfollowers; i++) {
+		d = &s->tests[t->followers[i]];
+		if (d->waiting > 0)
+			d->waiting--;
+	}
+}
+
 static void
 dispatch_finish(struct sched *s, struct test *t, struct msg_result *r,
     const char *no_retry)
@@ -456,6 +470,7 @@ dispatch_finish(struct sched *s, struct test *t, struct msg_result *r,
 	report_event_result(s, a);
 	store_result(s, t, &a->r);
 	out_result(s, t, a);
+	dispatch_release_followers(s, t);
 	dispatch_cascade(s, t);
 }
 

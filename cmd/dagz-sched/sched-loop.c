@@ -487,6 +487,8 @@ sched_cleanup(struct sched *s)
 		free(t->attempts);
 		free(t->needs);
 		free(t->dependents);
+		free(t->after);
+		free(t->followers);
 		free(t->fixtures);
 		strv_free(t->locks);
 	}

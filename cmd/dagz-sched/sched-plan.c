@@ -4,7 +4,9 @@
  * of the best possible. Tests that share a fixture form a group that
  * goes to one worker, so the fixture is set up once, unless the group
  * alone would run longer than a worker's fair share. Tests tagged
- * main-worker go to worker 0. The plan is where work starts; stealing
+ * main-worker go to worker 0. Within each worker's queue a test comes
+ * after what it needs and what it runs after (the `after` key), when
+ * those are queued there too. The plan is where work starts; stealing
  * corrects it when durations differ from the estimates.
  */
 #include <stdio.h>
@@ -36,8 +38,9 @@ plan_push(size_t *v, size_t *n, size_t x)
 }
 
 /*
- * Resolves names into indices (needs, dependents, fixtures) and reads
- * the placement tags. Returns -1 if a test names what does not exist.
+ * Resolves names into indices (needs, dependents, after, followers,
+ * fixtures) and reads the placement tags. Returns -1 if a test names
+ * what does not exist.
  */
 int
 plan_prepare(struct sched *s)
@@ -59,6 +62,19 @@ plan_prepare(struct sched *s)
 			    &d->ndependents, i);
 			if (d->state != TS_DONE || !status_passed(d->status))
 				t->unmet++;
+		}
+		for (j = 0; t->def.after != NULL && t->def.after[j] != NULL;
+		    j++) {
+			if ((d = sched_find(s, t->def.after[j])) == NULL) {
+				sched_fail(s, "test '%s' runs after '%s', which "
+				    "is not defined", t->def.id, t->def.after[j]);
+				return (-1);
+			}
+			t->after = plan_push(t->after, &t->nafter, d->index);
+			d->followers = plan_push(d->followers,
+			    &d->nfollowers, i);
+			if (d->state != TS_DONE)
+				t->waiting++;
 		}
 		for (j = 0; t->def.fixtures != NULL &&
 		    t->def.fixtures[j] != NULL; j++) {
@@ -272,6 +288,81 @@ plan_place(struct sched *s, struct unit *u, int k, double load)
 	w->planned += u->estimate;
 }
 
+/*
+ * The length of the longest chain of needs and after that leads to t:
+ * 0 for a test that waits for nothing. Memoised in depth (-1: not yet).
+ */
+static int
+plan_depth(struct sched *s, size_t i, int *depth)
+{
+	struct test *t = &s->tests[i];
+	size_t j;
+	int d;
+
+	if (depth[i] >= 0)
+		return (depth[i]);
+	depth[i] = 0;	/* suite_check rejected cycles: never read early */
+	for (j = 0; j < t->nneeds; j++)
+		if ((d = plan_depth(s, t->needs[j], depth) + 1) > depth[i])
+			depth[i] = d;
+	for (j = 0; j < t->nafter; j++)
+		if ((d = plan_depth(s, t->after[j], depth) + 1) > depth[i])
+			depth[i] = d;
+	return (depth[i]);
+}
+
+/*
+ * Orders each worker's queue by depth, keeping the planned order among
+ * tests of equal depth, so that nothing is queued before what it waits
+ * for; and says in why what a test runs after.
+ */
+static void
+plan_order(struct sched *s)
+{
+	struct sworker *w;
+	struct test *t, **v;
+	char more[64];
+	int *depth, k, order;
+	size_t i, j, n;
+
+	depth = xcalloc(s->ntests + 1, sizeof *depth);
+	for (i = 0; i < s->ntests; i++)
+		depth[i] = -1;
+	v = xcalloc(s->ntests + 1, sizeof *v);
+	for (k = 0; k < s->nworkers; k++) {
+		w = &s->workers[k];
+		n = 0;
+		while ((t = TAILQ_FIRST(&w->queue)) != NULL) {
+			TAILQ_REMOVE(&w->queue, t, qentry);
+			/* Insertion sort: stable, and queues are short. */
+			for (j = n; j > 0 && plan_depth(s, v[j - 1]->index,
+			    depth) > plan_depth(s, t->index, depth); j--)
+				v[j] = v[j - 1];
+			v[j] = t;
+			n++;
+		}
+		for (order = w->assigned - (int)n, j = 0; j < n; j++) {
+			v[j]->order = order++;
+			TAILQ_INSERT_TAIL(&w->queue, v[j], qentry);
+		}
+	}
+	for (i = 0; i < s->ntests; i++) {
+		t = &s->tests[i];
+		if (t->nafter == 0 || t->state != TS_PENDING)
+			continue;
+		if (t->nafter > 1)
+			snprintf(more, sizeof more, " and %zu more end",
+			    t->nafter - 1);
+		else
+			snprintf(more, sizeof more, " ends");
+		j = strlen(t->why);
+		snprintf(t->why + j, sizeof t->why - j, "; runs after '%s'%s",
+		    s->tests[t->after[0]].def.id, more);
+	}
+	free(v);
+	free(depth);
+}
+
 void
 plan_make(struct sched *s)
 {
@@ -308,6 +399,7 @@ plan_make(struct sched *s)
 				min = k;
 		plan_place(s, &units[i], min, s->workers[min].planned);
 	}
+	plan_order(s);
 	s->planned = 0;
 	for (k = 0; k < s->nworkers; k++) {
 		s->workers[k].batch = 1;

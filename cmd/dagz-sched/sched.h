@@ -80,7 +80,7 @@ struct test {
 	int			 worker;	/* queued on, sent to or ran on */
 	int			 planned_worker;
 	int			 order;		/* in its planned queue */
-	char			 why[128];	/* placement, for --plan */
+	char			 why[256];	/* placement, for --plan */
 	int			 group;		/* fixture group, or -1 */
 	double			 started;	/* monotonic, while running */
 	double			 slow_next;	/* next "still running" */
@@ -99,6 +99,11 @@ struct test {
 	size_t			*dependents;
 	size_t			 ndependents;
 	size_t			 unmet;		/* needs not yet passed */
+	size_t			*after;		/* indices it runs after */
+	size_t			 nafter;
+	size_t			*followers;	/* that run after it */
+	size_t			 nfollowers;
+	size_t			 waiting;	/* after: not yet ended */
 	size_t			*fixtures;	/* indices in s->fixtures */
 	size_t			 nfixtures;
 	RB_ENTRY(test)		 entry;

@@ -32,4 +32,16 @@ collect_fn	collect_automake;
 int	collect_all(const struct adapter_list *, struct suite *, char *,
 	    size_t);
 
+/*
+ * For adapters that ask a tool for the tests: runs argv (argv[0] looked
+ * up in PATH) in dir with stdin from /dev/null, and returns its exit
+ * status (128 + the signal that killed it; 127 with the reason in its
+ * stderr when it could not start; -1 when dagz could not run it, the
+ * reason in *errout), its stdout in *out and its stderr in *errout
+ * (both NUL-terminated, freed by the caller).
+ */
+int	collect_run(char *const *, const char *, char **, char **);
+/* v as one word of POSIX shell, in single quotes where it needs them. */
+char	*collect_sh_quote(const char *);
+
 #endif
