@@ -48,3 +48,10 @@ t_unit_baseline_LDADD = $(COMMON_LIBS) $(ZLIB_LIBS)
 SELECT_BATS_TESTS = t/select-run.bats t/dagz-baseline.bats
 TESTS += $(SELECT_BATS_TESTS)
 EXTRA_DIST += $(SELECT_BATS_TESTS)
+# Adapters: each against its native runner on a small suite of t/suites.
+ADAPTER_BATS_TESTS = \
+	t/adapter-tap.bats \
+	t/adapter-bats.bats \
+	t/adapter-automake.bats
+TESTS += $(ADAPTER_BATS_TESTS)
+EXTRA_DIST += $(ADAPTER_BATS_TESTS) t/suites
