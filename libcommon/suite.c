@@ -374,8 +374,11 @@ suite_which(const char *name, const char *dir)
 	if (strchr(name, '/') != NULL) {
 		if (name[0] == '/' || dir == NULL)
 			file = xstrdup(name);
-		else
+		else {
+			while (strncmp(name, "./", 2) == 0)
+				name += 2 + strspn(name + 2, "/");
 			xasprintf(&file, "%s/%s", dir, name);
+		}
 		if (stat(file, &st) == 0 && S_ISREG(st.st_mode) &&
 		    access(file, X_OK) == 0)
 			return (file);
