@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +37,7 @@ collect_tap(const struct adapter_spec *a, struct suite *s, char *err,
 	struct test_def t;
 	struct stat st;
 	char **paths = NULL, **exec = NULL, *cwd = NULL, *abs, *tmp;
-	char reason[1024];
+	char reason[1024], real[PATH_MAX];
 	size_t i;
 
 	suite_init(s);
@@ -51,13 +52,17 @@ collect_tap(const struct adapter_spec *a, struct suite *s, char *err,
 		goto fail;
 	}
 	if (a->cwd != NULL) {
-		cwd = collect_abs(a->dir, a->cwd);
-		if (stat(cwd, &st) == -1 || !S_ISDIR(st.st_mode)) {
+		tmp = collect_abs(a->dir, a->cwd);
+		if (stat(tmp, &st) == -1 || !S_ISDIR(st.st_mode) ||
+		    realpath(tmp, real) == NULL) {
 			snprintf(err, len, "%s: --tap-cwd '%s': %s", a->source,
-			    a->cwd, access(cwd, F_OK) == -1 ?
+			    a->cwd, access(tmp, F_OK) == -1 ?
 			    strerror(errno) : "not a directory");
+			free(tmp);
 			goto fail;
 		}
+		free(tmp);
+		cwd = xstrdup(real);
 	}
 	for (i = 0; paths[i] != NULL; i++) {
 		abs = collect_abs(a->dir, paths[i]);
