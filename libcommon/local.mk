@@ -16,6 +16,7 @@ libcommon_libcommon_a_SOURCES = \
 	%D%/status.c %D%/status.h \
 	%D%/strv.c %D%/strv.h \
 	%D%/suite.c %D%/suite.h \
+	%D%/tap.c %D%/tap.h \
 	%D%/testdef.c %D%/testdef.h \
 	%D%/timeutil.c %D%/timeutil.h \
 	%D%/trace.c %D%/trace.h \

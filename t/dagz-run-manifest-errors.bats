@@ -223,7 +223,7 @@ EOF
 	[ "${#stderr_lines[@]}" -eq 1 ]
 }
 
-@test "usage: both --manifest and --exec" {
+@test "--manifest and --exec together: one suite; an id both collect is refused" {
 	m=$(manifest <<EOF
 {"id": "a", $(mark a)}
 EOF
@@ -231,10 +231,21 @@ EOF
 	printf '#!/bin/sh\ntouch "%s/ran.exec"\n' "$BATS_TEST_TMPDIR" \
 	    >"$BATS_TEST_TMPDIR/t1.test"
 	chmod +x "$BATS_TEST_TMPDIR/t1.test"
+	run -0 --separate-stderr dagz_run -j 1 --manifest "$m" \
+	    --exec "$BATS_TEST_TMPDIR/*.test"
+	[ -e "$BATS_TEST_TMPDIR/ran.a" ]
+	[ -e "$BATS_TEST_TMPDIR/ran.exec" ]
+	rm -f "$BATS_TEST_TMPDIR"/ran.*
+
+	m=$(manifest <<EOF
+{"id": "$BATS_TEST_TMPDIR/t1.test", $(mark a)}
+EOF
+)
 	run -2 --separate-stderr dagz_run -j 1 --manifest "$m" \
 	    --exec "$BATS_TEST_TMPDIR/*.test"
-	assert_usage_error
+	assert_stderr "dagz-run: --exec: test id '$BATS_TEST_TMPDIR/t1.test' is also collected by --manifest"
 	assert_nothing_ran
+	[ ! -e "$BATS_TEST_TMPDIR/ran.exec" ]
 }
 
 @test "usage: neither --manifest nor --exec" {

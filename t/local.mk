@@ -7,16 +7,17 @@ BATS_TESTS = \
 	t/dagz-run-needs.bats \
 	t/dagz-run-retries.bats \
 	t/dagz-run-fixtures.bats \
-	t/dagz-run-workers.bats
+	t/dagz-run-workers.bats \
+	t/dagz-run-filter.bats
 BATS_TESTS += t/dagz-worker-fixtures.bats
 TESTS += t/unit-libcommon $(BATS_TESTS)
 check_PROGRAMS += t/unit-libcommon
-t_unit_libcommon_SOURCES = t/unit-libcommon.c t/tap.h
+t_unit_libcommon_SOURCES = t/unit-libcommon.c t/unit.h
 t_unit_libcommon_LDADD = $(COMMON_LIBS)
 EXTRA_DIST += t/run-bats t/helpers.bash $(BATS_TESTS)
 TESTS += t/unit-proc
 check_PROGRAMS += t/unit-proc
-t_unit_proc_SOURCES = t/unit-proc.c t/tap.h
+t_unit_proc_SOURCES = t/unit-proc.c t/unit.h
 t_unit_proc_LDADD = $(COMMON_LIBS)
 # The store: dagzd and zb, each test with its own dagzd.
 BATS_TESTS += \
@@ -31,23 +32,28 @@ PROBE_BATS_TESTS = \
 	t/probe-compare.bats
 TESTS += t/unit-trace $(PROBE_BATS_TESTS)
 check_PROGRAMS += t/unit-trace t/probe-dump
-t_unit_trace_SOURCES = t/unit-trace.c t/tap.h
+t_unit_trace_SOURCES = t/unit-trace.c t/unit.h
 t_unit_trace_LDADD = $(COMMON_LIBS)
 t_probe_dump_SOURCES = t/probe-dump.c
 t_probe_dump_LDADD = $(COMMON_LIBS)
 EXTRA_DIST += t/probe-helpers.bash $(PROBE_BATS_TESTS)
 TESTS += t/unit-store
 check_PROGRAMS += t/unit-store
-t_unit_store_SOURCES = t/unit-store.c t/tap.h
+t_unit_store_SOURCES = t/unit-store.c t/unit.h
 t_unit_store_LDADD = $(COMMON_LIBS) $(ZLIB_LIBS)
 # Baselines and selection.
 TESTS += t/unit-baseline
 check_PROGRAMS += t/unit-baseline
-t_unit_baseline_SOURCES = t/unit-baseline.c t/tap.h
+t_unit_baseline_SOURCES = t/unit-baseline.c t/unit.h
 t_unit_baseline_LDADD = $(COMMON_LIBS) $(ZLIB_LIBS)
 SELECT_BATS_TESTS = t/select-run.bats t/dagz-baseline.bats
 TESTS += $(SELECT_BATS_TESTS)
 EXTRA_DIST += $(SELECT_BATS_TESTS)
+# The TAP reader.
+TESTS += t/unit-tap
+check_PROGRAMS += t/unit-tap
+t_unit_tap_SOURCES = t/unit-tap.c t/unit.h
+t_unit_tap_LDADD = $(COMMON_LIBS)
 # Adapters: each against its native runner on a small suite of t/suites.
 ADAPTER_BATS_TESTS = \
 	t/adapter-tap.bats \

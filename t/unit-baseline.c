@@ -17,7 +17,7 @@
 #include "strv.h"
 #include "xmalloc.h"
 
-#include "tap.h"
+#include "unit.h"
 
 static char root[PATH_MAX / 2];
 

@@ -31,7 +31,7 @@
 #include "timeutil.h"
 #include "xmalloc.h"
 
-#include "tap.h"
+#include "unit.h"
 
 static char tmpdir[PATH_MAX];
 

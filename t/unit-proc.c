@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "proc.h"
-#include "tap.h"
+#include "unit.h"
 #include "timeutil.h"
 
 static void __attribute__((noreturn))

@@ -10,7 +10,7 @@
 
 #include "cienv.h"
 #include "jobid.h"
-#include "tap.h"
+#include "unit.h"
 #include "zbuf.h"
 
 static void

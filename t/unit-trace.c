@@ -18,7 +18,7 @@
 #include "trace.h"
 #include "xmalloc.h"
 
-#include "tap.h"
+#include "unit.h"
 
 static char tmpdir[PATH_MAX / 2];
 

@@ -1,6 +1,6 @@
-/* tap.h: a minimal TAP producer for the C unit tests. */
-#ifndef DAGZ_TAP_H
-#define DAGZ_TAP_H
+/* unit.h: a minimal TAP producer for the C unit tests. */
+#ifndef DAGZ_UNIT_H
+#define DAGZ_UNIT_H
 
 #include <stdio.h>
 #include <string.h>
