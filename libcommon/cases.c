@@ -232,6 +232,39 @@ cases_failed_summary(const struct case_list *l, char *buf, size_t len)
 	}
 }
 
+/*
+ * A failed case (TODO ones aside) or a bad report fails the test, and
+ * says why better than an exit status; "1..0 # SKIP" skips a test that
+ * exited as one that passed or skipped. A timeout, a crash or dagz's own
+ * error keep their status and reason: the cases only tell how far the
+ * test got.
+ */
+enum test_status
+cases_verdict(const struct case_list *l, enum test_status st, char **reason)
+{
+	char sum[1024], *why;
+
+	if (!l->present || st == ST_TIMEOUT || st == ST_CRASHED ||
+	    st == ST_DAGZ_ERROR)
+		return (st);
+	cases_failed_summary(l, sum, sizeof sum);
+	if (l->error != NULL || sum[0] != '\0') {
+		if (l->error != NULL && sum[0] != '\0')
+			xasprintf(&why, "%s, %s", l->error, sum);
+		else
+			why = xstrdup(l->error != NULL ? l->error : sum);
+		free(*reason);
+		*reason = why;
+		return (ST_FAILED);
+	}
+	if (l->skip_all != NULL && (st == ST_OK || st == ST_SKIPPED)) {
+		free(*reason);
+		*reason = *l->skip_all != '\0' ? xstrdup(l->skip_all) : NULL;
+		return (ST_SKIPPED);
+	}
+	return (st);
+}
+
 json_t *
 cases_encode(const struct case_list *l)
 {

@@ -10,6 +10,8 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "status.h"
+
 /* What became of one case. TODO cases never make the test fail. */
 enum case_status {
 	CASE_OK,
@@ -71,6 +73,14 @@ void	 cases_move(struct case_list *, struct case_list *);
 void	 cases_failed_summary(const struct case_list *, char *, size_t);
 /* Escapes a case name for one line of text: controls as \n, \t, \xNN. */
 void	 cases_escape(const char *, char *, size_t);
+
+/*
+ * The status of a test that reported cases, from st, what its exit
+ * alone made of it; *reason (allocated, or NULL) is replaced when the
+ * cases say more than the exit.
+ */
+enum test_status cases_verdict(const struct case_list *, enum test_status,
+	    char **);
 
 /* {"cases": [...], "error": ..., "skip_all": ...}: a new reference. */
 json_t	*cases_encode(const struct case_list *);

@@ -6,6 +6,7 @@ libcommon_libcommon_a_SOURCES = \
 	%D%/projconf.c %D%/projconf.h \
 	%D%/exitcodes.h \
 	%D%/jsonflat.c %D%/jsonflat.h \
+	%D%/junit.c %D%/junit.h \
 	%D%/jsonv.c %D%/jsonv.h \
 	%D%/log.c %D%/log.h \
 	%D%/paths.c %D%/paths.h \

@@ -4,6 +4,7 @@
  * command is an error naming the key, so a typo in a manifest never
  * passes silently.
  */
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,6 +141,30 @@ testdef_code(json_t *obj, const char *key, int *out, char *err, size_t len)
 	return (0);
 }
 
+/*
+ * Checks that each pattern of v compiles as the worker will compile it,
+ * so that a bad one is refused with the manifest, not at run time.
+ */
+static int
+testdef_regexes(char **v, const char *key, char *err, size_t len)
+{
+	regex_t re;
+	char why[256];
+	size_t i;
+	int rc;
+
+	for (i = 0; v != NULL && v[i] != NULL; i++) {
+		if ((rc = regcomp(&re, v[i], TESTDEF_REGEX_FLAGS)) != 0) {
+			regerror(rc, &re, why, sizeof why);
+			snprintf(err, len, "\"%s\": bad regex '%s': %s", key,
+			    v[i], why);
+			return (-1);
+		}
+		regfree(&re);
+	}
+	return (0);
+}
+
 /* The keys that say how a result is read beyond its exit status. */
 static int
 testdef_result_keys(json_t *obj, struct test_def *t, char *err, size_t len)
@@ -168,7 +193,9 @@ testdef_result_keys(json_t *obj, struct test_def *t, char *err, size_t len)
 	    jsonv_string(obj, "skip_reason", 0, &t->skip_reason, err,
 	    len) == -1 ||
 	    jsonv_strv(obj, "pass_regex", 0, &t->pass_regex, err, len) == -1 ||
+	    testdef_regexes(t->pass_regex, "pass_regex", err, len) == -1 ||
 	    jsonv_strv(obj, "fail_regex", 0, &t->fail_regex, err, len) == -1 ||
+	    testdef_regexes(t->fail_regex, "fail_regex", err, len) == -1 ||
 	    testdef_code(obj, "transient_code", &t->transient_code, err,
 	    len) == -1 ||
 	    jsonv_string(obj, "transient_file", 0, &t->transient_file, err,

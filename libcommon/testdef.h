@@ -6,9 +6,12 @@
 #define DAGZ_TESTDEF_H
 
 #include <jansson.h>
+#include <regex.h>
 #include <stddef.h>
 
 #define TESTDEF_ID_MAX	1024
+/* How pass_regex and fail_regex compile: extended, ^ and $ at lines. */
+#define TESTDEF_REGEX_FLAGS	(REG_EXTENDED | REG_NEWLINE | REG_NOSUB)
 
 struct test_def {
 	char	 *id;

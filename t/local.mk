@@ -10,6 +10,12 @@ BATS_TESTS = \
 	t/dagz-run-workers.bats \
 	t/dagz-run-filter.bats
 BATS_TESTS += t/dagz-worker-fixtures.bats
+# Cases (TAP, JUnit) and the result keys of a manifest.
+BATS_TESTS += t/dagz-run-cases.bats
+TESTS += t/unit-cases
+check_PROGRAMS += t/unit-cases
+t_unit_cases_SOURCES = t/unit-cases.c t/unit.h
+t_unit_cases_LDADD = $(COMMON_LIBS)
 TESTS += t/unit-libcommon $(BATS_TESTS)
 check_PROGRAMS += t/unit-libcommon
 t_unit_libcommon_SOURCES = t/unit-libcommon.c t/unit.h
@@ -24,6 +30,7 @@ BATS_TESTS += \
 	t/dagzd-api.bats \
 	t/dagzd-restart.bats \
 	t/zb-jobs.bats \
+	t/zb-cases.bats \
 	t/zb-rerun.bats
 # libdagzprobe.so: the trace reader in C, the probe on real programs.
 PROBE_BATS_TESTS = \

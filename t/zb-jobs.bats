@@ -179,8 +179,29 @@ teardown() {
 	[ "$(zb tests j1 --status failed | jq -r .test)" = fail ]
 	zb junit j1 -o junit.xml
 	xmllint --noout junit.xml
-	grep -q '<failure type="FAILED" message="exit 1"/>' junit.xml
-	grep -q '<property name="dagz.job" value="' junit.xml
+	uuid=$(zb job j1 --json | jq -r .uuid)
+	sed -E -e 's/(time|timestamp)="[^"]*"/\1="X"/g' -e "s/$uuid/UUID/" \
+	    junit.xml | diff -u - <(cat <<'EOF2'
+<?xml version="1.0" encoding="UTF-8"?>
+<testsuites name="j1" tests="3" failures="1" errors="0" skipped="1" time="X" timestamp="X">
+  <testsuite name="j1" tests="3" failures="1" errors="0" skipped="1" time="X" timestamp="X">
+    <properties>
+      <property name="dagz.job" value="UUID"/>
+    </properties>
+    <testcase name="fail" time="X">
+      <failure type="FAILED" message="exit 1"/>
+      <system-out>expected 4, got 5
+on stderr
+</system-out>
+    </testcase>
+    <testcase name="pass" time="X"/>
+    <testcase name="skip" time="X">
+      <skipped message="SKIPPED"/>
+    </testcase>
+  </testsuite>
+</testsuites>
+EOF2
+)
 	# fail flips to passing in the next job: a flaky candidate.
 	sed -i 's/exit 1"/exit 0"/' "$m"
 	run -0 dagz_run --retries 0 --manifest "$m"

@@ -2,7 +2,8 @@
  * sched-output.c: what the scheduler prints. Every line starts with the
  * time since the job started. Failures print at once with the tail of
  * their log; passes and skips are counted and printed at most once a
- * second, so a fast suite does not flood a CI log.
+ * second, so a fast suite does not flood a CI log. Text a test reported
+ * (reasons, case names) never reaches the terminal with control bytes.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,8 +13,11 @@
 
 #include "sched.h"
 #include "timeutil.h"
+#include "xmalloc.h"
 
 #define OUT_BATCH_INTERVAL	1.0
+#define OUT_REPORT_CASES	5	/* failed cases listed per test */
+#define OUT_CASE_REASON		100	/* bytes of a case's reason shown */
 
 #define C_RED	"\033[31m"
 #define C_GREEN	"\033[32m"
@@ -64,6 +68,37 @@ out_line(struct sched *s, const char *fmt, ...)
 	va_start(ap, fmt);
 	out_vline(s, fmt, ap);
 	va_end(ap);
+}
+
+/*
+ * A copy of s for one line of a log: control bytes become \n, \t, \xNN.
+ * Backslashes stay as they are, so that a reason whose case names
+ * cases_escape already escaped prints as the worker wrote it.
+ */
+static char *
+out_text(const char *s)
+{
+	const unsigned char *p;
+	char *buf;
+	size_t o = 0;
+
+	if (s == NULL)
+		return (NULL);
+	buf = xmalloc(4 * strlen(s) + 1);
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p == '\n')
+			o += sprintf(buf + o, "\\n");
+		else if (*p == '\t')
+			o += sprintf(buf + o, "\\t");
+		else if (*p == '\r')
+			o += sprintf(buf + o, "\\r");
+		else if (*p < 0x20 || *p == 0x7f)
+			o += sprintf(buf + o, "\\x%02x", *p);
+		else
+			buf[o++] = *p;
+	}
+	buf[o] = '\0';
+	return (buf);
 }
 
 /* The job as people name it: its short ID once the store gave one. */
@@ -120,13 +155,31 @@ out_flush_batch(struct sched *s)
 		out_print_batch(s);
 }
 
+/*
+ * What to say of an attempt, on one line: its reason (for a test with
+ * failed cases, the worker's "2 of 85 cases failed: a, b"), or that
+ * summary made here if the worker gave no reason. A new string or NULL.
+ */
+static char *
+out_reason(const struct msg_result *r)
+{
+	char summary[512];
+
+	if (r->reason == NULL && cases_count(&r->cases, CASE_FAILED) > 0) {
+		cases_failed_summary(&r->cases, summary, sizeof summary);
+		return (xstrdup(summary));
+	}
+	return (out_text(r->reason));
+}
+
 void
 out_result(struct sched *s, struct test *t, const struct attempt *a)
 {
 	const struct msg_result *r = &a->r;
 	const char *color;
-	char note[160] = "";
+	char note[160] = "", *reason;
 
+	reason = out_reason(r);
 	switch (r->status) {
 	case ST_OK:
 	case ST_SKIPPED:
@@ -141,15 +194,15 @@ out_result(struct sched *s, struct test *t, const struct attempt *a)
 		/* A pass with something to say is shown in full. */
 		out_line(s, "%s %s %.3fs worker #%d: %s", status_name(r->status),
 		    t->def.id, r->duration, r->worker,
-		    r->reason != NULL ? r->reason : "");
+		    reason != NULL ? reason : "");
 		break;
 	case ST_OK_FLAKY:
 		/* Counted apart from OK, as the summary does: not batched. */
 		out_line(s, "%s%s%s %s %.3fs worker #%d: passed on attempt %d%s%s",
 		    out_c(C_YELLOW), status_name(r->status), out_c(C_RESET),
 		    t->def.id, r->duration, r->worker, r->attempt,
-		    r->reason != NULL ? ", " : "",
-		    r->reason != NULL ? r->reason : "");
+		    reason != NULL ? ", " : "",
+		    reason != NULL ? reason : "");
 		break;
 	default:
 		if (a->retry != NULL)
@@ -167,15 +220,16 @@ out_result(struct sched *s, struct test *t, const struct attempt *a)
 			out_line(s, "%s%s%s %s %.3fs worker #%d%s%s%s",
 			    out_c(color), status_name(r->status),
 			    out_c(C_RESET), t->def.id, r->duration, r->worker,
-			    r->reason != NULL ? ": " : "",
-			    r->reason != NULL ? r->reason : "", note);
+			    reason != NULL ? ": " : "",
+			    reason != NULL ? reason : "", note);
 		else
 			out_line(s, "%s%s%s %s: %s", out_c(color),
 			    status_name(r->status), out_c(C_RESET), t->def.id,
-			    r->reason != NULL ? r->reason : "");
+			    reason != NULL ? reason : "");
 		out_tail(s, r->tail);
 		break;
 	}
+	free(reason);
 	if (time_mono() - s->batch_last >= OUT_BATCH_INTERVAL)
 		out_flush_batch(s);
 }
@@ -184,13 +238,17 @@ out_result(struct sched *s, struct test *t, const struct attempt *a)
 void
 out_fixture(struct sched *s, const struct msg_result *r)
 {
+	char *reason;
+
 	if (r->status == ST_OK)
 		return;
+	reason = out_text(r->reason);
 	out_line(s, "%s%s%s fixture %s %s %.3fs worker #%d%s%s",
 	    out_c(C_RED), status_name(r->status), out_c(C_RESET), r->test,
-	    r->phase, r->duration, r->worker, r->reason != NULL ? ": " : "",
-	    r->reason != NULL ? r->reason : "");
+	    r->phase, r->duration, r->worker, reason != NULL ? ": " : "",
+	    reason != NULL ? reason : "");
 	out_tail(s, r->tail);
+	free(reason);
 }
 
 /* Called a few times a second: batched counts and long-running tests. */
@@ -262,6 +320,52 @@ out_summary(struct sched *s, double elapsed)
 }
 
 /*
+ * Under a failed test in the report, its failed cases: the first few,
+ * each with the first line of its reason (or of its output, where TAP
+ * diagnostics go), then how many more.
+ */
+static void
+out_report_cases(struct sched *s, const char *color,
+    const struct case_list *l)
+{
+	const struct test_case *c;
+	const char *text;
+	char name[256], line[OUT_CASE_REASON + 1], why[4 * sizeof line + 4];
+	size_t i, n, shown = 0, failed;
+
+	failed = cases_count(l, CASE_FAILED);
+	for (i = 0; i < l->n && shown < OUT_REPORT_CASES; i++) {
+		c = &l->v[i];
+		if (c->status != CASE_FAILED)
+			continue;
+		cases_escape(c->name, name, sizeof name);
+		why[0] = '\0';
+		text = c->reason != NULL && *c->reason != '\0' ? c->reason :
+		    c->output;
+		if (text != NULL && *text != '\0') {
+			n = strcspn(text, "\n");
+			if (n > OUT_CASE_REASON) {
+				n = OUT_CASE_REASON;
+				while (n > 0 &&
+				    ((unsigned char)text[n] & 0xc0) == 0x80)
+					n--;
+			}
+			memcpy(line, text, n);
+			line[n] = '\0';
+			cases_escape(line, why, sizeof why);
+			if (text[n] != '\0')
+				strlcat(why, "...", sizeof why);
+		}
+		out_line(s, "%s             - %s%s%s%s", out_c(color), name,
+		    why[0] != '\0' ? ": " : "", why, out_c(C_RESET));
+		shown++;
+	}
+	if (failed > shown)
+		out_line(s, "%s             - and %zu more%s", out_c(color),
+		    failed - shown, out_c(C_RESET));
+}
+
+/*
  * The job report: the same block at the end of every run, green when all
  * passed, red with each failed test listed when not.
  */
@@ -269,8 +373,8 @@ void
 out_report(struct sched *s, double elapsed)
 {
 	struct test *t;
-	const char *color, *url, *reason;
-	char counts[512];
+	const char *color, *url;
+	char counts[512], *reason;
 	size_t i, nfailed = 0;
 
 	out_counts(s, counts, sizeof counts);
@@ -293,11 +397,15 @@ out_report(struct sched *s, double elapsed)
 			continue;
 		nfailed++;
 		reason = t->nattempts > 0 ?
-		    t->attempts[t->nattempts - 1].r.reason : NULL;
+		    out_reason(&t->attempts[t->nattempts - 1].r) : NULL;
 		out_line(s, "%s  %-10s %s%s%s%s%s", out_c(color),
 		    status_name(t->status), t->def.id,
 		    reason != NULL ? " (" : "", reason != NULL ? reason : "",
 		    reason != NULL ? ")" : "", out_c(C_RESET));
+		free(reason);
+		if (t->nattempts > 0)
+			out_report_cases(s, color,
+			    &t->attempts[t->nattempts - 1].r.cases);
 	}
 	if (s->error != NULL)
 		out_line(s, "%s  dagz error: %s%s", out_c(color), s->error,

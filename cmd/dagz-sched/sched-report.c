@@ -50,6 +50,38 @@ report_event_write(struct sched *s, json_t *o)
 	free(line);
 }
 
+/*
+ * The cases of an attempt for --events: name, status, duration and
+ * reason of each, in the order reported. Their output is left to the
+ * store and the test's log, so that the events file stays small.
+ */
+static void
+report_event_cases(json_t *o, const struct case_list *l)
+{
+	const struct test_case *c;
+	json_t *a, *e;
+	size_t i;
+
+	a = json_array();
+	for (i = 0; i < l->n; i++) {
+		c = &l->v[i];
+		e = json_object();
+		json_object_set_new(e, "name", json_string(c->name));
+		json_object_set_new(e, "status",
+		    json_string(case_status_name(c->status)));
+		json_object_set_new(e, "duration", c->duration >= 0 ?
+		    report_seconds(c->duration) : json_null());
+		json_object_set_new(e, "reason", c->reason != NULL ?
+		    json_string(c->reason) : json_null());
+		json_array_append_new(a, e);
+	}
+	json_object_set_new(o, "cases", a);
+	if (l->error != NULL)
+		json_object_set_new(o, "cases_error", json_string(l->error));
+	if (l->skip_all != NULL)
+		json_object_set_new(o, "skip_all", json_string(l->skip_all));
+}
+
 void
 report_event_result(struct sched *s, const struct attempt *a)
 {
@@ -81,6 +113,8 @@ report_event_result(struct sched *s, const struct attempt *a)
 		json_object_set_new(o, "no_retry", json_string(a->no_retry));
 	if (r->log != NULL && !s->log_dir_temp)
 		json_object_set_new(o, "log", json_string(r->log));
+	if (r->cases.present)
+		report_event_cases(o, &r->cases);
 	report_event_write(s, o);
 }
 

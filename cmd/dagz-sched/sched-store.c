@@ -642,6 +642,17 @@ store_job_begin(struct sched *s)
 	store_pump(s);
 }
 
+/* How many cases an attempt reported, and how many of each status. */
+static json_t *
+store_case_counts(const struct case_list *l)
+{
+	return (json_pack("{s:I,s:I,s:I,s:I}", "total", (json_int_t)l->n,
+	    "failed", (json_int_t)cases_count(l, CASE_FAILED), "skipped",
+	    (json_int_t)cases_count(l, CASE_SKIPPED), "todo",
+	    (json_int_t)(cases_count(l, CASE_TODO) +
+	    cases_count(l, CASE_TODO_OK))));
+}
+
 /* The test's definition, for the bundle of zb span-logs. */
 static json_t *
 store_test_attrs(struct test *t, const struct msg_result *r)
@@ -675,32 +686,53 @@ store_test_attrs(struct test *t, const struct msg_result *r)
 		json_object_set_new(a, "leaked", json_integer(r->leaked));
 	if (r->reason != NULL)
 		json_object_set_new(a, "reason", json_string(r->reason));
+	if (r->cases.present) {
+		json_object_set_new(a, "cases", store_case_counts(&r->cases));
+		if (r->cases.error != NULL)
+			json_object_set_new(a, "cases_error",
+			    json_string(r->cases.error));
+		if (r->cases.skip_all != NULL)
+			json_object_set_new(a, "skip_all",
+			    json_string(r->cases.skip_all));
+	}
 	return (a);
+}
+
+/* A span's log (len bytes of text) compressed as a record; or NULL. */
+static json_t *
+store_text_record(const char *span, const char *test, int attempt,
+    const char *text, size_t len, long long size, long long cut)
+{
+	unsigned char *z;
+	char *b64;
+	size_t zlen;
+	json_t *o;
+
+	if ((z = zbuf_deflate(text, len, &zlen)) == NULL)
+		return (NULL);
+	b64 = zbuf_b64_encode(z, zlen);
+	free(z);
+	o = json_pack("{s:s,s:s,s:s,s:i,s:I,s:I,s:s}", "type", "log", "span",
+	    span, "test", test, "attempt", attempt, "size",
+	    (json_int_t)size, "cut", (json_int_t)cut, "z", b64);
+	free(b64);
+	return (o);
 }
 
 /* The attempt's log, capped and compressed, as a record; or NULL. */
 static json_t *
 store_log_record(const char *span, const struct msg_result *r)
 {
-	unsigned char *z;
-	char *text, *b64;
-	size_t len, zlen;
+	char *text;
+	size_t len;
 	long long size, cut;
 	json_t *o;
 
 	if (r->log == NULL || (text = zbuf_read_log(r->log, ZBUF_LOG_CAP,
 	    &len, &size, &cut)) == NULL)
 		return (NULL);
-	z = zbuf_deflate(text, len, &zlen);
+	o = store_text_record(span, r->test, r->attempt, text, len, size, cut);
 	free(text);
-	if (z == NULL)
-		return (NULL);
-	b64 = zbuf_b64_encode(z, zlen);
-	free(z);
-	o = json_pack("{s:s,s:s,s:s,s:i,s:I,s:I,s:s}", "type", "log", "span",
-	    span, "test", r->test, "attempt", r->attempt, "size",
-	    (json_int_t)size, "cut", (json_int_t)cut, "z", b64);
-	free(b64);
 	return (o);
 }
 
@@ -765,6 +797,58 @@ store_fixture(struct sched *s, const struct msg_result *r)
 		store_emit(s, log);
 }
 
+/*
+ * Each case of an attempt as a "case" span under its test span, in the
+ * order reported, with its output as the span's log. Each is a record of
+ * its own, so that a test with thousands of cases spreads over batches
+ * like any other records; what a result can carry is bounded already
+ * (its line, and CASES_TOTAL_OUTPUT_MAX of output). Cases have no start
+ * of their own: where durations are known each starts where the ones
+ * before it end, as they ran one after another.
+ */
+static void
+store_cases(struct sched *s, struct test *t, const struct msg_result *r,
+    const char *tspan)
+{
+	const struct test_case *c;
+	char span[JOBID_SPAN_LEN];
+	double start = r->start;
+	json_t *rec, *attrs, *log;
+	size_t i;
+
+	for (i = 0; i < r->cases.n; i++) {
+		c = &r->cases.v[i];
+		jobid_span(span);
+		attrs = json_object();
+		json_object_set_new(attrs, "index", json_integer(i));
+		if (c->reason != NULL)
+			json_object_set_new(attrs, "reason",
+			    json_string(c->reason));
+		rec = json_object();
+		json_object_set_new(rec, "type", json_string("span"));
+		json_object_set_new(rec, "span", json_string(span));
+		json_object_set_new(rec, "parent", json_string(tspan));
+		json_object_set_new(rec, "span_type", json_string("case"));
+		json_object_set_new(rec, "name", json_string(c->name));
+		json_object_set_new(rec, "test", json_string(t->def.id));
+		json_object_set_new(rec, "attempt", json_integer(r->attempt));
+		json_object_set_new(rec, "start", store_seconds(start));
+		if (c->duration >= 0) {
+			json_object_set_new(rec, "end",
+			    store_seconds(start + c->duration));
+			start += c->duration;
+		}
+		json_object_set_new(rec, "status",
+		    json_string(case_status_name(c->status)));
+		json_object_set_new(rec, "attrs", attrs);
+		store_emit(s, rec);
+		if (c->output != NULL && (log = store_text_record(span,
+		    t->def.id, r->attempt, c->output, strlen(c->output),
+		    strlen(c->output), 0)) != NULL)
+			store_emit(s, log);
+	}
+}
+
 void
 store_result(struct sched *s, struct test *t, const struct msg_result *r)
 {
@@ -797,6 +881,7 @@ store_result(struct sched *s, struct test *t, const struct msg_result *r)
 		if ((log = store_log_record(tspan, r)) != NULL)
 			store_emit(s, log);
 		store_fixtures_under(s, r->worker, tspan);
+		store_cases(s, t, r, tspan);
 	}
 	rec = json_object();
 	json_object_set_new(rec, "type", json_string("result"));
@@ -818,6 +903,8 @@ store_result(struct sched *s, struct test *t, const struct msg_result *r)
 	json_object_set_new(rec, "worker", json_integer(r->worker));
 	json_object_set_new(rec, "reason", r->reason != NULL ?
 	    json_string(r->reason) : json_null());
+	if (r->cases.present)
+		json_object_set_new(rec, "cases", store_case_counts(&r->cases));
 	store_emit(s, rec);
 }
 

@@ -1,7 +1,15 @@
 /*
  * worker-run.c: running one test. The leader is vforked into a process
  * group of its own with its output going straight to the log file (no
- * pipe a grandchild could hold open). The worker is a child subreaper,
+ * pipe a grandchild could hold open). A test whose stdout is TAP writes
+ * it to a pipe instead, which the worker copies to the log and reads
+ * while the test runs; that pipe is never waited on for EOF: once the
+ * tree is gone, what is left in it is read and it is closed. A test may
+ * also write JUnit XML to $DAGZ_JUNIT; both kinds of cases are read
+ * when it ends and decide its status with the exit and the result keys
+ * of its definition (will_fail, skip_code, pass_regex, ...).
+ *
+ * The worker is a child subreaper,
  * so once the leader is reaped, anything still alive in the tree is our
  * child: when waitpid says ECHILD nothing was left behind and /proc is
  * never read, which keeps tiny tests at fork/exec speed. Only when
@@ -21,6 +29,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <regex.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -28,9 +37,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "junit.h"
 #include "log.h"
 #include "proc.h"
 #include "strv.h"
+#include "testdef.h"
 #include "timeutil.h"
 #include "trace.h"
 #include "worker.h"
@@ -46,6 +57,16 @@
 #define RUN_STAGE_CHDIR		1
 #define RUN_STAGE_EXEC		2
 
+#define RUN_READ_BYTES		65536	/* from a TAP test's stdout */
+#define RUN_READS_PER_EVENT	16	/* others get their turn */
+#define RUN_DRAIN_READS		256	/* after the end: 16 MiB at most */
+#define RUN_REGEX_BYTES		(8 * 1024 * 1024) /* of output matched */
+
+#define RUN_AGAIN_MAX		3	/* runs more on a transient error */
+#define RUN_AGAIN_USEC		500000	/* pause before the first; doubled */
+#define RUN_PRESENT_TRIES	3	/* stats before a file is missing */
+#define RUN_PRESENT_USEC	50000	/* between them; doubled */
+
 extern char **environ;
 
 /* What the child writes on the status pipe when it cannot exec. */
@@ -57,6 +78,7 @@ struct run_failure {
 static void	run_finish(struct worker *);
 static void	run_forget(struct worker *);
 static void	run_kill(struct worker *);
+static void	run_launch(struct worker *);
 static void	run_leader_done(struct worker_run *, int,
 		    const struct rusage *);
 
@@ -117,6 +139,22 @@ run_setenv(char **env, const char *pair)
 	return (strv_push(env, pair));
 }
 
+/* Removes NAME from env. */
+static void
+run_unsetenv(char **env, const char *name)
+{
+	size_t i, j, len = strlen(name);
+
+	for (i = j = 0; env != NULL && env[i] != NULL; i++) {
+		if (strncmp(env[i], name, len) == 0 && env[i][len] == '=')
+			free(env[i]);
+		else
+			env[j++] = env[i];
+	}
+	if (env != NULL)
+		env[j] = NULL;
+}
+
 static char **
 run_setenvf(char **env, const char *fmt, ...)
 {
@@ -173,26 +211,60 @@ run_probe_lib(void)
 }
 
 /*
+ * A file of the run's, in the directory sub of the log directory, named
+ * like the log (ID.ATTEMPT) with suffix.
+ */
+static char *
+run_log_sibling(struct worker *w, const struct worker_run *r, const char *sub,
+    const char *suffix)
+{
+	const char *base;
+	char *path;
+	size_t len;
+
+	base = strrchr(r->log, '/');
+	base = base != NULL ? base + 1 : r->log;
+	len = strlen(base);
+	if (len > 4 && strcmp(base + len - 4, ".log") == 0)
+		len -= 4;
+	xasprintf(&path, "%s/%s/%.*s%s", w->config.log_dir, sub, (int)len, base,
+	    suffix);
+	return (path);
+}
+
+/*
  * Where the probe writes a test's trace: traces/ID.ATTEMPT in the log
  * directory, named like the log. NULL for fixtures and unprobed runs.
  */
 static char *
 run_trace_dir(struct worker *w, const struct worker_run *r)
 {
-	const char *base;
-	char *dir;
-	size_t len;
-
 	if (r->job->exec.phase[0] != '\0' || r->log == NULL ||
 	    w->config.root == NULL || run_probe_lib() == NULL)
 		return (NULL);
-	base = strrchr(r->log, '/');
-	base = base != NULL ? base + 1 : r->log;
-	len = strlen(base);
-	if (len > 4 && strcmp(base + len - 4, ".log") == 0)
-		len -= 4;
-	xasprintf(&dir, "%s/traces/%.*s", w->config.log_dir, (int)len, base);
-	return (dir);
+	return (run_log_sibling(w, r, "traces", ""));
+}
+
+/*
+ * Where a test may write JUnit XML ($DAGZ_JUNIT): junit/ID.ATTEMPT.xml
+ * in the log directory. NULL for fixtures, or when the directory cannot
+ * be made.
+ */
+static char *
+run_junit_path(struct worker *w, const struct worker_run *r)
+{
+	char *dir;
+
+	if (r->job->exec.phase[0] != '\0')
+		return (NULL);
+	xasprintf(&dir, "%s/junit", w->config.log_dir);
+	if (mkdir(dir, 0777) == -1 && errno != EEXIST) {
+		log_warn("mkdir '%s'", dir);
+		free(dir);
+		return (NULL);
+	}
+	free(dir);
+	return (run_log_sibling(w, r, "junit", ".xml"));
 }
 
 /* Empties a trace directory a job before this one left (same log dir). */
@@ -332,6 +404,11 @@ run_environment(struct worker *w, const struct msg_exec *ex)
 	env = run_setenvf(env, "DAGZ_WORKER_SUFFIX=_jw%02d", w->index);
 	env = run_setenvf(env, "DAGZ_ATTEMPT=%d", ex->attempt);
 	env = run_setenvf(env, "DAGZ_NODE_INDEX=0");
+	/* Not a fixture's: it would be read as the test's cases. */
+	if (w->run->junit != NULL)
+		env = run_setenvf(env, "DAGZ_JUNIT=%s", w->run->junit);
+	else
+		run_unsetenv(env, "DAGZ_JUNIT");
 	return (run_probe_env(w, env));
 }
 
@@ -440,7 +517,7 @@ run_keeps(const struct worker_run *r)
  */
 static void __attribute__((noreturn))
 run_child(struct worker *w, const struct test_def *def, char **env,
-    int logfd, int statusfd)
+    int logfd, int outfd, int statusfd)
 {
 	struct run_failure f;
 	struct sigaction sa;
@@ -458,8 +535,8 @@ run_child(struct worker *w, const struct test_def *def, char **env,
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 
-	if (dup2(w->devnull, 0) == -1 || dup2(logfd, 1) == -1 ||
-	    dup2(logfd, 2) == -1)
+	if (dup2(w->devnull, 0) == -1 ||
+	    dup2(outfd != -1 ? outfd : logfd, 1) == -1 || dup2(logfd, 2) == -1)
 		_exit(127);
 #ifdef CLOSE_RANGE_CLOEXEC
 	/*
@@ -501,8 +578,11 @@ run_error(struct worker *w, const char *fmt, ...)
 	log_warnx("test '%s': %s", r->job->exec.def.id, r->forced_reason);
 	r->forced = ST_DAGZ_ERROR;
 	r->leader_done = 1;
-	r->start_unix = time_unix();
-	r->start_mono = r->end_mono = time_mono();
+	if (r->start_mono == 0) {
+		r->start_unix = time_unix();
+		r->start_mono = time_mono();
+	}
+	r->end_mono = time_mono();
 	run_finish(w);
 }
 
@@ -510,12 +590,13 @@ run_error(struct worker *w, const char *fmt, ...)
  * Starts the test's leader with vfork: no copy of our page tables to
  * make, and none of the copy-on-write faults after it, on every test. No
  * handler of ours may run in the child before exec, as it would run in
- * our memory. Consumes pfd; *n tells whether the child reported a
- * failure to chdir or exec (n == sizeof *f).
+ * our memory. Its stdout is outfd if not -1, else the log. Consumes pfd;
+ * *n tells whether the child reported a failure to chdir or exec
+ * (n == sizeof *f). The run's start is that of its first spawn.
  */
 static pid_t
-run_spawn(struct worker *w, const struct msg_exec *ex, char **env, int *pfd,
-    struct run_failure *f, ssize_t *n)
+run_spawn(struct worker *w, const struct msg_exec *ex, char **env, int outfd,
+    int *pfd, struct run_failure *f, ssize_t *n)
 {
 	struct worker_run *r = w->run;
 	sigset_t all, old;
@@ -523,12 +604,14 @@ run_spawn(struct worker *w, const struct msg_exec *ex, char **env, int *pfd,
 
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &old);
-	getrusage(RUSAGE_CHILDREN, &r->ru_before);
-	r->start_unix = time_unix();
-	r->start_mono = time_mono();
+	if (r->start_mono == 0) {
+		getrusage(RUSAGE_CHILDREN, &r->ru_before);
+		r->start_unix = time_unix();
+		r->start_mono = time_mono();
+	}
 	if ((pid = vfork()) == 0) {
 		close(pfd[0]);
-		run_child(w, &ex->def, env, r->logfd, pfd[1]);
+		run_child(w, &ex->def, env, r->logfd, outfd, pfd[1]);
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	close(pfd[1]);
@@ -622,23 +705,109 @@ run_transient(const struct test_def *def, const struct run_failure *f,
 	return (exists);
 }
 
+/* Closes our end of the test's stdout, if it has one. */
+static void
+run_out_close(struct worker_run *r)
+{
+	if (r->ev_out != NULL) {
+		event_free(r->ev_out);
+		r->ev_out = NULL;
+	}
+	if (r->outfd != -1) {
+		close(r->outfd);
+		r->outfd = -1;
+	}
+}
+
+/*
+ * Reads what the test's stdout has for us, at most reads times and
+ * without blocking: each piece goes to the log, where its stderr goes
+ * too, and to the TAP reader. Closes it at EOF.
+ */
+static void
+run_out_read(struct worker_run *r, int reads)
+{
+	static char buf[RUN_READ_BYTES];
+	ssize_t n, k;
+	size_t off;
+
+	while (r->outfd != -1 && reads > 0) {
+		if ((n = read(r->outfd, buf, sizeof buf)) == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				return;
+			log_warn("test '%s': cannot read its stdout",
+			    r->job->exec.def.id);
+			run_out_close(r);
+			return;
+		}
+		if (n == 0) {
+			run_out_close(r);
+			return;
+		}
+		reads--;
+		tap_feed(r->tap, buf, n);
+		for (off = 0; off < (size_t)n; off += k) {
+			if ((k = write(r->logfd, buf + off, n - off)) == -1) {
+				if (errno == EINTR) {
+					k = 0;
+					continue;
+				}
+				log_warn("cannot write log '%s'", r->log);
+				break;
+			}
+		}
+	}
+}
+
+static void
+run_out_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+
+	if (w->run != NULL)
+		run_out_read(w->run, RUN_READS_PER_EVENT);
+}
+
+/*
+ * Gives a TAP test a pipe for its stdout; returns the end for it, or -1
+ * with errno set. Ours is non-blocking: it is never waited on.
+ */
+static int
+run_out_open(struct worker *w)
+{
+	struct worker_run *r = w->run;
+	int fds[2];
+
+	if (pipe2(fds, O_CLOEXEC) == -1)
+		return (-1);
+	if (fcntl(fds[0], F_SETFL, O_NONBLOCK) == -1) {
+		close(fds[0]);
+		close(fds[1]);
+		return (-1);
+	}
+	r->outfd = fds[0];
+	r->ev_out =
+	    event_new(w->base, r->outfd, EV_READ | EV_PERSIST, run_out_cb, w);
+	if (r->ev_out == NULL)
+		fatalx("cannot watch a test's stdout");
+	r->tap = tap_new();
+	return (fds[1]);
+}
+
 static void
 run_start(struct worker *w, struct worker_job *job)
 {
 	const struct msg_exec *ex = &job->exec;
 	struct worker_run *r;
-	struct msg_started st;
-	struct run_failure f;
-	struct timeval tv;
-	char **env;
-	ssize_t n;
-	int pfd[2], tries, last_err = 0;
-	pid_t pid;
 
 	r = w->run = xcalloc(1, sizeof *r);
 	r->job = job;
 	r->exit_code = -1;
 	r->logfd = -1;
+	r->outfd = -1;
+	cases_init(&r->cases);
 	if (w->nkept > 0)
 		run_kept_refresh(w);
 	run_spare(w, r);
@@ -650,13 +819,50 @@ run_start(struct worker *w, struct worker_job *job)
 		    strerror(errno));
 		return;
 	}
+	r->junit = run_junit_path(w, r);
+	run_launch(w);
+}
+
+/*
+ * Starts the test's leader: its run, or one more after a transient
+ * error, which goes on in the same log.
+ */
+static void
+run_launch(struct worker *w)
+{
+	struct worker_run *r = w->run;
+	const struct msg_exec *ex = &r->job->exec;
+	struct msg_started st;
+	struct run_failure f;
+	struct timeval tv;
+	char **env;
+	ssize_t n;
+	int pfd[2], outfd = -1, tries, last_err = 0;
+	pid_t pid;
+
+	r->log_start = lseek(r->logfd, 0, SEEK_END);
+	if (r->log_start == -1)
+		r->log_start = 0;
+	/* What is there would be read as this run's cases. */
+	if (r->junit != NULL && unlink(r->junit) == -1 && errno != ENOENT) {
+		run_error(w, "cannot remove '%s': %s", r->junit,
+		    strerror(errno));
+		return;
+	}
+	if (ex->def.format != NULL && ex->phase[0] == '\0' &&
+	    (outfd = run_out_open(w)) == -1) {
+		run_error(w, "cannot make a pipe: %s", strerror(errno));
+		return;
+	}
 	if (pipe2(pfd, O_CLOEXEC) == -1) {
+		if (outfd != -1)
+			close(outfd);
 		run_error(w, "cannot make a pipe: %s", strerror(errno));
 		return;
 	}
 	env = run_environment(w, ex);
 	for (tries = 0;; tries++) {
-		pid = run_spawn(w, ex, env, pfd, &f, &n);
+		pid = run_spawn(w, ex, env, outfd, pfd, &f, &n);
 		if (pid == -1 || n != sizeof f || tries == RUN_SPAWN_TRIES ||
 		    !run_transient(&ex->def, &f, &r->bad_interp))
 			break;
@@ -672,15 +878,22 @@ run_start(struct worker *w, struct worker_job *job)
 		usleep(RUN_SPAWN_BACKOFF_USEC << tries);
 		if (pipe2(pfd, O_CLOEXEC) == -1) {
 			strv_free(env);
+			if (outfd != -1)
+				close(outfd);
 			run_error(w, "cannot make a pipe: %s", strerror(errno));
 			return;
 		}
 	}
 	strv_free(env);
+	/* The test's end only: no copy of it may keep the pipe open. */
+	if (outfd != -1)
+		close(outfd);
 	if (pid == -1) {
 		run_error(w, "cannot fork: %s", strerror(errno));
 		return;
 	}
+	free(r->spawn_note);
+	r->spawn_note = NULL;
 	if (tries > 0 && n != sizeof f)
 		xasprintf(&r->spawn_note, "started after %d retr%s (%s)",
 		    tries, tries == 1 ? "y" : "ies", strerror(last_err));
@@ -694,15 +907,19 @@ run_start(struct worker *w, struct worker_job *job)
 			    tries == 1 ? "y" : "ies");
 	}
 
-	memset(&st, 0, sizeof st);
-	st.worker = w->index;
-	st.test = ex->def.id;
-	st.attempt = ex->attempt;
-	st.pid = pid;
-	strlcpy(st.phase, ex->phase, sizeof st.phase);
-	worker_send(w, proto_started_encode(&st));
+	if (r->again == 0) {
+		memset(&st, 0, sizeof st);
+		st.worker = w->index;
+		st.test = ex->def.id;
+		st.attempt = ex->attempt;
+		st.pid = pid;
+		strlcpy(st.phase, ex->phase, sizeof st.phase);
+		worker_send(w, proto_started_encode(&st));
+	}
 	log_debug("test '%s' attempt %d: pid %d", ex->def.id, ex->attempt,
 	    (int)pid);
+	if (r->ev_out != NULL)
+		event_add(r->ev_out, NULL);
 	if (r->exec_errno != 0)
 		return;
 
@@ -846,6 +1063,218 @@ run_reason(char **reason, const char *fmt, ...)
 	*reason = joined;
 }
 
+/*
+ * Reads the cases of the run that ended: what is left of its TAP (the
+ * tree is gone; a process that escaped it may hold the pipe, so nothing
+ * waits for EOF), then its JUnit file, if it wrote one.
+ */
+static void
+run_cases_collect(struct worker_run *r)
+{
+	struct stat sb;
+	char err[512];
+
+	if (r->tap != NULL) {
+		run_out_read(r, RUN_DRAIN_READS);
+		run_out_close(r);
+		tap_finish(r->tap, &r->cases);
+		tap_free(r->tap);
+		r->tap = NULL;
+	}
+	if (r->junit != NULL && stat(r->junit, &sb) == 0 &&
+	    junit_read(r->junit, &r->cases, err, sizeof err) == -1)
+		log_debug("test '%s': %s", r->job->exec.def.id, err);
+}
+
+/* transient_file, from the test's directory. */
+static char *
+run_transient_path(const struct test_def *def)
+{
+	char *path;
+
+	if (def->transient_file[0] == '/' || def->cwd == NULL)
+		return (xstrdup(def->transient_file));
+	xasprintf(&path, "%s/%s", def->cwd, def->transient_file);
+	return (path);
+}
+
+/*
+ * Whether path exists, asked a few times with pauses: on a loaded
+ * machine one stat may fail for a file that is there (seed 004). When
+ * it is not, errno says why.
+ */
+static int
+run_file_present(const char *path)
+{
+	struct stat sb;
+	int i;
+
+	for (i = 0; i < RUN_PRESENT_TRIES; i++) {
+		if (i > 0)
+			usleep(RUN_PRESENT_USEC << (i - 1));
+		if (stat(path, &sb) == 0)
+			return (1);
+	}
+	return (0);
+}
+
+/*
+ * Whether the run ended on a transient error of the test's tool, its
+ * transient_code while its transient_file exists, and is to run again;
+ * if so, that is set to happen after a pause that doubles each time.
+ * It is not a new attempt: the log goes on, with a line saying why.
+ */
+static int
+run_again(struct worker *w)
+{
+	struct worker_run *r = w->run;
+	const struct test_def *def = &r->job->exec.def;
+	struct timeval tv;
+	char *path, *line;
+	long usec;
+	int present;
+
+	if (r->job->exec.phase[0] != '\0' || def->transient_code < 0 ||
+	    r->forced_reason != NULL || r->exec_errno != 0 ||
+	    r->exit_code != def->transient_code)
+		return (0);
+	path = run_transient_path(def);
+	present = run_file_present(path);
+	free(path);
+	if (!present) {
+		r->missing_errno = errno;
+		return (0);
+	}
+	if (r->again == RUN_AGAIN_MAX || w->peer == NULL)
+		return (0);
+	usec = RUN_AGAIN_USEC << r->again;
+	r->again++;
+	xasprintf(&line, "dagz: exit %d while '%s' exists: running again in "
+	    "%gs\n", r->exit_code, def->transient_file, usec / 1e6);
+	if (write(r->logfd, line, strlen(line)) == -1)
+		log_warn("cannot write log '%s'", r->log);
+	free(line);
+	log_debug("test '%s': transient exit %d, running again", def->id,
+	    r->exit_code);
+	cases_clear(&r->cases);
+	r->phase = RUN_AGAIN;
+	tv.tv_sec = usec / 1000000;
+	tv.tv_usec = usec % 1000000;
+	evtimer_add(w->ev_again, &tv);
+	return (1);
+}
+
+static void
+run_again_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	struct worker_run *r = w->run;
+
+	if (r == NULL || r->phase != RUN_AGAIN)
+		return;
+	r->phase = RUN_RUNNING;
+	r->pid = 0;
+	r->leader_done = 0;
+	r->exit_code = -1;
+	r->signal = 0;
+	r->end_mono = 0;
+	r->exec_errno = 0;
+	r->exec_stage = 0;
+	run_launch(w);
+}
+
+/*
+ * Whether this run's output, the log from where the run began (its last
+ * RUN_REGEX_BYTES), matches one of pats; *which is the one that does.
+ */
+static int
+run_output_matches(const struct worker_run *r, char *const *pats,
+    const char **which)
+{
+	struct stat sb;
+	regex_t re;
+	off_t from;
+	ssize_t n;
+	char *buf;
+	size_t i;
+	int found = 0;
+
+	if (fstat(r->logfd, &sb) == -1)
+		return (0);
+	from = r->log_start;
+	if (sb.st_size - from > RUN_REGEX_BYTES)
+		from = sb.st_size - RUN_REGEX_BYTES;
+	if (from > sb.st_size)
+		from = sb.st_size;
+	buf = xmalloc(sb.st_size - from + 1);
+	if ((n = pread(r->logfd, buf, sb.st_size - from, from)) < 0)
+		n = 0;
+	buf[n] = '\0';
+	/* A NUL would end the text early. */
+	for (i = 0; i < (size_t)n; i++)
+		if (buf[i] == '\0')
+			buf[i] = ' ';
+	for (i = 0; !found && pats[i] != NULL; i++) {
+		/* Checked as the manifest was read. */
+		if (regcomp(&re, pats[i], TESTDEF_REGEX_FLAGS) != 0)
+			continue;
+		if (regexec(&re, buf, 0, NULL, 0) == 0) {
+			found = 1;
+			*which = pats[i];
+		}
+		regfree(&re);
+	}
+	free(buf);
+	return (found);
+}
+
+/*
+ * The status of a test that exited, from its exit status and output as
+ * ctest reads them: skip_code skips (and 77, unless the exit is not
+ * what passes); pass_regex, if any, stands for the exit status;
+ * fail_regex fails; will_fail turns passing and failing around.
+ */
+static enum test_status
+run_exit_verdict(const struct worker_run *r, char **reason)
+{
+	const struct test_def *def = &r->job->exec.def;
+	const char *pat = NULL;
+	int code = r->exit_code, passed;
+
+	if (def->skip_code >= 0 && code == def->skip_code) {
+		if (def->skip_reason != NULL)
+			*reason = xstrdup(def->skip_reason);
+		else
+			xasprintf(reason, "exit %d", code);
+		return (ST_SKIPPED);
+	}
+	if (code == 77 && !def->will_fail && def->pass_regex == NULL)
+		return (ST_SKIPPED);
+	if (def->pass_regex != NULL) {
+		if (!(passed = run_output_matches(r, def->pass_regex, &pat)))
+			*reason = xstrdup("output matches no pass_regex");
+	} else if (!(passed = code == 0))
+		xasprintf(reason, "exit %d", code);
+	if (def->fail_regex != NULL &&
+	    run_output_matches(r, def->fail_regex, &pat)) {
+		passed = 0;
+		free(*reason);
+		xasprintf(reason, "output matches fail_regex '%s'", pat);
+	}
+	if (def->will_fail) {
+		free(*reason);
+		*reason = NULL;
+		if ((passed = !passed) == 0) {
+			if (def->pass_regex != NULL)
+				xasprintf(reason, "output matches pass_regex "
+				    "'%s', expected to fail", pat);
+			else
+				*reason = xstrdup("exit 0, expected to fail");
+		}
+	}
+	return (passed ? ST_OK : ST_FAILED);
+}
+
 /* Everything of the test is gone: report it and go on with the next. */
 static void
 run_finish(struct worker *w)
@@ -862,6 +1291,9 @@ run_finish(struct worker *w)
 	evtimer_del(w->ev_grace);
 	if (r->end_mono == 0)
 		r->end_mono = time_mono();
+	run_cases_collect(r);
+	if (run_again(w))
+		return;
 
 	memset(&m, 0, sizeof m);
 	m.worker = w->index;
@@ -902,17 +1334,20 @@ run_finish(struct worker *w)
 		else
 			xasprintf(&reason, "cannot execute '%s': %s", cmd,
 			    strerror(r->exec_errno));
-	} else if (r->exit_code == 0)
-		m.status = ST_OK;
-	else if (r->exit_code == 77)
-		m.status = ST_SKIPPED;
-	else if (r->exit_code > 0) {
-		m.status = ST_FAILED;
-		xasprintf(&reason, "exit %d", r->exit_code);
+	} else if (r->exit_code >= 0) {
+		m.status = run_exit_verdict(r, &reason);
+		m.status = cases_verdict(&r->cases, m.status, &reason);
 	} else {
 		m.status = ST_CRASHED;
 		reason = xstrdup(proc_signame(r->signal));
 	}
+	if (r->again > 0)
+		run_reason(&reason, "transient error (exit %d while '%s' "
+		    "exists), ran again %d time%s", ex->def.transient_code,
+		    ex->def.transient_file, r->again, r->again == 1 ? "" : "s");
+	if (r->missing_errno != 0)
+		run_reason(&reason, "'%s' is missing: %s",
+		    ex->def.transient_file, strerror(r->missing_errno));
 	if (r->spawn_note != NULL)
 		run_reason(&reason, "%s", r->spawn_note);
 	if (r->leaked > 0) {
@@ -922,6 +1357,7 @@ run_finish(struct worker *w)
 			m.status = ST_FAILED;
 	}
 	m.reason = reason;
+	cases_move(&m.cases, &r->cases);
 	if (ex->phase[0] == '\0')
 		run_trace_collect(w, &m.trace);
 	if (r->logfd != -1) {
@@ -935,6 +1371,7 @@ run_finish(struct worker *w)
 	free(reason);
 	free(tail);
 	proto_trace_clear(&m.trace);
+	cases_clear(&m.cases);
 	if (strcmp(ex->phase, "teardown") == 0 && r->nspare < w->nkept) {
 		/*
 		 * The fixture's processes went with the teardown's tree,
@@ -1075,7 +1512,9 @@ run_leader_done(struct worker_run *r, int st, const struct rusage *ru)
 {
 	r->leader_done = 1;
 	r->end_mono = time_mono();
-	r->leader_maxrss = ru->ru_maxrss * 1024LL;
+	/* The peak of all its runs: one may have been run again. */
+	if (ru->ru_maxrss * 1024LL > r->leader_maxrss)
+		r->leader_maxrss = ru->ru_maxrss * 1024LL;
 	if (WIFEXITED(st))
 		r->exit_code = WEXITSTATUS(st);
 	else if (WIFSIGNALED(st))
@@ -1109,7 +1548,7 @@ run_reap(struct worker *w)
 		if (r != NULL && pid == r->pid && !r->leader_done)
 			run_leader_done(r, st, &ru);
 	}
-	if (r == NULL || !r->leader_done)
+	if (r == NULL || !r->leader_done || r->phase == RUN_AGAIN)
 		return;
 	if (gone) {
 		run_finish(w);
@@ -1146,7 +1585,7 @@ run_reap(struct worker *w)
 		n = proc_descendants_except(getpid(), w->kept, w->nkept, &own);
 		free(own);
 	}
-	r->leaked = (int)n;
+	r->leaked += (int)n;
 	if (n > 0)
 		log_debug("test '%s': leaked %zu processes",
 		    r->job->exec.def.id, n);
@@ -1162,8 +1601,14 @@ run_forget(struct worker *w)
 	evtimer_del(w->ev_timeout);
 	evtimer_del(w->ev_sample);
 	evtimer_del(w->ev_grace);
+	evtimer_del(w->ev_again);
 	if (r == NULL)
 		return;
+	run_out_close(r);
+	if (r->tap != NULL)
+		tap_free(r->tap);
+	free(r->junit);
+	cases_clear(&r->cases);
 	if (r->logfd != -1)
 		close(r->logfd);
 	free(r->log);
@@ -1211,8 +1656,9 @@ run_init(struct worker *w)
 	w->ev_sample = evtimer_new(w->base, run_sample_cb, w);
 	w->ev_grace = evtimer_new(w->base, run_grace_cb, w);
 	w->ev_next = event_new(w->base, -1, 0, run_next_cb, w);
+	w->ev_again = evtimer_new(w->base, run_again_cb, w);
 	if (w->ev_timeout == NULL || w->ev_sample == NULL ||
-	    w->ev_grace == NULL || w->ev_next == NULL)
+	    w->ev_grace == NULL || w->ev_next == NULL || w->ev_again == NULL)
 		fatalx("cannot make timers");
 }
 
@@ -1223,4 +1669,5 @@ run_free(struct worker *w)
 	event_free(w->ev_sample);
 	event_free(w->ev_grace);
 	event_free(w->ev_next);
+	event_free(w->ev_again);
 }

@@ -13,15 +13,18 @@
 #include <event2/event.h>
 #include <signal.h>
 
+#include "cases.h"
 #include "ndjson.h"
 #include "proc.h"
 #include "proto.h"
+#include "tap.h"
 
 /* Where a running test is in its life. */
 enum run_phase {
 	RUN_RUNNING,	/* leader alive, nothing sent to it */
 	RUN_STOPPING,	/* SIGTERM sent (timeout or leak), grace running */
-	RUN_KILLED	/* SIGKILL sent; waiting for the last ones to go */
+	RUN_KILLED,	/* SIGKILL sent; waiting for the last ones to go */
+	RUN_AGAIN	/* gone on a transient error; to be run again */
 };
 
 /* One exec request waiting for its turn. */
@@ -57,6 +60,15 @@ struct worker_run {
 	char			*bad_interp;	/* missing "#!" one, or NULL */
 	struct proc_id		*spare;		/* kept ones its kills leave */
 	size_t			 nspare;
+	/* The cases it reports: TAP on a pipe, JUnit in a file. */
+	int			 outfd;		/* our end of its stdout, or -1 */
+	struct event		*ev_out;
+	struct tap		*tap;		/* NULL: stdout is not TAP */
+	char			*junit;		/* its $DAGZ_JUNIT, or NULL */
+	struct case_list	 cases;
+	off_t			 log_start;	/* where this run's output is */
+	int			 again;		/* runs again on transients */
+	int			 missing_errno;	/* transient_file is not there */
 };
 
 struct worker {
@@ -79,6 +91,7 @@ struct worker {
 	struct event		*ev_sample;
 	struct event		*ev_grace;
 	struct event		*ev_next;
+	struct event		*ev_again;
 	/*
 	 * What fixtures' setups left running, kept until the teardown of
 	 * the fixture named in kept_by: neither leaked by the tests nor

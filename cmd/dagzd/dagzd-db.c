@@ -99,6 +99,16 @@ static const char *const migrations[] = {
 	"  size INTEGER NOT NULL,"
 	"  z BLOB NOT NULL);"
 	"CREATE INDEX baselines_latest ON baselines (project, branch, id);",
+	/*
+	 * 3: the cases an attempt reported, counted on its result (NULL:
+	 * none reported); each case is a span of type "case" under the
+	 * attempt's test span.
+	 */
+	"ALTER TABLE results ADD COLUMN cases INTEGER;"
+	"ALTER TABLE results ADD COLUMN cases_failed INTEGER;"
+	"ALTER TABLE results ADD COLUMN cases_skipped INTEGER;"
+	"ALTER TABLE results ADD COLUMN cases_todo INTEGER;"
+	"CREATE INDEX spans_parent ON spans (parent, type);",
 };
 
 static struct {

@@ -49,6 +49,7 @@ static const struct route {
 	{ EVHTTP_REQ_POST, "/api/v1/jobs/*/events", route_events },
 	{ EVHTTP_REQ_POST, "/api/v1/jobs/*/heartbeat", route_heartbeat },
 	{ EVHTTP_REQ_GET, "/api/v1/jobs/*/tests", route_tests },
+	{ EVHTTP_REQ_GET, "/api/v1/jobs/*/cases", route_cases },
 	{ EVHTTP_REQ_GET, "/api/v1/jobs/*/spans", route_spans },
 	{ EVHTTP_REQ_GET, "/api/v1/jobs/*/logs", route_logs },
 	{ EVHTTP_REQ_GET, "/api/v1/spans/*/context", route_span_context },

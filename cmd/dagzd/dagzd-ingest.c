@@ -35,8 +35,9 @@ static const char sql_insert_span[] =
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 static const char sql_insert_result[] =
     "INSERT OR IGNORE INTO results (job, test, attempt, final, status, "
-    "span, start, duration, cpu, rss, exit, signal, leaked, worker, reason) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    "span, start, duration, cpu, rss, exit, signal, leaked, worker, reason, "
+    "cases, cases_failed, cases_skipped, cases_todo) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 static const char sql_duration[] =
     "INSERT INTO durations (project, test, duration, n) VALUES (?, ?, ?, 1) "
     "ON CONFLICT (project, test) DO UPDATE SET "
@@ -195,7 +196,7 @@ ingest_result(struct ingest *in, json_t *o, char *err, size_t len)
 	sqlite3_stmt *st;
 	const char *test, *status;
 	enum test_status s;
-	json_t *attempt, *dur;
+	json_t *attempt, *dur, *cases;
 
 	if ((test = need_str(o, "test", err, len)) == NULL ||
 	    (status = need_str(o, "status", err, len)) == NULL)
@@ -207,6 +208,14 @@ ingest_result(struct ingest *in, json_t *o, char *err, size_t len)
 	attempt = json_object_get(o, "attempt");
 	if (!json_is_integer(attempt) || json_integer_value(attempt) < 0) {
 		snprintf(err, len, "\"attempt\" must be an integer");
+		return (-1);
+	}
+	cases = json_object_get(o, "cases");
+	if (cases != NULL && !json_is_null(cases) &&
+	    (!json_is_object(cases) ||
+	    !json_is_integer(json_object_get(cases, "total")))) {
+		snprintf(err, len, "\"cases\" must be an object with a "
+		    "\"total\"");
 		return (-1);
 	}
 	st = db_stmt(in->d, sql_insert_result);
@@ -226,6 +235,10 @@ ingest_result(struct ingest *in, json_t *o, char *err, size_t len)
 	db_bind_int(st, 13, json_object_get(o, "leaked"));
 	db_bind_int(st, 14, json_object_get(o, "worker"));
 	db_bind_text(st, 15, json_string_value(json_object_get(o, "reason")));
+	db_bind_int(st, 16, json_object_get(cases, "total"));
+	db_bind_int(st, 17, json_object_get(cases, "failed"));
+	db_bind_int(st, 18, json_object_get(cases, "skipped"));
+	db_bind_int(st, 19, json_object_get(cases, "todo"));
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		snprintf(err, len, "%s", sqlite3_errmsg(in->d->db));
 		return (-1);

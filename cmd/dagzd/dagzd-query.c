@@ -1,7 +1,7 @@
 /*
- * dagzd-query.c: what zb asks: a job's tests, spans and logs, the context
- * of one span (for an agent's bundle), and flaky tests across jobs.
- * Lists are NDJSON, one record a line.
+ * dagzd-query.c: what zb asks: a job's tests, cases, spans and logs, the
+ * context of one span (for an agent's bundle), and flaky tests across
+ * jobs. Lists are NDJSON, one record a line.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,11 +94,28 @@ static const char sql_tests[] =
     "SELECT r.test, r.status, r.attempt, r.duration, r.reason, r.span, "
     "r.start, r.worker, r.exit, r.signal, r.leaked, r.cpu, r.rss, "
     "(SELECT count(*) FROM results r2 WHERE r2.job = r.job AND "
-    "r2.test = r.test AND r2.attempt > 0) "
+    "r2.test = r.test AND r2.attempt > 0), "
+    "r.cases, r.cases_failed, r.cases_skipped, r.cases_todo "
     "FROM results r WHERE r.job = ?1 AND r.final = 1 AND "
     "(?2 IS NULL OR r.status = ?2 OR (?2 = 'failed' AND r.status IN "
     "('FAILED', 'TIMEOUT', 'CRASHED', 'DEP_FAILED')) OR (?2 = 'passed' "
     "AND r.status IN ('OK', 'OK_FLAKY'))) ORDER BY r.test";
+
+/*
+ * The cases of a result as {"total", "failed", "skipped", "todo"} from
+ * the columns from col on, or null when the test reported none.
+ */
+static json_t *
+query_case_counts(sqlite3_stmt *st, int col)
+{
+	if (sqlite3_column_type(st, col) == SQLITE_NULL)
+		return (json_null());
+	return (json_pack("{s:I,s:I,s:I,s:I}",
+	    "total", (json_int_t)sqlite3_column_int64(st, col),
+	    "failed", (json_int_t)sqlite3_column_int64(st, col + 1),
+	    "skipped", (json_int_t)sqlite3_column_int64(st, col + 2),
+	    "todo", (json_int_t)sqlite3_column_int64(st, col + 3)));
+}
 
 /* GET /api/v1/jobs/J/tests?status=S: the final result of each test. */
 void
@@ -138,6 +155,7 @@ route_tests(struct dagzd *d, struct evhttp_request *req, struct route_args *a)
 		json_object_set_new(o, "leaked", db_column_int(st, 10));
 		json_object_set_new(o, "cpu", db_column_real(st, 11));
 		json_object_set_new(o, "rss", db_column_int(st, 12));
+		json_object_set_new(o, "cases", query_case_counts(st, 14));
 		http_ndjson_add(buf, o);
 	}
 	http_ndjson(req, buf);
@@ -193,6 +211,107 @@ route_spans(struct dagzd *d, struct evhttp_request *req, struct route_args *a)
 	http_ndjson(req, buf);
 }
 
+static const char sql_cases[] =
+    "SELECT s.test, s.name, s.status, s.start, s.finish, s.attrs, s.span, "
+    "s.attempt, CASE WHEN ?4 THEN l.z END FROM results r "
+    "JOIN spans s ON s.parent = r.span AND s.type = 'case' "
+    "LEFT JOIN logs l ON l.span = s.span WHERE r.job = ?1 AND r.final = 1 AND "
+    "(?2 IS NULL OR r.test = ?2) AND (?3 IS NULL OR s.status = ?3) "
+    "ORDER BY r.test, s.id";
+static const char sql_has_test[] =
+    "SELECT 1 FROM results WHERE job = ? AND test = ? LIMIT 1";
+
+/* The test named by the query, if any, is one of job id's; else a 404. */
+static int
+query_has_test(struct dagzd *d, struct evhttp_request *req,
+    struct route_args *a, long long id, const char *test)
+{
+	sqlite3_stmt *st;
+
+	if (test == NULL)
+		return (0);
+	st = db_stmt(d, sql_has_test);
+	sqlite3_bind_int64(st, 1, id);
+	db_bind_text(st, 2, test);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		http_error(req, 404, "unknown test '%s' in job '%s'", test,
+		    a->seg[0]);
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * GET /api/v1/jobs/J/cases?test=T&status=S&output=1: the cases that the
+ * final attempt of each test (or of T) reported, in the order reported;
+ * with output=1, each with its output.
+ */
+void
+route_cases(struct dagzd *d, struct evhttp_request *req,
+    struct route_args *a)
+{
+	static const char *const statuses[] = { "OK", "FAILED", "SKIPPED",
+	    "TODO", "TODO_OK", NULL };
+	struct evbuffer *buf;
+	sqlite3_stmt *st;
+	const char *test = http_query(a, "test");
+	const char *status = http_query(a, "status");
+	long long id, output = 0;
+	json_t *o, *attrs;
+	unsigned char *text;
+	size_t i, len;
+
+	if (query_job(d, req, a, &id) == -1 ||
+	    http_query_num(req, a, "output", 0, 1, &output) == -1)
+		return;
+	for (i = 0; status != NULL && statuses[i] != NULL; i++)
+		if (strcmp(status, statuses[i]) == 0)
+			break;
+	if (status != NULL && statuses[i] == NULL) {
+		http_error(req, 400, "unknown case status '%s': expected OK, "
+		    "FAILED, SKIPPED, TODO or TODO_OK", status);
+		return;
+	}
+	if (query_has_test(d, req, a, id, test) == -1)
+		return;
+	st = db_stmt(d, sql_cases);
+	sqlite3_bind_int64(st, 1, id);
+	db_bind_text(st, 2, test);
+	db_bind_text(st, 3, status);
+	sqlite3_bind_int(st, 4, (int)output);
+	buf = evbuffer_new();
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		o = json_object();
+		json_object_set_new(o, "test", db_column_text(st, 0));
+		json_object_set_new(o, "case", db_column_text(st, 1));
+		json_object_set_new(o, "status", db_column_text(st, 2));
+		if (sqlite3_column_type(st, 3) != SQLITE_NULL &&
+		    sqlite3_column_type(st, 4) != SQLITE_NULL)
+			json_object_set_new(o, "duration", json_real(
+			    sqlite3_column_double(st, 4) -
+			    sqlite3_column_double(st, 3)));
+		else
+			json_object_set_new(o, "duration", json_null());
+		attrs = db_column_json(st, 5);
+		json_object_set(o, "reason", json_object_get(attrs,
+		    "reason") != NULL ? json_object_get(attrs, "reason") :
+		    json_null());
+		json_decref(attrs);
+		json_object_set_new(o, "attempt", db_column_int(st, 7));
+		json_object_set_new(o, "span", db_column_text(st, 6));
+		if (output && sqlite3_column_type(st, 8) == SQLITE_NULL)
+			json_object_set_new(o, "output", json_null());
+		else if (output && (text = zbuf_inflate(
+		    sqlite3_column_blob(st, 8), sqlite3_column_bytes(st, 8),
+		    LOG_TEXT_MAX, &len)) != NULL) {
+			json_object_set_new(o, "output", query_text(text, len));
+			free(text);
+		}
+		http_ndjson_add(buf, o);
+	}
+	http_ndjson(req, buf);
+}
+
 static const char sql_logs_test[] =
     "SELECT r.test, r.attempt, r.status, r.span, l.size, l.cut, l.z "
     "FROM results r LEFT JOIN logs l ON l.span = r.span "
@@ -204,9 +323,6 @@ static const char sql_logs_failed[] =
     "WHERE r.job = ?1 AND r.attempt > 0 AND r.test IN (SELECT test FROM "
     "results WHERE job = ?1 AND final = 1 AND status IN ('FAILED', "
     "'TIMEOUT', 'CRASHED', 'DEP_FAILED')) ORDER BY r.test, r.attempt";
-static const char sql_has_test[] =
-    "SELECT 1 FROM results WHERE job = ? AND test = ? LIMIT 1";
-
 /*
  * GET /api/v1/jobs/J/logs?test=T: the logs of every attempt of T, or of
  * every test that failed.
@@ -222,15 +338,9 @@ route_logs(struct dagzd *d, struct evhttp_request *req, struct route_args *a)
 
 	if (query_job(d, req, a, &id) == -1)
 		return;
+	if (query_has_test(d, req, a, id, test) == -1)
+		return;
 	if (test != NULL) {
-		st = db_stmt(d, sql_has_test);
-		sqlite3_bind_int64(st, 1, id);
-		db_bind_text(st, 2, test);
-		if (sqlite3_step(st) != SQLITE_ROW) {
-			http_error(req, 404, "unknown test '%s' in job '%s'",
-			    test, a->seg[0]);
-			return;
-		}
 		st = db_stmt(d, sql_logs_test);
 		sqlite3_bind_int64(st, 1, id);
 		db_bind_text(st, 2, test);

@@ -96,8 +96,10 @@ void	 route_events(struct dagzd *, struct evhttp_request *,
 void	 route_heartbeat(struct dagzd *, struct evhttp_request *,
 	    struct route_args *);
 
-/* dagzd-query.c: tests, spans, logs, history, flakiness. */
+/* dagzd-query.c: tests, cases, spans, logs, history, flakiness. */
 void	 route_tests(struct dagzd *, struct evhttp_request *,
+	    struct route_args *);
+void	 route_cases(struct dagzd *, struct evhttp_request *,
 	    struct route_args *);
 void	 route_spans(struct dagzd *, struct evhttp_request *,
 	    struct route_args *);

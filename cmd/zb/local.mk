@@ -2,6 +2,7 @@
 bin_PROGRAMS += zb
 zb_SOURCES = \
 	%D%/zb.c %D%/zb.h \
+	%D%/zb-cases.c \
 	%D%/zb-common.c \
 	%D%/zb-daemon.c \
 	%D%/zb-flaky.c \

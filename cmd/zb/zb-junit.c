@@ -1,6 +1,9 @@
 /*
  * zb-junit.c: "zb junit J": a stored job as JUnit XML, for CI systems
- * that show test reports, with the logs of failed tests.
+ * that show test reports, with the logs of failed tests. Each test is a
+ * testcase of the job's testsuite; a test that reported cases is also a
+ * testsuite of its own, a testcase per case, so that CI names the case
+ * that failed.
  */
 #include <err.h>
 #include <getopt.h>
@@ -10,35 +13,10 @@
 #include <unistd.h>
 
 #include "exitcodes.h"
+#include "junit.h"
 #include "store.h"
 #include "xmalloc.h"
 #include "zb.h"
-
-/* Text for XML: markup escaped, control characters dropped. */
-static void
-xml_text(FILE *f, const char *s)
-{
-	for (; s != NULL && *s != '\0'; s++) {
-		switch (*s) {
-		case '<':
-			fputs("&lt;", f);
-			break;
-		case '>':
-			fputs("&gt;", f);
-			break;
-		case '&':
-			fputs("&amp;", f);
-			break;
-		case '"':
-			fputs("&quot;", f);
-			break;
-		default:
-			if ((unsigned char)*s >= 0x20 || *s == '\n' ||
-			    *s == '\t')
-				fputc(*s, f);
-		}
-	}
-}
 
 static const char *
 str(json_t *o, const char *k)
@@ -60,13 +38,112 @@ junit_log(json_t *logs, const char *test)
 	return (log);
 }
 
+/* How a test's status counts in the report. */
+static int
+junit_failed(const char *st)
+{
+	return (strcmp(st, "FAILED") == 0 || strcmp(st, "TIMEOUT") == 0 ||
+	    strcmp(st, "CRASHED") == 0 || strcmp(st, "DEP_FAILED") == 0);
+}
+
+static int
+junit_passed(const char *st)
+{
+	return (strcmp(st, "OK") == 0 || strcmp(st, "OK_FLAKY") == 0);
+}
+
+static void
+junit_test(struct junit_writer *w, json_t *t, json_t *logs)
+{
+	const char *st = str(t, "status"), *reason = str(t, "reason");
+
+	junit_case_begin(w, str(t, "test"), NULL,
+	    json_number_value(json_object_get(t, "duration")));
+	if (junit_passed(st)) {
+		junit_case_end(w);
+		return;
+	}
+	if (reason == NULL)
+		reason = st;
+	if (strcmp(st, "DAGZ_ERROR") == 0)
+		junit_outcome(w, JUNIT_ERROR, st, reason, NULL);
+	else if (junit_failed(st))
+		junit_outcome(w, JUNIT_FAILURE, st, reason, NULL);
+	else
+		junit_outcome(w, JUNIT_SKIPPED, NULL, reason, NULL);
+	junit_output(w, 0, junit_log(logs, str(t, "test")));
+	junit_case_end(w);
+}
+
+/* Whether test t reported any case ("1..0 # SKIP" reports none). */
+static int
+junit_has_cases(json_t *t)
+{
+	return (json_integer_value(json_object_get(json_object_get(t,
+	    "cases"), "total")) > 0);
+}
+
+/*
+ * The testsuite of test t, from its cases in cases (ordered by test as
+ * tests are) starting at *next, which is moved past them.
+ */
+static void
+junit_test_cases(struct junit_writer *w, json_t *t, json_t *cases,
+    size_t *next)
+{
+	struct junit_suite suite;
+	const char *test = str(t, "test"), *st, *reason;
+	json_t *c, *dur;
+	size_t i, first;
+
+	while (*next < json_array_size(cases) &&
+	    strcmp(str(json_array_get(cases, *next), "test"), test) < 0)
+		(*next)++;
+	first = *next;
+	memset(&suite, 0, sizeof suite);
+	suite.name = test;
+	suite.time = json_number_value(json_object_get(t, "duration"));
+	for (i = first; i < json_array_size(cases); i++) {
+		c = json_array_get(cases, i);
+		if (strcmp(str(c, "test"), test) != 0)
+			break;
+		suite.tests++;
+		st = str(c, "status");
+		if (strcmp(st, "FAILED") == 0)
+			suite.failures++;
+		else if (strcmp(st, "SKIPPED") == 0 || strcmp(st, "TODO") == 0)
+			suite.skipped++;
+	}
+	*next = i;
+	junit_suite_begin(w, &suite);
+	for (i = first; i < *next; i++) {
+		c = json_array_get(cases, i);
+		st = str(c, "status");
+		reason = str(c, "reason");
+		dur = json_object_get(c, "duration");
+		junit_case_begin(w, str(c, "case"), test, json_is_number(dur) ?
+		    json_number_value(dur) : -1);
+		if (strcmp(st, "FAILED") == 0) {
+			junit_outcome(w, JUNIT_FAILURE, st, reason,
+			    str(c, "output"));
+		} else if (strcmp(st, "SKIPPED") == 0 ||
+		    strcmp(st, "TODO") == 0)
+			junit_outcome(w, JUNIT_SKIPPED, NULL, reason != NULL ?
+			    reason : st, NULL);
+		junit_case_end(w);
+	}
+	junit_suite_end(w);
+}
+
 int
 zb_junit(int argc, char **argv)
 {
-	json_t *job, *tests, *logs, *t;
-	const char *out = NULL, *st, *log;
+	struct junit_suite suite, all;
+	struct junit_writer *w;
+	json_t *job, *tests, *logs, *t, *cases = NULL, *c;
+	const char *out = NULL, *st;
 	char *id, *tmp = NULL;
-	size_t i, nfail = 0, nskip = 0;
+	size_t i, k, next = 0, ncases = 0;
 	FILE *f = stdout;
 	int ch;
 
@@ -82,67 +159,59 @@ zb_junit(int argc, char **argv)
 	job = zb_get(STORE_API "/jobs/%s", id);
 	tests = zb_get_lines(STORE_API "/jobs/%s/tests", id);
 	logs = zb_get_lines(STORE_API "/jobs/%s/logs", id);
+	json_array_foreach(tests, i, t)
+		if (junit_has_cases(t))
+			ncases++;
+	if (ncases > 0)
+		cases = zb_get_lines(STORE_API "/jobs/%s/cases?output=1", id);
 	free(id);
+	memset(&suite, 0, sizeof suite);
+	suite.name = str(job, "id");
+	suite.tests = json_array_size(tests);
+	suite.time = json_number_value(json_object_get(job, "duration"));
+	suite.timestamp = str(job, "started");
 	json_array_foreach(tests, i, t) {
 		st = str(t, "status");
-		if (strcmp(st, "FAILED") == 0 || strcmp(st, "TIMEOUT") == 0 ||
-		    strcmp(st, "CRASHED") == 0 || strcmp(st, "DEP_FAILED") == 0)
-			nfail++;
-		else if (strcmp(st, "OK") != 0 && strcmp(st, "OK_FLAKY") != 0)
-			nskip++;
+		if (strcmp(st, "DAGZ_ERROR") == 0)
+			suite.errors++;
+		else if (junit_failed(st))
+			suite.failures++;
+		else if (!junit_passed(st))
+			suite.skipped++;
+	}
+	/* The document's counts are the job's tests and every case. */
+	memcpy(&all, &suite, sizeof all);
+	json_array_foreach(cases, k, c) {
+		all.tests++;
+		st = str(c, "status");
+		if (strcmp(st, "FAILED") == 0)
+			all.failures++;
+		else if (strcmp(st, "SKIPPED") == 0 || strcmp(st, "TODO") == 0)
+			all.skipped++;
 	}
 	if (out != NULL) {
 		xasprintf(&tmp, "%s.tmp", out);
 		if ((f = fopen(tmp, "w")) == NULL)
 			err(DAGZ_EXIT_ERROR, "cannot write '%s'", tmp);
 	}
-	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-	fprintf(f, "<testsuites>\n<testsuite name=\"");
-	xml_text(f, str(job, "id"));
-	fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" skipped=\"%zu\" "
-	    "time=\"%.3f\">\n", json_array_size(tests), nfail, nskip,
-	    json_number_value(json_object_get(job, "duration")));
-	fprintf(f, "  <properties><property name=\"dagz.job\" value=\"");
-	xml_text(f, str(job, "uuid"));
-	fprintf(f, "\"/></properties>\n");
-	json_array_foreach(tests, i, t) {
-		st = str(t, "status");
-		fprintf(f, "  <testcase name=\"");
-		xml_text(f, str(t, "test"));
-		fprintf(f, "\" time=\"%.3f\"",
-		    json_number_value(json_object_get(t, "duration")));
-		if (strcmp(st, "OK") == 0 || strcmp(st, "OK_FLAKY") == 0) {
-			fprintf(f, "/>\n");
-			continue;
-		}
-		fprintf(f, ">\n");
-		if (strcmp(st, "DAGZ_ERROR") == 0)
-			fprintf(f, "    <error type=\"DAGZ_ERROR\" message=\"");
-		else if (nfail > 0 && (strcmp(st, "FAILED") == 0 ||
-		    strcmp(st, "TIMEOUT") == 0 || strcmp(st, "CRASHED") == 0 ||
-		    strcmp(st, "DEP_FAILED") == 0)) {
-			fprintf(f, "    <failure type=\"");
-			xml_text(f, st);
-			fprintf(f, "\" message=\"");
-		} else
-			fprintf(f, "    <skipped message=\"");
-		xml_text(f, str(t, "reason") != NULL ? str(t, "reason") : st);
-		fprintf(f, "\"/>\n");
-		if ((log = junit_log(logs, str(t, "test"))) != NULL) {
-			fprintf(f, "    <system-out>");
-			xml_text(f, log);
-			fprintf(f, "</system-out>\n");
-		}
-		fprintf(f, "  </testcase>\n");
-	}
-	fprintf(f, "</testsuite>\n</testsuites>\n");
-	if (out != NULL) {
-		if (fclose(f) != 0 || rename(tmp, out) == -1)
-			err(DAGZ_EXIT_ERROR, "cannot write '%s'", out);
-		free(tmp);
-	}
+	w = junit_writer_open(f);
+	junit_suites_begin(w, &all);
+	junit_suite_begin(w, &suite);
+	junit_property(w, "dagz.job", str(job, "uuid"));
+	json_array_foreach(tests, i, t)
+		junit_test(w, t, logs);
+	junit_suite_end(w);
+	json_array_foreach(tests, i, t)
+		if (junit_has_cases(t))
+			junit_test_cases(w, t, cases, &next);
+	if (junit_writer_close(w) == -1 ||
+	    (out != NULL && (fclose(f) != 0 || rename(tmp, out) == -1)))
+		err(DAGZ_EXIT_ERROR, "cannot write '%s'", out != NULL ? out :
+		    "standard output");
+	free(tmp);
 	json_decref(job);
 	json_decref(tests);
 	json_decref(logs);
+	json_decref(cases);
 	return (DAGZ_EXIT_OK);
 }

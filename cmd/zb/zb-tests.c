@@ -13,10 +13,41 @@ static const struct zb_col tests_cols[] = {
 	{ "STATUS", "status", ZB_STR, 0 },
 	{ "ATTEMPTS", "attempts", ZB_INT, 0 },
 	{ "DURATION", "duration", ZB_SECS, 0 },
+	{ "CASES", "cases_shown", ZB_STR, 0 },
 	{ "SPAN", "span", ZB_STR, 0 },
 	{ "REASON", "reason", ZB_STR, 60 },
 	{ NULL, NULL, 0, 0 }
 };
+
+/*
+ * The CASES cell of a row: "2/85 failed", "3/85 skipped", "85 passed",
+ * "0" for a report without cases ("1..0 # SKIP"), or nothing when the
+ * test reported none.
+ */
+static void
+tests_cases_shown(json_t *row)
+{
+	json_t *c = json_object_get(row, "cases");
+	json_int_t total, failed, skipped;
+	char buf[64];
+
+	if (!json_is_object(c))
+		return;
+	total = json_integer_value(json_object_get(c, "total"));
+	failed = json_integer_value(json_object_get(c, "failed"));
+	skipped = json_integer_value(json_object_get(c, "skipped"));
+	if (total == 0)
+		snprintf(buf, sizeof buf, "0");
+	else if (failed > 0)
+		snprintf(buf, sizeof buf, "%lld/%lld failed", (long long)failed,
+		    (long long)total);
+	else if (skipped > 0)
+		snprintf(buf, sizeof buf, "%lld/%lld skipped",
+		    (long long)skipped, (long long)total);
+	else
+		snprintf(buf, sizeof buf, "%lld passed", (long long)total);
+	json_object_set_new(row, "cases_shown", json_string(buf));
+}
 
 int
 zb_tests(int argc, char **argv)
@@ -28,7 +59,8 @@ zb_tests(int argc, char **argv)
 	};
 	struct zb_opts o;
 	char *id, *st = NULL;
-	json_t *rows;
+	json_t *rows, *row;
+	size_t i;
 	int ch;
 
 	memset(&o, 0, sizeof o);
@@ -54,6 +86,9 @@ zb_tests(int argc, char **argv)
 	if (o.limit > 0)
 		while (json_array_size(rows) > (size_t)o.limit)
 			json_array_remove(rows, json_array_size(rows) - 1);
+	if (zb_tty(&o))
+		json_array_foreach(rows, i, row)
+			tests_cases_shown(row);
 	zb_table(&o, tests_cols, rows);
 	json_decref(rows);
 	return (DAGZ_EXIT_OK);

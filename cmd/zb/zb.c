@@ -12,6 +12,8 @@
 #include "zb.h"
 
 static const struct zb_cmd commands[] = {
+	{ "cases", zb_cases, "[--json] [--status status] job [test]",
+	    "the cases the tests of a job reported" },
 	{ "daemon", zb_daemon, "up [--bg] [--restart] | down | status",
 	    "start, stop or ask about the local dagzd" },
 	{ "flaky", zb_flaky, "[--json] [--jobs N] [--limit N] [--since when]",

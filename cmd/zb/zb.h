@@ -51,6 +51,7 @@ void	 zb_format(const struct zb_col *, json_t *, char *, size_t);
 	{ "since", required_argument, NULL, 'S' }
 
 /* One function per subcommand, each in its own file. */
+int	 zb_cases(int, char **);
 int	 zb_daemon(int, char **);
 int	 zb_flaky(int, char **);
 int	 zb_job(int, char **);
