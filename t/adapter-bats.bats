@@ -51,7 +51,7 @@ events_failed() {
 	[ "$output" = "{\"id\":\"suite/pass.bats\",\"cmd\":[\"$top/bin/my-bats\",\"-T\",\"--tap\",\"suite/pass.bats\"],\"cwd\":\"$top\",\"format\":\"tap\",\"source\":\"--bats\"}" ]
 }
 
-@test "dagz --bats and bats --tap agree on each file and failing case" {
+@test "dagz --bats and bats --tap agree on each file and failing case; each case's status" {
 	run -1 dagz_run --retries 0 --events events.ndjson --bats suite
 	for f in suite/pass.bats suite/more/fail.bats; do
 		if bats --tap "$f" >"native.tap" 2>/dev/null; then
@@ -68,14 +68,10 @@ events_failed() {
 	# Neither is vacuous: fail.bats fails on exactly one case.
 	[ "$(tap_failed <native.tap)" = "false is true" ]
 	[ "$(event_status events.ndjson suite/pass.bats)" = OK ]
-}
-
-@test "--bats: each case with its status, skip included" {
-	run -0 dagz_run --retries 0 --events events.ndjson \
-	    --bats suite/pass.bats
-	run -0 jq -c 'select(.type=="result") |
-	    [(.cases | if type=="object" then .cases else . end) // [] |
-	    .[] | [.name, .status]]' events.ndjson
+	# Each case with its status, skip included.
+	run -0 jq -c --arg t suite/pass.bats 'select(.type=="result" and
+	    .test==$t) | [(.cases | if type=="object" then .cases else .
+	    end) // [] | .[] | [.name, .status]]' events.ndjson
 	[ "$output" = '[["addition","OK"],["finds its own directory","OK"],["needs a network","SKIPPED"]]' ]
 }
 

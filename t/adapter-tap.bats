@@ -64,7 +64,7 @@ agree() {
 	EOF
 }
 
-@test "git-style scripts: dagz and prove --exec sh agree on each script and failing case" {
+@test "git-style scripts: dagz and prove --exec sh agree on each script and failing case; each case's status" {
 	run -1 dagz_run --retries 0 --events events.ndjson \
 	    --tap 't/t[0-9]*.sh'
 	PROVE_ARGS="--exec sh" agree t0001-basic.sh t0002-fail.sh
@@ -73,18 +73,7 @@ agree() {
 	[ "$(event_status events.ndjson t/t0001-basic.sh)" = OK ]
 	# The scripts ran from t/ and cleaned up after themselves.
 	[ ! -e "t/trash directory.t0001-basic" ]
-}
-
-@test "Test::More files: dagz --tap-exec perl and prove agree" {
-	run -1 dagz_run --retries 0 --events events.ndjson \
-	    --tap 't/*.t' --tap-exec perl
-	PROVE_ARGS= agree basic.t fail.t
-	[ "$(tap_failed <prove.fail.t)" = "two times two is five" ]
-}
-
-@test "--tap: each case with its status, TODO and skip included" {
-	run -1 dagz_run --retries 0 --events events.ndjson \
-	    --tap 't/t[0-9]*.sh'
+	# Each case with its status, TODO and skip included.
 	cases() {
 		jq -c --arg t "$1" 'select(.type=="result" and .test==$t) |
 		    [(.cases | if type=="object" then .cases else . end) //
@@ -94,6 +83,13 @@ agree() {
 	[["a file can be written","OK"],["runs from t/, beside test-lib.sh","OK"],["3","SKIPPED"],["reads the future","TODO"]]
 	[["true is true","OK"],["false is true","FAILED"],["a prerequisite that is met","OK"]]
 	EOF
+}
+
+@test "Test::More files: dagz --tap-exec perl and prove agree" {
+	run -1 dagz_run --retries 0 --events events.ndjson \
+	    --tap 't/*.t' --tap-exec perl
+	PROVE_ARGS= agree basic.t fail.t
+	[ "$(tap_failed <prove.fail.t)" = "two times two is five" ]
 }
 
 @test "--tap: a glob matching nothing is one line and exit 2" {
