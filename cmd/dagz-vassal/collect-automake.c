@@ -23,16 +23,16 @@
 
 /* What make said of the build, one value per "dagz:KEY VALUE" line. */
 struct am_vars {
-	char	*srcdir;
-	char	*tests;
-	char	*xfail;
-	char	*env;		/* AM_TESTS_ENVIRONMENT TESTS_ENVIRONMENT */
-	char	*redirect;	/* AM_TESTS_FD_REDIRECT */
-	char	*compile;	/* LOG_COMPILER AM_LOG_FLAGS LOG_FLAGS */
-	char	*driver;	/* LOG_DRIVER */
-	char	**exts;		/* TEST_EXTENSIONS, and for each */
-	char	**ext_compile;
-	char	**ext_driver;
+	char *srcdir;
+	char *tests;
+	char *xfail;
+	char *env;      /* AM_TESTS_ENVIRONMENT TESTS_ENVIRONMENT */
+	char *redirect; /* AM_TESTS_FD_REDIRECT */
+	char *compile;  /* LOG_COMPILER AM_LOG_FLAGS LOG_FLAGS */
+	char *driver;   /* LOG_DRIVER */
+	char **exts;    /* TEST_EXTENSIONS, and for each */
+	char **ext_compile;
+	char **ext_driver;
 };
 
 /*
@@ -53,23 +53,23 @@ am_write_printer(FILE *fp)
 	for (i = 0; lower[i] != '\0'; i++)
 		fputc(')', fp);
 	fputs("\n"
-	    "dagz_x = $(call dagz_uc,$(patsubst .%,%,$(1)))\n"
-	    ".PHONY: dagz-print-tests\n"
-	    "dagz-print-tests:\n"
-	    "\t@:$(info dagz:srcdir $(srcdir))"
-	    "$(info dagz:tests $(TESTS))"
-	    "$(info dagz:xfail $(XFAIL_TESTS))"
-	    "$(info dagz:env $(AM_TESTS_ENVIRONMENT) $(TESTS_ENVIRONMENT))"
-	    "$(info dagz:redirect $(AM_TESTS_FD_REDIRECT))"
-	    "$(info dagz:compile $(LOG_COMPILER) $(AM_LOG_FLAGS) "
-	    "$(LOG_FLAGS))"
-	    "$(info dagz:driver $(LOG_DRIVER))"
-	    "$(foreach e,$(TEST_EXTENSIONS),"
-	    "$(info dagz:ext $(e))"
-	    "$(info dagz:ext-compile $($(call dagz_x,$(e))_LOG_COMPILER) "
-	    "$(AM_$(call dagz_x,$(e))_LOG_FLAGS) "
-	    "$($(call dagz_x,$(e))_LOG_FLAGS))"
-	    "$(info dagz:ext-driver $($(call dagz_x,$(e))_LOG_DRIVER)))\n",
+	      "dagz_x = $(call dagz_uc,$(patsubst .%,%,$(1)))\n"
+	      ".PHONY: dagz-print-tests\n"
+	      "dagz-print-tests:\n"
+	      "\t@:$(info dagz:srcdir $(srcdir))"
+	      "$(info dagz:tests $(TESTS))"
+	      "$(info dagz:xfail $(XFAIL_TESTS))"
+	      "$(info dagz:env $(AM_TESTS_ENVIRONMENT) $(TESTS_ENVIRONMENT))"
+	      "$(info dagz:redirect $(AM_TESTS_FD_REDIRECT))"
+	      "$(info dagz:compile $(LOG_COMPILER) $(AM_LOG_FLAGS) "
+	      "$(LOG_FLAGS))"
+	      "$(info dagz:driver $(LOG_DRIVER))"
+	      "$(foreach e,$(TEST_EXTENSIONS),"
+	      "$(info dagz:ext $(e))"
+	      "$(info dagz:ext-compile $($(call dagz_x,$(e))_LOG_COMPILER) "
+	      "$(AM_$(call dagz_x,$(e))_LOG_FLAGS) "
+	      "$($(call dagz_x,$(e))_LOG_FLAGS))"
+	      "$(info dagz:ext-driver $($(call dagz_x,$(e))_LOG_DRIVER)))\n",
 	    fp);
 }
 
@@ -108,8 +108,7 @@ am_make(char *const *argv, const char *out)
 			dup2(fd, 0);
 			close(fd);
 		}
-		if ((fd = open(out, O_WRONLY | O_CREAT | O_TRUNC,
-		    0600)) == -1)
+		if ((fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600)) == -1)
 			_exit(127);
 		dup2(fd, 1);
 		dup2(fd, 2);
@@ -144,9 +143,10 @@ am_last_line(const char *file, char *buf, size_t len)
 	while ((n = getline(&line, &cap, fp)) != -1) {
 		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 			line[--n] = '\0';
-		if (n == 0 || (strncmp(line, "make", 4) == 0 &&
-		    (strstr(line, ": ***") != NULL ||
-		    strstr(line, "ing directory") != NULL)))
+		if (n == 0 ||
+		    (strncmp(line, "make", 4) == 0 &&
+		        (strstr(line, ": ***") != NULL ||
+		            strstr(line, "ing directory") != NULL)))
 			continue;
 		snprintf(buf, len, "%s", line);
 	}
@@ -264,8 +264,8 @@ am_driver_kind(const char *driver)
 	if (w == NULL)
 		kind = 0;
 	for (i = 0; w != NULL && w[i] != NULL; i++) {
-		base = strrchr(w[i], '/') != NULL ? strrchr(w[i], '/') + 1 :
-		    w[i];
+		base =
+		    strrchr(w[i], '/') != NULL ? strrchr(w[i], '/') + 1 : w[i];
 		if (strcmp(base, "tap-driver.sh") == 0 ||
 		    strcmp(base, "tap-driver.pl") == 0)
 			kind = 1;
@@ -309,8 +309,7 @@ am_trim(const char *s)
 
 	s += strspn(s, " \t");
 	t = xstrdup(s);
-	for (n = strlen(t); n > 0 && (t[n - 1] == ' ' || t[n - 1] == '\t');
-	    n--)
+	for (n = strlen(t); n > 0 && (t[n - 1] == ' ' || t[n - 1] == '\t'); n--)
 		t[n - 1] = '\0';
 	return (t);
 }
@@ -336,8 +335,9 @@ am_append(char **buf, const char *s)
  * prefix such as "env A=1"), so a signal is seen as such.
  */
 static void
-am_test(const struct am_vars *v, char **xfail, const char *build,
-    const char *name, struct test_def *t, int *unknown_driver)
+am_test(const struct adapter_spec *a, const struct am_vars *v, char **xfail,
+    const char *build, const char *name, struct test_def *t,
+    int *unknown_driver)
 {
 	struct stat st;
 	const char *compile = v->compile, *driver = v->driver;
@@ -389,10 +389,10 @@ am_test(const struct am_vars *v, char **xfail, const char *build,
 	if ((kind = am_driver_kind(driver)) == 1)
 		t->format = xstrdup("tap");
 	else if (kind == -1 && !*unknown_driver) {
-		log_warnx("automake: test driver '%s' of '%s' is neither "
-		    "test-driver nor tap-driver.sh: its tests are run "
-		    "without it and judged by their exit status", driver,
-		    name);
+		log_warnx("%s: test driver '%s' of '%s' is neither "
+		          "test-driver nor tap-driver.sh: its tests are run "
+		          "without it and judged by their exit status",
+		    a->source, driver, name);
 		*unknown_driver = 1;
 	}
 	/* As automake matches: the name, or the path it ran. */
@@ -423,7 +423,7 @@ static void
 am_cleanup(const char *tmp)
 {
 	static const char *const files[] = { "make.out", "test-suite.log",
-	    "print.mk", "vars.out", NULL };
+		"print.mk", "vars.out", NULL };
 	char *path;
 	size_t i;
 
@@ -447,7 +447,7 @@ collect_automake(const struct adapter_spec *a, struct suite *s, char *err,
 	char **tests = NULL, **xfail = NULL, tmp[4096], last[512];
 	char *check[] = { "make", "-C", NULL, "check", "TESTS=", NULL, NULL };
 	char *print[] = { "make", "-s", "--no-print-directory", "-C", NULL,
-	    "-f", "Makefile", "-f", NULL, "dagz-print-tests", NULL };
+		"-f", "Makefile", "-f", NULL, "dagz-print-tests", NULL };
 	size_t i;
 	int st, rc = -1, unknown_driver = 0;
 
@@ -463,7 +463,8 @@ collect_automake(const struct adapter_spec *a, struct suite *s, char *err,
 		xasprintf(&build, "%s/%s", a->dir, a->args[0]);
 	xasprintf(&makefile, "%s/Makefile", build);
 	if (!am_is_automake(makefile)) {
-		snprintf(err, len, "%s: '%s': not an automake build "
+		snprintf(err, len,
+		    "%s: '%s': not an automake build "
 		    "directory (no Makefile made by automake's configure)",
 		    a->source, a->args[0]);
 		free(makefile);
@@ -495,11 +496,15 @@ collect_automake(const struct adapter_spec *a, struct suite *s, char *err,
 	if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
 		am_show_tail(out);
 		am_last_line(out, last, sizeof last);
-		snprintf(err, len, "%s: '%s': make check TESTS= failed (%s "
-		    "%d): %s", a->source, a->args[0],
+		snprintf(err, len,
+		    "%s: '%s': make check TESTS= failed (%s "
+		    "%d): %s",
+		    a->source, a->args[0],
 		    st != -1 && WIFSIGNALED(st) ? "signal" : "exit",
-		    st == -1 ? -1 : WIFSIGNALED(st) ? WTERMSIG(st) :
-		    WEXITSTATUS(st), last);
+		    st == -1            ? -1 :
+		        WIFSIGNALED(st) ? WTERMSIG(st) :
+		                          WEXITSTATUS(st),
+		    last);
 		goto out;
 	}
 
@@ -530,7 +535,7 @@ collect_automake(const struct adapter_spec *a, struct suite *s, char *err,
 	for (i = 0; tests != NULL && tests[i] != NULL; i++) {
 		if (suite_find(s, tests[i]) != NULL)
 			continue;
-		am_test(&v, xfail, build, tests[i], &t, &unknown_driver);
+		am_test(a, &v, xfail, build, tests[i], &t, &unknown_driver);
 		suite_add_test(s, &t);
 	}
 	if (s->ntests == 0) {

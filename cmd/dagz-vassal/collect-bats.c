@@ -17,8 +17,7 @@
 
 /* Appends the .bats files below dir (shown as name) to *v. */
 static int
-bats_walk(const char *dir, const char *name, char ***v, char *err,
-    size_t len)
+bats_walk(const char *dir, const char *name, char ***v, char *err, size_t len)
 {
 	struct dirent *de;
 	struct stat st;
@@ -60,8 +59,8 @@ bats_cmp(const void *a, const void *b)
 
 /* The .bats files of one argument, sorted, into *v. */
 static int
-bats_files(const struct adapter_spec *a, const char *arg, char ***v,
-    char *err, size_t len)
+bats_files(const struct adapter_spec *a, const char *arg, char ***v, char *err,
+    size_t len)
 {
 	struct stat st;
 	char *abs, *name, **found = NULL;
@@ -81,11 +80,9 @@ bats_files(const struct adapter_spec *a, const char *arg, char ***v,
 	} else if (!S_ISDIR(st.st_mode)) {
 		if (!strv_contains(*v, name))
 			*v = strv_push(*v, name);
-	}
-	else if ((rc = bats_walk(abs, name, &found, err, len)) == 0) {
+	} else if ((rc = bats_walk(abs, name, &found, err, len)) == 0) {
 		if ((n = strv_len(found)) == 0) {
-			snprintf(err, len, "'%s': no .bats file below it",
-			    arg);
+			snprintf(err, len, "'%s': no .bats file below it", arg);
 			rc = -1;
 		}
 		qsort(found, n, sizeof *found, bats_cmp);
@@ -110,16 +107,17 @@ collect_bats(const struct adapter_spec *a, struct suite *s, char *err,
 
 	suite_init(s);
 	for (i = 0; a->args != NULL && a->args[i] != NULL; i++) {
-		if (bats_files(a, a->args[i], &files, reason,
-		    sizeof reason) == -1) {
+		if (bats_files(a, a->args[i], &files, reason, sizeof reason) ==
+		    -1) {
 			snprintf(err, len, "%s: %s", a->source, reason);
 			goto fail;
 		}
 	}
 	if ((bats = suite_program(prog, a->dir)) == NULL) {
 		snprintf(err, len, "%s: cannot find '%s'%s", a->source, prog,
-		    a->exec != NULL ? " (--bats-exec)" :
-		    " on PATH: install bats-core or give --bats-exec");
+		    a->exec != NULL ?
+		        " (--bats-exec)" :
+		        " on PATH: install bats-core or give --bats-exec");
 		goto fail;
 	}
 	for (i = 0; files != NULL && files[i] != NULL; i++) {

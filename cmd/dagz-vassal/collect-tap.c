@@ -47,8 +47,8 @@ collect_tap(const struct adapter_spec *a, struct suite *s, char *err,
 	}
 	if (a->exec != NULL &&
 	    (exec = suite_program(a->exec, a->dir)) == NULL) {
-		snprintf(err, len, "%s: cannot find --tap-exec '%s'",
-		    a->source, a->exec);
+		snprintf(err, len, "%s: cannot find --tap-exec '%s'", a->source,
+		    a->exec);
 		goto fail;
 	}
 	if (a->cwd != NULL) {
@@ -56,8 +56,9 @@ collect_tap(const struct adapter_spec *a, struct suite *s, char *err,
 		if (stat(tmp, &st) == -1 || !S_ISDIR(st.st_mode) ||
 		    realpath(tmp, real) == NULL) {
 			snprintf(err, len, "%s: --tap-cwd '%s': %s", a->source,
-			    a->cwd, access(tmp, F_OK) == -1 ?
-			    strerror(errno) : "not a directory");
+			    a->cwd,
+			    access(tmp, F_OK) == -1 ? strerror(errno) :
+			                              "not a directory");
 			free(tmp);
 			goto fail;
 		}
@@ -67,7 +68,8 @@ collect_tap(const struct adapter_spec *a, struct suite *s, char *err,
 	for (i = 0; paths[i] != NULL; i++) {
 		abs = collect_abs(a->dir, paths[i]);
 		if (exec == NULL && access(abs, X_OK) == -1) {
-			snprintf(err, len, "%s: '%s' is not executable: make "
+			snprintf(err, len,
+			    "%s: '%s' is not executable: make "
 			    "it so, or name its interpreter with --tap-exec",
 			    a->source, paths[i]);
 			free(abs);
