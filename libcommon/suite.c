@@ -313,6 +313,116 @@ fail:
 	return (-1);
 }
 
+int
+suite_glob(char *const *globs, const char *dir, char ***out, char *err,
+    size_t len)
+{
+	struct stat st;
+	glob_t g;
+	char *pattern, **v = NULL;
+	size_t i, j, skip, found;
+	int rc;
+
+	*out = NULL;
+	for (i = 0; globs != NULL && globs[i] != NULL; i++) {
+		/* Relative globs match below dir; paths stay relative. */
+		if (globs[i][0] == '/') {
+			pattern = xstrdup(globs[i]);
+			skip = 0;
+		} else {
+			xasprintf(&pattern, "%s/%s", dir, globs[i]);
+			skip = strlen(dir) + 1;
+		}
+		rc = glob(pattern, 0, NULL, &g);
+		free(pattern);
+		if (rc != 0 && rc != GLOB_NOMATCH) {
+			snprintf(err, len, "%s: glob failed", globs[i]);
+			goto fail;
+		}
+		found = 0;
+		for (j = 0; rc == 0 && j < g.gl_pathc; j++) {
+			if (stat(g.gl_pathv[j], &st) == -1 ||
+			    !S_ISREG(st.st_mode))
+				continue;
+			found++;
+			if (!strv_contains(v, g.gl_pathv[j] + skip))
+				v = strv_push(v, g.gl_pathv[j] + skip);
+		}
+		if (rc == 0)
+			globfree(&g);
+		if (found == 0) {
+			snprintf(err, len, "%s: no file matches", globs[i]);
+			goto fail;
+		}
+	}
+	*out = v;
+	return (0);
+fail:
+	strv_free(v);
+	return (-1);
+}
+
+char *
+suite_which(const char *name, const char *dir)
+{
+	struct stat st;
+	const char *path;
+	char *copy, *p, *d, *file;
+
+	if (*name == '\0')
+		return (NULL);
+	if (strchr(name, '/') != NULL) {
+		if (name[0] == '/' || dir == NULL)
+			file = xstrdup(name);
+		else {
+			while (strncmp(name, "./", 2) == 0)
+				name += 2 + strspn(name + 2, "/");
+			xasprintf(&file, "%s/%s", dir, name);
+		}
+		if (stat(file, &st) == 0 && S_ISREG(st.st_mode) &&
+		    access(file, X_OK) == 0)
+			return (file);
+		free(file);
+		return (NULL);
+	}
+	if ((path = getenv("PATH")) == NULL)
+		path = "/usr/bin:/bin";
+	copy = p = xstrdup(path);
+	while ((d = strsep(&p, ":")) != NULL) {
+		xasprintf(&file, "%s/%s", *d == '\0' ? "." : d, name);
+		if (stat(file, &st) == 0 && S_ISREG(st.st_mode) &&
+		    access(file, X_OK) == 0) {
+			free(copy);
+			return (file);
+		}
+		free(file);
+	}
+	free(copy);
+	return (NULL);
+}
+
+char **
+suite_program(const char *words, const char *dir)
+{
+	char *copy, *p, *w, *found, **argv = NULL;
+
+	copy = p = xstrdup(words);
+	while ((w = strsep(&p, " \t")) != NULL)
+		if (*w != '\0')
+			argv = strv_push(argv, w);
+	free(copy);
+	if (argv == NULL || (found = suite_which(argv[0], dir)) == NULL) {
+		strv_free(argv);
+		return (NULL);
+	}
+	if (strchr(argv[0], '/') != NULL) {
+		free(argv[0]);
+		argv[0] = found;
+	} else
+		free(found);
+	return (argv);
+}
+
 /*
  * Each executable regular file matching a glob is a test whose id is the
  * path as matched and whose command is the file itself, run from the
@@ -323,11 +433,8 @@ suite_load_exec(struct suite *s, char *const *globs, const char *dir,
     char *err, size_t len)
 {
 	struct test_def t;
-	struct stat st;
-	glob_t g;
-	char cwd[PATH_MAX], *path, *pattern;
-	size_t i, j, skip;
-	int rc;
+	char cwd[PATH_MAX], *abs, **paths;
+	size_t i;
 
 	suite_init(s);
 	if (dir != NULL)
@@ -336,56 +443,36 @@ suite_load_exec(struct suite *s, char *const *globs, const char *dir,
 		snprintf(err, len, "getcwd: %s", strerror(errno));
 		return (-1);
 	}
-	for (i = 0; globs != NULL && globs[i] != NULL; i++) {
-		/* Relative globs match below dir; ids stay relative. */
-		if (globs[i][0] == '/') {
-			pattern = xstrdup(globs[i]);
-			skip = 0;
-		} else {
-			xasprintf(&pattern, "%s/%s", cwd, globs[i]);
-			skip = strlen(cwd) + 1;
+	if (suite_glob(globs, cwd, &paths, err, len) == -1)
+		return (-1);
+	for (i = 0; paths != NULL && paths[i] != NULL; i++) {
+		if (paths[i][0] == '/')
+			abs = xstrdup(paths[i]);
+		else
+			xasprintf(&abs, "%s/%s", cwd, paths[i]);
+		if (access(abs, X_OK) == -1) {
+			free(abs);
+			continue;
 		}
-		rc = glob(pattern, 0, NULL, &g);
-		free(pattern);
-		if (rc == GLOB_NOMATCH) {
-			snprintf(err, len, "%s: no file matches", globs[i]);
-			goto fail;
+		free(abs);
+		testdef_init(&t);
+		t.id = xstrdup(paths[i]);
+		if (paths[i][0] == '/' || strncmp(paths[i], "./", 2) == 0)
+			t.argv = strv_push(NULL, paths[i]);
+		else {
+			xasprintf(&abs, "./%s", paths[i]);
+			t.argv = strv_push(NULL, abs);
+			free(abs);
 		}
-		if (rc != 0) {
-			snprintf(err, len, "%s: glob failed", globs[i]);
-			goto fail;
-		}
-		for (j = 0; j < g.gl_pathc; j++) {
-			if (stat(g.gl_pathv[j], &st) == -1 ||
-			    !S_ISREG(st.st_mode) ||
-			    access(g.gl_pathv[j], X_OK) == -1)
-				continue;
-			path = g.gl_pathv[j] + skip;
-			if (suite_find(s, path) != NULL)
-				continue;
-			testdef_init(&t);
-			t.id = xstrdup(path);
-			if (path[0] == '/' || strncmp(path, "./", 2) == 0)
-				t.argv = strv_push(NULL, path);
-			else {
-				char *rel;
-
-				xasprintf(&rel, "./%s", path);
-				t.argv = strv_push(NULL, rel);
-				free(rel);
-			}
-			t.cwd = xstrdup(cwd);
-			suite_add_test(s, &t);
-		}
-		globfree(&g);
+		t.cwd = xstrdup(cwd);
+		suite_add_test(s, &t);
 	}
+	strv_free(paths);
 	if (s->ntests == 0) {
 		snprintf(err, len, "no executable file matches");
-		goto fail;
+		suite_clear(s);
+		return (-1);
 	}
 	s->dir = xstrdup(cwd);
 	return (0);
-fail:
-	suite_clear(s);
-	return (-1);
 }

@@ -1,7 +1,8 @@
 /*
- * suite.h: a collected test suite, from a manifest or from --exec globs.
- * Loading is all-or-nothing: on any error the suite is left empty and err
- * holds "FILE:LINE: reason".
+ * suite.h: a collected test suite, from a manifest or from --exec globs,
+ * and what adapters share to find their files and programs. Loading is
+ * all-or-nothing: on any error the suite is left empty and err holds
+ * "FILE:LINE: reason".
  */
 #ifndef DAGZ_SUITE_H
 #define DAGZ_SUITE_H
@@ -26,6 +27,24 @@ int	 suite_load_manifest(struct suite *, const char *, const char *,
 /* globs relative to dir (NULL: the current directory) */
 int	 suite_load_exec(struct suite *, char *const *, const char *, char *,
 	    size_t);
+/*
+ * The regular files globs match below dir, each once, in the order of
+ * the globs and sorted within each: paths as matched (relative when the
+ * glob is). A glob matching no file is "GLOB: no file matches".
+ */
+int	 suite_glob(char *const *, const char *, char ***, char *, size_t);
+/*
+ * A program as a command names it: with a slash, the file itself
+ * (relative to dir), else the first executable of that name on PATH.
+ * NULL when there is none.
+ */
+char	*suite_which(const char *, const char *);
+/*
+ * "PROG ARG..." split at blanks, PROG found as suite_which finds it
+ * (absolute when it has a slash, as the test's cwd may differ); NULL
+ * when it cannot be found.
+ */
+char	**suite_program(const char *, const char *);
 /* Takes over the definition (the struct is copied, not its strings). */
 void	 suite_add_test(struct suite *, struct test_def *);
 void	 suite_add_fixture(struct suite *, struct fixture_def *);

@@ -91,3 +91,10 @@ t_unit_projconf_LDADD = $(COMMON_LIBS)
 CONFIG_BATS_TESTS = t/zb-init.bats t/dagz-run-config.bats
 TESTS += $(CONFIG_BATS_TESTS)
 EXTRA_DIST += $(CONFIG_BATS_TESTS)
+# Adapters: each against its native runner on a small suite of t/suites.
+ADAPTER_BATS_TESTS = \
+	t/adapter-tap.bats \
+	t/adapter-bats.bats \
+	t/adapter-automake.bats
+TESTS += $(ADAPTER_BATS_TESTS)
+EXTRA_DIST += $(ADAPTER_BATS_TESTS) t/suites

@@ -1,0 +1,2 @@
+# xfail.sh: fails, as XFAIL_TESTS expects.
+exit 1
