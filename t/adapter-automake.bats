@@ -141,3 +141,11 @@ events_failed() {
 	[ "${lines[-1]}" = "dagz-run: --automake: 'broken': make check TESTS= failed (exit 2): cc: error: x.c: No such file" ]
 	[[ "$output" == *"| cc: error: x.c: No such file"* ]]
 }
+
+@test "zb init writes a config that dagz run uses with no flags" {
+	mkdir proj
+	cp src/configure.ac src/Makefile.am proj/
+	ln -s ../build proj/build
+	cd proj
+	assert_zb_init_collects --automake build
+}

@@ -92,3 +92,11 @@ events_failed() {
 	    run -2 dagz_run --bats suite
 	[ "$output" = "dagz-run: --bats: cannot find 'bats' on PATH: install bats-core or give --bats-exec" ]
 }
+
+@test "zb init writes a config that dagz run uses with no flags" {
+	mkdir proj
+	cp -R suite proj/test
+	cd proj
+	assert_zb_init_collects --bats test
+	grep -qx '  - bats: \[test\]' .dagz/config.yaml
+}

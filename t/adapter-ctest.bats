@@ -121,3 +121,12 @@ EOF
 	run -2 --separate-stderr dagz_run --ctest nowhere
 	[ "$stderr" = "dagz-run: --ctest: cannot use 'nowhere' as a build directory: No such file or directory" ]
 }
+
+@test "zb init writes a config that dagz run uses with no flags" {
+	mkdir "$BATS_TEST_TMPDIR/proj"
+	cd "$BATS_TEST_TMPDIR/proj"
+	cp "$DAGZ_SRCDIR"/t/suites/cmake/* .
+	ln -s "$B" build
+	assert_zb_init_collects --ctest build
+	grep -qx '  - ctest: build' .dagz/config.yaml
+}

@@ -134,3 +134,12 @@ EOF
 	run -2 --separate-stderr dagz_run --pytest --python "$fake/python3"
 	[ "$stderr" = "dagz-run: --pytest: pytest --collect-only failed in '$PWD' (exit 1): $fake/python3: No module named pytest" ]
 }
+
+@test "zb init writes a config that dagz run uses with no flags" {
+	cp -R "$BATS_FILE_TMPDIR/suite" "$BATS_TEST_TMPDIR/proj"
+	cd "$BATS_TEST_TMPDIR/proj"
+	# zb init names the python3 it found on PATH that has pytest.
+	PATH=$(dirname "$PY"):$PATH
+	assert_zb_init_collects --pytest --python python3
+	grep -qx 'python: python3' .dagz/config.yaml
+}

@@ -105,3 +105,14 @@ agree() {
 	run -2 dagz_run --tap 't/*.t' --tap-exec perl --tap-cwd nowhere
 	[ "$output" = "dagz-run: --tap: --tap-cwd 'nowhere': No such file or directory" ]
 }
+
+@test "zb init writes a config that dagz run uses with no flags" {
+	zb init >init.out
+	dagz_run --list | jq -c 'del(.source)' >from-config
+	{
+		dagz_run --list --tap 't/t[0-9]*.sh' --tap-cwd t
+		dagz_run --list --tap 't/*.t' --tap-exec perl
+	} | jq -c 'del(.source)' >from-flags
+	[ "$(wc -l <from-flags)" -eq 4 ]
+	diff -u from-flags from-config
+}

@@ -114,3 +114,17 @@ free_port() {
 	done
 	return 1
 }
+
+# Runs zb init in the current directory, then checks that dagz run with
+# no flags collects what the flags given here collect (ignoring which
+# adapter said so); prints zb init's output on failure.
+assert_zb_init_collects() {
+	local out=$BATS_TEST_TMPDIR/zb-init
+	zb init >"$out.txt" 2>&1 || { cat "$out.txt"; return 1; }
+	dagz_run --list | jq -c 'del(.source)' >"$out.config"
+	dagz_run --list "$@" | jq -c 'del(.source)' >"$out.flags"
+	if [ ! -s "$out.flags" ] || ! diff -u "$out.flags" "$out.config"; then
+		cat "$out.txt" .dagz/config.yaml
+		return 1
+	fi
+}

@@ -75,7 +75,8 @@ TESTS += t/unit-baseline
 check_PROGRAMS += t/unit-baseline
 t_unit_baseline_SOURCES = t/unit-baseline.c t/unit.h
 t_unit_baseline_LDADD = $(COMMON_LIBS) $(ZLIB_LIBS)
-SELECT_BATS_TESTS = t/select-run.bats t/dagz-baseline.bats
+SELECT_BATS_TESTS = t/select-run.bats t/dagz-baseline.bats \
+	t/select-adapters.bats
 TESTS += $(SELECT_BATS_TESTS)
 EXTRA_DIST += $(SELECT_BATS_TESTS)
 # The TAP reader.
