@@ -1072,7 +1072,9 @@ static void
 run_cases_collect(struct worker_run *r)
 {
 	struct stat sb;
+	const char *why;
 	char err[512];
+	size_t plen;
 
 	if (r->tap != NULL) {
 		run_out_read(r, RUN_DRAIN_READS);
@@ -1082,8 +1084,20 @@ run_cases_collect(struct worker_run *r)
 		r->tap = NULL;
 	}
 	if (r->junit != NULL && stat(r->junit, &sb) == 0 &&
-	    junit_read(r->junit, &r->cases, err, sizeof err) == -1)
+	    junit_read(r->junit, &r->cases, err, sizeof err) == -1) {
 		log_debug("test '%s': %s", r->job->exec.def.id, err);
+		/* Said of the variable the test knows, not of our path. */
+		plen = strlen(r->junit);
+		why = err;
+		if (err[0] == '\'' && strncmp(err + 1, r->junit, plen) == 0 &&
+		    strncmp(err + 1 + plen, "': ", 3) == 0)
+			why = err + plen + 4;
+		if (r->cases.error != NULL && strcmp(r->cases.error, err) == 0) {
+			free(r->cases.error);
+			xasprintf(&r->cases.error, "bad JUnit XML in "
+			    "$DAGZ_JUNIT: %s", why);
+		}
+	}
 }
 
 /* transient_file, from the test's directory. */
