@@ -117,7 +117,8 @@ main(void)
 	struct case_list back;
 	struct sched s;
 	char *got = NULL;
-	size_t len = 0;
+	size_t len = 0, i;
+	int j;
 	FILE *f;
 
 	if (mkdtemp(dir) == NULL)
@@ -193,5 +194,10 @@ main(void)
 	free(cmd);
 	free(got);
 	free(path);
+	for (i = 0; i < s.ntests; i++) {
+		for (j = 0; j < tests[i].nattempts; j++)
+			proto_result_clear(&tests[i].attempts[j].r);
+		testdef_clear(&tests[i].def);
+	}
 	return (tap_done());
 }

@@ -84,8 +84,8 @@ bats_files(const struct adapter_spec *a, const char *arg, char ***v, char *err,
 		if ((n = strv_len(found)) == 0) {
 			snprintf(err, len, "'%s': no .bats file below it", arg);
 			rc = -1;
-		}
-		qsort(found, n, sizeof *found, bats_cmp);
+		} else
+			qsort(found, n, sizeof *found, bats_cmp);
 		for (i = 0; i < n; i++)
 			if (!strv_contains(*v, found[i]))
 				*v = strv_push(*v, found[i]);
