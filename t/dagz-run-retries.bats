@@ -122,12 +122,16 @@ EOF
 
 @test "a command busy at start (ETXTBSY) is retried with backoff and labelled" {
 	cp /bin/true prog
-	# Holds the program open for writing, as a build writing it would.
-	(exec 3>>prog; sleep 0.25) 3>&- &
+	# Holds the program open for writing, as a build writing it would,
+	# until 0.2s after the test before it ran: "busy" starts at once
+	# after "gate" on the one worker, however long dagz took to start.
+	(exec 3>>prog
+	 for _ in $(seq 500); do [ -e gate.ran ] && break; sleep 0.01; done
+	 sleep 0.2) 3>&- &
 	holder=$!
-	sleep 0.05
 	m=$(manifest <<'EOF'
-{"id": "busy", "cmd": ["./prog"]}
+{"id": "gate", "sh": "touch gate.ran", "estimate": 10}
+{"id": "busy", "cmd": ["./prog"], "estimate": 1}
 EOF
 )
 	run -0 dagz_run -j 1 --manifest "$m" --events ev.ndjson
