@@ -5,6 +5,7 @@ libcommon_libcommon_a_SOURCES = \
 	%D%/cases.c %D%/cases.h \
 	%D%/projconf.c %D%/projconf.h \
 	%D%/exitcodes.h \
+	%D%/ignore.c %D%/ignore.h \
 	%D%/jsonflat.c %D%/jsonflat.h \
 	%D%/junit.c %D%/junit.h \
 	%D%/jsonv.c %D%/jsonv.h \

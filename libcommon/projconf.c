@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "ignore.h"
 #include "projconf.h"
 #include "strv.h"
 #include "xmalloc.h"
@@ -43,6 +44,7 @@ projconf_clear(struct projconf *c)
 	free(c->root);
 	adapter_list_clear(&c->adapters);
 	strv_free(c->globals);
+	strv_free(c->ignores);
 	free(c->python);
 	free(c->project);
 	projconf_init(c);
@@ -379,24 +381,67 @@ pc_globals(struct pc_load *l, yaml_node_t *n)
 	return (0);
 }
 
+/*
+ * ignore: a list of gitignore-style patterns; an empty list is given and
+ * turns the defaults off, while nothing leaves them on.
+ */
+static int
+pc_ignores(struct pc_load *l, yaml_node_t *n)
+{
+	yaml_node_item_t *it;
+	yaml_node_t *e;
+	const char *s;
+	char buf[64];
+
+	if (pc_null(n))
+		return (0);
+	if (n->type != YAML_SEQUENCE_NODE)
+		return (pc_fail(l, pc_line(n), "\"ignore\" must be a list of "
+		    "patterns, not %s", pc_what(n, buf, sizeof buf)));
+	l->c->ignore_given = 1;
+	for (it = n->data.sequence.items.start;
+	    it < n->data.sequence.items.top; it++) {
+		e = pc_node(l, *it);
+		if ((s = pc_string(e)) == NULL || *s == '\0')
+			return (pc_fail(l, pc_line(e), "\"ignore\" must be a "
+			    "list of patterns, not hold %s",
+			    pc_string(e) != NULL ? "\"\"" :
+			    pc_what(e, buf, sizeof buf)));
+		if (*s == '!')
+			return (pc_fail(l, pc_line(e), "ignore pattern \"%s\": "
+			    "negation is not supported", s));
+		if (strspn(s, "/") == strlen(s))
+			return (pc_fail(l, pc_line(e), "ignore pattern \"%s\" "
+			    "would ignore the whole project", s));
+		l->c->ignores = strv_push(l->c->ignores, s);
+	}
+	return (0);
+}
+
+char *const *
+projconf_ignores(const struct projconf *c)
+{
+	return (c->ignore_given ? c->ignores : ignore_defaults);
+}
+
 /* The top level: a mapping of the keys below, each at most once. */
 static int
 pc_top(struct pc_load *l, yaml_node_t *n)
 {
 	static const char *const keys[] = { "adapters", "global", "python",
-	    "project", NULL };
+	    "project", "ignore", NULL };
 	yaml_node_pair_t *p;
 	yaml_node_t *k, *v;
 	const char *key;
 	char buf[64];
 	size_t i;
-	int seen[4] = { 0 }, rc;
+	int seen[5] = { 0 }, rc;
 
 	if (n == NULL || pc_null(n))
 		return (0);
 	if (n->type != YAML_MAPPING_NODE)
 		return (pc_fail(l, pc_line(n), "the file must be a mapping of "
-		    "adapters, global, python and project, not %s",
+		    "adapters, global, ignore, python and project, not %s",
 		    pc_what(n, buf, sizeof buf)));
 	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
 	    p++) {
@@ -410,7 +455,8 @@ pc_top(struct pc_load *l, yaml_node_t *n)
 				break;
 		if (keys[i] == NULL)
 			return (pc_fail(l, pc_line(k), "unknown key \"%s\" "
-			    "(known: adapters, global, python, project)", key));
+			    "(known: adapters, global, ignore, python, "
+			    "project)", key));
 		if (seen[i]++)
 			return (pc_fail(l, pc_line(k), "\"%s\" given twice",
 			    key));
@@ -423,6 +469,9 @@ pc_top(struct pc_load *l, yaml_node_t *n)
 			break;
 		case 2:
 			rc = pc_one(l, k, v, &l->c->python);
+			break;
+		case 4:
+			rc = pc_ignores(l, v);
 			break;
 		default:
 			rc = pc_one(l, k, v, &l->c->project);

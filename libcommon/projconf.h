@@ -16,6 +16,9 @@
  *	  - pytest			# an adapter with no argument
  *	global:				# a change to one selects every test
  *	  - CMakeLists.txt
+ *	ignore:				# never dependencies (gitignore-style)
+ *	  - .pytest_cache/
+ *	  - logs/
  *	python: /usr/bin/python3	# the interpreter for pytest
  *
  * An item of adapters: names exactly one adapter (adapter_names[]), with
@@ -36,6 +39,8 @@ struct projconf {
 	struct adapter_list	 adapters;	/* dir is root; source is
 						   "PATH:LINE" */
 	char		       **globals;	/* patterns, relative to root */
+	char		       **ignores;	/* patterns, relative to root */
+	int			 ignore_given;	/* else ignore_defaults apply */
 	char			*python;	/* or NULL */
 	char			*project;	/* or NULL */
 };
@@ -48,6 +53,8 @@ void	 projconf_clear(struct projconf *);
  * filled in), 0 none.
  */
 int	 projconf_find(const char *, char *, size_t);
+/* The ignore: patterns in force: the config's, or ignore_defaults. */
+char *const *projconf_ignores(const struct projconf *);
 /* 0, or -1 with err "PATH:LINE: reason"; the config is then empty. */
 int	 projconf_load(const char *, struct projconf *, char *, size_t);
 

@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "ignore.h"
 #include "projconf.h"
 #include "xmalloc.h"
 
@@ -180,7 +181,19 @@ test_errors(void)
 	} cases[] = {
 		{ "adapters:\n  - ctest: build\nother: 1\n",
 		    "3: unknown key \"other\" (known: adapters, global, "
-		    "python, project)" },
+		    "ignore, python, project)" },
+		{ "ignore: logs/\n",
+		    "1: \"ignore\" must be a list of patterns, not \"logs/\"" },
+		{ "ignore:\n  - logs/\n  - {a: b}\n",
+		    "3: \"ignore\" must be a list of patterns, not hold a "
+		    "mapping" },
+		{ "ignore: ['']\n",
+		    "1: \"ignore\" must be a list of patterns, not hold \"\"" },
+		{ "ignore: ['!keep.log']\n",
+		    "1: ignore pattern \"!keep.log\": negation is not supported" },
+		{ "ignore: [/]\n",
+		    "1: ignore pattern \"/\" would ignore the whole project" },
+		{ "ignore: []\nignore: [a]\n", "2: \"ignore\" given twice" },
 		{ "adapters:\n  - ctest: build\n  - nose: tests\n",
 		    "3: unknown adapter \"nose\" (known: manifest, exec, tap, "
 		    "bats, ctest, pytest, automake)" },
@@ -223,7 +236,7 @@ test_errors(void)
 		{ "adapters:\n  - tap: a\n    cwd: t\n    cwd: u\n",
 		    "4: \"cwd\" given twice" },
 		{ "- ctest\n", "1: the file must be a mapping of adapters, "
-		    "global, python and project, not a list" },
+		    "global, ignore, python and project, not a list" },
 		{ "adapters:\n  - ctest: build\n bad\n",
 		    "3: while parsing a block mapping did not find expected "
 		    "key" },
@@ -249,6 +262,124 @@ test_errors(void)
 			ok(0, "bad config %zu leaves nothing: %s", i, got);
 		free(got);
 	}
+}
+
+/* The ignore: patterns in force after loading text, joined by spaces. */
+static char *
+ignores_of(const char *text)
+{
+	struct projconf c;
+	char err[1024], *s = xstrdup(""), *t;
+	char *const *v;
+	size_t i;
+
+	write_file(cfg, text);
+	if (projconf_load(cfg, &c, err, sizeof err) == -1) {
+		free(s);
+		return (xstrdup(err));
+	}
+	v = projconf_ignores(&c);
+	for (i = 0; v != NULL && v[i] != NULL; i++) {
+		xasprintf(&t, "%s%s%s", s, i > 0 ? " " : "", v[i]);
+		free(s);
+		s = t;
+	}
+	projconf_clear(&c);
+	return (s);
+}
+
+static void
+test_ignore_key(void)
+{
+	struct projconf c;
+	char *got;
+
+	projconf_init(&c);
+	ok(projconf_ignores(&c) == ignore_defaults,
+	    "no config: the default ignore patterns");
+	got = ignores_of("python: python3\n");
+	is_str(got, ".pytest_cache/ __pycache__/ *.pyc",
+	    "no ignore: key: the defaults");
+	free(got);
+	got = ignores_of("ignore:\n");
+	is_str(got, ".pytest_cache/ __pycache__/ *.pyc",
+	    "ignore: with nothing: the defaults");
+	free(got);
+	got = ignores_of("ignore: []\n");
+	is_str(got, "", "ignore: []: no patterns, not even the defaults");
+	free(got);
+	got = ignores_of("ignore:\n  - logs/\n  - '*.tmp'\n  - /out\n");
+	is_str(got, "logs/ *.tmp /out", "ignore: a list replaces the defaults");
+	free(got);
+}
+
+/* Each path against the patterns: 1 if ignored. */
+static void
+test_ignore_match(void)
+{
+	static char *const pats[] = { ".pytest_cache/", "__pycache__/",
+	    "*.pyc", "logs/", "build/*.o", "/top.txt", "doc/**/gen/", NULL };
+	static const struct {
+		const char	*path;
+		int		 want;
+	} cases[] = {
+		{ ".pytest_cache/v/cache/lastfailed", 1 },
+		{ ".pytest_cache/", 1 },
+		{ ".pytest_cache", 0 },		/* a file, not a directory */
+		{ "sub/.pytest_cache/v/cache/nodeids", 1 },
+		{ "pkg/__pycache__/mod.cpython-311.pyc", 1 },
+		{ "pkg/mod.py", 0 },
+		{ "old/mod.pyc", 1 },
+		{ "mod.pyc.txt", 0 },
+		{ "logs/run.log", 1 },
+		{ "a/b/logs/x/y", 1 },
+		{ "logs", 0 },
+		{ "logsx/run.log", 0 },
+		{ "build/x.o", 1 },
+		{ "build/sub/x.o", 0 },		/* * stops at a slash */
+		{ "src/build/x.o", 0 },		/* a slash anchors */
+		{ "top.txt", 1 },
+		{ "sub/top.txt", 0 },
+		{ "doc/gen/a.html", 1 },
+		{ "doc/x/y/gen/a.html", 1 },
+		{ "doc/x/gen", 0 },
+		{ "src/main.c", 0 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		ok(ignore_match(pats, cases[i].path) == cases[i].want,
+		    "ignore_match \"%s\" is %d", cases[i].path, cases[i].want);
+	ok(!ignore_match(NULL, "a.pyc"), "no patterns ignore nothing");
+}
+
+static void
+test_ignore_rebase(void)
+{
+	static const struct {
+		const char	*prefix, *pattern, *want;
+	} cases[] = {
+		{ "", "logs/", "logs/" },
+		{ "", "/top.txt", "/top.txt" },
+		{ "py", ".pytest_cache/", "py/**/.pytest_cache/" },
+		{ "py", "/top.txt", "py/top.txt" },
+		{ "py", "a/b", "py/a/b" },
+		{ "we[ir]d", "*.pyc", "we\\[ir\\]d/**/*.pyc" },
+	};
+	static char *const rebased[] = { "py/**/.pytest_cache/", NULL };
+	char *got;
+	size_t i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		got = ignore_rebase(cases[i].prefix, cases[i].pattern);
+		is_str(got, cases[i].want, "ignore_rebase \"%s\" \"%s\"",
+		    cases[i].prefix, cases[i].pattern);
+		free(got);
+	}
+	ok(ignore_match(rebased, "py/.pytest_cache/v/x") &&
+	    ignore_match(rebased, "py/t/.pytest_cache/v/x") &&
+	    !ignore_match(rebased, ".pytest_cache/v/x"),
+	    "a rebased pattern matches below its directory only");
 }
 
 static void
@@ -329,6 +460,9 @@ main(void)
 	test_styles();
 	test_empty();
 	test_errors();
+	test_ignore_key();
+	test_ignore_match();
+	test_ignore_rebase();
 	test_unreadable();
 	test_find();
 	failed = tap_done();
