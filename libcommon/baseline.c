@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "baseline.h"
+#include "ignore.h"
 #include "slurp.h"
 #include "strv.h"
 #include "xmalloc.h"
@@ -89,6 +90,7 @@ struct baseline_changes {
 	uint64_t	*now;		/* per path of the baseline */
 	char		*global;	/* a global file that changed, or NULL */
 	size_t		 nchanged;
+	uint8_t		*ignored;	/* per path: changed, but ignored */
 };
 
 static uint64_t
@@ -462,6 +464,51 @@ baseline_keep(struct baseline *b, const struct baseline *old, const char *id)
 	for (i = 0; i < o->nmissing; i++)
 		t->missing[i] = baseline_intern(b, old->paths[o->missing[i]]);
 	t->nmissing = uniq_u32(t->missing, o->nmissing);
+}
+
+/*
+ * Drops from *v (n long) the paths of b that match the patterns, into a
+ * list of its own: a decoded baseline's tests may share one.
+ */
+static size_t
+drop_ignored(struct baseline *b, uint32_t **v, size_t n,
+    char *const *patterns)
+{
+	uint32_t *nv;
+	size_t i, j;
+
+	for (i = 0; i < n; i++)
+		if (ignore_match(patterns, b->paths[(*v)[i]]))
+			break;
+	if (i == n)
+		return (n);
+	nv = xcalloc(n + 1, sizeof *nv);
+	for (i = j = 0; i < n; i++)
+		if (!ignore_match(patterns, b->paths[(*v)[i]]))
+			nv[j++] = (*v)[i];
+	b_free(b, *v);
+	*v = nv;
+	return (j);
+}
+
+/*
+ * Drops every path matching the ignore patterns from the tests'
+ * dependencies and missing paths: such a path never selects.
+ */
+void
+baseline_ignore(struct baseline *b, char *const *patterns)
+{
+	struct baseline_test *t;
+	size_t i;
+
+	if (patterns == NULL || patterns[0] == NULL)
+		return;
+	for (i = 0; i < b->ntests; i++) {
+		t = &b->tests[i];
+		t->ndeps = drop_ignored(b, &t->deps, t->ndeps, patterns);
+		t->nmissing = drop_ignored(b, &t->missing, t->nmissing,
+		    patterns);
+	}
 }
 
 static int
@@ -1213,11 +1260,39 @@ baseline_changes(const struct baseline *b, const char *root,
 	return (c);
 }
 
+/*
+ * Marks the changed paths of b that match the ignore patterns: they no
+ * longer select, and baseline_ignored names them. A baseline built
+ * before a pattern was added still holds such paths.
+ */
+void
+baseline_changes_ignore(struct baseline_changes *c, const struct baseline *b,
+    char *const *patterns)
+{
+	size_t i;
+
+	if (patterns == NULL || patterns[0] == NULL)
+		return;
+	if (c->ignored == NULL)
+		c->ignored = xcalloc(b->npaths + 1, 1);
+	for (i = 0; i < b->npaths; i++)
+		if (c->now[i] != b->hashes[i] && !b->global[i] &&
+		    ignore_match(patterns, b->paths[i]))
+			c->ignored[i] = 1;
+}
+
+static int
+is_ignored(const struct baseline_changes *c, uint32_t k)
+{
+	return (c->ignored != NULL && c->ignored[k]);
+}
+
 void
 baseline_changes_free(struct baseline_changes *c)
 {
 	if (c == NULL)
 		return;
+	free(c->ignored);
 	free(c->now);
 	free(c->global);
 	free(c);
@@ -1268,16 +1343,39 @@ baseline_select(const struct baseline *b, const struct baseline_changes *c,
 		v = strv_push(v, "no dependencies recorded");
 	for (i = 0; i < t->ndeps; i++) {
 		k = t->deps[i];
-		if (c->now[k] == b->hashes[k])
+		if (c->now[k] == b->hashes[k] || is_ignored(c, k))
 			continue;
 		v = reason(v, c->now[k] == BASELINE_ABSENT ?
 		    "vanished: %s" : "changed: %s", b->paths[k]);
 	}
 	for (i = 0; i < t->nmissing; i++) {
 		k = t->missing[i];
-		if (c->now[k] != BASELINE_ABSENT)
+		if (c->now[k] != BASELINE_ABSENT && !is_ignored(c, k))
 			v = reason(v, "appeared: %s", b->paths[k]);
 	}
+	return (v);
+}
+
+/*
+ * The paths test id depends on (or found missing) in b that changed but
+ * are ignored, each as "ignored: PATH"; NULL if none.
+ */
+char **
+baseline_ignored(const struct baseline *b, const struct baseline_changes *c,
+    const char *id)
+{
+	const struct baseline_test *t;
+	char **v = NULL;
+	size_t i;
+
+	if (c->ignored == NULL || (t = baseline_find(b, id)) == NULL)
+		return (NULL);
+	for (i = 0; i < t->ndeps; i++)
+		if (c->ignored[t->deps[i]])
+			v = reason(v, "ignored: %s", b->paths[t->deps[i]]);
+	for (i = 0; i < t->nmissing; i++)
+		if (c->ignored[t->missing[i]])
+			v = reason(v, "ignored: %s", b->paths[t->missing[i]]);
 	return (v);
 }
 

@@ -83,6 +83,7 @@ int		 baseline_fingerprint(struct baseline *, const char *,
 		    struct baseline_statcache *);
 void		 baseline_add_globals(struct baseline *, const char *,
 		    char *const *, struct baseline_statcache *);
+void		 baseline_ignore(struct baseline *, char *const *);
 unsigned char	*baseline_encode(const struct baseline *, size_t *);
 struct baseline	*baseline_decode(const void *, size_t, char *, size_t);
 struct baseline_statcache;
@@ -92,15 +93,20 @@ struct baseline	*baseline_load(const void *, size_t, const char *,
 /*
  * Selection against a baseline: baseline_changes fingerprints the
  * baseline's paths as they are now (once per job), baseline_select says
- * why one test must run.
+ * why one test must run; a change to a path that baseline_changes_ignore
+ * marked ignored does not select, and baseline_ignored names it.
  */
 struct baseline_changes;
 struct baseline_changes *baseline_changes(const struct baseline *,
 		    const char *, char *const *, struct baseline_statcache *);
+void		 baseline_changes_ignore(struct baseline_changes *,
+		    const struct baseline *, char *const *);
 void		 baseline_changes_free(struct baseline_changes *);
 size_t		 baseline_changed_count(const struct baseline_changes *);
 char	       **baseline_select(const struct baseline *,
 		    const struct baseline_changes *, const char *, uint64_t);
+char	       **baseline_ignored(const struct baseline *,
+		    const struct baseline_changes *, const char *);
 
 struct baseline_statcache *baseline_statcache_open(const char *);
 int		 baseline_statcache_hash(struct baseline_statcache *,

@@ -76,7 +76,7 @@ check_PROGRAMS += t/unit-baseline
 t_unit_baseline_SOURCES = t/unit-baseline.c t/unit.h
 t_unit_baseline_LDADD = $(COMMON_LIBS) $(ZLIB_LIBS)
 SELECT_BATS_TESTS = t/select-run.bats t/dagz-baseline.bats \
-	t/select-adapters.bats
+	t/select-adapters.bats t/select-ignore.bats
 TESTS += $(SELECT_BATS_TESTS)
 EXTRA_DIST += $(SELECT_BATS_TESTS)
 # The TAP reader.

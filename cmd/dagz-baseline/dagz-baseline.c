@@ -19,6 +19,7 @@
 
 #include "baseline.h"
 #include "exitcodes.h"
+#include "ignore.h"
 #include "jsonflat.h"
 #include "jsonv.h"
 #include "slurp.h"
@@ -34,6 +35,8 @@ struct opts {
 	const char	 *out;
 	const char	 *cache;	/* stat cache file, or NULL */
 	char		**globals;
+	char		**ignores;	/* -i, else ignore_defaults */
+	int		  no_defaults;	/* -I */
 	int		  trace;
 };
 
@@ -41,14 +44,26 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: dagz-baseline build [-c cache] [-g glob] [-o file] "
-	    "[-r root]\n"
-	    "       dagz-baseline merge [-c cache] [-g glob] [-o file] "
-	    "[-r root] old\n"
+	    "usage: dagz-baseline build [-I] [-c cache] [-g glob] "
+	    "[-i pattern] [-o file]\n"
+	    "                           [-r root]\n"
+	    "       dagz-baseline merge [-I] [-c cache] [-g glob] "
+	    "[-i pattern] [-o file]\n"
+	    "                           [-r root] old\n"
 	    "       dagz-baseline show file\n"
-	    "       dagz-baseline select [-c cache] [-g glob] [-r root] "
-	    "file ...\n");
+	    "       dagz-baseline select [-I] [-c cache] [-g glob] "
+	    "[-i pattern] [-r root]\n"
+	    "                            file ...\n");
 	exit(DAGZ_EXIT_USAGE);
+}
+
+/* The ignore patterns in force: -i's, else (without -I) the defaults. */
+static char *const *
+ignores(const struct opts *o)
+{
+	if (o->ignores != NULL || o->no_defaults)
+		return (o->ignores);
+	return (ignore_defaults);
 }
 
 /*
@@ -239,6 +254,7 @@ cmd_build(const struct opts *o, struct baseline *old)
 			baseline_keep(b, old, old->tests[i].id);
 	for (i = 0; i < seen->ntests; i++)
 		baseline_keep(b, seen, seen->tests[i].id);
+	baseline_ignore(b, ignores(o));
 	baseline_fingerprint(b, o->root, sc);
 	baseline_add_globals(b, o->root, o->globals, sc);
 	write_out(b, o);
@@ -388,11 +404,16 @@ select_one(struct select_part *p, const char *id, uint64_t def)
 {
 	const struct select_ctx *sx = p->sx;
 	struct obuf *ob = &p->out;
-	char **v, **all = NULL;
+	char **v, **all = NULL, **ign = NULL;
 	int k;
 	size_t i;
 
 	for (k = 0; k < sx->n; k++) {
+		v = baseline_ignored(sx->b[k], sx->c[k], id);
+		for (i = 0; v != NULL && v[i] != NULL; i++)
+			if (!strv_contains(ign, v[i] + strlen("ignored: ")))
+				ign = strv_push(ign, v[i] + strlen("ignored: "));
+		strv_free(v);
 		if ((v = baseline_select(sx->b[k], sx->c[k], id, def)) == NULL)
 			continue;
 		for (i = 0; v[i] != NULL; i++)
@@ -403,7 +424,7 @@ select_one(struct select_part *p, const char *id, uint64_t def)
 	ob_lit(ob, "{\"test\":");
 	ob_string(ob, id);
 	if (all == NULL)
-		ob_lit(ob, ",\"selected\":false,\"reasons\":[]}\n");
+		ob_lit(ob, ",\"selected\":false,\"reasons\":[]");
 	else {
 		ob_lit(ob, ",\"selected\":true,\"reasons\":[");
 		for (i = 0; all[i] != NULL; i++) {
@@ -411,9 +432,21 @@ select_one(struct select_part *p, const char *id, uint64_t def)
 				ob_lit(ob, ",");
 			ob_string(ob, all[i]);
 		}
-		ob_lit(ob, "]}\n");
+		ob_lit(ob, "]");
 	}
+	/* Changed paths that did not count, when there are some. */
+	if (ign != NULL) {
+		ob_lit(ob, ",\"ignored\":[");
+		for (i = 0; ign[i] != NULL; i++) {
+			if (i > 0)
+				ob_lit(ob, ",");
+			ob_string(ob, ign[i]);
+		}
+		ob_lit(ob, "]");
+	}
+	ob_lit(ob, "}\n");
 	strv_free(all);
+	strv_free(ign);
 }
 
 /*
@@ -553,6 +586,7 @@ cmd_select(const struct opts *o, int argc, char **argv)
 	for (k = 0; k < (size_t)argc; k++) {
 		sx.b[k] = load_at(argv[k], o->root, sc);
 		sx.c[k] = baseline_changes(sx.b[k], o->root, o->globals, sc);
+		baseline_changes_ignore(sx.c[k], sx.b[k], ignores(o));
 	}
 	baseline_statcache_save(sc);
 	if (reading)
@@ -637,13 +671,21 @@ main(int argc, char **argv)
 	o.root = ".";
 	argc--;
 	argv++;
-	while ((ch = getopt(argc, argv, "c:g:o:r:")) != -1) {
+	while ((ch = getopt(argc, argv, "Ic:g:i:o:r:")) != -1) {
 		switch (ch) {
+		case 'I':
+			o.no_defaults = 1;
+			break;
 		case 'c':
 			o.cache = optarg;
 			break;
 		case 'g':
 			o.globals = strv_push(o.globals, optarg);
+			break;
+		case 'i':
+			if (*optarg == '\0')
+				errx(DAGZ_EXIT_USAGE, "-i: an empty pattern");
+			o.ignores = strv_push(o.ignores, optarg);
 			break;
 		case 'o':
 			o.out = optarg;

@@ -3,7 +3,8 @@
  * project root is where the probe records paths from; the baselines of
  * the branch and of main say which tests read which files, and a test
  * runs if either says it may be affected. At the end of the job the
- * baseline is rebuilt from the old one and what this job's tests read.
+ * baseline is rebuilt from the old one and what this job's tests read,
+ * less the paths the config's ignore: patterns (or their defaults) name.
  */
 #include <sys/stat.h>
 
@@ -18,6 +19,7 @@
 
 #include "baseline.h"
 #include "exitcodes.h"
+#include "ignore.h"
 #include "sched.h"
 #include "store.h"
 #include "strv.h"
@@ -33,7 +35,9 @@ struct sched_select {
 	char			 id[SELECT_MAX_BASELINES][32];
 	int			 n;
 	struct baseline_statcache *sc;
+	char		       **ignores;	/* relative to the root */
 	char		      ***why;		/* per test: reasons, or NULL */
+	char		      ***ignored;	/* per test: "ignored: PATH" */
 	char			*skip;		/* per test: would be skipped */
 	size_t			 nselected;
 	size_t			 nskipped;
@@ -106,6 +110,28 @@ select_root(struct sched *s)
 	free(prefix);
 }
 
+/*
+ * The ignore patterns in force (the config's, else the defaults), made
+ * relative to the project root: the config's root may be below it.
+ */
+static char **
+select_ignores(const struct sched *s)
+{
+	char *const *v = projconf_ignores(&s->opt.config);
+	const char *cr = s->opt.config.root, *prefix = "";
+	char **out = NULL, *p;
+	size_t i, n = strlen(s->root);
+
+	if (cr != NULL && strncmp(cr, s->root, n) == 0 && cr[n] == '/')
+		prefix = cr + n + 1;
+	for (i = 0; v != NULL && v[i] != NULL; i++) {
+		p = ignore_rebase(prefix, v[i]);
+		out = strv_push(out, p);
+		free(p);
+	}
+	return (out);
+}
+
 /* Adds baseline id to the selection, if it can be had. */
 static void
 select_load(struct sched *s, const char *id)
@@ -133,6 +159,7 @@ select_load(struct sched *s, const char *id)
 	strlcpy(sel->id[sel->n], id, sizeof sel->id[sel->n]);
 	sel->c[sel->n] = baseline_changes(sel->b[sel->n], s->root,
 	    s->opt.globals, sel->sc);
+	baseline_changes_ignore(sel->c[sel->n], sel->b[sel->n], sel->ignores);
 	sel->n++;
 }
 
@@ -163,14 +190,16 @@ select_print(struct sched *s)
 		printf("%s: every test runs\n", s->opt.select_all ? "--all" :
 		    s->store == NULL ? "no store" : "no baseline");
 	for (i = 0; i < s->ntests; i++) {
-		if (sel->why[i] == NULL) {
-			if (s->opt.select_trace)
-				printf("skip %s\n", s->tests[i].def.id);
+		if (sel->why[i] == NULL && !s->opt.select_trace)
 			continue;
-		}
-		printf("run  %s\n", s->tests[i].def.id);
-		for (k = 0; s->opt.select_trace && sel->why[i][k] != NULL; k++)
+		printf("%s %s\n", sel->why[i] == NULL ? "skip" : "run ",
+		    s->tests[i].def.id);
+		for (k = 0; s->opt.select_trace && sel->why[i] != NULL &&
+		    sel->why[i][k] != NULL; k++)
 			printf("       %s\n", sel->why[i][k]);
+		for (k = 0; s->opt.select_trace && sel->ignored[i] != NULL &&
+		    sel->ignored[i][k] != NULL; k++)
+			printf("       %s\n", sel->ignored[i][k]);
 	}
 	printf("%zu of %zu selected%s%s\n", sel->nselected, s->ntests,
 	    sel->n > 0 ? " against " : "", ids);
@@ -211,6 +240,7 @@ select_begin(struct sched *s)
 	free(home);
 	sel->sc = baseline_statcache_open(file);
 	free(file);
+	sel->ignores = select_ignores(s);
 	store_project_branch(s, &sel->project, &sel->branch);
 	if (s->opt.select_all)
 		;
@@ -231,6 +261,7 @@ select_begin(struct sched *s)
 		}
 	}
 	sel->why = xcalloc(s->ntests + 1, sizeof *sel->why);
+	sel->ignored = xcalloc(s->ntests + 1, sizeof *sel->ignored);
 	sel->skip = xcalloc(s->ntests + 1, 1);
 	for (i = 0; i < s->ntests; i++) {
 		t = &s->tests[i];
@@ -245,6 +276,12 @@ select_begin(struct sched *s)
 				if (!strv_contains(sel->why[i], v[k]))
 					sel->why[i] = strv_push(sel->why[i],
 					    v[k]);
+			strv_free(v);
+			v = baseline_ignored(sel->b[j], sel->c[j], t->def.id);
+			for (k = 0; v != NULL && v[k] != NULL; k++)
+				if (!strv_contains(sel->ignored[i], v[k]))
+					sel->ignored[i] = strv_push(
+					    sel->ignored[i], v[k]);
 			strv_free(v);
 		}
 		if (sel->why[i] != NULL)
@@ -349,6 +386,7 @@ select_job_end(struct sched *s)
 		o.incomplete = r->trace.incomplete;
 		baseline_observe(b, &o);
 	}
+	baseline_ignore(b, sel->ignores);
 	baseline_fingerprint(b, s->root, sel->sc);
 	baseline_add_globals(b, s->root, s->opt.globals, sel->sc);
 	baseline_statcache_save(sel->sc);
@@ -377,9 +415,13 @@ select_free(struct sched *s)
 		baseline_free(sel->b[k]);
 		baseline_changes_free(sel->c[k]);
 	}
-	for (i = 0; sel->why != NULL && i < s->ntests; i++)
+	for (i = 0; sel->why != NULL && i < s->ntests; i++) {
 		strv_free(sel->why[i]);
+		strv_free(sel->ignored[i]);
+	}
 	free(sel->why);
+	free(sel->ignored);
+	strv_free(sel->ignores);
 	free(sel->skip);
 	baseline_statcache_free(sel->sc);
 	free(sel->project);
