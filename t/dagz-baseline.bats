@@ -128,3 +128,24 @@ EOF2
 	run -2 dagz-baseline select -r root nothere <tests.ndjson
 	[ "$output" = "dagz-baseline: cannot open 'nothere': No such file or directory" ]
 }
+
+@test "build drops ignored paths: the default caches, -i patterns, none with -I" {
+	mkdir -p root/.pytest_cache/v root/logs
+	printf 'x\n' >root/.pytest_cache/v/lastfailed
+	printf 'l\n' >root/logs/run.log
+	printf '%s\n' '{"test": "tp", "def": "1", "status": "OK", "reads": ["a.txt", ".pytest_cache/v/lastfailed", "logs/run.log"], "missing": ["pkg/__pycache__/m.pyc"]}' >obs2.ndjson
+	deps() {
+		dagz-baseline show "$1" |
+		    jq -c 'select(.test) | [.deps, .missing]'
+	}
+	dagz-baseline build -r root -o base <obs2.ndjson
+	[ "$(deps base)" = '[["a.txt","logs/run.log"],[]]' ]
+	dagz-baseline build -r root -o base -i 'logs/' <obs2.ndjson
+	[ "$(deps base)" = '[[".pytest_cache/v/lastfailed","a.txt"],["pkg/__pycache__/m.pyc"]]' ]
+	dagz-baseline build -r root -o base -I <obs2.ndjson
+	[ "$(deps base)" = '[[".pytest_cache/v/lastfailed","a.txt","logs/run.log"],["pkg/__pycache__/m.pyc"]]' ]
+	# A baseline that holds a cache: its change selects nothing, and is said.
+	printf 'y\n' >root/.pytest_cache/v/lastfailed
+	run -0 dagz-baseline select -r root base <<<'{"test": "tp", "def": "1"}'
+	[ "$(jq -c '[.selected, .ignored]' <<<"$output")" = '[false,[".pytest_cache/v/lastfailed"]]' ]
+}
