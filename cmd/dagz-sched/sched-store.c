@@ -455,8 +455,9 @@ store_fact(json_t *o, const char *key, json_t *git, const char *const *names)
 
 /*
  * The job's record: what ran, where and why. The project is DAGZ_PROJECT,
- * else the config's project:, else the git origin and the suite's path
- * in the checkout, else the suite's directory: recorded durations and
+ * else the config's project:, else the git origin (the same for every
+ * transport, see cienv_project_url) and the suite's path in the
+ * checkout, else the suite's directory: recorded durations and
  * reruns are per project.
  */
 static json_t *
@@ -469,7 +470,7 @@ store_job_record(struct sched *s)
 	    "CI_COMMIT_SHA", "GITHUB_SHA", "BUILDKITE_COMMIT", "CIRCLE_SHA1",
 	    NULL };
 	char dir[PATH_MAX], host[256], *tmp, *project;
-	const char *origin, *path, *top;
+	const char *path, *top;
 	struct passwd *pw;
 	json_t *o, *git, *ci, *argv;
 	size_t i;
@@ -483,12 +484,9 @@ store_job_record(struct sched *s)
 		project = xstrdup(tmp);
 	else if (s->opt.config.project != NULL)
 		project = xstrdup(s->opt.config.project);
-	else if ((origin = json_string_value(json_object_get(git,
-	    "origin"))) != NULL) {
-		path = json_string_value(json_object_get(git, "path"));
-		xasprintf(&project, "%s%s%s", origin, path != NULL &&
-		    *path != '\0' ? "#" : "", path != NULL ? path : "");
-	} else if ((top = json_string_value(json_object_get(git, "top"))) !=
+	else if ((project = cienv_project(git)) != NULL)
+		;
+	else if ((top = json_string_value(json_object_get(git, "top"))) !=
 	    NULL) {
 		path = json_string_value(json_object_get(git, "path"));
 		xasprintf(&project, "%s%s%s", top, path != NULL &&
