@@ -51,6 +51,7 @@ t_unit_sched_junit_LDADD = $(COMMON_LIBS)
 BATS_TESTS += \
 	t/dagzd-api.bats \
 	t/dagzd-restart.bats \
+	t/dagz-run-store-start.bats \
 	t/zb-jobs.bats \
 	t/zb-cases.bats \
 	t/zb-rerun.bats
