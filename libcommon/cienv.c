@@ -292,6 +292,150 @@ cienv_git(const char *dir)
 	return (o);
 }
 
+/* Is p a URL scheme ("ssh", "git+ssh") followed by sep? Its length. */
+static size_t
+cienv_scheme(const char *p, const char *sep)
+{
+	size_t n = 0;
+
+	if (!isalpha((unsigned char)p[0]))
+		return (0);
+	while (isalnum((unsigned char)p[n]) || p[n] == '+' || p[n] == '-' ||
+	    p[n] == '.')
+		n++;
+	return (strncmp(p + n, sep, strlen(sep)) == 0 ? n : 0);
+}
+
+/*
+ * Tidies a repository path in place: no doubled or trailing slashes, no
+ * ".git" suffix (nor "/.git", a work tree's), and without leading
+ * slashes unless keep_root (a local path).
+ */
+static void
+cienv_tidy_path(char *path, int keep_root)
+{
+	char *r, *w;
+	size_t n;
+
+	for (r = w = path; *r != '\0'; r++)
+		if (*r != '/' || w == path || w[-1] != '/')
+			*w++ = *r;
+	*w = '\0';
+	if (!keep_root && *path == '/')
+		memmove(path, path + 1, strlen(path));
+	n = strlen(path);
+	while (n > 1 && path[n - 1] == '/')
+		path[--n] = '\0';
+	if (n >= 4 && strcmp(path + n - 4, ".git") == 0) {
+		path[n -= 4] = '\0';
+		while (n > 1 && path[n - 1] == '/')
+			path[--n] = '\0';
+	}
+	if (!keep_root && strcmp(path, "/") == 0)
+		*path = '\0';
+}
+
+/*
+ * A git remote URL as a project's identity, so that every transport to
+ * one repository names it alike: "git@Host:group/app.git",
+ * "ssh://git@host:2222/group/app/" and "https://user:pw@host/group/app"
+ * all give "host/group/app" (host in lower case; no scheme, user,
+ * password, port, query, ".git" or trailing slash). A local path or
+ * file:// URL gives the path, tidied alike. NULL when url names nothing.
+ */
+char *
+cienv_project_url(const char *url)
+{
+	char *buf, *p, *auth, *path, *host, *at, *out = NULL;
+	size_t n;
+	int inbr = 0;
+
+	while (isspace((unsigned char)*url))
+		url++;
+	buf = xstrdup(url);
+	n = strlen(buf);
+	while (n > 0 && isspace((unsigned char)buf[n - 1]))
+		buf[--n] = '\0';
+	p = buf;
+	/* A remote helper's "transport::address". */
+	if ((n = cienv_scheme(p, "::")) > 0)
+		p += n + 2;
+	if ((n = cienv_scheme(p, "://")) > 0) {
+		if (n == 4 && strncasecmp(p, "file", 4) == 0) {
+			p += 7;
+			/* file://host/path: the host is this machine. */
+			if (*p != '/' && (p = strchr(p, '/')) == NULL)
+				goto out;
+			goto local;
+		}
+		auth = p + n + 3;
+		auth[strcspn(auth, "?#")] = '\0';
+		if ((path = strchr(auth, '/')) != NULL)
+			*path++ = '\0';
+		else
+			path = auth + strlen(auth);
+	} else {
+		/* scp-like: [user@]host:path, no slash before the colon. */
+		for (auth = p; *p != '\0' && *p != '/'; p++) {
+			if (*p == '[')
+				inbr = 1;
+			else if (*p == ']')
+				inbr = 0;
+			else if (*p == ':' && !inbr)
+				break;
+		}
+		if (*p != ':' || p == auth) {
+			p = auth;
+			goto local;
+		}
+		*p = '\0';
+		path = p + 1;
+	}
+	if ((at = strrchr(auth, '@')) != NULL)
+		auth = at + 1;
+	host = auth;
+	if (*host == '[')
+		host[strcspn(host, "]") + (strchr(host, ']') != NULL)] = '\0';
+	else
+		host[strcspn(host, ":")] = '\0';
+	if (*host == '\0')
+		goto out;
+	for (p = host; *p != '\0'; p++)
+		*p = tolower((unsigned char)*p);
+	cienv_tidy_path(path, 0);
+	xasprintf(&out, "%s%s%s", host, *path != '\0' ? "/" : "", path);
+	goto out;
+local:
+	cienv_tidy_path(p, 1);
+	if (*p != '\0')
+		out = xstrdup(p);
+out:
+	free(buf);
+	return (out);
+}
+
+/*
+ * The project of a git checkout (as cienv_git gives it): its origin as
+ * cienv_project_url makes it, then "#" and the path inside the work tree
+ * when that is not the top. NULL without an origin.
+ */
+char *
+cienv_project(json_t *git)
+{
+	const char *origin, *path;
+	char *url, *project;
+
+	origin = json_string_value(json_object_get(git, "origin"));
+	if (origin == NULL || (url = cienv_project_url(origin)) == NULL)
+		return (NULL);
+	path = json_string_value(json_object_get(git, "path"));
+	if (path == NULL || *path == '\0')
+		return (url);
+	xasprintf(&project, "%s#%s", url, path);
+	free(url);
+	return (project);
+}
+
 /* True for names that hold secrets: TOKEN, SECRET, PASSWORD or KEY. */
 int
 cienv_secret_name(const char *name)

@@ -51,6 +51,7 @@ t_unit_sched_junit_LDADD = $(COMMON_LIBS)
 BATS_TESTS += \
 	t/dagzd-api.bats \
 	t/dagzd-restart.bats \
+	t/dagz-run-store-start.bats \
 	t/zb-jobs.bats \
 	t/zb-cases.bats \
 	t/zb-rerun.bats
@@ -66,6 +67,10 @@ t_unit_trace_LDADD = $(COMMON_LIBS)
 t_probe_dump_SOURCES = t/probe-dump.c
 t_probe_dump_LDADD = $(COMMON_LIBS)
 EXTRA_DIST += t/probe-helpers.bash $(PROBE_BATS_TESTS)
+TESTS += t/unit-cienv
+check_PROGRAMS += t/unit-cienv
+t_unit_cienv_SOURCES = t/unit-cienv.c t/unit.h
+t_unit_cienv_LDADD = $(COMMON_LIBS)
 TESTS += t/unit-store
 check_PROGRAMS += t/unit-store
 t_unit_store_SOURCES = t/unit-store.c t/unit.h

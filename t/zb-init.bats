@@ -153,11 +153,11 @@ wrote $proj/.dagz/config.yaml" ]
 	git -C repo remote add origin 'https://example.org/g/repo.git'
 	touch repo/sub/tests/test_a.py
 	run -0 zb init repo/sub
-	[ "${lines[1]}" = "project: https://example.org/g/repo.git#sub" ]
-	grep -qx "project: 'https://example.org/g/repo.git#sub'" \
+	[ "${lines[1]}" = "project: example.org/g/repo#sub" ]
+	grep -qx "project: 'example.org/g/repo#sub'" \
 	    repo/sub/.dagz/config.yaml
 	run -0 zb init repo
-	[ "${lines[0]}" = "project: https://example.org/g/repo.git" ]
+	[ "${lines[0]}" = "project: example.org/g/repo" ]
 }
 
 @test "an existing config is kept without --force, replaced with it" {

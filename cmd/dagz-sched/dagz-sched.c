@@ -19,10 +19,11 @@
 #include "timeutil.h"
 #include "xmalloc.h"
 
+/* The usage, asked for (stdout, exit 0) or after a mistake (stderr, 2). */
 static void __attribute__((noreturn))
-usage(void)
+usage(int asked)
 {
-	fprintf(stderr,
+	fprintf(asked ? stdout : stderr,
 	    "usage: dagz run [-v] [-j workers] [--all | --observe] [--baseline id]\n"
 	    "                [--color=when] [--events file] [--global glob]\n"
 	    "                [--grace duration] [--junit file] [--leak=kill|fail]\n"
@@ -37,7 +38,7 @@ usage(void)
 	    "                --automake builddir | --pytest [--python path]\n"
 	    "                [-- pytest-args ...]\n"
 	    "                (none: those of .dagz/config.yaml)\n");
-	exit(DAGZ_EXIT_USAGE);
+	exit(asked ? DAGZ_EXIT_OK : DAGZ_EXIT_USAGE);
 }
 
 /* Adds a spec for adapter name, given on the command line as --name. */
@@ -211,6 +212,7 @@ main(int argc, char **argv)
 		{ "select-only", no_argument, NULL, 'X' },
 		{ "retry-budget", required_argument, NULL, 'R' },
 		{ "slow", required_argument, NULL, 's' },
+		{ "start-store", no_argument, NULL, 's' + 256 },
 		{ "status-interval", required_argument, NULL, 'S' },
 		{ "stuck-after", required_argument, NULL, 'K' },
 		{ "tap", required_argument, NULL, 'a' + 256 },
@@ -243,8 +245,10 @@ main(int argc, char **argv)
 	if ((n = sysconf(_SC_NPROCESSORS_ONLN)) < 1)
 		n = 1;
 	s.opt.workers = n > 1024 ? 1024 : (int)n;
+	/* The command line as the user typed it: not what dagz(1) adds. */
 	for (i = 0; i < argc; i++)
-		s.opt.argv = strv_push(s.opt.argv, argv[i]);
+		if (i != 1 || strcmp(argv[i], "--start-store") != 0)
+			s.opt.argv = strv_push(s.opt.argv, argv[i]);
 
 	/*
 	 * Options in order ("+"): the arguments after --exec, --tap or
@@ -415,6 +419,9 @@ main(int argc, char **argv)
 		case 's':
 			s.opt.slow = opt_duration("slow", optarg);
 			break;
+		case 's' + 256:
+			s.opt.start_store = 1;
+			break;
 		case 't':
 			s.opt.timeout = opt_duration("timeout", optarg);
 			break;
@@ -428,8 +435,9 @@ main(int argc, char **argv)
 			list = opt_adapter(&s, "exec", optarg);
 			break;
 		case 'h':
+			usage(1);
 		default:
-			usage();
+			usage(0);
 		}
 	}
 	opt_finish_adapters(&s, python, tap_cwd, tap_exec, bats_exec);

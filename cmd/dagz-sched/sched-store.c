@@ -10,6 +10,7 @@
  */
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <dirent.h>
 #include <err.h>
@@ -19,6 +20,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,6 +121,50 @@ store_open(struct sched *s)
 	st->home = store_home();
 	st->backoff = 0.1;
 	s->store = st;
+}
+
+/*
+ * A first run needs no set-up: when dagz run asked for it (and so not
+ * for --help, --plan or --list, nor for bad usage, which never get
+ * here) and the store is on this machine, "zb daemon up --bg" starts a
+ * dagzd unless one answers. A store that cannot be started is a
+ * warning; the job goes on, spooled.
+ */
+static void
+store_start(struct sched_store *st)
+{
+	char *zb;
+	pid_t pid;
+	int fd, status;
+
+	if (!store_url_is_local(st->url))
+		return;
+	zb = paths_program("zb");
+	switch (pid = fork()) {
+	case -1:
+		warn("store: cannot start dagzd: fork");
+		free(zb);
+		return;
+	case 0:
+		if ((fd = open("/dev/null", O_RDWR)) != -1)
+			dup2(fd, STDOUT_FILENO);
+		/* Not our sockets, nor a caller's (bats' 3). */
+		closefrom(STDERR_FILENO + 1);
+		signal(SIGPIPE, SIG_DFL);
+		execl(zb, "zb", "daemon", "up", "--bg", "--quiet",
+		    (char *)NULL);
+		warn("store: cannot execute '%s'", zb);
+		_exit(DAGZ_EXIT_ERROR);
+	}
+	free(zb);
+	while (waitpid(pid, &status, 0) == -1)
+		if (errno != EINTR) {
+			status = -1;
+			break;
+		}
+	if (status != 0)
+		warnx("store: cannot start dagzd at %s (see zb(1), "
+		    "'zb daemon up')", st->url);
 }
 
 static struct spool *
@@ -455,8 +501,9 @@ store_fact(json_t *o, const char *key, json_t *git, const char *const *names)
 
 /*
  * The job's record: what ran, where and why. The project is DAGZ_PROJECT,
- * else the config's project:, else the git origin and the suite's path
- * in the checkout, else the suite's directory: recorded durations and
+ * else the config's project:, else the git origin (the same for every
+ * transport, see cienv_project_url) and the suite's path in the
+ * checkout, else the suite's directory: recorded durations and
  * reruns are per project.
  */
 static json_t *
@@ -469,7 +516,7 @@ store_job_record(struct sched *s)
 	    "CI_COMMIT_SHA", "GITHUB_SHA", "BUILDKITE_COMMIT", "CIRCLE_SHA1",
 	    NULL };
 	char dir[PATH_MAX], host[256], *tmp, *project;
-	const char *origin, *path, *top;
+	const char *path, *top;
 	struct passwd *pw;
 	json_t *o, *git, *ci, *argv;
 	size_t i;
@@ -483,12 +530,9 @@ store_job_record(struct sched *s)
 		project = xstrdup(tmp);
 	else if (s->opt.config.project != NULL)
 		project = xstrdup(s->opt.config.project);
-	else if ((origin = json_string_value(json_object_get(git,
-	    "origin"))) != NULL) {
-		path = json_string_value(json_object_get(git, "path"));
-		xasprintf(&project, "%s%s%s", origin, path != NULL &&
-		    *path != '\0' ? "#" : "", path != NULL ? path : "");
-	} else if ((top = json_string_value(json_object_get(git, "top"))) !=
+	else if ((project = cienv_project(git)) != NULL)
+		;
+	else if ((top = json_string_value(json_object_get(git, "top"))) !=
 	    NULL) {
 		path = json_string_value(json_object_get(git, "path"));
 		xasprintf(&project, "%s%s%s", top, path != NULL &&
@@ -585,6 +629,8 @@ store_job_begin(struct sched *s)
 
 	if (st == NULL)
 		return;
+	if (s->opt.start_store)
+		store_start(st);
 	job = store_job_record(s);
 	if (store_open_spool(s) == -1) {
 		warn("store: cannot spool the job's records");

@@ -40,6 +40,7 @@ struct sched_options {
 	double		 status_interval;
 	double		 stuck_after;
 	int		 no_store;
+	int		 start_store;	/* --start-store: dagzd if none */
 	struct adapter_list adapters;	/* flags, else the config's */
 	char		*suite_name;	/* what was collected, for lines */
 	char		*suite_dir;	/* absolute: where it was found */

@@ -438,7 +438,6 @@ init_rest(struct init *in)
 {
 	static const char *const build[] = { "CMakeLists.txt", "configure.ac",
 	    "Makefile.am", "pyproject.toml", "setup.cfg", "setup.py", NULL };
-	const char *origin, *path;
 	char **v = NULL, *list = NULL, *tmp;
 	json_t *git;
 	size_t i;
@@ -462,13 +461,8 @@ init_rest(struct init *in)
 	free(list);
 	if ((git = cienv_git(".")) == NULL)
 		return;
-	origin = json_string_value(json_object_get(git, "origin"));
-	path = json_string_value(json_object_get(git, "path"));
-	if (origin != NULL) {
-		xasprintf(&in->project, "%s%s%s", origin, path != NULL &&
-		    *path != '\0' ? "#" : "", path != NULL ? path : "");
+	if ((in->project = cienv_project(git)) != NULL)
 		init_say(in, "project: %s", in->project);
-	}
 	json_decref(git);
 }
 
@@ -512,8 +506,9 @@ init_text(const struct init *in)
 	if (in->project != NULL) {
 		q = init_quote(in->project);
 		fprintf(f, "\n# The project's name in the store: its git "
-		    "origin, then the path\n# inside the work tree. "
-		    "DAGZ_PROJECT overrides it.\nproject: %s\n", q);
+		    "origin's host and path\n# (alike over ssh and https), "
+		    "then the path inside the work tree.\n# DAGZ_PROJECT "
+		    "overrides it.\nproject: %s\n", q);
 		free(q);
 	}
 	fputs(init_adapters, f);
