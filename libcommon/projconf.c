@@ -353,67 +353,55 @@ pc_adapters(struct pc_load *l, yaml_node_t *n)
 	return (0);
 }
 
-static int
-pc_globals(struct pc_load *l, yaml_node_t *n)
+/* Why a global: pattern is refused, or NULL. */
+static const char *
+pc_global_bad(const char *s)
 {
-	yaml_node_item_t *it;
-	yaml_node_t *e;
-	const char *s;
-	char buf[64];
+	return (*s == '/' ? " must be relative to the project's root" : NULL);
+}
 
-	if (pc_null(n))
-		return (0);
-	if (n->type != YAML_SEQUENCE_NODE)
-		return (pc_fail(l, pc_line(n), "\"global\" must be a list of "
-		    "patterns, not %s", pc_what(n, buf, sizeof buf)));
-	for (it = n->data.sequence.items.start;
-	    it < n->data.sequence.items.top; it++) {
-		e = pc_node(l, *it);
-		if ((s = pc_string(e)) == NULL)
-			return (pc_fail(l, pc_line(e), "\"global\" must be a "
-			    "list of patterns, not hold %s",
-			    pc_what(e, buf, sizeof buf)));
-		if (*s == '/')
-			return (pc_fail(l, pc_line(e), "global pattern \"%s\" "
-			    "must be relative to the project's root", s));
-		l->c->globals = strv_push(l->c->globals, s);
-	}
-	return (0);
+/* Why an ignore: pattern is refused, or NULL. */
+static const char *
+pc_ignore_bad(const char *s)
+{
+	if (*s == '!')
+		return (": negation is not supported");
+	if (strspn(s, "/") == strlen(s))
+		return (" would ignore the whole project");
+	return (NULL);
 }
 
 /*
- * ignore: a list of gitignore-style patterns; an empty list is given and
- * turns the defaults off, while nothing leaves them on.
+ * A list of non-empty patterns under key, each one bad() does not refuse,
+ * appended to *out; *given is set when the list is there, even empty.
  */
 static int
-pc_ignores(struct pc_load *l, yaml_node_t *n)
+pc_patterns(struct pc_load *l, yaml_node_t *n, const char *key,
+    const char *(*bad)(const char *), char ***out, int *given)
 {
 	yaml_node_item_t *it;
 	yaml_node_t *e;
-	const char *s;
+	const char *s, *why;
 	char buf[64];
 
 	if (pc_null(n))
 		return (0);
 	if (n->type != YAML_SEQUENCE_NODE)
-		return (pc_fail(l, pc_line(n), "\"ignore\" must be a list of "
-		    "patterns, not %s", pc_what(n, buf, sizeof buf)));
-	l->c->ignore_given = 1;
+		return (pc_fail(l, pc_line(n), "\"%s\" must be a list of "
+		    "patterns, not %s", key, pc_what(n, buf, sizeof buf)));
+	if (given != NULL)
+		*given = 1;
 	for (it = n->data.sequence.items.start;
 	    it < n->data.sequence.items.top; it++) {
 		e = pc_node(l, *it);
 		if ((s = pc_string(e)) == NULL || *s == '\0')
-			return (pc_fail(l, pc_line(e), "\"ignore\" must be a "
-			    "list of patterns, not hold %s",
-			    pc_string(e) != NULL ? "\"\"" :
-			    pc_what(e, buf, sizeof buf)));
-		if (*s == '!')
-			return (pc_fail(l, pc_line(e), "ignore pattern \"%s\": "
-			    "negation is not supported", s));
-		if (strspn(s, "/") == strlen(s))
-			return (pc_fail(l, pc_line(e), "ignore pattern \"%s\" "
-			    "would ignore the whole project", s));
-		l->c->ignores = strv_push(l->c->ignores, s);
+			return (pc_fail(l, pc_line(e), "\"%s\" must be a "
+			    "list of patterns, not hold %s", key,
+			    s != NULL ? "\"\"" : pc_what(e, buf, sizeof buf)));
+		if ((why = bad(s)) != NULL)
+			return (pc_fail(l, pc_line(e), "%s pattern \"%s\"%s",
+			    key, s, why));
+		*out = strv_push(*out, s);
 	}
 	return (0);
 }
@@ -465,13 +453,15 @@ pc_top(struct pc_load *l, yaml_node_t *n)
 			rc = pc_adapters(l, v);
 			break;
 		case 1:
-			rc = pc_globals(l, v);
+			rc = pc_patterns(l, v, "global", pc_global_bad,
+			    &l->c->globals, NULL);
 			break;
 		case 2:
 			rc = pc_one(l, k, v, &l->c->python);
 			break;
 		case 4:
-			rc = pc_ignores(l, v);
+			rc = pc_patterns(l, v, "ignore", pc_ignore_bad,
+			    &l->c->ignores, &l->c->ignore_given);
 			break;
 		default:
 			rc = pc_one(l, k, v, &l->c->project);

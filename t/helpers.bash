@@ -128,3 +128,10 @@ assert_zb_init_collects() {
 		return 1
 	fi
 }
+
+# The tests that ran (not DESELECTED) in the events file $ev, sorted, on
+# one line: what selection chose.
+ran() {
+	jq -r 'select(.type=="result" and .status!="DESELECTED") | .test' \
+	    "$ev" | sort -u | tr '\n' ' ' | sed 's/ $//'
+}

@@ -30,12 +30,6 @@ srun() {
 	dagz_run -j 2 --events "$ev" "$@"
 }
 
-# The tests that ran in the last srun, sorted, on one line.
-ran() {
-	jq -r 'select(.type=="result" and .status!="DESELECTED") | .test' \
-	    "$ev" | sort -u | tr '\n' ' ' | sed 's/ $//'
-}
-
 @test "bats: a changed .bats file or data file runs only the file that reads it" {
 	mkdir test data
 	printf 'A\n' >data/a.txt

@@ -36,11 +36,6 @@ srun() {
 	dagz_run --manifest suite.ndjson --events "$ev" "$@"
 }
 
-ran() {
-	jq -r 'select(.type=="result" and .status!="DESELECTED") | .test' \
-	    "$ev" | sort -u | tr '\n' ' ' | sed 's/ $//'
-}
-
 # What another pytest run or an import leaves in the caches, and a log.
 touch_caches() {
 	printf '{"t.py::a": true}\n' >.pytest_cache/v/cache/lastfailed

@@ -37,12 +37,6 @@ srun() {
 	dagz_run --manifest suite.ndjson --events "$ev" "$@"
 }
 
-# The tests that ran in the last srun, sorted, on one line.
-ran() {
-	jq -r 'select(.type=="result" and .status!="DESELECTED") | .test' \
-	    "$ev" | sort -u | tr '\n' ' ' | sed 's/ $//'
-}
-
 @test "run 1 runs all; run 2 with no change deselects all and exits 0" {
 	run -0 srun
 	[ "$(ran)" = "direct looker other sourced subproc" ]

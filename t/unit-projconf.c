@@ -210,6 +210,8 @@ test_errors(void)
 		    "1: \"global\" must be a list of patterns, not \"3\"" },
 		{ "global:\n  - a.mk\n  - [b.mk]\n",
 		    "3: \"global\" must be a list of patterns, not hold a list" },
+		{ "global: ['']\n",
+		    "1: \"global\" must be a list of patterns, not hold \"\"" },
 		{ "global: [/etc/passwd]\n",
 		    "1: global pattern \"/etc/passwd\" must be relative to the "
 		    "project's root" },
