@@ -14,6 +14,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,7 +55,19 @@ struct raw_end {
 	int	 reap;
 };
 
+/*
+ * A path record's kind and time, by which trace_finish tells the paths
+ * a test made from those it found.
+ */
+struct raw_event {
+	char		*path;
+	long long	 t;	/* nanoseconds; -1: the record had none */
+	char		 kind;	/* 'r'ead, 'l'ist, 'm'issing, 'w'rite, 'c'reate */
+};
+
 struct trace_raw {
+	struct raw_event *events;
+	size_t		 nevents;
 	struct raw_app	*apps;
 	size_t		 napps;
 	struct raw_fork	*forks;
@@ -96,6 +109,9 @@ trace_clear(struct trace *t)
 		for (i = 0; i < r->napps; i++)
 			strv_free(r->apps[i].argv);
 		free(r->apps);
+		for (i = 0; i < r->nevents; i++)
+			free(r->events[i].path);
+		free(r->events);
 		free(r->forks);
 		free(r->ends);
 		free(r);
@@ -320,13 +336,30 @@ static int
 path_kind(const char *type)
 {
 	return (strcmp(type, "read") == 0 || strcmp(type, "list") == 0 ||
-	    strcmp(type, "missing") == 0 || strcmp(type, "write") == 0);
+	    strcmp(type, "missing") == 0 || strcmp(type, "write") == 0 ||
+	    strcmp(type, "create") == 0);
 }
 
-/* Adds path (taken) to the list of its record's type (path_kind). */
+/*
+ * Adds path (taken) to the list of its record's type (path_kind), and
+ * the record to the events, with its time t (-1: none). A path created
+ * is written.
+ */
 static void
-add_path(struct trace *t, const char *type, char *path)
+add_path(struct trace *t, const char *type, char *path, long long stamp)
 {
+	struct trace_raw *r = t->raw;
+	struct raw_event *e;
+	size_t n;
+
+	r->events = xreallocarray(r->events, r->nevents + 1,
+	    sizeof *r->events);
+	e = &r->events[r->nevents++];
+	e->path = xstrdup(path);
+	if ((n = strlen(e->path)) > 1 && e->path[n - 1] == '/')
+		e->path[n - 1] = '\0';
+	e->t = stamp;
+	e->kind = type[0];
 	if (type[0] == 'r')
 		list_push(&t->reads, &t->nreads, path);
 	else if (type[0] == 'l')
@@ -337,17 +370,34 @@ add_path(struct trace *t, const char *type, char *path)
 		list_push(&t->writes, &t->nwrites, path);
 }
 
+/* A record's time, "t": nanoseconds, or -1 when it has none. */
+static long long
+get_stamp(const char *s, size_t n)
+{
+	long long v = 0;
+	size_t i;
+
+	if (n == 0 || n > 18)
+		return (-1);
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return (-1);
+		v = v * 10 + (s[i] - '0');
+	}
+	return (v);
+}
+
 /*
  * A path record as the probe writes most of them, {"type":"read",
- * "path":"src/a.c"} with no escapes, read without jansson: 0, or -1 for
- * any other line, which jansson reads. A trace can hold a record for
- * each of a hundred thousand files.
+ * "path":"src/a.c","t":123} with no escapes, read without jansson: 0,
+ * or -1 for any other line, which jansson reads. A trace can hold a
+ * record for each of a hundred thousand files.
  */
 static int
 add_plain_path(struct trace *t, const char *line, size_t len)
 {
 	struct jflat_field f[4];
-	const struct jflat_field *type, *path;
+	const struct jflat_field *type, *path, *ts;
 	char kind[8], *p;
 	size_t nf;
 
@@ -360,10 +410,12 @@ add_plain_path(struct trace *t, const char *line, size_t len)
 	kind[type->vlen] = '\0';
 	if (!path_kind(kind))
 		return (-1);
+	ts = jsonflat_get(f, nf, "t");
 	p = xmalloc(path->vlen + 1);
 	memcpy(p, path->val, path->vlen);
 	p[path->vlen] = '\0';
-	add_path(t, kind, p);
+	add_path(t, kind, p, ts != NULL && ts->type == JFLAT_NUMBER ?
+	    get_stamp(ts->val, ts->vlen) : -1);
 	return (0);
 }
 
@@ -377,7 +429,7 @@ trace_add_line(struct trace *t, const char *line, size_t len,
     const char *where, size_t lineno)
 {
 	json_error_t jerr;
-	json_t *o;
+	json_t *o, *x;
 	const char *type, *reason;
 	char *path;
 	int bad = 0;
@@ -392,10 +444,13 @@ trace_add_line(struct trace *t, const char *line, size_t len,
 		return;
 	}
 	if (path_kind(type)) {
+		x = json_object_get(o, "t");
 		if ((path = get_path(o)) == NULL)
 			bad = 1;
 		else
-			add_path(t, type, path);
+			add_path(t, type, path, json_is_integer(x) &&
+			    json_integer_value(x) >= 0 ?
+			    json_integer_value(x) : -1);
 	} else if (strcmp(type, "app") == 0)
 		bad = add_app(t, o) == -1;
 	else if (strcmp(type, "fork") == 0)
@@ -667,6 +722,110 @@ link_parents(struct trace *t, const struct by_pid *bp)
 	}
 }
 
+static int
+cmp_event(const void *a, const void *b)
+{
+	const struct raw_event *x = a, *y = b;
+
+	return (strcmp(x->path, y->path));
+}
+
+/* Whether path is in the sorted list made, or below one of its paths. */
+static int
+made_covers(char *const *made, size_t nmade, const char *path)
+{
+	char *p;
+	size_t n;
+	int found = 0;
+
+	p = xstrdup(path);
+	if ((n = strlen(p)) > 1 && p[n - 1] == '/')
+		p[--n] = '\0';
+	for (;;) {
+		if (trace_has(made, nmade, p)) {
+			found = 1;
+			break;
+		}
+		while (n > 0 && p[n - 1] != '/')
+			n--;
+		if (n == 0)
+			break;
+		p[--n] = '\0';
+	}
+	free(p);
+	return (found);
+}
+
+/* Drops from the list v what made covers. */
+static void
+made_drop(char **v, size_t *n, char *const *made, size_t nmade)
+{
+	size_t i, j;
+
+	for (i = 0, j = 0; i < *n; i++) {
+		if (made_covers(made, nmade, v[i]))
+			free(v[i]);
+		else
+			v[j++] = v[i];
+	}
+	*n = j;
+}
+
+/*
+ * What the test made is no input: a path whose first record, by time
+ * over all processes, says it was not there (missing or created), and
+ * that the test then wrote, was made by the test; it and all below it
+ * leave the lists. What is left of it is one fact, that the top-most
+ * such path was absent at the start: a missing path, which selects the
+ * test when a leftover is there. A path with a record that has no time
+ * is taken as found.
+ */
+static void
+made_paths(struct trace *t)
+{
+	struct trace_raw *r = t->raw;
+	struct raw_event *e;
+	char **made = NULL;
+	size_t nmade = 0, i, j, k;
+	long long absent, present;
+	int wrote, untimed;
+
+	if (r->nevents == 0)
+		return;
+	qsort(r->events, r->nevents, sizeof *r->events, cmp_event);
+	for (i = 0; i < r->nevents; i = j) {
+		absent = present = LLONG_MAX;
+		wrote = untimed = 0;
+		for (j = i; j < r->nevents &&
+		    strcmp(r->events[j].path, r->events[i].path) == 0; j++) {
+			e = &r->events[j];
+			if (e->t < 0)
+				untimed = 1;
+			else if (e->kind == 'm' || e->kind == 'c')
+				absent = e->t < absent ? e->t : absent;
+			else
+				present = e->t < present ? e->t : present;
+			wrote |= e->kind == 'w' || e->kind == 'c';
+		}
+		if (!untimed && wrote && absent < present)
+			list_push(&made, &nmade, r->events[i].path);
+	}
+	if (nmade == 0)
+		return;
+	made_drop(t->reads, &t->nreads, made, nmade);
+	made_drop(t->lists, &t->nlists, made, nmade);
+	made_drop(t->missing, &t->nmissing, made, nmade);
+	made_drop(t->writes, &t->nwrites, made, nmade);
+	for (k = 0; k < nmade; k++) {
+		/* Top-most: its parent is not made too. */
+		if (k > 0 && made_covers(made, k, made[k]))
+			continue;
+		list_push(&t->missing, &t->nmissing, xstrdup(made[k]));
+		list_push(&t->writes, &t->nwrites, xstrdup(made[k]));
+	}
+	free(made);
+}
+
 /* Makes the sorted lists and the apps from what was read. */
 void
 trace_finish(struct trace *t)
@@ -675,6 +834,7 @@ trace_finish(struct trace *t)
 	struct by_pid *bp;
 	size_t i;
 
+	made_paths(t);
 	list_sort(t->reads, &t->nreads);
 	list_sort(t->lists, &t->nlists);
 	list_sort(t->missing, &t->nmissing);
@@ -756,6 +916,12 @@ trace_merge(struct trace *dst, const struct trace *src)
 	list_copy(&dst->missing, &dst->nmissing, src->missing,
 	    src->nmissing);
 	list_copy(&dst->writes, &dst->nwrites, src->writes, src->nwrites);
+	d->events = xreallocarray(d->events, d->nevents + s->nevents,
+	    sizeof *d->events);
+	for (i = 0; i < s->nevents; i++) {
+		d->events[d->nevents] = s->events[i];
+		d->events[d->nevents++].path = xstrdup(s->events[i].path);
+	}
 	for (i = 0; i < src->nreasons; i++)
 		trace_incomplete(dst, src->reasons[i]);
 	dst->incomplete |= src->incomplete;

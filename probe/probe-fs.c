@@ -203,6 +203,7 @@ name(const char *path, int flags, ...)					\
 		return (-1);						\
 	}								\
 	probe_pre(AT_FDCWD, path, &pp);					\
+	probe_pre_create(AT_FDCWD, path, flags, &pp);			\
 	fd = real_##name(path, flags, mode);				\
 	saved = errno;							\
 	note_open(AT_FDCWD, path, flags, fd >= 0, saved, &pp);		\
@@ -229,6 +230,7 @@ name(int dirfd, const char *path, int flags, ...)			\
 		return (-1);						\
 	}								\
 	probe_pre(dirfd, path, &pp);					\
+	probe_pre_create(dirfd, path, flags, &pp);			\
 	fd = real_##name(dirfd, path, flags, mode);			\
 	saved = errno;							\
 	note_open(dirfd, path, flags, fd >= 0, saved, &pp);		\
@@ -285,16 +287,19 @@ OPENAT2_WRAPPER(__openat64_2)
 PROBE_EXPORT int							\
 name(const char *path, mode_t mode)					\
 {									\
+	struct probe_pre pp;						\
 	int fd, saved;							\
 									\
 	if (REAL(name) == NULL) {					\
 		errno = ENOSYS;						\
 		return (-1);						\
 	}								\
+	probe_pre(AT_FDCWD, path, &pp);					\
+	probe_pre_create(AT_FDCWD, path, O_CREAT, &pp);			\
 	fd = real_##name(path, mode);					\
 	saved = errno;							\
 	note_open(AT_FDCWD, path, O_WRONLY | O_CREAT | O_TRUNC,	\
-	    fd >= 0, saved, NULL);					\
+	    fd >= 0, saved, &pp);					\
 	errno = saved;							\
 	return (fd);							\
 }
@@ -306,6 +311,7 @@ CREAT_WRAPPER(creat64)
 PROBE_EXPORT FILE *							\
 name(const char *path, const char *mode)				\
 {									\
+	struct probe_pre pp;						\
 	FILE *fp;							\
 	int saved;							\
 									\
@@ -313,10 +319,12 @@ name(const char *path, const char *mode)				\
 		errno = ENOSYS;						\
 		return (NULL);						\
 	}								\
+	probe_pre(AT_FDCWD, path, &pp);					\
+	probe_pre_create(AT_FDCWD, path, fopen_flags(mode), &pp);	\
 	fp = real_##name(path, mode);					\
 	saved = errno;							\
 	note_open(AT_FDCWD, path, fopen_flags(mode), fp != NULL, saved, \
-	    NULL);							\
+	    &pp);							\
 	errno = saved;							\
 	return (fp);							\
 }
@@ -606,6 +614,24 @@ note_write(int dirfd, const char *path, int ok)
 		probe_path(dirfd, path, PROBE_WRITE, 0);
 }
 
+/* A directory made: nothing was there. */
+static void
+note_create(int dirfd, const char *path, int ok)
+{
+	if (ok)
+		probe_path(dirfd, path, PROBE_CREATE, 0);
+}
+
+/* A rename's target: one that would not replace made its path. */
+static void
+note_rename_to(int dirfd, const char *path, unsigned int flags, int ok)
+{
+	if (flags & RENAME_NOREPLACE)
+		note_create(dirfd, path, ok);
+	else
+		note_write(dirfd, path, ok);
+}
+
 /*
  * A call that makes, removes or renames paths; notes (note_write on
  * each path, with r the call's result) runs after it.
@@ -636,7 +662,8 @@ OUTPUT_WRAPPER(renameat,
 OUTPUT_WRAPPER(renameat2,
     (int fromfd, const char *from, int tofd, const char *to,
     unsigned int flags), (fromfd, from, tofd, to, flags),
-    note_write(fromfd, from, r == 0); note_write(tofd, to, r == 0))
+    note_write(fromfd, from, r == 0);
+    note_rename_to(tofd, to, flags, r == 0))
 OUTPUT_WRAPPER(unlink, (const char *path), (path),
     note_write(AT_FDCWD, path, r == 0))
 OUTPUT_WRAPPER(remove, (const char *path), (path),
@@ -646,9 +673,9 @@ OUTPUT_WRAPPER(rmdir, (const char *path), (path),
 OUTPUT_WRAPPER(unlinkat, (int dirfd, const char *path, int flags),
     (dirfd, path, flags), note_write(dirfd, path, r == 0))
 OUTPUT_WRAPPER(mkdir, (const char *path, mode_t mode), (path, mode),
-    note_write(AT_FDCWD, path, r == 0))
+    note_create(AT_FDCWD, path, r == 0))
 OUTPUT_WRAPPER(mkdirat, (int dirfd, const char *path, mode_t mode),
-    (dirfd, path, mode), note_write(dirfd, path, r == 0))
+    (dirfd, path, mode), note_create(dirfd, path, r == 0))
 
 /* Relative paths are resolved against a cached working directory. */
 PROBE_EXPORT int

@@ -213,22 +213,23 @@ const struct jb_head jb_heads[] = {
 	[PROBE_LIST] = { HEAD("list"), sizeof HEAD("list") - 1 },
 	[PROBE_MISSING] = { HEAD("missing"), sizeof HEAD("missing") - 1 },
 	[PROBE_WRITE] = { HEAD("write"), sizeof HEAD("write") - 1 },
+	[PROBE_CREATE] = { HEAD("create"), sizeof HEAD("create") - 1 },
 };
 
 /*
- * {"type":"KIND","path":"REL"} and a newline, into dst (cap bytes, at
- * least rl + 64), when REL needs no escaping; its length, or 0.
+ * {"type":"KIND","path":"REL","t":T} and a newline, into dst (cap bytes,
+ * at least rl + 80), when REL needs no escaping; its length, or 0.
  */
 size_t
 jb_path_record(char *dst, size_t cap, enum probe_kind kind, const char *rel,
-    size_t rl)
+    size_t rl, long long t)
 {
 	const uint64_t ones = 0x0101010101010101ULL, high = ones << 7;
 	const unsigned char *u = (const unsigned char *)rel;
 	size_t i;
 	uint64_t w;
 
-	if (rl + JB_HEAD_MAX + 3 > cap)
+	if (rl + JB_HEAD_MAX + JB_TAIL_MAX > cap)
 		return (0);
 	/* Eight bytes at a time: none under 0x20 or over 0x7f, '"' or '\\'. */
 	for (i = 0; i + 8 <= rl; i += 8) {
@@ -240,7 +241,7 @@ jb_path_record(char *dst, size_t cap, enum probe_kind kind, const char *rel,
 	for (; i < rl; i++)
 		if (!plain[u[i]])
 			return (0);
-	return (jb_path_plain(dst, kind, rel, rl));
+	return (jb_path_plain(dst, kind, rel, rl, t));
 }
 
 /* "path":"..." or, for bytes that are not UTF-8, "path_hex":"...". */

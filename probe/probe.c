@@ -563,13 +563,15 @@ kind_name(enum probe_kind kind)
 		return ("list");
 	case PROBE_MISSING:
 		return ("missing");
+	case PROBE_CREATE:
+		return ("create");
 	default:
 		return ("write");
 	}
 }
 
 /* An incomplete record in the set, by the hash of its line. */
-#define SET_INCOMPLETE	(PROBE_WRITE + 1)
+#define SET_INCOMPLETE	(PROBE_CREATE + 1)
 
 /*
  * What the set keeps for a record: never 0, which marks a free slot.
@@ -581,7 +583,8 @@ set_key(int kind, const uint64_t h[2])
 	static const uint64_t salt[SET_INCOMPLETE + 1] = {
 		0x9e3779b97f4a7c15ULL, 0x3c6ef372fe94f82aULL,
 		0xdaa66d2c7ddf743fULL, 0x78dde6e5fd29f054ULL,
-		0x1715609f7c7e6c69ULL, 0xb54cda59fbd2e87eULL
+		0x1715609f7c7e6c69ULL, 0xb54cda59fbd2e87eULL,
+		0x52fdd5d4e1e5b1a3ULL
 	};
 	uint64_t k = h[1] ^ salt[kind];
 
@@ -734,6 +737,16 @@ incomplete_locked(const char *why)
 		trace_append(linebuf, n);
 }
 
+/* When a record is made: nanoseconds on the monotonic clock. */
+static inline long long
+stamp(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((long long)ts.tv_sec * 1000000000LL + ts.tv_nsec);
+}
+
 /* A record that needs escaping, or has no room in the mapping. */
 static __attribute__((noinline)) void
 note_line(enum probe_kind kind, const char *rel, size_t rl, char *line,
@@ -746,6 +759,8 @@ note_line(enum probe_kind kind, const char *rel, size_t rl, char *line,
 	jb_lit(&jb, kind_name(kind));
 	jb_lit(&jb, "\",");
 	jb_path(&jb, rel, rl);
+	jb_lit(&jb, ",\"t\":");
+	jb_int(&jb, stamp());
 	jb_lit(&jb, "}\n");
 	if (jb.cut && locked)
 		incomplete_locked("path too long to record");
@@ -783,9 +798,9 @@ note(enum probe_kind kind, const char *rel, size_t rl, const uint64_t *h,
 		if (!set_add(kind, h))
 			return;
 		/* Most records go straight into the mapping. */
-		if ((dst = trace_reserve(rl + 64)) != NULL &&
-		    (n = plain ? jb_path_plain(dst, kind, rel, rl) :
-		    jb_path_record(dst, rl + 64, kind, rel, rl)) > 0) {
+		if ((dst = trace_reserve(rl + 80)) != NULL &&
+		    (n = plain ? jb_path_plain(dst, kind, rel, rl, stamp()) :
+		    jb_path_record(dst, rl + 80, kind, rel, rl, stamp())) > 0) {
 			trace_commit(n);
 			return;
 		}
@@ -867,6 +882,7 @@ probe_pre(int dirfd, const char *path, struct probe_pre *pp)
 	pp->gen = 0;	/* never the working directory's */
 	pp->checked = 0;
 	pp->known = 0;
+	pp->absent = 0;
 	pp->state = QUICK_NONE;
 	if (!probe_conf.enabled || path == NULL || busy)
 		return;
@@ -974,7 +990,33 @@ probe_result(int dirfd, const char *path, int ok, int err,
 	record(dirfd, path, ok ? PROBE_READ : probe_error_kind(err), 0, pp);
 }
 
-/* An open: what it read and what it wrote follow from its flags. */
+/*
+ * Before an open that may create its path (O_CREAT, not O_EXCL, which
+ * says so itself): whether nothing is there, so that the record after
+ * it can tell a file the test made from one it rewrote. Not for a path
+ * outside the root, or one this thread has just recorded, whose first
+ * record is made. The program's errno is kept.
+ */
+void
+probe_pre_create(int dirfd, const char *path, int flags, struct probe_pre *pp)
+{
+	struct statx stx;
+	int saved;
+
+	if (!probe_conf.enabled || path == NULL || (flags & O_CREAT) == 0 ||
+	    (flags & O_EXCL) != 0 || (flags & O_TMPFILE) == O_TMPFILE ||
+	    pp->state == QUICK_ELSEWHERE || pp->known != 0)
+		return;
+	saved = errno;
+	pp->absent = syscall(SYS_statx, dirfd, path, AT_SYMLINK_NOFOLLOW, 0,
+	    &stx) == -1 && (errno == ENOENT || errno == ENOTDIR);
+	errno = saved;
+}
+
+/*
+ * An open: what it read and what it wrote follow from its flags. One
+ * that made its file read nothing.
+ */
 void
 probe_open_result(int dirfd, const char *path, int flags, int ok, int err,
     const struct probe_pre *pp)
@@ -989,6 +1031,11 @@ probe_open_result(int dirfd, const char *path, int flags, int ok, int err,
 	}
 	if ((flags & O_TMPFILE) == O_TMPFILE)
 		return;
+	if ((flags & O_CREAT) != 0 &&
+	    ((flags & O_EXCL) != 0 || (pp != NULL && pp->absent))) {
+		record(dirfd, path, PROBE_CREATE, 0, pp);
+		return;
+	}
 	/* What O_TRUNC throws away was not read. */
 	if (flags & O_DIRECTORY)
 		record(dirfd, path, PROBE_LIST, 0, pp);

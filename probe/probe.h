@@ -42,7 +42,8 @@ enum probe_kind {
 	PROBE_READ,	/* the path's content or existence was used */
 	PROBE_LIST,	/* a directory's listing was read */
 	PROBE_MISSING,	/* looked up and not found */
-	PROBE_WRITE	/* created, written, renamed or removed */
+	PROBE_WRITE,	/* written, renamed or removed */
+	PROBE_CREATE	/* made where nothing was: a write too */
 };
 
 /*
@@ -65,6 +66,7 @@ struct probe_pre {
 	unsigned	 known;	/* the kinds recorded, if it is the same */
 	enum probe_quick_state state;
 	int		 plain;	/* rel needs no escaping in JSON */
+	int		 absent;	/* nothing was there: an O_CREAT makes it */
 	size_t		 plen;	/* of the path as given, when counted */
 	const char	*rel;	/* into the path, or buf */
 	size_t		 len;
@@ -98,6 +100,7 @@ int	 probe_foreign(void);
 
 enum probe_kind probe_error_kind(int);
 void	 probe_pre(int, const char *, struct probe_pre *);
+void	 probe_pre_create(int, const char *, int, struct probe_pre *);
 void	 probe_path(int, const char *, enum probe_kind, int);
 void	 probe_result(int, const char *, int, int,
 	    const struct probe_pre *);
@@ -153,7 +156,7 @@ int	 jb_str(struct jbuf *, const char *, size_t, int);
 void	 jb_hex(struct jbuf *, const char *, size_t);
 void	 jb_path(struct jbuf *, const char *, size_t);
 size_t	 jb_path_record(char *, size_t, enum probe_kind, const char *,
-	    size_t);
+	    size_t, long long);
 int	 jb_argv(struct jbuf *, char *const *, size_t);
 
 /*
@@ -167,19 +170,45 @@ struct jb_head {
 };
 extern const struct jb_head jb_heads[];
 
+/* The end of a path record: its time, t, and the newline. */
+#define JB_TAIL_MAX	32
+
 /*
- * {"type":"KIND","path":"REL"} and a newline, into dst (at least rl + 64
- * bytes), for a REL known to need no escaping; its length.
+ * ,"t":T}\n into dst (JB_TAIL_MAX bytes): the record's time on the
+ * monotonic clock, in nanoseconds, by which the reader orders the
+ * records of all processes of a test. Its length.
  */
 static inline size_t
-jb_path_plain(char *dst, enum probe_kind kind, const char *rel, size_t rl)
+jb_tail(char *dst, long long t)
+{
+	char b[24];
+	size_t n = sizeof b;
+
+	b[--n] = '\n';
+	b[--n] = '}';
+	do {
+		b[--n] = '0' + t % 10;
+		t /= 10;
+	} while (t > 0 && n > 0);
+	memcpy(dst, ",\"t\":", 5);
+	memcpy(dst + 5, b + n, sizeof b - n);
+	return (5 + sizeof b - n);
+}
+
+/*
+ * {"type":"KIND","path":"REL","t":T} and a newline, into dst (at least
+ * rl + 80 bytes), for a REL known to need no escaping; its length.
+ */
+static inline size_t
+jb_path_plain(char *dst, enum probe_kind kind, const char *rel, size_t rl,
+    long long t)
 {
 	size_t hl = jb_heads[kind].len;
 
 	memcpy(dst, jb_heads[kind].s, JB_HEAD_MAX);
 	memcpy(dst + hl, rel, rl);
-	memcpy(dst + hl + rl, "\"}\n", 3);
-	return (hl + rl + 3);
+	dst[hl + rl] = '"';
+	return (hl + rl + 1 + jb_tail(dst + hl + rl + 1, t));
 }
 
 /* probe-fs.c and probe-exec.c: resolve their libc functions. */

@@ -75,9 +75,49 @@ setup() {
 	run probed sh -c 'echo x >out.txt; mv out.txt moved.txt;
 	    mkdir newdir; echo y >newdir/f; rm newdir/f; rmdir newdir'
 	[ "$status" -eq 0 ]
-	[ "$(trace .writes)" = \
-	    '["moved.txt","newdir","newdir/f","out.txt"]' ]
+	# All were made by the test: each is written once, by its top-most
+	# path, and was absent at the start.
+	[ "$(trace .writes)" = '["moved.txt","newdir","out.txt"]' ]
+	[ "$(trace .missing)" = '["moved.txt","newdir","out.txt"]' ]
 	trace_lacks reads out.txt moved.txt
+	# Records are stamped, and a file or directory made says so.
+	grep -h '"path":"newdir"' "$out"/*.trace | jq -e -s \
+	    '(map(.type) | sort) == ["create","write"] and
+	    all(.t | type == "number")'
+	grep -h '"path":"out.txt"' "$out"/*.trace | jq -e -s \
+	    'map(.type) | index("create") != null'
+}
+
+@test "what a test makes is no dependency; what it found and rewrote is" {
+	echo 0 >counter
+	run probed sh -c 'rm -rf scratch; mkdir scratch; i=0
+	    while [ $i -lt 200 ]; do i=$((i + 1)); echo $i >scratch/f$i
+	    cat scratch/f$i >/dev/null; done; ls scratch >/dev/null
+	    rm -rf scratch
+	    n=$(cat counter); echo $((n + 1)) >counter
+	    echo x >data.txt; cat data.txt >/dev/null'
+	[ "$status" -eq 0 ]
+	# 200 files made, read and removed: one fact, scratch was absent.
+	[ "$(trace .missing)" = '["scratch"]' ]
+	[ "$(trace .writes)" = '["counter","data.txt","scratch"]' ]
+	[ "$(trace .lists)" = '[]' ]
+	# counter was read before it was rewritten; data.txt was there too.
+	[ "$(trace .reads)" = '[".","counter","data.txt"]' ]
+}
+
+@test "a path that was there, removed and made again stays a dependency" {
+	mkdir scratch
+	echo old >scratch/keep
+	run probed sh -c 'cat scratch/keep >/dev/null; rm -rf scratch
+	    mkdir scratch; echo new >scratch/keep; echo t >made.txt'
+	[ "$status" -eq 0 ]
+	trace_has reads scratch/keep
+	trace_has writes scratch scratch/keep made.txt
+	[ "$(trace .missing)" = '["made.txt"]' ]
+	# Records without times (an older probe's) are taken as found.
+	sed -i 's/,"t":[0-9]*//' "$out"/*.trace
+	[ "$(trace .missing)" = '[]' ]
+	trace_has writes made.txt
 }
 
 @test "paths are made relative to the root from the cwd, a dirfd or an alias" {
