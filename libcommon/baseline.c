@@ -278,6 +278,7 @@ baseline_free(struct baseline *b)
 		b_free(b, b->tests[i].id);
 		b_free(b, b->tests[i].deps);
 		b_free(b, b->tests[i].missing);
+		free(b->tests[i].outputs);
 	}
 	free(b->tests);
 	free(b->strings);
@@ -378,8 +379,10 @@ test_entry(struct baseline *b, const char *id)
 		return (test_append(b, id));
 	b_free(b, t->deps);
 	b_free(b, t->missing);
+	free(t->outputs);
 	t->deps = t->missing = NULL;
-	t->ndeps = t->nmissing = 0;
+	t->outputs = NULL;
+	t->ndeps = t->nmissing = t->noutputs = 0;
 	return (t);
 }
 
@@ -389,6 +392,43 @@ cmp_u32(const void *a, const void *b)
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
 
 	return (x < y ? -1 : x > y);
+}
+
+static int
+cmp_output(const void *a, const void *b)
+{
+	uint32_t x = ((const struct baseline_output *)a)->path;
+	uint32_t y = ((const struct baseline_output *)b)->path;
+
+	return (x < y ? -1 : x > y);
+}
+
+/* Sorts by path, keeping one output of each. */
+static size_t
+uniq_outputs(struct baseline_output *v, size_t n)
+{
+	size_t i, j;
+
+	if (n == 0)
+		return (0);
+	qsort(v, n, sizeof *v, cmp_output);
+	for (i = j = 1; i < n; i++)
+		if (v[i].path != v[j - 1].path)
+			v[j++] = v[i];
+	return (j);
+}
+
+/* The output of path index k of test t, or NULL. */
+static const struct baseline_output *
+output_find(const struct baseline_test *t, uint32_t k)
+{
+	struct baseline_output key;
+
+	if (t->noutputs == 0)
+		return (NULL);
+	key.path = k;
+	return (bsearch(&key, t->outputs, t->noutputs, sizeof key,
+	    cmp_output));
 }
 
 /* Sorts and removes duplicates. */
@@ -429,6 +469,7 @@ void
 baseline_observe(struct baseline *b, const struct baseline_obs *o)
 {
 	struct baseline_test *t = test_entry(b, o->id);
+	size_t i;
 
 	t->def = o->def;
 	t->duration = o->duration;
@@ -439,6 +480,13 @@ baseline_observe(struct baseline *b, const struct baseline_obs *o)
 	add_paths(b, &t->missing, &t->nmissing, o->missing, "");
 	t->ndeps = uniq_u32(t->deps, t->ndeps);
 	t->nmissing = uniq_u32(t->missing, t->nmissing);
+	t->outputs = xcalloc(o->noutputs + 1, sizeof *t->outputs);
+	for (i = 0; i < o->noutputs; i++) {
+		t->outputs[i].path = baseline_intern(b, o->outputs[i].path);
+		t->outputs[i].in = o->outputs[i].in;
+		t->outputs[i].out = o->outputs[i].out;
+	}
+	t->noutputs = uniq_outputs(t->outputs, o->noutputs);
 }
 
 /* Copies test id from old into b, as old knew it; absent: nothing. */
@@ -464,6 +512,13 @@ baseline_keep(struct baseline *b, const struct baseline *old, const char *id)
 	for (i = 0; i < o->nmissing; i++)
 		t->missing[i] = baseline_intern(b, old->paths[o->missing[i]]);
 	t->nmissing = uniq_u32(t->missing, o->nmissing);
+	t->outputs = xcalloc(o->noutputs + 1, sizeof *t->outputs);
+	for (i = 0; i < o->noutputs; i++) {
+		t->outputs[i] = o->outputs[i];
+		t->outputs[i].path = baseline_intern(b,
+		    old->paths[o->outputs[i].path]);
+	}
+	t->noutputs = uniq_outputs(t->outputs, o->noutputs);
 }
 
 /*
@@ -568,6 +623,14 @@ hash_now(const char *root, const char *path, struct baseline_statcache *sc)
 	if (full != buf)
 		free(full);
 	return (h);
+}
+
+/* The fingerprint of path, relative to root, as it is now. */
+uint64_t
+baseline_path_hash(const char *root, const char *path,
+    struct baseline_statcache *sc)
+{
+	return (hash_now(root, path, sc));
 }
 
 /* Fingerprints every path of b as it is under root now. */
@@ -699,6 +762,30 @@ w_list(struct wbuf *w, const uint32_t *v, size_t n, const uint32_t *remap)
 	free(r);
 }
 
+/* Outputs: count, then each path number delta-coded, in and out. */
+static void
+w_outputs(struct wbuf *w, const struct baseline_output *v, size_t n,
+    const uint32_t *remap)
+{
+	struct baseline_output *r = xcalloc(n + 1, sizeof *r);
+	uint32_t last = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		r[i] = v[i];
+		r[i].path = remap[v[i].path];
+	}
+	n = uniq_outputs(r, n);
+	w_var(w, n);
+	for (i = 0; i < n; i++) {
+		w_var(w, r[i].path - last);
+		last = r[i].path;
+		w_u64(w, r[i].in);
+		w_u64(w, r[i].out);
+	}
+	free(r);
+}
+
 static const struct baseline *sort_b;
 
 static int
@@ -738,7 +825,7 @@ baseline_encode(const struct baseline *b, size_t *len)
 	const char *prev = NULL;
 	unsigned char *z;
 	size_t i;
-	uint64_t d;
+	uint64_t d, flags;
 
 	order = xcalloc(b->npaths + 1, sizeof *order);
 	remap = xcalloc(b->npaths + 1, sizeof *remap);
@@ -770,13 +857,16 @@ baseline_encode(const struct baseline *b, size_t *len)
 		w_var(&w, (uint64_t)t->status);
 		d = t->duration > 0 ? (uint64_t)(t->duration * 1000 + 0.5) : 0;
 		w_var(&w, d);
+		flags = (t->incomplete ? 1 : 0) | (t->noutputs > 0 ? 4 : 0);
 		if (prevt != NULL && t->ndeps > 0 && same_list(t, prevt))
-			w_var(&w, 2 | (t->incomplete ? 1 : 0));
+			w_var(&w, 2 | flags);
 		else {
-			w_var(&w, t->incomplete ? 1 : 0);
+			w_var(&w, flags);
 			w_list(&w, t->deps, t->ndeps, remap);
 		}
 		w_list(&w, t->missing, t->nmissing, remap);
+		if (t->noutputs > 0)
+			w_outputs(&w, t->outputs, t->noutputs, remap);
 		prevt = t;
 	}
 	free(order);
@@ -823,6 +913,35 @@ r_u64(struct rbuf *r)
 	for (i = 0; i < 8; i++)
 		v |= (uint64_t)r->p[r->off + i] << (8 * i);
 	r->off += 8;
+	return (v);
+}
+
+/* What w_outputs wrote, into a new array; NULL when bad. */
+static struct baseline_output *
+r_outputs(struct rbuf *r, size_t npaths, size_t *n)
+{
+	struct baseline_output *v;
+	uint64_t k, i, last = 0;
+
+	k = r_var(r);
+	if (r->bad || k == 0 || k > npaths || k > r->n - r->off) {
+		r->bad = 1;
+		return (NULL);
+	}
+	v = xcalloc(k, sizeof *v);
+	for (i = 0; i < k; i++) {
+		last += r_var(r);
+		v[i].in = r_u64(r);
+		v[i].out = r_u64(r);
+		if (r->bad || last >= npaths ||
+		    (i > 0 && last == v[i - 1].path)) {
+			r->bad = 1;
+			free(v);
+			return (NULL);
+		}
+		v[i].path = (uint32_t)last;
+	}
+	*n = k;
 	return (v);
 }
 
@@ -1012,6 +1131,9 @@ baseline_load(const void *z, size_t zlen, const char *root,
 		} else
 			doff[i] = r_list(&r, &a, np, &t->ndeps);
 		moff[i] = r_list(&r, &a, np, &t->nmissing);
+		if ((flags & 4) != 0 &&
+		    (t->outputs = r_outputs(&r, np, &t->noutputs)) == NULL)
+			break;
 	}
 	if (i != nt)
 		r.bad = 1;
@@ -1024,6 +1146,8 @@ baseline_load(const void *z, size_t zlen, const char *root,
 		free(doff);
 		free(moff);
 		/* No test points into the blocks yet. */
+		for (i = 0; i < nt; i++)
+			free(b->tests[i].outputs);
 		free(b->tests);
 		b->tests = NULL;
 		baseline_free(b);
@@ -1304,6 +1428,23 @@ baseline_changed_count(const struct baseline_changes *c)
 	return (c->nchanged);
 }
 
+/*
+ * What path was when c was made (the job's start), if it is a path of
+ * b: 1 and *h, else 0.
+ */
+int
+baseline_changes_now(const struct baseline *b,
+    const struct baseline_changes *c, const char *path, uint64_t *h)
+{
+	long i;
+
+	if (b->npaths == 0 || (i = map_find(paths_map(b), b, path_key, path,
+	    map_hash(path))) == -1)
+		return (0);
+	*h = c->now[i];
+	return (1);
+}
+
 static char **
 reason(char **v, const char *fmt, const char *arg)
 {
@@ -1324,6 +1465,7 @@ baseline_select(const struct baseline *b, const struct baseline_changes *c,
     const char *id, uint64_t def)
 {
 	const struct baseline_test *t;
+	const struct baseline_output *o;
 	char **v = NULL;
 	size_t i;
 	uint32_t k;
@@ -1344,6 +1486,10 @@ baseline_select(const struct baseline *b, const struct baseline_changes *c,
 	for (i = 0; i < t->ndeps; i++) {
 		k = t->deps[i];
 		if (c->now[k] == b->hashes[k] || is_ignored(c, k))
+			continue;
+		/* As the test found it, or as it left it. */
+		if ((o = output_find(t, k)) != NULL && (c->now[k] == o->out ||
+		    (o->in != BASELINE_ABSENT && c->now[k] == o->in)))
 			continue;
 		v = reason(v, c->now[k] == BASELINE_ABSENT ?
 		    "vanished: %s" : "changed: %s", b->paths[k]);

@@ -23,6 +23,17 @@
 /* The fingerprint of a path that does not exist. */
 #define BASELINE_ABSENT	0
 
+/*
+ * A file the test found, read and then rewrote (a counter, a stamp):
+ * its fingerprint before the test, the input, and as the test left it.
+ * A change only the test made selects nothing.
+ */
+struct baseline_output {
+	uint32_t	 path;		/* index, also in deps */
+	uint64_t	 in;		/* BASELINE_ABSENT: not known */
+	uint64_t	 out;
+};
+
 struct baseline_test {
 	char		*id;
 	uint64_t	 def;		/* definition fingerprint */
@@ -30,6 +41,8 @@ struct baseline_test {
 	size_t		 ndeps;
 	uint32_t	*missing;	/* path indices, sorted */
 	size_t		 nmissing;
+	struct baseline_output *outputs;	/* by path index */
+	size_t		 noutputs;
 	double		 duration;	/* seconds */
 	enum test_status status;
 	int		 incomplete;
@@ -54,6 +67,13 @@ struct baseline {
 	struct baseline_fp	 *fp;		/* fingerprinting begun */
 };
 
+/* A rewritten file as one job saw it. */
+struct baseline_obs_output {
+	const char	 *path;
+	uint64_t	  in;
+	uint64_t	  out;
+};
+
 /* What one job saw of one test; the lists are NULL-terminated. */
 struct baseline_obs {
 	const char	 *id;
@@ -61,6 +81,8 @@ struct baseline_obs {
 	char *const	 *reads;
 	char *const	 *lists;
 	char *const	 *missing;
+	const struct baseline_obs_output *outputs;	/* of reads */
+	size_t		  noutputs;
 	double		  duration;
 	enum test_status  status;
 	int		  incomplete;
@@ -80,6 +102,8 @@ void		 baseline_observe(struct baseline *,
 void		 baseline_keep(struct baseline *, const struct baseline *,
 		    const char *);
 int		 baseline_fingerprint(struct baseline *, const char *,
+		    struct baseline_statcache *);
+uint64_t	 baseline_path_hash(const char *, const char *,
 		    struct baseline_statcache *);
 void		 baseline_add_globals(struct baseline *, const char *,
 		    char *const *, struct baseline_statcache *);
@@ -103,6 +127,8 @@ void		 baseline_changes_ignore(struct baseline_changes *,
 		    const struct baseline *, char *const *);
 void		 baseline_changes_free(struct baseline_changes *);
 size_t		 baseline_changed_count(const struct baseline_changes *);
+int		 baseline_changes_now(const struct baseline *,
+		    const struct baseline_changes *, const char *, uint64_t *);
 char	       **baseline_select(const struct baseline *,
 		    const struct baseline_changes *, const char *, uint64_t);
 char	       **baseline_ignored(const struct baseline *,

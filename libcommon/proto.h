@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "cases.h"
 #include "status.h"
@@ -133,6 +134,12 @@ void	 proto_started_clear(struct msg_started *);
  * bytes of paths loses its lists and is sent incomplete.
  */
 #define PROTO_TRACE_MAX	(2 * 1024 * 1024)
+/* A file the test read and then rewrote, as the test left it. */
+struct msg_rewrite {
+	char			*path;
+	uint64_t		 hash;		/* baseline_path_hash */
+};
+
 struct msg_trace {
 	int			 present;
 	int			 incomplete;
@@ -140,6 +147,10 @@ struct msg_trace {
 	char			**reads;
 	char			**lists;	/* directories listed */
 	char			**missing;
+	char			**writes;	/* made: top-most only */
+	int			 writes_cut;	/* writes: not all */
+	struct msg_rewrite	*rewrites;
+	size_t			 nrewrites;
 	int			 apps;		/* programs that ran */
 };
 json_t	*proto_trace_encode(const struct msg_trace *);

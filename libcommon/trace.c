@@ -62,7 +62,7 @@ struct raw_end {
 struct raw_event {
 	char		*path;
 	long long	 t;	/* nanoseconds; -1: the record had none */
-	char		 kind;	/* 'r'ead, 'l'ist, 'm'issing, 'w'rite, 'c'reate */
+	char		 kind;	/* r, l, m, w, c: its type's initial */
 };
 
 struct trace_raw {
@@ -103,6 +103,7 @@ trace_clear(struct trace *t)
 	list_free(t->lists, t->nlists);
 	list_free(t->missing, t->nmissing);
 	list_free(t->writes, t->nwrites);
+	list_free(t->rewrites, t->nrewrites);
 	list_free(t->reasons, t->nreasons);
 	free(t->apps);
 	if (r != NULL) {
@@ -772,6 +773,30 @@ made_drop(char **v, size_t *n, char *const *made, size_t nmade)
 }
 
 /*
+ * A file the test found and read, then wrote (a counter, a stamp): its
+ * first record is a read, and a write follows. Its content before the
+ * test is the input; what the test left is its output.
+ */
+static int
+rewritten(const struct raw_event *e, size_t n)
+{
+	long long first = LLONG_MAX;
+	size_t i;
+	int kind = 0, wrote = 0;
+
+	for (i = 0; i < n; i++) {
+		if (e[i].t < 0)
+			return (0);
+		if (e[i].t < first) {
+			first = e[i].t;
+			kind = e[i].kind;
+		}
+		wrote |= e[i].kind == 'w';
+	}
+	return (kind == 'r' && wrote);
+}
+
+/*
  * What the test made is no input: a path whose first record, by time
  * over all processes, says it was not there (missing or created), and
  * that the test then wrote, was made by the test; it and all below it
@@ -790,6 +815,9 @@ made_paths(struct trace *t)
 	long long absent, present;
 	int wrote, untimed;
 
+	list_free(t->rewrites, t->nrewrites);
+	t->rewrites = NULL;
+	t->nrewrites = 0;
 	if (r->nevents == 0)
 		return;
 	qsort(r->events, r->nevents, sizeof *r->events, cmp_event);
@@ -809,6 +837,9 @@ made_paths(struct trace *t)
 		}
 		if (!untimed && wrote && absent < present)
 			list_push(&made, &nmade, r->events[i].path);
+		else if (rewritten(r->events + i, j - i))
+			list_push(&t->rewrites, &t->nrewrites,
+			    xstrdup(r->events[i].path));
 	}
 	if (nmade == 0)
 		return;
@@ -989,7 +1020,8 @@ json_list(char *const *v, size_t n)
 
 /*
  * The trace as one object: {"incomplete", "reasons", "reads", "lists",
- * "missing", "writes", "apps"}; unknown ends, exits and parents are null.
+ * "missing", "writes", "rewrites", "apps"}; unknown ends, exits and
+ * parents are null.
  */
 json_t *
 trace_to_json(const struct trace *t)
@@ -1018,13 +1050,14 @@ trace_to_json(const struct trace *t)
 		json_object_set_new(j, "exec", json_boolean(a->exec));
 		json_array_append_new(apps, j);
 	}
-	o = json_pack("{s:b, s:o, s:o, s:o, s:o, s:o, s:o}",
+	o = json_pack("{s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 	    "incomplete", t->incomplete,
 	    "reasons", json_list(t->reasons, t->nreasons),
 	    "reads", json_list(t->reads, t->nreads),
 	    "lists", json_list(t->lists, t->nlists),
 	    "missing", json_list(t->missing, t->nmissing),
 	    "writes", json_list(t->writes, t->nwrites),
+	    "rewrites", json_list(t->rewrites, t->nrewrites),
 	    "apps", apps);
 	return (o);
 }

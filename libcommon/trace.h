@@ -3,7 +3,8 @@
  * the files its processes wrote (dagz-probe(7)) and merged: the files
  * read under the project root, the directories listed, the paths looked
  * up there and not found,
- * the files written, and the programs that ran, as app spans. A trace
+ * the files written (of those the test read first: rewritten), and the
+ * programs that ran, as app spans. A trace
  * that may lack a dependency is incomplete, and says why.
  *
  * Paths are relative to the root, sorted and without duplicates. A
@@ -42,6 +43,8 @@ struct trace {
 	size_t		  nmissing;
 	char		**writes;
 	size_t		  nwrites;
+	char		**rewrites;	/* found, read, then written */
+	size_t		  nrewrites;
 	struct trace_app *apps;		/* by start time */
 	size_t		  napps;
 	int		  incomplete;

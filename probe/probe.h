@@ -66,7 +66,7 @@ struct probe_pre {
 	unsigned	 known;	/* the kinds recorded, if it is the same */
 	enum probe_quick_state state;
 	int		 plain;	/* rel needs no escaping in JSON */
-	int		 absent;	/* nothing was there: an O_CREAT makes it */
+	int		 absent;	/* nothing there: O_CREAT makes it */
 	size_t		 plen;	/* of the path as given, when counted */
 	const char	*rel;	/* into the path, or buf */
 	size_t		 len;

@@ -101,8 +101,10 @@ setup() {
 	[ "$(trace .missing)" = '["scratch"]' ]
 	[ "$(trace .writes)" = '["counter","data.txt","scratch"]' ]
 	[ "$(trace .lists)" = '[]' ]
-	# counter was read before it was rewritten; data.txt was there too.
+	# counter was read before it was rewritten; data.txt was there too,
+	# but written before it was read.
 	[ "$(trace .reads)" = '[".","counter","data.txt"]' ]
+	[ "$(trace .rewrites)" = '["counter"]' ]
 }
 
 @test "a path that was there, removed and made again stays a dependency" {

@@ -161,6 +161,35 @@ EOF
 	[ "$(ran)" = scratch ]
 }
 
+@test "a file a test reads and rewrites selects it only when another changed it" {
+	printf 'checked in\n' >stamp.txt
+	cat >suite.ndjson <<'EOF'
+{"id": "stamper", "sh": "cat stamp.txt >/dev/null; date +%s%N >stamp.txt"}
+{"id": "reader", "sh": "cat other.txt"}
+EOF
+	run -0 srun
+	[ "$(ran)" = "reader stamper" ]
+	# A fresh checkout puts the file back as it was found: the first
+	# time, what it was before the test is not known yet.
+	printf 'checked in\n' >stamp.txt
+	run -0 srun
+	[ "$(ran)" = stamper ]
+	curl -s -o b2 "$DAGZ_URL/api/v1/baselines/b2"
+	dagz-baseline show b2 | jq -e 'select(.test == "stamper") |
+	    .outputs | length == 1 and .[0].file == "stamp.txt" and
+	    .[0].in != null and .[0].in != .[0].out'
+	# As the test left it: nobody else changed it.
+	run -0 srun
+	[ "$(ran)" = "" ]
+	# As the test found it: a fresh checkout.
+	printf 'checked in\n' >stamp.txt
+	run -0 srun
+	[ "$(ran)" = "" ]
+	printf 'changed by hand\n' >stamp.txt
+	run -0 srun
+	[ "$(ran)" = stamper ]
+}
+
 @test "the probe keeps errno and what the program does" {
 	cat >suite.ndjson <<'EOF'
 {"id": "errno", "sh": "cat nothere; echo $?; ls -d . nothere; echo $?; test -r data.txt; echo $?; wc -c data.txt"}

@@ -257,6 +257,54 @@ test_merge(void)
 	baseline_free(old);
 }
 
+/*
+ * A file a test read and rewrote selects it only when it is neither as
+ * the test found it nor as it left it, through an encoded baseline too.
+ */
+static void
+test_outputs(void)
+{
+	struct baseline *b = baseline_new(), *d;
+	char *r[] = { "stamp", NULL }, err[128];
+	struct baseline_obs_output out;
+	struct baseline_obs o;
+	unsigned char *z;
+	size_t len;
+
+	put("stamp", "before\n");
+	memset(&out, 0, sizeof out);
+	out.path = "stamp";
+	out.in = baseline_path_hash(root, "stamp", NULL);
+	put("stamp", "after 1\n");
+	out.out = baseline_path_hash(root, "stamp", NULL);
+	memset(&o, 0, sizeof o);
+	o.id = "stamper";
+	o.def = 1;
+	o.reads = r;
+	o.outputs = &out;
+	o.noutputs = 1;
+	o.status = ST_OK;
+	baseline_observe(b, &o);
+	baseline_fingerprint(b, root, NULL);
+	z = baseline_encode(b, &len);
+	d = baseline_decode(z, len, err, sizeof err);
+	free(z);
+	ok(d != NULL && baseline_find(d, "stamper")->noutputs == 1,
+	    "outputs: encoded and decoded");
+	ok(check(d, NULL, "stamper", 1, "-"), "outputs: as left");
+	put("stamp", "before\n");
+	ok(check(d, NULL, "stamper", 1, "-"), "outputs: as found (a checkout)");
+	ok(check(b, NULL, "stamper", 1, "-"), "outputs: as found, not encoded");
+	put("stamp", "someone else\n");
+	ok(check(d, NULL, "stamper", 1, "changed: stamp"),
+	    "outputs: a change by another selects");
+	rm("stamp");
+	ok(check(d, NULL, "stamper", 1, "vanished: stamp"),
+	    "outputs: removed selects");
+	baseline_free(d);
+	baseline_free(b);
+}
+
 static void
 test_statcache(void)
 {
@@ -436,6 +484,7 @@ main(void)
 	test_select();
 	test_encode();
 	test_merge();
+	test_outputs();
 	test_statcache();
 	test_statcache_order();
 	test_parts();

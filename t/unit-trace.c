@@ -310,7 +310,8 @@ test_merge(void)
 	json_object_del(j, "apps");
 	s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
 	is_str(s, "{\"incomplete\":true,\"lists\":[],\"missing\":[\"m\"],"
-	    "\"reads\":[\"x\",\"y\"],\"reasons\":[\"r\"],\"writes\":[]}",
+	    "\"reads\":[\"x\",\"y\"],\"reasons\":[\"r\"],\"rewrites\":[],"
+	    "\"writes\":[]}",
 	    "trace_to_json");
 	free(s);
 	json_decref(j);

@@ -286,6 +286,24 @@ paths_json(const struct baseline *b, const uint32_t *v, size_t n)
 	return (a);
 }
 
+/* A test's rewritten files: [{"file", "in", "out"}], in null if unknown. */
+static json_t *
+outputs_json(const struct baseline *b, const struct baseline_test *t)
+{
+	const struct baseline_output *o;
+	json_t *a = json_array(), *in;
+	size_t i;
+
+	for (i = 0; i < t->noutputs; i++) {
+		o = &t->outputs[i];
+		in = o->in == BASELINE_ABSENT ? json_null() :
+		    json_string(hex(o->in));
+		json_array_append_new(a, json_pack("{s:s, s:o, s:s}", "file",
+		    b->paths[o->path], "in", in, "out", hex(o->out)));
+	}
+	return (a);
+}
+
 static void
 put_json(json_t *o)
 {
@@ -303,6 +321,7 @@ cmd_show(const char *path)
 {
 	struct baseline *b = load(path);
 	const struct baseline_test *t;
+	json_t *o;
 	size_t i;
 
 	for (i = 0; i < b->npaths; i++)
@@ -311,12 +330,15 @@ cmd_show(const char *path)
 		    hex(b->hashes[i]), "global", b->global[i]));
 	for (i = 0; i < b->ntests; i++) {
 		t = &b->tests[i];
-		put_json(json_pack("{s:s, s:s, s:s, s:f, s:b, s:o, s:o}",
+		o = json_pack("{s:s, s:s, s:s, s:f, s:b, s:o, s:o}",
 		    "test", t->id, "def", hex(t->def), "status",
 		    status_name(t->status), "duration", t->duration,
 		    "incomplete", t->incomplete, "deps",
 		    paths_json(b, t->deps, t->ndeps), "missing",
-		    paths_json(b, t->missing, t->nmissing)));
+		    paths_json(b, t->missing, t->nmissing));
+		if (t->noutputs > 0)
+			json_object_set_new(o, "outputs", outputs_json(b, t));
+		put_json(o);
 	}
 	baseline_free(b);
 	return (DAGZ_EXIT_OK);

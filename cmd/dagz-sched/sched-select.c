@@ -321,6 +321,93 @@ select_ran(const struct test *t)
 	return (NULL);
 }
 
+static int
+select_cmp_str(const void *a, const void *b)
+{
+	return (strcmp(*(char *const *)a, *(char *const *)b));
+}
+
+/*
+ * The paths written by the tests that ran, each once per test, sorted:
+ * a path in it twice had two writers. NULL (and *known 0) when a trace
+ * may lack some (incomplete, or its writes cut), or a fixture, which is
+ * not traced, ran: then who wrote what is not known.
+ */
+static char **
+select_writers(struct sched *s, size_t *n, int *known)
+{
+	const struct msg_result *r;
+	char **v = NULL;
+	size_t i, k;
+
+	*n = 0;
+	*known = s->nfixtures == 0;
+	for (i = 0; i < s->ntests && *known; i++) {
+		if (s->tests[i].state != TS_DONE ||
+		    (r = select_ran(&s->tests[i])) == NULL)
+			continue;
+		if (r->trace.incomplete || r->trace.writes_cut) {
+			*known = 0;
+			break;
+		}
+		for (k = 0; r->trace.writes != NULL &&
+		    r->trace.writes[k] != NULL; k++) {
+			v = xreallocarray(v, *n + 1, sizeof *v);
+			v[(*n)++] = r->trace.writes[k];
+		}
+	}
+	if (!*known) {
+		free(v);
+		*n = 0;
+		return (NULL);
+	}
+	if (*n > 0)
+		qsort(v, *n, sizeof *v, select_cmp_str);
+	return (v);
+}
+
+/* Whether path has one writer in the sorted list v of n. */
+static int
+select_one_writer(char *const *v, size_t n, const char *path)
+{
+	char *const *p;
+
+	if (n == 0 || (p = bsearch(&path, v, n, sizeof *v,
+	    select_cmp_str)) == NULL)
+		return (0);
+	return ((p == v || strcmp(p[-1], path) != 0) &&
+	    (p == v + n - 1 || strcmp(p[1], path) != 0));
+}
+
+/*
+ * The files test t read and rewrote (r's trace), for its baseline: as
+ * the test left them, and as they were at the job's start when nobody
+ * else can have written them meanwhile (else unknown).
+ */
+static struct baseline_obs_output *
+select_outputs(struct sched *s, const struct msg_result *r, char *const *w,
+    size_t nw, int known)
+{
+	struct sched_select *sel = s->select;
+	struct baseline_obs_output *v;
+	size_t i;
+	int j;
+
+	v = xcalloc(r->trace.nrewrites + 1, sizeof *v);
+	for (i = 0; i < r->trace.nrewrites; i++) {
+		v[i].path = r->trace.rewrites[i].path;
+		v[i].out = r->trace.rewrites[i].hash;
+		v[i].in = BASELINE_ABSENT;
+		if (!known || !select_one_writer(w, nw, v[i].path))
+			continue;
+		for (j = 0; j < sel->n; j++)
+			if (baseline_changes_now(sel->b[j], sel->c[j],
+			    v[i].path, &v[i].in))
+				break;
+	}
+	return (v);
+}
+
 /*
  * Builds the job's baseline: what ran now as observed, what was
  * deselected as its baseline knew it; tests that neither ran nor were
@@ -332,12 +419,13 @@ select_job_end(struct sched *s)
 	struct sched_select *sel = s->select;
 	struct baseline *b;
 	struct baseline_obs o;
+	struct baseline_obs_output *outs;
 	const struct msg_result *r;
 	struct test *t;
 	unsigned char *z;
-	char id[32], *ids;
-	size_t i, len, failed = 0, would = 0;
-	int j;
+	char id[32], *ids, **w;
+	size_t i, len, nw, failed = 0, would = 0;
+	int j, known;
 
 	if (sel == NULL)
 		return;
@@ -361,6 +449,7 @@ select_job_end(struct sched *s)
 	free(ids);
 	if (s->store == NULL)
 		return;
+	w = select_writers(s, &nw, &known);
 	b = baseline_new();
 	for (i = 0; i < s->ntests; i++) {
 		t = &s->tests[i];
@@ -381,11 +470,15 @@ select_job_end(struct sched *s)
 		o.reads = r->trace.reads;
 		o.lists = r->trace.lists;
 		o.missing = r->trace.missing;
+		o.outputs = outs = select_outputs(s, r, w, nw, known);
+		o.noutputs = r->trace.nrewrites;
 		o.duration = r->duration;
 		o.status = t->status;
 		o.incomplete = r->trace.incomplete;
 		baseline_observe(b, &o);
+		free(outs);
 	}
+	free(w);
 	baseline_ignore(b, sel->ignores);
 	baseline_fingerprint(b, s->root, sel->sc);
 	baseline_add_globals(b, s->root, s->opt.globals, sel->sc);

@@ -4,3 +4,4 @@ dagz_worker_SOURCES = \
 	%D%/dagz-worker.c %D%/worker.h \
 	%D%/worker-loop.c %D%/worker-run.c
 dagz_worker_LDADD = $(COMMON_LIBS)
+dagz_worker_LDADD += $(ZLIB_LIBS)

@@ -37,6 +37,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "baseline.h"
 #include "junit.h"
 #include "log.h"
 #include "proc.h"
@@ -381,6 +382,22 @@ run_trace_collect(struct worker *w, struct msg_trace *m)
 	m->lists = run_trace_paths(t.lists, t.nlists, &budget, &cut);
 	if (cut)
 		trace_incomplete(&t, "trace too large to send");
+	/* Only what it wrote may be cut, and say so. */
+	m->writes = run_trace_paths(t.writes, t.nwrites, &budget,
+	    &m->writes_cut);
+	/*
+	 * Files read, then rewritten, as the test left them; one left out
+	 * is a dependency like any other.
+	 */
+	m->rewrites = xcalloc(t.nrewrites + 1, sizeof *m->rewrites);
+	for (i = 0; i < t.nrewrites && strlen(t.rewrites[i]) + 32 <= budget;
+	    i++) {
+		budget -= strlen(t.rewrites[i]) + 32;
+		m->rewrites[i].path = xstrdup(t.rewrites[i]);
+		m->rewrites[i].hash = baseline_path_hash(w->config.root,
+		    t.rewrites[i], NULL);
+	}
+	m->nrewrites = i;
 	m->incomplete = t.incomplete;
 	for (i = 0; i < t.nreasons; i++)
 		m->reasons = strv_push(m->reasons, t.reasons[i]);
