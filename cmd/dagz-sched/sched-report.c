@@ -103,22 +103,25 @@ report_record(struct sched *s, struct test *t, const struct msg_result *r,
     const char *retry, const char *no_retry)
 {
 	char summary[512] = "", span[JOBID_SPAN_LEN] = "";
+	const char *why = r->reason;
 	json_t *o;
 
-	if (r->reason == NULL)
+	if (why == NULL) {
 		cases_failed_summary(&r->cases, summary, sizeof summary);
+		why = summary[0] != '\0' ? summary : NULL;
+	}
 	if (r->attempt > 0)
 		jobid_span(span);
 	o = json_pack("{s:s,s:s,s:s,s:i,s:b,s:i,s:o,s:o,s:I,s:o?,s:o?,s:i,"
-	    "s:s?,s:o,s:s?}", "type", "result", "test", t->def.id, "status",
+	    "s:o?,s:o,s:s?}", "type", "result", "test", t->def.id, "status",
 	    status_name(r->status), "attempt", r->attempt, "final",
 	    t->state == TS_DONE, "worker", r->worker, "duration",
 	    report_seconds(r->duration), "cpu", report_seconds(r->cpu), "rss",
 	    (json_int_t)r->rss, "exit", report_number(r->exit_code, 0),
 	    "signal", report_number(r->signal, 1), "leaked", r->leaked,
-	    "reason", r->reason != NULL ? r->reason : summary[0] != '\0' ?
-	    summary : NULL, "start", report_seconds(r->start), "span",
-	    span[0] != '\0' ? span : NULL);
+	    /* Not "s": a name cut in a summary may end in half a character. */
+	    "reason", why != NULL ? json_string(why) : NULL, "start",
+	    report_seconds(r->start), "span", span[0] != '\0' ? span : NULL);
 	if (retry != NULL)
 		json_object_set_new(o, "retry", json_string(retry));
 	if (no_retry != NULL)
