@@ -13,6 +13,8 @@ BATS_TESTS = \
 BATS_TESTS += t/dagz-worker-fixtures.bats t/dagz-run-junit.bats
 # Cases (TAP, JUnit) and the result keys of a manifest.
 BATS_TESTS += t/dagz-run-cases.bats
+# One record per result, for the console, the events file and the store.
+BATS_TESTS += t/dagz-run-record.bats
 # Adapters of real suites, each against its native runner.
 BATS_TESTS += t/adapter-ctest.bats t/adapter-pytest.bats
 EXTRA_DIST += \

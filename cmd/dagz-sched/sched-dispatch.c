@@ -451,6 +451,20 @@ dispatch_release_followers(struct sched *s, struct test *t)
 	}
 }
 
+/*
+ * The attempt's record, built once, to every sink: the events file, the
+ * store and the console. retry and no_retry say what comes of a failure.
+ */
+static void
+dispatch_emit(struct sched *s, struct test *t, struct attempt *a,
+    const char *retry, const char *no_retry)
+{
+	a->rec = report_record(s, t, &a->r, retry, no_retry);
+	report_event(s, a->rec);
+	store_result(s, t, a);
+	out_result(s, a);
+}
+
 static void
 dispatch_finish(struct sched *s, struct test *t, struct msg_result *r,
     const char *no_retry)
@@ -458,8 +472,6 @@ dispatch_finish(struct sched *s, struct test *t, struct msg_result *r,
 	struct attempt *a;
 
 	a = dispatch_add_attempt(t, r);
-	if (no_retry != NULL && *no_retry != '\0')
-		a->no_retry = xstrdup(no_retry);
 	t->state = TS_DONE;
 	t->status = a->r.status;
 	if (s->mutex == t)
@@ -467,9 +479,8 @@ dispatch_finish(struct sched *s, struct test *t, struct msg_result *r,
 	s->ndone++;
 	s->counts[t->status]++;
 	s->cpu += a->r.cpu;
-	report_event_result(s, a);
-	store_result(s, t, &a->r);
-	out_result(s, t, a);
+	dispatch_emit(s, t, a, NULL, no_retry != NULL && *no_retry != '\0' ?
+	    no_retry : NULL);
 	dispatch_release_followers(s, t);
 	dispatch_cascade(s, t);
 }
@@ -596,17 +607,13 @@ dispatch_test_result(struct sched *s, struct sworker *w, struct test *t,
 	t->failed_on = w->index;
 	if (t->nattempts == 1) {
 		/* Immediate: same worker, fixtures left up. */
-		a->retry = "immediate";
 		dispatch_enqueue(s, w, t, 1);
 	} else {
 		/* Deferred: at the end, on another worker, fixtures anew. */
-		a->retry = "deferred";
 		t->deferred = 1;
 		TAILQ_INSERT_TAIL(&s->deferred, t, qentry);
 	}
-	report_event_result(s, a);
-	store_result(s, t, &a->r);
-	out_result(s, t, a);
+	dispatch_emit(s, t, a, t->deferred ? "deferred" : "immediate", NULL);
 }
 
 /* A fixture's setup failed on w: its tests queued there cannot run. */
@@ -637,6 +644,7 @@ static void
 dispatch_fixture_result(struct sched *s, struct sworker *w,
     struct msg_result *r)
 {
+	json_t *rec;
 	size_t f;
 
 	for (f = 0; f < s->nfixtures; f++)
@@ -647,9 +655,11 @@ dispatch_fixture_result(struct sched *s, struct sworker *w,
 		return;
 	}
 	w->fix_busy = 0;
-	report_event_fixture(s, r);
-	store_fixture(s, r);
-	out_fixture(s, r);
+	rec = report_fixture_record(s, r);
+	report_event(s, rec);
+	store_fixture(s, r, rec);
+	out_fixture(s, rec, r->tail);
+	json_decref(rec);
 	if (strcmp(r->phase, "setup") == 0) {
 		if (r->status == ST_OK) {
 			w->fix[f] = FIX_UP;

@@ -482,7 +482,7 @@ sched_cleanup(struct sched *s)
 		testdef_clear(&t->def);
 		for (j = 0; j < t->nattempts; j++) {
 			proto_result_clear(&t->attempts[j].r);
-			free(t->attempts[j].no_retry);
+			json_decref(t->attempts[j].rec);
 		}
 		free(t->attempts);
 		free(t->needs);

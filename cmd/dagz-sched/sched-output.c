@@ -1,6 +1,7 @@
 /*
  * sched-output.c: what the scheduler prints. Every line starts with the
- * time since the job started. Failures print at once with the tail of
+ * time since the job started. A result's line is made of its record,
+ * as the events file has it. Failures print at once with the tail of
  * their log; passes and skips are counted and printed at most once a
  * second, so a fast suite does not flood a CI log. Text a test reported
  * (reasons, case names) never reaches the terminal with control bytes.
@@ -155,78 +156,73 @@ out_flush_batch(struct sched *s)
 		out_print_batch(s);
 }
 
-/*
- * What to say of an attempt, on one line: its reason (for a test with
- * failed cases, the worker's "2 of 85 cases failed: a, b"), or that
- * summary made here if the worker gave no reason. A new string or NULL.
- */
-static char *
-out_reason(const struct msg_result *r)
+/* A string member of a record, or NULL when absent or null. */
+static const char *
+out_str(json_t *rec, const char *key)
 {
-	char summary[512];
-
-	if (r->reason == NULL && cases_count(&r->cases, CASE_FAILED) > 0) {
-		cases_failed_summary(&r->cases, summary, sizeof summary);
-		return (xstrdup(summary));
-	}
-	return (out_text(r->reason));
+	return (json_string_value(json_object_get(rec, key)));
 }
 
+/* An attempt's line, made of its record; failures with their log's tail. */
 void
-out_result(struct sched *s, struct test *t, const struct attempt *a)
+out_result(struct sched *s, const struct attempt *a)
 {
-	const struct msg_result *r = &a->r;
-	const char *color;
+	const char *color, *test, *status, *retry, *no_retry;
 	char note[160] = "", *reason;
+	enum test_status st;
+	int attempt, worker, leaked;
+	double duration;
 
-	reason = out_reason(r);
-	switch (r->status) {
+	if (json_unpack(a->rec, "{s:s,s:s,s:i,s:i,s:F,s:i}", "test", &test,
+	    "status", &status, "attempt", &attempt, "worker", &worker,
+	    "duration", &duration, "leaked", &leaked) == -1 ||
+	    status_parse(status, &st) == -1)
+		return;
+	reason = out_text(out_str(a->rec, "reason"));
+	retry = out_str(a->rec, "retry");
+	no_retry = out_str(a->rec, "no_retry");
+	switch (st) {
 	case ST_OK:
 	case ST_SKIPPED:
 	case ST_DESELECTED:
 	case ST_REDUNDANT:
-		if (r->status == ST_SKIPPED)
+		if (st == ST_SKIPPED)
 			s->batch_skipped++;
-		else if (r->status == ST_OK)
+		else if (st == ST_OK)
 			s->batch_ok++;
-		if (r->leaked == 0)
+		if (leaked == 0)
 			break;
 		/* A pass with something to say is shown in full. */
-		out_line(s, "%s %s %.3fs worker #%d: %s", status_name(r->status),
-		    t->def.id, r->duration, r->worker,
-		    reason != NULL ? reason : "");
+		out_line(s, "%s %s %.3fs worker #%d: %s", status, test,
+		    duration, worker, reason != NULL ? reason : "");
 		break;
 	case ST_OK_FLAKY:
 		/* Counted apart from OK, as the summary does: not batched. */
 		out_line(s, "%s%s%s %s %.3fs worker #%d: passed on attempt %d%s%s",
-		    out_c(C_YELLOW), status_name(r->status), out_c(C_RESET),
-		    t->def.id, r->duration, r->worker, r->attempt,
-		    reason != NULL ? ", " : "",
+		    out_c(C_YELLOW), status, out_c(C_RESET), test, duration,
+		    worker, attempt, reason != NULL ? ", " : "",
 		    reason != NULL ? reason : "");
 		break;
 	default:
-		if (a->retry != NULL)
+		if (retry != NULL)
 			snprintf(note, sizeof note, " (attempt %d; %s retry "
-			    "follows)", r->attempt, a->retry);
-		else if (a->no_retry != NULL)
+			    "follows)", attempt, retry);
+		else if (no_retry != NULL)
 			snprintf(note, sizeof note, " (not retried: %s)",
-			    a->no_retry);
-		else if (r->attempt > 1)
-			snprintf(note, sizeof note, " (attempt %d)",
-			    r->attempt);
-		color = a->retry != NULL ? C_YELLOW :
-		    r->status == ST_DAGZ_ERROR ? C_BOLD : C_RED;
-		if (r->worker >= 0)
+			    no_retry);
+		else if (attempt > 1)
+			snprintf(note, sizeof note, " (attempt %d)", attempt);
+		color = retry != NULL ? C_YELLOW : st == ST_DAGZ_ERROR ?
+		    C_BOLD : C_RED;
+		if (worker >= 0)
 			out_line(s, "%s%s%s %s %.3fs worker #%d%s%s%s",
-			    out_c(color), status_name(r->status),
-			    out_c(C_RESET), t->def.id, r->duration, r->worker,
-			    reason != NULL ? ": " : "",
+			    out_c(color), status, out_c(C_RESET), test,
+			    duration, worker, reason != NULL ? ": " : "",
 			    reason != NULL ? reason : "", note);
 		else
-			out_line(s, "%s%s%s %s: %s", out_c(color),
-			    status_name(r->status), out_c(C_RESET), t->def.id,
-			    reason != NULL ? reason : "");
-		out_tail(s, r->tail);
+			out_line(s, "%s%s%s %s: %s", out_c(color), status,
+			    out_c(C_RESET), test, reason != NULL ? reason : "");
+		out_tail(s, a->r.tail);
 		break;
 	}
 	free(reason);
@@ -236,18 +232,22 @@ out_result(struct sched *s, struct test *t, const struct attempt *a)
 
 /* Fixture setups and teardowns are shown when they fail. */
 void
-out_fixture(struct sched *s, const struct msg_result *r)
+out_fixture(struct sched *s, json_t *rec, const char *tail)
 {
+	const char *status, *name, *phase;
 	char *reason;
+	double duration;
+	int worker;
 
-	if (r->status == ST_OK)
+	if (json_unpack(rec, "{s:s,s:s,s:s,s:F,s:i}", "status", &status,
+	    "fixture", &name, "phase", &phase, "duration", &duration, "worker",
+	    &worker) == -1 || strcmp(status, "OK") == 0)
 		return;
-	reason = out_text(r->reason);
+	reason = out_text(out_str(rec, "reason"));
 	out_line(s, "%s%s%s fixture %s %s %.3fs worker #%d%s%s",
-	    out_c(C_RED), status_name(r->status), out_c(C_RESET), r->test,
-	    r->phase, r->duration, r->worker, reason != NULL ? ": " : "",
-	    reason != NULL ? reason : "");
-	out_tail(s, r->tail);
+	    out_c(C_RED), status, out_c(C_RESET), name, phase, duration,
+	    worker, reason != NULL ? ": " : "", reason != NULL ? reason : "");
+	out_tail(s, tail);
 	free(reason);
 }
 
@@ -396,8 +396,8 @@ out_report(struct sched *s, double elapsed)
 		if (t->state != TS_DONE || status_passed(t->status))
 			continue;
 		nfailed++;
-		reason = t->nattempts > 0 ?
-		    out_reason(&t->attempts[t->nattempts - 1].r) : NULL;
+		reason = t->nattempts > 0 ? out_text(out_str(
+		    t->attempts[t->nattempts - 1].rec, "reason")) : NULL;
 		out_line(s, "%s  %-10s %s%s%s%s%s", out_c(color),
 		    status_name(t->status), t->def.id,
 		    reason != NULL ? " (" : "", reason != NULL ? reason : "",

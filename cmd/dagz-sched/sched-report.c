@@ -1,8 +1,9 @@
 /*
- * sched-report.c: the machine-readable records of a job: the --events
- * NDJSON stream (a line per finished attempt, written as it finishes, so
- * a killed run keeps what it had) and the --junit XML that CI systems
- * show, with retries as flakyFailure / rerunFailure elements.
+ * sched-report.c: the machine-readable records of a job: the record of
+ * each finished attempt, which the console, the store and the --events
+ * NDJSON stream all take (written as it finishes, so a killed run keeps
+ * what it had), and the --junit XML that CI systems show, with retries
+ * as flakyFailure / rerunFailure elements.
  */
 #include <err.h>
 #include <errno.h>
@@ -16,13 +17,14 @@
 
 #include <jansson.h>
 
+#include "jobid.h"
 #include "junit.h"
 #include "ndjson.h"
 #include "sched.h"
 #include "xmalloc.h"
 
 /* Seconds to the microsecond: a clock's noise is not information. */
-static json_t *
+json_t *
 report_seconds(double secs)
 {
 	return (json_real(round(secs * 1e6) / 1e6));
@@ -40,42 +42,40 @@ report_events_open(struct sched *s)
 	return (0);
 }
 
-static void
-report_event_write(struct sched *s, json_t *o)
+/* Writes a record (borrowed) to the events file, if there is one. */
+void
+report_event(struct sched *s, json_t *o)
 {
 	char *line;
 
+	if (s->events == NULL)
+		return;
 	line = ndjson_encode(o);
-	json_decref(o);
 	fprintf(s->events, "%s\n", line);
 	fflush(s->events);
 	free(line);
 }
 
 /*
- * The cases of an attempt for --events: name, status, duration and
- * reason of each, in the order reported. Their output is left to the
- * store and the test's log, so that the events file stays small.
+ * The cases of an attempt: name, status, duration and reason of each,
+ * in the order reported. Their output is left to the store's case spans
+ * and the test's log, so that the record stays small.
  */
 static void
-report_event_cases(json_t *o, const struct case_list *l)
+report_record_cases(json_t *o, const struct case_list *l)
 {
 	const struct test_case *c;
-	json_t *a, *e;
+	json_t *a;
 	size_t i;
 
 	a = json_array();
 	for (i = 0; i < l->n; i++) {
 		c = &l->v[i];
-		e = json_object();
-		json_object_set_new(e, "name", json_string(c->name));
-		json_object_set_new(e, "status",
-		    json_string(case_status_name(c->status)));
-		json_object_set_new(e, "duration", c->duration >= 0 ?
-		    report_seconds(c->duration) : json_null());
-		json_object_set_new(e, "reason", c->reason != NULL ?
-		    json_string(c->reason) : json_null());
-		json_array_append_new(a, e);
+		json_array_append_new(a, json_pack("{s:s,s:s,s:o,s:o}", "name",
+		    c->name, "status", case_status_name(c->status), "duration",
+		    c->duration >= 0 ? report_seconds(c->duration) :
+		    json_null(), "reason", c->reason != NULL ?
+		    json_string(c->reason) : json_null()));
 	}
 	json_object_set_new(o, "cases", a);
 	if (l->error != NULL)
@@ -84,65 +84,69 @@ report_event_cases(json_t *o, const struct case_list *l)
 		json_object_set_new(o, "skip_all", json_string(l->skip_all));
 }
 
-void
-report_event_result(struct sched *s, const struct attempt *a)
+/* An exit status or a signal, or null when there is none. */
+static json_t *
+report_number(int n, int min)
 {
-	const struct msg_result *r = &a->r;
+	return (n >= min ? json_integer(n) : NULL);
+}
+
+/*
+ * The record of an attempt of t: the one object that the events file
+ * prints, the store keeps as it is and the console line is made of. Its
+ * "span" names the attempt's span in the store; a test that never
+ * started has none. A failure whose worker gave no reason is explained
+ * by its failed cases. A new reference.
+ */
+json_t *
+report_record(struct sched *s, struct test *t, const struct msg_result *r,
+    const char *retry, const char *no_retry)
+{
+	char summary[512] = "", span[JOBID_SPAN_LEN] = "";
+	const char *why = r->reason;
 	json_t *o;
 
-	if (s->events == NULL)
-		return;
-	o = json_object();
-	json_object_set_new(o, "type", json_string("result"));
-	json_object_set_new(o, "test", json_string(r->test));
-	json_object_set_new(o, "status", json_string(status_name(r->status)));
-	json_object_set_new(o, "attempt", json_integer(r->attempt));
-	json_object_set_new(o, "worker", json_integer(r->worker));
-	json_object_set_new(o, "duration", report_seconds(r->duration));
-	json_object_set_new(o, "cpu", report_seconds(r->cpu));
-	json_object_set_new(o, "rss", json_integer(r->rss));
-	json_object_set_new(o, "exit", r->exit_code >= 0 ?
-	    json_integer(r->exit_code) : json_null());
-	json_object_set_new(o, "signal", r->signal > 0 ?
-	    json_integer(r->signal) : json_null());
-	json_object_set_new(o, "leaked", json_integer(r->leaked));
-	json_object_set_new(o, "reason", r->reason != NULL ?
-	    json_string(r->reason) : json_null());
-	json_object_set_new(o, "start", report_seconds(r->start));
-	if (a->retry != NULL)
-		json_object_set_new(o, "retry", json_string(a->retry));
-	if (a->no_retry != NULL)
-		json_object_set_new(o, "no_retry", json_string(a->no_retry));
+	if (why == NULL) {
+		cases_failed_summary(&r->cases, summary, sizeof summary);
+		why = summary[0] != '\0' ? summary : NULL;
+	}
+	if (r->attempt > 0)
+		jobid_span(span);
+	o = json_pack("{s:s,s:s,s:s,s:i,s:b,s:i,s:o,s:o,s:I,s:o?,s:o?,s:i,"
+	    "s:o?,s:o,s:s?}", "type", "result", "test", t->def.id, "status",
+	    status_name(r->status), "attempt", r->attempt, "final",
+	    t->state == TS_DONE, "worker", r->worker, "duration",
+	    report_seconds(r->duration), "cpu", report_seconds(r->cpu), "rss",
+	    (json_int_t)r->rss, "exit", report_number(r->exit_code, 0),
+	    "signal", report_number(r->signal, 1), "leaked", r->leaked,
+	    /* Not "s": a name cut in a summary may end in half a character. */
+	    "reason", why != NULL ? json_string(why) : NULL, "start",
+	    report_seconds(r->start), "span", span[0] != '\0' ? span : NULL);
+	if (retry != NULL)
+		json_object_set_new(o, "retry", json_string(retry));
+	if (no_retry != NULL)
+		json_object_set_new(o, "no_retry", json_string(no_retry));
 	if (r->log != NULL && !s->log_dir_temp)
 		json_object_set_new(o, "log", json_string(r->log));
 	if (r->cases.present)
-		report_event_cases(o, &r->cases);
-	report_event_write(s, o);
+		report_record_cases(o, &r->cases);
+	return (o);
 }
 
-/* A fixture's setup or teardown on one worker: a span of its own. */
-void
-report_event_fixture(struct sched *s, const struct msg_result *r)
+/* The record of a fixture's setup or teardown on one worker. */
+json_t *
+report_fixture_record(struct sched *s, const struct msg_result *r)
 {
 	json_t *o;
 
-	if (s->events == NULL)
-		return;
-	o = json_object();
-	json_object_set_new(o, "type", json_string("fixture"));
-	json_object_set_new(o, "fixture", json_string(r->test));
-	json_object_set_new(o, "phase", json_string(r->phase));
-	json_object_set_new(o, "status", json_string(status_name(r->status)));
-	json_object_set_new(o, "worker", json_integer(r->worker));
-	json_object_set_new(o, "duration", report_seconds(r->duration));
-	json_object_set_new(o, "exit", r->exit_code >= 0 ?
-	    json_integer(r->exit_code) : json_null());
-	json_object_set_new(o, "reason", r->reason != NULL ?
-	    json_string(r->reason) : json_null());
-	json_object_set_new(o, "start", report_seconds(r->start));
+	o = json_pack("{s:s,s:s,s:s,s:s,s:i,s:o,s:o?,s:s?,s:o}", "type",
+	    "fixture", "fixture", r->test, "phase", r->phase, "status",
+	    status_name(r->status), "worker", r->worker, "duration",
+	    report_seconds(r->duration), "exit", report_number(r->exit_code,
+	    0), "reason", r->reason, "start", report_seconds(r->start));
 	if (r->log != NULL && !s->log_dir_temp)
 		json_object_set_new(o, "log", json_string(r->log));
-	report_event_write(s, o);
+	return (o);
 }
 
 static int
@@ -178,7 +182,8 @@ report_event_summary(struct sched *s, double elapsed)
 	json_object_set_new(o, "workers", json_integer(s->nworkers));
 	json_object_set_new(o, "stolen", json_integer(report_stolen(s)));
 	json_object_set_new(o, "exit", json_integer(s->exit_code));
-	report_event_write(s, o);
+	report_event(s, o);
+	json_decref(o);
 }
 
 static void

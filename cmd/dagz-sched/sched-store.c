@@ -92,13 +92,6 @@ struct sched_store {
 
 static void	store_pump(struct sched *);
 
-/* Seconds to the microsecond, as in --events. */
-static json_t *
-store_seconds(double secs)
-{
-	return (json_real((long long)(secs * 1e6 + 0.5) / 1e6));
-}
-
 static int
 store_disabled(void)
 {
@@ -555,7 +548,7 @@ store_job_record(struct sched *s)
 	}
 	if ((pw = getpwuid(getuid())) != NULL)
 		json_object_set_new(o, "user", json_string(pw->pw_name));
-	json_object_set_new(o, "started", store_seconds(s->t0_unix));
+	json_object_set_new(o, "started", report_seconds(s->t0_unix));
 	json_object_set_new(o, "tests", json_integer(s->ntests));
 	json_object_set_new(o, "workers", json_integer(s->nworkers));
 	if ((ci = cienv_detect()) != NULL)
@@ -680,7 +673,7 @@ store_job_begin(struct sched *s)
 	span = json_pack("{s:s,s:s,s:s,s:s,s:o,s:o,s:s,s:{s:I,s:s}}",
 	    "type", "span", "span", st->load_span, "span_type", "load",
 	    "name", s->opt.suite_name,
-	    "start", store_seconds(s->t0_unix), "end", store_seconds(now),
+	    "start", report_seconds(s->t0_unix), "end", report_seconds(now),
 	    "status", "OK", "attrs", "tests", (json_int_t)s->ntests, "node",
 	    "0");
 	store_emit(s, span);
@@ -691,59 +684,53 @@ store_job_begin(struct sched *s)
 	store_pump(s);
 }
 
-/* How many cases an attempt reported, and how many of each status. */
+/* A vector of strings as a JSON array. */
 static json_t *
-store_case_counts(const struct case_list *l)
+store_strv(char **v)
 {
-	return (json_pack("{s:I,s:I,s:I,s:I}", "total", (json_int_t)l->n,
-	    "failed", (json_int_t)cases_count(l, CASE_FAILED), "skipped",
-	    (json_int_t)cases_count(l, CASE_SKIPPED), "todo",
-	    (json_int_t)(cases_count(l, CASE_TODO) +
-	    cases_count(l, CASE_TODO_OK))));
+	json_t *a = json_array();
+
+	for (; *v != NULL; v++)
+		json_array_append_new(a, json_string(*v));
+	return (a);
 }
 
-/* The test's definition, for the bundle of zb span-logs. */
+/*
+ * The test span's attrs: the test's definition, for the bundle of zb
+ * span-logs, and what the attempt's record says of how it ran.
+ */
 static json_t *
-store_test_attrs(struct test *t, const struct msg_result *r)
+store_test_attrs(struct test *t, const struct attempt *at)
 {
+	static const char *const keys[] = { "worker", "cpu", "rss", "leaked",
+	    "reason", "cases_error", "skip_all" };
+	const struct case_list *l = &at->r.cases;
 	json_t *a, *v;
+	size_t i;
 
 	a = json_object();
-	json_object_set_new(a, "worker", json_integer(r->worker));
-	if (t->def.argv != NULL) {
-		v = json_array();
-		for (size_t i = 0; t->def.argv[i] != NULL; i++)
-			json_array_append_new(v, json_string(t->def.argv[i]));
-		json_object_set_new(a, "cmd", v);
-	}
+	for (i = 0; i < sizeof keys / sizeof keys[0]; i++)
+		if ((v = json_object_get(at->rec, keys[i])) != NULL &&
+		    !json_is_null(v))
+			json_object_set(a, keys[i], v);
+	if (t->def.argv != NULL)
+		json_object_set_new(a, "cmd", store_strv(t->def.argv));
 	if (t->def.sh != NULL)
 		json_object_set_new(a, "sh", json_string(t->def.sh));
 	if (t->def.cwd != NULL)
 		json_object_set_new(a, "cwd", json_string(t->def.cwd));
 	if (t->def.env != NULL)
 		json_object_set_new(a, "env", cienv_environ(t->def.env));
-	if (t->def.tags != NULL) {
-		v = json_array();
-		for (size_t i = 0; t->def.tags[i] != NULL; i++)
-			json_array_append_new(v, json_string(t->def.tags[i]));
-		json_object_set_new(a, "tags", v);
-	}
-	json_object_set_new(a, "estimate", store_seconds(t->estimate));
-	json_object_set_new(a, "cpu", store_seconds(r->cpu));
-	json_object_set_new(a, "rss", json_integer(r->rss));
-	if (r->leaked > 0)
-		json_object_set_new(a, "leaked", json_integer(r->leaked));
-	if (r->reason != NULL)
-		json_object_set_new(a, "reason", json_string(r->reason));
-	if (r->cases.present) {
-		json_object_set_new(a, "cases", store_case_counts(&r->cases));
-		if (r->cases.error != NULL)
-			json_object_set_new(a, "cases_error",
-			    json_string(r->cases.error));
-		if (r->cases.skip_all != NULL)
-			json_object_set_new(a, "skip_all",
-			    json_string(r->cases.skip_all));
-	}
+	if (t->def.tags != NULL)
+		json_object_set_new(a, "tags", store_strv(t->def.tags));
+	json_object_set_new(a, "estimate", report_seconds(t->estimate));
+	if (l->present)
+		json_object_set_new(a, "cases", json_pack("{s:I,s:I,s:I,s:I}",
+		    "total", (json_int_t)l->n, "failed",
+		    (json_int_t)cases_count(l, CASE_FAILED), "skipped",
+		    (json_int_t)cases_count(l, CASE_SKIPPED), "todo",
+		    (json_int_t)(cases_count(l, CASE_TODO) +
+		    cases_count(l, CASE_TODO_OK))));
 	return (a);
 }
 
@@ -810,37 +797,53 @@ store_fixtures_under(struct sched *s, int worker, const char *span)
 }
 
 /*
- * A fixture's setup or teardown on a worker (r->test is the fixture's
- * name, r->phase "setup" or "teardown"): a "fixture" span and its log.
+ * A span of what record rec (borrowed) describes, an attempt or a
+ * fixture's setup or teardown, named name; attrs is stolen.
+ */
+static json_t *
+store_span(json_t *rec, const char *name, const char *span,
+    const char *parent, const char *type, json_t *attrs)
+{
+	double start = json_number_value(json_object_get(rec, "start"));
+
+	return (json_pack("{s:s,s:s,s:s?,s:s,s:s,s:O?,s:O?,s:o,s:o,s:O,s:o}",
+	    "type", "span", "span", span, "parent", parent, "span_type", type,
+	    "name", name, "test", json_object_get(rec, "test"), "attempt",
+	    json_object_get(rec, "attempt"), "start", report_seconds(start),
+	    "end", report_seconds(start + json_number_value(
+	    json_object_get(rec, "duration"))), "status",
+	    json_object_get(rec, "status"), "attrs", attrs));
+}
+
+/*
+ * A fixture's setup or teardown on a worker, whose record is rec
+ * (borrowed): a "fixture" span and its log.
  */
 void
-store_fixture(struct sched *s, const struct msg_result *r)
+store_fixture(struct sched *s, const struct msg_result *r, json_t *rec)
 {
 	struct sched_store *st = s->store;
 	char span[JOBID_SPAN_LEN];
-	json_t *rec, *log;
+	json_t *sp, *log;
 
 	if (st == NULL || st->nspools == 0 || r->worker < 0 ||
 	    r->worker >= st->nworkers)
 		return;
 	jobid_span(span);
-	rec = json_pack("{s:s,s:s,s:s,s:s,s:o,s:o,s:s,s:{s:i,s:s,s:o,s:o}}",
-	    "type", "span", "span", span, "span_type", "fixture", "name",
-	    r->test, "start", store_seconds(r->start), "end",
-	    store_seconds(r->start + r->duration), "status",
-	    status_name(r->status), "attrs", "worker", r->worker, "phase",
-	    r->phase, "exit", r->exit_code >= 0 ? json_integer(r->exit_code) :
-	    json_null(), "reason", r->reason != NULL ?
-	    json_string(r->reason) : json_null());
+	sp = store_span(rec, r->test, span, NULL, "fixture", json_pack(
+	    "{s:O,s:O,s:O,s:O}", "worker", json_object_get(rec, "worker"),
+	    "phase", json_object_get(rec, "phase"), "exit",
+	    json_object_get(rec, "exit"), "reason",
+	    json_object_get(rec, "reason")));
 	if (strcmp(r->phase, "teardown") == 0 &&
 	    st->last_span[r->worker][0] != '\0') {
-		json_object_set_new(rec, "parent",
+		json_object_set_new(sp, "parent",
 		    json_string(st->last_span[r->worker]));
-		store_emit(s, rec);
+		store_emit(s, sp);
 	} else {
 		if (st->fix_pending[r->worker] == NULL)
 			st->fix_pending[r->worker] = json_array();
-		json_array_append_new(st->fix_pending[r->worker], rec);
+		json_array_append_new(st->fix_pending[r->worker], sp);
 	}
 	if ((log = store_log_record(span, r)) != NULL)
 		store_emit(s, log);
@@ -881,10 +884,10 @@ store_cases(struct sched *s, struct test *t, const struct msg_result *r,
 		json_object_set_new(rec, "name", json_string(c->name));
 		json_object_set_new(rec, "test", json_string(t->def.id));
 		json_object_set_new(rec, "attempt", json_integer(r->attempt));
-		json_object_set_new(rec, "start", store_seconds(start));
+		json_object_set_new(rec, "start", report_seconds(start));
 		if (c->duration >= 0) {
 			json_object_set_new(rec, "end",
-			    store_seconds(start + c->duration));
+			    report_seconds(start + c->duration));
 			start += c->duration;
 		}
 		json_object_set_new(rec, "status",
@@ -898,63 +901,34 @@ store_cases(struct sched *s, struct test *t, const struct msg_result *r,
 	}
 }
 
+/*
+ * An attempt: its "test" span (the record's "span", for an attempt
+ * that ran), the "test.call" span under it, its log, the fixture spans
+ * waiting for it and its cases; then its record, as it is.
+ */
 void
-store_result(struct sched *s, struct test *t, const struct msg_result *r)
+store_result(struct sched *s, struct test *t, const struct attempt *a)
 {
-	struct sched_store *st = s->store;
-	char tspan[JOBID_SPAN_LEN], cspan[JOBID_SPAN_LEN];
-	const char *status = status_name(r->status);
-	json_t *rec, *log;
+	const char *tspan = json_string_value(json_object_get(a->rec, "span"));
+	char cspan[JOBID_SPAN_LEN];
+	json_t *log;
 
-	if (st == NULL)
+	if (s->store == NULL)
 		return;
-	tspan[0] = '\0';
-	if (r->attempt > 0) {
-		jobid_span(tspan);
+	if (tspan != NULL) {
 		jobid_span(cspan);
-		store_emit(s, json_pack("{s:s,s:s,s:s,s:s,s:s,s:i,s:o,s:o,s:s,"
-		    "s:o}", "type", "span", "span", tspan, "span_type", "test",
-		    "name", t->def.id, "test", t->def.id, "attempt", r->attempt,
-		    "start", store_seconds(r->start), "end",
-		    store_seconds(r->start + r->duration), "status", status,
-		    "attrs", store_test_attrs(t, r)));
-		store_emit(s, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:o,s:o,"
-		    "s:s,s:{s:o,s:o}}", "type", "span", "span", cspan,
-		    "parent", tspan, "span_type", "test.call", "name",
-		    t->def.id, "test", t->def.id, "attempt", r->attempt,
-		    "start", store_seconds(r->start), "end",
-		    store_seconds(r->start + r->duration), "status", status,
-		    "attrs", "exit", r->exit_code >= 0 ?
-		    json_integer(r->exit_code) : json_null(), "signal",
-		    r->signal > 0 ? json_integer(r->signal) : json_null()));
-		if ((log = store_log_record(tspan, r)) != NULL)
+		store_emit(s, store_span(a->rec, t->def.id, tspan, NULL, "test",
+		    store_test_attrs(t, a)));
+		store_emit(s, store_span(a->rec, t->def.id, cspan, tspan,
+		    "test.call", json_pack("{s:O,s:O}", "exit",
+		    json_object_get(a->rec, "exit"), "signal",
+		    json_object_get(a->rec, "signal"))));
+		if ((log = store_log_record(tspan, &a->r)) != NULL)
 			store_emit(s, log);
-		store_fixtures_under(s, r->worker, tspan);
-		store_cases(s, t, r, tspan);
+		store_fixtures_under(s, a->r.worker, tspan);
+		store_cases(s, t, &a->r, tspan);
 	}
-	rec = json_object();
-	json_object_set_new(rec, "type", json_string("result"));
-	json_object_set_new(rec, "test", json_string(t->def.id));
-	json_object_set_new(rec, "attempt", json_integer(r->attempt));
-	json_object_set_new(rec, "final", json_boolean(t->state == TS_DONE));
-	json_object_set_new(rec, "status", json_string(status));
-	json_object_set_new(rec, "span", tspan[0] != '\0' ?
-	    json_string(tspan) : json_null());
-	json_object_set_new(rec, "start", store_seconds(r->start));
-	json_object_set_new(rec, "duration", store_seconds(r->duration));
-	json_object_set_new(rec, "cpu", store_seconds(r->cpu));
-	json_object_set_new(rec, "rss", json_integer(r->rss));
-	json_object_set_new(rec, "exit", r->exit_code >= 0 ?
-	    json_integer(r->exit_code) : json_null());
-	json_object_set_new(rec, "signal", r->signal > 0 ?
-	    json_integer(r->signal) : json_null());
-	json_object_set_new(rec, "leaked", json_integer(r->leaked));
-	json_object_set_new(rec, "worker", json_integer(r->worker));
-	json_object_set_new(rec, "reason", r->reason != NULL ?
-	    json_string(r->reason) : json_null());
-	if (r->cases.present)
-		json_object_set_new(rec, "cases", store_case_counts(&r->cases));
-	store_emit(s, rec);
+	store_emit(s, json_incref(a->rec));
 }
 
 /*
@@ -1022,10 +996,10 @@ store_job_end(struct sched *s, double elapsed)
 		    json_integer(s->counts[i]));
 	store_emit(s, json_pack("{s:s,s:I,s:o,s:o,s:o,s:o,s:i,s:i,s:o}",
 	    "type", "summary", "tests", (json_int_t)s->ntests, "counts", counts,
-	    "duration", store_seconds(elapsed), "planned",
-	    store_seconds(s->planned), "cpu", store_seconds(s->cpu), "workers",
-	    s->nworkers, "exit", s->exit_code, "end",
-	    store_seconds(time_unix())));
+	    "duration", report_seconds(elapsed), "planned",
+	    report_seconds(s->planned), "cpu", report_seconds(s->cpu),
+	    "workers", s->nworkers, "exit", s->exit_code, "end",
+	    report_seconds(time_unix())));
 	/* A batch in flight is dropped and sent again: dagzd dedups. */
 	event_del(st->ev_beat);
 	event_del(st->ev_retry);

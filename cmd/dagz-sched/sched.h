@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include <event2/event.h>
+#include <jansson.h>
 
 #include "adapter.h"
 #include "projconf.h"
@@ -65,11 +66,13 @@ struct sched_options {
  */
 enum test_state { TS_PENDING, TS_SENT, TS_RUNNING, TS_DONE };
 
-/* One attempt of a test, as the worker reported it, and what came of it. */
+/*
+ * One attempt of a test, as the worker reported it, and its record (see
+ * report_record): what every sink (console, events file, store) takes.
+ */
 struct attempt {
 	struct msg_result	 r;
-	const char		*retry;		/* "immediate", "deferred" */
-	char			*no_retry;	/* why a failure was not retried */
+	json_t			*rec;
 };
 
 struct test {
@@ -241,18 +244,20 @@ void	 status_lines(struct sched *, double);
  * store_job_begin (after loading, before planning) creates the job, sets
  * short_id, replaces estimates with recorded durations and may mark
  * tests REDUNDANT with sched_skip_test; store_result streams each
- * finished attempt and must never block; store_job_end sends the summary
- * and waits (bounded) for everything to be stored; store_job_url is the
- * dashboard link for the report, or NULL; store_fixture records a
- * fixture's setup or teardown (a "fixture" span under a test).
+ * finished attempt, its record as it is, and must never block;
+ * store_job_end sends the summary and waits (bounded) for everything to
+ * be stored; store_job_url is the dashboard link for the report, or
+ * NULL; store_fixture records a fixture's setup or teardown (a "fixture"
+ * span under a test).
  */
 void	 store_open(struct sched *);
 void	 store_job_begin(struct sched *);
-void	 store_result(struct sched *, struct test *, const struct msg_result *);
+void	 store_result(struct sched *, struct test *,
+	    const struct attempt *);
 void	 store_job_end(struct sched *, double);
 void	 store_close(struct sched *);
 const char *store_job_url(struct sched *);
-void	 store_fixture(struct sched *, const struct msg_result *);
+void	 store_fixture(struct sched *, const struct msg_result *, json_t *);
 void	 store_project_branch(struct sched *, char **, char **);
 void	 store_baseline_latest(struct sched *, const char *, const char *,
 	    char *, size_t);
@@ -277,17 +282,25 @@ void	 out_init(struct sched *);
 void	 out_line(struct sched *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	 out_start(struct sched *);
-void	 out_result(struct sched *, struct test *, const struct attempt *);
-void	 out_fixture(struct sched *, const struct msg_result *);
+void	 out_result(struct sched *, const struct attempt *);
+void	 out_fixture(struct sched *, json_t *, const char *);
 void	 out_tick(struct sched *, double);
 void	 out_flush_batch(struct sched *);
 void	 out_summary(struct sched *, double);
 void	 out_report(struct sched *, double);
 
-/* sched-report.c */
+/*
+ * sched-report.c: report_record builds an attempt's record (a new
+ * reference), given the retry that follows or why none does, and
+ * report_fixture_record a fixture's; report_event writes a record
+ * (borrowed) to the events file.
+ */
 int	 report_events_open(struct sched *);
-void	 report_event_result(struct sched *, const struct attempt *);
-void	 report_event_fixture(struct sched *, const struct msg_result *);
+json_t	*report_seconds(double);
+json_t	*report_record(struct sched *, struct test *,
+	    const struct msg_result *, const char *, const char *);
+json_t	*report_fixture_record(struct sched *, const struct msg_result *);
+void	 report_event(struct sched *, json_t *);
 void	 report_event_summary(struct sched *, double);
 int	 report_junit(struct sched *, double);
 

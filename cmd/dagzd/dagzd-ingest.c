@@ -190,6 +190,27 @@ ingest_span(struct ingest *in, json_t *o, char *err, size_t len)
 	return (0);
 }
 
+/* The counts of the cases in a result, as older schedulers sent them. */
+static json_t *
+ingest_case_counts(json_t *cases)
+{
+	const char *st;
+	json_t *c;
+	size_t i, failed = 0, skipped = 0, todo = 0;
+
+	json_array_foreach(cases, i, c) {
+		if ((st = json_string_value(json_object_get(c, "status"))) ==
+		    NULL)
+			continue;
+		failed += strcmp(st, "FAILED") == 0;
+		skipped += strcmp(st, "SKIPPED") == 0;
+		todo += strncmp(st, "TODO", 4) == 0;
+	}
+	return (json_pack("{s:I,s:I,s:I,s:I}", "total",
+	    (json_int_t)json_array_size(cases), "failed", (json_int_t)failed,
+	    "skipped", (json_int_t)skipped, "todo", (json_int_t)todo));
+}
+
 static int
 ingest_result(struct ingest *in, json_t *o, char *err, size_t len)
 {
@@ -210,12 +231,15 @@ ingest_result(struct ingest *in, json_t *o, char *err, size_t len)
 		snprintf(err, len, "\"attempt\" must be an integer");
 		return (-1);
 	}
-	cases = json_object_get(o, "cases");
+	/* The cases themselves, as a scheduler sends them: their counts. */
+	if (json_is_array(cases = json_object_get(o, "cases")))
+		json_object_set_new(o, "cases",
+		    cases = ingest_case_counts(cases));
 	if (cases != NULL && !json_is_null(cases) &&
 	    (!json_is_object(cases) ||
 	    !json_is_integer(json_object_get(cases, "total")))) {
-		snprintf(err, len, "\"cases\" must be an object with a "
-		    "\"total\"");
+		snprintf(err, len, "\"cases\" must be an array or an object "
+		    "with a \"total\"");
 		return (-1);
 	}
 	st = db_stmt(in->d, sql_insert_result);
