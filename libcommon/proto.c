@@ -1,13 +1,17 @@
 /*
  * proto.c: encoding and validating decoding of every protocol message.
- * Decoders reject unknown keys so that a newer peer speaking a different
- * dialect fails loudly at the first message instead of half-working.
+ * A decoder is one strict json_unpack (types, required keys, unknown
+ * keys), then the checks a format cannot express: ranges, names and
+ * lengths. Unknown keys are refused so that a newer peer speaking a
+ * different dialect fails loudly at the first message instead of
+ * half-working.
  */
+#include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "jsonv.h"
 #include "proto.h"
 #include "strv.h"
 #include "xmalloc.h"
@@ -51,41 +55,188 @@ proto_type_name(enum proto_type t)
 	return (proto_names[t]);
 }
 
-static json_t *
-proto_new(enum proto_type t)
-{
-	json_t *o = json_object();
+/*
+ * The range of every numeric key, in whichever message: an integer from
+ * min to max, or (number) any finite number of at least min.
+ */
+static const struct proto_limit {
+	const char	*key;
+	int		 number;
+	long long	 min, max;
+} proto_limits[] = {
+	{ "apps", 0, 0, INT32_MAX },
+	{ "attempt", 0, 1, 1000000 },
+	{ "count", 0, 0, 1 << 30 },
+	{ "cpu", 1, 0, 0 },
+	{ "duration", 1, 0, 0 },
+	{ "exit", 0, 0, 255 },
+	{ "grace", 1, 0, 0 },
+	{ "leaked", 0, 0, 1 << 30 },
+	{ "mem_budget", 0, 0, INT64_MAX },
+	{ "pid", 0, 1, 1 << 30 },
+	{ "proto", 0, 0, 1000000 },
+	{ "rss", 0, 0, INT64_MAX },
+	{ "signal", 0, 0, 128 },
+	{ "start", 1, 0, 0 },
+	{ "timeout", 1, 0, 0 },
+	{ "worker", 0, 0, 100000 },
+	{ "workers", 0, 1, 100000 },
+	{ NULL, 0, 0, 0 }
+};
 
-	json_object_set_new(o, "type", json_string(proto_names[t]));
-	return (o);
+/* The limit that v, the value of key, is outside of; NULL if none. */
+static const struct proto_limit *
+proto_outside(const char *key, json_t *v)
+{
+	const struct proto_limit *l;
+	int within;
+
+	for (l = proto_limits; l->key != NULL; l++)
+		if (strcmp(l->key, key) == 0)
+			break;
+	if (l->key == NULL || json_is_null(v))
+		return (NULL);
+	if (l->number)
+		within = json_is_number(v) && isfinite(json_number_value(v)) &&
+		    json_number_value(v) >= l->min;
+	else
+		within = json_is_integer(v) &&
+		    json_integer_value(v) >= l->min &&
+		    json_integer_value(v) <= l->max;
+	return (within ? NULL : l);
 }
 
-static int
-proto_int(json_t *o, const char *k, int req, long long min, long long max,
-    int *out, char *err, size_t len)
+/* Writes "what: reason" to err and returns -1. */
+static int __attribute__((format(printf, 4, 5)))
+proto_err(char *err, size_t len, const char *what, const char *fmt, ...)
 {
-	long long v = *out;
+	va_list ap;
+	int n;
 
-	if (jsonv_int(o, k, req, min, max, &v, err, len) == -1)
-		return (-1);
-	*out = (int)v;
-	return (0);
+	n = snprintf(err, len, "%s: ", what);
+	va_start(ap, fmt);
+	if (n >= 0 && (size_t)n < len)
+		vsnprintf(err + n, len - n, fmt, ap);
+	va_end(ap);
+	return (-1);
 }
 
+/* Puts "what: " before the reason a nested decoder left in err. */
 static int
-proto_copy(json_t *o, const char *k, char *buf, size_t bufsz, char *err,
-    size_t len)
+proto_nested(char *err, size_t len, const char *what)
 {
-	char *s;
+	char *reason = xstrdup(err);
 
-	if (jsonv_string(o, k, JSONV_REQUIRED, &s, err, len) == -1)
-		return (-1);
-	if (strlcpy(buf, s, bufsz) >= bufsz) {
-		snprintf(err, len, "\"%s\" too long", k);
-		free(s);
-		return (-1);
+	proto_err(err, len, what, "%s", reason);
+	free(reason);
+	return (-1);
+}
+
+/*
+ * The key whose value is at offset pos of a flat object format, from the
+ * arguments of json_unpack: all pointers, every other one a key.
+ */
+static const char *
+proto_key_at(const char *fmt, size_t pos, va_list ap)
+{
+	const char *key = NULL;
+	size_t i, n = 0;
+
+	for (i = 0; i < pos; i++) {
+		if (strchr("{}!*?:, ", fmt[i]) != NULL)
+			continue;
+		if (n++ % 2 == 0)
+			key = va_arg(ap, const char *);
+		else
+			(void)va_arg(ap, void *);
 	}
-	free(s);
+	return (key);
+}
+
+/* jansson's reason why json_unpack failed, as ours: the key, its fault. */
+static int
+proto_unpack_err(char *err, size_t len, const char *what,
+    const json_error_t *e, const char *fmt, va_list ap)
+{
+	const char *key, *p = strstr(e->text, ": ");
+	char t;
+
+	if (json_error_code(e) == json_error_item_not_found && p != NULL)
+		return (proto_err(err, len, what, "missing \"%s\"", p + 2));
+	if (json_error_code(e) == json_error_end_of_input_expected &&
+	    p != NULL)
+		return (proto_err(err, len, what, "unknown key \"%.*s\"",
+		    (int)strcspn(p + 2, ","), p + 2));
+	if (json_error_code(e) != json_error_wrong_type || e->position < 1)
+		return (proto_err(err, len, what, "%s", e->text));
+	if ((key = proto_key_at(fmt, e->position - 1, ap)) == NULL)
+		return (proto_err(err, len, what, "not an object"));
+	t = fmt[e->position - 1];
+	return (proto_err(err, len, what, "\"%s\" must be %s", key,
+	    t == 's' ? "a string" : t == 'b' ? "a boolean" :
+	    t == 'F' ? "a number" : "an integer"));
+}
+
+/*
+ * json_unpack_ex of o with fmt, a flat object format, strict: it lists
+ * every key but the "type" of a message of type what. Then the limits of
+ * proto_limits, and no NUL in a string. Errors read "what: reason".
+ * Steals nothing: strings unpacked belong to o.
+ */
+static int
+proto_unpack(json_t *o, const char *what, char *err, size_t len,
+    const char *fmt, ...)
+{
+	const struct proto_limit *l;
+	const char *t, *k;
+	json_error_t e;
+	json_t *c, *v;
+	va_list ap, keys;
+	int rc;
+
+	t = json_string_value(json_object_get(o, "type"));
+	if (t != NULL && strcmp(t, what) == 0) {
+		c = json_copy(o);
+		json_object_del(c, "type");
+	} else
+		c = json_incref(o);
+	va_start(ap, fmt);
+	va_copy(keys, ap);
+	if ((rc = json_vunpack_ex(c, &e, JSON_STRICT, fmt, ap)) == -1)
+		proto_unpack_err(err, len, what, &e, fmt, keys);
+	va_end(keys);
+	va_end(ap);
+	json_object_foreach(c, k, v) {
+		if (rc == -1)
+			break;
+		if (json_is_string(v) &&
+		    strlen(json_string_value(v)) != json_string_length(v))
+			rc = proto_err(err, len, what,
+			    "\"%s\" must not contain NUL", k);
+		else if ((l = proto_outside(k, v)) != NULL && l->number)
+			rc = proto_err(err, len, what, "\"%s\" must be a "
+			    "number of at least %lld", k, l->min);
+		else if (l != NULL)
+			rc = proto_err(err, len, what, "\"%s\" must be an "
+			    "integer from %lld to %lld", k, l->min, l->max);
+	}
+	json_decref(c);
+	return (rc);
+}
+
+static char *
+proto_dup(const char *s)
+{
+	return (s != NULL ? xstrdup(s) : NULL);
+}
+
+/* s into buf, or an error if it does not fit. */
+static int
+proto_copy(const char *s, char *buf, size_t bufsz, const char *what,
+    const char *key, char *err, size_t len)
+{
+	if (strlcpy(buf, s, bufsz) >= bufsz)
+		return (proto_err(err, len, what, "\"%s\" too long", key));
 	return (0);
 }
 
@@ -96,120 +247,87 @@ proto_phase_valid(const char *phase)
 	    strcmp(phase, "teardown") == 0);
 }
 
-static void
-proto_phase_encode(json_t *o, const char *phase)
+/* The "phase" to send: none for a test. */
+static const char *
+proto_phase_encode(const char *phase)
 {
-	if (*phase != '\0')
-		json_object_set_new(o, "phase", json_string(phase));
+	return (phase != NULL && *phase != '\0' ? phase : NULL);
 }
 
-/* An optional "phase": "setup" or "teardown". */
+/* An optional "phase" into buf: "setup" or "teardown". */
 static int
-proto_phase_decode(json_t *o, char *phase, char *err, size_t len)
+proto_phase_decode(const char *phase, char *buf, const char *what, char *err,
+    size_t len)
 {
-	json_t *v = json_object_get(o, "phase");
-
-	phase[0] = '\0';
-	if (v == NULL || json_is_null(v))
+	buf[0] = '\0';
+	if (phase == NULL)
 		return (0);
-	if (!json_is_string(v) ||
-	    strlcpy(phase, json_string_value(v), PROTO_PHASE_LEN) >=
-	    PROTO_PHASE_LEN || *phase == '\0' || !proto_phase_valid(phase)) {
-		phase[0] = '\0';
-		snprintf(err, len, "\"phase\" must be \"setup\" or "
-		    "\"teardown\"");
-		return (-1);
-	}
+	if (*phase == '\0' || !proto_phase_valid(phase))
+		return (proto_err(err, len, what, "\"phase\" must be \"setup\" "
+		    "or \"teardown\""));
+	strlcpy(buf, phase, PROTO_PHASE_LEN);
 	return (0);
 }
 
 json_t *
 proto_hello_encode(const struct msg_hello *m)
 {
-	json_t *o = proto_new(PROTO_HELLO);
-
-	json_object_set_new(o, "proto", json_integer(m->proto));
-	json_object_set_new(o, "role", json_string(m->role));
-	json_object_set_new(o, "pid", json_integer(m->pid));
-	if (m->worker >= 0)
-		json_object_set_new(o, "worker", json_integer(m->worker));
-	if (m->workers > 0)
-		json_object_set_new(o, "workers", json_integer(m->workers));
-	return (o);
+	return (json_pack("{s:s, s:i, s:s, s:i, s:o*, s:o*}", "type", "hello",
+	    "proto", m->proto, "role", m->role, "pid", (int)m->pid,
+	    "worker", m->worker >= 0 ? json_integer(m->worker) : NULL,
+	    "workers", m->workers > 0 ? json_integer(m->workers) : NULL));
 }
 
 int
 proto_hello_decode(json_t *o, struct msg_hello *m, char *err, size_t len)
 {
-	static const char *const keys[] = { "type", "proto", "role", "pid",
-	    "worker", "workers", NULL };
-	int pid = 0;
+	const char *role;
 
 	memset(m, 0, sizeof *m);
 	m->worker = -1;
-	if (jsonv_keys(o, keys, err, len) == -1 ||
-	    proto_int(o, "proto", 1, 0, 1000000, &m->proto, err, len) == -1 ||
-	    proto_copy(o, "role", m->role, sizeof m->role, err, len) == -1 ||
-	    proto_int(o, "pid", 1, 1, 1 << 30, &pid, err, len) == -1 ||
-	    proto_int(o, "worker", 0, 0, 100000, &m->worker, err, len) == -1 ||
-	    proto_int(o, "workers", 0, 1, 100000, &m->workers, err, len) == -1)
+	if (proto_unpack(o, "hello", err, len, "{s:i, s:s, s:i, s?i, s?i}",
+	    "proto", &m->proto, "role", &role, "pid", &m->pid,
+	    "worker", &m->worker, "workers", &m->workers) == -1 ||
+	    proto_copy(role, m->role, sizeof m->role, "hello", "role", err,
+	    len) == -1)
 		return (-1);
-	m->pid = pid;
-	if (m->proto != PROTO_VERSION) {
-		snprintf(err, len, "protocol version %d, expected %d",
-		    m->proto, PROTO_VERSION);
-		return (-1);
-	}
+	if (m->proto != PROTO_VERSION)
+		return (proto_err(err, len, "hello", "protocol version %d, "
+		    "expected %d", m->proto, PROTO_VERSION));
 	return (0);
 }
 
 json_t *
 proto_config_encode(const struct msg_config *m)
 {
-	json_t *o = proto_new(PROTO_CONFIG);
-
-	json_object_set_new(o, "job", json_string(m->job));
-	json_object_set_new(o, "timeout", json_real(m->timeout));
-	json_object_set_new(o, "grace", json_real(m->grace));
-	json_object_set_new(o, "mem_budget", json_integer(m->mem_budget));
-	json_object_set_new(o, "leak",
-	    json_string(m->leak == LEAK_FAIL ? "fail" : "kill"));
-	json_object_set_new(o, "log_dir", json_string(m->log_dir));
-	if (m->root != NULL)
-		json_object_set_new(o, "root", json_string(m->root));
-	return (o);
+	/* A root that is not UTF-8 is left out, as the probe then is. */
+	return (json_pack("{s:s, s:s, s:f, s:f, s:I, s:s, s:s, s:o*}",
+	    "type", "config", "job", m->job, "timeout", m->timeout,
+	    "grace", m->grace, "mem_budget", (json_int_t)m->mem_budget,
+	    "leak", m->leak == LEAK_FAIL ? "fail" : "kill",
+	    "log_dir", m->log_dir, "root", json_string(m->root)));
 }
 
 int
 proto_config_decode(json_t *o, struct msg_config *m, char *err, size_t len)
 {
-	static const char *const keys[] = { "type", "job", "timeout", "grace",
-	    "mem_budget", "leak", "log_dir", "root", NULL };
-	char leak[8];
+	const char *job, *leak, *log_dir, *root = NULL;
 
 	memset(m, 0, sizeof *m);
-	if (jsonv_keys(o, keys, err, len) == -1 ||
-	    jsonv_string(o, "job", 1, &m->job, err, len) == -1 ||
-	    jsonv_number(o, "timeout", 1, 0, &m->timeout, err, len) == -1 ||
-	    jsonv_number(o, "grace", 1, 0, &m->grace, err, len) == -1 ||
-	    jsonv_int(o, "mem_budget", 1, 0, INT64_MAX, &m->mem_budget, err,
-	    len) == -1 ||
-	    proto_copy(o, "leak", leak, sizeof leak, err, len) == -1 ||
-	    jsonv_string(o, "log_dir", 1, &m->log_dir, err, len) == -1 ||
-	    jsonv_string(o, "root", 0, &m->root, err, len) == -1)
-		goto fail;
-	if (strcmp(leak, "fail") == 0)
-		m->leak = LEAK_FAIL;
-	else if (strcmp(leak, "kill") == 0)
-		m->leak = LEAK_KILL;
-	else {
-		snprintf(err, len, "\"leak\" must be \"kill\" or \"fail\"");
-		goto fail;
-	}
+	if (proto_unpack(o, "config", err, len,
+	    "{s:s, s:F, s:F, s:I, s:s, s:s, s?s}", "job", &job,
+	    "timeout", &m->timeout, "grace", &m->grace,
+	    "mem_budget", &m->mem_budget, "leak", &leak, "log_dir", &log_dir,
+	    "root", &root) == -1)
+		return (-1);
+	if (strcmp(leak, "kill") != 0 && strcmp(leak, "fail") != 0)
+		return (proto_err(err, len, "config", "\"leak\" must be "
+		    "\"kill\" or \"fail\""));
+	m->leak = strcmp(leak, "fail") == 0 ? LEAK_FAIL : LEAK_KILL;
+	m->job = xstrdup(job);
+	m->log_dir = xstrdup(log_dir);
+	m->root = proto_dup(root);
 	return (0);
-fail:
-	proto_config_clear(m);
-	return (-1);
 }
 
 void
@@ -221,108 +339,95 @@ proto_config_clear(struct msg_config *m)
 	memset(m, 0, sizeof *m);
 }
 
-/* Decodes the definition held under key of a message. */
+/* The test definition d of a test or exec message. */
 static int
-proto_def(json_t *o, const char *key, struct test_def *t, char *err,
+proto_def(json_t *d, const char *what, struct test_def *t, char *err,
     size_t len)
 {
-	json_t *d = json_object_get(o, key);
-
-	if (!json_is_object(d)) {
-		testdef_init(t);
-		snprintf(err, len, "\"%s\" must be an object", key);
-		return (-1);
-	}
-	return (testdef_from_json(d, t, err, len));
+	if (!json_is_object(d))
+		return (proto_err(err, len, what, "\"test\" must be an "
+		    "object"));
+	if (testdef_from_json(d, t, err, len) == -1)
+		return (proto_nested(err, len, what));
+	return (0);
 }
 
 json_t *
 proto_test_encode(const struct test_def *t)
 {
-	json_t *o = proto_new(PROTO_TEST);
-
-	json_object_set_new(o, "test", testdef_to_json(t));
-	return (o);
+	return (json_pack("{s:s, s:o}", "type", "test",
+	    "test", testdef_to_json(t)));
 }
 
 int
 proto_test_decode(json_t *o, struct test_def *t, char *err, size_t len)
 {
-	static const char *const keys[] = { "type", "test", NULL };
+	json_t *d;
 
-	if (jsonv_keys(o, keys, err, len) == -1) {
-		testdef_init(t);
+	testdef_init(t);
+	if (proto_unpack(o, "test", err, len, "{s:o}", "test", &d) == -1)
 		return (-1);
-	}
-	return (proto_def(o, "test", t, err, len));
+	return (proto_def(d, "test", t, err, len));
 }
 
 json_t *
 proto_fixture_encode(const struct fixture_def *f)
 {
-	json_t *o = proto_new(PROTO_FIXTURE);
-
-	json_object_set_new(o, "fixture", fixturedef_to_json(f));
-	return (o);
+	return (json_pack("{s:s, s:o}", "type", "fixture",
+	    "fixture", fixturedef_to_json(f)));
 }
 
 int
 proto_fixture_decode(json_t *o, struct fixture_def *f, char *err, size_t len)
 {
-	static const char *const keys[] = { "type", "fixture", NULL };
-	json_t *d = json_object_get(o, "fixture");
+	json_t *d;
 
 	memset(f, 0, sizeof *f);
-	if (jsonv_keys(o, keys, err, len) == -1)
+	if (proto_unpack(o, "fixture", err, len, "{s:o}", "fixture",
+	    &d) == -1)
 		return (-1);
-	if (!json_is_object(d)) {
-		snprintf(err, len, "\"fixture\" must be an object");
-		return (-1);
-	}
-	return (fixturedef_from_json(d, f, err, len));
+	if (!json_is_object(d))
+		return (proto_err(err, len, "fixture", "\"fixture\" must be an "
+		    "object"));
+	if (fixturedef_from_json(d, f, err, len) == -1)
+		return (proto_nested(err, len, "fixture"));
+	return (0);
 }
 
 json_t *
 proto_loaded_encode(int count)
 {
-	json_t *o = proto_new(PROTO_LOADED);
-
-	json_object_set_new(o, "count", json_integer(count));
-	return (o);
+	return (json_pack("{s:s, s:i}", "type", "loaded", "count", count));
 }
 
 int
 proto_loaded_decode(json_t *o, int *count, char *err, size_t len)
 {
-	static const char *const keys[] = { "type", "count", NULL };
-
 	*count = 0;
-	if (jsonv_keys(o, keys, err, len) == -1 ||
-	    proto_int(o, "count", 1, 0, 1 << 30, count, err, len) == -1)
-		return (-1);
-	return (0);
+	return (proto_unpack(o, "loaded", err, len, "{s:i}", "count",
+	    count));
 }
 
 json_t *
 proto_error_encode(const char *kind, const char *message)
 {
-	json_t *o = proto_new(PROTO_ERROR);
-
-	json_object_set_new(o, "kind", json_string(kind));
-	json_object_set_new(o, "message", json_string(message));
-	return (o);
+	/* A message that is not UTF-8 is left out, and the peer says so. */
+	return (json_pack("{s:s, s:s, s:o*}", "type", "error", "kind", kind,
+	    "message", json_string(message)));
 }
 
 int
 proto_error_decode(json_t *o, struct msg_error *m, char *err, size_t len)
 {
-	static const char *const keys[] = { "type", "kind", "message", NULL };
+	const char *kind, *message;
 
 	memset(m, 0, sizeof *m);
-	if (jsonv_keys(o, keys, err, len) == -1 ||
-	    proto_copy(o, "kind", m->kind, sizeof m->kind, err, len) == -1 ||
-	    jsonv_string(o, "message", 1, &m->message, err, len) == -1)
+	if (proto_unpack(o, "error", err, len, "{s:s, s:s}", "kind", &kind,
+	    "message", &message) == -1 ||
+	    proto_copy(kind, m->kind, sizeof m->kind, "error", "kind", err,
+	    len) == -1)
 		return (-1);
+	m->message = xstrdup(message);
 	return (0);
 }
 
@@ -336,31 +441,23 @@ proto_error_clear(struct msg_error *m)
 json_t *
 proto_run_encode(const struct msg_run *m)
 {
-	json_t *o = proto_new(PROTO_RUN);
-
-	json_object_set_new(o, "worker", json_integer(m->worker));
-	json_object_set_new(o, "test", json_string(m->test));
-	json_object_set_new(o, "attempt", json_integer(m->attempt));
-	proto_phase_encode(o, m->phase);
-	return (o);
+	return (json_pack("{s:s, s:i, s:s, s:i, s:s*}", "type", "run",
+	    "worker", m->worker, "test", m->test, "attempt", m->attempt,
+	    "phase", proto_phase_encode(m->phase)));
 }
 
 int
 proto_run_decode(json_t *o, struct msg_run *m, char *err, size_t len)
 {
-	static const char *const keys[] = { "type", "worker", "test",
-	    "attempt", "phase", NULL };
+	const char *test, *phase = NULL;
 
 	memset(m, 0, sizeof *m);
-	if (jsonv_keys(o, keys, err, len) == -1 ||
-	    proto_int(o, "worker", 1, 0, 100000, &m->worker, err, len) == -1 ||
-	    jsonv_string(o, "test", 1, &m->test, err, len) == -1 ||
-	    proto_int(o, "attempt", 1, 1, 1000000, &m->attempt, err,
-	    len) == -1 ||
-	    proto_phase_decode(o, m->phase, err, len) == -1) {
-		proto_run_clear(m);
+	if (proto_unpack(o, "run", err, len, "{s:i, s:s, s:i, s?s}",
+	    "worker", &m->worker, "test", &test, "attempt", &m->attempt,
+	    "phase", &phase) == -1 ||
+	    proto_phase_decode(phase, m->phase, "run", err, len) == -1)
 		return (-1);
-	}
+	m->test = xstrdup(test);
 	return (0);
 }
 
@@ -375,30 +472,25 @@ json_t *
 proto_exec_encode(const struct test_def *t, int attempt, double timeout,
     const char *phase)
 {
-	json_t *o = proto_new(PROTO_EXEC);
-
-	json_object_set_new(o, "test", testdef_to_json(t));
-	json_object_set_new(o, "attempt", json_integer(attempt));
-	json_object_set_new(o, "timeout", json_real(timeout));
-	proto_phase_encode(o, phase != NULL ? phase : "");
-	return (o);
+	return (json_pack("{s:s, s:o, s:i, s:f, s:s*}", "type", "exec",
+	    "test", testdef_to_json(t), "attempt", attempt,
+	    "timeout", timeout, "phase", proto_phase_encode(phase)));
 }
 
 int
 proto_exec_decode(json_t *o, struct msg_exec *m, char *err, size_t len)
 {
-	static const char *const keys[] = { "type", "test", "attempt",
-	    "timeout", "phase", NULL };
+	const char *phase = NULL;
+	json_t *d;
 
 	memset(m, 0, sizeof *m);
 	testdef_init(&m->def);
-	if (jsonv_keys(o, keys, err, len) == -1 ||
-	    proto_int(o, "attempt", 1, 1, 1000000, &m->attempt, err,
-	    len) == -1 ||
-	    jsonv_number(o, "timeout", 1, 0, &m->timeout, err, len) == -1 ||
-	    proto_phase_decode(o, m->phase, err, len) == -1)
+	if (proto_unpack(o, "exec", err, len, "{s:o, s:i, s:F, s?s}",
+	    "test", &d, "attempt", &m->attempt, "timeout", &m->timeout,
+	    "phase", &phase) == -1 ||
+	    proto_phase_decode(phase, m->phase, "exec", err, len) == -1)
 		return (-1);
-	return (proto_def(o, "test", &m->def, err, len));
+	return (proto_def(d, "exec", &m->def, err, len));
 }
 
 void
@@ -410,35 +502,24 @@ proto_exec_clear(struct msg_exec *m)
 json_t *
 proto_started_encode(const struct msg_started *m)
 {
-	json_t *o = proto_new(PROTO_STARTED);
-
-	json_object_set_new(o, "worker", json_integer(m->worker));
-	json_object_set_new(o, "test", json_string(m->test));
-	json_object_set_new(o, "attempt", json_integer(m->attempt));
-	json_object_set_new(o, "pid", json_integer(m->pid));
-	proto_phase_encode(o, m->phase);
-	return (o);
+	return (json_pack("{s:s, s:i, s:s, s:i, s:i, s:s*}", "type",
+	    "started", "worker", m->worker, "test", m->test,
+	    "attempt", m->attempt, "pid", (int)m->pid,
+	    "phase", proto_phase_encode(m->phase)));
 }
 
 int
 proto_started_decode(json_t *o, struct msg_started *m, char *err, size_t len)
 {
-	static const char *const keys[] = { "type", "worker", "test",
-	    "attempt", "pid", "phase", NULL };
-	int pid = 0;
+	const char *test, *phase = NULL;
 
 	memset(m, 0, sizeof *m);
-	if (jsonv_keys(o, keys, err, len) == -1 ||
-	    proto_int(o, "worker", 1, 0, 100000, &m->worker, err, len) == -1 ||
-	    jsonv_string(o, "test", 1, &m->test, err, len) == -1 ||
-	    proto_int(o, "attempt", 1, 1, 1000000, &m->attempt, err,
-	    len) == -1 ||
-	    proto_int(o, "pid", 1, 1, 1 << 30, &pid, err, len) == -1 ||
-	    proto_phase_decode(o, m->phase, err, len) == -1) {
-		proto_started_clear(m);
+	if (proto_unpack(o, "started", err, len, "{s:i, s:s, s:i, s:i, s?s}",
+	    "worker", &m->worker, "test", &test, "attempt", &m->attempt,
+	    "pid", &m->pid, "phase", &phase) == -1 ||
+	    proto_phase_decode(phase, m->phase, "started", err, len) == -1)
 		return (-1);
-	}
-	m->pid = pid;
+	m->test = xstrdup(test);
 	return (0);
 }
 
@@ -452,78 +533,57 @@ proto_started_clear(struct msg_started *m)
 json_t *
 proto_result_encode(const struct msg_result *m)
 {
-	json_t *o = proto_new(PROTO_RESULT);
-
-	json_object_set_new(o, "worker", json_integer(m->worker));
-	json_object_set_new(o, "test", json_string(m->test));
-	json_object_set_new(o, "attempt", json_integer(m->attempt));
-	json_object_set_new(o, "status", json_string(status_name(m->status)));
-	json_object_set_new(o, "exit", m->exit_code >= 0 ?
-	    json_integer(m->exit_code) : json_null());
-	json_object_set_new(o, "signal", json_integer(m->signal));
-	json_object_set_new(o, "start", json_real(m->start));
-	json_object_set_new(o, "duration", json_real(m->duration));
-	json_object_set_new(o, "cpu", json_real(m->cpu));
-	json_object_set_new(o, "rss", json_integer(m->rss));
-	json_object_set_new(o, "leaked", json_integer(m->leaked));
-	if (m->reason != NULL)
-		json_object_set_new(o, "reason", json_string(m->reason));
-	if (m->log != NULL)
-		json_object_set_new(o, "log", json_string(m->log));
-	if (m->tail != NULL)
-		json_object_set_new(o, "tail", json_string(m->tail));
-	proto_phase_encode(o, m->phase);
-	if (m->trace.present)
-		json_object_set_new(o, "trace", proto_trace_encode(&m->trace));
-	if (m->cases.present)
-		json_object_set_new(o, "cases", cases_encode(&m->cases));
-	return (o);
+	/* Free text that is not UTF-8 is left out, as JSON cannot hold it. */
+	return (json_pack("{s:s, s:i, s:s, s:i, s:s, s:o, s:i, s:f, s:f, s:f,"
+	    " s:I, s:i, s:o*, s:o*, s:o*, s:s*, s:o*, s:o*}",
+	    "type", "result", "worker", m->worker, "test", m->test,
+	    "attempt", m->attempt, "status", status_name(m->status),
+	    "exit", m->exit_code >= 0 ? json_integer(m->exit_code) :
+	    json_null(), "signal", m->signal, "start", m->start,
+	    "duration", m->duration, "cpu", m->cpu,
+	    "rss", (json_int_t)m->rss, "leaked", m->leaked,
+	    "reason", json_string(m->reason), "log", json_string(m->log),
+	    "tail", json_string(m->tail),
+	    "phase", proto_phase_encode(m->phase),
+	    "trace", m->trace.present ? proto_trace_encode(&m->trace) : NULL,
+	    "cases", m->cases.present ? cases_encode(&m->cases) : NULL));
 }
 
 int
 proto_result_decode(json_t *o, struct msg_result *m, char *err, size_t len)
 {
-	static const char *const keys[] = { "type", "worker", "test",
-	    "attempt", "status", "exit", "signal", "start", "duration", "cpu",
-	    "rss", "leaked", "reason", "log", "tail", "phase", "trace", "cases",
-	    NULL };
-	char status[32];
-	json_t *tr;
+	const char *test, *status, *reason = NULL, *log = NULL, *tail = NULL;
+	const char *phase = NULL;
+	json_t *ex = NULL, *trace = NULL, *cases = NULL;
 
 	memset(m, 0, sizeof *m);
 	m->exit_code = -1;
-	if (jsonv_keys(o, keys, err, len) == -1 ||
-	    proto_int(o, "worker", 1, 0, 100000, &m->worker, err, len) == -1 ||
-	    jsonv_string(o, "test", 1, &m->test, err, len) == -1 ||
-	    proto_int(o, "attempt", 1, 1, 1000000, &m->attempt, err,
-	    len) == -1 ||
-	    proto_phase_decode(o, m->phase, err, len) == -1 ||
-	    proto_copy(o, "status", status, sizeof status, err, len) == -1 ||
-	    proto_int(o, "exit", 0, 0, 255, &m->exit_code, err, len) == -1 ||
-	    proto_int(o, "signal", 0, 0, 128, &m->signal, err, len) == -1 ||
-	    jsonv_number(o, "start", 0, 0, &m->start, err, len) == -1 ||
-	    jsonv_number(o, "duration", 1, 0, &m->duration, err, len) == -1 ||
-	    jsonv_number(o, "cpu", 0, 0, &m->cpu, err, len) == -1 ||
-	    jsonv_int(o, "rss", 0, 0, INT64_MAX, &m->rss, err, len) == -1 ||
-	    proto_int(o, "leaked", 0, 0, 1 << 30, &m->leaked, err, len) == -1 ||
-	    jsonv_string(o, "reason", 0, &m->reason, err, len) == -1 ||
-	    jsonv_string(o, "log", 0, &m->log, err, len) == -1 ||
-	    jsonv_string(o, "tail", 0, &m->tail, err, len) == -1)
-		goto fail;
-	if ((tr = json_object_get(o, "trace")) != NULL &&
-	    proto_trace_decode(tr, &m->trace, err, len) == -1)
-		goto fail;
-	if ((tr = json_object_get(o, "cases")) != NULL &&
-	    cases_decode(tr, &m->cases, err, len) == -1)
-		goto fail;
-	if (status_parse(status, &m->status) == -1) {
-		snprintf(err, len, "unknown status \"%s\"", status);
-		goto fail;
+	if (proto_unpack(o, "result", err, len, "{s:i, s:s, s:i, s:s, s?o,"
+	    " s?i, s?F, s:F, s?F, s?I, s?i, s?s, s?s, s?s, s?s, s?o, s?o}",
+	    "worker", &m->worker, "test", &test, "attempt", &m->attempt,
+	    "status", &status, "exit", &ex, "signal", &m->signal,
+	    "start", &m->start, "duration", &m->duration, "cpu", &m->cpu,
+	    "rss", &m->rss, "leaked", &m->leaked, "reason", &reason,
+	    "log", &log, "tail", &tail, "phase", &phase, "trace", &trace,
+	    "cases", &cases) == -1 ||
+	    proto_phase_decode(phase, m->phase, "result", err, len) == -1)
+		return (-1);
+	if (status_parse(status, &m->status) == -1)
+		return (proto_err(err, len, "result", "unknown status \"%s\"",
+		    status));
+	if (json_is_integer(ex))
+		m->exit_code = json_integer_value(ex);
+	m->test = xstrdup(test);
+	m->reason = proto_dup(reason);
+	m->log = proto_dup(log);
+	m->tail = proto_dup(tail);
+	if ((trace != NULL &&
+	    proto_trace_decode(trace, &m->trace, err, len) == -1) ||
+	    (cases != NULL && cases_decode(cases, &m->cases, err, len) == -1)) {
+		proto_result_clear(m);
+		return (proto_nested(err, len, "result"));
 	}
 	return (0);
-fail:
-	proto_result_clear(m);
-	return (-1);
 }
 
 void
@@ -561,15 +621,15 @@ proto_trace_encode(const struct msg_trace *m)
 	    "apps", m->apps));
 }
 
-/* An array of strings into a strv in one allocation of the vector. */
+/* An array of strings, or NULL, into a strv in one allocation. */
 static int
-proto_paths(json_t *o, const char *key, char ***out, char *err, size_t len)
+proto_paths(json_t *v, const char *key, char ***out, char *err, size_t len)
 {
-	json_t *v, *e;
+	json_t *e;
 	size_t i;
 
 	*out = NULL;
-	if ((v = json_object_get(o, key)) == NULL)
+	if (v == NULL)
 		return (0);
 	if (!json_is_array(v))
 		goto bad;
@@ -582,40 +642,30 @@ proto_paths(json_t *o, const char *key, char ***out, char *err, size_t len)
 		(*out)[i] = xstrdup(json_string_value(e));
 	return (0);
 bad:
-	snprintf(err, len, "\"trace.%s\" must be an array of strings", key);
-	return (-1);
+	return (proto_err(err, len, "trace", "\"%s\" must be an array of "
+	    "strings", key));
 }
 
 int
 proto_trace_decode(json_t *o, struct msg_trace *m, char *err, size_t len)
 {
-	static const char *const keys[] = { "incomplete", "reasons", "reads",
-	    "lists", "missing", "apps", NULL };
-	json_t *v;
+	json_t *reasons = NULL, *reads = NULL, *lists = NULL, *missing = NULL;
 
 	memset(m, 0, sizeof *m);
-	if (!json_is_object(o)) {
-		snprintf(err, len, "\"trace\" must be an object");
+	if (proto_unpack(o, "trace", err, len,
+	    "{s?b, s?o, s?o, s?o, s?o, s?i}", "incomplete", &m->incomplete,
+	    "reasons", &reasons, "reads", &reads, "lists", &lists,
+	    "missing", &missing, "apps", &m->apps) == -1)
+		return (-1);
+	if (proto_paths(reasons, "reasons", &m->reasons, err, len) == -1 ||
+	    proto_paths(reads, "reads", &m->reads, err, len) == -1 ||
+	    proto_paths(lists, "lists", &m->lists, err, len) == -1 ||
+	    proto_paths(missing, "missing", &m->missing, err, len) == -1) {
+		proto_trace_clear(m);
 		return (-1);
 	}
-	if (jsonv_keys(o, keys, err, len) == -1 ||
-	    proto_paths(o, "reasons", &m->reasons, err, len) == -1 ||
-	    proto_paths(o, "reads", &m->reads, err, len) == -1 ||
-	    proto_paths(o, "lists", &m->lists, err, len) == -1 ||
-	    proto_paths(o, "missing", &m->missing, err, len) == -1 ||
-	    proto_int(o, "apps", 0, 0, INT32_MAX, &m->apps, err, len) == -1)
-		goto fail;
-	v = json_object_get(o, "incomplete");
-	if (v != NULL && !json_is_boolean(v)) {
-		snprintf(err, len, "\"trace.incomplete\" must be a boolean");
-		goto fail;
-	}
-	m->incomplete = json_is_true(v);
 	m->present = 1;
 	return (0);
-fail:
-	proto_trace_clear(m);
-	return (-1);
 }
 
 void
@@ -631,29 +681,23 @@ proto_trace_clear(struct msg_trace *m)
 json_t *
 proto_worker_encode(const struct msg_worker *m)
 {
-	json_t *o = proto_new(PROTO_WORKER);
-
-	json_object_set_new(o, "worker", json_integer(m->worker));
-	json_object_set_new(o, "state", json_string(m->state));
-	if (m->reason != NULL)
-		json_object_set_new(o, "reason", json_string(m->reason));
-	return (o);
+	return (json_pack("{s:s, s:i, s:s, s:o*}", "type", "worker",
+	    "worker", m->worker, "state", m->state,
+	    "reason", json_string(m->reason)));
 }
 
 int
 proto_worker_decode(json_t *o, struct msg_worker *m, char *err, size_t len)
 {
-	static const char *const keys[] = { "type", "worker", "state",
-	    "reason", NULL };
+	const char *state, *reason = NULL;
 
 	memset(m, 0, sizeof *m);
-	if (jsonv_keys(o, keys, err, len) == -1 ||
-	    proto_int(o, "worker", 1, 0, 100000, &m->worker, err, len) == -1 ||
-	    proto_copy(o, "state", m->state, sizeof m->state, err, len) == -1 ||
-	    jsonv_string(o, "reason", 0, &m->reason, err, len) == -1) {
-		proto_worker_clear(m);
+	if (proto_unpack(o, "worker", err, len, "{s:i, s:s, s?s}",
+	    "worker", &m->worker, "state", &state, "reason", &reason) == -1 ||
+	    proto_copy(state, m->state, sizeof m->state, "worker", "state",
+	    err, len) == -1)
 		return (-1);
-	}
+	m->reason = proto_dup(reason);
 	return (0);
 }
 
@@ -667,11 +711,11 @@ proto_worker_clear(struct msg_worker *m)
 json_t *
 proto_shutdown_encode(void)
 {
-	return (proto_new(PROTO_SHUTDOWN));
+	return (json_pack("{s:s}", "type", "shutdown"));
 }
 
 json_t *
 proto_bye_encode(void)
 {
-	return (proto_new(PROTO_BYE));
+	return (json_pack("{s:s}", "type", "bye"));
 }

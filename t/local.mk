@@ -34,6 +34,11 @@ check_PROGRAMS += t/unit-libcommon
 t_unit_libcommon_SOURCES = t/unit-libcommon.c t/unit.h
 t_unit_libcommon_LDADD = $(COMMON_LIBS)
 EXTRA_DIST += t/run-bats t/helpers.bash $(BATS_TESTS)
+# The protocol messages: round trips and the errors of bad ones.
+TESTS += t/unit-proto
+check_PROGRAMS += t/unit-proto
+t_unit_proto_SOURCES = t/unit-proto.c t/unit.h
+t_unit_proto_LDADD = $(COMMON_LIBS)
 TESTS += t/unit-proc
 check_PROGRAMS += t/unit-proc
 t_unit_proc_SOURCES = t/unit-proc.c t/unit.h

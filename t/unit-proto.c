@@ -1,0 +1,734 @@
+/*
+ * unit-proto.c: unit tests of the protocol messages in TAP: each type,
+ * encoded, sent as a line and decoded, gives back what was sent, and a
+ * bad message is refused with one line that names its type, the key and
+ * what is wrong with it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cases.h"
+#include "ndjson.h"
+#include "proto.h"
+#include "status.h"
+#include "strv.h"
+#include "testdef.h"
+
+#include "unit.h"
+
+/* Parses JSON the test wrote, with ' for "; a failure is a bug in it. */
+static json_t *
+J(const char *text)
+{
+	json_error_t e;
+	json_t *o;
+	char *s, *p;
+
+	s = strdup(text);
+	for (p = s; *p != '\0'; p++)
+		if (*p == '\'')
+			*p = '"';
+	if ((o = json_loads(s, JSON_ALLOW_NUL, &e)) == NULL) {
+		printf("Bail out! bad JSON in test: %s: %s\n", s, e.text);
+		exit(1);
+	}
+	free(s);
+	return (o);
+}
+
+/* Encodes msg to a line and parses it back, as a peer would see it. */
+static json_t *
+wire(json_t *msg)
+{
+	json_error_t e;
+	json_t *o;
+	char *line;
+
+	line = ndjson_encode(msg);
+	json_decref(msg);
+	ok(strchr(line, '\n') == NULL, "ndjson_encode: one line");
+	o = json_loads(line, 0, &e);
+	if (o == NULL) {
+		printf("Bail out! cannot parse own line %s: %s\n", line,
+		    e.text);
+		exit(1);
+	}
+	free(line);
+	return (o);
+}
+
+/* Decodes o as its type says, then frees what was decoded. */
+static int
+decode(json_t *o, char *err, size_t len)
+{
+	union {
+		struct msg_hello	h;
+		struct msg_config	c;
+		struct test_def		t;
+		struct fixture_def	f;
+		struct msg_error	e;
+		struct msg_run		r;
+		struct msg_exec		x;
+		struct msg_started	s;
+		struct msg_result	res;
+		struct msg_worker	w;
+		int			n;
+	} u;
+	int rc = -1;
+
+	snprintf(err, len, "not decoded");
+	switch (proto_type(o)) {
+	case PROTO_HELLO:
+		rc = proto_hello_decode(o, &u.h, err, len);
+		break;
+	case PROTO_CONFIG:
+		rc = proto_config_decode(o, &u.c, err, len);
+		proto_config_clear(&u.c);
+		break;
+	case PROTO_TEST:
+		rc = proto_test_decode(o, &u.t, err, len);
+		testdef_clear(&u.t);
+		break;
+	case PROTO_FIXTURE:
+		rc = proto_fixture_decode(o, &u.f, err, len);
+		fixturedef_clear(&u.f);
+		break;
+	case PROTO_LOADED:
+		rc = proto_loaded_decode(o, &u.n, err, len);
+		break;
+	case PROTO_ERROR:
+		rc = proto_error_decode(o, &u.e, err, len);
+		proto_error_clear(&u.e);
+		break;
+	case PROTO_RUN:
+		rc = proto_run_decode(o, &u.r, err, len);
+		proto_run_clear(&u.r);
+		break;
+	case PROTO_EXEC:
+		rc = proto_exec_decode(o, &u.x, err, len);
+		proto_exec_clear(&u.x);
+		break;
+	case PROTO_STARTED:
+		rc = proto_started_decode(o, &u.s, err, len);
+		proto_started_clear(&u.s);
+		break;
+	case PROTO_RESULT:
+		rc = proto_result_decode(o, &u.res, err, len);
+		proto_result_clear(&u.res);
+		break;
+	case PROTO_WORKER:
+		rc = proto_worker_decode(o, &u.w, err, len);
+		proto_worker_clear(&u.w);
+		break;
+	default:
+		break;
+	}
+	if (rc == 0)
+		err[0] = '\0';
+	return (rc);
+}
+
+/* A well-formed message of each type that has a decoder. */
+static const char *const good[] = {
+	"{'type': 'hello', 'proto': 1, 'role': 'worker', 'pid': 1}",
+	"{'type': 'config', 'job': 'j', 'timeout': 1, 'grace': 1.5,"
+	" 'mem_budget': 0, 'leak': 'kill', 'log_dir': '/l'}",
+	"{'type': 'test', 'test': {'id': 'a', 'sh': 'true'}}",
+	"{'type': 'fixture', 'fixture': {'fixture': 'db'}}",
+	"{'type': 'loaded', 'count': 1}",
+	"{'type': 'error', 'kind': 'input', 'message': 'm'}",
+	"{'type': 'run', 'worker': 0, 'test': 'a', 'attempt': 1}",
+	"{'type': 'exec', 'test': {'id': 'a', 'sh': 'true'}, 'attempt': 1,"
+	" 'timeout': 1}",
+	"{'type': 'started', 'worker': 0, 'test': 'a', 'attempt': 1,"
+	" 'pid': 2}",
+	"{'type': 'result', 'worker': 0, 'test': 'a', 'attempt': 1,"
+	" 'status': 'OK', 'duration': 0}",
+	"{'type': 'worker', 'worker': 0, 'state': 'ready'}",
+};
+
+/* Every type refuses a key it does not define, and names it. */
+static void
+test_unknown_keys(void)
+{
+	char err[512], want[128];
+	json_t *o;
+	size_t i;
+
+	for (i = 0; i < sizeof good / sizeof good[0]; i++) {
+		o = J(good[i]);
+		ok(decode(o, err, sizeof err) == 0, "%s: accepted%s%s",
+		    proto_type_name(proto_type(o)), *err ? ": " : "", err);
+		json_object_set_new(o, "bogus", json_true());
+		snprintf(want, sizeof want, "%s: unknown key \"bogus\"",
+		    proto_type_name(proto_type(o)));
+		ok(decode(o, err, sizeof err) == -1, "%s: an unknown key is "
+		    "refused", proto_type_name(proto_type(o)));
+		is_str(err, want, "%s: the error names the key",
+		    proto_type_name(proto_type(o)));
+		json_decref(o);
+	}
+}
+
+/* Bad messages, each with the one line it is refused with. */
+static void
+test_refusals(void)
+{
+	static const struct {
+		const char	*msg;
+		const char	*err;	/* NULL: accepted */
+	} t[] = {
+		{ "{'type': 'hello', 'proto': 1, 'role': 3, 'pid': 1}",
+		  "hello: \"role\" must be a string" },
+		{ "{'type': 'hello', 'proto': 1, 'role': 'worker'}",
+		  "hello: missing \"pid\"" },
+		{ "{'type': 'hello', 'proto': 1, 'role': 'worker', 'pid': 1,"
+		  " 'colour': 'red', 'size': 2}",
+		  "hello: unknown key \"colour\"" },
+		{ "{'type': 'config', 'job': 'j', 'timeout': 'soon',"
+		  " 'grace': 1, 'mem_budget': 0, 'leak': 'kill',"
+		  " 'log_dir': '/l'}",
+		  "config: \"timeout\" must be a number" },
+		{ "{'type': 'config', 'job': 'j', 'timeout': 1, 'grace': -1,"
+		  " 'mem_budget': 0, 'leak': 'kill', 'log_dir': '/l'}",
+		  "config: \"grace\" must be a number of at least 0" },
+		{ "{'type': 'config', 'job': 'j', 'timeout': 1, 'grace': 1,"
+		  " 'mem_budget': 1.5, 'leak': 'kill', 'log_dir': '/l'}",
+		  "config: \"mem_budget\" must be an integer" },
+		{ "{'type': 'config', 'job': 'j', 'timeout': 1, 'grace': 1,"
+		  " 'mem_budget': 0, 'leak': 'kill', 'log_dir': '/l',"
+		  " 'root': 7}",
+		  "config: \"root\" must be a string" },
+		{ "{'type': 'test', 'test': ['a']}",
+		  "test: \"test\" must be an object" },
+		{ "{'type': 'exec', 'test': {'id': 'a'}, 'attempt': 1,"
+		  " 'timeout': 1}",
+		  "exec: test 'a': neither \"cmd\" nor \"sh\" given" },
+		{ "{'type': 'fixture', 'fixture': 'db'}",
+		  "fixture: \"fixture\" must be an object" },
+		{ "{'type': 'loaded', 'count': -1}",
+		  "loaded: \"count\" must be an integer from 0 to 1073741824" },
+		{ "{'type': 'error', 'message': 'm'}",
+		  "error: missing \"kind\"" },
+		{ "{'type': 'run', 'worker': 0, 'test': 'a\\u0000b',"
+		  " 'attempt': 1}",
+		  "run: \"test\" must not contain NUL" },
+		{ "{'type': 'run', 'worker': 0, 'test': 'a', 'attempt': 1,"
+		  " 'phase': ''}",
+		  "run: \"phase\" must be \"setup\" or \"teardown\"" },
+		{ "{'type': 'started', 'worker': 0, 'test': 'a', 'attempt': 1,"
+		  " 'pid': 4294967297}",
+		  "started: \"pid\" must be an integer from 1 to 1073741824" },
+		{ "{'type': 'started', 'worker': 0, 'test': 'a', 'attempt': 1,"
+		  " 'pid': '2'}",
+		  "started: \"pid\" must be an integer" },
+		{ "{'type': 'result', 'worker': 0, 'test': 'a', 'attempt': 1,"
+		  " 'status': 'OK', 'duration': 'long'}",
+		  "result: \"duration\" must be a number" },
+		{ "{'type': 'result', 'worker': 0, 'test': 'a', 'attempt': 1,"
+		  " 'status': 'OK', 'duration': 0, 'exit': null}",
+		  NULL },
+		{ "{'type': 'result', 'worker': 0, 'test': 'a', 'attempt': 1,"
+		  " 'status': 'OK', 'duration': 0, 'exit': '0'}",
+		  "result: \"exit\" must be an integer from 0 to 255" },
+		{ "{'type': 'result', 'worker': 0, 'test': 'a', 'attempt': 1,"
+		  " 'status': 'OK', 'duration': 0, 'reason': null}",
+		  "result: \"reason\" must be a string" },
+		{ "{'type': 'result', 'worker': 0, 'test': 'a', 'attempt': 1,"
+		  " 'status': 'OK', 'duration': 0, 'trace': []}",
+		  "result: trace: not an object" },
+		{ "{'type': 'result', 'worker': 0, 'test': 'a', 'attempt': 1,"
+		  " 'status': 'OK', 'duration': 0,"
+		  " 'trace': {'incomplete': 'yes'}}",
+		  "result: trace: \"incomplete\" must be a boolean" },
+		{ "{'type': 'result', 'worker': 0, 'test': 'a', 'attempt': 1,"
+		  " 'status': 'OK', 'duration': 0,"
+		  " 'trace': {'reads': ['a', 1]}}",
+		  "result: trace: \"reads\" must be an array of strings" },
+		{ "{'type': 'result', 'worker': 0, 'test': 'a', 'attempt': 1,"
+		  " 'status': 'OK', 'duration': 0, 'trace': {'apps': 1,"
+		  " 'writes': []}}",
+		  "result: trace: unknown key \"writes\"" },
+		{ "{'type': 'result', 'worker': 0, 'test': 'a', 'attempt': 1,"
+		  " 'status': 'OK', 'duration': 0, 'cases': {'cases': 1}}",
+		  "result: \"cases.cases\" must be an array" },
+		{ "{'type': 'worker', 'worker': 0,"
+		  " 'state': 'a-state-name-too-long'}",
+		  "worker: \"state\" too long" },
+	};
+	char err[512];
+	json_t *o;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
+		o = J(t[i].msg);
+		rc = decode(o, err, sizeof err);
+		if (t[i].err == NULL)
+			ok(rc == 0 && *err == '\0', "accepted: %s%s%s",
+			    t[i].msg, *err ? ": " : "", err);
+		else {
+			ok(rc == -1, "refused: %s", t[i].msg);
+			is_str(err, t[i].err, "error of: %s", t[i].msg);
+		}
+		json_decref(o);
+	}
+}
+
+/* Each type: a round trip, and the error of a bad field. */
+static void
+test_proto(void)
+{
+	struct msg_hello h, h2;
+	struct msg_config c, c2;
+	struct msg_error me;
+	struct msg_run r, r2;
+	struct msg_exec ex;
+	struct msg_started st, st2;
+	struct msg_result res, res2;
+	struct msg_worker w, w2;
+	struct test_def t, t2;
+	struct fixture_def f, f2;
+	json_t *o, *def;
+	char err[1024];
+	int rc, n, i;
+
+	for (i = 0; i <= PROTO_UNKNOWN; i++) {
+		o = json_pack("{s:s}", "type", proto_type_name(i));
+		n = proto_type(o);
+		ok(n == i, "proto_type: \"%s\" maps back", proto_type_name(i));
+		json_decref(o);
+	}
+	o = J("{\"type\": 3}");
+	ok(proto_type(o) == PROTO_UNKNOWN,
+	    "proto_type: a number type is unknown");
+	json_decref(o);
+	o = J("{\"type\": \"hullo\"}");
+	ok(proto_type(o) == PROTO_UNKNOWN,
+	    "proto_type: a misspelt type is unknown");
+	json_decref(o);
+
+	/* hello, in each role's form. */
+	memset(&h, 0, sizeof h);
+	h.proto = PROTO_VERSION;
+	strlcpy(h.role, "worker", sizeof h.role);
+	h.pid = 4242;
+	h.worker = 3;
+	o = wire(proto_hello_encode(&h));
+	ok(proto_type(o) == PROTO_HELLO, "hello: type");
+	rc = proto_hello_decode(o, &h2, err, sizeof err);
+	ok(rc == 0 && h2.proto == 1 && streq(h2.role, "worker") &&
+	    h2.pid == 4242 && h2.worker == 3 && h2.workers == 0,
+	    "hello: worker form round-trips");
+	json_decref(o);
+	strlcpy(h.role, "vassal", sizeof h.role);
+	h.worker = -1;
+	h.workers = 8;
+	o = wire(proto_hello_encode(&h));
+	rc = proto_hello_decode(o, &h2, err, sizeof err);
+	ok(rc == 0 && streq(h2.role, "vassal") && h2.worker == -1 &&
+	    h2.workers == 8, "hello: vassal form round-trips");
+	json_decref(o);
+	strlcpy(h.role, "sched", sizeof h.role);
+	h.workers = 0;
+	o = wire(proto_hello_encode(&h));
+	rc = proto_hello_decode(o, &h2, err, sizeof err);
+	ok(rc == 0 && streq(h2.role, "sched") && h2.worker == -1 &&
+	    h2.workers == 0 && h2.pid == 4242, "hello: sched form round-trips");
+	json_decref(o);
+	o = J("{\"type\": \"hello\", \"proto\": 2, \"role\": \"worker\","
+	    " \"pid\": 1}");
+	rc = proto_hello_decode(o, &h2, err, sizeof err);
+	ok(rc == -1, "hello: version 2 is rejected");
+	is_str(err, "hello: protocol version 2, expected 1",
+	    "hello: version message");
+	json_decref(o);
+	o = J("{\"type\": \"hello\", \"proto\": 1, \"role\": \"worker\","
+	    " \"pid\": 1, \"colour\": \"red\"}");
+	rc = proto_hello_decode(o, &h2, err, sizeof err);
+	ok(rc == -1, "hello: an unknown key is rejected");
+	is_str(err, "hello: unknown key \"colour\"",
+	    "hello: unknown key message");
+	json_decref(o);
+	o = J("{\"type\": \"hello\", \"proto\": 1, \"pid\": 1}");
+	rc = proto_hello_decode(o, &h2, err, sizeof err);
+	ok(rc == -1, "hello: a missing role is rejected");
+	is_str(err, "hello: missing \"role\"", "hello: missing role message");
+	json_decref(o);
+	o = J("{\"type\": \"hello\", \"proto\": 1, \"pid\": 1,"
+	    " \"role\": \"a-role-name-that-is-too-long\"}");
+	rc = proto_hello_decode(o, &h2, err, sizeof err);
+	ok(rc == -1, "hello: an overlong role is rejected");
+	is_str(err, "hello: \"role\" too long", "hello: overlong role message");
+	json_decref(o);
+
+	/* config */
+	memset(&c, 0, sizeof c);
+	c.job = "1b4e28ba-2fa1-11d2-883f-0016d3cca427";
+	c.timeout = 600;
+	c.grace = 5;
+	c.mem_budget = 512LL * 1024 * 1024;
+	c.leak = LEAK_FAIL;
+	c.log_dir = "/tmp/logs";
+	o = wire(proto_config_encode(&c));
+	ok(proto_type(o) == PROTO_CONFIG, "config: type");
+	rc = proto_config_decode(o, &c2, err, sizeof err);
+	ok(rc == 0 && streq(c2.job, c.job) && c2.timeout == 600 &&
+	    c2.grace == 5 && c2.mem_budget == c.mem_budget &&
+	    c2.leak == LEAK_FAIL && streq(c2.log_dir, "/tmp/logs"),
+	    "config: round-trips");
+	proto_config_clear(&c2);
+	json_decref(o);
+	c.leak = LEAK_KILL;
+	c.mem_budget = 0;
+	o = wire(proto_config_encode(&c));
+	rc = proto_config_decode(o, &c2, err, sizeof err);
+	ok(rc == 0 && c2.leak == LEAK_KILL && c2.mem_budget == 0,
+	    "config: leak kill and no budget round-trip");
+	proto_config_clear(&c2);
+	json_object_set_new(o, "leak", json_string("ignore"));
+	rc = proto_config_decode(o, &c2, err, sizeof err);
+	ok(rc == -1 && c2.job == NULL, "config: a bad leak is rejected");
+	is_str(err, "config: \"leak\" must be \"kill\" or \"fail\"",
+	    "config: bad leak message");
+	json_decref(o);
+
+	/* test */
+	def = J("{\"id\": \"t1\", \"cmd\": [\"./t1\"], \"cwd\": \"/w\","
+	    " \"timeout\": 1.5, \"needs\": [\"t0\"], \"tags\": [\"x\"]}");
+	rc = testdef_from_json(def, &t, err, sizeof err);
+	ok(rc == 0, "test: a definition to send");
+	o = wire(proto_test_encode(&t));
+	ok(proto_type(o) == PROTO_TEST, "test: type");
+	rc = proto_test_decode(o, &t2, err, sizeof err);
+	ok(rc == 0 && streq(t2.id, "t1") && streq(t2.argv[0], "./t1") &&
+	    streq(t2.cwd, "/w") && t2.timeout == 1.5 &&
+	    strv_contains(t2.needs, "t0") && testdef_has_tag(&t2, "x"),
+	    "test: round-trips");
+	testdef_clear(&t2);
+	json_object_set_new(o, "extra", json_true());
+	rc = proto_test_decode(o, &t2, err, sizeof err);
+	ok(rc == -1 && t2.id == NULL, "test: an unknown key is rejected");
+	is_str(err, "test: unknown key \"extra\"", "test: unknown key message");
+	json_decref(o);
+
+	/* exec: the whole definition, the attempt, the effective timeout */
+	o = wire(proto_exec_encode(&t, 2, 7.5, NULL));
+	ok(proto_type(o) == PROTO_EXEC, "exec: type");
+	rc = proto_exec_decode(o, &ex, err, sizeof err);
+	ok(rc == 0 && ex.attempt == 2 && ex.timeout == 7.5 &&
+	    streq(ex.def.id, "t1") && streq(ex.def.cwd, "/w"),
+	    "exec: round-trips");
+	proto_exec_clear(&ex);
+	json_object_set_new(o, "attempt", json_integer(0));
+	rc = proto_exec_decode(o, &ex, err, sizeof err);
+	ok(rc == -1, "exec: attempt 0 is rejected");
+	is_str(err,
+	    "exec: \"attempt\" must be an integer from 1 to 1000000",
+	    "exec: attempt range message");
+	proto_exec_clear(&ex);
+	json_decref(o);
+	testdef_clear(&t);
+	json_decref(def);
+
+	/* fixture */
+	def = J("{\"fixture\": \"db\", \"setup\": \"mkdb\"}");
+	rc = fixturedef_from_json(def, &f, err, sizeof err);
+	o = wire(proto_fixture_encode(&f));
+	ok(proto_type(o) == PROTO_FIXTURE, "fixture: type");
+	rc = proto_fixture_decode(o, &f2, err, sizeof err);
+	ok(rc == 0 && streq(f2.name, "db") && streq(f2.setup_sh, "mkdb") &&
+	    f2.teardown_sh == NULL, "fixture: round-trips");
+	fixturedef_clear(&f2);
+	json_object_set_new(o, "extra", json_true());
+	rc = proto_fixture_decode(o, &f2, err, sizeof err);
+	ok(rc == -1, "fixture: an unknown key is rejected");
+	is_str(err, "fixture: unknown key \"extra\"",
+	    "fixture: unknown key message");
+	json_decref(o);
+	fixturedef_clear(&f);
+	json_decref(def);
+
+	/* loaded */
+	o = wire(proto_loaded_encode(17));
+	ok(proto_type(o) == PROTO_LOADED, "loaded: type");
+	rc = proto_loaded_decode(o, &n, err, sizeof err);
+	ok(rc == 0 && n == 17, "loaded: round-trips");
+	json_object_set_new(o, "count", json_integer(-1));
+	rc = proto_loaded_decode(o, &n, err, sizeof err);
+	ok(rc == -1, "loaded: a negative count is rejected");
+	json_decref(o);
+
+	/* error */
+	o = wire(proto_error_encode("input", "m.ndjson:3: missing \"id\""));
+	ok(proto_type(o) == PROTO_ERROR, "error: type");
+	rc = proto_error_decode(o, &me, err, sizeof err);
+	ok(rc == 0 && streq(me.kind, "input") &&
+	    streq(me.message, "m.ndjson:3: missing \"id\""),
+	    "error: round-trips");
+	proto_error_clear(&me);
+	json_object_del(o, "message");
+	rc = proto_error_decode(o, &me, err, sizeof err);
+	ok(rc == -1, "error: a missing message is rejected");
+	is_str(err, "error: missing \"message\"",
+	    "error: missing message text");
+	proto_error_clear(&me);
+	json_decref(o);
+
+	/* run */
+	memset(&r, 0, sizeof r);
+	r.worker = 1;
+	r.test = "t1";
+	r.attempt = 3;
+	o = wire(proto_run_encode(&r));
+	ok(proto_type(o) == PROTO_RUN, "run: type");
+	rc = proto_run_decode(o, &r2, err, sizeof err);
+	ok(rc == 0 && r2.worker == 1 && streq(r2.test, "t1") &&
+	    r2.attempt == 3, "run: round-trips");
+	proto_run_clear(&r2);
+	json_object_set_new(o, "cmd", json_string("rm -rf /"));
+	rc = proto_run_decode(o, &r2, err, sizeof err);
+	ok(rc == -1 && r2.test == NULL, "run: carries ids only, a cmd is "
+	    "rejected");
+	is_str(err, "run: unknown key \"cmd\"", "run: unknown key message");
+	json_decref(o);
+
+	/* started */
+	memset(&st, 0, sizeof st);
+	st.worker = 0;
+	st.test = "t1";
+	st.attempt = 1;
+	st.pid = 31337;
+	o = wire(proto_started_encode(&st));
+	ok(proto_type(o) == PROTO_STARTED, "started: type");
+	rc = proto_started_decode(o, &st2, err, sizeof err);
+	ok(rc == 0 && st2.worker == 0 && streq(st2.test, "t1") &&
+	    st2.attempt == 1 && st2.pid == 31337 && st2.phase[0] == '\0',
+	    "started: round-trips");
+	json_decref(o);
+	proto_started_clear(&st2);
+	/* A fixture's setup carries its phase; anything else is refused. */
+	strlcpy(st.phase, "setup", sizeof st.phase);
+	o = wire(proto_started_encode(&st));
+	rc = proto_started_decode(o, &st2, err, sizeof err);
+	ok(rc == 0 && streq(st2.phase, "setup"), "started: phase round-trips");
+	json_object_set_new(o, "phase", json_string("warmup"));
+	proto_started_clear(&st2);
+	rc = proto_started_decode(o, &st2, err, sizeof err);
+	ok(rc == -1, "started: unknown phase rejected");
+	is_str(err, "started: \"phase\" must be \"setup\" or \"teardown\"",
+	    "started: phase message");
+	st.phase[0] = '\0';
+	proto_started_clear(&st2);
+	json_object_set_new(o, "pid", json_integer(0));
+	rc = proto_started_decode(o, &st2, err, sizeof err);
+	ok(rc == -1 && st2.test == NULL, "started: pid 0 is rejected");
+	json_decref(o);
+
+	/* result, with every field and then with the optional ones absent */
+	memset(&res, 0, sizeof res);
+	res.worker = 1;
+	res.test = "slow";
+	res.attempt = 1;
+	res.status = ST_TIMEOUT;
+	res.exit_code = -1;
+	res.signal = 15;
+	res.start = 1700000000.25;
+	res.duration = 5.003;
+	res.cpu = 0.5;
+	res.rss = 123456789;
+	res.leaked = 2;
+	res.reason = "timed out after 5s";
+	res.log = "/tmp/logs/slow.1.log";
+	res.tail = "line 1\nline 2\n";
+	o = wire(proto_result_encode(&res));
+	ok(proto_type(o) == PROTO_RESULT, "result: type");
+	ok(json_is_null(json_object_get(o, "exit")),
+	    "result: no exit code is encoded as null");
+	rc = proto_result_decode(o, &res2, err, sizeof err);
+	ok(rc == 0 && res2.worker == 1 && streq(res2.test, "slow") &&
+	    res2.attempt == 1 && res2.status == ST_TIMEOUT &&
+	    res2.exit_code == -1 && res2.signal == 15 &&
+	    res2.start == res.start && res2.duration == res.duration &&
+	    res2.cpu == 0.5 && res2.rss == 123456789 && res2.leaked == 2 &&
+	    streq(res2.reason, res.reason) && streq(res2.log, res.log) &&
+	    streq(res2.tail, res.tail), "result: every field round-trips");
+	proto_result_clear(&res2);
+	json_decref(o);
+	res.status = ST_FAILED;
+	res.exit_code = 1;
+	res.signal = 0;
+	res.leaked = 0;
+	res.reason = res.log = res.tail = NULL;
+	o = wire(proto_result_encode(&res));
+	rc = proto_result_decode(o, &res2, err, sizeof err);
+	ok(rc == 0 && res2.status == ST_FAILED && res2.exit_code == 1 &&
+	    res2.reason == NULL && res2.log == NULL && res2.tail == NULL,
+	    "result: exit 1 and no reason, log or tail round-trip");
+	proto_result_clear(&res2);
+	json_object_set_new(o, "status", json_string("GREAT"));
+	rc = proto_result_decode(o, &res2, err, sizeof err);
+	ok(rc == -1 && res2.test == NULL, "result: a bad status is rejected");
+	is_str(err, "result: unknown status \"GREAT\"",
+	    "result: bad status message");
+	json_object_set_new(o, "status", json_string("ok"));
+	rc = proto_result_decode(o, &res2, err, sizeof err);
+	ok(rc == -1, "result: status names are case-sensitive");
+	json_object_set_new(o, "status", json_string("OK"));
+	json_object_set_new(o, "exit", json_integer(256));
+	rc = proto_result_decode(o, &res2, err, sizeof err);
+	ok(rc == -1, "result: exit 256 is rejected");
+	is_str(err, "result: \"exit\" must be an integer from 0 to 255",
+	    "result: exit range message");
+	json_decref(o);
+
+	/* worker */
+	w.worker = 2;
+	strlcpy(w.state, "ready", sizeof w.state);
+	w.reason = NULL;
+	o = wire(proto_worker_encode(&w));
+	ok(proto_type(o) == PROTO_WORKER, "worker: type");
+	rc = proto_worker_decode(o, &w2, err, sizeof err);
+	ok(rc == 0 && w2.worker == 2 && streq(w2.state, "ready") &&
+	    w2.reason == NULL, "worker: ready round-trips");
+	proto_worker_clear(&w2);
+	json_decref(o);
+	strlcpy(w.state, "died", sizeof w.state);
+	w.reason = "killed by SIGKILL";
+	o = wire(proto_worker_encode(&w));
+	rc = proto_worker_decode(o, &w2, err, sizeof err);
+	ok(rc == 0 && streq(w2.state, "died") &&
+	    streq(w2.reason, "killed by SIGKILL"), "worker: died round-trips");
+	proto_worker_clear(&w2);
+	json_decref(o);
+
+	/* shutdown and bye: a type and nothing else */
+	o = wire(proto_shutdown_encode());
+	ok(proto_type(o) == PROTO_SHUTDOWN && json_object_size(o) == 1,
+	    "shutdown: type only");
+	json_decref(o);
+	o = wire(proto_bye_encode());
+	ok(proto_type(o) == PROTO_BYE && json_object_size(o) == 1,
+	    "bye: type only");
+	json_decref(o);
+}
+
+/* What the old tests left out: root, phases, a trace and cases. */
+static void
+test_round_trips(void)
+{
+	char *reasons[] = { "static binary", NULL };
+	char *reads[] = { "data.txt", "t/a.sh", NULL };
+	char *lists[] = { "t", NULL };
+	char *missing[] = { "maybe.txt", NULL };
+	struct msg_config c, c2;
+	struct msg_run r, r2;
+	struct msg_exec ex;
+	struct msg_result res, res2;
+	struct test_def t;
+	char err[512];
+	json_t *o, *def;
+	int rc;
+
+	memset(&c, 0, sizeof c);
+	c.job = "j";
+	c.log_dir = "/l";
+	c.root = "/src";
+	o = wire(proto_config_encode(&c));
+	rc = proto_config_decode(o, &c2, err, sizeof err);
+	ok(rc == 0 && streq(c2.root, "/src"), "config: root round-trips");
+	proto_config_clear(&c2);
+	json_decref(o);
+
+	memset(&r, 0, sizeof r);
+	r.test = "db";
+	r.attempt = 2;
+	strlcpy(r.phase, "teardown", sizeof r.phase);
+	o = wire(proto_run_encode(&r));
+	rc = proto_run_decode(o, &r2, err, sizeof err);
+	ok(rc == 0 && streq(r2.test, "db") && streq(r2.phase, "teardown"),
+	    "run: phase round-trips");
+	proto_run_clear(&r2);
+	json_decref(o);
+
+	def = J("{'id': 'db', 'cmd': ['./up']}");
+	testdef_from_json(def, &t, err, sizeof err);
+	o = wire(proto_exec_encode(&t, 1, 3, "setup"));
+	rc = proto_exec_decode(o, &ex, err, sizeof err);
+	ok(rc == 0 && streq(ex.def.id, "db") && streq(ex.phase, "setup") &&
+	    ex.timeout == 3, "exec: phase round-trips");
+	proto_exec_clear(&ex);
+	json_decref(o);
+	o = wire(proto_exec_encode(&t, 1, 3, NULL));
+	ok(json_object_get(o, "phase") == NULL, "exec: a test has no phase");
+	json_decref(o);
+	testdef_clear(&t);
+	json_decref(def);
+
+	memset(&res, 0, sizeof res);
+	res.test = "a";
+	res.attempt = 1;
+	res.status = ST_FAILED;
+	res.exit_code = 0;
+	res.duration = 1;
+	strlcpy(res.phase, "setup", sizeof res.phase);
+	res.trace.present = 1;
+	res.trace.incomplete = 1;
+	res.trace.reasons = reasons;
+	res.trace.reads = reads;
+	res.trace.lists = lists;
+	res.trace.missing = missing;
+	res.trace.apps = 3;
+	cases_init(&res.cases);
+	cases_add(&res.cases, "c1", CASE_OK, 0.5, NULL, NULL);
+	cases_add(&res.cases, "c2", CASE_FAILED, -1, "boom", "# 1 != 2\n");
+	cases_set_error(&res.cases, "planned 3 cases, ran 2");
+	res.cases.present = 1;
+	o = wire(proto_result_encode(&res));
+	rc = proto_result_decode(o, &res2, err, sizeof err);
+	ok(rc == 0 && res2.exit_code == 0 && streq(res2.phase, "setup"),
+	    "result: exit 0 and phase round-trip");
+	ok(rc == 0 && res2.trace.present && res2.trace.incomplete &&
+	    res2.trace.apps == 3 && strv_len(res2.trace.reasons) == 1 &&
+	    streq(res2.trace.reasons[0], "static binary") &&
+	    strv_len(res2.trace.reads) == 2 &&
+	    streq(res2.trace.reads[1], "t/a.sh") &&
+	    strv_len(res2.trace.lists) == 1 &&
+	    streq(res2.trace.lists[0], "t") &&
+	    strv_len(res2.trace.missing) == 1 &&
+	    streq(res2.trace.missing[0], "maybe.txt"),
+	    "result: the trace round-trips");
+	ok(rc == 0 && res2.cases.present && res2.cases.n == 2 &&
+	    streq(res2.cases.v[0].name, "c1") &&
+	    res2.cases.v[0].status == CASE_OK &&
+	    res2.cases.v[0].duration == 0.5 &&
+	    streq(res2.cases.v[1].reason, "boom") &&
+	    streq(res2.cases.v[1].output, "# 1 != 2\n") &&
+	    streq(res2.cases.error, "planned 3 cases, ran 2"),
+	    "result: the cases round-trip");
+	proto_result_clear(&res2);
+	json_decref(o);
+	cases_clear(&res.cases);
+	memset(&res.trace, 0, sizeof res.trace);
+	o = wire(proto_result_encode(&res));
+	rc = proto_result_decode(o, &res2, err, sizeof err);
+	ok(rc == 0 && !res2.trace.present && !res2.cases.present &&
+	    json_object_get(o, "trace") == NULL &&
+	    json_object_get(o, "cases") == NULL,
+	    "result: no trace and no cases are sent as none");
+	proto_result_clear(&res2);
+	json_decref(o);
+}
+
+int
+main(void)
+{
+	test_proto();
+	test_unknown_keys();
+	test_refusals();
+	test_round_trips();
+	return (tap_done());
+}
