@@ -6,6 +6,7 @@
  * different dialect fails loudly at the first message instead of
  * half-working.
  */
+#include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -609,15 +610,34 @@ proto_strv_json(char *const *v)
 	return (a);
 }
 
+/* The rewritten files: [{"path", "hash"}], the hash in hexadecimal. */
+static json_t *
+proto_rewrites_json(const struct msg_rewrite *v, size_t n)
+{
+	json_t *a = json_array();
+	char hex[17];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(hex, sizeof hex, "%016" PRIx64, v[i].hash);
+		json_array_append_new(a, json_pack("{s:s, s:s}", "path",
+		    v[i].path, "hash", hex));
+	}
+	return (a);
+}
+
 json_t *
 proto_trace_encode(const struct msg_trace *m)
 {
-	return (json_pack("{s:b, s:o, s:o, s:o, s:o, s:i}",
+	return (json_pack("{s:b, s:o, s:o, s:o, s:o, s:o, s:b, s:o, s:i}",
 	    "incomplete", m->incomplete,
 	    "reasons", proto_strv_json(m->reasons),
 	    "reads", proto_strv_json(m->reads),
 	    "lists", proto_strv_json(m->lists),
 	    "missing", proto_strv_json(m->missing),
+	    "writes", proto_strv_json(m->writes),
+	    "writes_cut", m->writes_cut,
+	    "rewrites", proto_rewrites_json(m->rewrites, m->nrewrites),
 	    "apps", m->apps));
 }
 
@@ -646,21 +666,54 @@ bad:
 	    "strings", key));
 }
 
+/* "rewrites", or NULL, into m. */
+static int
+proto_rewrites(json_t *v, struct msg_trace *m, char *err, size_t len)
+{
+	const char *path, *hex;
+	json_t *e;
+	size_t i;
+
+	if (v == NULL)
+		return (0);
+	if (!json_is_array(v))
+		goto bad;
+	m->rewrites = xcalloc(json_array_size(v) + 1, sizeof *m->rewrites);
+	json_array_foreach(v, i, e) {
+		if (json_unpack(e, "{s:s, s:s !}", "path", &path, "hash",
+		    &hex) == -1 || *path == '\0' || strlen(hex) != 16 ||
+		    strspn(hex, "0123456789abcdef") != 16)
+			goto bad;
+		m->rewrites[i].hash = strtoull(hex, NULL, 16);
+		m->rewrites[i].path = xstrdup(path);
+		m->nrewrites++;
+	}
+	return (0);
+bad:
+	return (proto_err(err, len, "trace", "\"rewrites\" must be an array "
+	    "of {\"path\", \"hash\"}, the hash 16 hexadecimal digits"));
+}
+
 int
 proto_trace_decode(json_t *o, struct msg_trace *m, char *err, size_t len)
 {
 	json_t *reasons = NULL, *reads = NULL, *lists = NULL, *missing = NULL;
+	json_t *writes = NULL, *rewrites = NULL;
 
 	memset(m, 0, sizeof *m);
 	if (proto_unpack(o, "trace", err, len,
-	    "{s?b, s?o, s?o, s?o, s?o, s?i}", "incomplete", &m->incomplete,
-	    "reasons", &reasons, "reads", &reads, "lists", &lists,
-	    "missing", &missing, "apps", &m->apps) == -1)
+	    "{s?b, s?o, s?o, s?o, s?o, s?o, s?b, s?o, s?i}",
+	    "incomplete", &m->incomplete, "reasons", &reasons, "reads", &reads,
+	    "lists", &lists, "missing", &missing, "writes", &writes,
+	    "writes_cut", &m->writes_cut, "rewrites", &rewrites,
+	    "apps", &m->apps) == -1)
 		return (-1);
 	if (proto_paths(reasons, "reasons", &m->reasons, err, len) == -1 ||
 	    proto_paths(reads, "reads", &m->reads, err, len) == -1 ||
 	    proto_paths(lists, "lists", &m->lists, err, len) == -1 ||
-	    proto_paths(missing, "missing", &m->missing, err, len) == -1) {
+	    proto_paths(missing, "missing", &m->missing, err, len) == -1 ||
+	    proto_paths(writes, "writes", &m->writes, err, len) == -1 ||
+	    proto_rewrites(rewrites, m, err, len) == -1) {
 		proto_trace_clear(m);
 		return (-1);
 	}
@@ -671,10 +724,16 @@ proto_trace_decode(json_t *o, struct msg_trace *m, char *err, size_t len)
 void
 proto_trace_clear(struct msg_trace *m)
 {
+	size_t i;
+
 	strv_free(m->reasons);
 	strv_free(m->reads);
 	strv_free(m->lists);
 	strv_free(m->missing);
+	strv_free(m->writes);
+	for (i = 0; i < m->nrewrites; i++)
+		free(m->rewrites[i].path);
+	free(m->rewrites);
 	memset(m, 0, sizeof *m);
 }
 

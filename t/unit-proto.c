@@ -250,8 +250,13 @@ test_refusals(void)
 		  "result: trace: \"reads\" must be an array of strings" },
 		{ "{'type': 'result', 'worker': 0, 'test': 'a', 'attempt': 1,"
 		  " 'status': 'OK', 'duration': 0, 'trace': {'apps': 1,"
-		  " 'writes': []}}",
-		  "result: trace: unknown key \"writes\"" },
+		  " 'outputs': []}}",
+		  "result: trace: unknown key \"outputs\"" },
+		{ "{'type': 'result', 'worker': 0, 'test': 'a', 'attempt': 1,"
+		  " 'status': 'OK', 'duration': 0, 'trace': {'rewrites':"
+		  " [{'path': 'a', 'hash': '00000000000000zz'}]}}",
+		  "result: trace: \"rewrites\" must be an array of {\"path\", "
+		  "\"hash\"}, the hash 16 hexadecimal digits" },
 		{ "{'type': 'result', 'worker': 0, 'test': 'a', 'attempt': 1,"
 		  " 'status': 'OK', 'duration': 0, 'cases': {'cases': 1}}",
 		  "result: \"cases.cases\" must be an array" },
@@ -628,6 +633,7 @@ test_round_trips(void)
 	struct msg_run r, r2;
 	struct msg_exec ex;
 	struct msg_result res, res2;
+	struct msg_rewrite rw;
 	struct test_def t;
 	char err[512];
 	json_t *o, *def;
@@ -681,6 +687,12 @@ test_round_trips(void)
 	res.trace.reads = reads;
 	res.trace.lists = lists;
 	res.trace.missing = missing;
+	res.trace.writes = lists;
+	res.trace.writes_cut = 1;
+	rw.path = "stamp";
+	rw.hash = 0xfedcba9876543210ULL;
+	res.trace.rewrites = &rw;
+	res.trace.nrewrites = 1;
 	res.trace.apps = 3;
 	cases_init(&res.cases);
 	cases_add(&res.cases, "c1", CASE_OK, 0.5, NULL, NULL);
@@ -699,7 +711,11 @@ test_round_trips(void)
 	    strv_len(res2.trace.lists) == 1 &&
 	    streq(res2.trace.lists[0], "t") &&
 	    strv_len(res2.trace.missing) == 1 &&
-	    streq(res2.trace.missing[0], "maybe.txt"),
+	    streq(res2.trace.missing[0], "maybe.txt") &&
+	    strv_len(res2.trace.writes) == 1 && res2.trace.writes_cut &&
+	    res2.trace.nrewrites == 1 &&
+	    streq(res2.trace.rewrites[0].path, "stamp") &&
+	    res2.trace.rewrites[0].hash == 0xfedcba9876543210ULL,
 	    "result: the trace round-trips");
 	ok(rc == 0 && res2.cases.present && res2.cases.n == 2 &&
 	    streq(res2.cases.v[0].name, "c1") &&
