@@ -102,7 +102,7 @@ vassal_worker_msg(struct ndjson_peer *peer, json_t *msg, void *arg)
 	switch (proto_type(msg)) {
 	case PROTO_HELLO:
 		if (proto_hello_decode(msg, &hello, err, sizeof err) == -1)
-			fatalx("worker #%d: bad hello: %s", w->index, err);
+			fatalx("worker #%d: bad message: %s", w->index, err);
 		hello.proto = PROTO_VERSION;
 		strlcpy(hello.role, "vassal", sizeof hello.role);
 		hello.pid = getpid();
@@ -123,7 +123,7 @@ vassal_worker_msg(struct ndjson_peer *peer, json_t *msg, void *arg)
 		break;
 	case PROTO_RESULT:
 		if (proto_result_decode(msg, &res, err, sizeof err) == -1)
-			fatalx("worker #%d: bad result: %s", w->index, err);
+			fatalx("worker #%d: bad message: %s", w->index, err);
 		res.worker = w->index;
 		ndjson_send(v->sched, proto_result_encode(&res));
 		proto_result_clear(&res);
@@ -396,13 +396,13 @@ vassal_sched_msg(struct ndjson_peer *peer, json_t *msg, void *arg)
 	switch (proto_type(msg)) {
 	case PROTO_HELLO:
 		if (proto_hello_decode(msg, &hello, err, sizeof err) == -1)
-			fatalx("scheduler: bad hello: %s", err);
+			fatalx("scheduler: bad message: %s", err);
 		break;
 	case PROTO_CONFIG:
 		if (v->configured)
 			fatalx("scheduler: config sent twice");
 		if (proto_config_decode(msg, &v->config, err, sizeof err) == -1)
-			fatalx("scheduler: bad config: %s", err);
+			fatalx("scheduler: bad message: %s", err);
 		v->configured = 1;
 		if (vassal_load(v) == -1)
 			break;
@@ -411,7 +411,7 @@ vassal_sched_msg(struct ndjson_peer *peer, json_t *msg, void *arg)
 		break;
 	case PROTO_RUN:
 		if (proto_run_decode(msg, &run, err, sizeof err) == -1)
-			fatalx("scheduler: bad run: %s", err);
+			fatalx("scheduler: bad message: %s", err);
 		vassal_run(v, &run);
 		proto_run_clear(&run);
 		break;

@@ -108,8 +108,7 @@ worker_msg(struct ndjson_peer *p, json_t *msg, void *arg)
 	return;
 
 bad:
-	log_warnx("bad %s message from vassal: %s", proto_type_name(type),
-	    err);
+	log_warnx("bad message from vassal: %s", err);
 	worker_stop(w, DAGZ_EXIT_ERROR, 0);
 	return;
 unexpected:
