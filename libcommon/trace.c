@@ -57,10 +57,12 @@ struct raw_end {
 
 /*
  * A path record's kind and time, by which trace_finish tells the paths
- * a test made from those it found.
+ * a test made from those it found: the path is the one in its list,
+ * until trace_finish sorts the lists; len leaves out a trailing slash.
  */
 struct raw_event {
-	char		*path;
+	const char	*path;
+	size_t		 len;
 	long long	 t;	/* nanoseconds; -1: the record had none */
 	char		 kind;	/* r, l, m, w, c: its type's initial */
 };
@@ -110,8 +112,6 @@ trace_clear(struct trace *t)
 		for (i = 0; i < r->napps; i++)
 			strv_free(r->apps[i].argv);
 		free(r->apps);
-		for (i = 0; i < r->nevents; i++)
-			free(r->events[i].path);
 		free(r->events);
 		free(r->forks);
 		free(r->ends);
@@ -356,9 +356,10 @@ add_path(struct trace *t, const char *type, char *path, long long stamp)
 	r->events = xreallocarray(r->events, r->nevents + 1,
 	    sizeof *r->events);
 	e = &r->events[r->nevents++];
-	e->path = xstrdup(path);
-	if ((n = strlen(e->path)) > 1 && e->path[n - 1] == '/')
-		e->path[n - 1] = '\0';
+	e->path = path;
+	if ((n = strlen(path)) > 1 && path[n - 1] == '/')
+		n--;
+	e->len = n;
 	e->t = stamp;
 	e->kind = type[0];
 	if (type[0] == 'r')
@@ -727,8 +728,12 @@ static int
 cmp_event(const void *a, const void *b)
 {
 	const struct raw_event *x = a, *y = b;
+	int c;
 
-	return (strcmp(x->path, y->path));
+	if ((c = memcmp(x->path, y->path, x->len < y->len ? x->len :
+	    y->len)) != 0)
+		return (c);
+	return (x->len < y->len ? -1 : x->len > y->len);
 }
 
 /* Whether path is in the sorted list made, or below one of its paths. */
@@ -815,9 +820,6 @@ made_paths(struct trace *t)
 	long long absent, present;
 	int wrote, untimed;
 
-	list_free(t->rewrites, t->nrewrites);
-	t->rewrites = NULL;
-	t->nrewrites = 0;
 	if (r->nevents == 0)
 		return;
 	qsort(r->events, r->nevents, sizeof *r->events, cmp_event);
@@ -825,7 +827,7 @@ made_paths(struct trace *t)
 		absent = present = LLONG_MAX;
 		wrote = untimed = 0;
 		for (j = i; j < r->nevents &&
-		    strcmp(r->events[j].path, r->events[i].path) == 0; j++) {
+		    cmp_event(&r->events[j], &r->events[i]) == 0; j++) {
 			e = &r->events[j];
 			if (e->t < 0)
 				untimed = 1;
@@ -835,11 +837,12 @@ made_paths(struct trace *t)
 				present = e->t < present ? e->t : present;
 			wrote |= e->kind == 'w' || e->kind == 'c';
 		}
+		e = &r->events[i];
 		if (!untimed && wrote && absent < present)
-			list_push(&made, &nmade, r->events[i].path);
-		else if (rewritten(r->events + i, j - i))
+			list_push(&made, &nmade, xstrndup(e->path, e->len));
+		else if (rewritten(e, j - i))
 			list_push(&t->rewrites, &t->nrewrites,
-			    xstrdup(r->events[i].path));
+			    xstrndup(e->path, e->len));
 	}
 	if (nmade == 0)
 		return;
@@ -854,7 +857,7 @@ made_paths(struct trace *t)
 		list_push(&t->missing, &t->nmissing, xstrdup(made[k]));
 		list_push(&t->writes, &t->nwrites, xstrdup(made[k]));
 	}
-	free(made);
+	list_free(made, nmade);
 }
 
 /* Makes the sorted lists and the apps from what was read. */
@@ -865,11 +868,16 @@ trace_finish(struct trace *t)
 	struct by_pid *bp;
 	size_t i;
 
+	/* The events point into the lists: done with before they are sorted. */
 	made_paths(t);
+	free(r->events);
+	r->events = NULL;
+	r->nevents = 0;
 	list_sort(t->reads, &t->nreads);
 	list_sort(t->lists, &t->nlists);
 	list_sort(t->missing, &t->nmissing);
 	list_sort(t->writes, &t->nwrites);
+	list_sort(t->rewrites, &t->nrewrites);
 	free(t->apps);
 	t->apps = xcalloc(r->napps, sizeof *t->apps);
 	t->napps = r->napps;
@@ -947,12 +955,8 @@ trace_merge(struct trace *dst, const struct trace *src)
 	list_copy(&dst->missing, &dst->nmissing, src->missing,
 	    src->nmissing);
 	list_copy(&dst->writes, &dst->nwrites, src->writes, src->nwrites);
-	d->events = xreallocarray(d->events, d->nevents + s->nevents,
-	    sizeof *d->events);
-	for (i = 0; i < s->nevents; i++) {
-		d->events[d->nevents] = s->events[i];
-		d->events[d->nevents++].path = xstrdup(s->events[i].path);
-	}
+	list_copy(&dst->rewrites, &dst->nrewrites, src->rewrites,
+	    src->nrewrites);
 	for (i = 0; i < src->nreasons; i++)
 		trace_incomplete(dst, src->reasons[i]);
 	dst->incomplete |= src->incomplete;

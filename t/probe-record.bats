@@ -92,7 +92,7 @@ setup() {
 	echo 0 >counter
 	run probed sh -c 'rm -rf scratch; mkdir scratch; i=0
 	    while [ $i -lt 200 ]; do i=$((i + 1)); echo $i >scratch/f$i
-	    cat scratch/f$i >/dev/null; done; ls scratch >/dev/null
+	    read x <scratch/f$i; done; ls scratch >/dev/null
 	    rm -rf scratch
 	    n=$(cat counter); echo $((n + 1)) >counter
 	    echo x >data.txt; cat data.txt >/dev/null'

@@ -143,7 +143,7 @@ EOF
 
 @test "a scratch directory a test makes is no input; a leftover of it selects" {
 	cat >suite.ndjson <<'EOF'
-{"id": "scratch", "sh": "rm -rf tmp.d; mkdir tmp.d; i=0; while [ $i -lt 200 ]; do i=$((i + 1)); echo $i >tmp.d/f$i; cat tmp.d/f$i >/dev/null; done; ls tmp.d >/dev/null; rm -rf tmp.d"}
+{"id": "scratch", "sh": "rm -rf tmp.d; mkdir tmp.d; i=0; while [ $i -lt 200 ]; do i=$((i + 1)); echo $i >tmp.d/f$i; read x <tmp.d/f$i; done; ls tmp.d >/dev/null; rm -rf tmp.d"}
 EOF
 	run -0 srun
 	[ "$(ran)" = scratch ]
