@@ -63,13 +63,16 @@ struct raw_end {
 struct raw_event {
 	const char	*path;
 	size_t		 len;
-	long long	 t;	/* nanoseconds; -1: the record had none */
+	long long	 t;	/* microseconds; -1: the record had none */
+	size_t		 file;	/* the trace file, by number */
+	size_t		 seq;	/* its order there */
 	char		 kind;	/* r, l, m, w, c: its type's initial */
 };
 
 struct trace_raw {
 	struct raw_event *events;
 	size_t		 nevents;
+	long long	 last_t;	/* the file's last time; -1: none */
 	struct raw_app	*apps;
 	size_t		 napps;
 	struct raw_fork	*forks;
@@ -83,6 +86,7 @@ trace_init(struct trace *t)
 {
 	memset(t, 0, sizeof *t);
 	t->raw = xcalloc(1, sizeof *t->raw);
+	t->raw->last_t = -1;
 }
 
 static void
@@ -361,6 +365,8 @@ add_path(struct trace *t, const char *type, char *path, long long stamp)
 		n--;
 	e->len = n;
 	e->t = stamp;
+	e->file = t->nfiles;
+	e->seq = r->nevents;
 	e->kind = type[0];
 	if (type[0] == 'r')
 		list_push(&t->reads, &t->nreads, path);
@@ -372,7 +378,7 @@ add_path(struct trace *t, const char *type, char *path, long long stamp)
 		list_push(&t->writes, &t->nwrites, path);
 }
 
-/* A record's time, "t": nanoseconds, or -1 when it has none. */
+/* A number of at most 18 digits; -1 if it is not one. */
 static long long
 get_stamp(const char *s, size_t n)
 {
@@ -390,6 +396,23 @@ get_stamp(const char *s, size_t n)
 }
 
 /*
+ * A record's time from its key, t (microseconds) or d (since the file's
+ * record before), and its value v (-1: not a number): -1 when unknown.
+ */
+static long long
+record_time(struct trace *t, int key, long long v)
+{
+	struct trace_raw *r = t->raw;
+
+	if (key == 't' && v >= 0)
+		return (r->last_t = v);
+	if (key == 'd' && v >= 0 && r->last_t >= 0)
+		return (r->last_t += v);
+	r->last_t = -1;
+	return (-1);
+}
+
+/*
  * A path record as the probe writes most of them, {"type":"read",
  * "path":"src/a.c","t":123} with no escapes, read without jansson: 0,
  * or -1 for any other line, which jansson reads. A trace can hold a
@@ -400,6 +423,7 @@ add_plain_path(struct trace *t, const char *line, size_t len)
 {
 	struct jflat_field f[4];
 	const struct jflat_field *type, *path, *ts;
+	long long stamp = -1;
 	char kind[8], *p;
 	size_t nf;
 
@@ -412,12 +436,17 @@ add_plain_path(struct trace *t, const char *line, size_t len)
 	kind[type->vlen] = '\0';
 	if (!path_kind(kind))
 		return (-1);
-	ts = jsonflat_get(f, nf, "t");
+	if ((ts = jsonflat_get(f, nf, "t")) != NULL)
+		stamp = ts->type == JFLAT_NUMBER ?
+		    get_stamp(ts->val, ts->vlen) : -1;
+	else if ((ts = jsonflat_get(f, nf, "d")) != NULL)
+		stamp = ts->type == JFLAT_NUMBER ?
+		    get_stamp(ts->val, ts->vlen) : -1;
 	p = xmalloc(path->vlen + 1);
 	memcpy(p, path->val, path->vlen);
 	p[path->vlen] = '\0';
-	add_path(t, kind, p, ts != NULL && ts->type == JFLAT_NUMBER ?
-	    get_stamp(ts->val, ts->vlen) : -1);
+	add_path(t, kind, p, record_time(t, ts != NULL ? ts->key[0] : 0,
+	    stamp));
 	return (0);
 }
 
@@ -434,7 +463,7 @@ trace_add_line(struct trace *t, const char *line, size_t len,
 	json_t *o, *x;
 	const char *type, *reason;
 	char *path;
-	int bad = 0;
+	int bad = 0, key = 0;
 
 	if (add_plain_path(t, line, len) == 0)
 		return;
@@ -446,13 +475,15 @@ trace_add_line(struct trace *t, const char *line, size_t len,
 		return;
 	}
 	if (path_kind(type)) {
-		x = json_object_get(o, "t");
+		if ((x = json_object_get(o, "t")) != NULL)
+			key = 't';
+		else if ((x = json_object_get(o, "d")) != NULL)
+			key = 'd';
 		if ((path = get_path(o)) == NULL)
 			bad = 1;
 		else
-			add_path(t, type, path, json_is_integer(x) &&
-			    json_integer_value(x) >= 0 ?
-			    json_integer_value(x) : -1);
+			add_path(t, type, path, record_time(t, key,
+			    json_is_integer(x) ? json_integer_value(x) : -1));
 	} else if (strcmp(type, "app") == 0)
 		bad = add_app(t, o) == -1;
 	else if (strcmp(type, "fork") == 0)
@@ -489,6 +520,7 @@ trace_add_file(struct trace *t, const char *path, char *err, size_t errlen)
 	}
 	if ((e = memchr(buf, '\0', len)) != NULL)
 		len = e - buf;
+	t->raw->last_t = -1;
 	name = (name = strrchr(path, '/')) != NULL ? name + 1 : path;
 	end = buf + len;
 	for (p = buf, lineno = 1; p < end; p = e + 1, lineno++) {
@@ -777,28 +809,43 @@ made_drop(char **v, size_t *n, char *const *made, size_t nmade)
 	*n = j;
 }
 
+/* By path, then by time, then as read: the first record comes first. */
+static int
+cmp_event_time(const void *a, const void *b)
+{
+	const struct raw_event *x = a, *y = b;
+	int c;
+
+	if ((c = cmp_event(a, b)) != 0)
+		return (c);
+	if (x->t != y->t)
+		return (x->t < y->t ? -1 : 1);
+	if (x->file != y->file)
+		return (x->file < y->file ? -1 : 1);
+	return (x->seq < y->seq ? -1 : x->seq > y->seq);
+}
+
+static int
+is_absent(int kind)
+{
+	return (kind == 'm' || kind == 'c');
+}
+
 /*
- * A file the test found and read, then wrote (a counter, a stamp): its
- * first record is a read, and a write follows. Its content before the
- * test is the input; what the test left is its output.
+ * Whether the first of a path's n records (sorted by cmp_event_time) is
+ * surely first: no record of another process at the same time says
+ * otherwise. Within a process, the order of its file decides.
  */
 static int
-rewritten(const struct raw_event *e, size_t n)
+surely_first(const struct raw_event *e, size_t n)
 {
-	long long first = LLONG_MAX;
 	size_t i;
-	int kind = 0, wrote = 0;
 
-	for (i = 0; i < n; i++) {
-		if (e[i].t < 0)
+	for (i = 1; i < n && e[i].t == e[0].t; i++)
+		if (e[i].file != e[0].file && (e[i].kind != e[0].kind &&
+		    (!is_absent(e[i].kind) || !is_absent(e[0].kind))))
 			return (0);
-		if (e[i].t < first) {
-			first = e[i].t;
-			kind = e[i].kind;
-		}
-		wrote |= e[i].kind == 'w';
-	}
-	return (kind == 'r' && wrote);
+	return (1);
 }
 
 /*
@@ -807,8 +854,11 @@ rewritten(const struct raw_event *e, size_t n)
  * that the test then wrote, was made by the test; it and all below it
  * leave the lists. What is left of it is one fact, that the top-most
  * such path was absent at the start: a missing path, which selects the
- * test when a leftover is there. A path with a record that has no time
- * is taken as found.
+ * test when a leftover is there. A file whose first record is a read,
+ * and that the test then wrote (a counter, a stamp), is rewritten: its
+ * content before the test is the input, what the test left its output.
+ * A path with a record that has no time is taken as found, and not
+ * rewritten.
  */
 static void
 made_paths(struct trace *t)
@@ -817,30 +867,24 @@ made_paths(struct trace *t)
 	struct raw_event *e;
 	char **made = NULL;
 	size_t nmade = 0, i, j, k;
-	long long absent, present;
-	int wrote, untimed;
+	int wrote, untimed, sure;
 
 	if (r->nevents == 0)
 		return;
-	qsort(r->events, r->nevents, sizeof *r->events, cmp_event);
+	qsort(r->events, r->nevents, sizeof *r->events, cmp_event_time);
 	for (i = 0; i < r->nevents; i = j) {
-		absent = present = LLONG_MAX;
 		wrote = untimed = 0;
 		for (j = i; j < r->nevents &&
 		    cmp_event(&r->events[j], &r->events[i]) == 0; j++) {
-			e = &r->events[j];
-			if (e->t < 0)
-				untimed = 1;
-			else if (e->kind == 'm' || e->kind == 'c')
-				absent = e->t < absent ? e->t : absent;
-			else
-				present = e->t < present ? e->t : present;
-			wrote |= e->kind == 'w' || e->kind == 'c';
+			untimed |= r->events[j].t < 0;
+			wrote |= r->events[j].kind == 'w' ||
+			    r->events[j].kind == 'c';
 		}
 		e = &r->events[i];
-		if (!untimed && wrote && absent < present)
+		sure = !untimed && wrote && surely_first(e, j - i);
+		if (sure && is_absent(e->kind))
 			list_push(&made, &nmade, xstrndup(e->path, e->len));
-		else if (rewritten(e, j - i))
+		else if (sure && e->kind == 'r')
 			list_push(&t->rewrites, &t->nrewrites,
 			    xstrndup(e->path, e->len));
 	}

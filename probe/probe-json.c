@@ -217,12 +217,12 @@ const struct jb_head jb_heads[] = {
 };
 
 /*
- * {"type":"KIND","path":"REL","t":T} and a newline, into dst (cap bytes,
+ * {"type":"KIND","path":"REL","K":T} and a newline, into dst (cap bytes,
  * at least rl + 80), when REL needs no escaping; its length, or 0.
  */
 size_t
 jb_path_record(char *dst, size_t cap, enum probe_kind kind, const char *rel,
-    size_t rl, long long t)
+    size_t rl, char key, long long t)
 {
 	const uint64_t ones = 0x0101010101010101ULL, high = ones << 7;
 	const unsigned char *u = (const unsigned char *)rel;
@@ -241,7 +241,7 @@ jb_path_record(char *dst, size_t cap, enum probe_kind kind, const char *rel,
 	for (; i < rl; i++)
 		if (!plain[u[i]])
 			return (0);
-	return (jb_path_plain(dst, kind, rel, rl, t));
+	return (jb_path_plain(dst, kind, rel, rl, key, t));
 }
 
 /* "path":"..." or, for bytes that are not UTF-8, "path_hex":"...". */

@@ -68,6 +68,7 @@ static struct {
 	int		 failed;	/* the file could not be made */
 	int		 full;		/* cut short: nothing more */
 	int		 closed;	/* exiting: to the side file */
+	long long	 last_t;	/* of its last path record; 0: none */
 } st;
 
 static pthread_mutex_t	 lock = PTHREAD_MUTEX_INITIALIZER;
@@ -429,6 +430,7 @@ trace_create(void)
 	fd = sys_open(st.file, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC |
 	    O_NOFOLLOW, 0644);
 	st.filled = st.used = 0;
+	st.last_t = 0;
 	if (fd == -1 || trace_fill(fd, TRACE_RESERVE) == -1) {
 		err = errno;
 		if (fd != -1)
@@ -737,20 +739,24 @@ incomplete_locked(const char *why)
 		trace_append(linebuf, n);
 }
 
-/* When a record is made: nanoseconds on the monotonic clock. */
+/* When a record is made: microseconds on the monotonic clock. */
 static inline long long
 stamp(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((long long)ts.tv_sec * 1000000000LL + ts.tv_nsec);
+	return ((long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
 }
 
-/* A record that needs escaping, or has no room in the mapping. */
+/*
+ * A record that needs escaping, or has no room in the mapping; now is
+ * its time. In the trace file it is given as the time since the file's
+ * record before (d), in the side file as it is (t).
+ */
 static __attribute__((noinline)) void
 note_line(enum probe_kind kind, const char *rel, size_t rl, char *line,
-    size_t cap, int locked)
+    size_t cap, int locked, long long now)
 {
 	struct jbuf jb;
 
@@ -759,16 +765,22 @@ note_line(enum probe_kind kind, const char *rel, size_t rl, char *line,
 	jb_lit(&jb, kind_name(kind));
 	jb_lit(&jb, "\",");
 	jb_path(&jb, rel, rl);
-	jb_lit(&jb, ",\"t\":");
-	jb_int(&jb, stamp());
+	if (locked && st.last_t != 0) {
+		jb_lit(&jb, ",\"d\":");
+		jb_int(&jb, now - st.last_t);
+	} else {
+		jb_lit(&jb, ",\"t\":");
+		jb_int(&jb, now);
+	}
 	jb_lit(&jb, "}\n");
 	if (jb.cut && locked)
 		incomplete_locked("path too long to record");
 	else if (jb.cut)
 		probe_incomplete("path too long to record", NULL, 1);
-	else if (locked)
+	else if (locked) {
 		trace_append(line, jb.len);
-	else
+		st.last_t = now;
+	} else
 		side_write(line, jb.len);
 }
 
@@ -783,6 +795,7 @@ note(enum probe_kind kind, const char *rel, size_t rl, const uint64_t *h,
     int plain, char *line, size_t cap, int locked)
 {
 	uint64_t hh[2];
+	long long now;
 	char *dst;
 	size_t n;
 
@@ -797,15 +810,19 @@ note(enum probe_kind kind, const char *rel, size_t rl, const uint64_t *h,
 		}
 		if (!set_add(kind, h))
 			return;
+		now = stamp();
 		/* Most records go straight into the mapping. */
-		if ((dst = trace_reserve(rl + 80)) != NULL &&
-		    (n = plain ? jb_path_plain(dst, kind, rel, rl, stamp()) :
-		    jb_path_record(dst, rl + 80, kind, rel, rl, stamp())) > 0) {
+		if (st.last_t != 0 && (dst = trace_reserve(rl + 80)) != NULL &&
+		    (n = plain ? jb_path_plain(dst, kind, rel, rl, 'd',
+		    now - st.last_t) : jb_path_record(dst, rl + 80, kind, rel,
+		    rl, 'd', now - st.last_t)) > 0) {
 			trace_commit(n);
+			st.last_t = now;
 			return;
 		}
-	}
-	note_line(kind, rel, rl, line, cap, locked);
+	} else
+		now = stamp();
+	note_line(kind, rel, rl, line, cap, locked, now);
 }
 
 /* Resolves an absolute path's part under the root, and notes it. */
@@ -1289,6 +1306,7 @@ fork_child(void)
 		munmap(st.map, st.mapsize);
 	st.map = NULL;
 	st.mapsize = st.filled = st.used = 0;
+	st.last_t = 0;
 	st.file[0] = '\0';
 	st.failed = st.full = st.closed = 0;
 	st.app = 0;

@@ -156,7 +156,7 @@ int	 jb_str(struct jbuf *, const char *, size_t, int);
 void	 jb_hex(struct jbuf *, const char *, size_t);
 void	 jb_path(struct jbuf *, const char *, size_t);
 size_t	 jb_path_record(char *, size_t, enum probe_kind, const char *,
-	    size_t, long long);
+	    size_t, char, long long);
 int	 jb_argv(struct jbuf *, char *const *, size_t);
 
 /*
@@ -174,12 +174,13 @@ extern const struct jb_head jb_heads[];
 #define JB_TAIL_MAX	32
 
 /*
- * ,"t":T}\n into dst (JB_TAIL_MAX bytes): the record's time on the
- * monotonic clock, in nanoseconds, by which the reader orders the
- * records of all processes of a test. Its length.
+ * ,"K":T}\n into dst (JB_TAIL_MAX bytes): the record's time on the
+ * monotonic clock in microseconds (key t), or since the file's record
+ * before (key d), by which the reader orders the records of all
+ * processes of a test. Its length.
  */
 static inline size_t
-jb_tail(char *dst, long long t)
+jb_tail(char *dst, char key, long long t)
 {
 	char b[24];
 	size_t n = sizeof b;
@@ -191,24 +192,25 @@ jb_tail(char *dst, long long t)
 		t /= 10;
 	} while (t > 0 && n > 0);
 	memcpy(dst, ",\"t\":", 5);
+	dst[2] = key;
 	memcpy(dst + 5, b + n, sizeof b - n);
 	return (5 + sizeof b - n);
 }
 
 /*
- * {"type":"KIND","path":"REL","t":T} and a newline, into dst (at least
+ * {"type":"KIND","path":"REL","K":T} and a newline, into dst (at least
  * rl + 80 bytes), for a REL known to need no escaping; its length.
  */
 static inline size_t
 jb_path_plain(char *dst, enum probe_kind kind, const char *rel, size_t rl,
-    long long t)
+    char key, long long t)
 {
 	size_t hl = jb_heads[kind].len;
 
 	memcpy(dst, jb_heads[kind].s, JB_HEAD_MAX);
 	memcpy(dst + hl, rel, rl);
 	dst[hl + rl] = '"';
-	return (hl + rl + 1 + jb_tail(dst + hl + rl + 1, t));
+	return (hl + rl + 1 + jb_tail(dst + hl + rl + 1, key, t));
 }
 
 /* probe-fs.c and probe-exec.c: resolve their libc functions. */

@@ -83,7 +83,7 @@ setup() {
 	# Records are stamped, and a file or directory made says so.
 	grep -h '"path":"newdir"' "$out"/*.trace | jq -e -s \
 	    '(map(.type) | sort) == ["create","write"] and
-	    all(.t | type == "number")'
+	    all((.t // .d) | type == "number")'
 	grep -h '"path":"out.txt"' "$out"/*.trace | jq -e -s \
 	    'map(.type) | index("create") != null'
 }
@@ -117,7 +117,7 @@ setup() {
 	trace_has writes scratch scratch/keep made.txt
 	[ "$(trace .missing)" = '["made.txt"]' ]
 	# Records without times (an older probe's) are taken as found.
-	sed -i 's/,"t":[0-9]*//' "$out"/*.trace
+	sed -i -E 's/,"[td]":[0-9]+//' "$out"/*.trace
 	[ "$(trace .missing)" = '[]' ]
 	trace_has writes made.txt
 }
