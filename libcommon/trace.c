@@ -124,10 +124,23 @@ trace_clear(struct trace *t)
 	memset(t, 0, sizeof *t);
 }
 
+/*
+ * Room for one more in an array of n grown by doubling from 16: lists
+ * hold a hundred thousand paths, and a realloc of one more each time
+ * copies them all again with some allocators.
+ */
+static void *
+grow(void *v, size_t n, size_t size)
+{
+	if (n < 16 || (n & (n - 1)) == 0)
+		v = xreallocarray(v, n < 16 ? 16 : 2 * n, size);
+	return (v);
+}
+
 static void
 list_push(char ***v, size_t *n, char *s)
 {
-	*v = xreallocarray(*v, *n + 1, sizeof **v);
+	*v = grow(*v, *n, sizeof **v);
 	(*v)[(*n)++] = s;
 }
 
@@ -357,8 +370,7 @@ add_path(struct trace *t, const char *type, char *path, long long stamp)
 	struct raw_event *e;
 	size_t n;
 
-	r->events = xreallocarray(r->events, r->nevents + 1,
-	    sizeof *r->events);
+	r->events = grow(r->events, r->nevents, sizeof *r->events);
 	e = &r->events[r->nevents++];
 	e->path = path;
 	if ((n = strlen(path)) > 1 && path[n - 1] == '/')
