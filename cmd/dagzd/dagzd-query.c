@@ -20,7 +20,7 @@
 
 /* The job named by the route's first segment, or a 404 sent. */
 static int
-query_job(struct dagzd *d, struct evhttp_request *req, struct route_args *a,
+query_job(struct dagzd *d, struct http_req *req, struct route_args *a,
     long long *id)
 {
 	if (jobs_resolve(d, a->seg[0], id) == -1) {
@@ -119,7 +119,7 @@ query_case_counts(sqlite3_stmt *st, int col)
 
 /* GET /api/v1/jobs/J/tests?status=S: the final result of each test. */
 void
-route_tests(struct dagzd *d, struct evhttp_request *req, struct route_args *a)
+route_tests(struct dagzd *d, struct http_req *req, struct route_args *a)
 {
 	struct evbuffer *buf;
 	sqlite3_stmt *st;
@@ -194,7 +194,7 @@ static const char sql_spans[] =
 
 /* GET /api/v1/jobs/J/spans?type=T. */
 void
-route_spans(struct dagzd *d, struct evhttp_request *req, struct route_args *a)
+route_spans(struct dagzd *d, struct http_req *req, struct route_args *a)
 {
 	struct evbuffer *buf;
 	sqlite3_stmt *st;
@@ -223,7 +223,7 @@ static const char sql_has_test[] =
 
 /* The test named by the query, if any, is one of job id's; else a 404. */
 static int
-query_has_test(struct dagzd *d, struct evhttp_request *req,
+query_has_test(struct dagzd *d, struct http_req *req,
     struct route_args *a, long long id, const char *test)
 {
 	sqlite3_stmt *st;
@@ -247,7 +247,7 @@ query_has_test(struct dagzd *d, struct evhttp_request *req,
  * with output=1, each with its output.
  */
 void
-route_cases(struct dagzd *d, struct evhttp_request *req,
+route_cases(struct dagzd *d, struct http_req *req,
     struct route_args *a)
 {
 	static const char *const statuses[] = { "OK", "FAILED", "SKIPPED",
@@ -328,7 +328,7 @@ static const char sql_logs_failed[] =
  * every test that failed.
  */
 void
-route_logs(struct dagzd *d, struct evhttp_request *req, struct route_args *a)
+route_logs(struct dagzd *d, struct http_req *req, struct route_args *a)
 {
 	struct evbuffer *buf;
 	sqlite3_stmt *st;
@@ -380,7 +380,7 @@ static const char sql_history[] =
  * its log, its last 20 results across jobs, and the job's summary.
  */
 void
-route_span_context(struct dagzd *d, struct evhttp_request *req,
+route_span_context(struct dagzd *d, struct http_req *req,
     struct route_args *a)
 {
 	sqlite3_stmt *st;
@@ -513,7 +513,7 @@ static const char sql_flaky[] =
  * flips between pass and fail; the rate is both over its runs.
  */
 void
-route_flaky(struct dagzd *d, struct evhttp_request *req,
+route_flaky(struct dagzd *d, struct http_req *req,
     struct route_args *a)
 {
 	struct evbuffer *buf;
