@@ -1126,6 +1126,7 @@ http_daemon(struct dagzd *d, int fd, unsigned int limit)
 {
 	return (MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0,
 	    NULL, NULL, http_access, d,
+	    MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, d,
 	    MHD_OPTION_LISTEN_SOCKET, fd,
 	    MHD_OPTION_CONNECTION_LIMIT, limit,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, d->conn_limit_ip,
@@ -1133,7 +1134,6 @@ http_daemon(struct dagzd *d, int fd, unsigned int limit)
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_CONN_TIMEOUT,
 	    MHD_OPTION_NOTIFY_COMPLETED, http_completed, d,
 	    MHD_OPTION_NOTIFY_CONNECTION, http_notify_connection, d,
-	    MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, d,
 	    MHD_OPTION_UNESCAPE_CALLBACK, http_unescape, d,
 	    MHD_OPTION_END));
 }
