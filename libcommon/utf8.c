@@ -50,6 +50,13 @@ utf8_seq(const unsigned char *s, size_t n)
 	return (need);
 }
 
+/* The length of the valid sequence at s (n bytes long), or 0. */
+size_t
+utf8_next(const char *s, size_t n)
+{
+	return (n == 0 ? 0 : utf8_seq((const unsigned char *)s, n));
+}
+
 /* Whether the len bytes at s are UTF-8 without NUL. */
 int
 utf8_valid(const char *s, size_t len)

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 
+size_t	 utf8_next(const char *, size_t);
 int	 utf8_valid(const char *, size_t);
 char	*utf8_fix(const char *, size_t);
 char	*utf8_fixs(const char *);

@@ -240,3 +240,45 @@ time.sleep(60)
 	ls -l "$BATS_TEST_TMPDIR/dagzd.err"
 	[ "$(stat -c %s "$BATS_TEST_TMPDIR/dagzd.err")" -lt 4096 ]
 }
+
+@test "a log that expands to 12 MB streams out in blocks while dagzd answers others" {
+	dagzd_start
+	uuid=4b4e28ba-2fa1-4d2e-883f-0016d3cca427
+	span=00000000000000a1
+	python3 -c '
+import base64, json, sys, zlib
+z = base64.b64encode(zlib.compress(b"a" * 12000000 + b"\xff\n", 9)).decode()
+print(json.dumps({"type": "job", "uuid": sys.argv[1]}))
+print(json.dumps({"type": "span", "span": sys.argv[2], "span_type": "test", "test": "t", "attempt": 1}))
+print(json.dumps({"type": "result", "test": "t", "attempt": 1, "status": "FAILED", "span": sys.argv[2]}))
+print(json.dumps({"type": "log", "span": sys.argv[2], "z": z, "size": 12000002, "cut": 0}))
+' "$uuid" "$span" >"$BATS_TEST_TMPDIR/events"
+	run http --data-binary "@$BATS_TEST_TMPDIR/events" "$DAGZ_URL/api/v1/jobs/$uuid/events"
+	[ "${lines[-1]}" = 200 ]
+	rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$DAGZD_PID/status"; }
+	before=$(rss)
+	# A slow reader holds the reply open; others are answered meanwhile.
+	curl -sS --limit-rate 2M "$DAGZ_URL/api/v1/jobs/j1/logs?test=t" \
+	    -o "$BATS_TEST_TMPDIR/slow" 3>&- &
+	slow=$!
+	for i in $(seq 100); do
+		[ -s "$BATS_TEST_TMPDIR/slow" ] && break
+		sleep 0.05
+	done
+	run curl -sS --max-time 2 -w '%{time_total}' -o /dev/null "$DAGZ_URL/api/v1/ping"
+	echo "ping took $output s"
+	kill "$slow"
+	wait "$slow" || :
+	# Read whole, it is the log, with the byte that is not UTF-8 mended.
+	curl -sS "$DAGZ_URL/api/v1/jobs/j1/logs?test=t" >"$BATS_TEST_TMPDIR/logs"
+	after=$(rss)
+	echo "VmRSS before $before kB, after $after kB"
+	[ "$((after - before))" -lt 8192 ]
+	run python3 -c '
+import json, sys
+o = json.load(open(sys.argv[1]))
+print(o["test"], o["attempt"], o["log_size"], len(o["log"]), ascii(o["log"][-3:]))
+' "$BATS_TEST_TMPDIR/logs"
+	[ "$output" = "t 1 12000002 12000002 'a\ufffd\n'" ]
+	assert_alive
+}
