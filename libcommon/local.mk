@@ -22,6 +22,7 @@ libcommon_libcommon_a_SOURCES = \
 	%D%/testdef.c %D%/testdef.h \
 	%D%/timeutil.c %D%/timeutil.h \
 	%D%/trace.c %D%/trace.h \
+	%D%/utf8.c %D%/utf8.h \
 	%D%/xmalloc.c %D%/xmalloc.h
 libcommon_libcommon_a_SOURCES += \
 	%D%/cienv.c %D%/cienv.h \

@@ -8,7 +8,7 @@ DAGZ_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # What building and testing dagz takes on Debian and Ubuntu.
 DAGZ_DEPS=(build-essential autoconf automake pkg-config libbsd-dev
 	libjansson-dev libevent-dev libsqlite3-dev zlib1g-dev libarchive-dev
-	libyaml-dev libexpat1-dev jq bats libxml2-utils procps curl sqlite3
+	libyaml-dev libexpat1-dev libmicrohttpd-dev jq bats libxml2-utils procps curl sqlite3
 	cmake python3-pytest perl)
 
 # Prints a step of the script, bold on a terminal.

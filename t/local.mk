@@ -111,3 +111,10 @@ ADAPTER_BATS_TESTS = \
 	t/adapter-automake.bats
 TESTS += $(ADAPTER_BATS_TESTS)
 EXTRA_DIST += $(ADAPTER_BATS_TESTS) t/suites
+# UTF-8: any bytes mended before they enter JSON.
+TESTS += t/unit-utf8
+check_PROGRAMS += t/unit-utf8
+t_unit_utf8_SOURCES = t/unit-utf8.c t/unit.h
+t_unit_utf8_LDADD = $(COMMON_LIBS)
+# dagzd under hostile requests and connections.
+BATS_TESTS += t/dagzd-hostile.bats

@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include <event2/buffer.h>
-#include <event2/http.h>
 
 #include "dagzd.h"
 #include "log.h"
@@ -66,7 +65,7 @@ baseline_row(sqlite3_stmt *st)
 
 /* POST /api/v1/baselines?project=P&branch=B[&job=J]: the blob. */
 void
-route_baseline_create(struct dagzd *d, struct evhttp_request *req,
+route_baseline_create(struct dagzd *d, struct http_req *req,
     struct route_args *a)
 {
 	const char *project = http_query(a, "project");
@@ -121,7 +120,7 @@ route_baseline_create(struct dagzd *d, struct evhttp_request *req,
 
 /* GET /api/v1/baselines?project=P&branch=B: the latest's record. */
 void
-route_baseline_latest(struct dagzd *d, struct evhttp_request *req,
+route_baseline_latest(struct dagzd *d, struct http_req *req,
     struct route_args *a)
 {
 	const char *project = http_query(a, "project");
@@ -147,7 +146,7 @@ route_baseline_latest(struct dagzd *d, struct evhttp_request *req,
 
 /* GET /api/v1/baselines/ID[?meta=1]: the blob, or its record. */
 void
-route_baseline(struct dagzd *d, struct evhttp_request *req,
+route_baseline(struct dagzd *d, struct http_req *req,
     struct route_args *a)
 {
 	long long id = baseline_id(a->nseg > 0 ? a->seg[0] : NULL);
@@ -175,8 +174,5 @@ route_baseline(struct dagzd *d, struct evhttp_request *req,
 	evbuffer_add(buf, sqlite3_column_blob(st, 0),
 	    (size_t)sqlite3_column_bytes(st, 0));
 	sqlite3_reset(st);
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", "application/octet-stream");
-	evhttp_send_reply(req, 200, "OK", buf);
-	evbuffer_free(buf);
+	http_reply(req, 200, "application/octet-stream", buf);
 }

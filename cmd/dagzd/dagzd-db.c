@@ -11,6 +11,7 @@
 #include "dagzd.h"
 #include "log.h"
 #include "timeutil.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 #define DB_STMT_MAX	64
@@ -319,12 +320,22 @@ db_column_json(sqlite3_stmt *st, int i)
 	return (o);
 }
 
+/* A text column as a JSON string: whatever bytes were stored, mended. */
 json_t *
 db_column_text(sqlite3_stmt *st, int i)
 {
 	const char *s = (const char *)sqlite3_column_text(st, i);
+	json_t *o;
+	char *fixed;
 
-	return (s != NULL ? json_string(s) : json_null());
+	if (s == NULL)
+		return (json_null());
+	if ((o = json_string(s)) != NULL)
+		return (o);
+	fixed = utf8_fix(s, (size_t)sqlite3_column_bytes(st, i));
+	o = json_string(fixed);
+	free(fixed);
+	return (o);
 }
 
 json_t *

@@ -396,7 +396,7 @@ ingest_record(struct ingest *in, json_t *o, char *err, size_t len)
  * A bad line refuses the whole batch with its line number.
  */
 void
-route_events(struct dagzd *d, struct evhttp_request *req,
+route_events(struct dagzd *d, struct http_req *req,
     struct route_args *a)
 {
 	struct ingest in;
@@ -469,7 +469,7 @@ bad:
 
 /* POST /api/v1/jobs/UUID/heartbeat: the scheduler is still there. */
 void
-route_heartbeat(struct dagzd *d, struct evhttp_request *req,
+route_heartbeat(struct dagzd *d, struct http_req *req,
     struct route_args *a)
 {
 	sqlite3_stmt *st;

@@ -364,7 +364,7 @@ jobs_rerun(struct dagzd *d, long long id)
 
 /* POST /api/v1/jobs: create a job; reply with what planning needs. */
 void
-route_job_create(struct dagzd *d, struct evhttp_request *req,
+route_job_create(struct dagzd *d, struct http_req *req,
     struct route_args *a)
 {
 	sqlite3_stmt *st;
@@ -425,7 +425,7 @@ static const char sql_list[] =
 
 /* GET /api/v1/jobs?limit=N&since=UNIXTIME&project=P&status=S: NDJSON. */
 void
-route_jobs(struct dagzd *d, struct evhttp_request *req, struct route_args *a)
+route_jobs(struct dagzd *d, struct http_req *req, struct route_args *a)
 {
 	struct evbuffer *buf;
 	sqlite3_stmt *st;
@@ -457,7 +457,7 @@ route_jobs(struct dagzd *d, struct evhttp_request *req, struct route_args *a)
 
 /* GET /api/v1/jobs/J. */
 void
-route_job(struct dagzd *d, struct evhttp_request *req, struct route_args *a)
+route_job(struct dagzd *d, struct http_req *req, struct route_args *a)
 {
 	long long id;
 	json_t *o;
@@ -477,7 +477,7 @@ html_escape(struct evbuffer *b, const char *s)
 
 	if (s == NULL)
 		return;
-	e = evhttp_htmlescape(s);
+	e = http_html_escape(s);
 	evbuffer_add_printf(b, "%s", e);
 	free(e);
 }
@@ -487,7 +487,7 @@ html_escape(struct evbuffer *b, const char *s)
  * comes later; this keeps the URL working meanwhile.
  */
 void
-route_job_page(struct dagzd *d, struct evhttp_request *req,
+route_job_page(struct dagzd *d, struct http_req *req,
     struct route_args *a)
 {
 	struct evbuffer *b;
@@ -523,8 +523,5 @@ route_job_page(struct dagzd *d, struct evhttp_request *req,
 	    json_string_value(json_object_get(o, "id")),
 	    json_string_value(json_object_get(o, "id")));
 	json_decref(o);
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", "text/html; charset=utf-8");
-	evhttp_send_reply(req, 200, "OK", b);
-	evbuffer_free(b);
+	http_reply(req, 200, "text/html; charset=utf-8", b);
 }

@@ -13,14 +13,18 @@
 #include "dagzd.h"
 #include "jobid.h"
 #include "status.h"
+#include "utf8.h"
 #include "xmalloc.h"
 #include "zbuf.h"
 
+#include <zlib.h>
+
 #define LOG_TEXT_MAX	(64 * 1024 * 1024)
+#define LOG_BLOCK	(64 * 1024)	/* inflated at a time, streaming */
 
 /* The job named by the route's first segment, or a 404 sent. */
 static int
-query_job(struct dagzd *d, struct evhttp_request *req, struct route_args *a,
+query_job(struct dagzd *d, struct http_req *req, struct route_args *a,
     long long *id)
 {
 	if (jobs_resolve(d, a->seg[0], id) == -1) {
@@ -119,7 +123,7 @@ query_case_counts(sqlite3_stmt *st, int col)
 
 /* GET /api/v1/jobs/J/tests?status=S: the final result of each test. */
 void
-route_tests(struct dagzd *d, struct evhttp_request *req, struct route_args *a)
+route_tests(struct dagzd *d, struct http_req *req, struct route_args *a)
 {
 	struct evbuffer *buf;
 	sqlite3_stmt *st;
@@ -194,7 +198,7 @@ static const char sql_spans[] =
 
 /* GET /api/v1/jobs/J/spans?type=T. */
 void
-route_spans(struct dagzd *d, struct evhttp_request *req, struct route_args *a)
+route_spans(struct dagzd *d, struct http_req *req, struct route_args *a)
 {
 	struct evbuffer *buf;
 	sqlite3_stmt *st;
@@ -223,7 +227,7 @@ static const char sql_has_test[] =
 
 /* The test named by the query, if any, is one of job id's; else a 404. */
 static int
-query_has_test(struct dagzd *d, struct evhttp_request *req,
+query_has_test(struct dagzd *d, struct http_req *req,
     struct route_args *a, long long id, const char *test)
 {
 	sqlite3_stmt *st;
@@ -247,7 +251,7 @@ query_has_test(struct dagzd *d, struct evhttp_request *req,
  * with output=1, each with its output.
  */
 void
-route_cases(struct dagzd *d, struct evhttp_request *req,
+route_cases(struct dagzd *d, struct http_req *req,
     struct route_args *a)
 {
 	static const char *const statuses[] = { "OK", "FAILED", "SKIPPED",
@@ -323,18 +327,180 @@ static const char sql_logs_failed[] =
     "WHERE r.job = ?1 AND r.attempt > 0 AND r.test IN (SELECT test FROM "
     "results WHERE job = ?1 AND final = 1 AND status IN ('FAILED', "
     "'TIMEOUT', 'CRASHED', 'DEP_FAILED')) ORDER BY r.test, r.attempt";
+
+/* One record of a log reply: its fields, and its log still compressed. */
+struct log_item {
+	char		*head;		/* {"test":...,"log": */
+	unsigned char	*z;		/* NULL: no log */
+	size_t		 zlen;
+};
+
+/*
+ * A log reply as it streams out: records are written one block of
+ * inflated text at a time, so that a log that expands to hundreds of
+ * megabytes takes a bounded buffer and other requests go on meanwhile.
+ */
+struct log_stream {
+	struct log_item	*items;
+	size_t		 n;
+	size_t		 cur;
+	int		 state;		/* 0: head, 1: text, 2: tail */
+	z_stream	 zs;
+	int		 zopen;
+	size_t		 text;		/* inflated so far, this record */
+	char		 carry[4];	/* a sequence cut by the block's end */
+	size_t		 ncarry;
+	struct evbuffer	*out;
+};
+
+/* Appends len bytes of log text to out as the inside of a JSON string. */
+static void
+log_escape(struct log_stream *ls, const char *s, size_t len, int last)
+{
+	size_t i = 0, k;
+	unsigned char c;
+
+	while (i < len) {
+		c = (unsigned char)s[i];
+		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+			evbuffer_add(ls->out, s + i, 1);
+			i++;
+			continue;
+		}
+		if (c < 0x80) {
+			if (c == '\n')
+				evbuffer_add(ls->out, "\\n", 2);
+			else if (c == '"' || c == '\\')
+				evbuffer_add_printf(ls->out, "\\%c", c);
+			else
+				evbuffer_add_printf(ls->out, "\\u%04x", c);
+			i++;
+			continue;
+		}
+		if ((k = utf8_next(s + i, len - i)) > 0) {
+			evbuffer_add(ls->out, s + i, k);
+			i += k;
+		} else if (!last && len - i < 4) {
+			memcpy(ls->carry, s + i, len - i);
+			ls->ncarry = len - i;
+			return;
+		} else {
+			evbuffer_add(ls->out, "\xef\xbf\xbd", 3);
+			i++;
+		}
+	}
+}
+
+/* Inflates and escapes the next block of the current record's log. */
+static void
+log_stream_text(struct log_stream *ls)
+{
+	struct log_item *it = &ls->items[ls->cur];
+	char buf[LOG_BLOCK + 4];
+	size_t got;
+	int rc;
+
+	if (!ls->zopen) {
+		memset(&ls->zs, 0, sizeof ls->zs);
+		if (inflateInit(&ls->zs) != Z_OK) {
+			evbuffer_add_printf(ls->out, "[dagz: cannot read this "
+			    "log]\\n");
+			ls->state = 2;
+			return;
+		}
+		ls->zs.next_in = it->z;
+		ls->zs.avail_in = it->zlen;
+		ls->zopen = 1;
+		ls->text = 0;
+		ls->ncarry = 0;
+	}
+	memcpy(buf, ls->carry, ls->ncarry);
+	ls->zs.next_out = (unsigned char *)buf + ls->ncarry;
+	ls->zs.avail_out = LOG_BLOCK;
+	rc = inflate(&ls->zs, Z_NO_FLUSH);
+	got = LOG_BLOCK - ls->zs.avail_out;
+	ls->text += got;
+	got += ls->ncarry;
+	ls->ncarry = 0;
+	if (rc == Z_STREAM_END || (rc == Z_OK && ls->text < LOG_TEXT_MAX &&
+	    got > 0)) {
+		log_escape(ls, buf, got, rc == Z_STREAM_END);
+		if (rc == Z_STREAM_END)
+			ls->state = 2;
+		return;
+	}
+	log_escape(ls, buf, got, 1);
+	if (ls->text >= LOG_TEXT_MAX)
+		evbuffer_add_printf(ls->out, "\\n[dagz: the rest of this log, "
+		    "past %d MiB, is left out]\\n", LOG_TEXT_MAX >> 20);
+	else
+		evbuffer_add_printf(ls->out, "\\n[dagz: this log is corrupt "
+		    "in the store]\\n");
+	ls->state = 2;
+}
+
+static ssize_t
+log_stream_fill(void *arg, char *buf, size_t max)
+{
+	struct log_stream *ls = arg;
+	struct log_item *it;
+
+	while (evbuffer_get_length(ls->out) < max && ls->cur < ls->n) {
+		it = &ls->items[ls->cur];
+		if (ls->state == 0) {
+			evbuffer_add(ls->out, it->head, strlen(it->head));
+			if (it->z == NULL) {
+				evbuffer_add_printf(ls->out, "null}\n");
+				ls->cur++;
+				continue;
+			}
+			evbuffer_add(ls->out, "\"", 1);
+			ls->state = 1;
+		} else if (ls->state == 1)
+			log_stream_text(ls);
+		else {
+			evbuffer_add(ls->out, "\"}\n", 3);
+			if (ls->zopen)
+				inflateEnd(&ls->zs);
+			ls->zopen = 0;
+			ls->state = 0;
+			ls->cur++;
+		}
+	}
+	return (evbuffer_remove(ls->out, buf, max));
+}
+
+static void
+log_stream_free(void *arg)
+{
+	struct log_stream *ls = arg;
+	size_t i;
+
+	if (ls->zopen)
+		inflateEnd(&ls->zs);
+	for (i = 0; i < ls->n; i++) {
+		free(ls->items[i].head);
+		free(ls->items[i].z);
+	}
+	free(ls->items);
+	evbuffer_free(ls->out);
+	free(ls);
+}
+
 /*
  * GET /api/v1/jobs/J/logs?test=T: the logs of every attempt of T, or of
- * every test that failed.
+ * every test that failed, streamed.
  */
 void
-route_logs(struct dagzd *d, struct evhttp_request *req, struct route_args *a)
+route_logs(struct dagzd *d, struct http_req *req, struct route_args *a)
 {
-	struct evbuffer *buf;
+	struct log_stream *ls;
+	struct log_item *it;
 	sqlite3_stmt *st;
 	const char *test = http_query(a, "test");
 	long long id;
 	json_t *o;
+	char *s;
 
 	if (query_job(d, req, a, &id) == -1)
 		return;
@@ -348,17 +514,43 @@ route_logs(struct dagzd *d, struct evhttp_request *req, struct route_args *a)
 		st = db_stmt(d, sql_logs_failed);
 		sqlite3_bind_int64(st, 1, id);
 	}
-	buf = evbuffer_new();
+	ls = xcalloc(1, sizeof *ls);
+	ls->out = evbuffer_new();
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		o = json_object();
 		json_object_set_new(o, "test", db_column_text(st, 0));
 		json_object_set_new(o, "attempt", db_column_int(st, 1));
 		json_object_set_new(o, "status", db_column_text(st, 2));
 		json_object_set_new(o, "span", db_column_text(st, 3));
-		query_log_fields(o, st, 4);
-		http_ndjson_add(buf, o);
+		if (sqlite3_column_type(st, 6) != SQLITE_NULL) {
+			json_object_set_new(o, "log_size",
+			    db_column_int(st, 4));
+			json_object_set_new(o, "log_cut", db_column_int(st, 5));
+		}
+		s = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
+		json_decref(o);
+		if (s == NULL)
+			continue;
+		ls->items = xreallocarray(ls->items, ls->n + 1,
+		    sizeof *ls->items);
+		it = &ls->items[ls->n++];
+		/* "{...}" becomes "{...,\"log\":" and the log follows. */
+		s[strlen(s) - 1] = '\0';
+		xasprintf(&it->head, "%s%s\"log\":", s, strlen(s) > 1 ?
+		    "," : "");
+		free(s);
+		it->z = NULL;
+		it->zlen = 0;
+		if (sqlite3_column_type(st, 6) != SQLITE_NULL) {
+			it->zlen = sqlite3_column_bytes(st, 6);
+			it->z = xmalloc(it->zlen + 1);
+			if (it->zlen > 0)
+				memcpy(it->z, sqlite3_column_blob(st, 6),
+				    it->zlen);
+		}
 	}
-	http_ndjson(req, buf);
+	http_stream(req, 200, "application/x-ndjson", log_stream_fill,
+	    log_stream_free, ls);
 }
 
 static const char sql_span[] =
@@ -380,7 +572,7 @@ static const char sql_history[] =
  * its log, its last 20 results across jobs, and the job's summary.
  */
 void
-route_span_context(struct dagzd *d, struct evhttp_request *req,
+route_span_context(struct dagzd *d, struct http_req *req,
     struct route_args *a)
 {
 	sqlite3_stmt *st;
@@ -513,7 +705,7 @@ static const char sql_flaky[] =
  * flips between pass and fail; the rate is both over its runs.
  */
 void
-route_flaky(struct dagzd *d, struct evhttp_request *req,
+route_flaky(struct dagzd *d, struct http_req *req,
     struct route_args *a)
 {
 	struct evbuffer *buf;

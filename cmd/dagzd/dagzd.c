@@ -5,12 +5,16 @@
  * and prints one line once it listens. See dagzd(1).
  */
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+
+#include <netinet/in.h>
 
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,7 +37,8 @@ usage(void)
 	fprintf(stderr,
 	    "usage: dagzd [-dVv] [-H home] [-l address:port]\n"
 	    "             [--allow-backdate] [--max-request size]\n"
-	    "             [--stale-after duration] [--token-file file]\n");
+	    "             [--public-url url] [--stale-after duration]\n"
+	    "             [--token-file file]\n");
 	exit(DAGZ_EXIT_USAGE);
 }
 
@@ -85,11 +90,64 @@ dagzd_split_addr(const char *addr, char *host, size_t len, int *port)
 	return (errstr == NULL ? 0 : -1);
 }
 
-static int
-is_loopback(const char *host)
+/* Whether sa is 127.0.0.0/8, ::1 or ::ffff:127.0.0.0/104. */
+int
+dagzd_addr_is_loopback(const struct sockaddr *sa)
 {
-	return (strncmp(host, "127.", 4) == 0 || strcmp(host, "::1") == 0 ||
-	    strcmp(host, "localhost") == 0);
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+	const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
+
+	if (sa->sa_family == AF_INET)
+		return ((ntohl(s4->sin_addr.s_addr) >> 24) == 127);
+	if (sa->sa_family != AF_INET6)
+		return (0);
+	if (IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr))
+		return (1);
+	return (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr) &&
+	    s6->sin6_addr.s6_addr[12] == 127);
+}
+
+/*
+ * Whether every address host resolves to is a loopback one: the name
+ * decides nothing ("127.x.example" may be anywhere).
+ */
+static int
+is_loopback(const char *addr, const char *host)
+{
+	struct addrinfo hints, *res, *ai;
+	int rc, all = 1;
+
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE;
+	if ((rc = getaddrinfo(host, NULL, &hints, &res)) != 0)
+		errx(DAGZ_EXIT_USAGE, "-l: cannot resolve '%s': %s", addr,
+		    gai_strerror(rc));
+	for (ai = res; ai != NULL; ai = ai->ai_next)
+		if (!dagzd_addr_is_loopback(ai->ai_addr))
+			all = 0;
+	freeaddrinfo(res);
+	return (all);
+}
+
+/* --public-url's host and port, as a Host header names them. */
+static char *
+public_host(const char *url)
+{
+	const char *p, *end;
+
+	if (strncmp(url, "http://", 7) == 0)
+		p = url + 7;
+	else if (strncmp(url, "https://", 8) == 0)
+		p = url + 8;
+	else
+		errx(DAGZ_EXIT_USAGE, "--public-url: expected http:// or "
+		    "https://, not '%s'", url);
+	end = p + strcspn(p, "/?#");
+	if (end == p || memchr(p, '@', end - p) != NULL)
+		errx(DAGZ_EXIT_USAGE, "--public-url: no host in '%s'", url);
+	return (xstrndup(p, end - p));
 }
 
 /* Refuses to start when a dagzd already answers where we would listen. */
@@ -208,6 +266,7 @@ main(int argc, char **argv)
 		{ "allow-backdate", no_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "max-request", required_argument, NULL, 'M' },
+		{ "public-url", required_argument, NULL, 'P' },
 		{ "stale-after", required_argument, NULL, 'S' },
 		{ "token-file", required_argument, NULL, 'T' },
 		{ "version", no_argument, NULL, 'V' },
@@ -261,6 +320,12 @@ main(int argc, char **argv)
 				    "size '%s'", optarg);
 			d.max_request = size;
 			break;
+		case 'P':
+			free(d.public_url);
+			free(d.public_host);
+			d.public_url = xstrdup(optarg);
+			d.public_host = public_host(optarg);
+			break;
 		case 'S':
 			if (time_parse_duration(optarg, &d.stale_after) == -1)
 				errx(DAGZ_EXIT_USAGE, "--stale-after: invalid "
@@ -292,7 +357,7 @@ main(int argc, char **argv)
 		d.token = read_token(tokenfile);
 	for (i = 0; i < d.nlisten; i++) {
 		dagzd_split_addr(d.listen[i], host, sizeof host, &port);
-		if (!is_loopback(host) && d.token == NULL)
+		if (d.token == NULL && !is_loopback(d.listen[i], host))
 			errx(DAGZ_EXIT_USAGE, "listening on '%s' needs "
 			    "--token-file: it is not a loopback address",
 			    d.listen[i]);
@@ -341,6 +406,8 @@ main(int argc, char **argv)
 	free(d.urlfile);
 	free(d.url);
 	free(d.token);
+	free(d.public_url);
+	free(d.public_host);
 	if (d.lockfd != -1)
 		close(d.lockfd);
 	return (DAGZ_EXIT_OK);

@@ -2,20 +2,40 @@
 #ifndef DAGZD_H
 #define DAGZD_H
 
-#include <stddef.h>
+#include <sys/queue.h>
 
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <event2/buffer.h>
 #include <event2/event.h>
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
 #include <jansson.h>
 #include <sqlite3.h>
 
 #define DAGZD_MAX_LISTEN	8
 #define DAGZD_MAX_REQUEST	(16 * 1024 * 1024)
+#define DAGZD_MAX_QUERY		32
+
+struct sockaddr;
+struct MHD_Daemon;
+struct MHD_Connection;
+struct http_conn;
+TAILQ_HEAD(http_conns, http_conn);
 
 struct dagzd {
 	struct event_base	*base;
-	struct evhttp		*http;
+	struct MHD_Daemon	*mhd[DAGZD_MAX_LISTEN];
+	struct event		*ev_mhd[DAGZD_MAX_LISTEN];
+	struct event		*ev_mhd_timer;
+	int			 nmhd;
+	struct http_conns	 conns;		/* open connections, oldest first */
+	unsigned int		 nconns;
+	unsigned int		 conn_limit;	/* in all */
+	unsigned int		 conn_limit_ip;	/* from one address */
+	size_t			 bodies;	/* bytes of bodies held, in all */
+	size_t			 max_bodies;
+	char			*public_url;	/* --public-url */
+	char			*public_host;	/* its host[:port] */
 	sqlite3			*db;
 	char			*home;
 	char			*dbpath;
@@ -34,30 +54,67 @@ struct dagzd {
 	struct event		*ev_int;
 };
 
+/* A query parameter, decoded. */
+struct http_param {
+	char			*key;
+	char			*value;
+};
+
 /* Arguments of a route: the path's '*' segments and the query. */
 struct route_args {
 	char			*seg[4];
 	int			 nseg;
-	struct evkeyvalq	 query;
+	struct http_param	 query[DAGZD_MAX_QUERY];
+	int			 nquery;
 };
+
+/*
+ * One request as routes see it: the HTTP library stays in dagzd-http.c.
+ * Routes answer with exactly one of the http_* replies below.
+ */
+struct http_req {
+	struct dagzd		*d;
+	struct MHD_Connection	*conn;
+	struct http_conn	*hc;
+	const char		*method;	/* as sent; HEAD runs GET's route */
+	char			*path;		/* decoded */
+	char			*body;
+	size_t			 len;
+	size_t			 cap;
+	size_t			 held;		/* counted in d->bodies */
+	int			 replied;
+};
+
+/*
+ * A reply written as the client reads it: fill writes at most max bytes
+ * at buf and returns how many, 0 at the end, or -1 on an error (the
+ * connection is closed); done frees arg.
+ */
+typedef ssize_t	(*http_fill_fn)(void *, char *, size_t);
 
 /* dagzd.c */
 int	 dagzd_split_addr(const char *, char *, size_t, int *);
+int	 dagzd_addr_is_loopback(const struct sockaddr *);
 
 /* dagzd-http.c */
 int	 http_start(struct dagzd *);
 void	 http_stop(struct dagzd *);
-void	 http_error(struct evhttp_request *, int, const char *, ...)
+void	 http_error(struct http_req *, int, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
-void	 http_json(struct evhttp_request *, int, json_t *);
+void	 http_json(struct http_req *, int, json_t *);
 void	 http_ndjson_add(struct evbuffer *, json_t *);
-void	 http_ndjson(struct evhttp_request *, struct evbuffer *);
-char	*http_body(struct dagzd *, struct evhttp_request *, size_t *);
+void	 http_ndjson(struct http_req *, struct evbuffer *);
+void	 http_reply(struct http_req *, int, const char *, struct evbuffer *);
+void	 http_stream(struct http_req *, int, const char *, http_fill_fn,
+	    void (*)(void *), void *);
+char	*http_body(struct dagzd *, struct http_req *, size_t *);
+const char *http_header(struct http_req *, const char *);
 const char *http_query(struct route_args *, const char *);
-int	 http_query_num(struct evhttp_request *, struct route_args *,
+int	 http_query_num(struct http_req *, struct route_args *,
 	    const char *, long long, long long, long long *);
-int	 http_query_time(struct evhttp_request *, struct route_args *,
+int	 http_query_time(struct http_req *, struct route_args *,
 	    const char *, double *);
+char	*http_html_escape(const char *);
 
 /* dagzd-db.c */
 int	 db_open(struct dagzd *);
@@ -81,41 +138,41 @@ void	 db_sweep(struct dagzd *);
 int	 jobs_resolve(struct dagzd *, const char *, long long *);
 json_t	*jobs_json(struct dagzd *, long long);
 long long jobs_upsert(struct dagzd *, json_t *, char *, size_t);
-void	 route_job_create(struct dagzd *, struct evhttp_request *,
+void	 route_job_create(struct dagzd *, struct http_req *,
 	    struct route_args *);
-void	 route_jobs(struct dagzd *, struct evhttp_request *,
+void	 route_jobs(struct dagzd *, struct http_req *,
 	    struct route_args *);
-void	 route_job(struct dagzd *, struct evhttp_request *,
+void	 route_job(struct dagzd *, struct http_req *,
 	    struct route_args *);
-void	 route_job_page(struct dagzd *, struct evhttp_request *,
+void	 route_job_page(struct dagzd *, struct http_req *,
 	    struct route_args *);
 
 /* dagzd-ingest.c: the scheduler's stream of records. */
-void	 route_events(struct dagzd *, struct evhttp_request *,
+void	 route_events(struct dagzd *, struct http_req *,
 	    struct route_args *);
-void	 route_heartbeat(struct dagzd *, struct evhttp_request *,
+void	 route_heartbeat(struct dagzd *, struct http_req *,
 	    struct route_args *);
 
 /* dagzd-query.c: tests, cases, spans, logs, history, flakiness. */
-void	 route_tests(struct dagzd *, struct evhttp_request *,
+void	 route_tests(struct dagzd *, struct http_req *,
 	    struct route_args *);
-void	 route_cases(struct dagzd *, struct evhttp_request *,
+void	 route_cases(struct dagzd *, struct http_req *,
 	    struct route_args *);
-void	 route_spans(struct dagzd *, struct evhttp_request *,
+void	 route_spans(struct dagzd *, struct http_req *,
 	    struct route_args *);
-void	 route_logs(struct dagzd *, struct evhttp_request *,
+void	 route_logs(struct dagzd *, struct http_req *,
 	    struct route_args *);
-void	 route_span_context(struct dagzd *, struct evhttp_request *,
+void	 route_span_context(struct dagzd *, struct http_req *,
 	    struct route_args *);
-void	 route_flaky(struct dagzd *, struct evhttp_request *,
+void	 route_flaky(struct dagzd *, struct http_req *,
 	    struct route_args *);
 
 /* dagzd-baselines.c: baselines for selection. */
-void	 route_baseline_create(struct dagzd *, struct evhttp_request *,
+void	 route_baseline_create(struct dagzd *, struct http_req *,
 	    struct route_args *);
-void	 route_baseline_latest(struct dagzd *, struct evhttp_request *,
+void	 route_baseline_latest(struct dagzd *, struct http_req *,
 	    struct route_args *);
-void	 route_baseline(struct dagzd *, struct evhttp_request *,
+void	 route_baseline(struct dagzd *, struct http_req *,
 	    struct route_args *);
 
 #endif

@@ -8,5 +8,5 @@ dagzd_SOURCES = \
 	%D%/dagzd-ingest.c \
 	%D%/dagzd-jobs.c \
 	%D%/dagzd-query.c
-dagzd_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS) $(ZLIB_CFLAGS)
-dagzd_LDADD = $(COMMON_LIBS) $(SQLITE_LIBS) $(ZLIB_LIBS)
+dagzd_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS) $(ZLIB_CFLAGS) $(MHD_CFLAGS)
+dagzd_LDADD = $(COMMON_LIBS) $(SQLITE_LIBS) $(ZLIB_LIBS) $(MHD_LIBS)

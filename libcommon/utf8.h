@@ -1,0 +1,12 @@
+/* utf8.h: checking byte strings for UTF-8 and mending those that are not. */
+#ifndef DAGZ_UTF8_H
+#define DAGZ_UTF8_H
+
+#include <stddef.h>
+
+size_t	 utf8_next(const char *, size_t);
+int	 utf8_valid(const char *, size_t);
+char	*utf8_fix(const char *, size_t);
+char	*utf8_fixs(const char *);
+
+#endif
