@@ -47,13 +47,21 @@ stored() {
 	{"id": "a", "cmd": ["true"]}
 	{"id": "b", "cmd": ["sleep", "30"], "env": {"MARK": "kill9-b"}}
 	EOF2
-	dagz-sched -j 2 --log-dir logs --events ev.ndjson \
+	# The events file is a FIFO: the scheduler is stopped as soon as it
+	# has written a's result, before any timer of its own fires, then
+	# killed.
+	mkfifo ev.fifo
+	dagz-sched -j 2 --log-dir logs --events ev.fifo \
 	    --manifest suite.ndjson >run.out 2>run.err 3>&- &
 	pid=$!
-	for i in $(seq 400); do
-		[ "$(event_status ev.ndjson a 2>/dev/null)" = OK ] && break
-		sleep 0.01
-	done
+	while read -r line; do
+		case $line in
+		'{"type":"result","test":"a","status":"OK"'*)
+			kill -STOP "$pid"
+			break
+			;;
+		esac
+	done <ev.fifo
 	vassal=$(pgrep -P "$pid")
 	tree=$(descendants $vassal)
 	kill -KILL "$pid"
@@ -203,16 +211,17 @@ post_events() {
 	{"type": "result", "test": "a", "attempt": 1, "final": true, "status": "FAILED"}
 	{"type": "result", "test": "a", "attempt": 2, "final": true, "status": "OK"}
 	{"type": "result", "test": "b", "attempt": 2, "final": true, "status": "OK"}
+	{"type": "result", "test": "d", "attempt": 0, "final": true, "status": "DEP_FAILED", "worker": -1}
 	EOF2
-	[ "$output" = "$(printf '200\n{"stored":4}')" ]
+	[ "$output" = "$(printf '200\n{"stored":5}')" ]
 	# Sent again, and an older attempt arriving late, marked final.
 	run -0 post_events "$u" <<-EOF2
 	{"type": "result", "test": "a", "attempt": 2, "final": true, "status": "OK"}
 	{"type": "result", "test": "b", "attempt": 1, "final": true, "status": "FAILED"}
 	EOF2
 	[ "$output" = "$(printf '200\n{"stored":2}')" ]
-	[ "$(stored "$u")" = "$(printf 'a OK\nb OK')" ]
-	[ "$(zb job "$u" --json 3>&- | jq -c .counts)" = '{"OK":2}' ]
+	[ "$(stored "$u")" = "$(printf 'a OK\nb OK\nd DEP_FAILED')" ]
+	[ "$(zb job "$u" --json 3>&- | jq -c -S .counts)" = '{"DEP_FAILED":1,"OK":2}' ]
 	run -0 post_events "$u" <<-EOF2
 	{"type": "summary", "tests": -5, "exit": 0, "counts": {"OK": 2}}
 	EOF2
@@ -225,5 +234,9 @@ post_events() {
 	{"type": "summary", "tests": 2, "exit": 0, "counts": {"OK": -2}}
 	EOF2
 	[ "$output" = "$(printf '400\n{"error":"line 1: \\"counts\\": \\"OK\\" must be a non-negative integer"}')" ]
+	run -0 post_events "$u" <<-EOF2
+	{"type": "result", "test": "e", "attempt": 1, "status": "OK", "worker": -2}
+	EOF2
+	[ "$output" = "$(printf '400\n{"error":"line 1: \\"worker\\" must be an integer of at least -1"}')" ]
 	[ "$(zb job "$u" --json 3>&- | jq -c '[.status, .tests]')" = '["running",2]' ]
 }

@@ -107,9 +107,12 @@ check_num(json_t *o, const char *key, int integer, double min, char *err,
 		if (json_number_value(v) >= min)
 			return (0);
 	}
-	snprintf(err, len, "\"%s\" must be %s%s", key,
-	    min == 0 ? "a non-negative " : (min < 0 ? "an " : "a "),
-	    integer ? "integer" : "number");
+	if (min == 0)
+		snprintf(err, len, "\"%s\" must be a non-negative %s", key,
+		    integer ? "integer" : "number");
+	else
+		snprintf(err, len, "\"%s\" must be %s of at least %g", key,
+		    integer ? "an integer" : "a number", min);
 	return (-1);
 }
 
@@ -297,7 +300,7 @@ static int
 ingest_result(struct ingest *in, json_t *o, char *err, size_t len)
 {
 	static const char *const ints[] = { "rss", "signal", "leaked",
-	    "worker", NULL };
+	    NULL };
 	static const char *const nums[] = { "start", "duration", "cpu", NULL };
 	static const char *const counts[] = { "total", "failed", "skipped",
 	    "todo", NULL };
@@ -340,6 +343,7 @@ ingest_result(struct ingest *in, json_t *o, char *err, size_t len)
 	}
 	if (check_nums(o, ints, nums, err, len) == -1 ||
 	    check_num(o, "exit", 1, -1, err, len) == -1 ||
+	    check_num(o, "worker", 1, -1, err, len) == -1 ||
 	    check_str(o, "span", err, len) == -1 ||
 	    check_str(o, "reason", err, len) == -1)
 		return (-1);
