@@ -61,7 +61,8 @@ BATS_TESTS += \
 	t/dagz-run-store-start.bats \
 	t/zb-jobs.bats \
 	t/zb-cases.bats \
-	t/zb-rerun.bats
+	t/zb-rerun.bats \
+	t/store-faults.bats
 # libdagzprobe.so: the trace reader in C, the probe on real programs.
 PROBE_BATS_TESTS = \
 	t/probe-record.bats \

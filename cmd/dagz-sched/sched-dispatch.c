@@ -452,16 +452,18 @@ dispatch_release_followers(struct sched *s, struct test *t)
 }
 
 /*
- * The attempt's record, built once, to every sink: the events file, the
- * store and the console. retry and no_retry say what comes of a failure.
+ * The attempt's record, built once, to every sink: the store's spool
+ * first (so that what the console or the events file shows survives a
+ * SIGKILL of the scheduler), then the events file and the console.
+ * retry and no_retry say what comes of a failure.
  */
 static void
 dispatch_emit(struct sched *s, struct test *t, struct attempt *a,
     const char *retry, const char *no_retry)
 {
 	a->rec = report_record(s, t, &a->r, retry, no_retry);
-	report_event(s, a->rec);
 	store_result(s, t, a);
+	report_event(s, a->rec);
 	out_result(s, a);
 }
 
@@ -656,8 +658,8 @@ dispatch_fixture_result(struct sched *s, struct sworker *w,
 	}
 	w->fix_busy = 0;
 	rec = report_fixture_record(s, r);
-	report_event(s, rec);
 	store_fixture(s, r, rec);
+	report_event(s, rec);
 	out_fixture(s, rec, r->tail);
 	json_decref(rec);
 	if (strcmp(r->phase, "setup") == 0) {

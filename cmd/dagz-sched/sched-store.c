@@ -1,14 +1,18 @@
 /*
  * sched-store.c: the job's record in the store daemon, dagzd. Every
- * record (the job, spans, results, logs, the summary) is first appended
- * to a spool file under $DAGZ_HOME/spool, then posted in batches from
- * the event loop, one request at a time; a batch leaves the spool only
- * once dagzd acknowledged it. So a slow or dead dagzd never stalls a
- * test, a restarted one gets everything re-sent (dagzd ignores what it
- * already has), and a spool left behind by a scheduler that died is sent
- * by the next job.
+ * record (the job, spans, results, logs, the summary) reaches a spool
+ * file under $DAGZ_HOME/spool with one write(2) before the console or
+ * the events file shows it, so that a scheduler killed right after it
+ * printed a result still leaves the result for the next job to send.
+ * From the spool, records are posted in batches from the event loop,
+ * one request at a time; a batch leaves the spool only once dagzd
+ * acknowledged it, and only a refusal of one record is final. A spool
+ * left behind by a scheduler that died is sent by the next job. The job
+ * waits on dagzd for at most STORE_BUDGET seconds in all, at its start
+ * and at its end: the spool carries the rest.
  */
 #include <sys/file.h>
+#include <sys/param.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -24,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -48,17 +53,26 @@ extern char **environ;
 #define STORE_CREATE_WAIT	3.0	/* seconds for the job's creation */
 #define STORE_TIMEOUT		5.0	/* seconds for a batch */
 #define STORE_BEAT		10	/* seconds between heartbeats */
-#define STORE_END_WAIT		10.0	/* at the end, dagzd answering */
-#define STORE_END_WAIT_DOWN	2.0	/* at the end, dagzd away */
+#define STORE_END_WAIT		10.0	/* at most, for the baseline */
+#define STORE_BUDGET		2.0	/* seconds a job waits on dagzd */
+#define STORE_BUDGET_END	0.5	/* of which the end keeps */
 #define STORE_LINGER_MS		50	/* gather records for a batch */
+#define STORE_EMPTY_AGE		60	/* seconds: an empty orphan is stale */
 
 /* A spool file: ours (the first), or one a dead scheduler left. */
 struct spool {
 	char	 uuid[JOBID_UUID_LEN];
-	char	*path;
-	int	 fd;
+	char	*path;		/* NULL: an unnamed temporary file */
+	int	 fd;		/* -1: done, or (ours) no file at all */
 	off_t	 end;
 	off_t	 acked;
+};
+
+/* What becomes of a batch once dagzd answered, or did not. */
+enum store_verdict {
+	STORE_NEXT,		/* send the next batch now */
+	STORE_LATER,		/* dagzd is away: try again later */
+	STORE_STOP		/* this dagzd takes nothing from us */
 };
 
 struct sched_store {
@@ -67,10 +81,19 @@ struct sched_store {
 	char			*home;
 	struct spool		*spools;
 	size_t			 nspools;
+	struct evbuffer		*mem;		/* ours the spool could not keep */
+	size_t			 nmem;		/* how many records */
+	char			*kept;		/* where ours are, for warnings */
+	int			 full;		/* our spool takes no more */
 	struct store_conn	*conn;
 	int			 busy;		/* a batch in flight */
 	size_t			 cur;		/* its spool */
-	size_t			 inflight;	/* its length */
+	int			 cur_mem;	/* or from memory */
+	char			*inflight;	/* the batch */
+	size_t			 inflight_len;
+	size_t			 batch_max;	/* halved on 413 */
+	size_t			 cap_once;	/* the next batch ends here */
+	double			 budget;	/* seconds left to wait on dagzd */
 	int			 down;		/* the last attempt failed */
 	int			 warned_down;
 	int			 stopped;	/* sending given up */
@@ -78,7 +101,6 @@ struct sched_store {
 	struct event		*ev_retry;
 	struct event		*ev_linger;
 	struct event		*ev_beat;
-	struct evbuffer		*out;		/* records not yet spooled */
 	char			 load_span[JOBID_SPAN_LEN];
 	char			*link;
 	/*
@@ -113,15 +135,55 @@ store_open(struct sched *s)
 	st->token = store_token();
 	st->home = store_home();
 	st->backoff = 0.1;
+	st->batch_max = STORE_BATCH;
+	st->budget = STORE_BUDGET;
+	if ((st->mem = evbuffer_new()) == NULL)
+		errx(DAGZ_EXIT_ERROR, "evbuffer_new");
 	s->store = st;
+}
+
+/*
+ * How long a synchronous call may wait on dagzd: at most cap, within
+ * what is left of the job's budget; at the start, less what the end
+ * keeps. 0: no time left, do not call.
+ */
+static double
+store_wait(struct sched_store *st, double cap, int at_end)
+{
+	double left = st->budget - (at_end ? 0 : STORE_BUDGET_END);
+
+	if (left < 0.01)
+		return (0);
+	return (left < cap ? left : cap);
+}
+
+/* A synchronous request within the budget: store_call's result. */
+static int
+store_call_budget(struct sched_store *st, const char *method,
+    const char *path, const char *ctype, const void *body, size_t len,
+    double cap, int at_end, struct store_reply *r)
+{
+	double wait = store_wait(st, cap, at_end), t0;
+	int rc;
+
+	if (wait == 0) {
+		memset(r, 0, sizeof *r);
+		snprintf(r->err, sizeof r->err, "no time left to wait for it");
+		return (-1);
+	}
+	t0 = time_mono();
+	rc = store_call(st->url, st->token, method, path, ctype, body, len,
+	    wait, r);
+	st->budget -= time_mono() - t0;
+	return (rc);
 }
 
 /*
  * A first run needs no set-up: when dagz run asked for it (and so not
  * for --help, --plan or --list, nor for bad usage, which never get
- * here) and the store is on this machine, "zb daemon up --bg" starts a
- * dagzd unless one answers. A store that cannot be started is a
- * warning; the job goes on, spooled.
+ * here) and nothing listens where the store should be on this machine,
+ * "zb daemon up --bg" starts a dagzd. A store that cannot be started is
+ * a warning; the job goes on, spooled.
  */
 static void
 store_start(struct sched_store *st)
@@ -177,16 +239,17 @@ store_add_spool(struct sched_store *st, const char *uuid, char *path, int fd)
 
 /*
  * Our spool, locked so that no other job takes it for an orphan. When
- * $DAGZ_HOME cannot hold it, an unnamed temporary file does: the job is
- * still streamed, only not recoverable after a crash.
+ * $DAGZ_HOME cannot hold it, an unnamed temporary file does, else
+ * memory: the job is still sent, but what is not sent when it ends is
+ * lost, and the warning says so.
  */
-static int
+static void
 store_open_spool(struct sched *s)
 {
 	struct sched_store *st = s->store;
 	char *dir, *path;
 	const char *tmp;
-	int fd;
+	int fd, e;
 
 	xasprintf(&dir, "%s/spool", st->home);
 	xasprintf(&path, "%s/%s.ndjson", dir, s->job);
@@ -194,18 +257,60 @@ store_open_spool(struct sched *s)
 	    O_APPEND | O_CLOEXEC, 0600)) != -1) {
 		flock(fd, LOCK_EX | LOCK_NB);
 		free(dir);
+		xasprintf(&st->kept, "'%s'", path);
 		store_add_spool(st, s->job, path, fd);
-		return (0);
+		return;
 	}
-	warn("store: cannot create '%s'", path);
+	e = errno;
 	free(dir);
-	free(path);
 	if ((tmp = getenv("TMPDIR")) == NULL || *tmp == '\0')
 		tmp = "/tmp";
-	if ((fd = open(tmp, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) == -1)
-		return (-1);
+	if ((fd = open(tmp, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) != -1)
+		st->kept = xstrdup("an unnamed temporary file");
+	else {
+		st->kept = xstrdup("memory");
+		st->full = 1;
+	}
+	warnx("store: cannot create '%s': %s; the job's records are kept in "
+	    "%s until dagzd has them, and those it does not have when the "
+	    "job ends are lost", path, strerror(e), st->kept);
+	free(path);
 	store_add_spool(st, s->job, NULL, fd);
-	return (0);
+}
+
+/*
+ * A spool that ends in a partial record (its scheduler died in a write,
+ * or the disk was full) is cut to its last whole line, which is then
+ * sent as any other. Returns the spool's size, 0 if nothing is left of
+ * it, or -1 if it cannot be read.
+ */
+static off_t
+store_spool_repair(int fd, const char *path, off_t size)
+{
+	char buf[4096];
+	off_t pos = size, keep = 0;
+	size_t n, i;
+
+	while (pos > 0 && keep == 0) {
+		n = pos < (off_t)sizeof buf ? (size_t)pos : sizeof buf;
+		if (pread(fd, buf, n, pos - n) != (ssize_t)n)
+			return (-1);
+		for (i = n; i > 0; i--)
+			if (buf[i - 1] == '\n') {
+				keep = pos - n + i;
+				break;
+			}
+		if (keep == 0)
+			pos -= n;
+	}
+	if (keep == size)
+		return (size);
+	if (keep > 0 && ftruncate(fd, keep) == -1)
+		return (-1);
+	warnx("store: '%s' ends in a partial record of %lld bytes: %s", path,
+	    (long long)(size - keep), keep > 0 ? "cut to its last whole line" :
+	    "dropped");
+	return (keep);
 }
 
 /* Spools that schedulers which died left behind: ours to send. */
@@ -217,6 +322,7 @@ store_find_orphans(struct sched *s)
 	struct stat sb;
 	struct spool *sp;
 	char *dir, *path, uuid[JOBID_UUID_LEN];
+	off_t size;
 	size_t n;
 	DIR *dp;
 	int fd;
@@ -243,46 +349,73 @@ store_find_orphans(struct sched *s)
 			free(path);
 			continue;
 		}
+		/*
+		 * Empty: its scheduler died before its first record, or has
+		 * just created it and not yet locked it.
+		 */
+		size = sb.st_size == 0 ? 0 :
+		    store_spool_repair(fd, path, sb.st_size);
+		if (size <= 0) {
+			if (size == 0 && (sb.st_size > 0 ||
+			    sb.st_mtime < time(NULL) - STORE_EMPTY_AGE))
+				unlink(path);
+			close(fd);
+			free(path);
+			continue;
+		}
 		sp = store_add_spool(st, uuid, path, fd);
-		sp->end = sb.st_size;
+		sp->end = size;
 	}
 	closedir(dp);
 	free(dir);
 }
 
-/*
- * Writes the records gathered in memory to our spool: once per batch
- * rather than once per record. A scheduler that dies loses them, but
- * also everything it would have recorded after them.
- */
-static void
-store_spool_flush(struct sched *s)
+/* Bytes of ours not yet acknowledged. */
+static size_t
+store_pending(struct sched_store *st)
 {
-	struct sched_store *st = s->store;
-	struct spool *sp;
-	ssize_t n;
+	struct spool *sp = &st->spools[0];
 
-	if (st == NULL || st->nspools == 0 || st->out == NULL)
-		return;
-	sp = &st->spools[0];
-	while (evbuffer_get_length(st->out) > 0) {
-		if ((n = evbuffer_write(st->out, sp->fd)) == -1) {
-			if (errno == EINTR)
-				continue;
-			if (!st->stopped)
-				warn("store: cannot write the spool");
-			st->stopped = 1;
-			evbuffer_drain(st->out, evbuffer_get_length(st->out));
-			break;
-		}
-		sp->end += n;
-	}
+	return ((sp->fd != -1 ? sp->end - sp->acked : 0) +
+	    evbuffer_get_length(st->mem));
 }
 
 /*
- * Appends a record (stolen) for our spool. Records are sent after a short
- * linger, so that a fast suite makes a few large batches rather than a
- * request per result.
+ * Keeps a line (with its newline) of ours: on the spool, with one
+ * write(2), or in memory once the spool cannot take it (a full disk).
+ */
+static void
+store_keep(struct sched *s, const char *line, size_t len)
+{
+	struct sched_store *st = s->store;
+	struct spool *sp = &st->spools[0];
+	ssize_t n;
+
+	while (!st->full) {
+		if ((n = write(sp->fd, line, len)) == (ssize_t)len) {
+			sp->end += len;
+			return;
+		}
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n != -1)
+			errno = ENOSPC;
+		warn("store: cannot write %s; the job's records are kept in "
+		    "memory from now on, and those dagzd does not have when "
+		    "the job ends are lost", st->kept);
+		/* A partial line would end the spool: cut it. */
+		if (n > 0)
+			(void)ftruncate(sp->fd, sp->end);
+		st->full = 1;
+	}
+	evbuffer_add(st->mem, line, len);
+	st->nmem++;
+}
+
+/*
+ * Keeps a record (stolen) of ours before anything else shows it. Records
+ * are sent after a short linger, so that a fast suite makes a few large
+ * batches rather than a request per result.
  */
 static void
 store_emit(struct sched *s, json_t *rec)
@@ -290,6 +423,7 @@ store_emit(struct sched *s, json_t *rec)
 	struct sched_store *st = s->store;
 	struct timeval tv = { 0, STORE_LINGER_MS * 1000 };
 	char *line;
+	size_t len;
 
 	if (st == NULL || st->nspools == 0) {
 		json_decref(rec);
@@ -297,10 +431,13 @@ store_emit(struct sched *s, json_t *rec)
 	}
 	line = ndjson_encode(rec);
 	json_decref(rec);
-	evbuffer_add(st->out, line, strlen(line));
-	evbuffer_add(st->out, "\n", 1);
+	len = strlen(line);
+	line = xreallocarray(line, len + 2, 1);
+	line[len++] = '\n';
+	line[len] = '\0';
+	store_keep(s, line, len);
 	free(line);
-	if (evbuffer_get_length(st->out) >= STORE_BATCH / 2)
+	if (store_pending(st) >= st->batch_max / 2)
 		store_pump(s);
 	else if (st->ev_linger != NULL &&
 	    !evtimer_pending(st->ev_linger, NULL))
@@ -309,12 +446,12 @@ store_emit(struct sched *s, json_t *rec)
 
 /*
  * Reads the next batch of sp: whole lines from the acknowledged offset,
- * at most STORE_BATCH bytes unless one line is longer.
+ * at most max bytes unless one line is longer.
  */
 static char *
-store_read_batch(struct spool *sp, size_t *len)
+store_read_batch(struct spool *sp, size_t max, size_t *len)
 {
-	size_t want = STORE_BATCH, got;
+	size_t want = max, got;
 	char *buf, *nl;
 	ssize_t n;
 
@@ -338,9 +475,69 @@ store_read_batch(struct spool *sp, size_t *len)
 		}
 		free(buf);
 		if (got < want || (off_t)want >= sp->end - sp->acked)
-			return (NULL);	/* a partial last line: not yet */
+			return (NULL);	/* a partial last line */
 		want *= 2;
 	}
+}
+
+/* The same from the records kept in memory. */
+static char *
+store_read_mem(struct evbuffer *mem, size_t max, size_t *len)
+{
+	struct evbuffer_ptr p;
+	size_t want = evbuffer_get_length(mem);
+	unsigned char *b, *nl;
+	char *buf;
+
+	if (want > max)
+		want = max;
+	if ((b = evbuffer_pullup(mem, want)) == NULL)
+		return (NULL);
+	if ((nl = memrchr(b, '\n', want)) != NULL)
+		want = nl - b + 1;
+	else {
+		p = evbuffer_search(mem, "\n", 1, NULL);
+		if (p.pos == -1)
+			return (NULL);
+		want = p.pos + 1;
+		if ((b = evbuffer_pullup(mem, want)) == NULL)
+			return (NULL);
+	}
+	buf = xmalloc(want + 1);
+	memcpy(buf, b, want);
+	*len = want;
+	return (buf);
+}
+
+/*
+ * The next batch: ours first (its spool, then what memory kept), then
+ * the orphans'. Sets which spool (*idx) and whether from memory.
+ */
+static char *
+store_next_batch(struct sched_store *st, size_t *idx, int *mem, size_t *len)
+{
+	struct spool *sp;
+	size_t i, max = st->batch_max;
+	char *buf;
+
+	if (st->cap_once > 0 && st->cap_once < max)
+		max = st->cap_once;
+	for (i = 0; i < st->nspools; i++) {
+		sp = &st->spools[i];
+		if (sp->fd != -1 && sp->acked < sp->end) {
+			if ((buf = store_read_batch(sp, max, len)) == NULL)
+				continue;
+		} else if (i == 0 && evbuffer_get_length(st->mem) > 0) {
+			if ((buf = store_read_mem(st->mem, max, len)) == NULL)
+				continue;
+		} else
+			continue;
+		st->cap_once = 0;
+		*idx = i;
+		*mem = sp->fd == -1 || sp->acked >= sp->end;
+		return (buf);
+	}
+	return (NULL);
 }
 
 static void
@@ -350,6 +547,121 @@ store_spool_done(struct spool *sp)
 		unlink(sp->path);
 	close(sp->fd);
 	sp->fd = -1;
+}
+
+/* A batch of len bytes dagzd has, or refused for good. */
+static void
+store_ack(struct sched_store *st, size_t idx, int mem, size_t len)
+{
+	struct spool *sp = &st->spools[idx];
+
+	if (mem) {
+		evbuffer_drain(st->mem, len);
+		return;
+	}
+	sp->acked += len;
+	if (idx > 0 && sp->acked >= sp->end)
+		store_spool_done(sp);
+}
+
+/* The offset of the start of line n (from 1) of buf; 0 if none. */
+static size_t
+store_line_offset(const char *buf, size_t len, long n)
+{
+	const char *p = buf, *nl;
+
+	while (--n > 0) {
+		if ((nl = memchr(p, '\n', len - (p - buf))) == NULL ||
+		    nl + 1 >= buf + len)
+			return (0);
+		p = nl + 1;
+	}
+	return (p - buf);
+}
+
+/*
+ * What dagzd's reply r to the batch buf of len bytes (from spool idx, or
+ * memory) means. A batch is acknowledged in full (200), or not at all:
+ * a refused record (400, "line N: why") is cut out by sending the lines
+ * before it, then it alone; only a record refused alone is dropped. A
+ * batch too large (413) is split. A wrong URL (404, 405) or a refused
+ * token keeps everything for a later job; anything else is a dagzd away.
+ */
+static enum store_verdict
+store_judge(struct sched *s, size_t idx, int mem, const char *buf,
+    size_t len, struct store_reply *r)
+{
+	struct sched_store *st = s->store;
+	struct spool *sp = &st->spools[idx];
+	enum store_verdict v = STORE_NEXT;
+	size_t lines, off;
+	const char *p;
+	char *msg;
+	long n;
+
+	if (r->status == 200) {
+		store_ack(st, idx, mem, len);
+		if (st->down && s->opt.verbose)
+			warnx("store: dagzd answers again");
+		st->down = 0;
+		st->backoff = 0.1;
+		return (STORE_NEXT);
+	}
+	msg = store_reply_error(r);
+	for (lines = 0, p = buf; (p = memchr(p, '\n', len - (p - buf))) !=
+	    NULL; p++)
+		lines++;
+	switch (r->status) {
+	case 401:
+	case 403:
+		warnx("store: dagzd at %s refused us: %s; the records are kept "
+		    "in %s", st->url, msg, st->kept);
+		st->stopped = 1;
+		v = STORE_STOP;
+		break;
+	case 404:
+	case 405:
+		warnx("store: %s takes no records (is DAGZ_URL right?): %s; "
+		    "the records are kept in %s", st->url, msg, st->kept);
+		st->stopped = 1;
+		v = STORE_STOP;
+		break;
+	case 408:
+	case 429:
+		goto away;
+	default:
+		if (r->status < 400 || r->status >= 500)
+			goto away;
+		if (lines <= 1) {
+			/* Re-sending what dagzd refuses would loop forever. */
+			warnx("store: dagzd refused a record of job %s: %s",
+			    sp->uuid, msg);
+			store_ack(st, idx, mem, len);
+		} else if (r->status == 413)
+			st->batch_max = len / 2 > 0 ? len / 2 : 1;
+		else {
+			n = 0;
+			if (strncmp(msg, "line ", 5) == 0)
+				n = strtol(msg + 5, NULL, 10);
+			if (n < 1 || (size_t)n > lines)
+				n = lines / 2 + 1;
+			/* The lines before it; line 1 alone. */
+			off = store_line_offset(buf, len, n > 1 ? n : 2);
+			st->cap_once = off > 0 ? off : 1;
+		}
+		break;
+	}
+	free(msg);
+	return (v);
+away:
+	if (!st->warned_down)
+		warnx("store: cannot reach dagzd at %s: %s; the job's "
+		    "records are kept in %s and sent when it answers",
+		    st->url, msg, st->kept);
+	st->warned_down = 1;
+	st->down = 1;
+	free(msg);
+	return (STORE_LATER);
 }
 
 static void
@@ -369,45 +681,17 @@ store_sent(struct store_reply *r, void *arg)
 {
 	struct sched *s = arg;
 	struct sched_store *st = s->store;
-	struct spool *sp = &st->spools[st->cur];
-	char *msg;
+	enum store_verdict v;
 
 	st->busy = 0;
-	if (r->status == 200) {
-		sp->acked += st->inflight;
-		if (st->cur > 0 && sp->acked >= sp->end)
-			store_spool_done(sp);
-		if (st->down && s->opt.verbose)
-			warnx("store: dagzd answers again");
-		st->down = 0;
-		st->backoff = 0.1;
+	v = store_judge(s, st->cur, st->cur_mem, st->inflight,
+	    st->inflight_len, r);
+	free(st->inflight);
+	st->inflight = NULL;
+	if (v == STORE_NEXT)
 		store_pump(s);
-		return;
-	}
-	msg = store_reply_error(r);
-	if (r->status == 401 || r->status == 403) {
-		warnx("store: dagzd at %s refused us: %s", st->url, msg);
-		st->stopped = 1;
-	} else if (r->status >= 400 && r->status < 500 && r->status != 408 &&
-	    r->status != 429) {
-		/* Re-sending what dagzd refuses would loop forever. */
-		warnx("store: dagzd refused records of job %s: %s", sp->uuid,
-		    msg);
-		sp->acked += st->inflight;
-		if (st->cur > 0 && sp->acked >= sp->end)
-			store_spool_done(sp);
-		store_pump(s);
-	} else {
-		if (!st->warned_down)
-			warnx("store: cannot reach dagzd at %s: %s; the job's "
-			    "records are kept in '%s' and sent when it answers",
-			    st->url, msg, st->spools[0].path != NULL ?
-			    st->spools[0].path : "a temporary file");
-		st->warned_down = 1;
-		st->down = 1;
+	else if (v == STORE_LATER)
 		store_retry_later(s);
-	}
-	free(msg);
 }
 
 /* Sends the next batch, ours first, if nothing is in flight. */
@@ -415,32 +699,27 @@ static void
 store_pump(struct sched *s)
 {
 	struct sched_store *st = s->store;
-	struct spool *sp = NULL;
 	char *buf, path[128];
-	size_t i, len;
+	size_t len;
 
-	store_spool_flush(s);
 	if (st->busy || st->conn == NULL || st->stopped ||
 	    evtimer_pending(st->ev_retry, NULL))
 		return;
-	for (i = 0; i < st->nspools; i++)
-		if (st->spools[i].fd != -1 &&
-		    st->spools[i].acked < st->spools[i].end) {
-			sp = &st->spools[i];
-			break;
-		}
-	if (sp == NULL || (buf = store_read_batch(sp, &len)) == NULL)
+	if ((buf = store_next_batch(st, &st->cur, &st->cur_mem, &len)) ==
+	    NULL)
 		return;
-	snprintf(path, sizeof path, STORE_API "/jobs/%s/events", sp->uuid);
+	snprintf(path, sizeof path, STORE_API "/jobs/%s/events",
+	    st->spools[st->cur].uuid);
 	st->busy = 1;
-	st->cur = i;
-	st->inflight = len;
+	st->inflight = buf;
+	st->inflight_len = len;
 	if (store_conn_request(st->conn, "POST", path, "application/x-ndjson",
 	    buf, len, store_sent, s) == -1) {
 		st->busy = 0;
+		free(st->inflight);
+		st->inflight = NULL;
 		store_retry_later(s);
 	}
-	free(buf);
 }
 
 static void
@@ -622,18 +901,10 @@ store_job_begin(struct sched *s)
 
 	if (st == NULL)
 		return;
-	if (s->opt.start_store)
-		store_start(st);
 	job = store_job_record(s);
-	if (store_open_spool(s) == -1) {
-		warn("store: cannot spool the job's records");
-		json_decref(job);
-		store_close(s);
-		return;
-	}
+	store_open_spool(s);
 	st->ev_retry = evtimer_new(s->base, store_retry, s);
 	st->ev_linger = evtimer_new(s->base, store_retry, s);
-	st->out = evbuffer_new();
 	st->ev_beat = event_new(s->base, -1, EV_PERSIST, store_beat, s);
 	st->nworkers = s->nworkers;
 	st->fix_pending = xcalloc(s->nworkers, sizeof *st->fix_pending);
@@ -641,18 +912,28 @@ store_job_begin(struct sched *s)
 	body = ndjson_encode(job);
 	store_emit(s, job);
 
-	if (store_call(st->url, st->token, "POST", STORE_API "/jobs", NULL,
-	    body, strlen(body), STORE_CREATE_WAIT, &r) == 0 &&
-	    r.status == 201 && (reply = json_loads(r.body, 0, NULL)) != NULL) {
+	/*
+	 * Nothing listening (not a dagzd that does not answer, which a
+	 * second one would not help): start one and ask again.
+	 */
+	if (store_call_budget(st, "POST", STORE_API "/jobs", NULL, body,
+	    strlen(body), STORE_CREATE_WAIT, 0, &r) == -1 &&
+	    s->opt.start_store && strcmp(r.err, "timed out") != 0 &&
+	    store_url_is_local(st->url)) {
+		store_reply_clear(&r);
+		store_start(st);
+		store_call_budget(st, "POST", STORE_API "/jobs", NULL, body,
+		    strlen(body), STORE_CREATE_WAIT, 0, &r);
+	}
+	if (r.status == 201 && (reply = json_loads(r.body, 0, NULL)) != NULL) {
 		store_apply_created(s, reply);
 		json_decref(reply);
 	} else {
 		msg = store_reply_error(&r);
 		if (r.status == 0) {
 			warnx("store: cannot reach dagzd at %s: %s; the job's "
-			    "records are kept in '%s' and sent when it answers",
-			    st->url, msg, st->spools[0].path != NULL ?
-			    st->spools[0].path : "a temporary file");
+			    "records are kept in %s and sent when it answers",
+			    st->url, msg, st->kept);
 			st->warned_down = 1;
 			st->down = 1;
 		} else
@@ -933,49 +1214,54 @@ store_result(struct sched *s, struct test *t, const struct attempt *a)
 
 /*
  * Sends what is left of the spools, ours first, then those dead
- * schedulers left, waiting at most wait seconds in all; the event loop
- * may have ended before it got to them. The loop has ended, so this
- * waits on a private one.
+ * schedulers left, within what is left of the job's budget; the event
+ * loop may have ended before it got to them. The loop has ended, so
+ * this waits on a private one. What is not sent stays in the spools.
  */
 static void
-store_drain(struct sched *s, double wait)
+store_drain(struct sched *s)
 {
 	struct sched_store *st = s->store;
-	struct spool *sp;
 	struct store_reply r;
+	enum store_verdict v;
 	char path[128], *buf;
-	double deadline = time_mono() + wait, left;
-	size_t len, i;
+	size_t len, idx;
+	int mem, rc;
 
-	store_spool_flush(s);
-	for (i = 0; i < st->nspools && !st->stopped; i++) {
-		sp = &st->spools[i];
-		if (sp->fd == -1)
-			continue;
+	while (!st->stopped && (buf = store_next_batch(st, &idx, &mem,
+	    &len)) != NULL) {
 		snprintf(path, sizeof path, STORE_API "/jobs/%s/events",
-		    sp->uuid);
-		while (!st->stopped && sp->acked < sp->end &&
-		    (left = deadline - time_mono()) > 0) {
-			if ((buf = store_read_batch(sp, &len)) == NULL)
+		    st->spools[idx].uuid);
+		rc = store_call_budget(st, "POST", path,
+		    "application/x-ndjson", buf, len, STORE_TIMEOUT, 1, &r);
+		v = store_judge(s, idx, mem, buf, len, &r);
+		free(buf);
+		store_reply_clear(&r);
+		if (v == STORE_LATER) {
+			/* No answer at all: waiting longer will not help. */
+			if (rc == -1 || store_wait(st, 0.1, 1) == 0)
 				break;
-			store_call(st->url, st->token, "POST", path,
-			    "application/x-ndjson", buf, len,
-			    left < STORE_TIMEOUT ? left : STORE_TIMEOUT, &r);
-			free(buf);
-			if (r.status == 200 || (r.status >= 400 &&
-			    r.status < 500 && r.status != 401 &&
-			    r.status != 403 && r.status != 408 &&
-			    r.status != 429))
-				sp->acked += len;
-			else if (r.status == 401 || r.status == 403)
-				st->stopped = 1;
-			else
-				poll(NULL, 0, 200);
-			store_reply_clear(&r);
+			poll(NULL, 0, 100);
+			st->budget -= 0.1;
 		}
-		if (i > 0 && sp->acked >= sp->end)
-			store_spool_done(sp);
 	}
+}
+
+/* How many records buffer b holds. */
+static size_t
+store_count_lines(struct evbuffer *b)
+{
+	struct evbuffer_ptr p;
+	size_t n = 0;
+
+	p = evbuffer_search(b, "\n", 1, NULL);
+	while (p.pos != -1) {
+		n++;
+		if (evbuffer_ptr_set(b, &p, 1, EVBUFFER_PTR_ADD) == -1)
+			break;
+		p = evbuffer_search(b, "\n", 1, &p);
+	}
+	return (n);
 }
 
 void
@@ -984,6 +1270,7 @@ store_job_end(struct sched *s, double elapsed)
 	struct sched_store *st = s->store;
 	struct spool *sp;
 	json_t *counts;
+	size_t lost;
 	int i;
 
 	if (st == NULL || st->nspools == 0)
@@ -1007,15 +1294,32 @@ store_job_end(struct sched *s, double elapsed)
 	store_conn_free(st->conn);
 	st->conn = NULL;
 	st->busy = 0;
-	store_drain(s, st->down ? STORE_END_WAIT_DOWN : STORE_END_WAIT);
+	free(st->inflight);
+	st->inflight = NULL;
+	store_drain(s);
+	if (st->nmem > 0) {
+		lost = store_count_lines(st->mem);
+		if (lost == 0)
+			warnx("store: %zu of the job's records could not be "
+			    "kept on disk; dagzd has them all", st->nmem);
+		else
+			warnx("store: %zu of the job's records could not be "
+			    "kept on disk; %zu of them not sent to dagzd at %s "
+			    "are lost", st->nmem, lost, st->url);
+	}
 	sp = &st->spools[0];
+	if (sp->fd == -1)
+		return;
 	if (sp->acked >= sp->end)
 		store_spool_done(sp);
-	else if (!st->stopped)
+	else if (sp->path != NULL)
 		warnx("store: %lld bytes of the job's records not sent to "
 		    "dagzd at %s; kept in '%s' for the next job to send",
-		    (long long)(sp->end - sp->acked), st->url,
-		    sp->path != NULL ? sp->path : "a temporary file");
+		    (long long)(sp->end - sp->acked), st->url, sp->path);
+	else
+		warnx("store: %lld bytes of the job's records not sent to "
+		    "dagzd at %s are lost: $DAGZ_HOME could not keep them",
+		    (long long)(sp->end - sp->acked), st->url);
 }
 
 void
@@ -1026,11 +1330,9 @@ store_close(struct sched *s)
 
 	if (st == NULL)
 		return;
-	if (st->out != NULL) {
-		store_spool_flush(s);
-		evbuffer_free(st->out);
-		st->out = NULL;
-	}
+	evbuffer_free(st->mem);
+	free(st->inflight);
+	free(st->kept);
 	for (i = 0; i < st->nspools; i++) {
 		if (st->spools[i].fd != -1)
 			close(st->spools[i].fd);
@@ -1145,13 +1447,14 @@ store_baseline_latest(struct sched *s, const char *project,
 	char *path;
 
 	*id = '\0';
-	if (st == NULL)
+	if (st == NULL || st->down)
 		return;
 	path = baselines_path(project, branch, NULL);
-	memset(&r, 0, sizeof r);
-	if (store_call(st->url, st->token, "GET", path, NULL, NULL, 0,
-	    STORE_CREATE_WAIT, &r) == 0)
+	if (store_call_budget(st, "GET", path, NULL, NULL, 0,
+	    STORE_CREATE_WAIT, 0, &r) == 0)
 		baseline_reply_id(&r, 200, id, idlen);
+	else
+		st->down = 1;
 	store_reply_clear(&r);
 	free(path);
 }
@@ -1173,9 +1476,8 @@ store_baseline_get(struct sched *s, const char *id, size_t *len, char *err,
 	e = store_query_arg(id);
 	xasprintf(&path, STORE_API "/baselines/%s", e);
 	free(e);
-	memset(&r, 0, sizeof r);
-	if (store_call(st->url, st->token, "GET", path, NULL, NULL, 0,
-	    STORE_TIMEOUT, &r) == 0 && r.status == 200) {
+	if (store_call_budget(st, "GET", path, NULL, NULL, 0, STORE_TIMEOUT,
+	    0, &r) == 0 && r.status == 200) {
 		z = (unsigned char *)r.body;
 		*len = r.len;
 		r.body = NULL;
@@ -1201,10 +1503,14 @@ store_baseline_put(struct sched *s, const char *project, const char *branch,
 	*id = '\0';
 	if (st == NULL)
 		return;
+	if (st->down) {
+		warnx("store: cannot store the baseline: dagzd at %s does not "
+		    "answer", st->url);
+		return;
+	}
 	path = baselines_path(project, branch, s->job);
-	memset(&r, 0, sizeof r);
-	if (store_call(st->url, st->token, "POST", path,
-	    "application/octet-stream", z, len, STORE_END_WAIT, &r) != 0 ||
+	if (store_call_budget(st, "POST", path, "application/octet-stream", z,
+	    len, STORE_END_WAIT, 1, &r) != 0 ||
 	    baseline_reply_id(&r, 201, id, idlen) == -1) {
 		why = store_reply_error(&r);
 		warnx("store: cannot store the baseline: %s", why);

@@ -48,6 +48,12 @@ static const char sql_insert_log[] =
 static const char sql_summary[] =
     "UPDATE jobs SET status = ?, exit = ?, ended = ?, duration = ?, "
     "tests = ?, summary = ?, last_seen = ? WHERE id = ?";
+static const char sql_later_final[] =
+    "SELECT 1 FROM results WHERE job = ? AND test = ? AND final = 1 AND "
+    "attempt > ?";
+static const char sql_demote[] =
+    "UPDATE results SET final = 0 WHERE job = ? AND test = ? AND final = 1 "
+    "AND attempt < ?";
 static const char sql_project[] = "SELECT project FROM jobs WHERE id = ?";
 static const char sql_touch[] =
     "UPDATE jobs SET last_seen = ?, status = CASE status "
@@ -82,6 +88,58 @@ need_str(json_t *o, const char *key, char *err, size_t len)
 	if (s == NULL)
 		snprintf(err, len, "\"%s\" must be a string", key);
 	return (s);
+}
+
+/*
+ * Member key of o, when present and not null, must be a number (an
+ * integer if integer) of at least min: what is stored is what the
+ * dashboard and zb add up and compare.
+ */
+static int
+check_num(json_t *o, const char *key, int integer, double min, char *err,
+    size_t len)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (v == NULL || json_is_null(v))
+		return (0);
+	if (integer ? json_is_integer(v) : json_is_number(v)) {
+		if (json_number_value(v) >= min)
+			return (0);
+	}
+	if (min == 0)
+		snprintf(err, len, "\"%s\" must be a non-negative %s", key,
+		    integer ? "integer" : "number");
+	else
+		snprintf(err, len, "\"%s\" must be %s of at least %g", key,
+		    integer ? "an integer" : "a number", min);
+	return (-1);
+}
+
+/* The same for each of keys, integers first, then numbers. */
+static int
+check_nums(json_t *o, const char *const *ints, const char *const *nums,
+    char *err, size_t len)
+{
+	for (; ints != NULL && *ints != NULL; ints++)
+		if (check_num(o, *ints, 1, 0, err, len) == -1)
+			return (-1);
+	for (; nums != NULL && *nums != NULL; nums++)
+		if (check_num(o, *nums, 0, 0, err, len) == -1)
+			return (-1);
+	return (0);
+}
+
+/* Member key of o, when present and not null, must be a string. */
+static int
+check_str(json_t *o, const char *key, char *err, size_t len)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (v == NULL || json_is_null(v) || json_is_string(v))
+		return (0);
+	snprintf(err, len, "\"%s\" must be a string", key);
+	return (-1);
 }
 
 /* Skips a JSON string starting at its opening quote. */
@@ -146,6 +204,8 @@ raw_member(const char *line, const char *key, size_t *len)
 static int
 ingest_span(struct ingest *in, json_t *o, char *err, size_t len)
 {
+	static const char *const ints[] = { "attempt", NULL };
+	static const char *const nums[] = { "start", "end", NULL };
 	sqlite3_stmt *st;
 	const char *span, *type, *raw;
 	json_t *attrs;
@@ -159,6 +219,12 @@ ingest_span(struct ingest *in, json_t *o, char *err, size_t len)
 		snprintf(err, len, "\"span\" must be 16 hex digits");
 		return (-1);
 	}
+	if (check_nums(o, ints, nums, err, len) == -1 ||
+	    check_str(o, "parent", err, len) == -1 ||
+	    check_str(o, "name", err, len) == -1 ||
+	    check_str(o, "test", err, len) == -1 ||
+	    check_str(o, "status", err, len) == -1)
+		return (-1);
 	st = db_stmt(in->d, sql_insert_span);
 	db_bind_text(st, 1, span);
 	sqlite3_bind_int64(st, 2, in->job);
@@ -211,13 +277,38 @@ ingest_case_counts(json_t *cases)
 	    "skipped", (json_int_t)skipped, "todo", (json_int_t)todo));
 }
 
+/*
+ * Whether an attempt of test newer than attempt is already stored as
+ * final: then this one, arriving late (re-sent from a spool), is not.
+ */
+static int
+ingest_later_final(struct ingest *in, const char *test, json_int_t attempt)
+{
+	sqlite3_stmt *st = db_stmt(in->d, sql_later_final);
+
+	sqlite3_bind_int64(st, 1, in->job);
+	db_bind_text(st, 2, test);
+	sqlite3_bind_int64(st, 3, attempt);
+	return (sqlite3_step(st) == SQLITE_ROW);
+}
+
+/*
+ * Stores an attempt once (the same attempt again is ignored), and keeps
+ * one final attempt per test: the latest that says it is final.
+ */
 static int
 ingest_result(struct ingest *in, json_t *o, char *err, size_t len)
 {
+	static const char *const ints[] = { "rss", "signal", "leaked",
+	    NULL };
+	static const char *const nums[] = { "start", "duration", "cpu", NULL };
+	static const char *const counts[] = { "total", "failed", "skipped",
+	    "todo", NULL };
 	sqlite3_stmt *st;
 	const char *test, *status;
 	enum test_status s;
-	json_t *attempt, *dur, *cases;
+	json_t *attempt, *dur, *cases, *final;
+	int isfinal;
 
 	if ((test = need_str(o, "test", err, len)) == NULL ||
 	    (status = need_str(o, "status", err, len)) == NULL)
@@ -242,12 +333,27 @@ ingest_result(struct ingest *in, json_t *o, char *err, size_t len)
 		    "with a \"total\"");
 		return (-1);
 	}
+	if (json_is_object(cases) &&
+	    check_nums(cases, counts, NULL, err, len) == -1)
+		return (-1);
+	final = json_object_get(o, "final");
+	if (final != NULL && !json_is_null(final) && !json_is_boolean(final)) {
+		snprintf(err, len, "\"final\" must be true or false");
+		return (-1);
+	}
+	if (check_nums(o, ints, nums, err, len) == -1 ||
+	    check_num(o, "exit", 1, -1, err, len) == -1 ||
+	    check_num(o, "worker", 1, -1, err, len) == -1 ||
+	    check_str(o, "span", err, len) == -1 ||
+	    check_str(o, "reason", err, len) == -1)
+		return (-1);
+	isfinal = !json_is_false(final) && !ingest_later_final(in, test,
+	    json_integer_value(attempt));
 	st = db_stmt(in->d, sql_insert_result);
 	sqlite3_bind_int64(st, 1, in->job);
 	db_bind_text(st, 2, test);
 	db_bind_int(st, 3, attempt);
-	sqlite3_bind_int(st, 4, json_is_false(json_object_get(o, "final")) ?
-	    0 : 1);
+	sqlite3_bind_int(st, 4, isfinal);
 	db_bind_text(st, 5, status);
 	db_bind_text(st, 6, json_string_value(json_object_get(o, "span")));
 	db_bind_real(st, 7, json_object_get(o, "start"));
@@ -268,8 +374,20 @@ ingest_result(struct ingest *in, json_t *o, char *err, size_t len)
 		return (-1);
 	}
 	in->nresults++;
+	if (sqlite3_changes(in->d->db) != 1)
+		return (0);	/* stored already */
+	if (isfinal) {
+		st = db_stmt(in->d, sql_demote);
+		sqlite3_bind_int64(st, 1, in->job);
+		db_bind_text(st, 2, test);
+		db_bind_int(st, 3, attempt);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			snprintf(err, len, "%s", sqlite3_errmsg(in->d->db));
+			return (-1);
+		}
+	}
 	/* A new attempt that ran: its time plans the next job. */
-	if (sqlite3_changes(in->d->db) == 1 && in->project != NULL &&
+	if (in->project != NULL &&
 	    json_integer_value(attempt) > 0 && json_is_number(dur) &&
 	    s != ST_DAGZ_ERROR && s != ST_SKIPPED) {
 		st = db_stmt(in->d, sql_duration);
@@ -284,13 +402,15 @@ ingest_result(struct ingest *in, json_t *o, char *err, size_t len)
 static int
 ingest_log(struct ingest *in, json_t *o, char *err, size_t len)
 {
+	static const char *const ints[] = { "size", "cut", "attempt", NULL };
 	sqlite3_stmt *st;
 	const char *span, *z;
 	unsigned char *blob;
 	size_t blen;
 
 	if ((span = need_str(o, "span", err, len)) == NULL ||
-	    (z = need_str(o, "z", err, len)) == NULL)
+	    (z = need_str(o, "z", err, len)) == NULL ||
+	    check_nums(o, ints, NULL, err, len) == -1)
 		return (-1);
 	if ((blob = zbuf_b64_decode(z, &blen)) == NULL) {
 		snprintf(err, len, "\"z\" must be base64");
@@ -313,14 +433,34 @@ ingest_log(struct ingest *in, json_t *o, char *err, size_t len)
 static int
 ingest_summary(struct ingest *in, json_t *o, char *err, size_t len)
 {
+	static const char *const ints[] = { "tests", "workers", NULL };
+	static const char *const nums[] = { "duration", "planned", "cpu",
+	    "end", NULL };
 	sqlite3_stmt *st;
-	json_t *ex = json_object_get(o, "exit");
-	const char *status;
+	json_t *ex = json_object_get(o, "exit"), *counts, *v;
+	const char *status, *k;
 	char *text;
 
-	if (!json_is_integer(ex)) {
-		snprintf(err, len, "\"exit\" must be an integer");
+	if (!json_is_integer(ex) || json_integer_value(ex) < 0 ||
+	    json_integer_value(ex) > 255) {
+		snprintf(err, len, "\"exit\" must be an integer from 0 to "
+		    "255");
 		return (-1);
+	}
+	if (check_nums(o, ints, nums, err, len) == -1)
+		return (-1);
+	counts = json_object_get(o, "counts");
+	if (counts != NULL && !json_is_null(counts)) {
+		if (!json_is_object(counts)) {
+			snprintf(err, len, "\"counts\" must be an object");
+			return (-1);
+		}
+		json_object_foreach(counts, k, v)
+			if (!json_is_integer(v) || json_integer_value(v) < 0) {
+				snprintf(err, len, "\"counts\": \"%s\" must "
+				    "be a non-negative integer", k);
+				return (-1);
+			}
 	}
 	switch (json_integer_value(ex)) {
 	case 0:

@@ -212,6 +212,40 @@ static const char sql_touch[] =
     "UPDATE jobs SET last_seen = ?, status = CASE status "
     "WHEN 'vanished' THEN 'running' ELSE status END WHERE id = ?";
 
+/* What a job record says that is stored and added up must make sense. */
+static int
+jobs_check(json_t *meta, char *err, size_t len)
+{
+	static const char *const ints[] = { "tests", "workers" };
+	static const char *const strs[] = { "project", "branch", "commit" };
+	json_t *v;
+	size_t i;
+
+	for (i = 0; i < sizeof ints / sizeof ints[0]; i++)
+		if ((v = json_object_get(meta, ints[i])) != NULL &&
+		    !json_is_null(v) && (!json_is_integer(v) ||
+		    json_integer_value(v) < 0)) {
+			snprintf(err, len, "\"%s\" must be a non-negative "
+			    "integer", ints[i]);
+			return (-1);
+		}
+	for (i = 0; i < sizeof strs / sizeof strs[0]; i++)
+		if ((v = json_object_get(meta, strs[i])) != NULL &&
+		    !json_is_null(v) && !json_is_string(v)) {
+			snprintf(err, len, "\"%s\" must be a string",
+			    strs[i]);
+			return (-1);
+		}
+	if ((v = json_object_get(meta, "started")) != NULL &&
+	    !json_is_null(v) && (!json_is_number(v) ||
+	    json_number_value(v) < 0)) {
+		snprintf(err, len, "\"started\" must be a time in seconds "
+		    "since the epoch");
+		return (-1);
+	}
+	return (0);
+}
+
 /*
  * Creates the job described by meta, or finds it if it exists (a
  * scheduler re-sends its job record). Returns its id, or -1 with err.
@@ -233,6 +267,8 @@ jobs_upsert(struct dagzd *d, json_t *meta, char *err, size_t len)
 		snprintf(err, len, "\"uuid\" must be a UUID");
 		return (-1);
 	}
+	if (jobs_check(meta, err, len) == -1)
+		return (-1);
 	if (jobs_resolve(d, uuid, &id) == 0) {
 		st = db_stmt(d, sql_touch);
 		sqlite3_bind_double(st, 1, now);
