@@ -42,6 +42,9 @@
 #define HTTP_CONN_MAX		1024
 #define HTTP_BACKLOG		64
 #define HTTP_STREAM_BLOCK	(64 * 1024)
+/* The most of a body too large that is read and dropped for its 413. */
+#define HTTP_DRAIN_MAX(d)	((d)->max_request * 8 < 16 * 1024 * 1024 ? \
+				    16 * 1024 * 1024 : (d)->max_request * 8)
 
 /* A connection, tracked so that idle ones can make room for others. */
 struct http_conn {
@@ -870,6 +873,17 @@ http_begin(struct dagzd *d, struct MHD_Connection *conn, const char *url,
 		if (errno != 0 || *end != '\0')
 			declared = ~0ULL;
 	}
+	if (declared > d->max_request && declared <= HTTP_DRAIN_MAX(d)) {
+		/*
+		 * A client that is let in, with a body a few times too large
+		 * (a batch of records): its body is read and dropped, held
+		 * nowhere, so that it gets the 413 and can send less. A client
+		 * writing its body reads no reply before it is done.
+		 */
+		req->drain = declared;
+		req->too_large = 1;
+		return (MHD_YES);
+	}
 	if (declared > d->max_request) {
 		http_error(req, 413, "request body over %zu bytes",
 		    d->max_request);
@@ -926,6 +940,13 @@ http_access(void *arg, struct MHD_Connection *conn, const char *url,
 	if (req == NULL)
 		return (http_begin(d, conn, url, method, con_cls));
 	if (*upload_data_size > 0) {
+		if (req->too_large) {
+			if (*upload_data_size > req->drain)
+				return (MHD_NO);
+			req->drain -= *upload_data_size;
+			*upload_data_size = 0;
+			return (MHD_YES);
+		}
 		if (req->replied) {
 			*upload_data_size = 0;
 			return (MHD_YES);
@@ -939,7 +960,10 @@ http_access(void *arg, struct MHD_Connection *conn, const char *url,
 		*upload_data_size = 0;
 		return (MHD_YES);
 	}
-	if (!req->replied)
+	if (!req->replied && req->too_large)
+		http_error(req, 413, "request body over %zu bytes",
+		    d->max_request);
+	else if (!req->replied)
 		http_dispatch(d, req);
 	return (MHD_YES);
 }

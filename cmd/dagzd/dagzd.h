@@ -82,6 +82,8 @@ struct http_req {
 	size_t			 len;
 	size_t			 cap;
 	size_t			 held;		/* counted in d->bodies */
+	size_t			 drain;		/* too large: bytes to drop */
+	int			 too_large;	/* 413 once it is dropped */
 	int			 replied;
 };
 
