@@ -111,3 +111,8 @@ ADAPTER_BATS_TESTS = \
 	t/adapter-automake.bats
 TESTS += $(ADAPTER_BATS_TESTS)
 EXTRA_DIST += $(ADAPTER_BATS_TESTS) t/suites
+# Secrets masked out of a job's environment before it is stored.
+TESTS += t/unit-envmask
+check_PROGRAMS += t/unit-envmask
+t_unit_envmask_SOURCES = t/unit-envmask.c t/unit.h
+t_unit_envmask_LDADD = $(COMMON_LIBS)

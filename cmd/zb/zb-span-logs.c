@@ -15,7 +15,7 @@
 #include <archive_entry.h>
 #include <event2/buffer.h>
 
-#include "cienv.h"
+#include "envmask.h"
 #include "exitcodes.h"
 #include "ndjson.h"
 #include "store.h"
@@ -124,15 +124,18 @@ env_text(struct evbuffer *b, json_t *env)
 	const char **keys, *k;
 	size_t n = json_object_size(env), i = 0;
 	json_t *v;
+	char *val;
 
 	keys = xcalloc(n + 1, sizeof *keys);
 	json_object_foreach(env, k, v)
 		keys[i++] = k;
 	qsort(keys, n, sizeof *keys, key_cmp);
-	for (i = 0; i < n; i++)
-		evbuffer_add_printf(b, "%s=%s\n", keys[i],
-		    cienv_secret_name(keys[i]) ? "***" :
+	for (i = 0; i < n; i++) {
+		val = envmask(keys[i],
 		    json_string_value(json_object_get(env, keys[i])));
+		evbuffer_add_printf(b, "%s=%s\n", keys[i], val);
+		free(val);
+	}
 	free(keys);
 }
 
