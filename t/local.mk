@@ -116,3 +116,6 @@ TESTS += t/unit-envmask
 check_PROGRAMS += t/unit-envmask
 t_unit_envmask_SOURCES = t/unit-envmask.c t/unit.h
 t_unit_envmask_LDADD = $(COMMON_LIBS)
+# zb span-logs: command.txt and env.txt safe for sh, names from dagzd
+# kept inside the bundle; the stored environment masked.
+BATS_TESTS += t/zb-span-logs-safety.bats
