@@ -20,6 +20,8 @@
 #define ENVMASK_ALNUM							\
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 #define ENVMASK_UPNUM	"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+#define ENVMASK_SCHEME(c)						\
+	(isalnum((unsigned char)(c)) || (c) == '+' || (c) == '-' || (c) == '.')
 
 /* Token formats: a fixed prefix, then min or more (or exactly) chars. */
 static const struct envmask_token {
@@ -149,8 +151,9 @@ envmask_token_at(const char *s)
 			return (p + n);
 	}
 	/* A JSON Web Token: base64url header "{"..., payload, signature. */
-	if (strncmp(s, "eyJ", 3) == 0 && (a = span_of(s, jwt, SIZE_MAX)) >= 10 &&
-	    s[a] == '.' && (b = span_of(s + a + 1, jwt, SIZE_MAX)) > 0 &&
+	if (strncmp(s, "eyJ", 3) == 0 &&
+	    (a = span_of(s, jwt, SIZE_MAX)) >= 10 && s[a] == '.' &&
+	    (b = span_of(s + a + 1, jwt, SIZE_MAX)) > 0 &&
 	    s[a + 1 + b] == '.')
 		return (a + 2 + b + span_of(s + a + 2 + b, jwt, SIZE_MAX));
 	return (0);
@@ -207,8 +210,7 @@ envmask_url_at(struct envmask_buf *b, const char *s)
 
 	if (!isalpha((unsigned char)s[0]))
 		return (0);
-	while (isalnum((unsigned char)s[n]) || s[n] == '+' || s[n] == '-' ||
-	    s[n] == '.')
+	while (ENVMASK_SCHEME(s[n]))
 		n++;
 	if (strncmp(s + n, "://", 3) != 0)
 		return (0);
@@ -279,7 +281,9 @@ envmask_value(const char *value)
 			s += n;
 			continue;
 		}
-		if (start && (n = envmask_url_at(&b, s)) > 0) {
+		/* A scheme starts a word: "a.b.c" is read once. */
+		if ((s == value || !ENVMASK_SCHEME(s[-1])) &&
+		    (n = envmask_url_at(&b, s)) > 0) {
 			s += n;
 			continue;
 		}

@@ -48,11 +48,13 @@ static const struct {
 	    "https://***@github.com/o/r" },
 	{ "REMOTE", "https://Deploy@host/x", "https://***@host/x" },
 	{ "REMOTE", "https://deploy12345@host/x", "https://***@host/x" },
-	{ "REDIS", "redis://:pw@localhost:6379/0", "redis://:***@localhost:6379/0" },
+	{ "REDIS", "redis://:pw@localhost:6379/0",
+	    "redis://:***@localhost:6379/0" },
 	{ "AMQP", "amqp://guest:guest@mq", "amqp://guest:***@mq" },
 	{ "MIRRORS", "http://a.example/ https://u:p@b.example/x",
 	    "http://a.example/ https://u:***@b.example/x" },
 	{ "PIP_INDEX", "git+https://u:p@h/r", "git+https://u:***@h/r" },
+	{ "OPTS", "--db=x.postgres://u:p@h", "--db=x.postgres://u:***@h" },
 	{ "HOOK", "https://h.example/x?access_token=abc&page=2",
 	    "https://h.example/x?access_token=***&page=2" },
 	{ "HOOK", "https://h.example/x?page=2&api_key=abc#top",
@@ -106,8 +108,8 @@ static const struct {
 	{ "SHA", "0123456789abcdef0123456789abcdef01234567", NULL },
 	{ "WORDS", "npm_ ghp_short xoxb- sk_live_x AKIA12", NULL },
 	{ "NAME", "myghp_0123456789abcdefghij", NULL },
-	{ "CERT", "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----",
-	    NULL },
+	{ "CERT", "-----BEGIN CERTIFICATE-----\nMIIB\n"
+	    "-----END CERTIFICATE-----", NULL },
 	{ "EMPTY", "", NULL },
 };
 
@@ -121,7 +123,7 @@ test_table(void)
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		want = cases[i].want != NULL ? cases[i].want : cases[i].value;
 		got = envmask(cases[i].name, cases[i].value);
-		is_str(got, want, "%s=%s", cases[i].name, cases[i].value);
+		is_str(got, want, "case %zu: %s", i + 1, cases[i].name);
 		free(got);
 	}
 }
@@ -146,10 +148,27 @@ test_environ(void)
 	    "a name ends at '='");
 }
 
+/* A long value of dots and dashes is read once, not from each one. */
+static void
+test_long(void)
+{
+	size_t n = 1 << 20, i;
+	char *v = malloc(n + 1), *got;
+
+	for (i = 0; i < n; i++)
+		v[i] = "a.b-"[i % 4];
+	v[n] = '\0';
+	got = envmask_value(v);
+	ok(got != NULL && strcmp(got, v) == 0, "1 MiB of a.b- is kept");
+	free(got);
+	free(v);
+}
+
 int
 main(void)
 {
 	test_table();
 	test_environ();
+	test_long();
 	return (tap_done());
 }

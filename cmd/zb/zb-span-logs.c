@@ -4,6 +4,7 @@
  * command, the environment (secrets masked), the test's recent history
  * and the job's summary, with a README saying what each file is.
  */
+#include <ctype.h>
 #include <err.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -199,8 +200,9 @@ sh_quote_line(struct evbuffer *b, const char *s, const char *safe)
 static int
 sh_name(const char *s)
 {
-	return ((*s == '_' || (*s >= 'A' && *s <= 'Z') ||
-	    (*s >= 'a' && *s <= 'z')) && strspn(s, "abcdefghijklmnopqrstuvwxyz"
+	if (*s == '\0' || isdigit((unsigned char)*s))
+		return (0);
+	return (strspn(s, "abcdefghijklmnopqrstuvwxyz"
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == strlen(s));
 }
 
