@@ -26,6 +26,7 @@ libcommon_libcommon_a_SOURCES = \
 	%D%/xmalloc.c %D%/xmalloc.h
 libcommon_libcommon_a_SOURCES += \
 	%D%/cienv.c %D%/cienv.h \
+	%D%/envmask.c %D%/envmask.h \
 	%D%/jobid.c %D%/jobid.h \
 	%D%/store.c %D%/store.h \
 	%D%/zbuf.c %D%/zbuf.h

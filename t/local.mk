@@ -119,3 +119,11 @@ t_unit_utf8_SOURCES = t/unit-utf8.c t/unit.h
 t_unit_utf8_LDADD = $(COMMON_LIBS)
 # dagzd under hostile requests and connections.
 BATS_TESTS += t/dagzd-hostile.bats
+# Secrets masked out of a job's environment before it is stored.
+TESTS += t/unit-envmask
+check_PROGRAMS += t/unit-envmask
+t_unit_envmask_SOURCES = t/unit-envmask.c t/unit.h
+t_unit_envmask_LDADD = $(COMMON_LIBS)
+# zb span-logs: command.txt and env.txt safe for sh, names from dagzd
+# kept inside the bundle; the stored environment masked.
+BATS_TESTS += t/zb-span-logs-safety.bats

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cienv.h"
+#include "envmask.h"
 #include "jobid.h"
 #include "unit.h"
 #include "zbuf.h"
@@ -103,12 +104,12 @@ test_cienv(void)
 	    "AWS_SECRET_ACCESS_KEY=w", "HOME=/root", NULL };
 	json_t *o;
 
-	ok(cienv_secret_name("GITLAB_TOKEN"), "GITLAB_TOKEN is secret");
-	ok(cienv_secret_name("my_secret"), "my_secret is secret");
-	ok(cienv_secret_name("Password"), "Password is secret");
-	ok(cienv_secret_name("KEYRING=x"), "KEYRING is secret");
-	ok(!cienv_secret_name("PATH"), "PATH is not");
-	o = cienv_environ(env);
+	ok(envmask_name("GITLAB_TOKEN"), "GITLAB_TOKEN is secret");
+	ok(envmask_name("my_secret"), "my_secret is secret");
+	ok(envmask_name("Password"), "Password is secret");
+	ok(envmask_name("KEYRING=x"), "KEYRING is secret");
+	ok(!envmask_name("PATH"), "PATH is not");
+	o = envmask_environ(env);
 	ok(strcmp(json_string_value(json_object_get(o, "API_TOKEN")),
 	    "***") == 0 && strcmp(json_string_value(json_object_get(o,
 	    "db_password")), "***") == 0 && strcmp(json_string_value(

@@ -36,6 +36,7 @@
 #include <jansson.h>
 
 #include "cienv.h"
+#include "envmask.h"
 #include "exitcodes.h"
 #include "jobid.h"
 #include "ndjson.h"
@@ -832,7 +833,7 @@ store_job_record(struct sched *s)
 	json_object_set_new(o, "workers", json_integer(s->nworkers));
 	if ((ci = cienv_detect()) != NULL)
 		json_object_set_new(o, "ci", ci);
-	json_object_set_new(o, "env", cienv_environ(environ));
+	json_object_set_new(o, "env", envmask_environ(environ));
 	json_decref(git);
 	return (o);
 }
@@ -1001,7 +1002,7 @@ store_test_attrs(struct test *t, const struct attempt *at)
 	if (t->def.cwd != NULL)
 		json_object_set_new(a, "cwd", json_string(t->def.cwd));
 	if (t->def.env != NULL)
-		json_object_set_new(a, "env", cienv_environ(t->def.env));
+		json_object_set_new(a, "env", envmask_environ(t->def.env));
 	if (t->def.tags != NULL)
 		json_object_set_new(a, "tags", store_strv(t->def.tags));
 	json_object_set_new(a, "estimate", report_seconds(t->estimate));

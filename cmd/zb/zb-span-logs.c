@@ -4,6 +4,7 @@
  * command, the environment (secrets masked), the test's recent history
  * and the job's summary, with a README saying what each file is.
  */
+#include <ctype.h>
 #include <err.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -15,7 +16,7 @@
 #include <archive_entry.h>
 #include <event2/buffer.h>
 
-#include "cienv.h"
+#include "envmask.h"
 #include "exitcodes.h"
 #include "ndjson.h"
 #include "store.h"
@@ -33,9 +34,11 @@ static const char readme[] =
     "| --- | --- |\n"
     "| README.md | this file |\n"
     "| log.txt | the test's output, standard output and error in order%s |\n"
-    "| command.txt | the test's command and working directory |\n"
-    "| env.txt | the environment it ran with; the values of names "
-    "containing TOKEN, SECRET, PASSWORD or KEY are masked as *** |\n"
+    "| command.txt | the test's working directory and command, quoted "
+    "for sh |\n"
+    "| env.txt | the environment it ran with, one NAME=VALUE a line, the "
+    "value quoted for sh ($'...' when it holds a newline or another "
+    "control character); secrets are masked as *** |\n"
     "| history.ndjson | its last 20 results in jobs of the same project, "
     "newest first: job, status, duration in seconds, commit |\n"
     "| summary.json | the job: counts of each status, duration, command "
@@ -43,11 +46,59 @@ static const char readme[] =
     "| span.json | the attempt's span: start, end, status, worker, exit "
     "status, signal, reason |\n"
     "\n"
-    "Reproduce it by running command.txt from its directory with env.txt "
-    "(fill in the masked values).\n"
+    "Reproduce it by filling in the masked values in env.txt, then, in "
+    "bash, zsh or ksh: (set -a; . ./env.txt; exec sh ./command.txt)\n"
     "Statuses: OK, OK_FLAKY (passed on a retry), FAILED, TIMEOUT, "
     "CRASHED (killed by a signal), SKIPPED, DEP_FAILED, DESELECTED, "
     "REDUNDANT, DAGZ_ERROR (dagz failed, not the test).\n";
+
+/*
+ * Why the name of a file of the bundle, made of what dagzd said (the
+ * job's and the span's IDs), is refused, or NULL: a file named so
+ * could land outside the directory the bundle is unpacked in, or in
+ * the output's place outside the current directory.
+ */
+static const char *
+bundle_bad_name(const char *path)
+{
+	const char *p, *c;
+	size_t n;
+
+	if (*path == '\0')
+		return ("is empty");
+	if (*path == '/')
+		return ("is absolute");
+	for (p = path; *p != '\0'; p += n + (p[n] == '/')) {
+		n = strcspn(p, "/");
+		if (n == 2 && strncmp(p, "..", 2) == 0)
+			return ("has a '..' component");
+	}
+	for (c = path; *c != '\0'; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			return ("has a control character");
+	return (NULL);
+}
+
+/* Refuses a name of dagzd's making that bundle_bad_name refuses. */
+static void
+bundle_check_name(const char *path, int component)
+{
+	const char *why;
+	char *shown, *c;
+
+	if ((why = bundle_bad_name(path)) == NULL && component &&
+	    strchr(path, '/') != NULL)
+		why = "has a '/'";
+	if (why == NULL)
+		return;
+	/* Shown on one line, without what a terminal would act on. */
+	shown = xstrdup(path);
+	for (c = shown; *c != '\0'; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
+	errx(DAGZ_EXIT_ERROR, "dagzd at %s: invalid reply: bundle entry "
+	    "'%s' %s", zb_url, shown, why);
+}
 
 static void
 bundle_add(struct archive *a, const char *dir, const char *name,
@@ -81,13 +132,25 @@ bundle_add_buf(struct archive *a, const char *dir, const char *name,
 	evbuffer_drain(b, n);
 }
 
-/* Shell quoting, so that command.txt can be pasted into sh. */
+#define SH_SAFE	"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" \
+	"0123456789_-./:,+@%"
+
+/*
+ * A word quoted for the POSIX shell, so that command.txt can be pasted
+ * into sh and nothing in it is expanded: in single quotes, a quote as
+ * '\''. Words of safe characters only stay as they are; safe adds
+ * more characters that need no quotes where the word goes.
+ */
 static void
-sh_quote(struct evbuffer *b, const char *s)
+sh_quote(struct evbuffer *b, const char *s, const char *safe)
 {
-	if (*s != '\0' && strspn(s, "abcdefghijklmnopqrstuvwxyz"
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./=:,+@%") == strlen(s)) {
-		evbuffer_add_printf(b, "%s", s);
+	size_t n = strlen(s), k = strspn(s, SH_SAFE);
+
+	if (safe != NULL)
+		while (k < n && strchr(safe, s[k]) != NULL)
+			k += 1 + strspn(s + k + 1, SH_SAFE);
+	if (n > 0 && k == n) {
+		evbuffer_add(b, s, n);
 		return;
 	}
 	evbuffer_add(b, "'", 1);
@@ -98,6 +161,49 @@ sh_quote(struct evbuffer *b, const char *s)
 			evbuffer_add(b, s, 1);
 	}
 	evbuffer_add(b, "'", 1);
+}
+
+/*
+ * A value on one line: as sh_quote gives it, or, when it holds a
+ * control character (a newline), in $'...' with backslash escapes, as
+ * POSIX.1-2024 sh, bash, zsh and ksh read it.
+ */
+static void
+sh_quote_line(struct evbuffer *b, const char *s, const char *safe)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)s; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			break;
+	if (*p == '\0') {
+		sh_quote(b, s, safe);
+		return;
+	}
+	evbuffer_add(b, "$'", 2);
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p == '\\' || *p == '\'')
+			evbuffer_add_printf(b, "\\%c", *p);
+		else if (*p == '\n')
+			evbuffer_add(b, "\\n", 2);
+		else if (*p == '\t')
+			evbuffer_add(b, "\\t", 2);
+		else if (*p < 0x20 || *p == 0x7f)
+			evbuffer_add_printf(b, "\\x%02x", *p);
+		else
+			evbuffer_add(b, p, 1);
+	}
+	evbuffer_add(b, "'", 1);
+}
+
+/* Is s a name the shell can assign to? */
+static int
+sh_name(const char *s)
+{
+	if (*s == '\0' || isdigit((unsigned char)*s))
+		return (0);
+	return (strspn(s, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == strlen(s));
 }
 
 static void
@@ -117,22 +223,39 @@ key_cmp(const void *a, const void *b)
 	return (strcmp(*(const char *const *)a, *(const char *const *)b));
 }
 
-/* NAME=VALUE lines, sorted, secrets masked once more. */
+/*
+ * NAME=VALUE lines, sorted, secrets masked once more, each value quoted
+ * on one line: no expansion happens in an assignment's value, so '*'
+ * and '=' need no quotes there. A name the shell cannot assign to is
+ * written as a comment, the whole NAME=VALUE quoted.
+ */
 static void
 env_text(struct evbuffer *b, json_t *env)
 {
 	const char **keys, *k;
 	size_t n = json_object_size(env), i = 0;
 	json_t *v;
+	char *val, *pair;
 
 	keys = xcalloc(n + 1, sizeof *keys);
 	json_object_foreach(env, k, v)
 		keys[i++] = k;
 	qsort(keys, n, sizeof *keys, key_cmp);
-	for (i = 0; i < n; i++)
-		evbuffer_add_printf(b, "%s=%s\n", keys[i],
-		    cienv_secret_name(keys[i]) ? "***" :
+	for (i = 0; i < n; i++) {
+		val = envmask(keys[i],
 		    json_string_value(json_object_get(env, keys[i])));
+		if (sh_name(keys[i])) {
+			evbuffer_add_printf(b, "%s=", keys[i]);
+			sh_quote_line(b, val, "*=");
+		} else {
+			xasprintf(&pair, "%s=%s", keys[i], val);
+			evbuffer_add(b, "# ", 2);
+			sh_quote_line(b, pair, NULL);
+			free(pair);
+		}
+		evbuffer_add(b, "\n", 1);
+		free(val);
+	}
 	free(keys);
 }
 
@@ -153,7 +276,7 @@ zb_span_logs(int argc, char **argv)
 	struct archive *a;
 	struct evbuffer *b;
 	json_t *ctx, *span, *test, *job, *env, *v, *summary;
-	const char *out = NULL, *log, *sid, *tid, *status;
+	const char *out = NULL, *log, *sid, *jid, *tid, *status;
 	char *id, *dir, *file = NULL, attempt[32];
 	long long att;
 	size_t i;
@@ -174,15 +297,21 @@ zb_span_logs(int argc, char **argv)
 	test = json_object_get(ctx, "test");
 	job = json_object_get(ctx, "job");
 	sid = json_string_value(json_object_get(span, "span"));
+	jid = json_string_value(json_object_get(job, "id"));
 	tid = json_string_value(json_object_get(test, "id"));
 	status = json_string_value(json_object_get(span, "status"));
 	att = json_integer_value(json_object_get(span, "attempt"));
+	if (sid == NULL || jid == NULL)
+		errx(DAGZ_EXIT_ERROR, "dagzd at %s: invalid reply: no %s ID",
+		    zb_url, sid == NULL ? "span" : "job");
 	if (out == NULL) {
 		xasprintf(&file, "dagz-%s.tar.gz", sid);
+		bundle_check_name(file, 1);
 		out = file;
 	}
-	xasprintf(&dir, "dagz-%s-%s",
-	    json_string_value(json_object_get(job, "id")), sid);
+	/* Every file of the bundle is "DIR/NAME", NAME one of ours. */
+	xasprintf(&dir, "dagz-%s-%s", jid, sid);
+	bundle_check_name(dir, 0);
 
 	if ((a = archive_write_new()) == NULL ||
 	    archive_write_add_filter_gzip(a) != ARCHIVE_OK ||
@@ -194,8 +323,7 @@ zb_span_logs(int argc, char **argv)
 
 	evbuffer_add_printf(b, readme, tid != NULL ? tid : "?", att,
 	    status != NULL ? status : "?",
-	    json_string_value(json_object_get(job, "id")),
-	    json_string_value(json_object_get(job, "uuid")), sid,
+	    jid, json_string_value(json_object_get(job, "uuid")), sid,
 	    json_integer_value(json_object_get(ctx, "log_cut")) > 0 ?
 	    "; the middle of a long log is cut, as a line in it says" : "");
 	bundle_add_buf(a, dir, "README.md", b);
@@ -204,16 +332,22 @@ zb_span_logs(int argc, char **argv)
 	bundle_add(a, dir, "log.txt", log != NULL ? log : "",
 	    log != NULL ? strlen(log) : 0);
 
-	if ((v = json_object_get(test, "cwd")) != NULL && json_is_string(v))
-		evbuffer_add_printf(b, "cd %s\n", json_string_value(v));
+	if ((v = json_object_get(test, "cwd")) != NULL && json_is_string(v)) {
+		/* "cd -x" would take an option. */
+		evbuffer_add_printf(b, "cd %s",
+		    json_string_value(v)[0] == '-' ? "./" : "");
+		sh_quote(b, json_string_value(v), NULL);
+		evbuffer_add(b, "\n", 1);
+	}
 	if ((v = json_object_get(test, "sh")) != NULL && json_is_string(v)) {
 		evbuffer_add_printf(b, "/bin/sh -c ");
-		sh_quote(b, json_string_value(v));
+		sh_quote(b, json_string_value(v), NULL);
 	} else {
 		json_array_foreach(json_object_get(test, "cmd"), i, v) {
 			if (i > 0)
 				evbuffer_add(b, " ", 1);
-			sh_quote(b, json_string_value(v));
+			sh_quote(b, json_is_string(v) ? json_string_value(v) :
+			    "", NULL);
 		}
 	}
 	evbuffer_add(b, "\n", 1);
