@@ -3,6 +3,7 @@
 # scripts/fuzz runs them, scripts/check runs each a few seconds.
 FUZZ_FILES = %D%/fuzz-manifest.c %D%/fuzz-proto.c %D%/fuzz-baseline.c \
 	%D%/fuzz-config.c %D%/fuzz-tap.c %D%/fuzz-junit.c
+dist_noinst_SCRIPTS += scripts/fuzz
 EXTRA_DIST += %D%/fuzz.h %D%/fuzz-common.c $(FUZZ_FILES) %D%/corpus
 if DAGZ_FUZZ
 FUZZ_TARGETS = %D%/fuzz-manifest %D%/fuzz-proto %D%/fuzz-baseline \
