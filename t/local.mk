@@ -111,3 +111,6 @@ ADAPTER_BATS_TESTS = \
 	t/adapter-automake.bats
 TESTS += $(ADAPTER_BATS_TESTS)
 EXTRA_DIST += $(ADAPTER_BATS_TESTS) t/suites
+# SIGKILLs at random moments of a job: nothing lost, nothing left behind.
+TESTS += t/chaos.bats
+EXTRA_DIST += t/chaos.bats
