@@ -8,8 +8,8 @@ DAGZ_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # What building and testing dagz takes on Debian and Ubuntu.
 DAGZ_DEPS=(build-essential autoconf automake pkg-config libbsd-dev
 	libjansson-dev libevent-dev libsqlite3-dev zlib1g-dev libarchive-dev
-	libyaml-dev libexpat1-dev libmicrohttpd-dev jq bats libxml2-utils procps curl sqlite3
-	cmake python3-pytest perl)
+	libyaml-dev libexpat1-dev libmicrohttpd-dev jq bats libxml2-utils
+	procps curl sqlite3 cmake python3-pytest perl clang libclang-rt-14-dev)
 
 # Prints a step of the script, bold on a terminal.
 dagz_say() {
@@ -72,10 +72,10 @@ dagz_stale() {
 	return 1
 }
 
-# Builds dagz in the directory $1 (made if need be), configured with the
-# arguments after it. Each step runs only when its inputs changed, so that
-# a rebuild after a small edit is quick.
-dagz_build() {
+# Configures dagz in the directory $1 (made if need be) with the arguments
+# after it, running autoreconf first when needed. Each step runs only when
+# its inputs changed, so that a rebuild after a small edit is quick.
+dagz_configure() {
 	local builddir=$1 args_file inputs
 	shift
 	local args="$*"
@@ -105,7 +105,61 @@ dagz_build() {
 		(cd "$builddir" && "$DAGZ_TOP/configure" "$@") || return
 		printf '%s\n' "$args" >"$args_file"
 	fi
+}
 
-	dagz_say "make -j$(nproc) (in $builddir)"
-	make -C "$builddir" -j"$(nproc)"
+# Builds dagz in the directory $1, configured with the arguments after it.
+dagz_build() {
+	dagz_configure "$@" || return
+	dagz_say "make -j$(nproc) (in $1)"
+	make -C "$1" -j"$(nproc)"
+}
+
+# The libFuzzer targets of fuzz/, by name.
+DAGZ_FUZZ_TARGETS=(manifest proto baseline config tap junit)
+
+# True when clang can build a libFuzzer target (Debian: clang and
+# libclang-rt-14-dev); otherwise says why on stderr.
+dagz_fuzz_available() {
+	local out
+
+	if ! command -v clang >/dev/null 2>&1; then
+		echo "clang not found" >&2
+		return 1
+	fi
+	out=$(mktemp) || return 1
+	if ! printf '%s\n' '#include <stddef.h>' '#include <stdint.h>' \
+	    'int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);' \
+	    'int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)' \
+	    '{ return (d == NULL && n > 0); }' |
+	    clang -x c -fsanitize=fuzzer,address,undefined -o "$out" - \
+	    >/dev/null 2>&1; then
+		rm -f "$out"
+		echo "clang cannot link -fsanitize=fuzzer" \
+		    "(install libclang-rt-14-dev)" >&2
+		return 1
+	fi
+	rm -f "$out"
+}
+
+# Builds the fuzz targets alone in the build tree $1 (clang, libFuzzer,
+# ASan and UBSan).
+dagz_fuzz_build() {
+	dagz_configure "$1" CC=clang --enable-fuzz || return
+	dagz_say "make fuzz-targets (in $1)"
+	make -C "$1" -j"$(nproc)" fuzz-targets
+}
+
+# Runs fuzz target $2 of build tree $1 for $3 seconds: it first replays the
+# committed corpus fuzz/corpus/$2, then adds what it finds to the tree's
+# own corpus $1/fuzz/corpus/$2 (the committed one is never written). An
+# input that crashes is kept as $1/fuzz/crash-$2-*; the output goes to
+# $1/fuzz/$2.log. Fails when the target found a crash, a leak or a hang.
+dagz_fuzz_run() {
+	local builddir=$1 name=$2 seconds=$3
+
+	mkdir -p "$builddir/fuzz/corpus/$name"
+	"$builddir/fuzz/fuzz-$name" -max_total_time="$seconds" -timeout=10 \
+	    -artifact_prefix="$builddir/fuzz/crash-$name-" \
+	    "$builddir/fuzz/corpus/$name" "$DAGZ_TOP/fuzz/corpus/$name" \
+	    >"$builddir/fuzz/$name.log" 2>&1
 }

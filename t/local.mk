@@ -127,3 +127,6 @@ t_unit_envmask_LDADD = $(COMMON_LIBS)
 # zb span-logs: command.txt and env.txt safe for sh, names from dagzd
 # kept inside the bundle; the stored environment masked.
 BATS_TESTS += t/zb-span-logs-safety.bats
+# SIGKILLs at random moments of a job: nothing lost, nothing left behind.
+TESTS += t/chaos.bats
+EXTRA_DIST += t/chaos.bats

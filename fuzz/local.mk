@@ -1,0 +1,36 @@
+# fuzz/local.mk: libFuzzer targets over the readers of untrusted input,
+# built by ./configure --enable-fuzz (clang) in a build tree of their own;
+# scripts/fuzz runs them, scripts/check runs each a few seconds.
+FUZZ_FILES = %D%/fuzz-manifest.c %D%/fuzz-proto.c %D%/fuzz-baseline.c \
+	%D%/fuzz-config.c %D%/fuzz-tap.c %D%/fuzz-junit.c
+dist_noinst_SCRIPTS += scripts/fuzz
+EXTRA_DIST += %D%/fuzz.h %D%/fuzz-common.c $(FUZZ_FILES) %D%/corpus
+if DAGZ_FUZZ
+FUZZ_TARGETS = %D%/fuzz-manifest %D%/fuzz-proto %D%/fuzz-baseline \
+	%D%/fuzz-config %D%/fuzz-tap %D%/fuzz-junit
+noinst_PROGRAMS += $(FUZZ_TARGETS)
+FUZZ_SHARED = %D%/fuzz.h %D%/fuzz-common.c
+FUZZ_LINK_FLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+%C%_fuzz_manifest_SOURCES = %D%/fuzz-manifest.c $(FUZZ_SHARED)
+%C%_fuzz_manifest_LDFLAGS = $(FUZZ_LINK_FLAGS)
+%C%_fuzz_manifest_LDADD = $(COMMON_LIBS)
+%C%_fuzz_proto_SOURCES = %D%/fuzz-proto.c $(FUZZ_SHARED)
+%C%_fuzz_proto_LDFLAGS = $(FUZZ_LINK_FLAGS)
+%C%_fuzz_proto_LDADD = $(COMMON_LIBS)
+%C%_fuzz_baseline_SOURCES = %D%/fuzz-baseline.c $(FUZZ_SHARED)
+%C%_fuzz_baseline_LDFLAGS = $(FUZZ_LINK_FLAGS)
+%C%_fuzz_baseline_LDADD = $(COMMON_LIBS) $(ZLIB_LIBS)
+%C%_fuzz_config_SOURCES = %D%/fuzz-config.c $(FUZZ_SHARED)
+%C%_fuzz_config_LDFLAGS = $(FUZZ_LINK_FLAGS)
+%C%_fuzz_config_LDADD = $(COMMON_LIBS)
+%C%_fuzz_tap_SOURCES = %D%/fuzz-tap.c $(FUZZ_SHARED)
+%C%_fuzz_tap_LDFLAGS = $(FUZZ_LINK_FLAGS)
+%C%_fuzz_tap_LDADD = $(COMMON_LIBS)
+%C%_fuzz_junit_SOURCES = %D%/fuzz-junit.c $(FUZZ_SHARED)
+%C%_fuzz_junit_LDFLAGS = $(FUZZ_LINK_FLAGS)
+%C%_fuzz_junit_LDADD = $(COMMON_LIBS)
+
+# Builds the targets alone: the rest of the tree is not needed to fuzz.
+fuzz-targets: $(FUZZ_TARGETS)
+.PHONY: fuzz-targets
+endif
