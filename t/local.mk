@@ -111,3 +111,5 @@ ADAPTER_BATS_TESTS = \
 	t/adapter-automake.bats
 TESTS += $(ADAPTER_BATS_TESTS)
 EXTRA_DIST += $(ADAPTER_BATS_TESTS) t/suites
+# Bad input: exit 2 and one line, nothing half-done; hostile ids.
+BATS_TESTS += t/bad-input.bats
