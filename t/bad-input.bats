@@ -48,3 +48,99 @@ EOF
 	[ "$(cat "$(event_get "$ev" "${a}b" .log)")" = long-ab ]
 	[ "$(cat "$(event_get "$ev" "$e" .log)")" = long-e ]
 }
+
+@test "a manifest line over 1 MiB: exit 2 with file and line" {
+	m=$(manifest <<EOF
+{"id": "a", "cmd": ["touch", "$BATS_TEST_TMPDIR/ran.a"]}
+EOF
+)
+	jq -cn '{id: "big", sh: ("x" * (5 * 1024 * 1024))}' >>"$m"
+	run -2 --separate-stderr dagz_run --manifest "$m"
+	assert_stderr "dagz-run: $m:2: line longer than 1048576 bytes"
+	assert_nothing_ran
+}
+
+@test "a backslash before a non-ASCII character: exit 2 with file, line, reason" {
+	m=$(manifest <<'EOF'
+{"id": "a", "sh": "\é"}
+EOF
+)
+	run -2 --separate-stderr dagz_run --manifest "$m"
+	assert_stderr "dagz-run: $m:1: invalid JSON: invalid escape near '\"\\\\xc3'"
+}
+
+@test "--exec on a file whose name is not UTF-8: exit 2 naming the file" {
+	mkdir "$BATS_TEST_TMPDIR/t"
+	f="$BATS_TEST_TMPDIR/t/a$(printf '\377')b.sh"
+	printf '#!/bin/sh\ntouch %s/ran.a\n' "$BATS_TEST_TMPDIR" >"$f"
+	chmod +x "$f"
+	cd "$BATS_TEST_TMPDIR"
+	run -2 --separate-stderr dagz_run --exec 't/*'
+	assert_stderr "dagz-run: cannot use 't/a\\xffb.sh' as a test id: \"id\" is not UTF-8 (byte 0xff)"
+	assert_nothing_ran
+}
+
+@test "numbers out of range on the command line: exit 2, nothing run" {
+	m=$(manifest <<EOF
+{"id": "a", "cmd": ["touch", "$BATS_TEST_TMPDIR/ran.a"]}
+EOF
+)
+	for o in timeout grace slow retry-budget status-interval stuck-after; do
+		run -2 --separate-stderr dagz_run --$o 1e19 --manifest "$m"
+		assert_stderr "dagz-run: --$o: duration '1e19' is out of range: 1ms to 1000000000s"
+	done
+	run -2 --separate-stderr dagz_run --timeout 0.0001 --manifest "$m"
+	assert_stderr "dagz-run: --timeout: duration '0.0001' is out of range: 1ms to 1000000000s"
+	run -2 --separate-stderr dagz_run --mem-budget 1e30 --manifest "$m"
+	assert_stderr "dagz-run: --mem-budget: invalid size '1e30'"
+	run -2 --separate-stderr dagz_run -j 1025 --manifest "$m"
+	assert_stderr "dagz-run: -j: workers is too large: 1025"
+	run -2 --separate-stderr dagz_run --retries -1 --manifest "$m"
+	assert_stderr "dagz-run: --retries: -1 is too small"
+	assert_nothing_ran
+	# The largest duration is taken.
+	run -0 --separate-stderr dagz_run --timeout 1000000000 --manifest "$m"
+	[ -e "$BATS_TEST_TMPDIR/ran.a" ]
+}
+
+@test "numbers out of range in a manifest: exit 2 with file and line" {
+	m=$(manifest <<EOF
+{"id": "a", "cmd": ["touch", "$BATS_TEST_TMPDIR/ran.a"]}
+{"id": "b", "cmd": ["true"], "estimate": 1e300}
+EOF
+)
+	run -2 --separate-stderr dagz_run --manifest "$m"
+	assert_stderr "dagz-run: $m:2: test 'b': \"estimate\" must be a number of seconds, 0 to 1000000000"
+	m=$(manifest <<EOF
+{"id": "a", "cmd": ["touch", "$BATS_TEST_TMPDIR/ran.a"]}
+{"id": "b", "cmd": ["true"], "timeout": 1e19}
+EOF
+)
+	run -2 --separate-stderr dagz_run --manifest "$m"
+	assert_stderr "dagz-run: $m:2: test 'b': \"timeout\" must be a number of seconds above 0"
+	assert_nothing_ran
+}
+
+@test "control characters in ids: refused at load with file and line" {
+	m=$(manifest <<EOF
+{"id": "a", "cmd": ["touch", "$BATS_TEST_TMPDIR/ran.a"]}
+{"id": "b\nOK forged", "cmd": ["true"]}
+EOF
+)
+	run -2 --separate-stderr dagz_run --manifest "$m"
+	assert_stderr "dagz-run: $m:2: \"id\" has a control character (0x0a)"
+	m=$(manifest <<EOF
+{"id": "a", "cmd": ["touch", "$BATS_TEST_TMPDIR/ran.a"]}
+{"id": "b\u001b]0;title\u0007", "cmd": ["true"]}
+EOF
+)
+	run -2 --separate-stderr dagz_run --manifest "$m"
+	assert_stderr "dagz-run: $m:2: \"id\" has a control character (0x1b)"
+	mkdir "$BATS_TEST_TMPDIR/t"
+	printf '#!/bin/sh\n' >"$BATS_TEST_TMPDIR/t/x$(printf '\033')[2J.sh"
+	chmod +x "$BATS_TEST_TMPDIR"/t/*
+	cd "$BATS_TEST_TMPDIR"
+	run -2 --separate-stderr dagz_run --exec 't/*'
+	assert_stderr "dagz-run: cannot use 't/x\\x1b[2J.sh' as a test id: \"id\" has a control character (0x1b)"
+	assert_nothing_ran
+}

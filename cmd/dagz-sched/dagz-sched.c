@@ -169,6 +169,10 @@ opt_finish_adapters(struct sched *s, const char *python,
 		s->opt.suite_dir = xstrdup(a->dir);
 }
 
+/* Durations: a millisecond to about 31 years, as timers can take them. */
+#define OPT_DURATION_MIN	0.001
+#define OPT_DURATION_MAX	1e9
+
 static double
 opt_duration(const char *name, const char *arg)
 {
@@ -176,6 +180,9 @@ opt_duration(const char *name, const char *arg)
 
 	if (time_parse_duration(arg, &d) == -1)
 		errx(DAGZ_EXIT_USAGE, "--%s: invalid duration '%s'", name, arg);
+	if (d < OPT_DURATION_MIN || d > OPT_DURATION_MAX)
+		errx(DAGZ_EXIT_USAGE, "--%s: duration '%s' is out of range: "
+		    "1ms to %.0fs", name, arg, OPT_DURATION_MAX);
 	return (d);
 }
 
