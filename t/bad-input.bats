@@ -144,3 +144,60 @@ EOF
 	assert_stderr "dagz-run: cannot use 't/x\\x1b[2J.sh' as a test id: \"id\" has a control character (0x1b)"
 	assert_nothing_ran
 }
+
+@test "--baseline naming no baseline: exit 2, no job recorded, no spool" {
+	dagzd_start
+	mkdir "$BATS_TEST_TMPDIR/proj"
+	cd "$BATS_TEST_TMPDIR/proj"
+	git init -q
+	m=$(manifest <<EOF
+{"id": "a", "cmd": ["touch", "$BATS_TEST_TMPDIR/ran.a"]}
+EOF
+)
+	run -2 --separate-stderr dagz_run --baseline b99 --manifest "$m"
+	assert_stderr "dagz-run: cannot fetch baseline 'b99': no baseline 'b99'"
+	assert_nothing_ran
+	run -0 zb jobs --json
+	[ "$output" = "" ]
+	[ -z "$(ls -A "$DAGZ_HOME/spool" 2>/dev/null)" ]
+	dagzd_stop
+}
+
+@test "a --log-dir that is a file, a --junit or --events where none can be: exit 2 first" {
+	dagzd_start
+	m=$(manifest <<EOF
+{"id": "a", "cmd": ["touch", "$BATS_TEST_TMPDIR/ran.a"]}
+EOF
+)
+	: >"$BATS_TEST_TMPDIR/file"
+	run -2 --separate-stderr dagz run --log-dir "$BATS_TEST_TMPDIR/file" \
+	    --manifest "$m"
+	assert_stderr "dagz-run: --log-dir '$BATS_TEST_TMPDIR/file': not a directory"
+	run -2 --separate-stderr dagz_run --junit "$BATS_TEST_TMPDIR/no/j.xml" \
+	    --manifest "$m"
+	assert_stderr "dagz-run: --junit '$BATS_TEST_TMPDIR/no/j.xml': directory '$BATS_TEST_TMPDIR/no': No such file or directory"
+	run -2 --separate-stderr dagz_run --events "$BATS_TEST_TMPDIR" \
+	    --manifest "$m"
+	assert_stderr "dagz-run: --events '$BATS_TEST_TMPDIR': is a directory"
+	run -2 --separate-stderr dagz_run --junit "$BATS_TEST_TMPDIR/file/j.xml" \
+	    --manifest "$m"
+	assert_stderr "dagz-run: --junit '$BATS_TEST_TMPDIR/file/j.xml': '$BATS_TEST_TMPDIR/file' is not a directory"
+	assert_nothing_ran
+	run -0 zb jobs --json
+	[ "$output" = "" ]
+	dagzd_stop
+}
+
+@test "a manifest with no tests: exit 2 and nothing recorded, unless --allow-no-tests" {
+	dagzd_start
+	m=$(manifest </dev/null)
+	run -2 --separate-stderr dagz_run --manifest "$m"
+	assert_stderr "dagz-run: no tests found in $m"
+	run -0 zb jobs --json
+	[ "$output" = "" ]
+	run -0 --separate-stderr dagz_run --allow-no-tests --manifest "$m"
+	[ "$stderr" = "" ]
+	run -0 zb jobs --json
+	[ "$(jq -r .status <<<"$output")" = passed ]
+	dagzd_stop
+}

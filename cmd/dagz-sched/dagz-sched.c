@@ -25,8 +25,9 @@ usage(int asked)
 {
 	fprintf(asked ? stdout : stderr,
 	    "usage: dagz run [-v] [-j workers] [--all | --observe] [--baseline id]\n"
-	    "                [--color=when] [--events file] [--global glob]\n"
-	    "                [--grace duration] [--junit file] [--leak=kill|fail]\n"
+	    "                [--allow-no-tests] [--color=when] [--events file]\n"
+	    "                [--global glob] [--grace duration] [--junit file]\n"
+	    "                [--leak=kill|fail]\n"
 	    "                [--log-dir dir] [--mem-budget size] [--no-store]\n"
 	    "                [--plan] [--retries n] [--retry-budget duration]\n"
 	    "                [--slow duration] [--status-interval duration]\n"
@@ -191,6 +192,7 @@ main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "all", no_argument, NULL, 'A' },
+		{ "allow-no-tests", no_argument, NULL, 'A' + 256 },
 		{ "baseline", required_argument, NULL, 'B' },
 		{ "color", required_argument, NULL, 'C' },
 		{ "events", required_argument, NULL, 'e' },
@@ -300,6 +302,9 @@ main(int argc, char **argv)
 			    argv[optind - 1]);
 		case 'A':
 			s.opt.select_all = 1;
+			break;
+		case 'A' + 256:
+			s.opt.allow_no_tests = 1;
 			break;
 		case 'a':
 			opt_adapter(&s, "automake", optarg);
