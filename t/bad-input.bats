@@ -201,3 +201,61 @@ EOF
 	[ "$(jq -r .status <<<"$output")" = passed ]
 	dagzd_stop
 }
+
+@test "zb: an unknown job status, a malformed job id, a port out of range: exit 2" {
+	dagzd_start
+	m=$(manifest <<<'{"id": "a", "cmd": ["true"]}')
+	run -0 dagz_run --manifest "$m"
+	run -2 --separate-stderr zb jobs --status bogus
+	assert_stderr "zb: unknown job status 'bogus': expected running, passed, failed, error or vanished"
+	[ "$output" = "" ]
+	run -0 zb jobs --status passed --json
+	[ "$(jq -r .id <<<"$output")" = j1 ]
+	run -2 --separate-stderr zb job j1/tests
+	assert_stderr "zb: invalid job id 'j1/tests': expected jN, jMMDD.N or a UUID"
+	run -2 --separate-stderr zb tests '../jobs'
+	assert_stderr "zb: invalid job id '../jobs': expected jN, jMMDD.N or a UUID"
+	run -1 --separate-stderr zb job j9
+	assert_stderr "zb: unknown job 'j9'"
+	DAGZ_URL=http://127.0.0.1:99999 run -2 --separate-stderr zb jobs
+	assert_stderr "zb: invalid dagzd URL 'http://127.0.0.1:99999': port '99999' is not 1 to 65535"
+	DAGZ_URL=http://127.0.0.1:99999 run -2 --separate-stderr zb daemon up
+	assert_stderr "zb: invalid dagzd URL 'http://127.0.0.1:99999': port '99999' is not 1 to 65535"
+	dagzd_stop
+}
+
+# Runs dagz-vassal on one end of a socket pair, writes $1 (or 5 MiB with
+# no newline for BIG) to it, and prints its stderr and exit status.
+vassal_fed() {
+	python3 - "$1" <<'PY'
+import socket, subprocess, sys
+a, b = socket.socketpair()
+p = subprocess.Popen(["dagz-vassal", "-f", str(b.fileno()), "--adapters",
+    "[]"], pass_fds=[b.fileno()], stderr=subprocess.PIPE)
+b.close()
+try:
+    a.sendall(b"x" * (5 << 20) if sys.argv[1] == "BIG" else
+        sys.argv[1].encode())
+    a.shutdown(socket.SHUT_WR)
+except OSError:
+    pass
+try:
+    while a.recv(65536):
+        pass
+except OSError:
+    pass
+_, err = p.communicate(timeout=20)
+sys.stdout.write(err.decode())
+print("status", p.returncode)
+PY
+}
+
+@test "dagz-vassal exits 3 with a message on a malformed or oversized line" {
+	run -0 vassal_fed $'{"type": "hello",\n'
+	[ "$output" = "$(printf '%s\n' "dagz-vassal: scheduler: malformed message: string or '}' expected near end of file" 'status 3')" ]
+	run -0 vassal_fed BIG
+	[ "$output" = "$(printf '%s\n' 'dagz-vassal: scheduler: message too long' 'status 3')" ]
+	# End of file alone is the scheduler gone: a quiet exit.
+	run -0 vassal_fed ''
+	[ "$output" = "status 0" ]
+}

@@ -449,7 +449,13 @@ vassal_sched_close(struct ndjson_peer *peer, const char *why, void *arg)
 {
 	struct vassal *v = arg;
 
-	log_debug("scheduler: %s", why);
+	/* End of file is the scheduler gone; a bad line breaks the protocol. */
+	if (strcmp(why, "connection closed") == 0)
+		log_debug("scheduler: %s", why);
+	else {
+		log_warnx("scheduler: %s", why);
+		v->exit_code = DAGZ_EXIT_ERROR;
+	}
 	ndjson_peer_free(peer);
 	v->sched = NULL;
 	vassal_shutdown(v);
@@ -461,7 +467,7 @@ vassal_sigterm(evutil_socket_t sig, short what, void *arg)
 	vassal_shutdown(arg);
 }
 
-void
+int
 vassal_start(struct vassal *v, int fd)
 {
 	struct msg_hello hello;
@@ -507,4 +513,5 @@ vassal_start(struct vassal *v, int fd)
 	free(v->workers);
 	free(v->worker_path);
 	adapter_list_clear(&v->adapters);
+	return (v->exit_code);
 }

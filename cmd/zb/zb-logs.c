@@ -34,7 +34,7 @@ zb_logs(int argc, char **argv)
 			zb_usage("logs");
 	if (argc - optind != 1 && argc - optind != 2)
 		zb_usage("logs");
-	id = zb_escape(argv[optind]);
+	id = zb_job_arg(argv[optind]);
 	if (argc - optind == 2) {
 		test = zb_escape(argv[optind + 1]);
 		rows = zb_get_lines(STORE_API "/jobs/%s/logs?test=%s", id,
