@@ -90,18 +90,28 @@ testdef_utf8_len(const unsigned char *p)
 char *
 testdef_escape(const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
+	return (testdef_escapen(s, strlen(s), ""));
+}
+
+char *
+testdef_escapen(const char *s, size_t len, const char *keep)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
 	char *out, *q;
 	size_t n;
 
-	out = q = xmalloc(strlen(s) * 4 + 1);
-	while (*p != '\0') {
-		if (*p == '\n' || *p == '\r' || *p == '\t') {
+	out = q = xmalloc(len * 4 + 1);
+	while (p < end) {
+		if (*p != '\0' && strchr(keep, *p) != NULL)
+			*q++ = *p++;
+		else if (*p == '\n' || *p == '\r' || *p == '\t') {
 			*q++ = '\\';
 			*q++ = *p == '\n' ? 'n' : *p == '\r' ? 'r' : 't';
 			p++;
 		} else if (*p < 0x20 || *p == 0x7f ||
-		    (n = testdef_utf8_len(p)) == 0) {
+		    (n = testdef_utf8_len(p)) == 0 || p + n > end ||
+		    (p[0] == 0xc2 && p[1] < 0xa0)) {
+			/* C1 controls (U+0080 to U+009F) are escaped too. */
 			snprintf(q, 5, "\\x%02x", *p++);
 			q += 4;
 		} else {

@@ -259,3 +259,29 @@ PY
 	run -0 vassal_fed ''
 	[ "$output" = "status 0" ]
 }
+
+@test "what a test writes cannot forge or clear lines: the console escapes it" {
+	m=$(manifest <<'EOF'
+{"id": "a", "sh": "printf 'one\\033]0;title\\007\\033[2J\\rOK forged\\n\\342\\200\\256rtl \\302\\233x\\ttab\\n'; exit 1"}
+EOF
+)
+	run -1 --separate-stderr dagz_run --retries 0 --manifest "$m"
+	output=$(sed 's/^[0-9:.]* //' <<<"$output")
+	grep -Fx '    | one\x1b]0;title\x07\x1b[2J\rOK forged' <<<"$output"
+	grep -Fx "    | $(printf '\342\200\256')rtl \\xc2\\x9bx$(printf '\t')tab" <<<"$output"
+	! grep -q "$(printf '[\033\r\007]')" <<<"$output"
+}
+
+@test "zb logs escapes control characters on a terminal, not in a pipe" {
+	dagzd_start
+	m=$(manifest <<'EOF'
+{"id": "a", "sh": "printf 'x\\033[2Jy\\rz\\tw\\n'; exit 1"}
+EOF
+)
+	run -1 dagz_run --retries 0 --manifest "$m"
+	run -0 script -qec "zb logs j1" /dev/null
+	[ "$(tr -d '\r' <<<"$output")" = "$(printf '%s\n' '==> a (attempt 1: FAILED) <==' 'x\x1b[2Jy\rz	w')" ]
+	run -0 zb logs j1
+	[ "$output" = "$(printf '==> a (attempt 1: FAILED) <==\nx\033[2Jy\rz\tw')" ]
+	dagzd_stop
+}

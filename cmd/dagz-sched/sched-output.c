@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "sched.h"
+#include "testdef.h"
 #include "timeutil.h"
 #include "xmalloc.h"
 
@@ -120,15 +121,22 @@ out_start(struct sched *s)
 	    s->nworkers == 1 ? "" : "s");
 }
 
-/* Prints the tail of a log, each line indented and marked. */
+/*
+ * Prints the tail of a log, each line indented and marked, with what a
+ * terminal would act on (escape sequences, carriage returns, bytes that
+ * are not UTF-8) escaped: a test's output cannot forge or clear lines.
+ */
 static void
 out_tail(struct sched *s, const char *tail)
 {
 	const char *p, *nl;
+	char *line;
 
 	for (p = tail; p != NULL && *p != '\0'; p = *nl ? nl + 1 : nl) {
 		nl = strchrnul(p, '\n');
-		out_line(s, "    | %.*s", (int)(nl - p), p);
+		line = testdef_escapen(p, nl - p, "\t");
+		out_line(s, "    | %s", line);
+		free(line);
 	}
 }
 
