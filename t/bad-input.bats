@@ -285,3 +285,36 @@ EOF
 	[ "$output" = "$(printf '==> a (attempt 1: FAILED) <==\nx\033[2Jy\rz\tw')" ]
 	dagzd_stop
 }
+
+@test ".dagz/config.yaml: a flow-style global: [x] selects everything when x changes; garbage is exit 2" {
+	dagzd_start
+	mkdir -p "$BATS_TEST_TMPDIR/proj/.dagz"
+	cd "$BATS_TEST_TMPDIR/proj"
+	git init -q
+	printf 'v1\n' >x
+	printf 'data\n' >data.txt
+	cat >suite.ndjson <<'EOF'
+{"id": "reads", "sh": "cat data.txt"}
+{"id": "other", "sh": "true"}
+EOF
+	printf '{adapters: [{manifest: suite.ndjson}], global: [x]}\n' \
+	    >.dagz/config.yaml
+	ev=$BATS_TEST_TMPDIR/ev
+	run -0 dagz_run --events "$ev"
+	[ "$(ran)" = "other reads" ]
+	run -0 dagz_run --events "$ev"
+	[ "$(ran)" = "" ]
+	printf 'v2\n' >x
+	run -0 dagz_run --events "$ev"
+	[ "$(ran)" = "other reads" ]
+	# Garbage, and a directory, are refused with the file (and line).
+	printf 'global: [x\n' >.dagz/config.yaml
+	run -2 --separate-stderr dagz_run --events "$ev"
+	[ "${stderr%%: while parsing*}" = "dagz-run: $PWD/.dagz/config.yaml:2" ]
+	[ "$output" = "" ]
+	rm .dagz/config.yaml
+	mkdir .dagz/config.yaml
+	run -2 --separate-stderr dagz_run --events "$ev"
+	assert_stderr "dagz-run: $PWD/.dagz/config.yaml: cannot read: Is a directory"
+	dagzd_stop
+}
