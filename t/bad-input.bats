@@ -318,3 +318,15 @@ EOF
 	assert_stderr "dagz-run: $PWD/.dagz/config.yaml: cannot read: Is a directory"
 	dagzd_stop
 }
+
+@test "case names in a reason reach the console escaped" {
+	m=$(manifest <<'EOF'
+{"id": "a", "format": "tap", "sh": "printf '1..2\\nok 1 fine\\nnot ok 2 bad\\302\\233[2J\\033]0;t\\007\\n'"}
+EOF
+)
+	run -1 --separate-stderr dagz_run --retries 0 --manifest "$m"
+	! LC_ALL=C grep -q "$(printf '[\033\007]')" <<<"$output"
+	! LC_ALL=C grep -qF "$(printf '\302\233')" <<<"$output"
+	grep -qF '             - bad\xc2\x9b[2J\x1b]0;t\x07' <<<"$output"
+	grep -qF '1 of 2 cases failed: bad\xc2\x9b[2J\x1b]0;t\x07' <<<"$output"
+}
