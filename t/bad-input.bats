@@ -142,6 +142,9 @@ EOF
 	cd "$BATS_TEST_TMPDIR"
 	run -2 --separate-stderr dagz_run --exec 't/*'
 	assert_stderr "dagz-run: cannot use 't/x\\x1b[2J.sh' as a test id: \"id\" has a control character (0x1b)"
+	# Adapters' ids are held to the same rules.
+	run -2 --separate-stderr dagz_run --tap 't/*'
+	assert_stderr "dagz-run: --tap: test 't/x\\x1b[2J.sh': \"id\" has a control character (0x1b)"
 	assert_nothing_ran
 }
 
