@@ -233,13 +233,21 @@ suite_load_manifest(struct suite *s, const char *file, const char *path,
 			    lineno);
 			goto fail;
 		}
+		if (n > SUITE_LINE_MAX) {
+			snprintf(err, len, "%s:%d: line longer than %d bytes",
+			    path, lineno, SUITE_LINE_MAX);
+			goto fail;
+		}
 		if (strspn(line, " \t\r\n") == (size_t)n)
 			continue;
 		obj = json_loadb(line, n, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
 		    &jerr);
 		if (obj == NULL) {
+			/* jansson quotes the bytes it stopped at, UTF-8 or not. */
+			tmp = testdef_escape(jerr.text);
 			snprintf(err, len, "%s:%d: invalid JSON: %s", path,
-			    lineno, jerr.text);
+			    lineno, tmp);
+			free(tmp);
 			goto fail;
 		}
 		if (!json_is_object(obj)) {
@@ -433,7 +441,7 @@ suite_load_exec(struct suite *s, char *const *globs, const char *dir,
     char *err, size_t len)
 {
 	struct test_def t;
-	char cwd[PATH_MAX], *abs, **paths;
+	char cwd[PATH_MAX], *abs, **paths, reason[256];
 	size_t i;
 
 	suite_init(s);
@@ -446,6 +454,16 @@ suite_load_exec(struct suite *s, char *const *globs, const char *dir,
 	if (suite_glob(globs, cwd, &paths, err, len) == -1)
 		return (-1);
 	for (i = 0; paths != NULL && paths[i] != NULL; i++) {
+		/* The path is the id: a name no id may have is refused. */
+		if (testdef_check_id(paths[i], reason, sizeof reason) == -1) {
+			abs = testdef_escape(paths[i]);
+			snprintf(err, len, "cannot use '%s' as a test id: %s",
+			    abs, reason);
+			free(abs);
+			strv_free(paths);
+			suite_clear(s);
+			return (-1);
+		}
 		if (paths[i][0] == '/')
 			abs = xstrdup(paths[i]);
 		else

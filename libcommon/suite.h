@@ -11,6 +11,9 @@
 
 #include "testdef.h"
 
+/* The longest manifest line: a test's definition is sent in one message. */
+#define SUITE_LINE_MAX	(1024 * 1024)
+
 struct suite {
 	char			*dir;		/* fixtures run here */
 	struct test_def		*tests;

@@ -55,6 +55,101 @@ testdef_clear(struct test_def *t)
 	testdef_init(t);
 }
 
+size_t
+testdef_utf8_len(const unsigned char *p)
+{
+	size_t n, i;
+	unsigned char lo = 0x80, hi = 0xbf;
+
+	if (p[0] < 0x80)
+		return (p[0] != '\0');
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		n = 3;
+		if (p[0] == 0xe0)
+			lo = 0xa0;
+		else if (p[0] == 0xed)
+			hi = 0x9f;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		n = 4;
+		if (p[0] == 0xf0)
+			lo = 0x90;
+		else if (p[0] == 0xf4)
+			hi = 0x8f;
+	} else
+		return (0);
+	if (p[1] < lo || p[1] > hi)
+		return (0);
+	for (i = 2; i < n; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return (0);
+	return (n);
+}
+
+char *
+testdef_escape(const char *s)
+{
+	return (testdef_escapen(s, strlen(s), ""));
+}
+
+char *
+testdef_escapen(const char *s, size_t len, const char *keep)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+	char *out, *q;
+	size_t n;
+
+	out = q = xmalloc(len * 4 + 1);
+	while (p < end) {
+		if (*p != '\0' && strchr(keep, *p) != NULL)
+			*q++ = *p++;
+		else if (*p == '\n' || *p == '\r' || *p == '\t') {
+			*q++ = '\\';
+			*q++ = *p == '\n' ? 'n' : *p == '\r' ? 'r' : 't';
+			p++;
+		} else if (*p < 0x20 || *p == 0x7f ||
+		    (n = testdef_utf8_len(p)) == 0 || p + n > end ||
+		    (p[0] == 0xc2 && p[1] < 0xa0)) {
+			/* C1 controls (U+0080 to U+009F) are escaped too. */
+			snprintf(q, 5, "\\x%02x", *p++);
+			q += 4;
+		} else {
+			memcpy(q, p, n);
+			q += n;
+			p += n;
+		}
+	}
+	*q = '\0';
+	return (out);
+}
+
+int
+testdef_check_id(const char *id, char *err, size_t len)
+{
+	const unsigned char *p;
+	size_t n;
+
+	if (*id == '\0' || strlen(id) > TESTDEF_ID_MAX) {
+		snprintf(err, len, "\"id\" must be 1 to %d characters",
+		    TESTDEF_ID_MAX);
+		return (-1);
+	}
+	for (p = (const unsigned char *)id; *p != '\0'; p += n) {
+		if (*p < 0x20 || *p == 0x7f) {
+			snprintf(err, len, "\"id\" has a control character "
+			    "(0x%02x)", *p);
+			return (-1);
+		}
+		if ((n = testdef_utf8_len(p)) == 0) {
+			snprintf(err, len, "\"id\" is not UTF-8 (byte 0x%02x)",
+			    *p);
+			return (-1);
+		}
+	}
+	return (0);
+}
+
 /* Reads "env": an object of string values, into NAME=VALUE pairs. */
 static int
 testdef_env(json_t *obj, char ***out, char *err, size_t len)
@@ -98,12 +193,32 @@ testdef_timeout(json_t *obj, double *out, char *err, size_t len)
 	if (v == NULL || json_is_null(v))
 		return (0);
 	if (!json_is_number(v) || !(json_number_value(v) > 0) ||
-	    json_number_value(v) > 1e9) {
+	    json_number_value(v) > TESTDEF_SECONDS_MAX) {
 		snprintf(err, len, "\"timeout\" must be a number of seconds "
 		    "above 0");
 		return (-1);
 	}
 	*out = json_number_value(v);
+	return (0);
+}
+
+/* "estimate": seconds, 0 or more, no more than a timeout may be. */
+static int
+testdef_estimate(json_t *obj, double *out, char *err, size_t len)
+{
+	double d;
+
+	if (jsonv_number(obj, "estimate", 0, 0, &d, err, len) == -1)
+		return (-1);
+	if (json_object_get(obj, "estimate") == NULL ||
+	    json_is_null(json_object_get(obj, "estimate")))
+		return (0);
+	if (d > TESTDEF_SECONDS_MAX) {
+		snprintf(err, len, "\"estimate\" must be a number of seconds, "
+		    "0 to %.0f", TESTDEF_SECONDS_MAX);
+		return (-1);
+	}
+	*out = d;
 	return (0);
 }
 
@@ -227,18 +342,15 @@ testdef_from_json(json_t *obj, struct test_def *t, char *err, size_t len)
 	}
 	if (jsonv_string(obj, "id", JSONV_REQUIRED, &t->id, err, len) == -1)
 		return (-1);
-	if (*t->id == '\0' || strlen(t->id) > TESTDEF_ID_MAX) {
-		snprintf(err, len, "\"id\" must be 1 to %d characters",
-		    TESTDEF_ID_MAX);
+	if (testdef_check_id(t->id, err, len) == -1)
 		goto fail;
-	}
 	if (jsonv_keys(obj, testdef_keys, reason, rl) == -1 ||
 	    jsonv_argv(obj, "cmd", &t->argv, reason, rl) == -1 ||
 	    jsonv_string(obj, "sh", 0, &t->sh, reason, rl) == -1 ||
 	    jsonv_string(obj, "cwd", 0, &t->cwd, reason, rl) == -1 ||
 	    testdef_env(obj, &t->env, reason, rl) == -1 ||
 	    testdef_timeout(obj, &t->timeout, reason, rl) == -1 ||
-	    jsonv_number(obj, "estimate", 0, 0, &t->estimate, reason, rl) == -1 ||
+	    testdef_estimate(obj, &t->estimate, reason, rl) == -1 ||
 	    jsonv_strv(obj, "needs", 0, &t->needs, reason, rl) == -1 ||
 	    testdef_idlist(t->needs, "needs", reason, rl) == -1 ||
 	    jsonv_strv(obj, "fixtures", 0, &t->fixtures, reason, rl) == -1 ||

@@ -10,6 +10,8 @@
 #include <stddef.h>
 
 #define TESTDEF_ID_MAX	1024
+/* The longest "timeout" or "estimate": about 31 years. */
+#define TESTDEF_SECONDS_MAX	1e9
 /* How pass_regex and fail_regex compile: extended, ^ and $ at lines. */
 #define TESTDEF_REGEX_FLAGS	(REG_EXTENDED | REG_NEWLINE | REG_NOSUB)
 
@@ -47,6 +49,25 @@ struct fixture_def {
 };
 
 void	 testdef_init(struct test_def *);
+/*
+ * Whether a string may be a test id: 1 to TESTDEF_ID_MAX bytes of UTF-8
+ * without control characters (ids are keys, file names and lines on a
+ * console); -1 with the reason in err if not.
+ */
+int	 testdef_check_id(const char *, char *, size_t);
+/*
+ * A copy of a string to show (allocated): control characters as \n, \r,
+ * \t or \xHH, bytes that are not UTF-8 and C1 controls as \xHH, the
+ * rest as it is.
+ */
+char	*testdef_escape(const char *);
+/*
+ * The same for len bytes of text, leaving the control characters of
+ * keep as they are (text for a terminal keeps "\t\n").
+ */
+char	*testdef_escapen(const char *, size_t, const char *);
+/* The length of the UTF-8 character at a string, 0 if not one. */
+size_t	 testdef_utf8_len(const unsigned char *);
 void	 testdef_clear(struct test_def *);
 int	 testdef_from_json(json_t *, struct test_def *, char *, size_t);
 json_t	*testdef_to_json(const struct test_def *);

@@ -130,3 +130,5 @@ BATS_TESTS += t/zb-span-logs-safety.bats
 # SIGKILLs at random moments of a job: nothing lost, nothing left behind.
 TESTS += t/chaos.bats
 EXTRA_DIST += t/chaos.bats
+# Bad input: exit 2 and one line, nothing half-done; hostile ids.
+BATS_TESTS += t/bad-input.bats

@@ -25,8 +25,9 @@ usage(int asked)
 {
 	fprintf(asked ? stdout : stderr,
 	    "usage: dagz run [-v] [-j workers] [--all | --observe] [--baseline id]\n"
-	    "                [--color=when] [--events file] [--global glob]\n"
-	    "                [--grace duration] [--junit file] [--leak=kill|fail]\n"
+	    "                [--allow-no-tests] [--color=when] [--events file]\n"
+	    "                [--global glob] [--grace duration] [--junit file]\n"
+	    "                [--leak=kill|fail]\n"
 	    "                [--log-dir dir] [--mem-budget size] [--no-store]\n"
 	    "                [--plan] [--retries n] [--retry-budget duration]\n"
 	    "                [--slow duration] [--status-interval duration]\n"
@@ -169,6 +170,10 @@ opt_finish_adapters(struct sched *s, const char *python,
 		s->opt.suite_dir = xstrdup(a->dir);
 }
 
+/* Durations: a millisecond to about 31 years, as timers can take them. */
+#define OPT_DURATION_MIN	0.001
+#define OPT_DURATION_MAX	1e9
+
 static double
 opt_duration(const char *name, const char *arg)
 {
@@ -176,6 +181,9 @@ opt_duration(const char *name, const char *arg)
 
 	if (time_parse_duration(arg, &d) == -1)
 		errx(DAGZ_EXIT_USAGE, "--%s: invalid duration '%s'", name, arg);
+	if (d < OPT_DURATION_MIN || d > OPT_DURATION_MAX)
+		errx(DAGZ_EXIT_USAGE, "--%s: duration '%s' is out of range: "
+		    "1ms to %.0fs", name, arg, OPT_DURATION_MAX);
 	return (d);
 }
 
@@ -184,6 +192,7 @@ main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "all", no_argument, NULL, 'A' },
+		{ "allow-no-tests", no_argument, NULL, 'A' + 256 },
 		{ "baseline", required_argument, NULL, 'B' },
 		{ "color", required_argument, NULL, 'C' },
 		{ "events", required_argument, NULL, 'e' },
@@ -293,6 +302,9 @@ main(int argc, char **argv)
 			    argv[optind - 1]);
 		case 'A':
 			s.opt.select_all = 1;
+			break;
+		case 'A' + 256:
+			s.opt.allow_no_tests = 1;
 			break;
 		case 'a':
 			opt_adapter(&s, "automake", optarg);

@@ -110,6 +110,13 @@ sched_on_loaded(struct sched *s)
 	size_t i;
 	int k;
 
+	/* A mistyped path must not pass: finding nothing is an error. */
+	if (s->ntests == 0 && !s->opt.allow_no_tests) {
+		warnx("no tests found in %s", s->opt.suite_name);
+		s->exit_code = DAGZ_EXIT_USAGE;
+		sched_end(s);
+		return;
+	}
 	if (filter_apply(s) == -1) {
 		s->exit_code = DAGZ_EXIT_USAGE;
 		sched_end(s);
@@ -143,6 +150,12 @@ sched_on_loaded(struct sched *s)
 	}
 	if (!s->opt.plan_only && !s->opt.select_only &&
 	    report_events_open(s) == -1) {
+		s->exit_code = DAGZ_EXIT_USAGE;
+		sched_end(s);
+		return;
+	}
+	/* Every reference is resolved before the job is recorded. */
+	if (select_prepare(s) == -1) {
 		s->exit_code = DAGZ_EXIT_USAGE;
 		sched_end(s);
 		return;
@@ -443,9 +456,37 @@ sched_spawn_vassal(struct sched *s)
 	ndjson_send(s->vassal, proto_config_encode(&cfg));
 }
 
+/*
+ * Checks that the reports can be written where they are asked for
+ * before anything runs or is recorded: the directory of --junit and
+ * --events exists and is writable, and neither names a directory.
+ */
+static void
+sched_check_output(const char *opt, const char *path)
+{
+	struct stat st;
+	char *copy, *dir;
+
+	if (path == NULL)
+		return;
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		errx(DAGZ_EXIT_USAGE, "%s '%s': is a directory", opt, path);
+	copy = xstrdup(path);
+	dir = dirname(copy);
+	if (stat(dir, &st) == -1)
+		err(DAGZ_EXIT_USAGE, "%s '%s': directory '%s'", opt, path, dir);
+	if (!S_ISDIR(st.st_mode))
+		errx(DAGZ_EXIT_USAGE, "%s '%s': '%s' is not a directory", opt,
+		    path, dir);
+	if (access(dir, W_OK | X_OK) == -1)
+		err(DAGZ_EXIT_USAGE, "%s '%s': directory '%s'", opt, path, dir);
+	free(copy);
+}
+
 static void
 sched_make_log_dir(struct sched *s)
 {
+	struct stat st;
 	const char *tmp;
 	char *p;
 
@@ -454,6 +495,13 @@ sched_make_log_dir(struct sched *s)
 		if (paths_mkdirs(p, 0777) == -1)
 			err(DAGZ_EXIT_USAGE, "--log-dir '%s'", p);
 		if ((s->log_dir = realpath(p, NULL)) == NULL)
+			err(DAGZ_EXIT_USAGE, "--log-dir '%s'", p);
+		if (stat(s->log_dir, &st) == -1)
+			err(DAGZ_EXIT_USAGE, "--log-dir '%s'", p);
+		if (!S_ISDIR(st.st_mode))
+			errx(DAGZ_EXIT_USAGE, "--log-dir '%s': not a directory",
+			    p);
+		if (access(s->log_dir, W_OK | X_OK) == -1)
 			err(DAGZ_EXIT_USAGE, "--log-dir '%s'", p);
 		free(p);
 		return;
@@ -553,6 +601,10 @@ sched_run(struct sched *s)
 	RB_INIT(&s->by_id);
 	sched_new_job_id(s);
 	signal(SIGPIPE, SIG_IGN);
+	if (!s->opt.list_only && !s->opt.plan_only && !s->opt.select_only) {
+		sched_check_output("--junit", s->opt.junit);
+		sched_check_output("--events", s->opt.events);
+	}
 	sched_make_log_dir(s);
 	out_init(s);
 	store_open(s);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "sched.h"
+#include "testdef.h"
 #include "timeutil.h"
 #include "xmalloc.h"
 
@@ -72,34 +73,15 @@ out_line(struct sched *s, const char *fmt, ...)
 }
 
 /*
- * A copy of s for one line of a log: control bytes become \n, \t, \xNN.
+ * A copy of s for one line of a log: control bytes become \n, \t, \xNN,
+ * and so do C1 controls and bytes that are not UTF-8 (testdef_escape).
  * Backslashes stay as they are, so that a reason whose case names
  * cases_escape already escaped prints as the worker wrote it.
  */
 static char *
 out_text(const char *s)
 {
-	const unsigned char *p;
-	char *buf;
-	size_t o = 0;
-
-	if (s == NULL)
-		return (NULL);
-	buf = xmalloc(4 * strlen(s) + 1);
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (*p == '\n')
-			o += sprintf(buf + o, "\\n");
-		else if (*p == '\t')
-			o += sprintf(buf + o, "\\t");
-		else if (*p == '\r')
-			o += sprintf(buf + o, "\\r");
-		else if (*p < 0x20 || *p == 0x7f)
-			o += sprintf(buf + o, "\\x%02x", *p);
-		else
-			buf[o++] = *p;
-	}
-	buf[o] = '\0';
-	return (buf);
+	return (s != NULL ? testdef_escape(s) : NULL);
 }
 
 /* The job as people name it: its short ID once the store gave one. */
@@ -120,15 +102,22 @@ out_start(struct sched *s)
 	    s->nworkers == 1 ? "" : "s");
 }
 
-/* Prints the tail of a log, each line indented and marked. */
+/*
+ * Prints the tail of a log, each line indented and marked, with what a
+ * terminal would act on (escape sequences, carriage returns, bytes that
+ * are not UTF-8) escaped: a test's output cannot forge or clear lines.
+ */
 static void
 out_tail(struct sched *s, const char *tail)
 {
 	const char *p, *nl;
+	char *line;
 
 	for (p = tail; p != NULL && *p != '\0'; p = *nl ? nl + 1 : nl) {
 		nl = strchrnul(p, '\n');
-		out_line(s, "    | %.*s", (int)(nl - p), p);
+		line = testdef_escapen(p, nl - p, "\t");
+		out_line(s, "    | %s", line);
+		free(line);
 	}
 }
 
@@ -331,6 +320,7 @@ out_report_cases(struct sched *s, const char *color,
 	const struct test_case *c;
 	const char *text;
 	char name[256], line[OUT_CASE_REASON + 1], why[4 * sizeof line + 4];
+	char *safe_name, *safe_why;
 	size_t i, n, shown = 0, failed;
 
 	failed = cases_count(l, CASE_FAILED);
@@ -356,8 +346,14 @@ out_report_cases(struct sched *s, const char *color,
 			if (text[n] != '\0')
 				strlcat(why, "...", sizeof why);
 		}
-		out_line(s, "%s             - %s%s%s%s", out_c(color), name,
-		    why[0] != '\0' ? ": " : "", why, out_c(C_RESET));
+		/* cases_escape leaves C1 controls and bytes not UTF-8. */
+		safe_name = testdef_escape(name);
+		safe_why = testdef_escape(why);
+		out_line(s, "%s             - %s%s%s%s", out_c(color),
+		    safe_name, why[0] != '\0' ? ": " : "", safe_why,
+		    out_c(C_RESET));
+		free(safe_name);
+		free(safe_why);
 		shown++;
 	}
 	if (failed > shown)

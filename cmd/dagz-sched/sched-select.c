@@ -17,6 +17,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <event2/http.h>
+
 #include "baseline.h"
 #include "exitcodes.h"
 #include "ignore.h"
@@ -26,6 +28,8 @@
 #include "xmalloc.h"
 
 #define SELECT_MAX_BASELINES	2
+/* Seconds to wait for dagzd's answer about an explicit --baseline. */
+#define SELECT_FETCH_WAIT	5.0
 
 struct sched_select {
 	char			*project;
@@ -132,6 +136,27 @@ select_ignores(const struct sched *s)
 	return (out);
 }
 
+/* Adds baseline id, whose blob is z, to the selection; frees z. */
+static void
+select_add(struct sched *s, const char *id, unsigned char *z, size_t len)
+{
+	struct sched_select *sel = s->select;
+	char err[256];
+
+	sel->b[sel->n] = baseline_load(z, len, s->root, sel->sc, err,
+	    sizeof err);
+	free(z);
+	if (sel->b[sel->n] == NULL) {
+		warnx("cannot read baseline '%s': %s", id, err);
+		return;
+	}
+	strlcpy(sel->id[sel->n], id, sizeof sel->id[sel->n]);
+	sel->c[sel->n] = baseline_changes(sel->b[sel->n], s->root,
+	    s->opt.globals, sel->sc);
+	baseline_changes_ignore(sel->c[sel->n], sel->b[sel->n], sel->ignores);
+	sel->n++;
+}
+
 /* Adds baseline id to the selection, if it can be had. */
 static void
 select_load(struct sched *s, const char *id)
@@ -149,18 +174,69 @@ select_load(struct sched *s, const char *id)
 		warnx("cannot fetch baseline '%s': %s", id, err);
 		return;
 	}
-	sel->b[sel->n] = baseline_load(z, len, s->root, sel->sc, err,
-	    sizeof err);
-	free(z);
-	if (sel->b[sel->n] == NULL) {
-		warnx("cannot read baseline '%s': %s", id, err);
-		return;
+	select_add(s, id, z, len);
+}
+
+/* Makes the selection's state; its baselines are loaded after. */
+static struct sched_select *
+select_new(struct sched *s)
+{
+	struct sched_select *sel;
+	char *file, *home;
+
+	sel = s->select = xcalloc(1, sizeof *sel);
+	home = store_home();
+	xasprintf(&file, "%s/statcache", home);
+	free(home);
+	sel->sc = baseline_statcache_open(file);
+	free(file);
+	sel->ignores = select_ignores(s);
+	store_project_branch(s, &sel->project, &sel->branch);
+	return (sel);
+}
+
+int
+select_prepare(struct sched *s)
+{
+	struct store_reply r;
+	char *url, *token, *e, *path, *why;
+	int rc = 0;
+
+	if (s->opt.baseline == NULL || s->root == NULL || s->opt.plan_only)
+		return (0);
+	if (s->store == NULL && !s->opt.select_only) {
+		/* Baselines live in the store: without it, nothing to select. */
+		warnx("--baseline needs the store");
+		return (-1);
 	}
-	strlcpy(sel->id[sel->n], id, sizeof sel->id[sel->n]);
-	sel->c[sel->n] = baseline_changes(sel->b[sel->n], s->root,
-	    s->opt.globals, sel->sc);
-	baseline_changes_ignore(sel->c[sel->n], sel->b[sel->n], sel->ignores);
-	sel->n++;
+	if (s->store == NULL)
+		return (0);
+	url = store_url();
+	token = store_token();
+	if ((e = evhttp_encode_uri(s->opt.baseline)) == NULL)
+		errx(DAGZ_EXIT_ERROR, "evhttp_encode_uri");
+	xasprintf(&path, STORE_API "/baselines/%s", e);
+	free(e);
+	memset(&r, 0, sizeof r);
+	if (store_call(url, token, "GET", path, NULL, NULL, 0,
+	    SELECT_FETCH_WAIT, &r) == 0 && r.status == 200) {
+		select_new(s);
+		select_add(s, s->opt.baseline, (unsigned char *)r.body, r.len);
+		r.body = NULL;
+		if (s->select->n == 0)
+			rc = -1;
+	} else if (r.status != 0) {
+		why = store_reply_error(&r);
+		warnx("cannot fetch baseline '%s': %s", s->opt.baseline, why);
+		free(why);
+		rc = -1;
+	}
+	/* No answer: dagzd may be started with the job, then asked again. */
+	store_reply_clear(&r);
+	free(path);
+	free(url);
+	free(token);
+	return (rc);
 }
 
 static char *
@@ -219,29 +295,17 @@ select_begin(struct sched *s)
 {
 	struct sched_select *sel;
 	struct test *t;
-	char *file, *home, id[32], *ids, reason[256], **v;
+	char id[32], *ids, reason[256], **v;
 	uint64_t def;
 	size_t i, k;
 	int j;
 
 	if (s->root == NULL || s->opt.plan_only)
 		return (0);
-	if (s->store == NULL && !s->opt.select_only) {
-		/* Baselines live in the store: without it, nothing to select. */
-		if (s->opt.baseline != NULL) {
-			warnx("--baseline needs the store");
-			return (-1);
-		}
+	if (s->store == NULL && !s->opt.select_only)
 		return (0);
-	}
-	sel = s->select = xcalloc(1, sizeof *sel);
-	home = store_home();
-	xasprintf(&file, "%s/statcache", home);
-	free(home);
-	sel->sc = baseline_statcache_open(file);
-	free(file);
-	sel->ignores = select_ignores(s);
-	store_project_branch(s, &sel->project, &sel->branch);
+	/* An explicit baseline was fetched before the job began. */
+	sel = s->select != NULL ? s->select : select_new(s);
 	if (s->opt.select_all)
 		;
 	else if (s->opt.baseline != NULL) {

@@ -49,6 +49,7 @@ struct sched_options {
 	char		*filter;	/* --filter REGEX */
 	char	       **test_ids;	/* TEST_ID... */
 	int		 list_only;	/* --list */
+	int		 allow_no_tests; /* --allow-no-tests */
 	int		 select_all;	/* --all: selection off */
 	int		 select_observe; /* --observe */
 	int		 select_only;	/* print the selection, run nothing */
@@ -268,11 +269,14 @@ void	 store_baseline_put(struct sched *, const char *, const char *,
 
 /*
  * sched-select.c: change-aware selection. select_root finds the project
- * root; select_begin (after store_job_begin) loads the baselines and
+ * root; select_prepare (before store_job_begin) fetches an explicit
+ * --baseline, select_begin (after) loads the others and
  * marks what need not run DESELECTED; select_job_end builds the job's
  * baseline from the old one and what the tests read, and stores it.
  */
 void	 select_root(struct sched *);
+/* An explicit --baseline, fetched before the job is recorded. */
+int	 select_prepare(struct sched *);
 int	 select_begin(struct sched *);
 void	 select_job_end(struct sched *);
 void	 select_free(struct sched *);

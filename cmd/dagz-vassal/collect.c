@@ -44,9 +44,19 @@ collect_merge(struct suite *s, struct suite *part, const char *source,
     char *err, size_t len)
 {
 	struct test_def *dup;
+	char reason[256], *esc;
 	size_t i;
 
 	for (i = 0; i < part->ntests; i++) {
+		/* Adapters take ids from other tools' output: check them. */
+		if (testdef_check_id(part->tests[i].id, reason,
+		    sizeof reason) == -1) {
+			esc = testdef_escape(part->tests[i].id);
+			snprintf(err, len, "%s: test '%s': %s", source, esc,
+			    reason);
+			free(esc);
+			return (-1);
+		}
 		if ((dup = suite_find(s, part->tests[i].id)) == NULL)
 			continue;
 		snprintf(err, len, "%s: test id '%s' is also collected by %s",

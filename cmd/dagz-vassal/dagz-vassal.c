@@ -86,6 +86,5 @@ main(int argc, char **argv)
 		usage();
 	log_init("dagz-vassal", verbose);
 	v.worker_path = paths_program("dagz-worker");
-	vassal_start(&v, fd);
-	return (DAGZ_EXIT_OK);
+	return (vassal_start(&v, fd));
 }

@@ -22,6 +22,7 @@
 #include "proc.h"
 #include "proto.h"
 #include "strv.h"
+#include "testdef.h"
 #include "vassal.h"
 #include "xmalloc.h"
 
@@ -30,10 +31,15 @@
 static void	vassal_worker_spawn(struct vassal *, struct vworker *);
 static void	vassal_maybe_exit(struct vassal *);
 
+/* Reports an error; what it quotes of the input may not be UTF-8. */
 static void
 vassal_error(struct vassal *v, const char *kind, const char *msg)
 {
-	ndjson_send(v->sched, proto_error_encode(kind, msg));
+	char *esc;
+
+	esc = testdef_escape(msg);
+	ndjson_send(v->sched, proto_error_encode(kind, esc));
+	free(esc);
 }
 
 /* Sends msg to a worker now, or queues it until the worker is ready. */
@@ -310,7 +316,8 @@ vassal_shutdown(struct vassal *v)
 static int
 vassal_load(struct vassal *v)
 {
-	char err[2048];
+	json_t *msg;
+	char err[2048], *esc;
 	size_t i;
 
 	if (collect_all(&v->adapters, &v->suite, err, sizeof err) == -1) {
@@ -319,8 +326,21 @@ vassal_load(struct vassal *v)
 	}
 	for (i = 0; i < v->suite.nfixtures; i++)
 		ndjson_send(v->sched, proto_fixture_encode(&v->suite.fixtures[i]));
-	for (i = 0; i < v->suite.ntests; i++)
-		ndjson_send(v->sched, proto_test_encode(&v->suite.tests[i]));
+	for (i = 0; i < v->suite.ntests; i++) {
+		msg = proto_test_encode(&v->suite.tests[i]);
+		/* One the scheduler could not read is bad input, not ours. */
+		if (json_dumpb(msg, NULL, 0, JSON_COMPACT | JSON_ENSURE_ASCII |
+		    JSON_REAL_PRECISION(15)) >= NDJSON_MAX_LINE) {
+			json_decref(msg);
+			esc = testdef_escape(v->suite.tests[i].id);
+			snprintf(err, sizeof err, "test '%s': definition longer "
+			    "than %d bytes", esc, NDJSON_MAX_LINE);
+			free(esc);
+			vassal_error(v, "input", err);
+			return (-1);
+		}
+		ndjson_send(v->sched, msg);
+	}
 	ndjson_send(v->sched, proto_loaded_encode(v->suite.ntests));
 	return (0);
 }
@@ -429,7 +449,13 @@ vassal_sched_close(struct ndjson_peer *peer, const char *why, void *arg)
 {
 	struct vassal *v = arg;
 
-	log_debug("scheduler: %s", why);
+	/* End of file is the scheduler gone; a bad line breaks the protocol. */
+	if (strcmp(why, "connection closed") == 0)
+		log_debug("scheduler: %s", why);
+	else {
+		log_warnx("scheduler: %s", why);
+		v->exit_code = DAGZ_EXIT_ERROR;
+	}
 	ndjson_peer_free(peer);
 	v->sched = NULL;
 	vassal_shutdown(v);
@@ -441,7 +467,7 @@ vassal_sigterm(evutil_socket_t sig, short what, void *arg)
 	vassal_shutdown(arg);
 }
 
-void
+int
 vassal_start(struct vassal *v, int fd)
 {
 	struct msg_hello hello;
@@ -487,4 +513,5 @@ vassal_start(struct vassal *v, int fd)
 	free(v->workers);
 	free(v->worker_path);
 	adapter_list_clear(&v->adapters);
+	return (v->exit_code);
 }

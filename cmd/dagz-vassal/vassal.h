@@ -44,11 +44,13 @@ struct vassal {
 	struct vworker		*workers;
 	int			 nworkers;
 	int			 shutting_down;
+	int			 exit_code;	/* 0, or 3 on a bad line */
 	struct event		*ev_chld;
 	struct event		*ev_term;
 	struct event		*ev_int;
 };
 
-void	vassal_start(struct vassal *, int);
+/* Runs until shut down; the exit status. */
+int	vassal_start(struct vassal *, int);
 
 #endif

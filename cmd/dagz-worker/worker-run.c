@@ -89,13 +89,25 @@ run_timeval(const struct timeval *tv)
 	return (tv->tv_sec + tv->tv_usec / 1e6);
 }
 
-/* The log's name: the id with bytes outside [A-Za-z0-9._-] as %XX. */
+/* Escaped ids longer than this are cut and end in a hash of the id. */
+#define RUN_LOG_NAME_MAX	180
+#define RUN_LOG_NAME_KEEP	140
+
+/*
+ * The log's name: the id with bytes outside [A-Za-z0-9._-] as %XX. Ids
+ * go up to TESTDEF_ID_MAX bytes and a file name to NAME_MAX, so a long
+ * one keeps a readable prefix (never half of a %XX) and ends in "~" and
+ * a 128-bit hash of the whole id, which keeps the names of different
+ * ids apart; with the suffixes (".teardown.N.log", ".xml") it fits.
+ */
 static char *
 run_log_path(const char *dir, const char *id, int attempt, const char *phase)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	char *esc, *path, *q;
 	const unsigned char *p;
+	uint64_t h1, h2;
+	size_t keep;
 
 	esc = q = xmalloc(strlen(id) * 3 + 1);
 	for (p = (const unsigned char *)id; *p != '\0'; p++) {
@@ -110,6 +122,17 @@ run_log_path(const char *dir, const char *id, int attempt, const char *phase)
 		}
 	}
 	*q = '\0';
+	if (q - esc > RUN_LOG_NAME_MAX) {
+		keep = RUN_LOG_NAME_KEEP;
+		if (esc[keep - 1] == '%')
+			keep -= 1;
+		else if (esc[keep - 2] == '%')
+			keep -= 2;
+		h1 = baseline_hash(id, strlen(id), 0);
+		h2 = baseline_hash(id, strlen(id), h1);
+		snprintf(esc + keep, 2 + 32 + 1, "~%016llx%016llx",
+		    (unsigned long long)h1, (unsigned long long)h2);
+	}
 	/* Fixtures log apart, so no name of theirs meets a test's. */
 	if (*phase != '\0') {
 		xasprintf(&path, "%s/fixtures", dir);

@@ -72,7 +72,7 @@ zb_cases(int argc, char **argv)
 	}
 	if (argc - optind != 1 && argc - optind != 2)
 		zb_usage("cases");
-	id = zb_escape(argv[optind]);
+	id = zb_job_arg(argv[optind]);
 	if (argc - optind == 2)
 		test = zb_escape(argv[optind + 1]);
 	xasprintf(&query, "%s%s%s%s", test != NULL ? "&test=" : "",

@@ -14,6 +14,7 @@
 #include <event2/http.h>
 
 #include "exitcodes.h"
+#include "jobid.h"
 #include "ndjson.h"
 #include "store.h"
 #include "timeutil.h"
@@ -25,6 +26,40 @@
 const char *zb_url;
 static char *zb_token;
 
+/*
+ * Refuses a URL that can name no dagzd, saying what is wrong with it
+ * (a port out of range is not a dagzd "not on this machine").
+ */
+static void
+zb_check_url(const char *url)
+{
+	const char *auth, *colon, *errstr;
+	char port[16];
+	size_t n;
+
+	if (strncmp(url, "http://", 7) != 0)
+		errx(DAGZ_EXIT_USAGE, "invalid dagzd URL '%s': expected "
+		    "http://HOST:PORT", url);
+	auth = url + 7;
+	n = strcspn(auth, "/?#");
+	colon = memrchr(auth, ':', n);
+	if (colon != NULL && memchr(colon, ']', n - (colon - auth)) != NULL)
+		colon = NULL;
+	if ((colon != NULL ? colon : auth + n) == auth)
+		errx(DAGZ_EXIT_USAGE, "invalid dagzd URL '%s': no host", url);
+	if (colon == NULL)
+		return;
+	if ((size_t)(auth + n - colon - 1) >= sizeof port)
+		errx(DAGZ_EXIT_USAGE, "invalid dagzd URL '%s': invalid port",
+		    url);
+	memcpy(port, colon + 1, auth + n - colon - 1);
+	port[auth + n - colon - 1] = '\0';
+	strtonum(port, 1, 65535, &errstr);
+	if (errstr != NULL || port[strspn(port, "0123456789")] != '\0')
+		errx(DAGZ_EXIT_USAGE, "invalid dagzd URL '%s': port '%s' is "
+		    "not 1 to 65535", url, port);
+}
+
 void
 zb_connect(void)
 {
@@ -32,6 +67,18 @@ zb_connect(void)
 		return;
 	zb_url = store_url();
 	zb_token = store_token();
+	zb_check_url(zb_url);
+}
+
+char *
+zb_job_arg(const char *id)
+{
+	int mmdd, seq;
+
+	if (!jobid_is_uuid(id) && jobid_parse_short(id, &mmdd, &seq) == -1)
+		errx(DAGZ_EXIT_USAGE, "invalid job id '%s': expected jN, "
+		    "jMMDD.N or a UUID", id);
+	return (zb_escape(id));
 }
 
 /*

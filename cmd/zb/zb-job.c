@@ -28,7 +28,7 @@ zb_job(int argc, char **argv)
 			zb_usage("job");
 	if (argc - optind != 1)
 		zb_usage("job");
-	id = zb_escape(argv[optind]);
+	id = zb_job_arg(argv[optind]);
 	job = zb_get(STORE_API "/jobs/%s", id);
 	free(id);
 	if (!zb_tty(&o)) {

@@ -9,6 +9,7 @@
 
 #include "exitcodes.h"
 #include "store.h"
+#include "strv.h"
 #include "xmalloc.h"
 #include "zb.h"
 
@@ -24,6 +25,11 @@ static const struct zb_col jobs_cols[] = {
 	{ "BRANCH", "branch", ZB_STR, 24 },
 	{ "PROJECT", "project", ZB_STR, 60 },
 	{ NULL, NULL, 0, 0 }
+};
+
+/* The statuses a job has in the store. */
+static const char *const jobs_statuses[] = {
+	"running", "passed", "failed", "error", "vanished", NULL
 };
 
 int
@@ -53,6 +59,10 @@ zb_jobs(int argc, char **argv)
 			break;
 		case 's':
 			status = optarg;
+			if (!strv_contains((char **)jobs_statuses, status))
+				errx(DAGZ_EXIT_USAGE, "unknown job status '%s': "
+				    "expected running, passed, failed, error "
+				    "or vanished", status);
 			break;
 		default:
 			zb_usage("jobs");

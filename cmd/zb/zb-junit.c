@@ -155,7 +155,7 @@ zb_junit(int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		zb_usage("junit");
-	id = zb_escape(argv[optind]);
+	id = zb_job_arg(argv[optind]);
 	job = zb_get(STORE_API "/jobs/%s", id);
 	tests = zb_get_lines(STORE_API "/jobs/%s/tests", id);
 	logs = zb_get_lines(STORE_API "/jobs/%s/logs", id);

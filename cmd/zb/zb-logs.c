@@ -11,6 +11,7 @@
 
 #include "exitcodes.h"
 #include "store.h"
+#include "testdef.h"
 #include "zb.h"
 
 int
@@ -21,11 +22,11 @@ zb_logs(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct zb_opts o;
-	char *id, *test;
+	char *id, *test, *text;
 	const char *log;
 	json_t *rows, *r;
 	size_t i, n;
-	int ch;
+	int ch, tty;
 
 	memset(&o, 0, sizeof o);
 	opterr = 0;
@@ -34,7 +35,7 @@ zb_logs(int argc, char **argv)
 			zb_usage("logs");
 	if (argc - optind != 1 && argc - optind != 2)
 		zb_usage("logs");
-	id = zb_escape(argv[optind]);
+	id = zb_job_arg(argv[optind]);
 	if (argc - optind == 2) {
 		test = zb_escape(argv[optind + 1]);
 		rows = zb_get_lines(STORE_API "/jobs/%s/logs?test=%s", id,
@@ -45,23 +46,34 @@ zb_logs(int argc, char **argv)
 	free(id);
 	if (json_array_size(rows) == 0 && argc - optind == 1)
 		warnx("no test failed in job '%s'", argv[optind]);
+	tty = zb_tty(&o);
 	json_array_foreach(rows, i, r) {
 		if (o.json) {
 			zb_print_line(r);
 			continue;
 		}
-		printf("==> %s (attempt %lld: %s) <==\n",
-		    json_string_value(json_object_get(r, "test")),
+		if ((log = json_string_value(json_object_get(r, "test"))) ==
+		    NULL)
+			log = "?";
+		text = testdef_escape(log);
+		printf("==> %s (attempt %lld: %s) <==\n", text,
 		    (long long)json_integer_value(json_object_get(r,
 		    "attempt")),
 		    json_string_value(json_object_get(r, "status")));
+		free(text);
 		if ((log = json_string_value(json_object_get(r, "log"))) ==
 		    NULL) {
 			printf("(no log stored)\n");
 			continue;
 		}
 		n = strlen(log);
-		fwrite(log, 1, n, stdout);
+		if (tty) {
+			/* Escape sequences a test wrote are shown, not run. */
+			text = testdef_escapen(log, n, "\t\n");
+			fputs(text, stdout);
+			free(text);
+		} else
+			fwrite(log, 1, n, stdout);
 		if (n > 0 && log[n - 1] != '\n')
 			putchar('\n');
 	}

@@ -44,7 +44,7 @@ zb_spans(int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		zb_usage("spans");
-	id = zb_escape(argv[optind]);
+	id = zb_job_arg(argv[optind]);
 	if (type != NULL)
 		rows = zb_get_lines(STORE_API "/jobs/%s/spans?type=%s", id,
 		    type);

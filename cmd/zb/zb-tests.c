@@ -75,7 +75,7 @@ zb_tests(int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		zb_usage("tests");
-	id = zb_escape(argv[optind]);
+	id = zb_job_arg(argv[optind]);
 	if (st != NULL)
 		rows = zb_get_lines(STORE_API "/jobs/%s/tests?status=%s", id,
 		    st);

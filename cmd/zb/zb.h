@@ -39,6 +39,8 @@ json_t	*zb_get(const char *, ...) __attribute__((format(printf, 1, 2)));
 json_t	*zb_get_lines(const char *, ...)
 	    __attribute__((format(printf, 1, 2)));
 char	*zb_escape(const char *);
+/* A job's ID or short ID, escaped for a URL; anything else exits 2. */
+char	*zb_job_arg(const char *);
 int	 zb_common_opt(struct zb_opts *, int, const char *);
 int	 zb_tty(const struct zb_opts *);
 void	 zb_table(const struct zb_opts *, const struct zb_col *, json_t *);
