@@ -4,8 +4,10 @@
 # scheduler at a random moment. After each run the exit status is the
 # documented one, no process of the job is left, and once the next job has
 # sent the orphaned spools every result of the events file is in the store
-# exactly once. DAGZ_CHAOS_RUNS runs (default 20); each prints its seed,
-# and DAGZ_CHAOS_SEED=S replays run S alone.
+# exactly once (a killed scheduler may have spooled one more than its
+# events file shows: the spool is written first). DAGZ_CHAOS_RUNS runs
+# (default 20); each prints its seed, and DAGZ_CHAOS_SEED=S replays run S
+# alone.
 
 load helpers
 
@@ -150,10 +152,19 @@ chaos_run() {
 	}
 	want=$(chaos_events "$ev")
 	got=$(chaos_stored "$ev")
-	if [ "$want" != "$got" ]; then
+	# A record is spooled before the events file has it: a scheduler
+	# killed in between leaves one more in the store, never one less.
+	if [ "$want" != "$got" ] && { [ "$victim" != dagz-sched ] ||
+	    [ -n "$(comm -23 <(printf '%s\n' "$want" | sed '/^$/d') \
+	    <(printf '%s\n' "$got"))" ]; }; then
 		echo "seed $seed: kill of $victim: store differs from" \
 		    "the events file (- events, + store):" >&2
 		diff -u <(printf '%s\n' "$want") <(printf '%s\n' "$got") >&2
+		return 1
+	fi
+	if [ -n "$(printf '%s\n' "$got" | cut -d' ' -f1,2 | uniq -d)" ]; then
+		echo "seed $seed: kill of $victim: an attempt stored twice:" >&2
+		printf '%s\n' "$got" >&2
 		return 1
 	fi
 }
