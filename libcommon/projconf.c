@@ -19,6 +19,7 @@
 #include "ignore.h"
 #include "projconf.h"
 #include "strv.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 /* What one load works on. */
@@ -79,20 +80,26 @@ projconf_find(const char *dir, char *path, size_t len)
 	}
 }
 
-/* Writes "PATH:LINE: reason" for node n (or line 0: none) and fails. */
+/*
+ * Writes "PATH:LINE: reason" for node n (or line 0: none), the reason
+ * escaped to one line, and fails.
+ */
 static int __attribute__((format(printf, 3, 4)))
 pc_fail(struct pc_load *l, size_t line, const char *fmt, ...)
 {
-	char reason[1024];
+	char reason[1024], *shown;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(reason, sizeof reason, fmt, ap);
 	va_end(ap);
+	/* One line: a value quoted in it may hold a newline. */
+	shown = utf8_escape(reason);
 	if (line > 0)
-		snprintf(l->err, l->len, "%s:%zu: %s", l->path, line, reason);
+		snprintf(l->err, l->len, "%s:%zu: %s", l->path, line, shown);
 	else
-		snprintf(l->err, l->len, "%s: %s", l->path, reason);
+		snprintf(l->err, l->len, "%s: %s", l->path, shown);
+	free(shown);
 	return (-1);
 }
 

@@ -19,6 +19,7 @@
 
 #include "strv.h"
 #include "suite.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 void
@@ -244,7 +245,7 @@ suite_load_manifest(struct suite *s, const char *file, const char *path,
 		    &jerr);
 		if (obj == NULL) {
 			/* jansson quotes the bytes it stopped at, UTF-8 or not. */
-			tmp = testdef_escape(jerr.text);
+			tmp = utf8_escape(jerr.text);
 			snprintf(err, len, "%s:%d: invalid JSON: %s", path,
 			    lineno, tmp);
 			free(tmp);
@@ -456,7 +457,7 @@ suite_load_exec(struct suite *s, char *const *globs, const char *dir,
 	for (i = 0; paths != NULL && paths[i] != NULL; i++) {
 		/* The path is the id: a name no id may have is refused. */
 		if (testdef_check_id(paths[i], reason, sizeof reason) == -1) {
-			abs = testdef_escape(paths[i]);
+			abs = utf8_escape(paths[i]);
 			snprintf(err, len, "cannot use '%s' as a test id: %s",
 			    abs, reason);
 			free(abs);

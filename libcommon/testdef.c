@@ -12,6 +12,7 @@
 #include "jsonv.h"
 #include "strv.h"
 #include "testdef.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 static const char *const testdef_keys[] = {
@@ -55,75 +56,6 @@ testdef_clear(struct test_def *t)
 	testdef_init(t);
 }
 
-size_t
-testdef_utf8_len(const unsigned char *p)
-{
-	size_t n, i;
-	unsigned char lo = 0x80, hi = 0xbf;
-
-	if (p[0] < 0x80)
-		return (p[0] != '\0');
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		n = 2;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		n = 3;
-		if (p[0] == 0xe0)
-			lo = 0xa0;
-		else if (p[0] == 0xed)
-			hi = 0x9f;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		n = 4;
-		if (p[0] == 0xf0)
-			lo = 0x90;
-		else if (p[0] == 0xf4)
-			hi = 0x8f;
-	} else
-		return (0);
-	if (p[1] < lo || p[1] > hi)
-		return (0);
-	for (i = 2; i < n; i++)
-		if (p[i] < 0x80 || p[i] > 0xbf)
-			return (0);
-	return (n);
-}
-
-char *
-testdef_escape(const char *s)
-{
-	return (testdef_escapen(s, strlen(s), ""));
-}
-
-char *
-testdef_escapen(const char *s, size_t len, const char *keep)
-{
-	const unsigned char *p = (const unsigned char *)s, *end = p + len;
-	char *out, *q;
-	size_t n;
-
-	out = q = xmalloc(len * 4 + 1);
-	while (p < end) {
-		if (*p != '\0' && strchr(keep, *p) != NULL)
-			*q++ = *p++;
-		else if (*p == '\n' || *p == '\r' || *p == '\t') {
-			*q++ = '\\';
-			*q++ = *p == '\n' ? 'n' : *p == '\r' ? 'r' : 't';
-			p++;
-		} else if (*p < 0x20 || *p == 0x7f ||
-		    (n = testdef_utf8_len(p)) == 0 || p + n > end ||
-		    (p[0] == 0xc2 && p[1] < 0xa0)) {
-			/* C1 controls (U+0080 to U+009F) are escaped too. */
-			snprintf(q, 5, "\\x%02x", *p++);
-			q += 4;
-		} else {
-			memcpy(q, p, n);
-			q += n;
-			p += n;
-		}
-	}
-	*q = '\0';
-	return (out);
-}
-
 int
 testdef_check_id(const char *id, char *err, size_t len)
 {
@@ -141,7 +73,8 @@ testdef_check_id(const char *id, char *err, size_t len)
 			    "(0x%02x)", *p);
 			return (-1);
 		}
-		if ((n = testdef_utf8_len(p)) == 0) {
+		if ((n = utf8_next((const char *)p, strlen((const char *)p))) ==
+		    0) {
 			snprintf(err, len, "\"id\" is not UTF-8 (byte 0x%02x)",
 			    *p);
 			return (-1);

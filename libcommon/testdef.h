@@ -55,19 +55,6 @@ void	 testdef_init(struct test_def *);
  * console); -1 with the reason in err if not.
  */
 int	 testdef_check_id(const char *, char *, size_t);
-/*
- * A copy of a string to show (allocated): control characters as \n, \r,
- * \t or \xHH, bytes that are not UTF-8 and C1 controls as \xHH, the
- * rest as it is.
- */
-char	*testdef_escape(const char *);
-/*
- * The same for len bytes of text, leaving the control characters of
- * keep as they are (text for a terminal keeps "\t\n").
- */
-char	*testdef_escapen(const char *, size_t, const char *);
-/* The length of the UTF-8 character at a string, 0 if not one. */
-size_t	 testdef_utf8_len(const unsigned char *);
 void	 testdef_clear(struct test_def *);
 int	 testdef_from_json(json_t *, struct test_def *, char *, size_t);
 json_t	*testdef_to_json(const struct test_def *);

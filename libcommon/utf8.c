@@ -4,6 +4,7 @@
  * refused string must never cost a reply. utf8_fix turns any bytes into
  * valid UTF-8, each bad byte becoming U+FFFD.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -100,6 +101,50 @@ utf8_fix(const char *s, size_t len)
 	}
 	out[n] = '\0';
 	return (out);
+}
+
+/*
+ * The len bytes at s to show on one line (a new allocation): control
+ * characters as \n, \r, \t or \xHH, bytes that are not UTF-8 and C1
+ * controls as \xHH, the rest as it is; the control characters of keep
+ * stay as they are (text for a terminal keeps "\t\n").
+ */
+char *
+utf8_escapen(const char *s, size_t len, const char *keep)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+	char *out, *q;
+	size_t n;
+
+	out = q = xmalloc(len * 4 + 1);
+	while (p < end) {
+		if (*p != '\0' && strchr(keep, *p) != NULL)
+			*q++ = *p++;
+		else if (*p == '\n' || *p == '\r' || *p == '\t') {
+			*q++ = '\\';
+			*q++ = *p == '\n' ? 'n' : *p == '\r' ? 'r' : 't';
+			p++;
+		} else if (*p < 0x20 || *p == 0x7f ||
+		    (n = utf8_seq(p, end - p)) == 0 ||
+		    (p[0] == 0xc2 && p[1] < 0xa0)) {
+			/* C1 controls (U+0080 to U+009F) are escaped too. */
+			snprintf(q, 5, "\\x%02x", *p++);
+			q += 4;
+		} else {
+			memcpy(q, p, n);
+			q += n;
+			p += n;
+		}
+	}
+	*q = '\0';
+	return (out);
+}
+
+/* utf8_escapen of a NUL-terminated string, keeping nothing. */
+char *
+utf8_escape(const char *s)
+{
+	return (utf8_escapen(s, strlen(s), ""));
 }
 
 /* utf8_fix of a NUL-terminated string; NULL stays NULL. */

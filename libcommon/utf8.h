@@ -8,5 +8,7 @@ size_t	 utf8_next(const char *, size_t);
 int	 utf8_valid(const char *, size_t);
 char	*utf8_fix(const char *, size_t);
 char	*utf8_fixs(const char *);
+char	*utf8_escapen(const char *, size_t, const char *);
+char	*utf8_escape(const char *);
 
 #endif

@@ -239,6 +239,9 @@ test_errors(void)
 		    "4: \"cwd\" given twice" },
 		{ "- ctest\n", "1: the file must be a mapping of adapters, "
 		    "global, ignore, python and project, not a list" },
+		{ "a/b\n\nc:d (e\n", "1: the file must be a mapping of "
+		    "adapters, global, ignore, python and project, not "
+		    "\"a/b\\nc:d (e\"" },
 		{ "adapters:\n  - ctest: build\n bad\n",
 		    "3: while parsing a block mapping did not find expected "
 		    "key" },

@@ -15,6 +15,7 @@
 #include "sched.h"
 #include "testdef.h"
 #include "timeutil.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 #define OUT_BATCH_INTERVAL	1.0
@@ -74,14 +75,14 @@ out_line(struct sched *s, const char *fmt, ...)
 
 /*
  * A copy of s for one line of a log: control bytes become \n, \t, \xNN,
- * and so do C1 controls and bytes that are not UTF-8 (testdef_escape).
+ * and so do C1 controls and bytes that are not UTF-8 (utf8_escape).
  * Backslashes stay as they are, so that a reason whose case names
  * cases_escape already escaped prints as the worker wrote it.
  */
 static char *
 out_text(const char *s)
 {
-	return (s != NULL ? testdef_escape(s) : NULL);
+	return (s != NULL ? utf8_escape(s) : NULL);
 }
 
 /* The job as people name it: its short ID once the store gave one. */
@@ -115,7 +116,7 @@ out_tail(struct sched *s, const char *tail)
 
 	for (p = tail; p != NULL && *p != '\0'; p = *nl ? nl + 1 : nl) {
 		nl = strchrnul(p, '\n');
-		line = testdef_escapen(p, nl - p, "\t");
+		line = utf8_escapen(p, nl - p, "\t");
 		out_line(s, "    | %s", line);
 		free(line);
 	}
@@ -347,8 +348,8 @@ out_report_cases(struct sched *s, const char *color,
 				strlcat(why, "...", sizeof why);
 		}
 		/* cases_escape leaves C1 controls and bytes not UTF-8. */
-		safe_name = testdef_escape(name);
-		safe_why = testdef_escape(why);
+		safe_name = utf8_escape(name);
+		safe_why = utf8_escape(why);
 		out_line(s, "%s             - %s%s%s%s", out_c(color),
 		    safe_name, why[0] != '\0' ? ": " : "", safe_why,
 		    out_c(C_RESET));

@@ -15,6 +15,7 @@
 
 #include "collect.h"
 #include "slurp.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 static const struct collector collectors[] = {
@@ -51,7 +52,7 @@ collect_merge(struct suite *s, struct suite *part, const char *source,
 		/* Adapters take ids from other tools' output: check them. */
 		if (testdef_check_id(part->tests[i].id, reason,
 		    sizeof reason) == -1) {
-			esc = testdef_escape(part->tests[i].id);
+			esc = utf8_escape(part->tests[i].id);
 			snprintf(err, len, "%s: test '%s': %s", source, esc,
 			    reason);
 			free(esc);

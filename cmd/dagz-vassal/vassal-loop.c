@@ -24,6 +24,7 @@
 #include "strv.h"
 #include "testdef.h"
 #include "vassal.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 #define VASSAL_MAX_RESTARTS	100
@@ -37,7 +38,7 @@ vassal_error(struct vassal *v, const char *kind, const char *msg)
 {
 	char *esc;
 
-	esc = testdef_escape(msg);
+	esc = utf8_escape(msg);
 	ndjson_send(v->sched, proto_error_encode(kind, esc));
 	free(esc);
 }
@@ -332,7 +333,7 @@ vassal_load(struct vassal *v)
 		if (json_dumpb(msg, NULL, 0, JSON_COMPACT | JSON_ENSURE_ASCII |
 		    JSON_REAL_PRECISION(15)) >= NDJSON_MAX_LINE) {
 			json_decref(msg);
-			esc = testdef_escape(v->suite.tests[i].id);
+			esc = utf8_escape(v->suite.tests[i].id);
 			snprintf(err, sizeof err, "test '%s': definition longer "
 			    "than %d bytes", esc, NDJSON_MAX_LINE);
 			free(esc);

@@ -11,7 +11,7 @@
 
 #include "exitcodes.h"
 #include "store.h"
-#include "testdef.h"
+#include "utf8.h"
 #include "zb.h"
 
 int
@@ -55,7 +55,7 @@ zb_logs(int argc, char **argv)
 		if ((log = json_string_value(json_object_get(r, "test"))) ==
 		    NULL)
 			log = "?";
-		text = testdef_escape(log);
+		text = utf8_escape(log);
 		printf("==> %s (attempt %lld: %s) <==\n", text,
 		    (long long)json_integer_value(json_object_get(r,
 		    "attempt")),
@@ -69,7 +69,7 @@ zb_logs(int argc, char **argv)
 		n = strlen(log);
 		if (tty) {
 			/* Escape sequences a test wrote are shown, not run. */
-			text = testdef_escapen(log, n, "\t\n");
+			text = utf8_escapen(log, n, "\t\n");
 			fputs(text, stdout);
 			free(text);
 		} else
