@@ -119,6 +119,21 @@ print(s.recv(4096).split(b"\r\n")[0].decode())
 	assert_alive
 }
 
+@test "a NUL byte in an events batch refuses the batch, naming its line" {
+	dagzd_start
+	uuid=5b4e28ba-2fa1-4d2e-883f-0016d3cca427
+	printf '{"type": "job", "uuid": "%s"}\n{"type": "span", "span": "00000000000000a1", "span_type": "test", "test": "a", "attempt": 1}\n\0\n{"type": "result", "test": "a", "attempt": 1, "status": "OK"}\n' \
+	    "$uuid" >"$BATS_TEST_TMPDIR/events"
+	run http --data-binary "@$BATS_TEST_TMPDIR/events" \
+	    "$DAGZ_URL/api/v1/jobs/$uuid/events"
+	[ "${lines[-1]}" = 400 ]
+	[ "$(jq -r .error <<<"${lines[0]}")" = "line 3: a NUL byte" ]
+	# Nothing of it was stored.
+	run http "$DAGZ_URL/api/v1/jobs/$uuid"
+	[ "${lines[-1]}" = 404 ]
+	assert_alive
+}
+
 @test "HEAD, OPTIONS, PATCH and unknown methods get JSON with the right lengths" {
 	dagzd_start
 	body='{"error":"unknown job '"'"'nope'"'"'"}'

@@ -543,7 +543,7 @@ route_events(struct dagzd *d, struct http_req *req,
 	sqlite3_stmt *st;
 	json_error_t jerr;
 	json_t *o;
-	char *body, *line, *nl, err[512];
+	char *body, *line, *nl, *nul, err[512];
 	size_t len;
 	int lineno = 0, n = 0;
 
@@ -555,6 +555,14 @@ route_events(struct dagzd *d, struct http_req *req,
 	in.d = d;
 	in.uuid = a->seg[0];
 	body = http_body(d, req, &len);
+	/* A NUL would end the batch there, the rest unread. */
+	if ((nul = memchr(body, '\0', len)) != NULL) {
+		for (line = body; line < nul; line++)
+			lineno += *line == '\n';
+		free(body);
+		http_error(req, 400, "line %d: a NUL byte", lineno + 1);
+		return;
+	}
 	if (db_begin(d) == -1) {
 		free(body);
 		http_error(req, 503, "database busy");
