@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # Only a real run starts the store: dagz run --help, --version, a bad
 # flag, a bad manifest, --list and --plan print or fail and start no
-# dagzd; a run of tests starts one when none answers.
+# dagzd; a run of tests starts one when none answers, before it asks for
+# a --baseline.
 
 load helpers
 
@@ -65,4 +66,14 @@ no_dagzd() {
 	[ "$(jq -r .store <<<"$output")" = "$DAGZ_HOME/store.db" ]
 	# The command line the user typed, without what dagz added.
 	[ "$(zb job j1 --json | jq -c '.argv[1:]')" = "[\"--log-dir\",\"$BATS_TEST_TMPDIR/logs\",\"--manifest\",\"$m\"]" ]
+}
+
+@test "--baseline with no dagzd running starts one first, and an unknown id records nothing" {
+	git init -q
+	run -2 --separate-stderr dagz_run --baseline b99 --manifest "$m"
+	[ "$stderr" = "dagz-run: cannot fetch baseline 'b99': no baseline 'b99'" ]
+	[ ! -e "$BATS_TEST_TMPDIR/logs" ] || [ -z "$(ls -A "$BATS_TEST_TMPDIR/logs")" ]
+	run -0 zb jobs --json 3>&-
+	[ "$output" = "" ]
+	[ -z "$(ls -A "$DAGZ_HOME/spool" 2>/dev/null)" ]
 }

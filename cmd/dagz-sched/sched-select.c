@@ -218,8 +218,21 @@ select_prepare(struct sched *s)
 	xasprintf(&path, STORE_API "/baselines/%s", e);
 	free(e);
 	memset(&r, 0, sizeof r);
+	/*
+	 * Nothing listening: a dagzd the job would start is started now,
+	 * so that a baseline it does not have is refused before the job is
+	 * recorded.
+	 */
 	if (store_call(url, token, "GET", path, NULL, NULL, 0,
-	    SELECT_FETCH_WAIT, &r) == 0 && r.status == 200) {
+	    SELECT_FETCH_WAIT, &r) == -1 && r.status == 0 &&
+	    s->opt.start_store && strcmp(r.err, "timed out") != 0 &&
+	    store_url_is_local(url)) {
+		store_reply_clear(&r);
+		store_start(url);
+		store_call(url, token, "GET", path, NULL, NULL, 0,
+		    SELECT_FETCH_WAIT, &r);
+	}
+	if (r.status == 200) {
 		select_new(s);
 		select_add(s, s->opt.baseline, (unsigned char *)r.body, r.len);
 		r.body = NULL;

@@ -186,14 +186,14 @@ store_call_budget(struct sched_store *st, const char *method,
  * "zb daemon up --bg" starts a dagzd. A store that cannot be started is
  * a warning; the job goes on, spooled.
  */
-static void
-store_start(struct sched_store *st)
+void
+store_start(const char *url)
 {
 	char *zb;
 	pid_t pid;
 	int fd, status;
 
-	if (!store_url_is_local(st->url))
+	if (!store_url_is_local(url))
 		return;
 	zb = paths_program("zb");
 	switch (pid = fork()) {
@@ -220,7 +220,7 @@ store_start(struct sched_store *st)
 		}
 	if (status != 0)
 		warnx("store: cannot start dagzd at %s (see zb(1), "
-		    "'zb daemon up')", st->url);
+		    "'zb daemon up')", url);
 }
 
 static struct spool *
@@ -922,7 +922,7 @@ store_job_begin(struct sched *s)
 	    s->opt.start_store && strcmp(r.err, "timed out") != 0 &&
 	    store_url_is_local(st->url)) {
 		store_reply_clear(&r);
-		store_start(st);
+		store_start(st->url);
 		store_call_budget(st, "POST", STORE_API "/jobs", NULL, body,
 		    strlen(body), STORE_CREATE_WAIT, 0, &r);
 	}

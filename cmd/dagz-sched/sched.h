@@ -253,6 +253,7 @@ void	 status_lines(struct sched *, double);
  */
 void	 store_open(struct sched *);
 void	 store_job_begin(struct sched *);
+void	 store_start(const char *);
 void	 store_result(struct sched *, struct test *,
 	    const struct attempt *);
 void	 store_job_end(struct sched *, double);
