@@ -2,12 +2,12 @@
 # built by ./configure --enable-fuzz (clang) in a build tree of their own;
 # scripts/fuzz runs them, scripts/check runs each a few seconds.
 FUZZ_FILES = %D%/fuzz-manifest.c %D%/fuzz-proto.c %D%/fuzz-baseline.c \
-	%D%/fuzz-config.c %D%/fuzz-tap.c %D%/fuzz-junit.c
+	%D%/fuzz-config.c %D%/fuzz-tap.c %D%/fuzz-junit.c %D%/fuzz-request.c
 dist_noinst_SCRIPTS += scripts/fuzz
 EXTRA_DIST += %D%/fuzz.h %D%/fuzz-common.c $(FUZZ_FILES) %D%/corpus
 if DAGZ_FUZZ
 FUZZ_TARGETS = %D%/fuzz-manifest %D%/fuzz-proto %D%/fuzz-baseline \
-	%D%/fuzz-config %D%/fuzz-tap %D%/fuzz-junit
+	%D%/fuzz-config %D%/fuzz-tap %D%/fuzz-junit %D%/fuzz-request
 noinst_PROGRAMS += $(FUZZ_TARGETS)
 FUZZ_SHARED = %D%/fuzz.h %D%/fuzz-common.c
 FUZZ_LINK_FLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
@@ -29,6 +29,18 @@ FUZZ_LINK_FLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 %C%_fuzz_junit_SOURCES = %D%/fuzz-junit.c $(FUZZ_SHARED)
 %C%_fuzz_junit_LDFLAGS = $(FUZZ_LINK_FLAGS)
 %C%_fuzz_junit_LDADD = $(COMMON_LIBS)
+# dagzd's routes, its main() renamed out of the way.
+%C%_fuzz_request_SOURCES = %D%/fuzz-request.c $(FUZZ_SHARED) \
+	cmd/dagzd/dagzd.c cmd/dagzd/dagzd.h cmd/dagzd/dagzd-baselines.c \
+	cmd/dagzd/dagzd-db.c cmd/dagzd/dagzd-http.c cmd/dagzd/dagzd-ingest.c \
+	cmd/dagzd/dagzd-jobs.c cmd/dagzd/dagzd-query.c
+%C%_fuzz_request_CPPFLAGS = $(AM_CPPFLAGS) -Dmain=dagzd_main \
+	-I$(srcdir)/cmd/dagzd
+%C%_fuzz_request_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS) $(ZLIB_CFLAGS) \
+	$(MHD_CFLAGS)
+%C%_fuzz_request_LDFLAGS = $(FUZZ_LINK_FLAGS)
+%C%_fuzz_request_LDADD = $(COMMON_LIBS) $(SQLITE_LIBS) $(ZLIB_LIBS) \
+	$(MHD_LIBS)
 
 # Builds the targets alone: the rest of the tree is not needed to fuzz.
 fuzz-targets: $(FUZZ_TARGETS)

@@ -115,7 +115,7 @@ dagz_build() {
 }
 
 # The libFuzzer targets of fuzz/, by name.
-DAGZ_FUZZ_TARGETS=(manifest proto baseline config tap junit)
+DAGZ_FUZZ_TARGETS=(manifest proto baseline config tap junit request)
 
 # True when clang can build a libFuzzer target (Debian: clang and
 # libclang-rt-14-dev); otherwise says why on stderr.

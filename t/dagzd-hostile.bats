@@ -119,6 +119,15 @@ print(s.recv(4096).split(b"\r\n")[0].decode())
 	assert_alive
 }
 
+@test "more query parameters than dagzd keeps get a 400, not a crash" {
+	dagzd_start
+	q=$(printf 'a%d=1&' $(seq 40))
+	run http "$DAGZ_URL/api/v1/jobs?$q"
+	[ "${lines[-1]}" = 400 ]
+	[ "$(jq -r .error <<<"${lines[0]}")" = "more than 32 query parameters" ]
+	assert_alive
+}
+
 @test "a NUL byte in an events batch refuses the batch, naming its line" {
 	dagzd_start
 	uuid=5b4e28ba-2fa1-4d2e-883f-0016d3cca427

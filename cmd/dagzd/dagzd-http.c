@@ -91,6 +91,7 @@ static const struct route {
 #define NROUTES	(sizeof routes / sizeof routes[0])
 
 static void	http_schedule(struct dagzd *);
+static size_t	http_unescape(void *, struct MHD_Connection *, char *);
 
 /*
  * Logs at most one line a second for each kind of trouble (a flood of
@@ -137,6 +138,20 @@ http_mhd_log(void *arg, const char *fmt, va_list ap)
 	free(msg);
 }
 
+/*
+ * Sends reply r, or without a connection (a fuzz target) notes its
+ * status; r is freed once sent.
+ */
+static void
+http_send(struct http_req *req, int code, struct MHD_Response *r)
+{
+	req->status = code;
+	if (req->conn != NULL &&
+	    MHD_queue_response(req->conn, code, r) == MHD_NO)
+		log_debug("http: cannot queue a %d reply", code);
+	MHD_destroy_response(r);
+}
+
 /* Queues a reply of len bytes at data (freed here). */
 static void
 http_queue(struct http_req *req, int code, const char *ctype, char *data,
@@ -157,9 +172,7 @@ http_queue(struct http_req *req, int code, const char *ctype, char *data,
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
 	if (allow != NULL)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
-	if (MHD_queue_response(req->conn, code, r) == MHD_NO)
-		log_debug("http: cannot queue a %d reply", code);
-	MHD_destroy_response(r);
+	http_send(req, code, r);
 }
 
 /* o (not stolen) as one line of JSON, or NULL when it cannot be built. */
@@ -310,6 +323,9 @@ http_stream(struct http_req *req, int code, const char *ctype,
 {
 	struct MHD_Response *r;
 	struct http_stream *s;
+	static char buf[HTTP_STREAM_BLOCK];
+	uint64_t pos;
+	ssize_t n;
 
 	s = xcalloc(1, sizeof *s);
 	s->fill = fill;
@@ -327,9 +343,13 @@ http_stream(struct http_req *req, int code, const char *ctype,
 		return;
 	}
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
-	if (MHD_queue_response(req->conn, code, r) == MHD_NO)
-		log_debug("http: cannot queue a %d reply", code);
-	MHD_destroy_response(r);
+	if (req->conn == NULL) {
+		/* Read out as a client would, to the end. */
+		for (pos = 0; (n = http_stream_read(s, pos, buf,
+		    sizeof buf)) > 0; pos += n)
+			;
+	}
+	http_send(req, code, r);
 }
 
 /* The request's body as a NUL-terminated string (a new allocation). */
@@ -350,6 +370,8 @@ http_body(struct dagzd *d, struct http_req *req, size_t *len)
 const char *
 http_header(struct http_req *req, const char *name)
 {
+	if (req->conn == NULL)
+		return (NULL);
 	return (MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name));
 }
 
@@ -505,7 +527,8 @@ route_query_clear(struct route_args *a)
 {
 	int i;
 
-	for (i = 0; i < a->nquery; i++) {
+	/* nquery counts on past those kept. */
+	for (i = 0; i < a->nquery && i < DAGZD_MAX_QUERY; i++) {
 		free(a->query[i].key);
 		free(a->query[i].value);
 	}
@@ -687,8 +710,40 @@ http_allow(const char *path)
 }
 
 /* Runs the route for a request whose headers and body are all in. */
+/*
+ * The query of a request without a connection (a fuzz target), as the
+ * library would hand it over: KEY=VALUE pairs split at '&', each
+ * decoded.
+ */
 static void
-http_dispatch(struct dagzd *d, struct http_req *req)
+http_query_split(const char *query, struct route_args *a)
+{
+	char *q, *p, *kv, *v;
+
+	if (query == NULL)
+		return;
+	q = p = xstrdup(query);
+	while ((kv = strsep(&p, "&")) != NULL) {
+		if (*kv == '\0')
+			continue;
+		if ((v = strchr(kv, '=')) != NULL)
+			*v++ = '\0';
+		http_unescape(NULL, NULL, kv);
+		if (v != NULL)
+			http_unescape(NULL, NULL, v);
+		if (route_query_add(a, MHD_GET_ARGUMENT_KIND, kv, v) == MHD_NO)
+			break;
+	}
+	free(q);
+}
+
+/*
+ * Answers a request whose headers passed: its route, or 404, 405, and
+ * OPTIONS. A request without a connection (a fuzz target) takes its
+ * query from req->query and leaves its reply's status in req->status.
+ */
+void
+http_handle(struct dagzd *d, struct http_req *req)
 {
 	struct route_args a;
 	const char *m = req->method;
@@ -709,8 +764,11 @@ http_dispatch(struct dagzd *d, struct http_req *req)
 		free(allow);
 		return;
 	}
-	MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND,
-	    route_query_add, &a);
+	if (req->conn != NULL)
+		MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND,
+		    route_query_add, &a);
+	else
+		http_query_split(req->query, &a);
 	if (a.nquery > DAGZD_MAX_QUERY) {
 		route_query_clear(&a);
 		http_error(req, 400, "more than %d query parameters",
@@ -964,7 +1022,7 @@ http_access(void *arg, struct MHD_Connection *conn, const char *url,
 		http_error(req, 413, "request body over %zu bytes",
 		    d->max_request);
 	else if (!req->replied)
-		http_dispatch(d, req);
+		http_handle(d, req);
 	return (MHD_YES);
 }
 

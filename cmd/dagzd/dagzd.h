@@ -85,6 +85,9 @@ struct http_req {
 	size_t			 drain;		/* too large: bytes to drop */
 	int			 too_large;	/* 413 once it is dropped */
 	int			 replied;
+	/* Without a connection (conn NULL: a fuzz target), these. */
+	const char		*query;		/* as sent after the '?' */
+	int			 status;	/* of the reply made */
 };
 
 /*
@@ -100,6 +103,7 @@ int	 dagzd_addr_is_loopback(const struct sockaddr *);
 
 /* dagzd-http.c */
 int	 http_start(struct dagzd *);
+void	 http_handle(struct dagzd *, struct http_req *);
 void	 http_stop(struct dagzd *);
 void	 http_error(struct http_req *, int, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
