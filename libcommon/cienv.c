@@ -145,6 +145,158 @@ cienv_detect(void)
 	return (o);
 }
 
+/*
+ * A number from the environment into *v, within min and max: 1, or 0
+ * when unset, or -1 with the reason in err.
+ */
+static int
+cienv_slot_num(const char *name, int min, int max, int *v, char *err,
+    size_t len)
+{
+	const char *s, *errstr;
+
+	if ((s = cienv_get(name)) == NULL)
+		return (0);
+	*v = (int)strtonum(s, min, max, &errstr);
+	if (errstr != NULL) {
+		snprintf(err, len, "%s: '%s' is %s (from %d to %d)", name, s,
+		    errstr, min, max);
+		return (-1);
+	}
+	return (1);
+}
+
+/* GitLab's job name without the " 2/4" its parallel: adds. */
+static char *
+cienv_gitlab_job(const char *name)
+{
+	char *s = xstrdup(name), *sp;
+	size_t n;
+
+	if ((sp = strrchr(s, ' ')) != NULL && sp[1] != '\0' &&
+	    (n = strspn(sp + 1, "0123456789")) > 0 && sp[1 + n] == '/' &&
+	    sp[2 + n] != '\0' && strspn(sp + 2 + n, "0123456789") ==
+	    strlen(sp + 2 + n))
+		*sp = '\0';
+	return (s);
+}
+
+/*
+ * Which slot of a parallel step this run is (see cienv.h): 1 and *sl
+ * filled, 0 when it is no slot (outside CI, a step that is not
+ * parallel, or a dagz run inside a test without DAGZ_RUN_KEY of its
+ * own), -1 with the reason in err for numbers that make no sense.
+ * DAGZ_NODE_INDEX (0-based), DAGZ_NODE_TOTAL and DAGZ_RUN_KEY override
+ * what the CI says.
+ */
+int
+cienv_slot(struct cienv_slot *sl, char *err, size_t len)
+{
+	const char *prov = NULL, *a, *b;
+	char *job;
+	int index = -1, total = -1, rc;
+
+	memset(sl, 0, sizeof *sl);
+	/* A run inside a test is a job of its own. */
+	if (cienv_get("DAGZ_TEST_ID") != NULL &&
+	    cienv_get("DAGZ_RUN_KEY") == NULL)
+		return (0);
+	if (cienv_get("GITLAB_CI") != NULL && cienv_get("CI_NODE_TOTAL")) {
+		prov = "gitlab";
+		if ((rc = cienv_slot_num("CI_NODE_INDEX", 1, 100000, &index,
+		    err, len)) == -1)
+			return (-1);
+		if (rc == 1)
+			index--;
+		if (cienv_slot_num("CI_NODE_TOTAL", 1, 100000, &total, err,
+		    len) == -1)
+			return (-1);
+		if ((a = cienv_get("CI_PIPELINE_ID")) != NULL &&
+		    (b = cienv_get("CI_JOB_NAME")) != NULL) {
+			job = cienv_gitlab_job(b);
+			xasprintf(&sl->key, "gitlab/%s/%s", a, job);
+			free(job);
+		}
+	} else if (cienv_get("BUILDKITE") != NULL &&
+	    cienv_get("BUILDKITE_PARALLEL_JOB_COUNT") != NULL) {
+		prov = "buildkite";
+		if (cienv_slot_num("BUILDKITE_PARALLEL_JOB", 0, 99999, &index,
+		    err, len) == -1 ||
+		    cienv_slot_num("BUILDKITE_PARALLEL_JOB_COUNT", 1, 100000,
+		    &total, err, len) == -1)
+			return (-1);
+		if ((a = cienv_get("BUILDKITE_BUILD_ID")) != NULL &&
+		    (b = cienv_get("BUILDKITE_STEP_ID")) != NULL)
+			xasprintf(&sl->key, "buildkite/%s/%s", a, b);
+	} else if (cienv_get("CIRCLECI") != NULL &&
+	    cienv_get("CIRCLE_NODE_TOTAL") != NULL) {
+		prov = "circleci";
+		if (cienv_slot_num("CIRCLE_NODE_INDEX", 0, 99999, &index, err,
+		    len) == -1 ||
+		    cienv_slot_num("CIRCLE_NODE_TOTAL", 1, 100000, &total, err,
+		    len) == -1)
+			return (-1);
+		if ((a = cienv_get("CIRCLE_WORKFLOW_ID")) != NULL &&
+		    (b = cienv_get("CIRCLE_JOB")) != NULL)
+			xasprintf(&sl->key, "circleci/%s/%s", a, b);
+	} else if (cienv_get("GITHUB_ACTIONS") != NULL) {
+		/* A matrix has no index of its own: DAGZ_NODE_* give it. */
+		prov = "github";
+		if ((a = cienv_get("GITHUB_RUN_ID")) != NULL &&
+		    (b = cienv_get("GITHUB_JOB")) != NULL)
+			xasprintf(&sl->key, "github/%s/%s/%s", a,
+			    cienv_get("GITHUB_RUN_ATTEMPT") != NULL ?
+			    cienv_get("GITHUB_RUN_ATTEMPT") : "1", b);
+	} else if (cienv_get("JOB_COMPLETION_INDEX") != NULL) {
+		/* A Kubernetes indexed Job: its size and key are given. */
+		prov = "kubernetes";
+		if (cienv_slot_num("JOB_COMPLETION_INDEX", 0, 99999, &index,
+		    err, len) == -1)
+			return (-1);
+	}
+	/* What is given explicitly wins. */
+	if ((rc = cienv_slot_num("DAGZ_NODE_INDEX", 0, 99999, &index, err,
+	    len)) == -1 ||
+	    cienv_slot_num("DAGZ_NODE_TOTAL", 1, 100000, &total, err,
+	    len) == -1) {
+		free(sl->key);
+		sl->key = NULL;
+		return (-1);
+	}
+	if ((a = cienv_get("DAGZ_RUN_KEY")) != NULL) {
+		free(sl->key);
+		xasprintf(&sl->key, "dagz/%s", a);
+		if (prov == NULL)
+			prov = "dagz";
+	}
+	if (sl->key == NULL || total < 1) {
+		free(sl->key);
+		sl->key = NULL;
+		return (0);
+	}
+	if (index < 0)
+		index = 0;
+	if (index >= total) {
+		snprintf(err, len, "node index %d is not below the node "
+		    "total %d", index, total);
+		free(sl->key);
+		sl->key = NULL;
+		return (-1);
+	}
+	sl->index = index;
+	sl->total = total;
+	sl->provider = xstrdup(prov);
+	return (1);
+}
+
+void
+cienv_slot_clear(struct cienv_slot *sl)
+{
+	free(sl->key);
+	free(sl->provider);
+	memset(sl, 0, sizeof *sl);
+}
+
 /* Reads the first line of a file under the git directory. */
 static char *
 cienv_git_line(const char *gitdir, const char *name)

@@ -11,6 +11,20 @@
 #include <jansson.h>
 
 json_t	*cienv_detect(void);
+
+/*
+ * The slot of a parallel CI step this run is, for joining one job of
+ * many nodes: its index (0-based) of total, and the run key all slots of
+ * the step share (a new attempt of the step has a key of its own).
+ */
+struct cienv_slot {
+	int	 index;
+	int	 total;
+	char	*key;
+	char	*provider;
+};
+int	 cienv_slot(struct cienv_slot *, char *, size_t);
+void	 cienv_slot_clear(struct cienv_slot *);
 json_t	*cienv_git(const char *);
 char	*cienv_project_url(const char *);
 char	*cienv_project(json_t *);
