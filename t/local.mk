@@ -119,6 +119,8 @@ t_unit_utf8_SOURCES = t/unit-utf8.c t/unit.h
 t_unit_utf8_LDADD = $(COMMON_LIBS)
 # dagzd under hostile requests and connections.
 BATS_TESTS += t/dagzd-hostile.bats
+# dagzd's rendezvous of the slots of one parallel CI step.
+BATS_TESTS += t/dagzd-rendezvous.bats
 # Secrets masked out of a job's environment before it is stored.
 TESTS += t/unit-envmask
 check_PROGRAMS += t/unit-envmask

@@ -110,6 +110,20 @@ static const char *const migrations[] = {
 	"ALTER TABLE results ADD COLUMN cases_skipped INTEGER;"
 	"ALTER TABLE results ADD COLUMN cases_todo INTEGER;"
 	"CREATE INDEX spans_parent ON spans (parent, type);",
+	/*
+	 * 4: the slots of a parallel CI step meet by their run key: the
+	 * first is the scheduler, which publishes its job, addresses and
+	 * the job's token.
+	 */
+	"CREATE TABLE rendezvous ("
+	"  key TEXT PRIMARY KEY,"
+	"  total INTEGER NOT NULL,"
+	"  scheduler INTEGER NOT NULL,"
+	"  job TEXT,"
+	"  addresses TEXT,"
+	"  token TEXT,"
+	"  created REAL NOT NULL,"
+	"  published REAL);",
 };
 
 static struct {

@@ -86,6 +86,8 @@ static const struct route {
 	{ "POST", "/api/v1/baselines", route_baseline_create },
 	{ "GET", "/api/v1/baselines", route_baseline_latest },
 	{ "GET", "/api/v1/baselines/*", route_baseline },
+	{ "POST", "/api/v1/rendezvous", route_rendezvous },
+	{ "POST", "/api/v1/rendezvous/publish", route_rendezvous_publish },
 	{ "GET", "/jobs/*", route_job_page },
 };
 #define NROUTES	(sizeof routes / sizeof routes[0])

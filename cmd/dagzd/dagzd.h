@@ -173,6 +173,12 @@ void	 route_span_context(struct dagzd *, struct http_req *,
 void	 route_flaky(struct dagzd *, struct http_req *,
 	    struct route_args *);
 
+/* dagzd-rendezvous.c: where the slots of one CI step meet. */
+void	 route_rendezvous(struct dagzd *, struct http_req *,
+	    struct route_args *);
+void	 route_rendezvous_publish(struct dagzd *, struct http_req *,
+	    struct route_args *);
+
 /* dagzd-baselines.c: baselines for selection. */
 void	 route_baseline_create(struct dagzd *, struct http_req *,
 	    struct route_args *);
