@@ -15,6 +15,7 @@
 
 #include "proto.h"
 #include "strv.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 static const char *const proto_names[] = {
@@ -111,14 +112,16 @@ proto_outside(const char *key, json_t *v)
 static int __attribute__((format(printf, 4, 5)))
 proto_err(char *err, size_t len, const char *what, const char *fmt, ...)
 {
+	char reason[1024], *shown;
 	va_list ap;
-	int n;
 
-	n = snprintf(err, len, "%s: ", what);
 	va_start(ap, fmt);
-	if (n >= 0 && (size_t)n < len)
-		vsnprintf(err + n, len - n, fmt, ap);
+	vsnprintf(reason, sizeof reason, fmt, ap);
 	va_end(ap);
+	/* One line: a key quoted in it may hold a newline. */
+	shown = utf8_escape(reason);
+	snprintf(err, len, "%s: %s", what, shown);
+	free(shown);
 	return (-1);
 }
 

@@ -149,16 +149,19 @@ dagz_fuzz_build() {
 	make -C "$1" -j"$(nproc)" fuzz-targets
 }
 
-# Runs fuzz target $2 of build tree $1 for $3 seconds: it first replays the
+# Runs fuzz target $2 of build tree $1 for $3 seconds (with $4, the
+# random seed $4, so that a smoke run tries the same inputs each time
+# where it gets as far): it first replays the
 # committed corpus fuzz/corpus/$2, then adds what it finds to the tree's
 # own corpus $1/fuzz/corpus/$2 (the committed one is never written). An
 # input that crashes is kept as $1/fuzz/crash-$2-*; the output goes to
 # $1/fuzz/$2.log. Fails when the target found a crash, a leak or a hang.
 dagz_fuzz_run() {
-	local builddir=$1 name=$2 seconds=$3
+	local builddir=$1 name=$2 seconds=$3 seed=${4:-0}
 
 	mkdir -p "$builddir/fuzz/corpus/$name"
 	"$builddir/fuzz/fuzz-$name" -max_total_time="$seconds" -timeout=10 \
+	    -seed="$seed" \
 	    -artifact_prefix="$builddir/fuzz/crash-$name-" \
 	    "$builddir/fuzz/corpus/$name" "$DAGZ_TOP/fuzz/corpus/$name" \
 	    >"$builddir/fuzz/$name.log" 2>&1

@@ -188,6 +188,9 @@ test_refusals(void)
 		{ "{'type': 'hello', 'proto': 1, 'role': 'worker', 'pid': 1,"
 		  " 'colour': 'red', 'size': 2}",
 		  "hello: unknown key \"colour\"" },
+		{ "{'type': 'hello', 'proto': 1, 'role': 'worker', 'pid': 1,"
+		  " 'col\\nour': 'red'}",
+		  "hello: unknown key \"col\\nour\"" },
 		{ "{'type': 'config', 'job': 'j', 'timeout': 'soon',"
 		  " 'grace': 1, 'mem_budget': 0, 'leak': 'kill',"
 		  " 'log_dir': '/l'}",
