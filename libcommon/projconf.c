@@ -87,19 +87,16 @@ projconf_find(const char *dir, char *path, size_t len)
 static int __attribute__((format(printf, 3, 4)))
 pc_fail(struct pc_load *l, size_t line, const char *fmt, ...)
 {
-	char reason[1024], *shown;
+	char where[PATH_MAX + 32];
 	va_list ap;
 
-	va_start(ap, fmt);
-	vsnprintf(reason, sizeof reason, fmt, ap);
-	va_end(ap);
-	/* One line: a value quoted in it may hold a newline. */
-	shown = utf8_escape(reason);
 	if (line > 0)
-		snprintf(l->err, l->len, "%s:%zu: %s", l->path, line, shown);
+		snprintf(where, sizeof where, "%s:%zu", l->path, line);
 	else
-		snprintf(l->err, l->len, "%s: %s", l->path, shown);
-	free(shown);
+		snprintf(where, sizeof where, "%s", l->path);
+	va_start(ap, fmt);
+	utf8_vline(l->err, l->len, where, fmt, ap);
+	va_end(ap);
 	return (-1);
 }
 

@@ -112,16 +112,11 @@ proto_outside(const char *key, json_t *v)
 static int __attribute__((format(printf, 4, 5)))
 proto_err(char *err, size_t len, const char *what, const char *fmt, ...)
 {
-	char reason[1024], *shown;
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(reason, sizeof reason, fmt, ap);
+	utf8_vline(err, len, what, fmt, ap);
 	va_end(ap);
-	/* One line: a key quoted in it may hold a newline. */
-	shown = utf8_escape(reason);
-	snprintf(err, len, "%s: %s", what, shown);
-	free(shown);
 	return (-1);
 }
 

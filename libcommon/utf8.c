@@ -147,6 +147,22 @@ utf8_escape(const char *s)
 	return (utf8_escapen(s, strlen(s), ""));
 }
 
+/*
+ * "PREFIX: REASON" into buf (len bytes), REASON formatted from fmt and
+ * escaped to one line: a value quoted in a message may hold a newline.
+ */
+void
+utf8_vline(char *buf, size_t len, const char *prefix, const char *fmt,
+    va_list ap)
+{
+	char reason[1024], *shown;
+
+	vsnprintf(reason, sizeof reason, fmt, ap);
+	shown = utf8_escape(reason);
+	snprintf(buf, len, "%s: %s", prefix, shown);
+	free(shown);
+}
+
 /* utf8_fix of a NUL-terminated string; NULL stays NULL. */
 char *
 utf8_fixs(const char *s)

@@ -2,6 +2,7 @@
 #ifndef DAGZ_UTF8_H
 #define DAGZ_UTF8_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 size_t	 utf8_next(const char *, size_t);
@@ -10,5 +11,7 @@ char	*utf8_fix(const char *, size_t);
 char	*utf8_fixs(const char *);
 char	*utf8_escapen(const char *, size_t, const char *);
 char	*utf8_escape(const char *);
+void	 utf8_vline(char *, size_t, const char *, const char *, va_list)
+	    __attribute__((format(printf, 4, 0)));
 
 #endif
