@@ -120,6 +120,24 @@ struct ndjson_peer *
 ndjson_peer_new(struct event_base *base, int fd, const char *name,
     ndjson_msg_cb msg_cb, ndjson_close_cb close_cb, void *arg)
 {
+	struct bufferevent *bev;
+
+	evutil_make_socket_nonblocking(fd);
+	evutil_make_socket_closeonexec(fd);
+	bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (bev == NULL)
+		fatalx("bufferevent_socket_new");
+	return (ndjson_peer_new_bev(bev, name, msg_cb, close_cb, arg));
+}
+
+/*
+ * Takes ownership of bev, a connected stream of any kind (a socket, TLS,
+ * a relay); lines already in its input are delivered at once.
+ */
+struct ndjson_peer *
+ndjson_peer_new_bev(struct bufferevent *bev, const char *name,
+    ndjson_msg_cb msg_cb, ndjson_close_cb close_cb, void *arg)
+{
 	struct ndjson_peer *p;
 
 	p = xcalloc(1, sizeof *p);
@@ -127,13 +145,12 @@ ndjson_peer_new(struct event_base *base, int fd, const char *name,
 	p->msg_cb = msg_cb;
 	p->close_cb = close_cb;
 	p->arg = arg;
-	evutil_make_socket_nonblocking(fd);
-	evutil_make_socket_closeonexec(fd);
-	p->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (p->bev == NULL)
-		fatalx("bufferevent_socket_new");
+	p->bev = bev;
 	bufferevent_setcb(p->bev, ndjson_read_cb, NULL, ndjson_event_cb, p);
 	bufferevent_enable(p->bev, EV_READ | EV_WRITE);
+	if (evbuffer_get_length(bufferevent_get_input(bev)) > 0)
+		bufferevent_trigger(bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS |
+		    BEV_TRIG_DEFER_CALLBACKS);
 	return (p);
 }
 

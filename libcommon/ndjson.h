@@ -21,6 +21,9 @@ typedef void	(*ndjson_close_cb)(struct ndjson_peer *, const char *, void *);
 
 struct ndjson_peer *ndjson_peer_new(struct event_base *, int, const char *,
 		    ndjson_msg_cb, ndjson_close_cb, void *);
+struct bufferevent;
+struct ndjson_peer *ndjson_peer_new_bev(struct bufferevent *, const char *,
+		    ndjson_msg_cb, ndjson_close_cb, void *);
 void		 ndjson_peer_free(struct ndjson_peer *);
 int		 ndjson_send(struct ndjson_peer *, json_t *);
 void		 ndjson_flush(struct ndjson_peer *);
