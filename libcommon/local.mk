@@ -12,6 +12,7 @@ libcommon_libcommon_a_SOURCES = \
 	%D%/log.c %D%/log.h \
 	%D%/paths.c %D%/paths.h \
 	%D%/ndjson.c %D%/ndjson.h \
+	%D%/net.c %D%/net.h \
 	%D%/slurp.c %D%/slurp.h \
 	%D%/proc.c %D%/proc.h \
 	%D%/proto.c %D%/proto.h \

@@ -251,3 +251,13 @@ ndjson_set_arg(struct ndjson_peer *p, void *arg)
 {
 	p->arg = arg;
 }
+
+/* Hands the peer to other callbacks, from the next message on. */
+void
+ndjson_set_callbacks(struct ndjson_peer *p, ndjson_msg_cb msg_cb,
+    ndjson_close_cb close_cb, void *arg)
+{
+	p->msg_cb = msg_cb;
+	p->close_cb = close_cb;
+	p->arg = arg;
+}

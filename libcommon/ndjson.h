@@ -29,6 +29,8 @@ int		 ndjson_send(struct ndjson_peer *, json_t *);
 void		 ndjson_flush(struct ndjson_peer *);
 const char	*ndjson_name(struct ndjson_peer *);
 void		 ndjson_set_arg(struct ndjson_peer *, void *);
+void		 ndjson_set_callbacks(struct ndjson_peer *, ndjson_msg_cb,
+		    ndjson_close_cb, void *);
 
 /* Encodes one message as a line (new allocation, no newline). */
 char		*ndjson_encode(json_t *);

@@ -32,6 +32,9 @@ static const char *const proto_names[] = {
 	[PROTO_WORKER] = "worker",
 	[PROTO_SHUTDOWN] = "shutdown",
 	[PROTO_BYE] = "bye",
+	[PROTO_JOIN] = "join",
+	[PROTO_WELCOME] = "welcome",
+	[PROTO_REPORT] = "report",
 	[PROTO_UNKNOWN] = "unknown",
 };
 
@@ -72,14 +75,18 @@ static const struct proto_limit {
 	{ "cpu", 1, 0, 0 },
 	{ "duration", 1, 0, 0 },
 	{ "exit", 0, 0, 255 },
+	{ "first_worker", 0, 0, 100000 },
 	{ "grace", 1, 0, 0 },
 	{ "leaked", 0, 0, 1 << 30 },
 	{ "mem_budget", 0, 0, INT64_MAX },
+	{ "node", 0, 0, 100000 },
 	{ "pid", 0, 1, 1 << 30 },
 	{ "proto", 0, 0, 1000000 },
+	{ "resume", 0, 0, INT64_MAX },
 	{ "rss", 0, 0, INT64_MAX },
 	{ "signal", 0, 0, 128 },
 	{ "start", 1, 0, 0 },
+	{ "time", 1, 0, 0 },
 	{ "timeout", 1, 0, 0 },
 	{ "worker", 0, 0, 100000 },
 	{ "workers", 0, 1, 100000 },
@@ -300,11 +307,13 @@ json_t *
 proto_config_encode(const struct msg_config *m)
 {
 	/* A root that is not UTF-8 is left out, as the probe then is. */
-	return (json_pack("{s:s, s:s, s:f, s:f, s:I, s:s, s:s, s:o*}",
+	return (json_pack("{s:s, s:s, s:f, s:f, s:I, s:s, s:s, s:o*, s:o*}",
 	    "type", "config", "job", m->job, "timeout", m->timeout,
 	    "grace", m->grace, "mem_budget", (json_int_t)m->mem_budget,
 	    "leak", m->leak == LEAK_FAIL ? "fail" : "kill",
-	    "log_dir", m->log_dir, "root", json_string(m->root)));
+	    "log_dir", m->log_dir, "root", json_string(m->root),
+	    "first_worker", m->first_worker > 0 ?
+	    json_integer(m->first_worker) : NULL));
 }
 
 int
@@ -314,10 +323,10 @@ proto_config_decode(json_t *o, struct msg_config *m, char *err, size_t len)
 
 	memset(m, 0, sizeof *m);
 	if (proto_unpack(o, "config", err, len,
-	    "{s:s, s:F, s:F, s:I, s:s, s:s, s?s}", "job", &job,
+	    "{s:s, s:F, s:F, s:I, s:s, s:s, s?s, s?i}", "job", &job,
 	    "timeout", &m->timeout, "grace", &m->grace,
 	    "mem_budget", &m->mem_budget, "leak", &leak, "log_dir", &log_dir,
-	    "root", &root) == -1)
+	    "root", &root, "first_worker", &m->first_worker) == -1)
 		return (-1);
 	if (strcmp(leak, "kill") != 0 && strcmp(leak, "fail") != 0)
 		return (proto_err(err, len, "config", "\"leak\" must be "
@@ -534,7 +543,7 @@ proto_result_encode(const struct msg_result *m)
 {
 	/* Free text that is not UTF-8 is left out, as JSON cannot hold it. */
 	return (json_pack("{s:s, s:i, s:s, s:i, s:s, s:o, s:i, s:f, s:f, s:f,"
-	    " s:I, s:i, s:o*, s:o*, s:o*, s:s*, s:o*, s:o*}",
+	    " s:I, s:i, s:o*, s:o*, s:o*, s:s*, s:o*, s:o*, s:o*}",
 	    "type", "result", "worker", m->worker, "test", m->test,
 	    "attempt", m->attempt, "status", status_name(m->status),
 	    "exit", m->exit_code >= 0 ? json_integer(m->exit_code) :
@@ -545,7 +554,10 @@ proto_result_encode(const struct msg_result *m)
 	    "tail", json_string(m->tail),
 	    "phase", proto_phase_encode(m->phase),
 	    "trace", m->trace.present ? proto_trace_encode(&m->trace) : NULL,
-	    "cases", m->cases.present ? cases_encode(&m->cases) : NULL));
+	    "cases", m->cases.present ? cases_encode(&m->cases) : NULL,
+	    "logz", m->logz != NULL ? json_pack("{s:s, s:I, s:I}", "z",
+	    m->logz, "size", (json_int_t)m->log_size, "cut",
+	    (json_int_t)m->log_cut) : NULL));
 }
 
 int
@@ -553,20 +565,34 @@ proto_result_decode(json_t *o, struct msg_result *m, char *err, size_t len)
 {
 	const char *test, *status, *reason = NULL, *log = NULL, *tail = NULL;
 	const char *phase = NULL;
-	json_t *ex = NULL, *trace = NULL, *cases = NULL;
+	json_t *ex = NULL, *trace = NULL, *cases = NULL, *logz = NULL;
+	const char *z;
+	long long size, cut;
 
 	memset(m, 0, sizeof *m);
 	m->exit_code = -1;
 	if (proto_unpack(o, "result", err, len, "{s:i, s:s, s:i, s:s, s?o,"
-	    " s?i, s?F, s:F, s?F, s?I, s?i, s?s, s?s, s?s, s?s, s?o, s?o}",
+	    " s?i, s?F, s:F, s?F, s?I, s?i, s?s, s?s, s?s, s?s, s?o, s?o,"
+	    " s?o}",
 	    "worker", &m->worker, "test", &test, "attempt", &m->attempt,
 	    "status", &status, "exit", &ex, "signal", &m->signal,
 	    "start", &m->start, "duration", &m->duration, "cpu", &m->cpu,
 	    "rss", &m->rss, "leaked", &m->leaked, "reason", &reason,
 	    "log", &log, "tail", &tail, "phase", &phase, "trace", &trace,
-	    "cases", &cases) == -1 ||
+	    "cases", &cases, "logz", &logz) == -1 ||
 	    proto_phase_decode(phase, m->phase, "result", err, len) == -1)
 		return (-1);
+	if (logz != NULL) {
+		if (proto_unpack(logz, "logz", err, len, "{s:s, s:I, s:I}", "z",
+		    &z, "size", &size, "cut", &cut) == -1)
+			return (proto_nested(err, len, "result"));
+		if (size < 0 || cut < 0 || cut > size)
+			return (proto_err(err, len, "result", "\"logz\": "
+			    "bad size"));
+		m->logz = xstrdup(z);
+		m->log_size = size;
+		m->log_cut = cut;
+	}
 	if (status_parse(status, &m->status) == -1)
 		return (proto_err(err, len, "result", "unknown status \"%s\"",
 		    status));
@@ -592,6 +618,7 @@ proto_result_clear(struct msg_result *m)
 	free(m->reason);
 	free(m->log);
 	free(m->tail);
+	free(m->logz);
 	proto_trace_clear(&m->trace);
 	cases_clear(&m->cases);
 	memset(m, 0, sizeof *m);
@@ -775,4 +802,112 @@ json_t *
 proto_bye_encode(void)
 {
 	return (json_pack("{s:s}", "type", "bye"));
+}
+
+json_t *
+proto_join_encode(const struct msg_join *m)
+{
+	return (json_pack("{s:s, s:i, s:s, s:i, s:i, s:i, s:s, s:o*, s:I}",
+	    "type", "join", "proto", m->proto, "token", m->token,
+	    "node", m->node, "workers", m->workers, "pid", (int)m->pid,
+	    "host", m->host, "root", json_string(m->root),
+	    "resume", (json_int_t)m->resume));
+}
+
+int
+proto_join_decode(json_t *o, struct msg_join *m, char *err, size_t len)
+{
+	const char *token, *host, *root = NULL;
+
+	memset(m, 0, sizeof *m);
+	if (proto_unpack(o, "join", err, len,
+	    "{s:i, s:s, s:i, s:i, s:i, s:s, s?s, s:I}", "proto", &m->proto,
+	    "token", &token, "node", &m->node, "workers", &m->workers,
+	    "pid", &m->pid, "host", &host, "root", &root,
+	    "resume", &m->resume) == -1)
+		return (-1);
+	if (m->proto != PROTO_VERSION)
+		return (proto_err(err, len, "join", "protocol version %d, "
+		    "expected %d", m->proto, PROTO_VERSION));
+	if (strlen(token) > PROTO_TOKEN_MAX || strlen(host) > 255)
+		return (proto_err(err, len, "join", "\"token\" or \"host\" "
+		    "too long"));
+	m->token = xstrdup(token);
+	m->host = xstrdup(host);
+	m->root = proto_dup(root);
+	return (0);
+}
+
+void
+proto_join_clear(struct msg_join *m)
+{
+	if (m->token != NULL)
+		explicit_bzero(m->token, strlen(m->token));
+	free(m->token);
+	free(m->host);
+	free(m->root);
+	memset(m, 0, sizeof *m);
+}
+
+json_t *
+proto_welcome_encode(const struct msg_welcome *m)
+{
+	return (json_pack("{s:s, s:s, s:i, s:f, s:I}", "type", "welcome",
+	    "job", m->job, "first_worker", m->first_worker, "time", m->time,
+	    "resume", (json_int_t)m->resume));
+}
+
+int
+proto_welcome_decode(json_t *o, struct msg_welcome *m, char *err, size_t len)
+{
+	const char *job;
+
+	memset(m, 0, sizeof *m);
+	if (proto_unpack(o, "welcome", err, len, "{s:s, s:i, s:F, s:I}",
+	    "job", &job, "first_worker", &m->first_worker, "time", &m->time,
+	    "resume", &m->resume) == -1)
+		return (-1);
+	m->job = xstrdup(job);
+	return (0);
+}
+
+void
+proto_welcome_clear(struct msg_welcome *m)
+{
+	free(m->job);
+	memset(m, 0, sizeof *m);
+}
+
+json_t *
+proto_report_encode(char **lines, int exit_code)
+{
+	return (json_pack("{s:s, s:o, s:i}", "type", "report", "lines",
+	    proto_strv_json(lines), "exit", exit_code));
+}
+
+/* The lines (a new strv) and the exit status of a report. */
+int
+proto_report_decode(json_t *o, char ***lines, int *exit_code, char *err,
+    size_t len)
+{
+	json_t *a, *v;
+	size_t i;
+
+	*lines = NULL;
+	if (proto_unpack(o, "report", err, len, "{s:o, s:i}", "lines", &a,
+	    "exit", exit_code) == -1)
+		return (-1);
+	if (!json_is_array(a))
+		return (proto_err(err, len, "report", "\"lines\" must be an "
+		    "array"));
+	json_array_foreach(a, i, v) {
+		if (!json_is_string(v)) {
+			strv_free(*lines);
+			*lines = NULL;
+			return (proto_err(err, len, "report", "\"lines\" must "
+			    "be strings"));
+		}
+		*lines = strv_push(*lines, json_string_value(v));
+	}
+	return (0);
 }

@@ -34,6 +34,9 @@ enum proto_type {
 	PROTO_WORKER,
 	PROTO_SHUTDOWN,
 	PROTO_BYE,
+	PROTO_JOIN,
+	PROTO_WELCOME,
+	PROTO_REPORT,
 	PROTO_UNKNOWN
 };
 
@@ -61,6 +64,7 @@ struct msg_config {
 	enum leak_policy leak;
 	char		*log_dir;
 	char		*root;		/* project root to probe, or NULL */
+	int		 first_worker;	/* the node's first worker's number */
 };
 json_t	*proto_config_encode(const struct msg_config *);
 int	 proto_config_decode(json_t *, struct msg_config *, char *, size_t);
@@ -175,6 +179,10 @@ struct msg_result {
 	char			 phase[PROTO_PHASE_LEN];
 	struct msg_trace	 trace;		/* present: a probed test */
 	struct case_list	 cases;		/* present: cases were read */
+	/* The log itself, from a node whose files the scheduler can't read. */
+	char			*logz;		/* zlib, base64; or NULL */
+	long long		 log_size;	/* bytes the test wrote */
+	long long		 log_cut;	/* of them, not in logz */
 };
 json_t	*proto_result_encode(const struct msg_result *);
 int	 proto_result_decode(json_t *, struct msg_result *, char *, size_t);
@@ -189,6 +197,46 @@ struct msg_worker {
 json_t	*proto_worker_encode(const struct msg_worker *);
 int	 proto_worker_decode(json_t *, struct msg_worker *, char *, size_t);
 void	 proto_worker_clear(struct msg_worker *);
+
+/*
+ * join (vassal -> sched over TCP, the first line): a node of a job of
+ * many nodes, admitted with the job's token. resume: the last message
+ * of the scheduler it received, when it comes back after losing the
+ * connection; 0 on its first join.
+ */
+#define PROTO_TOKEN_MAX	256
+struct msg_join {
+	int	 proto;
+	char	*token;
+	int	 node;		/* its CI slot, 0-based */
+	int	 workers;
+	pid_t	 pid;
+	char	*host;
+	char	*root;		/* its project root, for definitions */
+	long long resume;
+};
+json_t	*proto_join_encode(const struct msg_join *);
+int	 proto_join_decode(json_t *, struct msg_join *, char *, size_t);
+void	 proto_join_clear(struct msg_join *);
+
+/*
+ * welcome (sched -> vassal): admitted; time is the scheduler's clock
+ * (unix seconds), for the vassal's offset; resume the last message of the
+ * vassal it received (the vassal sends again what came after).
+ */
+struct msg_welcome {
+	char		*job;
+	int		 first_worker;
+	double		 time;
+	long long	 resume;
+};
+json_t	*proto_welcome_encode(const struct msg_welcome *);
+int	 proto_welcome_decode(json_t *, struct msg_welcome *, char *, size_t);
+void	 proto_welcome_clear(struct msg_welcome *);
+
+/* report (sched -> vassal): the job's end, to print; its exit status. */
+json_t	*proto_report_encode(char **, int);
+int	 proto_report_decode(json_t *, char ***, int *, char *, size_t);
 
 /* shutdown (down the tree), bye (up: all is flushed). */
 json_t	*proto_shutdown_encode(void);

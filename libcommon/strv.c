@@ -61,3 +61,22 @@ strv_free(char **v)
 		free(v[i]);
 	free(v);
 }
+
+/* The strings of v with sep between them: a new string. */
+char *
+strv_join(char *const *v, const char *sep)
+{
+	size_t i, len = 1, n = strlen(sep);
+	char *s;
+
+	for (i = 0; v != NULL && v[i] != NULL; i++)
+		len += strlen(v[i]) + n;
+	s = xmalloc(len);
+	s[0] = '\0';
+	for (i = 0; v != NULL && v[i] != NULL; i++) {
+		if (i > 0)
+			strlcat(s, sep, len);
+		strlcat(s, v[i], len);
+	}
+	return (s);
+}

@@ -9,5 +9,6 @@ char	**strv_push(char **, const char *);
 char	**strv_copy(char *const *);
 int	  strv_contains(char *const *, const char *);
 void	  strv_free(char **);
+char	 *strv_join(char *const *, const char *);
 
 #endif

@@ -32,6 +32,7 @@ usage(int asked)
 	    "                [--plan] [--retries n] [--retry-budget duration]\n"
 	    "                [--slow duration] [--status-interval duration]\n"
 	    "                [--stuck-after duration] [--timeout duration]\n"
+	    "                [--wait-nodes duration] [--advertise addr]\n"
 	    "                [--filter regex] [--list] [adapter ...] [test-id ...]\n"
 	    "adapters:       --manifest file | --exec glob ... |\n"
 	    "                --tap glob ... [--tap-cwd dir] [--tap-exec prog] |\n"
@@ -191,6 +192,7 @@ int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
+		{ "advertise", required_argument, NULL, 'D' },
 		{ "all", no_argument, NULL, 'A' },
 		{ "allow-no-tests", no_argument, NULL, 'A' + 256 },
 		{ "baseline", required_argument, NULL, 'B' },
@@ -231,6 +233,7 @@ main(int argc, char **argv)
 		{ "trace", no_argument, NULL, 'T' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "wait-nodes", required_argument, NULL, 'W' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct sched s;
@@ -251,6 +254,7 @@ main(int argc, char **argv)
 	s.opt.retries = 2;
 	s.opt.status_interval = 30;
 	s.opt.stuck_after = 300;
+	s.opt.wait_nodes = 30;
 	if ((n = sysconf(_SC_NPROCESSORS_ONLN)) < 1)
 		n = 1;
 	s.opt.workers = n > 1024 ? 1024 : (int)n;
@@ -342,6 +346,12 @@ main(int argc, char **argv)
 			break;
 		case 'y':
 			python = optarg;
+			break;
+		case 'D':
+			s.opt.advertise = strv_push(s.opt.advertise, optarg);
+			break;
+		case 'W':
+			s.opt.wait_nodes = opt_duration("wait-nodes", optarg);
 			break;
 		case 'B':
 			free(s.opt.baseline);

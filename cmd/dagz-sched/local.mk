@@ -4,7 +4,9 @@ dagz_sched_SOURCES = \
 	%D%/dagz-sched.c %D%/sched.h \
 	%D%/sched-dispatch.c \
 	%D%/sched-filter.c \
+	%D%/sched-join.c \
 	%D%/sched-loop.c \
+	%D%/sched-node.c \
 	%D%/sched-output.c \
 	%D%/sched-plan.c \
 	%D%/sched-report.c \

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ndjson.h"
 #include "sched.h"
 #include "strv.h"
 #include "timeutil.h"
@@ -121,7 +122,8 @@ dispatch_stealable(struct sched *s, struct sworker *v, struct sworker *w,
 {
 	size_t i, f;
 
-	if (t->main_worker || t->fresh || !dispatch_may_start(s, t))
+	if (t->main_worker || t->fresh || !dispatch_may_start(s, t) ||
+	    !node_may_run(s, t, w))
 		return (0);
 	for (i = 0; i < t->nfixtures; i++) {
 		f = t->fixtures[i];
@@ -139,22 +141,24 @@ static int
 dispatch_steal(struct sched *s, struct sworker *w)
 {
 	struct sworker *v, *victim = NULL;
-	struct test *t, *u, *next;
+	struct test *t = NULL, *u, *next;
 	int k, took = 0;
 
+	/* Of the victims with a test w may take, the one with the most. */
 	for (k = 0; k < s->nworkers; k++) {
 		v = &s->workers[k];
 		if (v == w || v->inflight == 0 || TAILQ_EMPTY(&v->queue))
 			continue;
-		if (victim == NULL || v->queued_estimate >
+		if (victim != NULL && v->queued_estimate <=
 		    victim->queued_estimate)
-			victim = v;
-	}
-	if (victim == NULL)
-		return (0);
-	TAILQ_FOREACH_REVERSE(t, &victim->queue, test_queue, qentry) {
-		if (dispatch_stealable(s, victim, w, t))
-			break;
+			continue;
+		TAILQ_FOREACH_REVERSE(u, &v->queue, test_queue, qentry)
+			if (dispatch_stealable(s, v, w, u))
+				break;
+		if (u == NULL)
+			continue;
+		victim = v;
+		t = u;
 	}
 	if (t == NULL)
 		return (0);
@@ -191,7 +195,7 @@ dispatch_take_deferred(struct sched *s, struct sworker *w)
 			continue;
 		if (t->main_worker && w->index != 0)
 			continue;
-		if (!dispatch_may_start(s, t))
+		if (!dispatch_may_start(s, t) || !node_may_run(s, t, w))
 			continue;
 		dispatch_dequeue(s, t);
 		dispatch_enqueue(s, w, t, 1);
@@ -752,6 +756,104 @@ dispatch_worker_died(struct sched *s, struct sworker *w, const char *why)
 			dispatch_enqueue(s, w, t, 1);
 		}
 	}
+	dispatch(s);
+}
+
+/*
+ * Tests no worker may take: their nodes are gone, or never came. Each
+ * ends as a dagz error, with why.
+ */
+void
+dispatch_orphans(struct sched *s)
+{
+	struct sworker *w;
+	struct test *t;
+	size_t i;
+	int k, best;
+
+	for (i = 0; i < s->ntests; i++) {
+		t = &s->tests[i];
+		if (t->state != TS_PENDING)
+			continue;
+		if (t->queued && s->workers[t->worker].state != WS_FAILED)
+			continue;
+		for (best = -1, k = 0; k < s->nworkers; k++) {
+			w = &s->workers[k];
+			if (!node_may_run(s, t, w) ||
+			    s->nodes[w->node]->state != NODE_LOADED)
+				continue;
+			if (best == -1 || w->queued_estimate <
+			    s->workers[best].queued_estimate)
+				best = k;
+		}
+		if (best != -1) {
+			/* Queued on a lost worker, or nowhere: a live one. */
+			if (!t->deferred) {
+				dispatch_dequeue(s, t);
+				dispatch_enqueue(s, &s->workers[best], t, 0);
+			}
+			continue;
+		}
+		dispatch_synth(s, t, ST_DAGZ_ERROR, t->lost > 0 ?
+		    "lost with its node, and no other node has it" :
+		    "no node that collected it is in the job", NULL);
+	}
+}
+
+/*
+ * A node is gone (its machine died, or it broke the protocol): its
+ * workers take nothing more; what was queued there goes elsewhere; a
+ * test that was running there runs again once elsewhere, labelled, and
+ * one lost with its node twice is a dagz error.
+ */
+void
+dispatch_node_lost(struct sched *s, struct snode *n, const char *why)
+{
+	struct sworker *w;
+	struct test *t;
+	uint64_t bit = 1ULL << n->index;
+	size_t i, f;
+	int k;
+
+	if (n->state == NODE_GONE)
+		return;
+	n->state = NODE_GONE;
+	if (n->peer != NULL) {
+		ndjson_peer_free(n->peer);
+		n->peer = NULL;
+	}
+	out_line(s, "node %d lost: %s", n->index, why);
+	for (k = n->first; k < n->first + n->nworkers; k++) {
+		w = &s->workers[k];
+		w->state = WS_FAILED;
+		w->inflight = 0;
+		w->current = NULL;
+		w->fix_busy = 0;
+		for (f = 0; w->fix != NULL && f < s->nfixtures; f++)
+			w->fix[f] = FIX_DOWN;
+	}
+	for (i = 0; i < s->ntests; i++) {
+		t = &s->tests[i];
+		t->nodes &= ~bit;
+		if ((t->state != TS_SENT && t->state != TS_RUNNING) ||
+		    t->worker < n->first || t->worker >= n->first + n->nworkers)
+			continue;
+		dispatch_locks_release(s, t);
+		if (s->mutex == t)
+			s->mutex = NULL;
+		if (++t->lost >= 2) {
+			dispatch_synth(s, t, ST_DAGZ_ERROR, "lost with its node "
+			    "twice", NULL);
+			continue;
+		}
+		snprintf(t->rerun, sizeof t->rerun, "node %d lost", n->index);
+		t->state = TS_PENDING;
+		t->fresh = t->nfixtures > 0;
+		out_line(s, "%s runs again elsewhere: node %d lost", t->def.id,
+		    n->index);
+	}
+	if (s->loaded && !s->ending)
+		dispatch_orphans(s);
 	dispatch(s);
 }
 

@@ -40,7 +40,6 @@ test_cmp(struct test *a, struct test *b)
 }
 RB_GENERATE(test_tree, test, entry, test_cmp);
 
-static void	sched_end(struct sched *);
 
 struct test *
 sched_find(struct sched *s, const char *id)
@@ -101,15 +100,59 @@ sched_send_run(struct sched *s, struct sworker *w, const char *id,
 	run.attempt = attempt;
 	if (phase != NULL)
 		strlcpy(run.phase, phase, sizeof run.phase);
-	ndjson_send(s->vassal, proto_run_encode(&run));
+	ndjson_send(s->nodes[w->node]->peer, proto_run_encode(&run));
+}
+
+/*
+ * A node has collected its tests: planning begins once every node
+ * expected has, or --wait-nodes has passed; one that comes later
+ * gets its share by stealing.
+ */
+static void
+sched_node_loaded(struct sched *s, struct snode *n)
+{
+	n->state = NODE_LOADED;
+	if (s->loaded) {
+		node_merge(s, n);
+		dispatch(s);
+	} else if (!s->ending && node_all_loaded(s))
+		sched_on_loaded(s);
 }
 
 static void
+sched_wait_nodes(evutil_socket_t fd, short what, void *arg)
+{
+	struct sched *s = arg;
+	char missing[512] = "";
+	int i, k;
+
+	if (s->loaded || s->ending || s->nodes[0]->state != NODE_LOADED)
+		return;
+	for (i = 0; i < s->slots; i++) {
+		for (k = 0; k < s->nnodes; k++)
+			if (s->nodes[k]->index == i &&
+			    s->nodes[k]->state == NODE_LOADED)
+				break;
+		if (k == s->nnodes)
+			snprintf(missing + strlen(missing), sizeof missing -
+			    strlen(missing), "%s%d", missing[0] != '\0' ?
+			    ", " : "", i);
+	}
+	out_line(s, "waited %.0fs for nodes: starting without node %s",
+	    s->opt.wait_nodes, missing);
+	sched_on_loaded(s);
+}
+
+/* Every test and fixture is known: filter, record, select and plan. */
+void
 sched_on_loaded(struct sched *s)
 {
 	size_t i;
 	int k;
 
+	for (i = 0; i < s->ntests; i++)
+		s->tests[i].nodes = 1ULL << s->nodes[0]->index;
+	node_merge_all(s);
 	/* A mistyped path must not pass: finding nothing is an error. */
 	if (s->ntests == 0 && !s->opt.allow_no_tests) {
 		warnx("no tests found in %s", s->opt.suite_name);
@@ -122,12 +165,14 @@ sched_on_loaded(struct sched *s)
 		sched_end(s);
 		return;
 	}
+	join_partition(s);
 	if (s->opt.list_only) {
 		filter_list(s);
 		s->exit_code = DAGZ_EXIT_OK;
 		sched_end(s);
 		return;
 	}
+	RB_INIT(&s->by_id);
 	for (i = 0; i < s->ntests; i++) {
 		s->tests[i].index = i;
 		s->tests[i].worker = -1;
@@ -168,12 +213,19 @@ sched_on_loaded(struct sched *s)
 		sched_end(s);
 		return;
 	}
+	/* Never run with the wrong definition: on no node at all. */
+	for (i = 0; i < s->ntests; i++)
+		if (s->tests[i].conflict != NULL)
+			sched_skip_test(s, &s->tests[i], ST_DAGZ_ERROR,
+			    s->tests[i].conflict);
 	if (s->opt.select_only) {
 		s->exit_code = DAGZ_EXIT_OK;
 		sched_end(s);
 		return;
 	}
 	plan_make(s);
+	if (s->nnodes > 1)
+		dispatch_orphans(s);
 	if (s->opt.plan_only) {
 		plan_print(s);
 		s->exit_code = DAGZ_EXIT_OK;
@@ -187,10 +239,33 @@ sched_on_loaded(struct sched *s)
 	dispatch(s);
 }
 
+/* The collected definitions of a node not ours, until merged. */
 static void
-sched_vassal_msg(struct ndjson_peer *peer, json_t *msg, void *arg)
+sched_node_def(struct snode *n, struct test_def *def, struct fixture_def *f)
 {
-	struct sched *s = arg;
+	if (def != NULL) {
+		n->defs = xreallocarray(n->defs, n->ndefs + 1,
+		    sizeof *n->defs);
+		n->defs[n->ndefs++] = *def;
+	} else {
+		n->fixdefs = xreallocarray(n->fixdefs, n->nfixdefs + 1,
+		    sizeof *n->fixdefs);
+		n->fixdefs[n->nfixdefs++] = *f;
+	}
+}
+
+/* A worker number from node n: one of its own. */
+static int
+sched_node_worker(struct snode *n, int worker)
+{
+	return (worker >= n->first && worker < n->first + n->nworkers);
+}
+
+void
+sched_node_msg(struct ndjson_peer *peer, json_t *msg, void *arg)
+{
+	struct snode *n = arg;
+	struct sched *s = n->sched;
 	struct msg_hello hello;
 	struct msg_error e;
 	struct msg_worker mw;
@@ -203,41 +278,57 @@ sched_vassal_msg(struct ndjson_peer *peer, json_t *msg, void *arg)
 
 	switch (proto_type(msg)) {
 	case PROTO_HELLO:
-		if (proto_hello_decode(msg, &hello, err, sizeof err) == -1)
+		if (!n->local ||
+		    proto_hello_decode(msg, &hello, err, sizeof err) == -1)
 			goto bad;
 		break;
 	case PROTO_FIXTURE:
-		if (s->loaded ||
+		if (n->state != NODE_LOADING || (n->local && s->loaded) ||
 		    proto_fixture_decode(msg, &f, err, sizeof err) == -1)
 			goto bad;
+		if (!n->local) {
+			sched_node_def(n, NULL, &f);
+			break;
+		}
 		s->fixtures = xreallocarray(s->fixtures, s->nfixtures + 1,
 		    sizeof *s->fixtures);
 		memset(&s->fixtures[s->nfixtures], 0, sizeof *s->fixtures);
 		s->fixtures[s->nfixtures++].def = f;
 		break;
 	case PROTO_TEST:
-		if (s->loaded ||
+		if (n->state != NODE_LOADING || (n->local && s->loaded) ||
 		    proto_test_decode(msg, &def, err, sizeof err) == -1)
 			goto bad;
+		if (!n->local) {
+			sched_node_def(n, &def, NULL);
+			break;
+		}
 		s->tests = xreallocarray(s->tests, s->ntests + 1,
 		    sizeof *s->tests);
 		memset(&s->tests[s->ntests], 0, sizeof *s->tests);
 		s->tests[s->ntests++].def = def;
 		break;
 	case PROTO_LOADED:
-		if (s->loaded ||
+		if (n->state != NODE_LOADING || (n->local && s->loaded) ||
 		    proto_loaded_decode(msg, &count, err, sizeof err) == -1)
 			goto bad;
-		if ((size_t)count != s->ntests) {
+		if ((size_t)count != (n->local ? s->ntests : n->ndefs)) {
 			snprintf(err, sizeof err, "loaded %d tests, received "
-			    "%zu", count, s->ntests);
+			    "%zu", count, n->local ? s->ntests : n->ndefs);
 			goto bad;
 		}
-		sched_on_loaded(s);
+		sched_node_loaded(s, n);
 		break;
 	case PROTO_ERROR:
 		if (proto_error_decode(msg, &e, err, sizeof err) == -1)
 			goto bad;
+		if (!n->local) {
+			/* The others run what they collected. */
+			out_line(s, "node %d: %s", n->index, e.message);
+			proto_error_clear(&e);
+			dispatch_node_lost(s, n, "it failed");
+			break;
+		}
 		if (strcmp(e.kind, "input") == 0) {
 			warnx("%s", e.message);
 			if (s->exit_code == -1)
@@ -252,7 +343,7 @@ sched_vassal_msg(struct ndjson_peer *peer, json_t *msg, void *arg)
 		break;
 	case PROTO_WORKER:
 		if (proto_worker_decode(msg, &mw, err, sizeof err) == -1 ||
-		    mw.worker >= s->nworkers) {
+		    !sched_node_worker(n, mw.worker)) {
 			proto_worker_clear(&mw);
 			goto bad;
 		}
@@ -269,12 +360,24 @@ sched_vassal_msg(struct ndjson_peer *peer, json_t *msg, void *arg)
 	case PROTO_STARTED:
 		if (proto_started_decode(msg, &st, err, sizeof err) == -1)
 			goto bad;
+		if (!sched_node_worker(n, st.worker)) {
+			proto_started_clear(&st);
+			snprintf(err, sizeof err, "started on no worker of its "
+			    "own");
+			goto bad;
+		}
 		dispatch_started(s, &st);
 		proto_started_clear(&st);
 		break;
 	case PROTO_RESULT:
 		if (proto_result_decode(msg, &r, err, sizeof err) == -1)
 			goto bad;
+		if (!sched_node_worker(n, r.worker)) {
+			proto_result_clear(&r);
+			snprintf(err, sizeof err, "result from no worker of its "
+			    "own");
+			goto bad;
+		}
 		dispatch_result(s, &r);
 		proto_result_clear(&r);
 		break;
@@ -287,16 +390,30 @@ sched_vassal_msg(struct ndjson_peer *peer, json_t *msg, void *arg)
 	}
 	return;
 bad:
+	if (!n->local) {
+		out_line(s, "node %d: bad message: %s", n->index, err);
+		dispatch_node_lost(s, n, "it broke the protocol");
+		return;
+	}
 	sched_fail(s, "bad message from vassal: %s", err);
 	sched_end(s);
 }
 
-static void
-sched_vassal_close(struct ndjson_peer *peer, const char *why, void *arg)
+void
+sched_node_close(struct ndjson_peer *peer, const char *why, void *arg)
 {
-	struct sched *s = arg;
+	struct snode *n = arg;
+	struct sched *s = n->sched;
 
+	if (!n->local) {
+		ndjson_peer_free(peer);
+		n->peer = NULL;
+		if (!s->ending)
+			dispatch_node_lost(s, n, why);
+		return;
+	}
 	ndjson_peer_free(peer);
+	n->peer = NULL;
 	s->vassal = NULL;
 	if (!s->ending) {
 		sched_fail(s, "vassal: %s", why);
@@ -373,8 +490,11 @@ sched_maybe_finish(struct sched *s)
 		sched_end(s);
 }
 
-/* Starts the end: the vassal is told to shut down; we wait for it. */
-static void
+/*
+ * Starts the end: our vassal is told to shut down; we wait for it. The
+ * other nodes hear the report first (node_end).
+ */
+void
 sched_end(struct sched *s)
 {
 	if (s->ending)
@@ -392,7 +512,6 @@ sched_spawn_vassal(struct sched *s)
 	char *path, jobs[16], **argv = NULL, *json;
 	json_t *specs;
 	struct msg_hello hello;
-	struct msg_config cfg;
 	int sv[2], i;
 	pid_t pid;
 
@@ -432,7 +551,9 @@ sched_spawn_vassal(struct sched *s)
 	strv_free(argv);
 	s->vassal_pid = pid;
 	s->vassal = ndjson_peer_new(s->base, sv[0], "vassal",
-	    sched_vassal_msg, sched_vassal_close, s);
+	    sched_node_msg, sched_node_close, s->nodes[0]);
+	s->nodes[0]->peer = s->vassal;
+	s->nodes[0]->pid = pid;
 
 	memset(&hello, 0, sizeof hello);
 	hello.proto = PROTO_VERSION;
@@ -440,20 +561,7 @@ sched_spawn_vassal(struct sched *s)
 	hello.pid = getpid();
 	hello.worker = -1;
 	ndjson_send(s->vassal, proto_hello_encode(&hello));
-	memset(&cfg, 0, sizeof cfg);
-	cfg.job = s->job;
-	cfg.timeout = s->opt.timeout;
-	cfg.grace = s->opt.grace;
-	cfg.mem_budget = s->opt.mem_budget;
-	cfg.leak = s->opt.leak;
-	cfg.log_dir = s->log_dir;
-	/*
-	 * Tests run under the probe only when a store will keep what it
-	 * sees: its traces are the next baseline, and without one the
-	 * probe's start in every process of every test is cost for nothing.
-	 */
-	cfg.root = s->store != NULL ? s->root : NULL;
-	ndjson_send(s->vassal, proto_config_encode(&cfg));
+	node_send_config(s, s->nodes[0]);
 }
 
 /*
@@ -548,12 +656,16 @@ sched_cleanup(struct sched *s)
 		free(s->workers[j].fix);
 	free(s->workers);
 	strv_free(s->locks_held);
+	strv_free(s->mirror);
 	free(s->log_dir);
 	free(s->error);
 	if (s->events != NULL)
 		fclose(s->events);
 	if (s->vassal != NULL)
 		ndjson_peer_free(s->vassal);
+	node_free_all(s);
+	if (s->ev_wait != NULL)
+		event_free(s->ev_wait);
 	event_free(s->ev_tick);
 	event_free(s->ev_chld);
 	event_free(s->ev_int);
@@ -571,6 +683,7 @@ sched_cleanup(struct sched *s)
 	free(s->opt.baseline);
 	strv_free(s->opt.globals);
 	strv_free(s->opt.argv);
+	strv_free(s->opt.advertise);
 }
 
 static int
@@ -591,9 +704,9 @@ sched_exit_code(struct sched *s)
 int
 sched_run(struct sched *s)
 {
-	struct timeval tick = { 0, SCHED_TICK_MS * 1000 };
+	struct timeval tick = { 0, SCHED_TICK_MS * 1000 }, wait;
 	double elapsed;
-	int k, code;
+	int code;
 
 	s->exit_code = -1;
 	s->t0 = time_mono();
@@ -605,15 +718,15 @@ sched_run(struct sched *s)
 		sched_check_output("--junit", s->opt.junit);
 		sched_check_output("--events", s->opt.events);
 	}
-	sched_make_log_dir(s);
 	out_init(s);
 	store_open(s);
-	s->nworkers = s->opt.workers;
-	s->workers = xcalloc(s->nworkers, sizeof *s->workers);
-	for (k = 0; k < s->nworkers; k++) {
-		s->workers[k].index = k;
-		TAILQ_INIT(&s->workers[k].queue);
+	select_root(s);
+	s->slots = 1;
+	if ((code = join_begin(s)) != -1) {
+		sched_cleanup(s);
+		return (code);
 	}
+	sched_make_log_dir(s);
 	TAILQ_INIT(&s->deferred);
 
 	if ((s->base = event_base_new()) == NULL)
@@ -626,8 +739,17 @@ sched_run(struct sched *s)
 	evsignal_add(s->ev_int, NULL);
 	evsignal_add(s->ev_term, NULL);
 	event_add(s->ev_tick, &tick);
-	select_root(s);
-	sched_spawn_vassal(s);
+	node_local(s);
+	if (s->slots > 1) {
+		s->ev_wait = evtimer_new(s->base, sched_wait_nodes, s);
+		wait.tv_sec = s->opt.wait_nodes;
+		wait.tv_usec = (s->opt.wait_nodes - wait.tv_sec) * 1e6;
+		evtimer_add(s->ev_wait, &wait);
+	}
+	if (join_publish(s) == -1)
+		s->exit_code = DAGZ_EXIT_ERROR;
+	else
+		sched_spawn_vassal(s);
 	event_base_dispatch(s->base);
 
 	elapsed = time_mono() - s->t0;
@@ -637,6 +759,8 @@ sched_run(struct sched *s)
 		s->exit_code = code;
 		out_flush_batch(s);
 		select_job_end(s);
+		/* The end, as every node prints it. */
+		s->mirroring = s->nnodes > 1;
 		out_summary(s, elapsed);
 		report_event_summary(s, elapsed);
 		store_job_end(s, elapsed);
@@ -644,7 +768,9 @@ sched_run(struct sched *s)
 		    code == DAGZ_EXIT_OK)
 			code = DAGZ_EXIT_ERROR;
 		out_report(s, elapsed);
+		s->mirroring = 0;
 	}
+	node_end(s, code);
 	sched_cleanup(s);
 	return (code);
 }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "sched.h"
+#include "strv.h"
 #include "testdef.h"
 #include "timeutil.h"
 #include "utf8.h"
@@ -56,11 +57,19 @@ out_vline(struct sched *s, const char *fmt, va_list ap)
 {
 	char when[TIME_ELAPSED_LEN];
 
+	char *line, *full;
+
 	time_elapsed(time_mono() - s->t0, when, sizeof when);
-	printf("%s ", when);
-	vprintf(fmt, ap);
-	putchar('\n');
+	if (vasprintf(&line, fmt, ap) == -1)
+		return;
+	printf("%s %s\n", when, line);
 	fflush(stdout);
+	if (s->mirroring) {
+		xasprintf(&full, "%s %s", when, line);
+		s->mirror = strv_push(s->mirror, full);
+		free(full);
+	}
+	free(line);
 }
 
 void

@@ -26,6 +26,7 @@ struct unit {
 	size_t	 ntests;
 	double	 estimate;
 	int	 main_worker;
+	uint64_t nodes;		/* where all of it may run */
 	size_t	 first;		/* lowest test index, for stable ties */
 };
 
@@ -202,6 +203,7 @@ plan_add_unit(struct unit **units, size_t *nunits, struct test *t)
 	u = &(*units)[(*nunits)++];
 	memset(u, 0, sizeof *u);
 	u->first = t->index;
+	u->nodes = ~0ULL;
 }
 
 static void
@@ -210,6 +212,7 @@ plan_unit_add(struct unit *u, struct test *t)
 	u->tests = plan_push(u->tests, &u->ntests, t->index);
 	u->estimate += t->estimate;
 	u->main_worker |= t->main_worker;
+	u->nodes &= t->nodes;
 }
 
 /* Builds the units: single tests, and fixture groups kept or split. */
@@ -272,7 +275,7 @@ plan_place(struct sched *s, struct unit *u, int k, double load)
 		t = &s->tests[u->tests[i]];
 		t->worker = t->planned_worker = k;
 		t->order = w->assigned;
-		if (t->main_worker)
+		if (t->main_worker && k == 0)
 			snprintf(t->why, sizeof t->why, "main-worker: "
 			    "runs on worker #0");
 		else if (t->why[0] == '\0')
@@ -363,13 +366,24 @@ plan_order(struct sched *s)
 	free(depth);
 }
 
+/* Whether the plan may put unit u on worker k: a node that has it all. */
+static int
+plan_fits(struct sched *s, struct unit *u, int k)
+{
+	struct sworker *w = &s->workers[k];
+
+	return (w->state != WS_FAILED &&
+	    s->nodes[w->node]->state == NODE_LOADED &&
+	    (u->nodes & (1ULL << s->nodes[w->node]->index)) != 0);
+}
+
 void
 plan_make(struct sched *s)
 {
 	struct unit *units;
 	double total = 0, longest = 0, fair;
 	size_t nunits, i;
-	int k, min;
+	int k, min, n = 0;
 
 	plan_estimates(s);
 	plan_groups(s);
@@ -380,8 +394,11 @@ plan_make(struct sched *s)
 		if (s->tests[i].estimate > longest)
 			longest = s->tests[i].estimate;
 	}
+	for (k = 0; k < s->nworkers; k++)
+		if (s->nodes[s->workers[k].node]->state == NODE_LOADED)
+			n++;
 	/* A group longer than this would hold back the whole job. */
-	fair = total / s->nworkers;
+	fair = total / (n > 0 ? n : 1);
 	if (fair < longest)
 		fair = longest;
 	units = plan_units(s, &nunits, fair);
@@ -389,14 +406,20 @@ plan_make(struct sched *s)
 	if (nunits > 0)
 		qsort(units, nunits, sizeof *units, plan_unit_cmp);
 	for (i = 0; i < nunits; i++)
-		if (units[i].main_worker)
+		if (units[i].main_worker && plan_fits(s, &units[i], 0))
 			plan_place(s, &units[i], 0, s->workers[0].planned);
+		else
+			units[i].main_worker = 0;
 	for (i = 0; i < nunits; i++) {
 		if (units[i].main_worker)
 			continue;
-		for (min = 0, k = 1; k < s->nworkers; k++)
-			if (s->workers[k].planned < s->workers[min].planned)
+		for (min = -1, k = 0; k < s->nworkers; k++)
+			if (plan_fits(s, &units[i], k) && (min == -1 ||
+			    s->workers[k].planned < s->workers[min].planned))
 				min = k;
+		/* Its nodes are gone: it ends in dispatch, as a dagz error. */
+		if (min == -1)
+			continue;
 		plan_place(s, &units[i], min, s->workers[min].planned);
 	}
 	plan_order(s);
@@ -427,6 +450,9 @@ plan_print(struct sched *s)
 			o = json_object();
 			json_object_set_new(o, "type", json_string("plan"));
 			json_object_set_new(o, "worker", json_integer(k));
+			if (s->slots > 1)
+				json_object_set_new(o, "node", json_integer(
+				    s->nodes[s->workers[k].node]->index));
 			json_object_set_new(o, "order", json_integer(t->order));
 			json_object_set_new(o, "test", json_string(t->def.id));
 			json_object_set_new(o, "estimate",

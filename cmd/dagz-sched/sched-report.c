@@ -126,6 +126,12 @@ report_record(struct sched *s, struct test *t, const struct msg_result *r,
 		json_object_set_new(o, "retry", json_string(retry));
 	if (no_retry != NULL)
 		json_object_set_new(o, "no_retry", json_string(no_retry));
+	/* A job of many nodes: which ran it, and a run its node lost. */
+	if (s->slots > 1 && r->worker >= 0 && r->worker < s->nworkers)
+		json_object_set_new(o, "node", json_integer(
+		    s->nodes[s->workers[r->worker].node]->index));
+	if (t->rerun[0] != '\0')
+		json_object_set_new(o, "rerun", json_string(t->rerun));
 	if (r->log != NULL && !s->log_dir_temp)
 		json_object_set_new(o, "log", json_string(r->log));
 	if (r->cases.present)

@@ -1046,12 +1046,39 @@ store_log_record(const char *span, const struct msg_result *r)
 	long long size, cut;
 	json_t *o;
 
+	/* A node of its own sent the log with the result. */
+	if (r->logz != NULL)
+		return (json_pack("{s:s,s:s,s:s,s:i,s:I,s:I,s:s}", "type", "log",
+		    "span", span, "test", r->test, "attempt", r->attempt,
+		    "size", (json_int_t)r->log_size, "cut",
+		    (json_int_t)r->log_cut, "z", r->logz));
 	if (r->log == NULL || (text = zbuf_read_log(r->log, ZBUF_LOG_CAP,
 	    &len, &size, &cut)) == NULL)
 		return (NULL);
 	o = store_text_record(span, r->test, r->attempt, text, len, size, cut);
 	free(text);
 	return (o);
+}
+
+/* Room for the workers of a node that joined the job. */
+void
+store_workers_grow(struct sched *s)
+{
+	struct sched_store *st = s->store;
+	int k;
+
+	if (st == NULL || st->fix_pending == NULL ||
+	    st->nworkers >= s->nworkers)
+		return;
+	st->fix_pending = xreallocarray(st->fix_pending, s->nworkers,
+	    sizeof *st->fix_pending);
+	st->last_span = xreallocarray(st->last_span, s->nworkers,
+	    sizeof *st->last_span);
+	for (k = st->nworkers; k < s->nworkers; k++) {
+		st->fix_pending[k] = NULL;
+		st->last_span[k][0] = '\0';
+	}
+	st->nworkers = s->nworkers;
 }
 
 /* Emits the fixture spans waiting on worker, under span (or none). */

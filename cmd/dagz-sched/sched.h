@@ -6,6 +6,7 @@
 #include <sys/tree.h>
 #include <sys/types.h>
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include <event2/event.h>
@@ -57,6 +58,8 @@ struct sched_options {
 	char		*baseline;	/* --baseline ID */
 	char	       **globals;	/* --global GLOB */
 	char	       **argv;		/* the command line, for reports */
+	double		 wait_nodes;	/* --wait-nodes */
+	char	       **advertise;	/* --advertise ADDR */
 };
 
 /*
@@ -96,6 +99,10 @@ struct test {
 	int			 deferred;	/* waits in s->deferred */
 	int			 fresh;		/* needs fixtures set up anew */
 	int			 stolen;
+	uint64_t		 nodes;		/* bit per slot that has it */
+	char			*conflict;	/* defined otherwise elsewhere */
+	int			 lost;		/* running when its node was */
+	char			 rerun[64];	/* why it ran again */
 	int			 main_worker;	/* tag main-worker */
 	int			 node_mutex;	/* tag node-mutex */
 	char		       **locks;		/* tags lock:NAME, the names */
@@ -132,6 +139,7 @@ enum worker_state { WS_NOT_CONNECTED, WS_READY, WS_DISCONNECTED,
 
 struct sworker {
 	int		 index;
+	int		 node;		/* in s->nodes */
 	enum worker_state state;
 	int		 inflight;	/* runs sent, not finished */
 	struct test	*current;	/* running now */
@@ -151,11 +159,47 @@ struct sworker {
 	int		 fix_busy;	/* a setup/teardown in flight */
 };
 
+/*
+ * A node of the job: ours, whose vassal we started (nodes[0]), or one
+ * that joined over TCP. index is its CI slot; its workers are numbered
+ * first to first + nworkers - 1 across the job.
+ */
+enum node_state { NODE_LOADING, NODE_LOADED, NODE_GONE };
+
+struct snode {
+	struct sched		*sched;
+	int			 pos;		/* in s->nodes */
+	int			 index;
+	int			 local;
+	struct ndjson_peer	*peer;
+	pid_t			 pid;		/* local: the vassal */
+	enum node_state		 state;
+	int			 merged;	/* its tests are the job's */
+	int			 first;
+	int			 nworkers;
+	char			 host[64];
+	char			*root;
+	struct test_def		*defs;		/* remote: collected */
+	size_t			 ndefs;
+	struct fixture_def	*fixdefs;
+	size_t			 nfixdefs;
+};
+
+struct sched_net;
+
 struct sched {
 	struct sched_options	 opt;
 	struct event_base	*base;
-	struct ndjson_peer	*vassal;
+	struct ndjson_peer	*vassal;	/* nodes[0]'s */
 	pid_t			 vassal_pid;
+	struct snode	       **nodes;
+	int			 nnodes;
+	int			 slot;		/* ours, of slots */
+	int			 slots;		/* 1: a job of one node */
+	int			 partition;	/* no dagzd: our share only */
+	struct sched_net	*net;		/* the listener, or NULL */
+	char		       **mirror;	/* lines for the other nodes */
+	int			 mirroring;
 	char			 job[40];
 	char			 short_id[32];	/* from the store, or "" */
 	int			 rerun;		/* of a CI job: no selection */
@@ -203,6 +247,7 @@ struct sched {
 	char			*error;		/* a dagz error, if any */
 
 	struct event		*ev_tick;
+	struct event		*ev_wait;	/* --wait-nodes */
 	struct event		*ev_chld;
 	struct event		*ev_int;
 	struct event		*ev_term;
@@ -210,12 +255,41 @@ struct sched {
 
 /* sched-loop.c */
 int	 sched_run(struct sched *);
+void	 sched_node_msg(struct ndjson_peer *, json_t *, void *);
+void	 sched_node_close(struct ndjson_peer *, const char *, void *);
+void	 sched_end(struct sched *);
+void	 sched_on_loaded(struct sched *);
 struct test *sched_find(struct sched *, const char *);
 void	 sched_fail(struct sched *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	 sched_send_run(struct sched *, struct sworker *, const char *, int,
 	    const char *);
 void	 sched_maybe_finish(struct sched *);
+
+/*
+ * sched-node.c: the nodes of the job. node_local makes nodes[0], ours;
+ * node_listen opens the TCP listener others join through, admitting a
+ * join with the job's token; node_msg takes every node's messages;
+ * node_all_loaded says whether planning may start, node_merge makes the
+ * nodes' tests the job's (a test runs only on nodes that collected it
+ * alike); node_may_run whether t may run on w; node_end sends the report
+ * to the other nodes and lets them go.
+ */
+struct snode *node_local(struct sched *);
+char	**node_listen(struct sched *, const char **);
+int	 node_all_loaded(struct sched *);
+int	 node_merge(struct sched *, struct snode *);
+void	 node_merge_all(struct sched *);
+void	 node_send_config(struct sched *, struct snode *);
+int	 node_may_run(struct sched *, struct test *, struct sworker *);
+void	 node_end(struct sched *, int);
+void	 node_free_all(struct sched *);
+void	 node_workers_grow(struct sched *, int);
+
+/* sched-join.c: joining a job of many nodes through dagzd. */
+int	 join_begin(struct sched *);
+int	 join_publish(struct sched *);
+void	 join_partition(struct sched *);
 
 /* sched-filter.c */
 int	 filter_apply(struct sched *);
@@ -232,6 +306,8 @@ void	 dispatch_result(struct sched *, struct msg_result *);
 void	 dispatch_started(struct sched *, struct msg_started *);
 void	 dispatch_worker_died(struct sched *, struct sworker *, const char *);
 void	 dispatch_abandon(struct sched *, const char *);
+void	 dispatch_node_lost(struct sched *, struct snode *, const char *);
+void	 dispatch_orphans(struct sched *);
 int	 dispatch_idle(struct sched *);
 void	 sched_skip_test(struct sched *, struct test *, enum test_status,
 	    const char *);
@@ -260,6 +336,7 @@ void	 store_job_end(struct sched *, double);
 void	 store_close(struct sched *);
 const char *store_job_url(struct sched *);
 void	 store_fixture(struct sched *, const struct msg_result *, json_t *);
+void	 store_workers_grow(struct sched *);
 void	 store_project_branch(struct sched *, char **, char **);
 void	 store_baseline_latest(struct sched *, const char *, const char *,
 	    char *, size_t);

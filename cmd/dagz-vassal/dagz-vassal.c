@@ -15,6 +15,8 @@
 #include "exitcodes.h"
 #include "log.h"
 #include "paths.h"
+#include "proto.h"
+#include "strv.h"
 #include "vassal.h"
 #include "xmalloc.h"
 
@@ -22,8 +24,30 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr, "usage: dagz-vassal [-dVv] -f fd -j workers "
-	    "--adapters json\n");
+	    "--adapters json\n"
+	    "       dagz-vassal [-dVv] --connect addr ... --token-fd fd "
+	    "--node n\n"
+	    "                   [--root dir] -j workers --adapters json\n");
 	exit(DAGZ_EXIT_USAGE);
+}
+
+/* The job's token, one line read from fd, which is then closed. */
+static char *
+vassal_read_token(int fd)
+{
+	char buf[PROTO_TOKEN_MAX + 2];
+	ssize_t n;
+	size_t len = 0;
+
+	while (len < sizeof buf - 1 &&
+	    (n = read(fd, buf + len, sizeof buf - 1 - len)) > 0)
+		len += n;
+	close(fd);
+	buf[len] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	if (buf[0] == '\0' || strlen(buf) > PROTO_TOKEN_MAX)
+		return (NULL);
+	return (xstrdup(buf));
 }
 
 int
@@ -31,6 +55,10 @@ main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "adapters", required_argument, NULL, 'a' },
+		{ "connect", required_argument, NULL, 'c' },
+		{ "node", required_argument, NULL, 'n' },
+		{ "root", required_argument, NULL, 'r' },
+		{ "token-fd", required_argument, NULL, 't' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct vassal v;
@@ -38,7 +66,7 @@ main(int argc, char **argv)
 	json_t *specs;
 	json_error_t jerr;
 	char err[512];
-	int ch, fd = -1, verbose = 0, adapters = 0;
+	int ch, fd = -1, verbose = 0, adapters = 0, token_fd = -1;
 
 	memset(&v, 0, sizeof v);
 	v.nworkers = 1;
@@ -70,6 +98,25 @@ main(int argc, char **argv)
 			json_decref(specs);
 			adapters = 1;
 			break;
+		case 'c':
+			v.connect = strv_push(v.connect, optarg);
+			break;
+		case 'n':
+			v.node = strtonum(optarg, 0, 100000, &errstr);
+			if (errstr != NULL)
+				errx(DAGZ_EXIT_USAGE, "node is %s: %s", errstr,
+				    optarg);
+			break;
+		case 'r':
+			free(v.root);
+			v.root = xstrdup(optarg);
+			break;
+		case 't':
+			token_fd = strtonum(optarg, 0, INT_MAX, &errstr);
+			if (errstr != NULL)
+				errx(DAGZ_EXIT_USAGE, "token fd is %s: %s",
+				    errstr, optarg);
+			break;
 		case 'V':
 			printf("dagz-vassal %s\n", PACKAGE_VERSION);
 			exit(DAGZ_EXIT_OK);
@@ -82,8 +129,12 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
-	if (fd == -1 || !adapters || argc != 0)
+	if ((fd == -1) == (v.connect == NULL) || !adapters || argc != 0 ||
+	    (v.connect != NULL) != (token_fd != -1))
 		usage();
+	/* The token comes on a descriptor: never in argv or environ. */
+	if (token_fd != -1 && (v.token = vassal_read_token(token_fd)) == NULL)
+		errx(DAGZ_EXIT_USAGE, "no job token on fd %d", token_fd);
 	log_init("dagz-vassal", verbose);
 	v.worker_path = paths_program("dagz-worker");
 	return (vassal_start(&v, fd));

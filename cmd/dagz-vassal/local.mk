@@ -12,4 +12,4 @@ dagz_vassal_SOURCES = \
 	%D%/collect-manifest.c \
 	%D%/collect-pytest.c \
 	%D%/collect-tap.c
-dagz_vassal_LDADD = $(COMMON_LIBS)
+dagz_vassal_LDADD = $(COMMON_LIBS) $(ZLIB_LIBS)

@@ -5,10 +5,12 @@
  * processes are killed, and it is started again.
  */
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,15 +21,20 @@
 #include "log.h"
 #include "collect.h"
 #include "ndjson.h"
+#include "net.h"
 #include "proc.h"
 #include "proto.h"
 #include "strv.h"
 #include "testdef.h"
+#include "timeutil.h"
 #include "vassal.h"
 #include "utf8.h"
 #include "xmalloc.h"
+#include "zbuf.h"
 
 #define VASSAL_MAX_RESTARTS	100
+/* Seconds to try each address of the scheduler. */
+#define VASSAL_DIAL_TIMEOUT	3
 
 static void	vassal_worker_spawn(struct vassal *, struct vworker *);
 static void	vassal_maybe_exit(struct vassal *);
@@ -95,6 +102,28 @@ vassal_send_worker_state(struct vassal *v, int index, const char *state,
 	ndjson_send(v->sched, proto_worker_encode(&m));
 }
 
+/*
+ * A result, for a scheduler on another machine: started on its clock,
+ * and the log itself, which it cannot read from here.
+ */
+static void
+vassal_remote_result(struct vassal *v, struct msg_result *r)
+{
+	unsigned char *z;
+	char *text;
+	size_t len, zlen;
+
+	r->start += v->offset;
+	if (r->log == NULL || (text = zbuf_read_log(r->log, ZBUF_LOG_CAP,
+	    &len, &r->log_size, &r->log_cut)) == NULL)
+		return;
+	if ((z = zbuf_deflate(text, len, &zlen)) != NULL) {
+		r->logz = zbuf_b64_encode(z, zlen);
+		free(z);
+	}
+	free(text);
+}
+
 /* A message from a worker: hello, then started and result to forward. */
 static void
 vassal_worker_msg(struct ndjson_peer *peer, json_t *msg, void *arg)
@@ -132,6 +161,8 @@ vassal_worker_msg(struct ndjson_peer *peer, json_t *msg, void *arg)
 		if (proto_result_decode(msg, &res, err, sizeof err) == -1)
 			fatalx("worker #%d: bad message: %s", w->index, err);
 		res.worker = w->index;
+		if (v->connect != NULL)
+			vassal_remote_result(v, &res);
 		ndjson_send(v->sched, proto_result_encode(&res));
 		proto_result_clear(&res);
 		break;
@@ -261,9 +292,9 @@ vassal_sigchld(evutil_socket_t sig, short what, void *arg)
 		if (v->shutting_down)
 			continue;
 		vassal_describe_status(status, why, sizeof why);
-		log_warnx("worker #%d %s", k, why);
+		log_warnx("worker #%d %s", w->index, why);
 		vassal_worker_flush_queue(w);
-		vassal_send_worker_state(v, k, "died", why);
+		vassal_send_worker_state(v, w->index, "died", why);
 		if (++w->restarts > VASSAL_MAX_RESTARTS) {
 			vassal_error(v, "internal", "workers keep dying");
 			continue;
@@ -386,11 +417,12 @@ vassal_run(struct vassal *v, struct msg_run *run)
 	double timeout;
 	char err[256];
 
-	if (run->worker >= v->nworkers) {
+	if (run->worker < v->first || run->worker >= v->first + v->nworkers) {
 		snprintf(err, sizeof err, "run: no worker #%d", run->worker);
 		vassal_error(v, "internal", err);
 		return;
 	}
+	run->worker -= v->first;
 	if (run->phase[0] != '\0') {
 		vassal_run_fixture(v, run);
 		return;
@@ -405,11 +437,54 @@ vassal_run(struct vassal *v, struct msg_run *run)
 	    proto_exec_encode(t, run->attempt, timeout, NULL));
 }
 
+/* Workers are numbered across the job: ours from first. */
+static void
+vassal_number_workers(struct vassal *v, int first)
+{
+	int k;
+
+	v->first = first;
+	for (k = 0; k < v->nworkers; k++)
+		v->workers[k].index = first + k;
+}
+
+static int
+vassal_rm_entry(const char *path, const struct stat *st, int flag,
+    struct FTW *ftw)
+{
+	return (remove(path));
+}
+
+/*
+ * On a node of its own, the scheduler's paths mean nothing: logs go to
+ * a directory of ours (their text travels with each result), and the
+ * probe watches our checkout.
+ */
+static void
+vassal_own_paths(struct vassal *v)
+{
+	const char *tmp;
+
+	if ((tmp = getenv("TMPDIR")) == NULL || *tmp == '\0')
+		tmp = "/tmp";
+	xasprintf(&v->own_log_dir, "%s/dagz-%.8s-node%d-XXXXXX", tmp,
+	    v->config.job, v->node);
+	if (mkdtemp(v->own_log_dir) == NULL)
+		fatal("cannot create '%s'", v->own_log_dir);
+	free(v->config.log_dir);
+	v->config.log_dir = xstrdup(v->own_log_dir);
+	if (v->config.root != NULL) {
+		free(v->config.root);
+		v->config.root = v->root != NULL ? xstrdup(v->root) : NULL;
+	}
+}
+
 static void
 vassal_sched_msg(struct ndjson_peer *peer, json_t *msg, void *arg)
 {
 	struct vassal *v = arg;
 	struct msg_hello hello;
+	struct msg_welcome welcome;
 	struct msg_run run;
 	char err[512];
 	int k;
@@ -419,12 +494,26 @@ vassal_sched_msg(struct ndjson_peer *peer, json_t *msg, void *arg)
 		if (proto_hello_decode(msg, &hello, err, sizeof err) == -1)
 			fatalx("scheduler: bad message: %s", err);
 		break;
+	case PROTO_WELCOME:
+		if (v->connect == NULL || v->welcomed ||
+		    proto_welcome_decode(msg, &welcome, err, sizeof err) == -1)
+			fatalx("scheduler: unexpected welcome");
+		/* Its clock at the middle of our round trip. */
+		v->offset = welcome.time - (v->join_sent + time_unix()) / 2;
+		v->welcomed = 1;
+		log_debug("joined job %s: workers from #%d, clock offset "
+		    "%.3fs", welcome.job, welcome.first_worker, v->offset);
+		proto_welcome_clear(&welcome);
+		break;
 	case PROTO_CONFIG:
 		if (v->configured)
 			fatalx("scheduler: config sent twice");
 		if (proto_config_decode(msg, &v->config, err, sizeof err) == -1)
 			fatalx("scheduler: bad message: %s", err);
 		v->configured = 1;
+		vassal_number_workers(v, v->config.first_worker);
+		if (v->connect != NULL)
+			vassal_own_paths(v);
 		if (vassal_load(v) == -1)
 			break;
 		for (k = 0; k < v->nworkers; k++)
@@ -439,6 +528,12 @@ vassal_sched_msg(struct ndjson_peer *peer, json_t *msg, void *arg)
 	case PROTO_SHUTDOWN:
 		vassal_shutdown(v);
 		break;
+	case PROTO_REPORT:
+		strv_free(v->report);
+		if (proto_report_decode(msg, &v->report, &v->report_exit, err,
+		    sizeof err) == -1)
+			fatalx("scheduler: bad message: %s", err);
+		break;
 	default:
 		fatalx("scheduler: unexpected message \"%s\"",
 		    proto_type_name(proto_type(msg)));
@@ -451,7 +546,10 @@ vassal_sched_close(struct ndjson_peer *peer, const char *why, void *arg)
 	struct vassal *v = arg;
 
 	/* End of file is the scheduler gone; a bad line breaks the protocol. */
-	if (strcmp(why, "connection closed") == 0)
+	if (v->connect != NULL && v->report == NULL) {
+		log_warnx("lost the scheduler: %s", why);
+		v->exit_code = DAGZ_EXIT_ERROR;
+	} else if (strcmp(why, "connection closed") == 0)
 		log_debug("scheduler: %s", why);
 	else {
 		log_warnx("scheduler: %s", why);
@@ -466,6 +564,47 @@ static void
 vassal_sigterm(evutil_socket_t sig, short what, void *arg)
 {
 	vassal_shutdown(arg);
+}
+
+/* The scheduler of a job of many nodes: each address it published. */
+static int
+vassal_dial(struct vassal *v)
+{
+	char err[512];
+	size_t i;
+	int fd;
+
+	for (i = 0; v->connect[i] != NULL; i++) {
+		if ((fd = net_dial(v->connect[i], VASSAL_DIAL_TIMEOUT, err,
+		    sizeof err)) != -1) {
+			log_debug("connected to the scheduler at %s",
+			    v->connect[i]);
+			return (fd);
+		}
+		log_debug("scheduler at %s", err);
+	}
+	log_warnx("cannot reach the scheduler: %s", err);
+	return (-1);
+}
+
+static void
+vassal_join(struct vassal *v)
+{
+	struct msg_join j;
+	char host[256];
+
+	if (gethostname(host, sizeof host) == -1)
+		strlcpy(host, "?", sizeof host);
+	memset(&j, 0, sizeof j);
+	j.proto = PROTO_VERSION;
+	j.token = v->token;
+	j.node = v->node;
+	j.workers = v->nworkers;
+	j.pid = getpid();
+	j.host = host;
+	j.root = v->root;
+	v->join_sent = time_unix();
+	ndjson_send(v->sched, proto_join_encode(&j));
 }
 
 int
@@ -491,15 +630,22 @@ vassal_start(struct vassal *v, int fd)
 	evsignal_add(v->ev_chld, NULL);
 	evsignal_add(v->ev_term, NULL);
 	evsignal_add(v->ev_int, NULL);
+	v->report_exit = -1;
+	if (v->connect != NULL && (fd = vassal_dial(v)) == -1)
+		return (DAGZ_EXIT_ERROR);
 	v->sched = ndjson_peer_new(v->base, fd, "scheduler", vassal_sched_msg,
 	    vassal_sched_close, v);
-	memset(&hello, 0, sizeof hello);
-	hello.proto = PROTO_VERSION;
-	strlcpy(hello.role, "vassal", sizeof hello.role);
-	hello.pid = getpid();
-	hello.worker = -1;
-	hello.workers = v->nworkers;
-	ndjson_send(v->sched, proto_hello_encode(&hello));
+	if (v->connect != NULL)
+		vassal_join(v);
+	else {
+		memset(&hello, 0, sizeof hello);
+		hello.proto = PROTO_VERSION;
+		strlcpy(hello.role, "vassal", sizeof hello.role);
+		hello.pid = getpid();
+		hello.worker = -1;
+		hello.workers = v->nworkers;
+		ndjson_send(v->sched, proto_hello_encode(&hello));
+	}
 	event_base_dispatch(v->base);
 	for (k = 0; k < v->nworkers; k++)
 		vassal_worker_flush_queue(&v->workers[k]);
@@ -514,5 +660,16 @@ vassal_start(struct vassal *v, int fd)
 	free(v->workers);
 	free(v->worker_path);
 	adapter_list_clear(&v->adapters);
+	if (v->own_log_dir != NULL) {
+		nftw(v->own_log_dir, vassal_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		free(v->own_log_dir);
+	}
+	/* The job's report, as every node prints it; its exit status. */
+	for (k = 0; v->report != NULL && v->report[k] != NULL; k++)
+		printf("%s\n", v->report[k]);
+	fflush(stdout);
+	strv_free(v->report);
+	if (v->report_exit != -1 && v->exit_code == 0)
+		return (v->report_exit);
 	return (v->exit_code);
 }

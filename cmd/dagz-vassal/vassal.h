@@ -45,6 +45,19 @@ struct vassal {
 	int			 nworkers;
 	int			 shutting_down;
 	int			 exit_code;	/* 0, or 3 on a bad line */
+	int			 first;		/* number of workers[0] in the job */
+
+	/* A node of its own, joined over TCP (--connect). */
+	char		       **connect;	/* the scheduler's addresses */
+	char			*token;		/* the job's, from --token-fd */
+	int			 node;		/* --node: its CI slot */
+	char			*root;		/* --root: its project root */
+	char			*own_log_dir;	/* logs here, ours to remove */
+	double			 offset;	/* scheduler's clock - ours */
+	double			 join_sent;	/* unix time */
+	int			 welcomed;
+	char		       **report;	/* the job's report, to print */
+	int			 report_exit;	/* -1: none came */
 	struct event		*ev_chld;
 	struct event		*ev_term;
 	struct event		*ev_int;

@@ -1,0 +1,321 @@
+/*
+ * sched-join.c: the slots of a parallel CI step joining one job. Each
+ * asks dagzd's rendezvous with the run key they share: the first to ask
+ * schedules the job, listens for the others and publishes where it
+ * listens and the job's token; every other slot becomes a node of that
+ * job, its dagz-vassal connected to the scheduler. With no dagzd to
+ * meet at, each slot runs a share of the suite of its own, the same
+ * share whichever slot computes it, so every test runs on one slot.
+ */
+#include <err.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "baseline.h"
+#include "cienv.h"
+#include "exitcodes.h"
+#include "paths.h"
+#include "sched.h"
+#include "store.h"
+#include "strv.h"
+#include "timeutil.h"
+#include "xmalloc.h"
+
+/* Seconds for one call to the rendezvous; at most so many of waiting. */
+#define JOIN_CALL_TIMEOUT	5
+#define JOIN_WAIT_MIN		60
+#define JOIN_SLOTS_MAX		64
+
+static char *join_key;
+
+/* A call to the rendezvous: its reply's object, or NULL with why. */
+static json_t *
+join_call(const char *path, json_t *body, int *status, char *err,
+    size_t errlen)
+{
+	struct store_reply r;
+	char *url, *token, *text, *msg;
+	json_t *o = NULL;
+
+	url = store_url();
+	token = store_token();
+	text = json_dumps(body, JSON_COMPACT);
+	json_decref(body);
+	*status = 0;
+	if (store_call(url, token, "POST", path, "application/json", text,
+	    strlen(text), JOIN_CALL_TIMEOUT, &r) == -1 || r.status == 0)
+		snprintf(err, errlen, "%s: %s", url, r.err);
+	else if (r.status != 200) {
+		msg = store_reply_error(&r);
+		snprintf(err, errlen, "%s%s: %s", url, path, msg);
+		free(msg);
+	} else if ((o = json_loads(r.body, 0, NULL)) == NULL)
+		snprintf(err, errlen, "%s%s: the reply is not JSON", url, path);
+	*status = r.status;
+	if (token != NULL)
+		explicit_bzero(token, strlen(token));
+	free(token);
+	free(url);
+	free(text);
+	store_reply_clear(&r);
+	return (o);
+}
+
+/*
+ * A node of the job the scheduler of key published: dagz-vassal takes
+ * this process's place, connected to it. The token goes on a pipe,
+ * never in argv or the environment.
+ */
+static int
+join_as_node(struct sched *s, json_t *rdv)
+{
+	const char *job = json_string_value(json_object_get(rdv, "job"));
+	const char *token = json_string_value(json_object_get(rdv, "token"));
+	json_t *addrs = json_object_get(rdv, "addresses"), *v, *specs;
+	char **argv = NULL, *path, jobs[16], node[16], fdarg[16], *json;
+	size_t i;
+	int p[2], k;
+
+	if (job == NULL || token == NULL || !json_is_array(addrs) ||
+	    json_array_size(addrs) == 0) {
+		warnx("rendezvous: the scheduler published no address");
+		return (DAGZ_EXIT_ERROR);
+	}
+	if (pipe(p) == -1)
+		err(DAGZ_EXIT_ERROR, "pipe");
+	if (write(p[1], token, strlen(token)) != (ssize_t)strlen(token) ||
+	    write(p[1], "\n", 1) != 1)
+		err(DAGZ_EXIT_ERROR, "pipe");
+	close(p[1]);
+	path = paths_program("dagz-vassal");
+	snprintf(jobs, sizeof jobs, "%d", s->opt.workers);
+	snprintf(node, sizeof node, "%d", s->slot);
+	snprintf(fdarg, sizeof fdarg, "%d", p[0]);
+	argv = strv_push(argv, "dagz-vassal");
+	json_array_foreach(addrs, i, v) {
+		if (!json_is_string(v))
+			continue;
+		argv = strv_push(argv, "--connect");
+		argv = strv_push(argv, json_string_value(v));
+	}
+	argv = strv_push(argv, "--token-fd");
+	argv = strv_push(argv, fdarg);
+	argv = strv_push(argv, "--node");
+	argv = strv_push(argv, node);
+	if (s->root != NULL) {
+		argv = strv_push(argv, "--root");
+		argv = strv_push(argv, s->root);
+	}
+	argv = strv_push(argv, "-j");
+	argv = strv_push(argv, jobs);
+	for (k = 0; k < s->opt.verbose; k++)
+		argv = strv_push(argv, "-v");
+	specs = adapter_list_encode(&s->opt.adapters);
+	json = json_dumps(specs, JSON_COMPACT);
+	json_decref(specs);
+	argv = strv_push(argv, "--adapters");
+	argv = strv_push(argv, json);
+	free(json);
+	printf("dagz: node %d of %d joins job %s (scheduler: node %lld)\n",
+	    s->slot, s->slots, job, (long long)json_integer_value(
+	    json_object_get(rdv, "scheduler")));
+	fflush(NULL);
+	execv(path, argv);
+	err(DAGZ_EXIT_ERROR, "cannot execute '%s'", path);
+}
+
+/*
+ * Which part this run plays: -1 to go on as the scheduler (of a job of
+ * one node or of many), else the exit status of a run that was a node
+ * of another slot's job.
+ */
+int
+join_begin(struct sched *s)
+{
+	struct cienv_slot sl;
+	json_t *o, *role;
+	char err[512];
+	double until;
+	int rc, status, delay_ms = 100;
+
+	s->slot = 0;
+	s->slots = 1;
+	if (s->opt.list_only || s->opt.select_only)
+		return (-1);
+	if ((rc = cienv_slot(&sl, err, sizeof err)) == -1)
+		errx(DAGZ_EXIT_USAGE, "%s", err);
+	if (rc == 0 || sl.total < 2) {
+		if (rc == 1)
+			cienv_slot_clear(&sl);
+		return (-1);
+	}
+	if (sl.total > JOIN_SLOTS_MAX)
+		errx(DAGZ_EXIT_USAGE, "%s: %d parallel slots; one job spans at "
+		    "most %d nodes", sl.provider, sl.total, JOIN_SLOTS_MAX);
+	s->slot = sl.index;
+	s->slots = sl.total;
+	if (s->store == NULL) {
+		s->partition = 1;
+		cienv_slot_clear(&sl);
+		return (-1);
+	}
+	o = json_pack("{s:s, s:i, s:i}", "key", sl.key, "node", sl.index,
+	    "total", sl.total);
+	if ((o = join_call(STORE_API "/rendezvous", o, &status, err,
+	    sizeof err)) == NULL) {
+		if (status == 0) {
+			/* No dagzd to meet at: a share of our own. */
+			warnx("rendezvous: %s", err);
+			s->partition = 1;
+			cienv_slot_clear(&sl);
+			return (-1);
+		}
+		errx(DAGZ_EXIT_ERROR, "rendezvous: %s", err);
+	}
+	role = json_object_get(o, "role");
+	if (json_is_string(role) &&
+	    strcmp(json_string_value(role), "scheduler") == 0) {
+		join_key = xstrdup(sl.key);
+		json_decref(o);
+		cienv_slot_clear(&sl);
+		return (-1);
+	}
+	/* A node: wait for the scheduler to say where it listens. */
+	until = time_mono() + (s->opt.wait_nodes > JOIN_WAIT_MIN ?
+	    s->opt.wait_nodes : JOIN_WAIT_MIN);
+	while (!json_is_true(json_object_get(o, "ready"))) {
+		json_decref(o);
+		if (time_mono() > until)
+			errx(DAGZ_EXIT_ERROR, "rendezvous: the scheduler of "
+			    "'%s' did not say where it listens", sl.key);
+		usleep(delay_ms * 1000);
+		if (delay_ms < 1000)
+			delay_ms *= 2;
+		o = json_pack("{s:s, s:i, s:i}", "key", sl.key, "node",
+		    sl.index, "total", sl.total);
+		if ((o = join_call(STORE_API "/rendezvous", o, &status, err,
+		    sizeof err)) == NULL)
+			errx(DAGZ_EXIT_ERROR, "rendezvous: %s", err);
+	}
+	cienv_slot_clear(&sl);
+	rc = join_as_node(s, o);
+	json_decref(o);
+	return (rc);
+}
+
+/*
+ * The scheduler of a job of many nodes: listen, and publish where, with
+ * the job's token. One that cannot still runs the whole job, alone.
+ */
+int
+join_publish(struct sched *s)
+{
+	const char *token;
+	char **addrs, err[512];
+	json_t *o, *a;
+	size_t i;
+	int status;
+
+	if (s->partition) {
+		warnx("store unreachable: running slot %d of %d statically",
+		    s->slot + 1, s->slots);
+		return (0);
+	}
+	if (join_key == NULL)
+		return (0);
+	if ((addrs = node_listen(s, &token)) == NULL)
+		return (-1);
+	a = json_array();
+	for (i = 0; addrs[i] != NULL; i++)
+		json_array_append_new(a, json_string(addrs[i]));
+	strv_free(addrs);
+	o = json_pack("{s:s, s:i, s:s, s:o, s:s}", "key", join_key, "node",
+	    s->slot, "job", s->job, "addresses", a, "token", token);
+	free(join_key);
+	join_key = NULL;
+	if ((o = join_call(STORE_API "/rendezvous/publish", o, &status, err,
+	    sizeof err)) == NULL) {
+		warnx("rendezvous: %s; the other nodes cannot join", err);
+		return (0);
+	}
+	json_decref(o);
+	return (0);
+}
+
+/* The smallest index in i's set, with the path halved on the way. */
+static size_t
+join_root(size_t *parent, size_t i)
+{
+	while (parent[i] != i) {
+		parent[i] = parent[parent[i]];
+		i = parent[i];
+	}
+	return (i);
+}
+
+static void
+join_union(size_t *parent, size_t a, size_t b)
+{
+	a = join_root(parent, a);
+	b = join_root(parent, b);
+	if (a < b)
+		parent[b] = a;
+	else
+		parent[a] = b;
+}
+
+/*
+ * With no dagzd, this slot's share: tests linked by needs or after stay
+ * together, and each such set goes to the slot its first test's id
+ * hashes to. Every slot computes the same, so every test runs once.
+ */
+void
+join_partition(struct sched *s)
+{
+	struct test *t;
+	size_t *parent, i, j, n, r;
+	char *keep;
+
+	if (!s->partition)
+		return;
+	parent = xcalloc(s->ntests + 1, sizeof *parent);
+	for (i = 0; i < s->ntests; i++)
+		parent[i] = i;
+	for (i = 0; i < s->ntests; i++) {
+		t = &s->tests[i];
+		for (n = 0; n < 2; n++) {
+			char **v = n == 0 ? t->def.needs : t->def.after;
+
+			for (j = 0; v != NULL && v[j] != NULL; j++) {
+				for (r = 0; r < s->ntests; r++)
+					if (strcmp(s->tests[r].def.id,
+					    v[j]) == 0)
+						break;
+				if (r < s->ntests)
+					join_union(parent, i, r);
+			}
+		}
+	}
+	/* Decided first: the compaction moves what a root's index names. */
+	keep = xcalloc(s->ntests + 1, 1);
+	for (i = 0; i < s->ntests; i++) {
+		r = join_root(parent, i);
+		keep[i] = baseline_hash(s->tests[r].def.id,
+		    strlen(s->tests[r].def.id), 0) % s->slots ==
+		    (uint64_t)s->slot;
+	}
+	for (i = n = 0; i < s->ntests; i++) {
+		if (keep[i])
+			s->tests[n++] = s->tests[i];
+		else
+			testdef_clear(&s->tests[i].def);
+	}
+	s->ntests = n;
+	free(keep);
+	free(parent);
+}
