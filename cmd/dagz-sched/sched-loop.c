@@ -276,6 +276,9 @@ sched_node_msg(struct ndjson_peer *peer, json_t *msg, void *arg)
 	char err[512];
 	int count;
 
+	/* The job has ended: nothing a node says changes it now. */
+	if (s->draining)
+		return;
 	switch (proto_type(msg)) {
 	case PROTO_HELLO:
 		if (!n->local ||
@@ -410,6 +413,7 @@ sched_node_close(struct ndjson_peer *peer, const char *why, void *arg)
 		n->peer = NULL;
 		if (!s->ending)
 			dispatch_node_lost(s, n, why);
+		node_closed(s);
 		return;
 	}
 	ndjson_peer_free(peer);

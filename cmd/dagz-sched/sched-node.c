@@ -34,6 +34,8 @@
 #define NODE_GATES_MAX		64
 #define NODE_GATES_PER_SOURCE	4
 #define NODE_LISTENERS		4
+/* Seconds the end waits for the other nodes to take the report. */
+#define NODE_END_WAIT		10
 
 /* A connection that has not joined yet: only a join may pass. */
 struct gate {
@@ -280,7 +282,8 @@ node_warn_partial(struct sched *s)
 		if (s->nodes[k]->merged || k == 0)
 			all |= 1ULL << s->nodes[k]->index;
 	for (i = 0; i < s->ntests; i++) {
-		if ((s->tests[i].nodes & all) == all)
+		if ((s->tests[i].nodes & all) == all ||
+		    s->tests[i].conflict != NULL)
 			continue;
 		partial++;
 		if (shown++ >= 5)
@@ -429,6 +432,9 @@ node_gate_close(struct ndjson_peer *peer, const char *why, void *arg)
 {
 	struct gate *g = arg;
 
+	out_line(g->net->s, "refused a connection from %s: %s", g->source,
+	    strcmp(why, "connection closed") == 0 ? "closed before joining" :
+	    why);
 	node_gate_free(g);
 }
 
@@ -542,24 +548,62 @@ node_listen(struct sched *s, const char **token)
 	return (addrs);
 }
 
+/* Whether a node other than ours is still connected. */
+static int
+node_any_remote(struct sched *s)
+{
+	int k;
+
+	for (k = 1; k < s->nnodes; k++)
+		if (s->nodes[k]->peer != NULL)
+			return (1);
+	return (0);
+}
+
+static void
+node_end_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct sched *s = arg;
+
+	event_base_loopexit(s->base, NULL);
+}
+
 /*
  * The job's end for the other nodes: the report the scheduler printed,
- * its exit status, then shutdown; written out before we exit.
+ * its exit status, then shutdown. Each closes once its workers are
+ * gone; we wait for that, a while at most: closing first could reset
+ * the connection and lose the report on its way.
  */
 void
 node_end(struct sched *s, int code)
 {
+	struct timeval tv = { NODE_END_WAIT, 0 };
+	struct event *ev;
 	struct snode *n;
 	int k;
 
+	s->draining = 1;
 	for (k = 1; k < s->nnodes; k++) {
 		n = s->nodes[k];
 		if (n->peer == NULL)
 			continue;
 		ndjson_send(n->peer, proto_report_encode(s->mirror, code));
 		ndjson_send(n->peer, proto_shutdown_encode());
-		ndjson_flush(n->peer);
 	}
+	if (!node_any_remote(s))
+		return;
+	ev = evtimer_new(s->base, node_end_timeout, s);
+	evtimer_add(ev, &tv);
+	event_base_dispatch(s->base);
+	event_free(ev);
+}
+
+/* A node closed while the job ends: the last one ends the wait. */
+void
+node_closed(struct sched *s)
+{
+	if (s->draining && !node_any_remote(s))
+		event_base_loopexit(s->base, NULL);
 }
 
 void

@@ -62,8 +62,9 @@ out_vline(struct sched *s, const char *fmt, va_list ap)
 	time_elapsed(time_mono() - s->t0, when, sizeof when);
 	if (vasprintf(&line, fmt, ap) == -1)
 		return;
-	printf("%s %s\n", when, line);
-	fflush(stdout);
+	/* --plan's stdout is NDJSON: what happens meanwhile is said apart. */
+	fprintf(s->opt.plan_only ? stderr : stdout, "%s %s\n", when, line);
+	fflush(s->opt.plan_only ? stderr : stdout);
 	if (s->mirroring) {
 		xasprintf(&full, "%s %s", when, line);
 		s->mirror = strv_push(s->mirror, full);

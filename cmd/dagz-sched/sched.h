@@ -200,6 +200,7 @@ struct sched {
 	struct sched_net	*net;		/* the listener, or NULL */
 	char		       **mirror;	/* lines for the other nodes */
 	int			 mirroring;
+	int			 draining;	/* node_end: reports sent */
 	char			 job[40];
 	char			 short_id[32];	/* from the store, or "" */
 	int			 rerun;		/* of a CI job: no selection */
@@ -283,6 +284,7 @@ void	 node_merge_all(struct sched *);
 void	 node_send_config(struct sched *, struct snode *);
 int	 node_may_run(struct sched *, struct test *, struct sworker *);
 void	 node_end(struct sched *, int);
+void	 node_closed(struct sched *);
 void	 node_free_all(struct sched *);
 void	 node_workers_grow(struct sched *, int);
 
