@@ -129,6 +129,16 @@ join_as_node(struct sched *s, json_t *rdv)
 	err(DAGZ_EXIT_ERROR, "cannot execute '%s'", path);
 }
 
+/* No dagzd to meet at: a share of our own, with no one to wait for. */
+static void
+join_static(struct sched *s)
+{
+	s->partition = s->slots;
+	s->part = s->slot;
+	s->slots = 1;
+	s->slot = 0;
+}
+
 /*
  * Which part this run plays: -1 to go on as the scheduler (of a job of
  * one node or of many), else the exit status of a run that was a node
@@ -160,7 +170,7 @@ join_begin(struct sched *s)
 	s->slot = sl.index;
 	s->slots = sl.total;
 	if (s->store == NULL) {
-		s->partition = 1;
+		join_static(s);
 		cienv_slot_clear(&sl);
 		return (-1);
 	}
@@ -171,7 +181,7 @@ join_begin(struct sched *s)
 		if (status == 0) {
 			/* No dagzd to meet at: a share of our own. */
 			warnx("rendezvous: %s", err);
-			s->partition = 1;
+			join_static(s);
 			cienv_slot_clear(&sl);
 			return (-1);
 		}
@@ -223,7 +233,7 @@ join_publish(struct sched *s)
 
 	if (s->partition) {
 		warnx("store unreachable: running slot %d of %d statically",
-		    s->slot + 1, s->slots);
+		    s->part + 1, s->partition);
 		return (0);
 	}
 	if (join_key == NULL)
@@ -306,8 +316,8 @@ join_partition(struct sched *s)
 	for (i = 0; i < s->ntests; i++) {
 		r = join_root(parent, i);
 		keep[i] = baseline_hash(s->tests[r].def.id,
-		    strlen(s->tests[r].def.id), 0) % s->slots ==
-		    (uint64_t)s->slot;
+		    strlen(s->tests[r].def.id), 0) % s->partition ==
+		    (uint64_t)s->part;
 	}
 	for (i = n = 0; i < s->ntests; i++) {
 		if (keep[i])

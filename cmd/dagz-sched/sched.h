@@ -196,7 +196,8 @@ struct sched {
 	int			 nnodes;
 	int			 slot;		/* ours, of slots */
 	int			 slots;		/* 1: a job of one node */
-	int			 partition;	/* no dagzd: our share only */
+	int			 partition;	/* no dagzd: of so many slots, */
+	int			 part;		/* our share only */
 	struct sched_net	*net;		/* the listener, or NULL */
 	char		       **mirror;	/* lines for the other nodes */
 	int			 mirroring;
