@@ -13,6 +13,7 @@ libcommon_libcommon_a_SOURCES = \
 	%D%/paths.c %D%/paths.h \
 	%D%/ndjson.c %D%/ndjson.h \
 	%D%/net.c %D%/net.h \
+	%D%/outbox.c %D%/outbox.h \
 	%D%/slurp.c %D%/slurp.h \
 	%D%/proc.c %D%/proc.h \
 	%D%/proto.c %D%/proto.h \

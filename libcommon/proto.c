@@ -35,6 +35,7 @@ static const char *const proto_names[] = {
 	[PROTO_JOIN] = "join",
 	[PROTO_WELCOME] = "welcome",
 	[PROTO_REPORT] = "report",
+	[PROTO_ACK] = "ack",
 	[PROTO_UNKNOWN] = "unknown",
 };
 
@@ -82,6 +83,7 @@ static const struct proto_limit {
 	{ "node", 0, 0, 100000 },
 	{ "pid", 0, 1, 1 << 30 },
 	{ "proto", 0, 0, 1000000 },
+	{ "received", 0, 0, INT64_MAX },
 	{ "resume", 0, 0, INT64_MAX },
 	{ "rss", 0, 0, INT64_MAX },
 	{ "signal", 0, 0, 128 },
@@ -909,5 +911,23 @@ proto_report_decode(json_t *o, char ***lines, int *exit_code, char *err,
 		}
 		*lines = strv_push(*lines, json_string_value(v));
 	}
+	return (0);
+}
+
+json_t *
+proto_ack_encode(uint64_t count)
+{
+	return (json_pack("{s:s, s:I}", "type", "ack", "received",
+	    (json_int_t)count));
+}
+
+int
+proto_ack_decode(json_t *o, uint64_t *count, char *err, size_t len)
+{
+	json_int_t n;
+
+	if (proto_unpack(o, "ack", err, len, "{s:I}", "received", &n) == -1)
+		return (-1);
+	*count = n;
 	return (0);
 }

@@ -37,6 +37,7 @@ enum proto_type {
 	PROTO_JOIN,
 	PROTO_WELCOME,
 	PROTO_REPORT,
+	PROTO_ACK,
 	PROTO_UNKNOWN
 };
 
@@ -233,6 +234,10 @@ struct msg_welcome {
 json_t	*proto_welcome_encode(const struct msg_welcome *);
 int	 proto_welcome_decode(json_t *, struct msg_welcome *, char *, size_t);
 void	 proto_welcome_clear(struct msg_welcome *);
+
+/* ack (either way, over TCP): how many messages have come so far. */
+json_t	*proto_ack_encode(uint64_t);
+int	 proto_ack_decode(json_t *, uint64_t *, char *, size_t);
 
 /* report (sched -> vassal): the job's end, to print; its exit status. */
 json_t	*proto_report_encode(char **, int);

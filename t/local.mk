@@ -135,3 +135,4 @@ EXTRA_DIST += t/chaos.bats
 # Bad input: exit 2 and one line, nothing half-done; hostile ids.
 BATS_TESTS += t/bad-input.bats
 BATS_TESTS += t/nodes.bats
+EXTRA_DIST += t/tcp-cut

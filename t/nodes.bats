@@ -14,6 +14,7 @@ setup() {
 
 teardown() {
 	local p
+	[ -e cut.pid ] && kill "$(cat cut.pid)" 2>/dev/null
 	for p in node*/pid; do
 		[ -e "$p" ] && kill -9 -- "-$(cat "$p")" 2>/dev/null
 	done
@@ -158,7 +159,7 @@ EOF
 @test "kill -9 of a whole node mid-job: its tests finish elsewhere, each once, labelled" {
 	suite 6 2
 	for n in 0 1 2; do
-		slot "$n" 3 104 -j 2 --events ev.ndjson
+		slot "$n" 3 104 -j 2 --events ev.ndjson --reconnect-grace 1
 	done
 	# Once a test runs on a node that is not the scheduler, kill it all.
 	for i in $(seq 100); do
@@ -211,6 +212,56 @@ EOF
 	# Never run, anywhere; the others ran once.
 	! grep -q '^t03 ' ran
 	[ "$(sort ran | cut -d' ' -f1 | tr '\n' ' ')" = "t01 t02 t04 " ]
+}
+
+# Starts t/tcp-cut from port $1 to $2, waits until it listens.
+cut_start() {
+	"$DAGZ_SRCDIR/t/tcp-cut" "$1" "$2" >cut.out 3>&- &
+	echo $! >cut.pid
+	for i in $(seq 100); do
+		grep -q listening cut.out && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+@test "a node whose connection is cut comes back within the grace: nothing lost, nothing doubled" {
+	suite 8 1
+	port=$(free_port)
+	slot 0 2 109 -j 2 --advertise "127.0.0.1:$port" --events ev.ndjson
+	# The scheduler's real port, behind the one it advertises.
+	for i in $(seq 100); do
+		real=$(ss -ltnpH | grep "pid=$(cat node0/pid)," | awk '{ sub(/.*:/, "", $4); print $4; exit }')
+		[ -n "$real" ] && break
+		sleep 0.1
+	done
+	[ -n "$real" ]
+	cut_start "$port" "$real"
+	slot 1 2 109 -j 2
+	# Once node 1 runs a test, cut the way between them, then mend it.
+	for i in $(seq 100); do
+		grep -q ' 2 [0-9]*$' started 2>/dev/null && break
+		sleep 0.1
+	done
+	kill "$(cat cut.pid)"
+	wait "$(cat cut.pid)" || :
+	sleep 1
+	cut_start "$port" "$real"
+	wait_slots
+	cat node0/out node1/err
+	[ "$(cat node0/rc)" = 0 ]
+	[ "$(cat node1/rc)" = 0 ]
+	grep -q 'node 1 disconnected: ' node0/out
+	grep -q 'node 1 reconnected: ' node0/out
+	grep -q 'lost the connection to the scheduler: ' node1/err
+	# Every test once: none lost with the connection, none doubled.
+	[ "$(wc -l <ran)" -eq 8 ]
+	[ -z "$(cut -d' ' -f1 ran | sort | uniq -d)" ]
+	[ "$(jq -r 'select(.type=="result") | .test' node0/ev.ndjson | sort | uniq -d)" = "" ]
+	run -0 zb tests j1
+	[ "$(jq -r .status <<<"$output" | sort | uniq -c | awk '{print $1, $2}')" = "8 OK" ]
+	# Its tests were not run again: they finished there.
+	! grep -q 'runs again elsewhere' node0/out
 }
 
 # Sends line $2 to the scheduler at address $1 and prints what came

@@ -32,7 +32,8 @@ usage(int asked)
 	    "                [--plan] [--retries n] [--retry-budget duration]\n"
 	    "                [--slow duration] [--status-interval duration]\n"
 	    "                [--stuck-after duration] [--timeout duration]\n"
-	    "                [--wait-nodes duration] [--advertise addr]\n"
+	    "                [--wait-nodes duration] [--reconnect-grace duration]\n"
+	    "                [--advertise addr]\n"
 	    "                [--filter regex] [--list] [adapter ...] [test-id ...]\n"
 	    "adapters:       --manifest file | --exec glob ... |\n"
 	    "                --tap glob ... [--tap-cwd dir] [--tap-exec prog] |\n"
@@ -219,6 +220,7 @@ main(int argc, char **argv)
 		{ "plan", no_argument, NULL, 'P' },
 		{ "pytest", no_argument, NULL, 'p' },
 		{ "python", required_argument, NULL, 'y' },
+		{ "reconnect-grace", required_argument, NULL, 'Q' },
 		{ "retries", required_argument, NULL, 'r' },
 		{ "select-only", no_argument, NULL, 'X' },
 		{ "retry-budget", required_argument, NULL, 'R' },
@@ -255,6 +257,7 @@ main(int argc, char **argv)
 	s.opt.status_interval = 30;
 	s.opt.stuck_after = 300;
 	s.opt.wait_nodes = 30;
+	s.opt.reconnect_grace = 60;
 	if ((n = sysconf(_SC_NPROCESSORS_ONLN)) < 1)
 		n = 1;
 	s.opt.workers = n > 1024 ? 1024 : (int)n;
@@ -349,6 +352,10 @@ main(int argc, char **argv)
 			break;
 		case 'D':
 			s.opt.advertise = strv_push(s.opt.advertise, optarg);
+			break;
+		case 'Q':
+			s.opt.reconnect_grace = opt_duration("reconnect-grace",
+			    optarg);
 			break;
 		case 'W':
 			s.opt.wait_nodes = opt_duration("wait-nodes", optarg);

@@ -352,6 +352,9 @@ dispatch_worker(struct sched *s, struct sworker *w)
 	struct test *t;
 	int ready;
 
+	/* Nothing goes to a node while it is away. */
+	if (s->nodes[w->node]->away)
+		return;
 	while (w->state == WS_READY && !w->fix_busy) {
 		if (w->inflight >= 2)
 			break;
@@ -818,6 +821,9 @@ dispatch_node_lost(struct sched *s, struct snode *n, const char *why)
 	if (n->state == NODE_GONE)
 		return;
 	n->state = NODE_GONE;
+	n->away = 0;
+	if (n->ev_grace != NULL)
+		evtimer_del(n->ev_grace);
 	if (n->peer != NULL) {
 		ndjson_peer_free(n->peer);
 		n->peer = NULL;

@@ -78,6 +78,7 @@ join_as_node(struct sched *s, json_t *rdv)
 	const char *token = json_string_value(json_object_get(rdv, "token"));
 	json_t *addrs = json_object_get(rdv, "addresses"), *v, *specs;
 	char **argv = NULL, *path, jobs[16], node[16], fdarg[16], *json;
+	char grace[32];
 	size_t i;
 	int p[2], k;
 
@@ -107,6 +108,9 @@ join_as_node(struct sched *s, json_t *rdv)
 	argv = strv_push(argv, fdarg);
 	argv = strv_push(argv, "--node");
 	argv = strv_push(argv, node);
+	snprintf(grace, sizeof grace, "%.3f", s->opt.reconnect_grace);
+	argv = strv_push(argv, "--reconnect-grace");
+	argv = strv_push(argv, grace);
 	if (s->root != NULL) {
 		argv = strv_push(argv, "--root");
 		argv = strv_push(argv, s->root);

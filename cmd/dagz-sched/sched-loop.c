@@ -24,6 +24,7 @@
 #include "exitcodes.h"
 #include "log.h"
 #include "ndjson.h"
+#include "outbox.h"
 #include "paths.h"
 #include "proto.h"
 #include "sched.h"
@@ -100,7 +101,7 @@ sched_send_run(struct sched *s, struct sworker *w, const char *id,
 	run.attempt = attempt;
 	if (phase != NULL)
 		strlcpy(run.phase, phase, sizeof run.phase);
-	ndjson_send(s->nodes[w->node]->peer, proto_run_encode(&run));
+	node_send(s, s->nodes[w->node], proto_run_encode(&run));
 }
 
 /*
@@ -274,11 +275,22 @@ sched_node_msg(struct ndjson_peer *peer, json_t *msg, void *arg)
 	struct fixture_def f;
 	struct test_def def;
 	char err[512];
+	uint64_t acked;
 	int count;
 
 	/* The job has ended: nothing a node says changes it now. */
 	if (s->draining)
 		return;
+	if (!n->local) {
+		if (proto_type(msg) == PROTO_ACK) {
+			if (proto_ack_decode(msg, &acked, err,
+			    sizeof err) == -1)
+				goto bad;
+			outbox_ack(n->out, acked);
+			return;
+		}
+		n->received++;
+	}
 	switch (proto_type(msg)) {
 	case PROTO_HELLO:
 		if (!n->local ||
@@ -411,8 +423,8 @@ sched_node_close(struct ndjson_peer *peer, const char *why, void *arg)
 	if (!n->local) {
 		ndjson_peer_free(peer);
 		n->peer = NULL;
-		if (!s->ending)
-			dispatch_node_lost(s, n, why);
+		if (!s->ending && n->state != NODE_GONE)
+			node_away(s, n, why);
 		node_closed(s);
 		return;
 	}
@@ -482,6 +494,7 @@ sched_tick(evutil_socket_t fd, short what, void *arg)
 	double now = time_mono();
 
 	out_tick(s, now);
+	node_tick(s);
 	if (s->loaded && !s->ending)
 		status_tick(s, now);
 }

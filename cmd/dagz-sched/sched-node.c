@@ -23,6 +23,7 @@
 #include "exitcodes.h"
 #include "ndjson.h"
 #include "net.h"
+#include "outbox.h"
 #include "proto.h"
 #include "sched.h"
 #include "strv.h"
@@ -320,6 +321,70 @@ node_merge_all(struct sched *s)
 
 static void	node_gate_free(struct gate *);
 
+/*
+ * A message to node n: to ours at once; to another through its outbox,
+ * kept until it says it has it, sent again if the connection breaks.
+ */
+void
+node_send(struct sched *s, struct snode *n, json_t *msg)
+{
+	if (n->local) {
+		ndjson_send(n->peer, msg);
+		return;
+	}
+	if (n->state == NODE_GONE) {
+		json_decref(msg);
+		return;
+	}
+	outbox_send(n->out, n->peer, msg);
+}
+
+/* Each tick: every connected node hears how much of it came. */
+void
+node_tick(struct sched *s)
+{
+	struct snode *n;
+	int k;
+
+	for (k = 1; k < s->nnodes; k++) {
+		n = s->nodes[k];
+		if (n->peer == NULL || n->acked == n->received)
+			continue;
+		n->acked = n->received;
+		ndjson_send(n->peer, proto_ack_encode(n->received));
+	}
+}
+
+static void
+node_grace_over(evutil_socket_t fd, short what, void *arg)
+{
+	struct snode *n = arg;
+	char why[64];
+
+	snprintf(why, sizeof why, "no reconnect within %.0fs",
+	    n->sched->opt.reconnect_grace);
+	dispatch_node_lost(n->sched, n, why);
+}
+
+/*
+ * Node n's connection broke: its workers go on, and it has the grace
+ * to come back with what they did; nothing more goes to it meanwhile.
+ */
+void
+node_away(struct sched *s, struct snode *n, const char *why)
+{
+	struct timeval tv;
+
+	n->away = 1;
+	tv.tv_sec = s->opt.reconnect_grace;
+	tv.tv_usec = (s->opt.reconnect_grace - tv.tv_sec) * 1e6;
+	if (n->ev_grace == NULL)
+		n->ev_grace = evtimer_new(s->base, node_grace_over, n);
+	evtimer_add(n->ev_grace, &tv);
+	out_line(s, "node %d disconnected: %s; it has %.0fs to come back",
+	    n->index, why, s->opt.reconnect_grace);
+}
+
 /* The config a node's vassal runs its tests with. */
 void
 node_send_config(struct sched *s, struct snode *n)
@@ -340,7 +405,7 @@ node_send_config(struct sched *s, struct snode *n)
 	 */
 	cfg.root = s->store != NULL ? s->root : NULL;
 	cfg.first_worker = n->first;
-	ndjson_send(n->peer, proto_config_encode(&cfg));
+	node_send(s, n, proto_config_encode(&cfg));
 }
 
 /* Equal tokens, in a time that does not tell how much of them is. */
@@ -367,12 +432,52 @@ node_refuse(struct sched *s, const struct msg_join *j)
 		return ("the job is ending");
 	if (j->node < 0 || j->node >= s->slots)
 		return ("no such node");
-	for (k = 0; k < s->nnodes; k++)
-		if (s->nodes[k]->index == j->node)
+	for (k = 0; k < s->nnodes; k++) {
+		if (s->nodes[k]->index != j->node)
+			continue;
+		if (s->nodes[k]->state == NODE_GONE)
+			return ("that node was lost");
+		if (!s->nodes[k]->away)
 			return ("that node has joined already");
+	}
 	if (s->nworkers + j->workers > 100000)
 		return ("too many workers");
 	return (NULL);
+}
+
+/*
+ * Node n is back within its grace: the new connection replaces the old,
+ * and each side sends again what the other did not get.
+ */
+static void
+node_rejoin(struct sched *s, struct snode *n, struct gate *g,
+    struct msg_join *j)
+{
+	struct msg_welcome wel;
+	int k;
+
+	n->peer = g->peer;
+	g->peer = NULL;
+	n->away = 0;
+	evtimer_del(n->ev_grace);
+	ndjson_set_callbacks(n->peer, sched_node_msg, sched_node_close, n);
+	node_gate_free(g);
+	outbox_ack(n->out, j->resume);
+	proto_join_clear(j);
+	memset(&wel, 0, sizeof wel);
+	wel.job = s->job;
+	wel.first_worker = n->first;
+	wel.time = time_unix();
+	wel.resume = n->received;
+	ndjson_send(n->peer, proto_welcome_encode(&wel));
+	n->acked = n->received;
+	outbox_replay(n->out, n->peer);
+	for (k = n->first; k < n->first + n->nworkers; k++)
+		s->workers[k].reconnects++;
+	out_line(s, "node %d reconnected: %zu message%s sent again",
+	    n->index, outbox_pending(n->out),
+	    outbox_pending(n->out) == 1 ? "" : "s");
+	dispatch(s);
 }
 
 static void
@@ -385,6 +490,7 @@ node_gate_msg(struct ndjson_peer *peer, json_t *msg, void *arg)
 	struct snode *n;
 	const char *why;
 	char err[256];
+	int k;
 
 	memset(&j, 0, sizeof j);
 	if (proto_type(msg) != PROTO_JOIN) {
@@ -397,8 +503,14 @@ node_gate_msg(struct ndjson_peer *peer, json_t *msg, void *arg)
 	}
 	if ((why = node_refuse(s, &j)) != NULL)
 		goto refuse;
+	for (k = 0; k < s->nnodes; k++)
+		if (s->nodes[k]->index == j.node) {
+			node_rejoin(s, s->nodes[k], g, &j);
+			return;
+		}
 
 	n = node_new(s, j.node, 0);
+	n->out = outbox_new();
 	n->peer = g->peer;
 	g->peer = NULL;
 	n->nworkers = j.workers;
@@ -587,8 +699,8 @@ node_end(struct sched *s, int code)
 		n = s->nodes[k];
 		if (n->peer == NULL)
 			continue;
-		ndjson_send(n->peer, proto_report_encode(s->mirror, code));
-		ndjson_send(n->peer, proto_shutdown_encode());
+		node_send(s, n, proto_report_encode(s->mirror, code));
+		node_send(s, n, proto_shutdown_encode());
 	}
 	if (!node_any_remote(s))
 		return;
@@ -626,6 +738,9 @@ node_free_all(struct sched *s)
 			fixturedef_clear(&n->fixdefs[i]);
 		free(n->fixdefs);
 		free(n->root);
+		outbox_free(n->out);
+		if (n->ev_grace != NULL)
+			event_free(n->ev_grace);
 		free(n);
 	}
 	free(s->nodes);

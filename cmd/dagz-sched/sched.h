@@ -59,6 +59,7 @@ struct sched_options {
 	char	       **globals;	/* --global GLOB */
 	char	       **argv;		/* the command line, for reports */
 	double		 wait_nodes;	/* --wait-nodes */
+	double		 reconnect_grace; /* --reconnect-grace */
 	char	       **advertise;	/* --advertise ADDR */
 };
 
@@ -183,6 +184,12 @@ struct snode {
 	size_t			 ndefs;
 	struct fixture_def	*fixdefs;
 	size_t			 nfixdefs;
+	/* Over TCP: nothing lost when the connection breaks. */
+	struct outbox		*out;
+	uint64_t		 received;	/* messages from it */
+	uint64_t		 acked;		/* the count it last heard */
+	int			 away;		/* disconnected, in grace */
+	struct event		*ev_grace;
 };
 
 struct sched_net;
@@ -286,6 +293,9 @@ void	 node_send_config(struct sched *, struct snode *);
 int	 node_may_run(struct sched *, struct test *, struct sworker *);
 void	 node_end(struct sched *, int);
 void	 node_closed(struct sched *);
+void	 node_send(struct sched *, struct snode *, json_t *);
+void	 node_away(struct sched *, struct snode *, const char *);
+void	 node_tick(struct sched *);
 void	 node_free_all(struct sched *);
 void	 node_workers_grow(struct sched *, int);
 

@@ -17,6 +17,7 @@
 #include "paths.h"
 #include "proto.h"
 #include "strv.h"
+#include "timeutil.h"
 #include "vassal.h"
 #include "xmalloc.h"
 
@@ -27,7 +28,8 @@ usage(void)
 	    "--adapters json\n"
 	    "       dagz-vassal [-dVv] --connect addr ... --token-fd fd "
 	    "--node n\n"
-	    "                   [--root dir] -j workers --adapters json\n");
+	    "                   [--reconnect-grace duration] [--root dir]\n"
+	    "                   -j workers --adapters json\n");
 	exit(DAGZ_EXIT_USAGE);
 }
 
@@ -57,6 +59,7 @@ main(int argc, char **argv)
 		{ "adapters", required_argument, NULL, 'a' },
 		{ "connect", required_argument, NULL, 'c' },
 		{ "node", required_argument, NULL, 'n' },
+		{ "reconnect-grace", required_argument, NULL, 'g' },
 		{ "root", required_argument, NULL, 'r' },
 		{ "token-fd", required_argument, NULL, 't' },
 		{ NULL, 0, NULL, 0 }
@@ -70,6 +73,7 @@ main(int argc, char **argv)
 
 	memset(&v, 0, sizeof v);
 	v.nworkers = 1;
+	v.grace = 60;
 	while ((ch = getopt_long(argc, argv, "df:j:Vv", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'd':
@@ -106,6 +110,12 @@ main(int argc, char **argv)
 			if (errstr != NULL)
 				errx(DAGZ_EXIT_USAGE, "node is %s: %s", errstr,
 				    optarg);
+			break;
+		case 'g':
+			if (time_parse_duration(optarg, &v.grace) == -1 ||
+			    v.grace < 0.001 || v.grace > 1e9)
+				errx(DAGZ_EXIT_USAGE, "--reconnect-grace: invalid "
+				    "duration '%s'", optarg);
 			break;
 		case 'r':
 			free(v.root);

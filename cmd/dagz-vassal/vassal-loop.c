@@ -22,6 +22,7 @@
 #include "collect.h"
 #include "ndjson.h"
 #include "net.h"
+#include "outbox.h"
 #include "proc.h"
 #include "proto.h"
 #include "strv.h"
@@ -35,9 +36,25 @@
 #define VASSAL_MAX_RESTARTS	100
 /* Seconds to try each address of the scheduler. */
 #define VASSAL_DIAL_TIMEOUT	3
+#define VASSAL_TICK_MS		500
 
 static void	vassal_worker_spawn(struct vassal *, struct vworker *);
 static void	vassal_maybe_exit(struct vassal *);
+static void	vassal_join(struct vassal *);
+static int	vassal_dial(struct vassal *, double);
+
+/*
+ * A message to the scheduler: over TCP, kept in the outbox until it
+ * says it has it, so that a broken connection loses none.
+ */
+static void
+vassal_send(struct vassal *v, json_t *msg)
+{
+	if (v->connect != NULL)
+		outbox_send(v->out, v->sched, msg);
+	else
+		ndjson_send(v->sched, msg);
+}
 
 /* Reports an error; what it quotes of the input may not be UTF-8. */
 static void
@@ -46,7 +63,7 @@ vassal_error(struct vassal *v, const char *kind, const char *msg)
 	char *esc;
 
 	esc = utf8_escape(msg);
-	ndjson_send(v->sched, proto_error_encode(kind, esc));
+	vassal_send(v, proto_error_encode(kind, esc));
 	free(esc);
 }
 
@@ -99,7 +116,7 @@ vassal_send_worker_state(struct vassal *v, int index, const char *state,
 	m.worker = index;
 	strlcpy(m.state, state, sizeof m.state);
 	m.reason = (char *)reason;
-	ndjson_send(v->sched, proto_worker_encode(&m));
+	vassal_send(v, proto_worker_encode(&m));
 }
 
 /*
@@ -154,7 +171,7 @@ vassal_worker_msg(struct ndjson_peer *peer, json_t *msg, void *arg)
 		if (proto_started_decode(msg, &st, err, sizeof err) == -1)
 			fatalx("worker #%d: bad started: %s", w->index, err);
 		st.worker = w->index;
-		ndjson_send(v->sched, proto_started_encode(&st));
+		vassal_send(v, proto_started_encode(&st));
 		proto_started_clear(&st);
 		break;
 	case PROTO_RESULT:
@@ -163,7 +180,7 @@ vassal_worker_msg(struct ndjson_peer *peer, json_t *msg, void *arg)
 		res.worker = w->index;
 		if (v->connect != NULL)
 			vassal_remote_result(v, &res);
-		ndjson_send(v->sched, proto_result_encode(&res));
+		vassal_send(v, proto_result_encode(&res));
 		proto_result_clear(&res);
 		break;
 	case PROTO_BYE:
@@ -319,7 +336,7 @@ vassal_maybe_exit(struct vassal *v)
 			return;
 	vassal_kill_orphans(v);
 	if (v->sched != NULL) {
-		ndjson_send(v->sched, proto_bye_encode());
+		vassal_send(v, proto_bye_encode());
 		ndjson_flush(v->sched);
 	}
 	event_base_loopexit(v->base, NULL);
@@ -357,7 +374,7 @@ vassal_load(struct vassal *v)
 		return (-1);
 	}
 	for (i = 0; i < v->suite.nfixtures; i++)
-		ndjson_send(v->sched, proto_fixture_encode(&v->suite.fixtures[i]));
+		vassal_send(v, proto_fixture_encode(&v->suite.fixtures[i]));
 	for (i = 0; i < v->suite.ntests; i++) {
 		msg = proto_test_encode(&v->suite.tests[i]);
 		/* One the scheduler could not read is bad input, not ours. */
@@ -371,9 +388,9 @@ vassal_load(struct vassal *v)
 			vassal_error(v, "input", err);
 			return (-1);
 		}
-		ndjson_send(v->sched, msg);
+		vassal_send(v, msg);
 	}
-	ndjson_send(v->sched, proto_loaded_encode(v->suite.ntests));
+	vassal_send(v, proto_loaded_encode(v->suite.ntests));
 	return (0);
 }
 
@@ -487,22 +504,41 @@ vassal_sched_msg(struct ndjson_peer *peer, json_t *msg, void *arg)
 	struct msg_welcome welcome;
 	struct msg_run run;
 	char err[512];
+	uint64_t acked;
 	int k;
 
+	if (v->connect != NULL) {
+		if (proto_type(msg) == PROTO_ACK) {
+			if (proto_ack_decode(msg, &acked, err, sizeof err) == -1)
+				fatalx("scheduler: bad message: %s", err);
+			outbox_ack(v->out, acked);
+			return;
+		}
+		if (proto_type(msg) != PROTO_WELCOME)
+			v->received++;
+	}
 	switch (proto_type(msg)) {
 	case PROTO_HELLO:
 		if (proto_hello_decode(msg, &hello, err, sizeof err) == -1)
 			fatalx("scheduler: bad message: %s", err);
 		break;
 	case PROTO_WELCOME:
-		if (v->connect == NULL || v->welcomed ||
+		if (v->connect == NULL ||
 		    proto_welcome_decode(msg, &welcome, err, sizeof err) == -1)
 			fatalx("scheduler: unexpected welcome");
 		/* Its clock at the middle of our round trip. */
-		v->offset = welcome.time - (v->join_sent + time_unix()) / 2;
+		if (!v->welcomed)
+			v->offset = welcome.time -
+			    (v->join_sent + time_unix()) / 2;
+		else
+			log_info("back in job %s: sending again what it did "
+			    "not get", welcome.job);
 		v->welcomed = 1;
 		log_debug("joined job %s: workers from #%d, clock offset "
 		    "%.3fs", welcome.job, welcome.first_worker, v->offset);
+		outbox_ack(v->out, welcome.resume);
+		outbox_replay(v->out, v->sched);
+		v->acked = v->received;
 		proto_welcome_clear(&welcome);
 		break;
 	case PROTO_CONFIG:
@@ -545,6 +581,19 @@ vassal_sched_close(struct ndjson_peer *peer, const char *why, void *arg)
 {
 	struct vassal *v = arg;
 
+	/*
+	 * Over TCP, a connection that breaks before the report is tried
+	 * again within the grace; the workers go on meanwhile.
+	 */
+	if (v->connect != NULL && v->report == NULL && !v->shutting_down &&
+	    v->welcomed) {
+		log_warnx("lost the connection to the scheduler: %s; trying "
+		    "again for %.0fs", why, v->grace);
+		ndjson_peer_free(peer);
+		v->sched = NULL;
+		v->away_since = time_mono();
+		return;
+	}
 	/* End of file is the scheduler gone; a bad line breaks the protocol. */
 	if (v->connect != NULL && v->report == NULL) {
 		log_warnx("lost the scheduler: %s", why);
@@ -566,16 +615,50 @@ vassal_sigterm(evutil_socket_t sig, short what, void *arg)
 	vassal_shutdown(arg);
 }
 
+/*
+ * Twice a second over TCP: the scheduler hears how much of it came;
+ * away from it, we try to come back, until the grace is over.
+ */
+static void
+vassal_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct vassal *v = arg;
+	int s;
+
+	if (v->sched != NULL) {
+		if (v->welcomed && v->acked != v->received) {
+			v->acked = v->received;
+			ndjson_send(v->sched, proto_ack_encode(v->received));
+		}
+		return;
+	}
+	if (v->away_since == 0 || v->shutting_down)
+		return;
+	if (time_mono() - v->away_since > v->grace) {
+		log_warnx("lost the scheduler: no reconnect within %.0fs",
+		    v->grace);
+		v->exit_code = DAGZ_EXIT_ERROR;
+		vassal_shutdown(v);
+		return;
+	}
+	if ((s = vassal_dial(v, 1)) == -1)
+		return;
+	v->sched = ndjson_peer_new(v->base, s, "scheduler", vassal_sched_msg,
+	    vassal_sched_close, v);
+	v->away_since = 0;
+	vassal_join(v);
+}
+
 /* The scheduler of a job of many nodes: each address it published. */
 static int
-vassal_dial(struct vassal *v)
+vassal_dial(struct vassal *v, double timeout)
 {
 	char err[512];
 	size_t i;
 	int fd;
 
 	for (i = 0; v->connect[i] != NULL; i++) {
-		if ((fd = net_dial(v->connect[i], VASSAL_DIAL_TIMEOUT, err,
+		if ((fd = net_dial(v->connect[i], timeout, err,
 		    sizeof err)) != -1) {
 			log_debug("connected to the scheduler at %s",
 			    v->connect[i]);
@@ -583,7 +666,9 @@ vassal_dial(struct vassal *v)
 		}
 		log_debug("scheduler at %s", err);
 	}
-	log_warnx("cannot reach the scheduler: %s", err);
+	/* Coming back, it tries twice a second: one line says so. */
+	if (v->away_since == 0)
+		log_warnx("cannot reach the scheduler: %s", err);
 	return (-1);
 }
 
@@ -603,6 +688,7 @@ vassal_join(struct vassal *v)
 	j.pid = getpid();
 	j.host = host;
 	j.root = v->root;
+	j.resume = v->received;
 	v->join_sent = time_unix();
 	ndjson_send(v->sched, proto_join_encode(&j));
 }
@@ -610,6 +696,7 @@ vassal_join(struct vassal *v)
 int
 vassal_start(struct vassal *v, int fd)
 {
+	struct timeval tick = { 0, VASSAL_TICK_MS * 1000 };
 	struct msg_hello hello;
 	int k;
 
@@ -631,8 +718,13 @@ vassal_start(struct vassal *v, int fd)
 	evsignal_add(v->ev_term, NULL);
 	evsignal_add(v->ev_int, NULL);
 	v->report_exit = -1;
-	if (v->connect != NULL && (fd = vassal_dial(v)) == -1)
-		return (DAGZ_EXIT_ERROR);
+	if (v->connect != NULL) {
+		if ((fd = vassal_dial(v, VASSAL_DIAL_TIMEOUT)) == -1)
+			return (DAGZ_EXIT_ERROR);
+		v->out = outbox_new();
+		v->ev_tick = event_new(v->base, -1, EV_PERSIST, vassal_tick, v);
+		event_add(v->ev_tick, &tick);
+	}
 	v->sched = ndjson_peer_new(v->base, fd, "scheduler", vassal_sched_msg,
 	    vassal_sched_close, v);
 	if (v->connect != NULL)
@@ -651,6 +743,9 @@ vassal_start(struct vassal *v, int fd)
 		vassal_worker_flush_queue(&v->workers[k]);
 	if (v->sched != NULL)
 		ndjson_peer_free(v->sched);
+	if (v->ev_tick != NULL)
+		event_free(v->ev_tick);
+	outbox_free(v->out);
 	event_free(v->ev_chld);
 	event_free(v->ev_term);
 	event_free(v->ev_int);

@@ -5,6 +5,8 @@
 #include <sys/queue.h>
 #include <sys/types.h>
 
+#include <stdint.h>
+
 #include <event2/event.h>
 #include <jansson.h>
 
@@ -13,6 +15,7 @@
 #include "suite.h"
 
 struct ndjson_peer;
+struct outbox;
 
 /* A message waiting for its worker to say hello. */
 struct pending {
@@ -57,6 +60,12 @@ struct vassal {
 	double			 join_sent;	/* unix time */
 	int			 welcomed;
 	char		       **report;	/* the job's report, to print */
+	struct outbox		*out;		/* sent, until acknowledged */
+	uint64_t		 received;	/* messages from the scheduler */
+	uint64_t		 acked;		/* the count it last heard */
+	double			 grace;		/* --reconnect-grace */
+	double			 away_since;	/* monotonic; 0: connected */
+	struct event		*ev_tick;
 	int			 report_exit;	/* -1: none came */
 	struct event		*ev_chld;
 	struct event		*ev_term;
