@@ -91,21 +91,43 @@ dispatch_enqueue(struct sched *s, struct sworker *w, struct test *t,
 	s->nqueued++;
 }
 
-/* Whether t may start now, on any worker, as far as others are concerned. */
-static int
-dispatch_may_start(struct sched *s, struct test *t)
+/* The node-mutex test that holds w's node, or NULL. */
+static struct test *
+dispatch_mutex(struct sched *s, struct sworker *w)
 {
-	return (t->state == TS_PENDING && t->unmet == 0 && t->waiting == 0 &&
-	    dispatch_locks_free(s, t) && (s->mutex == NULL || s->mutex == t));
+	return (s->nodes[w->node]->mutex);
 }
 
+/* t, ended or gone back to wait, holds its node no longer. */
+static void
+dispatch_mutex_release(struct sched *s, struct test *t)
+{
+	int k;
+
+	for (k = 0; k < s->nnodes; k++)
+		if (s->nodes[k]->mutex == t)
+			s->nodes[k]->mutex = NULL;
+}
+
+/* Whether t may start now on w, as far as others are concerned. */
 static int
-dispatch_all_idle(struct sched *s)
+dispatch_may_start(struct sched *s, struct test *t, struct sworker *w)
+{
+	struct test *m = dispatch_mutex(s, w);
+
+	return (t->state == TS_PENDING && t->unmet == 0 && t->waiting == 0 &&
+	    dispatch_locks_free(s, t) && (m == NULL || m == t));
+}
+
+/* Whether every worker of w's node is idle. */
+static int
+dispatch_node_idle(struct sched *s, struct sworker *w)
 {
 	int k;
 
 	for (k = 0; k < s->nworkers; k++)
-		if (s->workers[k].inflight > 0)
+		if (s->workers[k].node == w->node &&
+		    s->workers[k].inflight > 0)
 			return (0);
 	return (1);
 }
@@ -122,7 +144,7 @@ dispatch_stealable(struct sched *s, struct sworker *v, struct sworker *w,
 {
 	size_t i, f;
 
-	if (t->main_worker || t->fresh || !dispatch_may_start(s, t) ||
+	if (t->main_worker || t->fresh || !dispatch_may_start(s, t, w) ||
 	    !node_may_run(s, t, w))
 		return (0);
 	for (i = 0; i < t->nfixtures; i++) {
@@ -195,7 +217,7 @@ dispatch_take_deferred(struct sched *s, struct sworker *w)
 			continue;
 		if (t->main_worker && w->index != 0)
 			continue;
-		if (!dispatch_may_start(s, t) || !node_may_run(s, t, w))
+		if (!dispatch_may_start(s, t, w) || !node_may_run(s, t, w))
 			continue;
 		dispatch_dequeue(s, t);
 		dispatch_enqueue(s, w, t, 1);
@@ -214,11 +236,12 @@ dispatch_pick(struct sched *s, struct sworker *w)
 {
 	struct test *t;
 
-	if (s->mutex != NULL && s->mutex->state != TS_PENDING)
+	if (dispatch_mutex(s, w) != NULL &&
+	    dispatch_mutex(s, w)->state != TS_PENDING)
 		return (NULL);
 	for (;;) {
 		TAILQ_FOREACH(t, &w->queue, qentry)
-			if (dispatch_may_start(s, t))
+			if (dispatch_may_start(s, t, w))
 				break;
 		if (t != NULL)
 			break;
@@ -234,8 +257,8 @@ dispatch_pick(struct sched *s, struct sworker *w)
 	}
 	if (t->node_mutex) {
 		/* Alone on the node: hold everyone back until all are idle. */
-		s->mutex = t;
-		if (!dispatch_all_idle(s))
+		s->nodes[w->node]->mutex = t;
+		if (!dispatch_node_idle(s, w))
 			return (NULL);
 	}
 	return (t);
@@ -336,13 +359,14 @@ dispatch_send_test(struct sched *s, struct sworker *w, struct test *t)
 
 /* A test that may wait on the worker behind the one it runs. */
 static int
-dispatch_prefetchable(struct sched *s, struct test *t)
+dispatch_prefetchable(struct sched *s, struct sworker *w, struct test *t)
 {
 	if (s->nfinished < (size_t)s->nworkers ||
 	    s->sum_duration / s->nfinished > DISPATCH_PREFETCH_MEAN ||
 	    s->nqueued <= (size_t)s->nworkers * 2)
 		return (0);
-	return (s->mutex == NULL && t->nfixtures == 0 && t->locks == NULL &&
+	return (dispatch_mutex(s, w) == NULL && t->nfixtures == 0 &&
+	    t->locks == NULL &&
 	    !t->node_mutex && t->ndependents == 0 && t->nfollowers == 0);
 }
 
@@ -360,11 +384,11 @@ dispatch_worker(struct sched *s, struct sworker *w)
 			break;
 		if ((t = dispatch_pick(s, w)) == NULL) {
 			/* Nothing runs alongside a node-mutex test. */
-			if (w->inflight == 0 && s->mutex == NULL)
+			if (w->inflight == 0 && dispatch_mutex(s, w) == NULL)
 				dispatch_teardown_unneeded(s, w);
 			break;
 		}
-		if (w->inflight > 0 && !dispatch_prefetchable(s, t))
+		if (w->inflight > 0 && !dispatch_prefetchable(s, w, t))
 			break;
 		if ((ready = dispatch_fixtures_ready(s, w, t)) == -1)
 			continue;
@@ -483,8 +507,7 @@ dispatch_finish(struct sched *s, struct test *t, struct msg_result *r,
 	a = dispatch_add_attempt(t, r);
 	t->state = TS_DONE;
 	t->status = a->r.status;
-	if (s->mutex == t)
-		s->mutex = NULL;
+	dispatch_mutex_release(s, t);
 	s->ndone++;
 	s->counts[t->status]++;
 	s->cpu += a->r.cpu;
@@ -591,8 +614,7 @@ dispatch_test_result(struct sched *s, struct sworker *w, struct test *t,
 	if (w->current == t)
 		w->current = NULL;
 	dispatch_locks_release(s, t);
-	if (s->mutex == t)
-		s->mutex = NULL;
+	dispatch_mutex_release(s, t);
 
 	for (failed_before = 0, k = 0; k < t->nattempts; k++)
 		if (!status_passed(t->attempts[k].r.status))
@@ -749,8 +771,7 @@ dispatch_worker_died(struct sched *s, struct sworker *w, const char *why)
 			continue;
 		if (t->state == TS_RUNNING) {
 			dispatch_locks_release(s, t);
-			if (s->mutex == t)
-				s->mutex = NULL;
+			dispatch_mutex_release(s, t);
 			snprintf(reason, sizeof reason, "worker died: %s", why);
 			dispatch_synth(s, t, ST_FAILED, reason, NULL);
 		} else if (t->state == TS_SENT) {
@@ -845,8 +866,7 @@ dispatch_node_lost(struct sched *s, struct snode *n, const char *why)
 		    t->worker < n->first || t->worker >= n->first + n->nworkers)
 			continue;
 		dispatch_locks_release(s, t);
-		if (s->mutex == t)
-			s->mutex = NULL;
+		dispatch_mutex_release(s, t);
 		if (++t->lost >= 2) {
 			dispatch_synth(s, t, ST_DAGZ_ERROR, "lost with its node "
 			    "twice", NULL);

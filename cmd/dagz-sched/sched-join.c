@@ -133,6 +133,53 @@ join_as_node(struct sched *s, json_t *rdv)
 	err(DAGZ_EXIT_ERROR, "cannot execute '%s'", path);
 }
 
+/*
+ * A slot of a step whose job has ended: a CI retry. It waits for no one
+ * (the others may not come) and runs, as a job of one node, what failed
+ * on its node in that job; every slot retried does the same for its own.
+ */
+static void
+join_lone(struct sched *s, json_t *o)
+{
+	const char *of = json_string_value(json_object_get(o, "of"));
+	const char *mode = json_string_value(json_object_get(o, "mode"));
+	json_t *tests = json_object_get(o, "tests"), *v;
+	size_t i;
+
+	s->retry_of = xstrdup(of != NULL ? of : "?");
+	if (mode == NULL || strcmp(mode, "all") != 0) {
+		json_array_foreach(tests, i, v)
+			if (json_is_string(v))
+				s->retry_tests = strv_push(s->retry_tests,
+				    json_string_value(v));
+		/* None failed there: nothing runs, and the job says so. */
+		if (s->retry_tests == NULL)
+			s->retry_tests = xcalloc(1, sizeof *s->retry_tests);
+	}
+	printf("dagz: node %d of %d retried alone: job %s has ended; %s\n",
+	    s->slot, s->slots, s->retry_of, s->retry_tests == NULL ?
+	    "it never finished, so every test runs" : "running what failed "
+	    "on this node there");
+	fflush(stdout);
+	s->slots = 1;
+}
+
+/* The tests a retried slot does not run: they did not fail on it. */
+void
+join_retry(struct sched *s)
+{
+	char reason[128];
+	size_t i;
+
+	if (s->retry_of == NULL || s->retry_tests == NULL)
+		return;
+	snprintf(reason, sizeof reason, "did not fail on node %d in job %s",
+	    s->slot, s->retry_of);
+	for (i = 0; i < s->ntests; i++)
+		if (!strv_contains(s->retry_tests, s->tests[i].def.id))
+			sched_skip_test(s, &s->tests[i], ST_REDUNDANT, reason);
+}
+
 /* No dagzd to meet at: a share of our own, with no one to wait for. */
 static void
 join_static(struct sched *s)
@@ -192,9 +239,17 @@ join_begin(struct sched *s)
 		errx(DAGZ_EXIT_ERROR, "rendezvous: %s", err);
 	}
 	role = json_object_get(o, "role");
+	s->run_key = xstrdup(sl.key);
 	if (json_is_string(role) &&
 	    strcmp(json_string_value(role), "scheduler") == 0) {
 		join_key = xstrdup(sl.key);
+		json_decref(o);
+		cienv_slot_clear(&sl);
+		return (-1);
+	}
+	if (json_is_string(role) &&
+	    strcmp(json_string_value(role), "retry") == 0) {
+		join_lone(s, o);
 		json_decref(o);
 		cienv_slot_clear(&sl);
 		return (-1);

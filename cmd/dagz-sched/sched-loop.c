@@ -214,6 +214,7 @@ sched_on_loaded(struct sched *s)
 		sched_end(s);
 		return;
 	}
+	join_retry(s);
 	/* Never run with the wrong definition: on no node at all. */
 	for (i = 0; i < s->ntests; i++)
 		if (s->tests[i].conflict != NULL)
@@ -701,6 +702,9 @@ sched_cleanup(struct sched *s)
 	strv_free(s->opt.globals);
 	strv_free(s->opt.argv);
 	strv_free(s->opt.advertise);
+	free(s->run_key);
+	free(s->retry_of);
+	strv_free(s->retry_tests);
 }
 
 static int

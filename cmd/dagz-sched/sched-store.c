@@ -831,8 +831,20 @@ store_job_record(struct sched *s)
 	json_object_set_new(o, "started", report_seconds(s->t0_unix));
 	json_object_set_new(o, "tests", json_integer(s->ntests));
 	json_object_set_new(o, "workers", json_integer(s->nworkers));
-	if ((ci = cienv_detect()) != NULL)
+	if ((ci = cienv_detect()) != NULL) {
+		/*
+		 * A job of many nodes is the step's, whichever slot
+		 * schedules it: its key is the run key the slots share.
+		 */
+		if (s->slots > 1 && s->run_key != NULL) {
+			json_object_set_new(ci, "key", json_string(s->run_key));
+			json_object_set_new(ci, "nodes", json_integer(s->slots));
+		}
 		json_object_set_new(o, "ci", ci);
+	}
+	if (s->retry_of != NULL)
+		json_object_set_new(o, "retry_of", json_pack("{s:s, s:i}",
+		    "job", s->retry_of, "node", s->slot));
 	json_object_set_new(o, "env", envmask_environ(environ));
 	json_decref(git);
 	return (o);

@@ -189,6 +189,7 @@ struct snode {
 	uint64_t		 received;	/* messages from it */
 	uint64_t		 acked;		/* the count it last heard */
 	int			 away;		/* disconnected, in grace */
+	struct test		*mutex;		/* node-mutex wanted/running */
 	struct event		*ev_grace;
 };
 
@@ -203,6 +204,9 @@ struct sched {
 	int			 nnodes;
 	int			 slot;		/* ours, of slots */
 	int			 slots;		/* 1: a job of one node */
+	char			*run_key;	/* the slots', from cienv_slot */
+	char			*retry_of;	/* a lone slot retried: its job */
+	char		       **retry_tests;	/* what failed there; NULL: all */
 	int			 partition;	/* no dagzd: of so many slots, */
 	int			 part;		/* our share only */
 	struct sched_net	*net;		/* the listener, or NULL */
@@ -234,7 +238,6 @@ struct sched {
 	int			 failed_tests;	/* with a failed attempt */
 	size_t			 nfinished;	/* attempts, for the mean */
 	double			 sum_duration;
-	struct test		*mutex;		/* node-mutex wanted/running */
 	char		       **locks_held;
 
 	struct sworker		*workers;
@@ -303,6 +306,7 @@ void	 node_workers_grow(struct sched *, int);
 int	 join_begin(struct sched *);
 int	 join_publish(struct sched *);
 void	 join_partition(struct sched *);
+void	 join_retry(struct sched *);
 
 /* sched-filter.c */
 int	 filter_apply(struct sched *);
