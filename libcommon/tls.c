@@ -237,7 +237,7 @@ int
 tls_load_pair(const char *certfile, const char *keyfile, char **certpem,
     char **keypem, char *err, size_t errlen)
 {
-	char *cert = NULL, *key = NULL, why[128];
+	char *cert = NULL, *key = NULL;
 	EVP_PKEY *pkey = NULL;
 	X509 *x = NULL;
 	BIO *bio;
@@ -259,9 +259,9 @@ tls_load_pair(const char *certfile, const char *keyfile, char **certpem,
 		BIO_free(bio);
 	}
 	if (x == NULL) {
-		tls_openssl_reason(why, sizeof why);
-		snprintf(err, errlen, "--tls-cert: no PEM certificate in "
-		    "'%s': %s", certfile, why);
+		ERR_clear_error();
+		snprintf(err, errlen, "--tls-cert: no PEM certificate in '%s'",
+		    certfile);
 		goto out;
 	}
 	if ((bio = BIO_new_mem_buf(key, -1)) != NULL) {
@@ -270,9 +270,9 @@ tls_load_pair(const char *certfile, const char *keyfile, char **certpem,
 		BIO_free(bio);
 	}
 	if (pkey == NULL) {
-		tls_openssl_reason(why, sizeof why);
+		ERR_clear_error();
 		snprintf(err, errlen, "--tls-key: no unencrypted PEM private "
-		    "key in '%s': %s", keyfile, why);
+		    "key in '%s'", keyfile);
 		goto out;
 	}
 	if (X509_check_private_key(x, pkey) != 1) {

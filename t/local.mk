@@ -134,3 +134,8 @@ TESTS += t/chaos.bats
 EXTRA_DIST += t/chaos.bats
 # Bad input: exit 2 and one line, nothing half-done; hostile ids.
 BATS_TESTS += t/bad-input.bats
+# HTTPS: dagzd --tls-cert, and the store client's verification of it.
+BATS_TESTS += t/dagzd-tls.bats
+check_PROGRAMS += t/store-client
+t_store_client_SOURCES = t/store-client.c
+t_store_client_LDADD = $(COMMON_LIBS)
