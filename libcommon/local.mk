@@ -33,5 +33,9 @@ libcommon_libcommon_a_SOURCES += \
 	%D%/store.c %D%/store.h \
 	%D%/zbuf.c %D%/zbuf.h
 libcommon_libcommon_a_CFLAGS = $(AM_CFLAGS) $(ZLIB_CFLAGS)
+# TLS to dagzd: OpenSSL under libevent's bufferevents.
+libcommon_libcommon_a_SOURCES += %D%/tls.c %D%/tls.h
+libcommon_libcommon_a_CFLAGS += $(EVENT_OPENSSL_CFLAGS) $(OPENSSL_CFLAGS)
+COMMON_LIBS += $(EVENT_OPENSSL_LIBS) $(OPENSSL_LIBS)
 # Baselines: what tests read, for selecting what a change affects.
 libcommon_libcommon_a_SOURCES += %D%/baseline.c %D%/baseline.h

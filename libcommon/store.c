@@ -1,5 +1,6 @@
 /*
- * store.c: talking to dagzd over HTTP with libevent's evhttp client. One
+ * store.c: talking to dagzd over HTTP with libevent's evhttp client, or
+ * over HTTPS with an OpenSSL bufferevent under it (tls.c). One
  * connection per client, kept alive; libevent queues requests on it and
  * reconnects when the daemon went away, so a restarted dagzd is picked up
  * by the next request.
@@ -8,6 +9,7 @@
 #include <sys/types.h>
 
 #include <errno.h>
+#include <netdb.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,12 +17,14 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
 #include <jansson.h>
 
 #include "store.h"
+#include "tls.h"
 #include "xmalloc.h"
 
 struct store_req;
@@ -33,6 +37,16 @@ struct store_conn {
 	char			*host;		/* for the Host header */
 	char			*prefix;	/* the URL's path */
 	char			*token;
+	int			 tls;		/* https:// */
+};
+
+/* A dagzd URL, taken apart. */
+struct store_addr {
+	int	 tls;		/* https:// */
+	char	*name;		/* the host as the URL names it, no brackets */
+	char	*connect;	/* where to connect: localhost is 127.0.0.1 */
+	int	 port;
+	char	*prefix;	/* the path, without a trailing '/' */
 };
 
 /* One request in flight: what its callbacks need. */
@@ -88,7 +102,8 @@ store_url(void)
 	if (f != NULL) {
 		if (fgets(line, sizeof line, f) != NULL) {
 			line[strcspn(line, "\r\n")] = '\0';
-			if (strncmp(line, "http://", 7) == 0) {
+			if (strncmp(line, "http://", 7) == 0 ||
+			    strncmp(line, "https://", 8) == 0) {
 				fclose(f);
 				return (xstrdup(line));
 			}
@@ -124,51 +139,99 @@ store_url_is_local(const char *url)
 	return (local);
 }
 
+static void
+store_addr_clear(struct store_addr *a)
+{
+	free(a->name);
+	free(a->connect);
+	free(a->prefix);
+}
+
+/* Takes url apart: 0, or -1 with err set when it names no dagzd. */
+static int
+store_addr_parse(const char *url, struct store_addr *a, char *err,
+    size_t errlen)
+{
+	struct evhttp_uri *uri;
+	const char *host, *path, *scheme;
+	size_t n;
+
+	memset(a, 0, sizeof *a);
+	if ((uri = evhttp_uri_parse(url)) == NULL ||
+	    (scheme = evhttp_uri_get_scheme(uri)) == NULL ||
+	    (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) ||
+	    (host = evhttp_uri_get_host(uri)) == NULL || *host == '\0') {
+		snprintf(err, errlen, "invalid dagzd URL '%s': expected "
+		    "http://HOST:PORT or https://HOST:PORT", url);
+		if (uri != NULL)
+			evhttp_uri_free(uri);
+		return (-1);
+	}
+	a->tls = strcmp(scheme, "https") == 0;
+	if ((a->port = evhttp_uri_get_port(uri)) == -1)
+		a->port = a->tls ? 443 : 80;
+	n = strlen(host);
+	if (host[0] == '[' && n > 2 && host[n - 1] == ']')
+		a->name = xstrndup(host + 1, n - 2);
+	else
+		a->name = xstrdup(host);
+	/* localhost may resolve to ::1 first; dagzd always has 127.0.0.1. */
+	a->connect = xstrdup(strcmp(a->name, "localhost") == 0 ? "127.0.0.1" :
+	    a->name);
+	path = evhttp_uri_get_path(uri);
+	a->prefix = xstrdup(path != NULL ? path : "");
+	n = strlen(a->prefix);
+	while (n > 0 && a->prefix[n - 1] == '/')
+		a->prefix[--n] = '\0';
+	evhttp_uri_free(uri);
+	return (0);
+}
+
 /*
  * Connects (lazily: nothing happens before the first request) to the
- * dagzd at url. timeout bounds each request, in seconds.
+ * dagzd at url, http:// or https://. timeout bounds each request, in
+ * seconds, the TLS handshake included.
  */
 struct store_conn *
 store_conn_new(struct event_base *base, const char *url, const char *token,
     double timeout, char *err, size_t errlen)
 {
 	struct store_conn *c;
-	struct evhttp_uri *uri;
+	struct store_addr a;
+	struct bufferevent *bev;
 	struct timeval tv;
-	const char *host, *path, *scheme;
-	int port;
-	size_t n;
+	const char *host;
 
-	if ((uri = evhttp_uri_parse(url)) == NULL ||
-	    (scheme = evhttp_uri_get_scheme(uri)) == NULL ||
-	    strcmp(scheme, "http") != 0 ||
-	    (host = evhttp_uri_get_host(uri)) == NULL) {
-		snprintf(err, errlen, "invalid dagzd URL '%s': expected "
-		    "http://HOST:PORT", url);
-		if (uri != NULL)
-			evhttp_uri_free(uri);
+	if (store_addr_parse(url, &a, err, errlen) == -1)
 		return (NULL);
-	}
-	if ((port = evhttp_uri_get_port(uri)) == -1)
-		port = 80;
 	c = xcalloc(1, sizeof *c);
 	c->base = base;
+	c->tls = a.tls;
 	TAILQ_INIT(&c->reqs);
-	/* localhost may resolve to ::1 first; dagzd always has 127.0.0.1. */
-	if (strcmp(host, "localhost") == 0)
-		host = "127.0.0.1";
+	/* Over TLS, the name the certificate is checked against. */
+	host = a.tls ? a.name : a.connect;
 	if (strchr(host, ':') != NULL)
-		xasprintf(&c->host, "[%s]:%d", host, port);
+		xasprintf(&c->host, "[%s]:%d", host, a.port);
 	else
-		xasprintf(&c->host, "%s:%d", host, port);
-	path = evhttp_uri_get_path(uri);
-	c->prefix = xstrdup(path != NULL ? path : "");
-	n = strlen(c->prefix);
-	while (n > 0 && c->prefix[n - 1] == '/')
-		c->prefix[--n] = '\0';
+		xasprintf(&c->host, "%s:%d", host, a.port);
+	c->prefix = a.prefix;
+	a.prefix = NULL;
 	c->token = token != NULL ? xstrdup(token) : NULL;
-	c->evcon = evhttp_connection_base_new(base, NULL, host, port);
-	evhttp_uri_free(uri);
+	if (a.tls) {
+		if ((bev = tls_bufferevent_new(base, a.name,
+		    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS, err,
+		    errlen)) == NULL) {
+			store_addr_clear(&a);
+			store_conn_free(c);
+			return (NULL);
+		}
+		/* evhttp frees it with the connection. */
+		c->evcon = evhttp_connection_base_bufferevent_new(base, NULL,
+		    bev, a.connect, a.port);
+	} else
+		c->evcon = evhttp_connection_base_new(base, NULL, a.connect,
+		    a.port);
+	store_addr_clear(&a);
 	if (c->evcon == NULL) {
 		snprintf(err, errlen, "cannot connect to '%s'", url);
 		store_conn_free(c);
@@ -242,8 +305,11 @@ store_req_done(struct evhttp_request *req, void *arg)
 	TAILQ_REMOVE(&sr->conn->reqs, sr, entry);
 	memset(&r, 0, sizeof r);
 	if (req == NULL || evhttp_request_get_response_code(req) == 0) {
-		snprintf(r.err, sizeof r.err, "%s",
-		    store_error_text(sr->error));
+		if (!sr->conn->tls || tls_failure(
+		    evhttp_connection_get_bufferevent(sr->conn->evcon), r.err,
+		    sizeof r.err) == 0)
+			snprintf(r.err, sizeof r.err, "%s",
+			    store_error_text(sr->error));
 		r.body = xstrdup("");
 	} else {
 		r.status = evhttp_request_get_response_code(req);
@@ -310,6 +376,74 @@ store_conn_request(struct store_conn *c, const char *method, const char *path,
 	}
 	free(full);
 	return (0);
+}
+
+/*
+ * A stream to the host and port of url, for a protocol of the caller's
+ * own (the relay): a socket for http://, TLS verified as store_conn's
+ * for https://. The connection is under way when this returns; the
+ * caller sets its callbacks and gets BEV_EVENT_CONNECTED, or an error
+ * that store_stream_error explains. NULL, with err set, for a URL that
+ * names no dagzd or a host that does not resolve.
+ */
+struct bufferevent *
+store_stream_open(struct event_base *base, const char *url, char *err,
+    size_t errlen)
+{
+	struct addrinfo hints, *res;
+	struct bufferevent *bev;
+	struct store_addr a;
+	char serv[16];
+	int rc;
+
+	if (store_addr_parse(url, &a, err, errlen) == -1)
+		return (NULL);
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	snprintf(serv, sizeof serv, "%d", a.port);
+	/* Resolved here: libevent reports a failed lookup before any callback. */
+	if ((rc = getaddrinfo(a.connect, serv, &hints, &res)) != 0) {
+		snprintf(err, errlen, "%s: cannot resolve '%s': %s", url,
+		    a.connect, gai_strerror(rc));
+		store_addr_clear(&a);
+		return (NULL);
+	}
+	if (a.tls)
+		bev = tls_bufferevent_new(base, a.name, BEV_OPT_CLOSE_ON_FREE,
+		    err, errlen);
+	else if ((bev = bufferevent_socket_new(base, -1,
+	    BEV_OPT_CLOSE_ON_FREE)) == NULL)
+		snprintf(err, errlen, "%s: bufferevent_socket_new failed", url);
+	if (bev != NULL && bufferevent_socket_connect(bev, res->ai_addr,
+	    (int)res->ai_addrlen) == -1) {
+		snprintf(err, errlen, "%s: cannot connect: %s", url,
+		    strerror(errno));
+		bufferevent_free(bev);
+		bev = NULL;
+	}
+	freeaddrinfo(res);
+	store_addr_clear(&a);
+	return (bev);
+}
+
+/*
+ * Why the stream bev of store_stream_open failed, into err: the
+ * certificate's verification, the TLS handshake, or the socket's error.
+ * Call it from the event callback that reported the error.
+ */
+void
+store_stream_error(struct bufferevent *bev, char *err, size_t errlen)
+{
+	int e = EVUTIL_SOCKET_ERROR();
+
+	if (tls_failure(bev, err, errlen))
+		return;
+	if (e != 0)
+		snprintf(err, errlen, "%s", evutil_socket_error_to_string(e));
+	else
+		snprintf(err, errlen, "connection closed");
 }
 
 struct store_sync {

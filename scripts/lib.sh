@@ -8,8 +8,9 @@ DAGZ_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # What building and testing dagz takes on Debian and Ubuntu.
 DAGZ_DEPS=(build-essential autoconf automake pkg-config libbsd-dev
 	libjansson-dev libevent-dev libsqlite3-dev zlib1g-dev libarchive-dev
-	libyaml-dev libexpat1-dev libmicrohttpd-dev jq bats libxml2-utils
-	procps curl sqlite3 cmake python3-pytest perl clang libclang-rt-14-dev)
+	libyaml-dev libexpat1-dev libmicrohttpd-dev libssl-dev openssl jq bats
+	libxml2-utils procps curl sqlite3 cmake python3-pytest perl clang
+	libclang-rt-14-dev)
 
 # Prints a step of the script, bold on a terminal.
 dagz_say() {

@@ -133,3 +133,24 @@ ran() {
 	jq -r 'select(.type=="result" and .status!="DESELECTED") | .test' \
 	    "$ev" | sort -u | tr '\n' ' ' | sed 's/ $//'
 }
+
+# Makes a private CA in $BATS_TEST_TMPDIR: NAME.pem and NAME.key.
+tls_make_ca() {
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -subj "/CN=$1" -days 2 -keyout "$BATS_TEST_TMPDIR/$1.key" \
+	    -out "$BATS_TEST_TMPDIR/$1.pem" 2>/dev/null
+}
+
+# Makes NAME.pem and NAME.key in $BATS_TEST_TMPDIR, a server certificate
+# signed by CA (made with tls_make_ca) for the subjectAltName SAN
+# (default DNS:localhost,IP:127.0.0.1).
+tls_make_cert() {
+	local ca=$BATS_TEST_TMPDIR/$1 out=$BATS_TEST_TMPDIR/$2
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -subj "/CN=$2" -keyout "$out.key" -out "$out.csr" 2>/dev/null &&
+	    printf 'subjectAltName=%s\n' "${3:-DNS:localhost,IP:127.0.0.1}" \
+	    >"$out.ext" &&
+	    openssl x509 -req -in "$out.csr" -CA "$ca.pem" -CAkey "$ca.key" \
+	    -set_serial "0x$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')" \
+	    -days 2 -extfile "$out.ext" -out "$out.pem" 2>/dev/null
+}

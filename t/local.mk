@@ -136,3 +136,8 @@ EXTRA_DIST += t/chaos.bats
 BATS_TESTS += t/bad-input.bats
 BATS_TESTS += t/nodes.bats
 EXTRA_DIST += t/tcp-cut
+# HTTPS: dagzd --tls-cert, and the store client's verification of it.
+BATS_TESTS += t/dagzd-tls.bats
+check_PROGRAMS += t/store-client
+t_store_client_SOURCES = t/store-client.c
+t_store_client_LDADD = $(COMMON_LIBS)

@@ -1112,10 +1112,11 @@ http_schedule(struct dagzd *d)
 	event_add(d->ev_mhd_timer, &tv);
 }
 
-/* The URL clients use for a bound socket. */
+/* The URL clients use for a bound socket: https:// when we serve TLS. */
 static char *
-http_bound_url(int fd)
+http_bound_url(struct dagzd *d, int fd)
 {
+	const char *scheme = d->tls_cert != NULL ? "https" : "http";
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof ss;
 	char host[INET6_ADDRSTRLEN], *url;
@@ -1131,7 +1132,7 @@ http_bound_url(int fd)
 		else
 			inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof host);
 		port = ntohs(s6->sin6_port);
-		xasprintf(&url, "http://[%s]:%d", host, port);
+		xasprintf(&url, "%s://[%s]:%d", scheme, host, port);
 	} else {
 		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
 
@@ -1140,7 +1141,7 @@ http_bound_url(int fd)
 		else
 			inet_ntop(AF_INET, &s4->sin_addr, host, sizeof host);
 		port = ntohs(s4->sin_port);
-		xasprintf(&url, "http://%s:%d", host, port);
+		xasprintf(&url, "%s://%s:%d", scheme, host, port);
 	}
 	return (url);
 }
@@ -1205,12 +1206,35 @@ http_limits(struct dagzd *d)
 		d->max_bodies = 4 * d->max_request;
 }
 
+/* Whether libmicrohttpd can serve HTTPS (--tls-cert). */
+int
+http_tls_supported(void)
+{
+	return (MHD_is_feature_supported(MHD_FEATURE_TLS) == MHD_YES);
+}
+
+/*
+ * A daemon on the listening socket fd; with --tls-cert, libmicrohttpd's
+ * own TLS (GnuTLS), whose handshakes are as non-blocking as the rest, so
+ * that a client stalling in one holds up no other.
+ */
 static struct MHD_Daemon *
 http_daemon(struct dagzd *d, int fd, unsigned int limit)
 {
-	return (MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0,
-	    NULL, NULL, http_access, d,
+	struct MHD_OptionItem tls[] = {
+		{ MHD_OPTION_HTTPS_MEM_CERT, 0, d->tls_cert },
+		{ MHD_OPTION_HTTPS_MEM_KEY, 0, d->tls_key },
+		{ MHD_OPTION_HTTPS_PRIORITIES, 0,
+		    (void *)"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2" },
+		{ MHD_OPTION_END, 0, NULL }
+	};
+	unsigned int flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+
+	if (d->tls_cert != NULL)
+		flags |= MHD_USE_TLS;
+	return (MHD_start_daemon(flags, 0, NULL, NULL, http_access, d,
 	    MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, d,
+	    MHD_OPTION_ARRAY, d->tls_cert != NULL ? tls : tls + 3,
 	    MHD_OPTION_LISTEN_SOCKET, fd,
 	    MHD_OPTION_CONNECTION_LIMIT, limit,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, d->conn_limit_ip,
@@ -1264,7 +1288,7 @@ http_start(struct dagzd *d)
 		d->ev_mhd[i] = event_new(d->base, di->epoll_fd,
 		    EV_READ | EV_PERSIST, http_on_event, d);
 		event_add(d->ev_mhd[i], NULL);
-		if ((url = http_bound_url(fds[i])) == NULL)
+		if ((url = http_bound_url(d, fds[i])) == NULL)
 			continue;
 		if (d->url == NULL)
 			d->url = xstrdup(url);

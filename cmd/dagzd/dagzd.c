@@ -27,6 +27,7 @@
 #include "paths.h"
 #include "store.h"
 #include "timeutil.h"
+#include "tls.h"
 #include "xmalloc.h"
 
 #define DAGZD_SWEEP_EVERY	10	/* seconds between stale-job checks */
@@ -38,7 +39,7 @@ usage(void)
 	    "usage: dagzd [-dVv] [-H home] [-l address:port]\n"
 	    "             [--allow-backdate] [--max-request size]\n"
 	    "             [--public-url url] [--stale-after duration]\n"
-	    "             [--token-file file]\n");
+	    "             [--tls-cert file --tls-key file] [--token-file file]\n");
 	exit(DAGZ_EXIT_USAGE);
 }
 
@@ -268,6 +269,8 @@ main(int argc, char **argv)
 		{ "max-request", required_argument, NULL, 'M' },
 		{ "public-url", required_argument, NULL, 'P' },
 		{ "stale-after", required_argument, NULL, 'S' },
+		{ "tls-cert", required_argument, NULL, 'c' + 256 },
+		{ "tls-key", required_argument, NULL, 'k' + 256 },
 		{ "token-file", required_argument, NULL, 'T' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -275,7 +278,8 @@ main(int argc, char **argv)
 	struct dagzd d;
 	struct timeval sweep;
 	char host[256];
-	const char *tokenfile = NULL;
+	const char *tokenfile = NULL, *certfile = NULL, *keyfile = NULL;
+	char tlserr[512];
 	long long size;
 	int ch, i, port, verbose = 0;
 
@@ -334,6 +338,12 @@ main(int argc, char **argv)
 		case 'T':
 			tokenfile = optarg;
 			break;
+		case 'c' + 256:
+			certfile = optarg;
+			break;
+		case 'k' + 256:
+			keyfile = optarg;
+			break;
 		case 'V':
 			printf("dagzd %s\n", PACKAGE_VERSION);
 			exit(DAGZ_EXIT_OK);
@@ -355,6 +365,18 @@ main(int argc, char **argv)
 	}
 	if (tokenfile != NULL)
 		d.token = read_token(tokenfile);
+	if ((certfile != NULL) != (keyfile != NULL))
+		errx(DAGZ_EXIT_USAGE, "%s needs %s: give both or neither",
+		    certfile != NULL ? "--tls-cert" : "--tls-key",
+		    certfile != NULL ? "--tls-key" : "--tls-cert");
+	if (certfile != NULL) {
+		if (!http_tls_supported())
+			errx(DAGZ_EXIT_ERROR, "--tls-cert: this libmicrohttpd "
+			    "was built without TLS support");
+		if (tls_load_pair(certfile, keyfile, &d.tls_cert, &d.tls_key,
+		    tlserr, sizeof tlserr) == -1)
+			errx(DAGZ_EXIT_USAGE, "%s", tlserr);
+	}
 	for (i = 0; i < d.nlisten; i++) {
 		dagzd_split_addr(d.listen[i], host, sizeof host, &port);
 		if (d.token == NULL && !is_loopback(d.listen[i], host))
@@ -408,6 +430,10 @@ main(int argc, char **argv)
 	free(d.token);
 	free(d.public_url);
 	free(d.public_host);
+	free(d.tls_cert);
+	if (d.tls_key != NULL)
+		explicit_bzero(d.tls_key, strlen(d.tls_key));
+	free(d.tls_key);
 	if (d.lockfd != -1)
 		close(d.lockfd);
 	return (DAGZ_EXIT_OK);

@@ -42,6 +42,8 @@ struct dagzd {
 	char			*urlfile;	/* local.env/url, ours */
 	char			*url;		/* the first we listen on */
 	char			*token;		/* NULL: none required */
+	char			*tls_cert;	/* --tls-cert's PEM, or NULL */
+	char			*tls_key;	/* --tls-key's PEM */
 	char			*listen[DAGZD_MAX_LISTEN];
 	int			 nlisten;
 	double			 stale_after;	/* seconds */
@@ -102,6 +104,7 @@ int	 dagzd_split_addr(const char *, char *, size_t, int *);
 int	 dagzd_addr_is_loopback(const struct sockaddr *);
 
 /* dagzd-http.c */
+int	 http_tls_supported(void);
 int	 http_start(struct dagzd *);
 void	 http_handle(struct dagzd *, struct http_req *);
 void	 http_stop(struct dagzd *);

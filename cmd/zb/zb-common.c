@@ -37,10 +37,13 @@ zb_check_url(const char *url)
 	char port[16];
 	size_t n;
 
-	if (strncmp(url, "http://", 7) != 0)
+	if (strncmp(url, "http://", 7) == 0)
+		auth = url + 7;
+	else if (strncmp(url, "https://", 8) == 0)
+		auth = url + 8;
+	else
 		errx(DAGZ_EXIT_USAGE, "invalid dagzd URL '%s': expected "
-		    "http://HOST:PORT", url);
-	auth = url + 7;
+		    "http://HOST:PORT or https://HOST:PORT", url);
 	n = strcspn(auth, "/?#");
 	colon = memrchr(auth, ':', n);
 	if (colon != NULL && memchr(colon, ']', n - (colon - auth)) != NULL)
@@ -95,8 +98,12 @@ zb_vget(const char *fmt, va_list ap)
 	zb_connect();
 	if (vasprintf(&path, fmt, ap) == -1)
 		err(DAGZ_EXIT_ERROR, "vasprintf");
+	/* zb daemon up starts no HTTPS dagzd: no hint for one. */
 	if (store_call(zb_url, zb_token, "GET", path, NULL, NULL, 0,
-	    ZB_TIMEOUT, &r) == -1)
+	    ZB_TIMEOUT, &r) == -1 && strncmp(zb_url, "https:", 6) == 0)
+		errx(DAGZ_EXIT_ERROR, "cannot reach dagzd at %s: %s", zb_url,
+		    r.err);
+	if (r.status == 0)
 		errx(DAGZ_EXIT_ERROR, "cannot reach dagzd at %s: %s; start it "
 		    "with 'zb daemon up --bg'", zb_url, r.err);
 	free(path);

@@ -79,6 +79,10 @@ daemon_argv(char *path)
 	if (!store_url_is_local(zb_url))
 		errx(DAGZ_EXIT_USAGE, "dagzd at %s is not on this machine: "
 		    "start it there", zb_url);
+	/* A plain dagzd there would only answer TLS clients with errors. */
+	if (strncmp(zb_url, "https:", 6) == 0)
+		errx(DAGZ_EXIT_USAGE, "dagzd at %s serves HTTPS: start it "
+		    "with dagzd --tls-cert and --tls-key", zb_url);
 	argv = xcalloc(4, sizeof *argv);
 	argv[0] = path;
 	if ((uri = evhttp_uri_parse(zb_url)) != NULL &&
