@@ -134,3 +134,8 @@ TESTS += t/chaos.bats
 EXTRA_DIST += t/chaos.bats
 # Bad input: exit 2 and one line, nothing half-done; hostile ids.
 BATS_TESTS += t/bad-input.bats
+# The relay's client: the request it writes and the replies it reads.
+TESTS += t/unit-relay
+check_PROGRAMS += t/unit-relay
+t_unit_relay_SOURCES = t/unit-relay.c t/unit.h
+t_unit_relay_LDADD = $(COMMON_LIBS)
