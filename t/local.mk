@@ -139,3 +139,8 @@ TESTS += t/unit-relay
 check_PROGRAMS += t/unit-relay
 t_unit_relay_SOURCES = t/unit-relay.c t/unit.h
 t_unit_relay_LDADD = $(COMMON_LIBS)
+# dagzd's relay, against a real dagzd: both ends of it in relay-probe.
+check_PROGRAMS += t/relay-probe
+t_relay_probe_SOURCES = t/relay-probe.c
+t_relay_probe_LDADD = $(COMMON_LIBS)
+BATS_TESTS += t/dagzd-relay.bats
