@@ -30,6 +30,7 @@ libcommon_libcommon_a_SOURCES += \
 	%D%/cienv.c %D%/cienv.h \
 	%D%/envmask.c %D%/envmask.h \
 	%D%/jobid.c %D%/jobid.h \
+	%D%/relay.c %D%/relay.h \
 	%D%/store.c %D%/store.h \
 	%D%/zbuf.c %D%/zbuf.h
 libcommon_libcommon_a_CFLAGS = $(AM_CFLAGS) $(ZLIB_CFLAGS)

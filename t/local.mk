@@ -141,3 +141,13 @@ BATS_TESTS += t/dagzd-tls.bats
 check_PROGRAMS += t/store-client
 t_store_client_SOURCES = t/store-client.c
 t_store_client_LDADD = $(COMMON_LIBS)
+# The relay's client: the request it writes and the replies it reads.
+TESTS += t/unit-relay
+check_PROGRAMS += t/unit-relay
+t_unit_relay_SOURCES = t/unit-relay.c t/unit.h
+t_unit_relay_LDADD = $(COMMON_LIBS)
+# dagzd's relay, against a real dagzd: both ends of it in relay-probe.
+check_PROGRAMS += t/relay-probe
+t_relay_probe_SOURCES = t/relay-probe.c
+t_relay_probe_LDADD = $(COMMON_LIBS)
+BATS_TESTS += t/dagzd-relay.bats

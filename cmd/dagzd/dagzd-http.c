@@ -88,6 +88,9 @@ static const struct route {
 	{ "GET", "/api/v1/baselines/*", route_baseline },
 	{ "POST", "/api/v1/rendezvous", route_rendezvous },
 	{ "POST", "/api/v1/rendezvous/publish", route_rendezvous_publish },
+	{ "GET", "/api/v1/relay/listen", route_relay_listen },
+	{ "GET", "/api/v1/relay/connect", route_relay_connect },
+	{ "GET", "/api/v1/relay/accept", route_relay_accept },
 	{ "GET", "/jobs/*", route_job_page },
 };
 #define NROUTES	(sizeof routes / sizeof routes[0])
@@ -354,6 +357,110 @@ http_stream(struct http_req *req, int code, const char *ctype,
 	http_send(req, code, r);
 }
 
+/* A connection handed over after a 101: the library's handle of it. */
+struct http_upgraded {
+	struct dagzd			*d;
+	struct MHD_UpgradeResponseHandle *urh;
+};
+
+/* An upgrade on its way: what to call once the 101 is sent. */
+struct http_upgrade {
+	struct dagzd		*d;
+	http_upgrade_fn		 fn;
+	void			(*free)(void *);
+	void			*arg;
+};
+
+static void
+http_upgrade_free(struct http_upgrade *up)
+{
+	if (up == NULL)
+		return;
+	if (up->free != NULL)
+		up->free(up->arg);
+	free(up);
+}
+
+static void
+http_upgraded(void *cls, struct MHD_Connection *conn, void *con_cls,
+    const char *extra, size_t len, MHD_socket fd,
+    struct MHD_UpgradeResponseHandle *urh)
+{
+	struct http_upgrade *up = cls;
+	struct http_req *req = con_cls;
+	struct http_upgraded *u;
+
+	if (req != NULL)
+		req->upgrade = NULL;
+	u = xcalloc(1, sizeof *u);
+	u->d = up->d;
+	u->urh = urh;
+	up->fn(up->d, u, fd, extra, len, up->arg);
+	free(up);
+}
+
+/*
+ * Replies 101 Switching Protocols to protocol: once it is sent, fn gets
+ * the connection (its socket to read and write, never to close, and any
+ * bytes read past the request's head) with arg, and answers for it
+ * until it calls http_upgrade_close. When the connection goes before
+ * that, free gets arg instead.
+ */
+void
+http_upgrade(struct http_req *req, const char *protocol, http_upgrade_fn fn,
+    void (*freefn)(void *), void *arg)
+{
+	struct MHD_Response *r;
+	struct http_upgrade *up;
+
+	up = xcalloc(1, sizeof *up);
+	up->d = req->d;
+	up->fn = fn;
+	up->free = freefn;
+	up->arg = arg;
+	if (req->replied || req->conn == NULL) {
+		/* Without a connection (a fuzz target), only the status. */
+		if (!req->replied)
+			req->status = 101;
+		req->replied = 1;
+		http_upgrade_free(up);
+		return;
+	}
+	if ((r = MHD_create_response_for_upgrade(http_upgraded, up)) == NULL) {
+		http_upgrade_free(up);
+		http_error(req, 500, "cannot upgrade the connection");
+		return;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_UPGRADE, protocol);
+	if (MHD_queue_response(req->conn, 101, r) == MHD_NO) {
+		MHD_destroy_response(r);
+		http_upgrade_free(up);
+		http_error(req, 400, "cannot upgrade the connection: HTTP/1.1 "
+		    "is required");
+		return;
+	}
+	MHD_destroy_response(r);
+	req->status = 101;
+	req->replied = 1;
+	req->upgrade = up;
+}
+
+/*
+ * Gives an upgraded connection back to be closed; the library closes
+ * it on its next turn, which is made to come at once.
+ */
+void
+http_upgrade_close(struct http_upgraded *u)
+{
+	if (u == NULL)
+		return;
+	MHD_upgrade_action(u->urh, MHD_UPGRADE_ACTION_CLOSE);
+	/* Not the timer: http_schedule would take it back. */
+	if (u->d->ev_mhd_kick != NULL)
+		event_active(u->d->ev_mhd_kick, EV_TIMEOUT, 0);
+	free(u);
+}
+
 /* The request's body as a NUL-terminated string (a new allocation). */
 char *
 http_body(struct dagzd *d, struct http_req *req, size_t *len)
@@ -555,7 +662,7 @@ route_query_add(void *arg, enum MHD_ValueKind kind, const char *key,
 }
 
 /* Compares in time that does not depend on where the bytes differ. */
-static int
+int
 http_token_equal(const char *a, const char *b, size_t n)
 {
 	unsigned char diff = 0;
@@ -1040,6 +1147,8 @@ http_completed(void *arg, struct MHD_Connection *conn, void **con_cls,
 	if (req->hc != NULL)
 		req->hc->busy = 0;
 	d->bodies -= req->held;
+	/* Gone before its 101 went out. */
+	http_upgrade_free(req->upgrade);
 	free(req->body);
 	free(req->path);
 	free(req);
@@ -1228,7 +1337,8 @@ http_daemon(struct dagzd *d, int fd, unsigned int limit)
 		    (void *)"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2" },
 		{ MHD_OPTION_END, 0, NULL }
 	};
-	unsigned int flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	unsigned int flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+	    MHD_ALLOW_UPGRADE;
 
 	if (d->tls_cert != NULL)
 		flags |= MHD_USE_TLS;
@@ -1278,6 +1388,7 @@ http_start(struct dagzd *d)
 	}
 	per = d->conn_limit / n;
 	d->ev_mhd_timer = evtimer_new(d->base, http_on_event, d);
+	d->ev_mhd_kick = event_new(d->base, -1, 0, http_on_event, d);
 	for (i = 0; i < n; i++) {
 		if ((d->mhd[i] = http_daemon(d, fds[i], per)) == NULL) {
 			log_warnx("cannot start the HTTP server");
@@ -1311,6 +1422,7 @@ http_stop(struct dagzd *d)
 {
 	int i;
 
+	relay_stop(d);
 	for (i = 0; i < d->nmhd; i++) {
 		event_free(d->ev_mhd[i]);
 		MHD_stop_daemon(d->mhd[i]);
@@ -1319,4 +1431,7 @@ http_stop(struct dagzd *d)
 	if (d->ev_mhd_timer != NULL)
 		event_free(d->ev_mhd_timer);
 	d->ev_mhd_timer = NULL;
+	if (d->ev_mhd_kick != NULL)
+		event_free(d->ev_mhd_kick);
+	d->ev_mhd_kick = NULL;
 }

@@ -20,6 +20,9 @@ struct sockaddr;
 struct MHD_Daemon;
 struct MHD_Connection;
 struct http_conn;
+struct http_upgrade;
+struct http_upgraded;
+struct relay;
 TAILQ_HEAD(http_conns, http_conn);
 
 struct dagzd {
@@ -27,6 +30,7 @@ struct dagzd {
 	struct MHD_Daemon	*mhd[DAGZD_MAX_LISTEN];
 	struct event		*ev_mhd[DAGZD_MAX_LISTEN];
 	struct event		*ev_mhd_timer;
+	struct event		*ev_mhd_kick;	/* runs them at once */
 	int			 nmhd;
 	struct http_conns	 conns;		/* open connections, oldest first */
 	unsigned int		 nconns;
@@ -54,6 +58,7 @@ struct dagzd {
 	struct event		*ev_sweep;
 	struct event		*ev_term;
 	struct event		*ev_int;
+	struct relay		*relay;		/* dagzd-relay.c's */
 };
 
 /* A query parameter, decoded. */
@@ -87,6 +92,7 @@ struct http_req {
 	size_t			 drain;		/* too large: bytes to drop */
 	int			 too_large;	/* 413 once it is dropped */
 	int			 replied;
+	struct http_upgrade	*upgrade;	/* a 101 not yet sent */
 	/* Without a connection (conn NULL: a fuzz target), these. */
 	const char		*query;		/* as sent after the '?' */
 	int			 status;	/* of the reply made */
@@ -98,6 +104,14 @@ struct http_req {
  * connection is closed); done frees arg.
  */
 typedef ssize_t	(*http_fill_fn)(void *, char *, size_t);
+
+/*
+ * A connection upgraded by http_upgrade: its socket (read and write it,
+ * never close it), the bytes already read past the request's head, and
+ * the argument given; http_upgrade_close ends it.
+ */
+typedef void	(*http_upgrade_fn)(struct dagzd *, struct http_upgraded *,
+		    int, const char *, size_t, void *);
 
 /* dagzd.c */
 int	 dagzd_split_addr(const char *, char *, size_t, int *);
@@ -116,6 +130,10 @@ void	 http_ndjson(struct http_req *, struct evbuffer *);
 void	 http_reply(struct http_req *, int, const char *, struct evbuffer *);
 void	 http_stream(struct http_req *, int, const char *, http_fill_fn,
 	    void (*)(void *), void *);
+void	 http_upgrade(struct http_req *, const char *, http_upgrade_fn,
+	    void (*)(void *), void *);
+void	 http_upgrade_close(struct http_upgraded *);
+int	 http_token_equal(const char *, const char *, size_t);
 char	*http_body(struct dagzd *, struct http_req *, size_t *);
 const char *http_header(struct http_req *, const char *);
 const char *http_query(struct route_args *, const char *);
@@ -181,6 +199,15 @@ void	 route_rendezvous(struct dagzd *, struct http_req *,
 	    struct route_args *);
 void	 route_rendezvous_publish(struct dagzd *, struct http_req *,
 	    struct route_args *);
+
+/* dagzd-relay.c: streams spliced between a scheduler and its vassals. */
+void	 route_relay_listen(struct dagzd *, struct http_req *,
+	    struct route_args *);
+void	 route_relay_connect(struct dagzd *, struct http_req *,
+	    struct route_args *);
+void	 route_relay_accept(struct dagzd *, struct http_req *,
+	    struct route_args *);
+void	 relay_stop(struct dagzd *);
 
 /* dagzd-baselines.c: baselines for selection. */
 void	 route_baseline_create(struct dagzd *, struct http_req *,
