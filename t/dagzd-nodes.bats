@@ -66,7 +66,7 @@ ask() {
 	{
 		echo "{\"type\": \"job\", \"uuid\": \"$job\", \"tests\": 4}"
 		result a OK 0 0
-		result b FAILED 1 2 '"reason": "exit 1"'
+		result b FAILED 1 2 '"reason": "exit 1", "rerun": "node 0 lost"'
 		result c OK 1 3 '"rerun": "node 2 lost"'
 		# An older scheduler's record: no node, no rerun.
 		result d OK - 0
@@ -75,7 +75,7 @@ ask() {
 	run -0 zb tests j1 --json
 	diff -u - <(jq -c '{test, node} + (if has("rerun") then {rerun} else {} end)' <<<"$output") <<'EOF'
 {"test":"a","node":0}
-{"test":"b","node":1}
+{"test":"b","node":1,"rerun":"node 0 lost"}
 {"test":"c","node":1,"rerun":"node 2 lost"}
 {"test":"d","node":null}
 EOF
@@ -84,7 +84,7 @@ EOF
 	diff -u - <(tr -d '\r' <<<"$output") <<'EOF'
 TEST  STATUS  NODE  ATTEMPTS  DURATION  CASES  SPAN  REASON
 a     OK      0     1         -         -      -     -
-b     FAILED  1     1         -         -      -     exit 1
+b     FAILED  1     1         -         -      -     node 0 lost; exit 1
 c     OK      1     1         -         -      -     node 2 lost
 d     OK      -     1         -         -      -     -
 EOF

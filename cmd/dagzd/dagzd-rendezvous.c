@@ -95,7 +95,6 @@ rdv_reply(struct dagzd *d, sqlite3_stmt *st, const char *key,
 {
 	json_t *reply, *retry;
 	json_int_t total, sched;
-	char *job;
 
 	total = sqlite3_column_int64(st, 0);
 	sched = sqlite3_column_int64(st, 1);
@@ -112,9 +111,8 @@ rdv_reply(struct dagzd *d, sqlite3_stmt *st, const char *key,
 	    db_column_text(st, 2), "addresses", db_column_json(st, 3),
 	    "token", db_column_text(st, 4));
 	sqlite3_reset(st);
-	job = xstrdup(json_string_value(json_object_get(reply, "job")));
-	retry = jobs_retry(d, job, node, sched == node);
-	free(job);
+	retry = jobs_retry(d, json_string_value(json_object_get(reply, "job")),
+	    node, sched == node);
 	if (retry != NULL) {
 		json_decref(reply);
 		log_info("rendezvous '%s': node %lld retries job %s (%s)", key,

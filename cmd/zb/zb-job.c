@@ -16,7 +16,7 @@
 static void
 job_print_nodes(json_t *nodes)
 {
-	json_t *n, *w;
+	json_t *n, *w, *workers;
 	const char *host;
 	char *e;
 	size_t i, k;
@@ -32,10 +32,12 @@ job_print_nodes(json_t *nodes)
 			free(e);
 		}
 		printf(":");
-		if (json_array_size(json_object_get(n, "workers")) > 0) {
+		workers = json_object_get(n, "workers");
+		if (json_array_size(workers) > 0) {
 			printf(" workers");
-			json_array_foreach(json_object_get(n, "workers"), k, w)
-				printf(" #%lld", (long long)json_integer_value(w));
+			json_array_foreach(workers, k, w)
+				printf(" #%lld",
+				    (long long)json_integer_value(w));
 			printf(",");
 		}
 		printf(" %lld tests\n", (long long)json_integer_value(

@@ -9,6 +9,7 @@
 
 #include "exitcodes.h"
 #include "store.h"
+#include "xmalloc.h"
 #include "zb.h"
 
 static const struct zb_col tests_cols[] = {
@@ -43,17 +44,18 @@ static void
 tests_reason_shown(json_t *row)
 {
 	const char *rerun, *reason;
-	char buf[1024];
+	char *s;
 
 	rerun = json_string_value(json_object_get(row, "rerun"));
 	reason = json_string_value(json_object_get(row, "reason"));
-	if (rerun != NULL && reason != NULL)
-		snprintf(buf, sizeof buf, "%s; %s", rerun, reason);
-	else if (rerun != NULL || reason != NULL)
-		snprintf(buf, sizeof buf, "%s", rerun != NULL ? rerun : reason);
-	else
+	if (rerun == NULL && reason == NULL)
 		return;
-	json_object_set_new(row, "reason_shown", json_string(buf));
+	if (rerun != NULL && reason != NULL)
+		xasprintf(&s, "%s; %s", rerun, reason);
+	else
+		s = xstrdup(rerun != NULL ? rerun : reason);
+	json_object_set_new(row, "reason_shown", json_string(s));
+	free(s);
 }
 
 /*
