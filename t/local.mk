@@ -121,6 +121,9 @@ t_unit_utf8_LDADD = $(COMMON_LIBS)
 BATS_TESTS += t/dagzd-hostile.bats
 # dagzd's rendezvous of the slots of one parallel CI step.
 BATS_TESTS += t/dagzd-rendezvous.bats
+# The store's side of a job of many nodes: results' nodes, the summary's
+# nodes, and what a CI retry of a finished job runs again.
+BATS_TESTS += t/dagzd-nodes.bats
 # Secrets masked out of a job's environment before it is stored.
 TESTS += t/unit-envmask
 check_PROGRAMS += t/unit-envmask

@@ -14,7 +14,7 @@
 #include "utf8.h"
 #include "xmalloc.h"
 
-#define DB_STMT_MAX	64
+#define DB_STMT_MAX	96
 
 /* Each step takes the schema from version i to i + 1. */
 static const char *const migrations[] = {
@@ -124,6 +124,15 @@ static const char *const migrations[] = {
 	"  token TEXT,"
 	"  created REAL NOT NULL,"
 	"  published REAL);",
+	/*
+	 * 5: a job of many nodes: the node (the CI slot) each attempt ran
+	 * on, NULL in a job of one node, and why an attempt ran again when
+	 * it was not a retry ("node 2 lost").
+	 */
+	"ALTER TABLE results ADD COLUMN node INTEGER;"
+	"ALTER TABLE results ADD COLUMN rerun TEXT;"
+	"CREATE INDEX results_node ON results (job, node) "
+	"  WHERE node IS NOT NULL;",
 };
 
 static struct {

@@ -18,6 +18,12 @@
 #include "xmalloc.h"
 #include "zbuf.h"
 
+#define INGEST_NODE_MAX		99999	/* as the rendezvous's slots */
+#define INGEST_RERUN_MAX	128
+#define INGEST_HOST_MAX		255
+#define INGEST_NODES_MAX	64
+#define INGEST_WORKERS_MAX	4096
+
 struct ingest {
 	struct dagzd	*d;
 	const char	*line;		/* the record being stored, as sent */
@@ -36,8 +42,8 @@ static const char sql_insert_span[] =
 static const char sql_insert_result[] =
     "INSERT OR IGNORE INTO results (job, test, attempt, final, status, "
     "span, start, duration, cpu, rss, exit, signal, leaked, worker, reason, "
-    "cases, cases_failed, cases_skipped, cases_todo) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    "cases, cases_failed, cases_skipped, cases_todo, node, rerun) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 static const char sql_duration[] =
     "INSERT INTO durations (project, test, duration, n) VALUES (?, ?, ?, 1) "
     "ON CONFLICT (project, test) DO UPDATE SET "
@@ -139,6 +145,42 @@ check_str(json_t *o, const char *key, char *err, size_t len)
 	if (v == NULL || json_is_null(v) || json_is_string(v))
 		return (0);
 	snprintf(err, len, "\"%s\" must be a string", key);
+	return (-1);
+}
+
+/*
+ * Member key of o, when present and not null, must be an integer from 0
+ * to max.
+ */
+static int
+check_int_range(json_t *o, const char *key, json_int_t max, char *err,
+    size_t len)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (v == NULL || json_is_null(v) || (json_is_integer(v) &&
+	    json_integer_value(v) >= 0 && json_integer_value(v) <= max))
+		return (0);
+	snprintf(err, len, "\"%s\" must be an integer from 0 to %lld", key,
+	    (long long)max);
+	return (-1);
+}
+
+/*
+ * Member key of o, when present and not null, must be a string of at
+ * most max bytes.
+ */
+static int
+check_str_max(json_t *o, const char *key, size_t max, char *err,
+    size_t len)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (v == NULL || json_is_null(v) || (json_is_string(v) &&
+	    json_string_length(v) <= max))
+		return (0);
+	snprintf(err, len, "\"%s\" must be a string of at most %zu bytes",
+	    key, max);
 	return (-1);
 }
 
@@ -345,7 +387,9 @@ ingest_result(struct ingest *in, json_t *o, char *err, size_t len)
 	    check_num(o, "exit", 1, -1, err, len) == -1 ||
 	    check_num(o, "worker", 1, -1, err, len) == -1 ||
 	    check_str(o, "span", err, len) == -1 ||
-	    check_str(o, "reason", err, len) == -1)
+	    check_str(o, "reason", err, len) == -1 ||
+	    check_int_range(o, "node", INGEST_NODE_MAX, err, len) == -1 ||
+	    check_str_max(o, "rerun", INGEST_RERUN_MAX, err, len) == -1)
 		return (-1);
 	isfinal = !json_is_false(final) && !ingest_later_final(in, test,
 	    json_integer_value(attempt));
@@ -369,6 +413,8 @@ ingest_result(struct ingest *in, json_t *o, char *err, size_t len)
 	db_bind_int(st, 17, json_object_get(cases, "failed"));
 	db_bind_int(st, 18, json_object_get(cases, "skipped"));
 	db_bind_int(st, 19, json_object_get(cases, "todo"));
+	db_bind_int(st, 20, json_object_get(o, "node"));
+	db_bind_text(st, 21, json_string_value(json_object_get(o, "rerun")));
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		snprintf(err, len, "%s", sqlite3_errmsg(in->d->db));
 		return (-1);
@@ -430,6 +476,77 @@ ingest_log(struct ingest *in, json_t *o, char *err, size_t len)
 	return (0);
 }
 
+/*
+ * Node i of a summary's "nodes", n: {"node": 0, "host": "ci-a",
+ * "workers": [0, 1]}, its node not one of those before it.
+ */
+static int
+ingest_summary_node(json_t *nodes, size_t i, json_t *n, char *err,
+    size_t len)
+{
+	json_t *w, *v;
+	size_t j;
+
+	if (!json_is_object(n)) {
+		snprintf(err, len, "must be an object");
+		return (-1);
+	}
+	if (!json_is_integer(json_object_get(n, "node")) ||
+	    check_int_range(n, "node", INGEST_NODE_MAX, err, len) == -1) {
+		snprintf(err, len, "\"node\" must be an integer from 0 to %d",
+		    INGEST_NODE_MAX);
+		return (-1);
+	}
+	if (check_str_max(n, "host", INGEST_HOST_MAX, err, len) == -1)
+		return (-1);
+	w = json_object_get(n, "workers");
+	if (!json_is_array(w) || json_array_size(w) > INGEST_WORKERS_MAX)
+		goto bad_workers;
+	json_array_foreach(w, j, v)
+		if (!json_is_integer(v) || json_integer_value(v) < 0)
+			goto bad_workers;
+	for (j = 0; j < i; j++)
+		if (json_equal(json_object_get(n, "node"),
+		    json_object_get(json_array_get(nodes, j), "node"))) {
+			snprintf(err, len, "node %lld is listed twice",
+			    (long long)json_integer_value(json_object_get(n,
+			    "node")));
+			return (-1);
+		}
+	return (0);
+bad_workers:
+	snprintf(err, len, "\"workers\" must be an array of at most %d "
+	    "non-negative integers", INGEST_WORKERS_MAX);
+	return (-1);
+}
+
+/*
+ * A summary's "nodes", when present and not null: the nodes of a job of
+ * many, each once. A bad one is named by its index.
+ */
+static int
+ingest_summary_nodes(json_t *o, char *err, size_t len)
+{
+	json_t *nodes = json_object_get(o, "nodes"), *n;
+	char why[256];
+	size_t i;
+
+	if (nodes == NULL || json_is_null(nodes))
+		return (0);
+	if (!json_is_array(nodes) ||
+	    json_array_size(nodes) > INGEST_NODES_MAX) {
+		snprintf(err, len, "\"nodes\" must be an array of at most %d "
+		    "objects", INGEST_NODES_MAX);
+		return (-1);
+	}
+	json_array_foreach(nodes, i, n)
+		if (ingest_summary_node(nodes, i, n, why, sizeof why) == -1) {
+			snprintf(err, len, "\"nodes\"[%zu]: %s", i, why);
+			return (-1);
+		}
+	return (0);
+}
+
 static int
 ingest_summary(struct ingest *in, json_t *o, char *err, size_t len)
 {
@@ -447,7 +564,8 @@ ingest_summary(struct ingest *in, json_t *o, char *err, size_t len)
 		    "255");
 		return (-1);
 	}
-	if (check_nums(o, ints, nums, err, len) == -1)
+	if (check_nums(o, ints, nums, err, len) == -1 ||
+	    ingest_summary_nodes(o, err, len) == -1)
 		return (-1);
 	counts = json_object_get(o, "counts");
 	if (counts != NULL && !json_is_null(counts)) {

@@ -117,6 +117,74 @@ jobs_counts(struct dagzd *d, long long id, json_t *summary)
 	return (counts);
 }
 
+static const char sql_node_workers[] =
+    "SELECT node, worker, sum(final) FROM results "
+    "WHERE job = ? AND node IS NOT NULL GROUP BY node, worker "
+    "ORDER BY node, worker";
+
+/*
+ * The nodes of a job of many, [{"node", "host", "workers", "tests"}]: as
+ * its summary lists them, else as its results show them so far (without
+ * hosts); each with the number of tests whose final attempt ran there.
+ * null for a job of one node.
+ */
+static json_t *
+jobs_nodes(struct dagzd *d, long long id, json_t *summary)
+{
+	sqlite3_stmt *st = db_stmt(d, sql_node_workers);
+	json_t *seen, *nodes, *n, *listed, *tests, *host;
+	json_int_t node, last = -1;
+	char key[32];
+	size_t i;
+
+	/* Node (as a key) to {"node", "host", "workers", "tests"}. */
+	seen = json_object();
+	nodes = json_array();
+	n = NULL;
+	sqlite3_bind_int64(st, 1, id);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		node = sqlite3_column_int64(st, 0);
+		if (n == NULL || node != last) {
+			n = json_pack("{s:I,s:n,s:[],s:I}", "node", node,
+			    "host", "workers", "tests", (json_int_t)0);
+			snprintf(key, sizeof key, "%lld", (long long)node);
+			json_object_set_new(seen, key, n);
+			json_array_append(nodes, n);
+			last = node;
+		}
+		if (sqlite3_column_type(st, 1) != SQLITE_NULL &&
+		    sqlite3_column_int64(st, 1) >= 0)
+			json_array_append_new(json_object_get(n, "workers"),
+			    json_integer(sqlite3_column_int64(st, 1)));
+		json_object_set_new(n, "tests", json_integer(
+		    json_integer_value(json_object_get(n, "tests")) +
+		    sqlite3_column_int64(st, 2)));
+	}
+	listed = json_object_get(summary, "nodes");
+	if (json_is_array(listed)) {
+		json_decref(nodes);
+		nodes = json_array();
+		json_array_foreach(listed, i, n) {
+			snprintf(key, sizeof key, "%lld", (long long)
+			    json_integer_value(json_object_get(n, "node")));
+			tests = json_object_get(json_object_get(seen, key),
+			    "tests");
+			if ((host = json_object_get(n, "host")) == NULL)
+				host = json_null();
+			json_array_append_new(nodes, json_pack("{s:O,s:O,s:O,"
+			    "s:I}", "node", json_object_get(n, "node"), "host",
+			    host, "workers", json_object_get(n, "workers"),
+			    "tests", json_integer_value(tests)));
+		}
+	}
+	json_decref(seen);
+	if (json_array_size(nodes) == 0 && !json_is_array(listed)) {
+		json_decref(nodes);
+		return (json_null());
+	}
+	return (nodes);
+}
+
 static const char sql_job[] =
     "SELECT uuid, day, seq, created, started, ended, status, exit, "
     "project, branch, commit_sha, ci_attempt, rerun_of, tests, duration, "
@@ -184,6 +252,7 @@ jobs_json(struct dagzd *d, long long id)
 			failed += n;
 	}
 	json_object_set_new(o, "counts", counts);
+	json_object_set_new(o, "nodes", jobs_nodes(d, id, summary));
 	json_object_set_new(o, "passed", json_integer(passed));
 	json_object_set_new(o, "failed", json_integer(failed));
 	json_object_set_new(o, "flaky", json_integer(flaky));
@@ -395,6 +464,58 @@ jobs_rerun(struct dagzd *d, long long id)
 		json_object_set_new(o, "mode", json_string("all"));
 		json_decref(tests);
 	}
+	return (o);
+}
+
+static const char sql_retry_job[] =
+    "SELECT id, status, tests, (SELECT count(*) FROM results r "
+    "WHERE r.job = jobs.id AND r.final = 1) FROM jobs WHERE uuid = ?";
+static const char sql_retry_tests[] =
+    "SELECT test FROM results WHERE job = ?1 AND final = 1 AND status IN "
+    "('FAILED', 'TIMEOUT', 'CRASHED', 'DEP_FAILED', 'DAGZ_ERROR') AND "
+    "(node = ?2 OR (node IS NULL AND ?3)) ORDER BY test";
+
+/*
+ * What a CI retry of one slot of the job uuid of many nodes runs, once
+ * that job is over: {"of", "job", "mode": "failed", "tests"}, the tests
+ * whose final attempt did not pass on that slot's node (and, for the
+ * slot that scheduled, those of no node: never started, or a dagz
+ * error), or {"of", "job", "mode": "all"} when it vanished or ended
+ * before every test had a result, so that nothing unknown passes
+ * unseen. NULL while the job runs, or when there is no such job.
+ */
+json_t *
+jobs_retry(struct dagzd *d, const char *uuid, long long node, int scheduled)
+{
+	sqlite3_stmt *st = db_stmt(d, sql_retry_job);
+	char sid[JOBID_SHORT_LEN];
+	const char *status;
+	long long id;
+	json_t *o, *tests;
+	int all;
+
+	db_bind_text(st, 1, uuid);
+	if (sqlite3_step(st) != SQLITE_ROW ||
+	    (status = (const char *)sqlite3_column_text(st, 1)) == NULL ||
+	    strcmp(status, "running") == 0)
+		return (NULL);
+	id = sqlite3_column_int64(st, 0);
+	all = strcmp(status, "vanished") == 0 ||
+	    (sqlite3_column_type(st, 2) != SQLITE_NULL &&
+	    sqlite3_column_int64(st, 3) < sqlite3_column_int64(st, 2));
+	jobs_short(d, id, sid, sizeof sid);
+	o = json_pack("{s:s,s:s,s:s}", "of", sid, "job", uuid, "mode",
+	    all ? "all" : "failed");
+	if (all)
+		return (o);
+	tests = json_array();
+	st = db_stmt(d, sql_retry_tests);
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, node);
+	sqlite3_bind_int(st, 3, scheduled);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		json_array_append_new(tests, db_column_text(st, 0));
+	json_object_set_new(o, "tests", tests);
 	return (o);
 }
 

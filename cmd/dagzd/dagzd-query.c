@@ -99,8 +99,8 @@ static const char sql_tests[] =
     "r.start, r.worker, r.exit, r.signal, r.leaked, r.cpu, r.rss, "
     "(SELECT count(*) FROM results r2 WHERE r2.job = r.job AND "
     "r2.test = r.test AND r2.attempt > 0), "
-    "r.cases, r.cases_failed, r.cases_skipped, r.cases_todo "
-    "FROM results r WHERE r.job = ?1 AND r.final = 1 AND "
+    "r.cases, r.cases_failed, r.cases_skipped, r.cases_todo, r.node, "
+    "r.rerun FROM results r WHERE r.job = ?1 AND r.final = 1 AND "
     "(?2 IS NULL OR r.status = ?2 OR (?2 = 'failed' AND r.status IN "
     "('FAILED', 'TIMEOUT', 'CRASHED', 'DEP_FAILED')) OR (?2 = 'passed' "
     "AND r.status IN ('OK', 'OK_FLAKY'))) ORDER BY r.test";
@@ -121,7 +121,11 @@ query_case_counts(sqlite3_stmt *st, int col)
 	    "todo", (json_int_t)sqlite3_column_int64(st, col + 3)));
 }
 
-/* GET /api/v1/jobs/J/tests?status=S: the final result of each test. */
+/*
+ * GET /api/v1/jobs/J/tests?status=S: the final result of each test, with
+ * the node it ran on in a job of many ("node": null in a job of one) and
+ * why it ran again ("rerun": "node 2 lost") when its node was lost.
+ */
 void
 route_tests(struct dagzd *d, struct http_req *req, struct route_args *a)
 {
@@ -160,6 +164,10 @@ route_tests(struct dagzd *d, struct http_req *req, struct route_args *a)
 		json_object_set_new(o, "cpu", db_column_real(st, 11));
 		json_object_set_new(o, "rss", db_column_int(st, 12));
 		json_object_set_new(o, "cases", query_case_counts(st, 14));
+		/* The node of a job of many; why it ran again, if it did. */
+		json_object_set_new(o, "node", db_column_int(st, 18));
+		if (sqlite3_column_type(st, 19) != SQLITE_NULL)
+			json_object_set_new(o, "rerun", db_column_text(st, 19));
 		http_ndjson_add(buf, o);
 	}
 	http_ndjson(req, buf);

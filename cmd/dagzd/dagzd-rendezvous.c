@@ -4,7 +4,8 @@
  * first to ask becomes the job's scheduler, decided in one transaction,
  * and later publishes the job, the addresses it listens on and the
  * job's token; the others are vassals, told to ask again until that is
- * published, then given it.
+ * published, then given it. A slot that asks once that job is over is a
+ * CI retry of the step: it is told what to run again.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,10 +85,59 @@ rdv_slot(struct http_req *req, json_t *o, const char **key,
 }
 
 /*
+ * The reply to slot node of a key whose row st holds: a retry of the
+ * job it published once that job is over (a CI retry of the step, of
+ * one slot or all), else its role in the job.
+ */
+static json_t *
+rdv_reply(struct dagzd *d, sqlite3_stmt *st, const char *key,
+    json_int_t node)
+{
+	json_t *reply, *retry;
+	json_int_t total, sched;
+
+	total = sqlite3_column_int64(st, 0);
+	sched = sqlite3_column_int64(st, 1);
+	if (sqlite3_column_type(st, 2) == SQLITE_NULL) {
+		sqlite3_reset(st);
+		if (sched == node)
+			return (json_pack("{s:s, s:I}", "role", "scheduler",
+			    "nodes", total));
+		return (json_pack("{s:s, s:I, s:I, s:b}", "role", "vassal",
+		    "scheduler", sched, "nodes", total, "ready", 0));
+	}
+	reply = json_pack("{s:s, s:I, s:I, s:b, s:o, s:o, s:o}", "role",
+	    "vassal", "scheduler", sched, "nodes", total, "ready", 1, "job",
+	    db_column_text(st, 2), "addresses", db_column_json(st, 3),
+	    "token", db_column_text(st, 4));
+	sqlite3_reset(st);
+	retry = jobs_retry(d, json_string_value(json_object_get(reply, "job")),
+	    node, sched == node);
+	if (retry != NULL) {
+		json_decref(reply);
+		log_info("rendezvous '%s': node %lld retries job %s (%s)", key,
+		    (long long)node, json_string_value(json_object_get(retry,
+		    "of")), json_string_value(json_object_get(retry, "mode")));
+		reply = json_pack("{s:s}", "role", "retry");
+		json_object_update(reply, retry);
+		json_decref(retry);
+		return (reply);
+	}
+	if (sched == node) {
+		json_decref(reply);
+		return (json_pack("{s:s, s:I}", "role", "scheduler", "nodes",
+		    total));
+	}
+	return (reply);
+}
+
+/*
  * POST /api/v1/rendezvous {"key", "node", "total"}: {"role":
  * "scheduler"} to the first slot of key to ask (and to it again), else
  * {"role": "vassal", "scheduler": N, "ready": false} until the
- * scheduler has published, then with "job", "addresses" and "token".
+ * scheduler has published, then with "job", "addresses" and "token";
+ * once that job is over, {"role": "retry", ...} (jobs_retry) to any
+ * slot, each time it asks.
  */
 void
 route_rendezvous(struct dagzd *d, struct http_req *req,
@@ -96,7 +146,7 @@ route_rendezvous(struct dagzd *d, struct http_req *req,
 	sqlite3_stmt *st;
 	json_t *o, *reply;
 	const char *key;
-	json_int_t node, total, sched;
+	json_int_t node, total;
 	int rc;
 
 	(void)a;
@@ -142,25 +192,7 @@ route_rendezvous(struct dagzd *d, struct http_req *req,
 		http_error(req, 500, "cannot read the rendezvous");
 		return;
 	}
-	sched = sqlite3_column_int64(st, 1);
-	if (sched == node)
-		reply = json_pack("{s:s, s:I}", "role", "scheduler", "nodes",
-		    (json_int_t)sqlite3_column_int64(st, 0));
-	else {
-		reply = json_pack("{s:s, s:I, s:I, s:b}", "role", "vassal",
-		    "scheduler", sched, "nodes",
-		    (json_int_t)sqlite3_column_int64(st, 0), "ready",
-		    sqlite3_column_type(st, 2) != SQLITE_NULL);
-		if (sqlite3_column_type(st, 2) != SQLITE_NULL) {
-			json_object_set_new(reply, "job",
-			    db_column_text(st, 2));
-			json_object_set_new(reply, "addresses",
-			    db_column_json(st, 3));
-			json_object_set_new(reply, "token",
-			    db_column_text(st, 4));
-		}
-	}
-	sqlite3_reset(st);
+	reply = rdv_reply(d, st, key, node);
 	db_rollback(d);
 	json_decref(o);
 	http_json(req, 200, reply);

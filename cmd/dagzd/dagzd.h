@@ -165,6 +165,7 @@ void	 db_sweep(struct dagzd *);
 int	 jobs_resolve(struct dagzd *, const char *, long long *);
 json_t	*jobs_json(struct dagzd *, long long);
 long long jobs_upsert(struct dagzd *, json_t *, char *, size_t);
+json_t	*jobs_retry(struct dagzd *, const char *, long long, int);
 void	 route_job_create(struct dagzd *, struct http_req *,
 	    struct route_args *);
 void	 route_jobs(struct dagzd *, struct http_req *,

@@ -1,4 +1,7 @@
-/* zb-tests.c: "zb tests J": each test of a job and its final status. */
+/*
+ * zb-tests.c: "zb tests J": each test of a job and its final status, and
+ * in a job of many nodes the node it ran on.
+ */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,6 +9,7 @@
 
 #include "exitcodes.h"
 #include "store.h"
+#include "xmalloc.h"
 #include "zb.h"
 
 static const struct zb_col tests_cols[] = {
@@ -15,9 +19,44 @@ static const struct zb_col tests_cols[] = {
 	{ "DURATION", "duration", ZB_SECS, 0 },
 	{ "CASES", "cases_shown", ZB_STR, 0 },
 	{ "SPAN", "span", ZB_STR, 0 },
-	{ "REASON", "reason", ZB_STR, 60 },
+	{ "REASON", "reason_shown", ZB_STR, 60 },
 	{ NULL, NULL, 0, 0 }
 };
+
+/* A job of many nodes: where each test ran, too. */
+static const struct zb_col tests_node_cols[] = {
+	{ "TEST", "test", ZB_STR, 60 },
+	{ "STATUS", "status", ZB_STR, 0 },
+	{ "NODE", "node", ZB_INT, 0 },
+	{ "ATTEMPTS", "attempts", ZB_INT, 0 },
+	{ "DURATION", "duration", ZB_SECS, 0 },
+	{ "CASES", "cases_shown", ZB_STR, 0 },
+	{ "SPAN", "span", ZB_STR, 0 },
+	{ "REASON", "reason_shown", ZB_STR, 60 },
+	{ NULL, NULL, 0, 0 }
+};
+
+/*
+ * The REASON cell of a row: why it ran again, when its node was lost,
+ * then the reason of its last attempt.
+ */
+static void
+tests_reason_shown(json_t *row)
+{
+	const char *rerun, *reason;
+	char *s;
+
+	rerun = json_string_value(json_object_get(row, "rerun"));
+	reason = json_string_value(json_object_get(row, "reason"));
+	if (rerun == NULL && reason == NULL)
+		return;
+	if (rerun != NULL && reason != NULL)
+		xasprintf(&s, "%s; %s", rerun, reason);
+	else
+		s = xstrdup(rerun != NULL ? rerun : reason);
+	json_object_set_new(row, "reason_shown", json_string(s));
+	free(s);
+}
 
 /*
  * The CASES cell of a row: "2/85 failed", "3/85 skipped", "85 passed",
@@ -61,7 +100,7 @@ zb_tests(int argc, char **argv)
 	char *id, *st = NULL;
 	json_t *rows, *row;
 	size_t i;
-	int ch;
+	int ch, nodes = 0;
 
 	memset(&o, 0, sizeof o);
 	opterr = 0;
@@ -87,9 +126,13 @@ zb_tests(int argc, char **argv)
 		while (json_array_size(rows) > (size_t)o.limit)
 			json_array_remove(rows, json_array_size(rows) - 1);
 	if (zb_tty(&o))
-		json_array_foreach(rows, i, row)
+		json_array_foreach(rows, i, row) {
 			tests_cases_shown(row);
-	zb_table(&o, tests_cols, rows);
+			tests_reason_shown(row);
+			if (json_is_integer(json_object_get(row, "node")))
+				nodes = 1;
+		}
+	zb_table(&o, nodes ? tests_node_cols : tests_cols, rows);
 	json_decref(rows);
 	return (DAGZ_EXIT_OK);
 }
