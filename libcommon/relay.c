@@ -1,7 +1,7 @@
 /*
  * relay.c: the client of dagzd's relay. It writes the upgrade request on
- * a stream the caller made (a plain socket from relay_stream_plain, or
- * TLS), reads dagzd's reply head and hands the stream back upgraded, or
+ * a stream the caller made (from store_stream_open, plain or TLS),
+ * reads dagzd's reply head and hands the stream back upgraded, or
  * frees it and says why. It never reads past the head of a 101: what the
  * other side sent first may come in the same read, and stays in the
  * stream's input for the caller.
@@ -25,6 +25,7 @@
 #include <jansson.h>
 
 #include "relay.h"
+#include "store.h"
 #include "xmalloc.h"
 
 #define RELAY_HEAD_MAX		(16 * 1024)
@@ -352,67 +353,25 @@ relay_path(const char *url, const char *what, const char *job,
 }
 
 /*
- * A plain TCP stream to the host and port of url (http://), connecting;
- * NULL with err set when it cannot even start. The name is resolved
- * here, waiting, as the store's client does.
+ * A relay stream to dagzd at url: what is "listen", "connect" or
+ * "accept" (of id) for job, admitted by the job's token (and the
+ * store's, if any); cb as relay_open's. -1 with err when no stream could
+ * even start; else cb is called, later.
  */
-struct bufferevent *
-relay_stream_plain(struct event_base *base, const char *url, char *err,
-    size_t len)
+int
+relay_dial(struct event_base *base, const char *url, const char *store_token,
+    const char *what, const char *job, const char *id, const char *job_token,
+    relay_cb cb, void *arg, char *err, size_t len)
 {
-	struct evhttp_uri *uri;
-	struct addrinfo hints, *res, *ai;
-	struct bufferevent *bev = NULL;
-	const char *scheme, *host;
-	char serv[16], name[256];
-	int port, rc, e = 0;
+	struct bufferevent *bev;
+	char *host, *path;
 
-	if ((uri = evhttp_uri_parse(url)) == NULL ||
-	    (scheme = evhttp_uri_get_scheme(uri)) == NULL ||
-	    strcmp(scheme, "http") != 0 ||
-	    (host = evhttp_uri_get_host(uri)) == NULL || *host == '\0') {
-		snprintf(err, len, "invalid dagzd URL '%s': expected "
-		    "http://HOST:PORT", url);
-		if (uri != NULL)
-			evhttp_uri_free(uri);
-		return (NULL);
-	}
-	if ((port = evhttp_uri_get_port(uri)) == -1)
-		port = 80;
-	/* localhost may resolve to ::1 first; dagzd always has 127.0.0.1. */
-	if (strcmp(host, "localhost") == 0)
-		host = "127.0.0.1";
-	if (host[0] == '[')
-		snprintf(name, sizeof name, "%.*s", (int)strcspn(host + 1, "]"),
-		    host + 1);
-	else
-		strlcpy(name, host, sizeof name);
-	evhttp_uri_free(uri);
-	memset(&hints, 0, sizeof hints);
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV;
-	snprintf(serv, sizeof serv, "%d", port);
-	if ((rc = getaddrinfo(name, serv, &hints, &res)) != 0) {
-		snprintf(err, len, "cannot resolve '%s': %s", name,
-		    gai_strerror(rc));
-		return (NULL);
-	}
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
-		if (bev == NULL)
-			break;
-		if (bufferevent_socket_connect(bev, ai->ai_addr,
-		    ai->ai_addrlen) == 0)
-			break;
-		e = EVUTIL_SOCKET_ERROR();
-		bufferevent_free(bev);
-		bev = NULL;
-	}
-	freeaddrinfo(res);
-	if (bev == NULL)
-		snprintf(err, len, "cannot connect to '%s': %s", url,
-		    e != 0 ? evutil_socket_error_to_string(e) :
-		    "no address");
-	return (bev);
+	if ((bev = store_stream_open(base, url, err, len)) == NULL)
+		return (-1);
+	host = relay_host(url);
+	path = relay_path(url, what, job, id);
+	relay_open(bev, host, path, store_token, job_token, cb, arg);
+	free(host);
+	free(path);
+	return (0);
 }

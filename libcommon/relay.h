@@ -26,8 +26,9 @@ typedef void	(*relay_cb)(struct bufferevent *, const char *, void *);
 
 void	 relay_open(struct bufferevent *, const char *, const char *,
 	    const char *, const char *, relay_cb, void *);
-struct bufferevent *relay_stream_plain(struct event_base *, const char *,
-	    char *, size_t);
+int	 relay_dial(struct event_base *, const char *, const char *,
+	    const char *, const char *, const char *, const char *, relay_cb,
+	    void *, char *, size_t);
 char	*relay_host(const char *);
 char	*relay_path(const char *, const char *, const char *, const char *);
 

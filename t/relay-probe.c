@@ -48,14 +48,11 @@ usage(void)
 static void
 probe_open(const char *what, const char *id, relay_cb cb, void *arg)
 {
-	struct bufferevent *bev;
-	char err[256], *path;
+	char err[256];
 
-	if ((bev = relay_stream_plain(base, url, err, sizeof err)) == NULL)
+	if (relay_dial(base, url, store_tok, what, job, id, job_tok, cb, arg,
+	    err, sizeof err) == -1)
 		errx(1, "%s", err);
-	path = relay_path(url, what, job, id);
-	relay_open(bev, host, path, store_tok, job_tok, cb, arg);
-	free(path);
 }
 
 static void

@@ -33,7 +33,7 @@ usage(int asked)
 	    "                [--slow duration] [--status-interval duration]\n"
 	    "                [--stuck-after duration] [--timeout duration]\n"
 	    "                [--wait-nodes duration] [--reconnect-grace duration]\n"
-	    "                [--advertise addr]\n"
+	    "                [--advertise addr] [--relay]\n"
 	    "                [--filter regex] [--list] [adapter ...] [test-id ...]\n"
 	    "adapters:       --manifest file | --exec glob ... |\n"
 	    "                --tap glob ... [--tap-cwd dir] [--tap-exec prog] |\n"
@@ -221,6 +221,7 @@ main(int argc, char **argv)
 		{ "pytest", no_argument, NULL, 'p' },
 		{ "python", required_argument, NULL, 'y' },
 		{ "reconnect-grace", required_argument, NULL, 'Q' },
+		{ "relay", no_argument, NULL, 'Q' + 256 },
 		{ "retries", required_argument, NULL, 'r' },
 		{ "select-only", no_argument, NULL, 'X' },
 		{ "retry-budget", required_argument, NULL, 'R' },
@@ -241,7 +242,7 @@ main(int argc, char **argv)
 	struct sched s;
 	struct adapter_spec *list = NULL, *pytest = NULL;
 	const char *errstr, *python = NULL, *tap_cwd = NULL, *tap_exec = NULL;
-	const char *bats_exec = NULL;
+	const char *bats_exec = NULL, *relay;
 	long n;
 	int ch, i;
 
@@ -258,6 +259,8 @@ main(int argc, char **argv)
 	s.opt.stuck_after = 300;
 	s.opt.wait_nodes = 30;
 	s.opt.reconnect_grace = 60;
+	if ((relay = getenv("DAGZ_RELAY")) != NULL && strcmp(relay, "1") == 0)
+		s.opt.relay = 1;
 	if ((n = sysconf(_SC_NPROCESSORS_ONLN)) < 1)
 		n = 1;
 	s.opt.workers = n > 1024 ? 1024 : (int)n;
@@ -352,6 +355,9 @@ main(int argc, char **argv)
 			break;
 		case 'D':
 			s.opt.advertise = strv_push(s.opt.advertise, optarg);
+			break;
+		case 'Q' + 256:
+			s.opt.relay = 1;
 			break;
 		case 'Q':
 			s.opt.reconnect_grace = opt_duration("reconnect-grace",

@@ -106,6 +106,10 @@ join_as_node(struct sched *s, json_t *rdv)
 	}
 	argv = strv_push(argv, "--token-fd");
 	argv = strv_push(argv, fdarg);
+	argv = strv_push(argv, "--job");
+	argv = strv_push(argv, job);
+	if (s->opt.relay)
+		argv = strv_push(argv, "--relay");
 	argv = strv_push(argv, "--node");
 	argv = strv_push(argv, node);
 	snprintf(grace, sizeof grace, "%.3f", s->opt.reconnect_grace);
@@ -313,6 +317,7 @@ join_publish(struct sched *s)
 		return (0);
 	}
 	json_decref(o);
+	node_relay(s);
 	return (0);
 }
 

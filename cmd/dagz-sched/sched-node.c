@@ -19,11 +19,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <event2/bufferevent.h>
+
 #include "baseline.h"
 #include "exitcodes.h"
 #include "ndjson.h"
 #include "net.h"
 #include "outbox.h"
+#include "relay.h"
+#include "store.h"
 #include "proto.h"
 #include "sched.h"
 #include "strv.h"
@@ -35,6 +39,8 @@
 #define NODE_GATES_MAX		64
 #define NODE_GATES_PER_SOURCE	4
 #define NODE_LISTENERS		4
+/* Seconds before asking dagzd's relay again. */
+#define NODE_RELAY_RETRY	2
 /* Seconds the end waits for the other nodes to take the report. */
 #define NODE_END_WAIT		10
 
@@ -50,6 +56,11 @@ TAILQ_HEAD(gates, gate);
 
 struct sched_net {
 	struct sched		*s;
+	/* dagzd's relay: its control stream, and where to ask again. */
+	struct ndjson_peer	*relay;
+	char			*relay_url;
+	char			*relay_token;	/* the store's */
+	struct event		*ev_relay;
 	int			 fds[NODE_LISTENERS];
 	struct event		*ev[NODE_LISTENERS];
 	int			 nfds;
@@ -489,7 +500,7 @@ node_gate_msg(struct ndjson_peer *peer, json_t *msg, void *arg)
 	struct msg_join j;
 	struct snode *n;
 	const char *why;
-	char err[256];
+	char err[256], source[INET6_ADDRSTRLEN];
 	int k;
 
 	memset(&j, 0, sizeof j);
@@ -513,6 +524,7 @@ node_gate_msg(struct ndjson_peer *peer, json_t *msg, void *arg)
 	n->out = outbox_new();
 	n->peer = g->peer;
 	g->peer = NULL;
+	strlcpy(source, g->source, sizeof source);
 	n->nworkers = j.workers;
 	n->root = j.root != NULL ? xstrdup(j.root) : NULL;
 	strlcpy(n->host, j.host, sizeof n->host);
@@ -527,8 +539,8 @@ node_gate_msg(struct ndjson_peer *peer, json_t *msg, void *arg)
 	wel.time = time_unix();
 	ndjson_send(n->peer, proto_welcome_encode(&wel));
 	node_send_config(s, n);
-	out_line(s, "node %d (%s) joined: worker%s #%d%s%.0d", n->index,
-	    n->host, n->nworkers > 1 ? "s" : "", n->first,
+	out_line(s, "node %d (%s) joined from %s: worker%s #%d%s%.0d",
+	    n->index, n->host, source, n->nworkers > 1 ? "s" : "", n->first,
 	    n->nworkers > 1 ? "-#" : "", n->nworkers > 1 ?
 	    n->first + n->nworkers - 1 : 0);
 	return;
@@ -571,13 +583,139 @@ node_gate_free(struct gate *g)
 	free(g);
 }
 
+/* A connection that must join first, on stream bev (taken). */
+static void
+node_gate_new(struct sched_net *net, struct bufferevent *bev,
+    const char *source)
+{
+	struct timeval tv = { NODE_JOIN_TIMEOUT, 0 };
+	struct gate *g;
+
+	if (bev == NULL)
+		return;
+	g = xcalloc(1, sizeof *g);
+	g->net = net;
+	strlcpy(g->source, source, sizeof g->source);
+	g->peer = ndjson_peer_new_bev(bev, "node", node_gate_msg,
+	    node_gate_close, g);
+	g->ev_timeout = evtimer_new(net->s->base, node_gate_timeout, g);
+	evtimer_add(g->ev_timeout, &tv);
+	TAILQ_INSERT_TAIL(&net->gates, g, entry);
+	net->ngates++;
+}
+
+static void	node_relay_listen(struct sched_net *);
+
+/* A node through the relay: it must join as one that came directly. */
+static void
+node_relay_accepted(struct bufferevent *bev, const char *err, void *arg)
+{
+	struct sched_net *net = arg;
+
+	if (bev == NULL) {
+		out_line(net->s, "%s", err);
+		return;
+	}
+	if (net->ngates >= NODE_GATES_MAX) {
+		bufferevent_free(bev);
+		return;
+	}
+	node_gate_new(net, bev, "the relay");
+}
+
+/* The relay says a node is waiting there: take it. */
+static void
+node_relay_msg(struct ndjson_peer *peer, json_t *msg, void *arg)
+{
+	struct sched_net *net = arg;
+	const char *id = json_string_value(json_object_get(msg, "id"));
+	char err[256];
+
+	if (id == NULL || strcmp(json_string_value(json_object_get(msg,
+	    "type")), "relay") != 0)
+		return;
+	if (relay_dial(net->s->base, net->relay_url, net->relay_token,
+	    "accept", net->s->job, id, net->token, node_relay_accepted, net,
+	    err, sizeof err) == -1)
+		out_line(net->s, "relay: %s", err);
+}
+
+static void
+node_relay_retry(evutil_socket_t fd, short what, void *arg)
+{
+	node_relay_listen(arg);
+}
+
+/* The relay's control stream broke (dagzd restarted?): ask again. */
+static void
+node_relay_lost(struct sched_net *net, const char *why)
+{
+	struct timeval tv = { NODE_RELAY_RETRY, 0 };
+
+	if (net->s->ending)
+		return;
+	out_line(net->s, "relay: %s; asking again in %ds", why,
+	    NODE_RELAY_RETRY);
+	evtimer_add(net->ev_relay, &tv);
+}
+
+static void
+node_relay_close(struct ndjson_peer *peer, const char *why, void *arg)
+{
+	struct sched_net *net = arg;
+
+	ndjson_peer_free(peer);
+	net->relay = NULL;
+	node_relay_lost(net, why);
+}
+
+static void
+node_relay_listening(struct bufferevent *bev, const char *err, void *arg)
+{
+	struct sched_net *net = arg;
+
+	if (bev == NULL) {
+		node_relay_lost(net, err);
+		return;
+	}
+	net->relay = ndjson_peer_new_bev(bev, "relay", node_relay_msg,
+	    node_relay_close, net);
+}
+
+/*
+ * Listens at dagzd's relay too, for the nodes that cannot reach us:
+ * dagzd announces each, and we take it on a stream of its own.
+ */
+static void
+node_relay_listen(struct sched_net *net)
+{
+	char err[256];
+
+	if (relay_dial(net->s->base, net->relay_url, net->relay_token,
+	    "listen", net->s->job, NULL, net->token, node_relay_listening, net,
+	    err, sizeof err) == -1)
+		node_relay_lost(net, err);
+}
+
+void
+node_relay(struct sched *s)
+{
+	struct sched_net *net = s->net;
+
+	if (net == NULL)
+		return;
+	net->relay_url = store_url();
+	net->relay_token = store_token();
+	net->ev_relay = evtimer_new(s->base, node_relay_retry, net);
+	node_relay_listen(net);
+}
+
 static void
 node_accept(evutil_socket_t lfd, short what, void *arg)
 {
 	struct sched_net *net = arg;
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof ss;
-	struct timeval tv = { NODE_JOIN_TIMEOUT, 0 };
 	struct gate *g;
 	char source[INET6_ADDRSTRLEN] = "?";
 	int fd, same = 0;
@@ -598,15 +736,9 @@ node_accept(evutil_socket_t lfd, short what, void *arg)
 		close(fd);
 		return;
 	}
-	g = xcalloc(1, sizeof *g);
-	g->net = net;
-	strlcpy(g->source, source, sizeof g->source);
-	g->peer = ndjson_peer_new(net->s->base, fd, "node", node_gate_msg,
-	    node_gate_close, g);
-	g->ev_timeout = evtimer_new(net->s->base, node_gate_timeout, g);
-	evtimer_add(g->ev_timeout, &tv);
-	TAILQ_INSERT_TAIL(&net->gates, g, entry);
-	net->ngates++;
+	evutil_make_socket_nonblocking(fd);
+	node_gate_new(net, bufferevent_socket_new(net->s->base, fd,
+	    BEV_OPT_CLOSE_ON_FREE), source);
 }
 
 /*
@@ -750,6 +882,15 @@ node_free_all(struct sched *s)
 		return;
 	while ((g = TAILQ_FIRST(&s->net->gates)) != NULL)
 		node_gate_free(g);
+	if (s->net->relay != NULL)
+		ndjson_peer_free(s->net->relay);
+	if (s->net->ev_relay != NULL)
+		event_free(s->net->ev_relay);
+	free(s->net->relay_url);
+	if (s->net->relay_token != NULL)
+		explicit_bzero(s->net->relay_token,
+		    strlen(s->net->relay_token));
+	free(s->net->relay_token);
 	for (k = 0; k < s->net->nfds; k++) {
 		event_free(s->net->ev[k]);
 		close(s->net->fds[k]);

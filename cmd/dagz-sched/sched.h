@@ -60,6 +60,7 @@ struct sched_options {
 	char	       **argv;		/* the command line, for reports */
 	double		 wait_nodes;	/* --wait-nodes */
 	double		 reconnect_grace; /* --reconnect-grace */
+	int		 relay;		/* --relay, DAGZ_RELAY=1 */
 	char	       **advertise;	/* --advertise ADDR */
 };
 
@@ -299,6 +300,7 @@ void	 node_closed(struct sched *);
 void	 node_send(struct sched *, struct snode *, json_t *);
 void	 node_away(struct sched *, struct snode *, const char *);
 void	 node_tick(struct sched *);
+void	 node_relay(struct sched *);
 void	 node_free_all(struct sched *);
 void	 node_workers_grow(struct sched *, int);
 

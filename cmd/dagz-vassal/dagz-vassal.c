@@ -28,6 +28,7 @@ usage(void)
 	    "--adapters json\n"
 	    "       dagz-vassal [-dVv] --connect addr ... --token-fd fd "
 	    "--node n\n"
+	    "                   [--job uuid] [--relay]\n"
 	    "                   [--reconnect-grace duration] [--root dir]\n"
 	    "                   -j workers --adapters json\n");
 	exit(DAGZ_EXIT_USAGE);
@@ -58,7 +59,9 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "adapters", required_argument, NULL, 'a' },
 		{ "connect", required_argument, NULL, 'c' },
+		{ "job", required_argument, NULL, 'J' },
 		{ "node", required_argument, NULL, 'n' },
+		{ "relay", no_argument, NULL, 'R' },
 		{ "reconnect-grace", required_argument, NULL, 'g' },
 		{ "root", required_argument, NULL, 'r' },
 		{ "token-fd", required_argument, NULL, 't' },
@@ -110,6 +113,13 @@ main(int argc, char **argv)
 			if (errstr != NULL)
 				errx(DAGZ_EXIT_USAGE, "node is %s: %s", errstr,
 				    optarg);
+			break;
+		case 'J':
+			free(v.job);
+			v.job = xstrdup(optarg);
+			break;
+		case 'R':
+			v.relay_only = 1;
 			break;
 		case 'g':
 			if (time_parse_duration(optarg, &v.grace) == -1 ||

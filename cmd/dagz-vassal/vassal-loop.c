@@ -23,6 +23,8 @@
 #include "ndjson.h"
 #include "net.h"
 #include "outbox.h"
+#include "relay.h"
+#include "store.h"
 #include "proc.h"
 #include "proto.h"
 #include "strv.h"
@@ -42,6 +44,7 @@ static void	vassal_worker_spawn(struct vassal *, struct vworker *);
 static void	vassal_maybe_exit(struct vassal *);
 static void	vassal_join(struct vassal *);
 static int	vassal_dial(struct vassal *, double);
+static void	vassal_connect(struct vassal *, double);
 
 /*
  * A message to the scheduler: over TCP, kept in the outbox until it
@@ -623,8 +626,6 @@ static void
 vassal_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct vassal *v = arg;
-	int s;
-
 	if (v->sched != NULL) {
 		if (v->welcomed && v->acked != v->received) {
 			v->acked = v->received;
@@ -632,21 +633,79 @@ vassal_tick(evutil_socket_t fd, short what, void *arg)
 		}
 		return;
 	}
-	if (v->away_since == 0 || v->shutting_down)
+	if (v->away_since == 0 || v->shutting_down || v->connecting)
 		return;
 	if (time_mono() - v->away_since > v->grace) {
-		log_warnx("lost the scheduler: no reconnect within %.0fs",
-		    v->grace);
+		if (v->welcomed)
+			log_warnx("lost the scheduler: no reconnect within "
+			    "%.0fs", v->grace);
+		else
+			log_warnx("cannot reach the scheduler within %.0fs",
+			    v->grace);
 		v->exit_code = DAGZ_EXIT_ERROR;
 		vassal_shutdown(v);
+		event_base_loopexit(v->base, NULL);
 		return;
 	}
-	if ((s = vassal_dial(v, 1)) == -1)
-		return;
-	v->sched = ndjson_peer_new(v->base, s, "scheduler", vassal_sched_msg,
-	    vassal_sched_close, v);
+	vassal_connect(v, 1);
+}
+
+static void
+vassal_connected(struct vassal *v, struct ndjson_peer *peer)
+{
+	v->sched = peer;
 	v->away_since = 0;
 	vassal_join(v);
+}
+
+static void
+vassal_relayed(struct bufferevent *bev, const char *err, void *arg)
+{
+	struct vassal *v = arg;
+
+	v->connecting = 0;
+	if (bev == NULL) {
+		if (!v->said_relay++)
+			log_warnx("%s", err);
+		return;
+	}
+	log_info("connected to the scheduler through dagzd's relay");
+	vassal_connected(v, ndjson_peer_new_bev(bev, "scheduler",
+	    vassal_sched_msg, vassal_sched_close, v));
+}
+
+/*
+ * To the scheduler: each address it published, for timeout seconds
+ * each, then dagzd's relay (at once with --relay); the tick tries again
+ * until the grace is over.
+ */
+static void
+vassal_connect(struct vassal *v, double timeout)
+{
+	char err[512], *url, *token;
+	int fd, rc;
+
+	if (!v->relay_only && (fd = vassal_dial(v, timeout)) != -1) {
+		vassal_connected(v, ndjson_peer_new(v->base, fd, "scheduler",
+		    vassal_sched_msg, vassal_sched_close, v));
+		return;
+	}
+	if (v->job == NULL)
+		return;
+	url = store_url();
+	token = store_token();
+	rc = relay_dial(v->base, url, token, "connect", v->job, NULL,
+	    v->token, vassal_relayed, v, err, sizeof err);
+	if (token != NULL)
+		explicit_bzero(token, strlen(token));
+	free(token);
+	free(url);
+	if (rc == -1) {
+		if (!v->said_relay++)
+			log_warnx("relay: %s", err);
+		return;
+	}
+	v->connecting = 1;
 }
 
 /* The scheduler of a job of many nodes: each address it published. */
@@ -666,9 +725,9 @@ vassal_dial(struct vassal *v, double timeout)
 		}
 		log_debug("scheduler at %s", err);
 	}
-	/* Coming back, it tries twice a second: one line says so. */
-	if (v->away_since == 0)
-		log_warnx("cannot reach the scheduler: %s", err);
+	/* It tries twice a second: one line says so. */
+	if (!v->said_dial++)
+		log_warnx("cannot reach the scheduler directly: %s", err);
 	return (-1);
 }
 
@@ -719,17 +778,14 @@ vassal_start(struct vassal *v, int fd)
 	evsignal_add(v->ev_int, NULL);
 	v->report_exit = -1;
 	if (v->connect != NULL) {
-		if ((fd = vassal_dial(v, VASSAL_DIAL_TIMEOUT)) == -1)
-			return (DAGZ_EXIT_ERROR);
 		v->out = outbox_new();
 		v->ev_tick = event_new(v->base, -1, EV_PERSIST, vassal_tick, v);
 		event_add(v->ev_tick, &tick);
-	}
-	v->sched = ndjson_peer_new(v->base, fd, "scheduler", vassal_sched_msg,
-	    vassal_sched_close, v);
-	if (v->connect != NULL)
-		vassal_join(v);
-	else {
+		v->away_since = time_mono();
+		vassal_connect(v, VASSAL_DIAL_TIMEOUT);
+	} else {
+		v->sched = ndjson_peer_new(v->base, fd, "scheduler",
+		    vassal_sched_msg, vassal_sched_close, v);
 		memset(&hello, 0, sizeof hello);
 		hello.proto = PROTO_VERSION;
 		strlcpy(hello.role, "vassal", sizeof hello.role);
@@ -754,6 +810,12 @@ vassal_start(struct vassal *v, int fd)
 	proto_config_clear(&v->config);
 	free(v->workers);
 	free(v->worker_path);
+	free(v->job);
+	free(v->root);
+	strv_free(v->connect);
+	if (v->token != NULL)
+		explicit_bzero(v->token, strlen(v->token));
+	free(v->token);
 	adapter_list_clear(&v->adapters);
 	if (v->own_log_dir != NULL) {
 		nftw(v->own_log_dir, vassal_rm_entry, 16, FTW_DEPTH | FTW_PHYS);

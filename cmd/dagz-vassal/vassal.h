@@ -66,6 +66,11 @@ struct vassal {
 	double			 grace;		/* --reconnect-grace */
 	double			 away_since;	/* monotonic; 0: connected */
 	struct event		*ev_tick;
+	char			*job;		/* --job: for the relay */
+	int			 relay_only;	/* --relay */
+	int			 connecting;	/* through the relay */
+	int			 said_dial;	/* warned once of each */
+	int			 said_relay;
 	int			 report_exit;	/* -1: none came */
 	struct event		*ev_chld;
 	struct event		*ev_term;
