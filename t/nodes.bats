@@ -109,10 +109,16 @@ EOF
 	# One job in the store, every result in it, tagged with its node.
 	run -0 zb jobs --json
 	[ "$(jq -s length <<<"$output")" -eq 1 ]
-	run -0 zb job j1
+	run -0 zb job --json j1
 	[ "$(jq -r .status <<<"$output")" = failed ]
-	run -0 zb tests j1
+	# zb job lists the nodes and their workers; each node's load span.
+	[ "$(jq -c '[.nodes[].node] | sort' <<<"$output")" = '[0,1,2]' ]
+	[ "$(jq -c '[.nodes[].workers[]] | sort' <<<"$output")" = '[0,1,2,3,4,5]' ]
+	run -0 zb spans --json --type load j1
+	[ "$(jq -r '.attrs.node' <<<"$output" | sort | tr '\n' ' ')" = "0 1 2 " ]
+	run -0 zb tests --json j1
 	[ "${#lines[@]}" -eq 13 ]
+	[ "$(jq -r .node <<<"$output" | sort -u | tr '\n' ' ')" = "0 1 2 " ]
 }
 
 @test "--plan on the scheduler: LPT over every worker of every node" {
@@ -240,6 +246,81 @@ EOF
 	report 2 | diff -u expected -
 	run -0 zb tests j1
 	[ "${#lines[@]}" -eq 10 ]
+}
+
+@test "an https dagzd: the rendezvous and the relay over TLS, verified against the job's CA" {
+	dagzd_stop
+	tls_make_ca ca
+	tls_make_cert ca server
+	dagzd_start --tls-cert server.pem --tls-key server.key
+	[[ "$DAGZ_URL" == https://* ]]
+	export DAGZ_CA_FILE=$BATS_TEST_TMPDIR/ca.pem
+	suite 6 0.2
+	slot 0 2 111 -j 2 --advertise 127.0.0.1:1
+	slot 1 2 111 -j 2
+	wait_slots
+	cat node0/out node1/err
+	[ "$(cat node0/rc)" = 0 ]
+	[ "$(cat node1/rc)" = 0 ]
+	grep -q ' joined from the relay: ' node0/out
+	[ "$(wc -l <ran)" -eq 6 ]
+	[ "$(cut -d' ' -f2 ran | sort -u | tr '\n' ' ')" = "1 2 " ]
+	# A node that cannot verify dagzd's certificate does not join.
+	unset DAGZ_CA_FILE
+	export DAGZ_NO_STORE=
+	run -0 env GITLAB_CI=true CI_PIPELINE_ID=112 CI_JOB_NAME='t 2/2' \
+	    CI_NODE_INDEX=2 CI_NODE_TOTAL=2 dagz run --log-dir logs \
+	    --manifest suite.ndjson
+	grep -q 'certificate verify failed' <<<"$output"
+	grep -q 'store unreachable: running slot 2 of 2 statically' <<<"$output"
+}
+
+@test "a scheduler that dies: its nodes notice and exit 3 once the grace is over" {
+	suite 6 3
+	slot 0 2 113 -j 1 --reconnect-grace 1
+	slot 1 2 113 -j 1 --reconnect-grace 1
+	for i in $(seq 100); do
+		s=$(scheduler)
+		[ -n "$s" ] && [ "$(wc -l <started 2>/dev/null)" -ge 2 ] && break
+		sleep 0.1
+	done
+	v=$((1 - s))
+	kill -9 -- "-$(cat "node$s/pid")"
+	wait_slots
+	cat "node$v/err"
+	[ "$(cat "node$v/rc")" = 3 ]
+	grep -q 'lost the scheduler: no reconnect within 1s' "node$v/err"
+	# Its workers and their tests are gone with it.
+	! pgrep -s "$(cat "node$v/pid")" >/dev/null
+}
+
+@test "a slot retried alone after its job ended runs what failed on its node there" {
+	suite 8 0 <<EOF
+{"id": "f1", "sh": "[ -e $BATS_TEST_TMPDIR/fixed ]"}
+{"id": "f2", "sh": "[ -e $BATS_TEST_TMPDIR/fixed ]"}
+{"id": "f3", "sh": "[ -e $BATS_TEST_TMPDIR/fixed ]"}
+{"id": "f4", "sh": "[ -e $BATS_TEST_TMPDIR/fixed ]"}
+EOF
+	for n in 0 1 2; do
+		slot "$n" 3 114 -j 2 --retries 0
+	done
+	wait_slots
+	[ "$(cat node0/rc)" = 1 ]
+	run -0 zb tests --json j1
+	# The slot of the first failure is retried, alone, once it is fixed.
+	r=$(jq -r 'select(.status=="FAILED") | .node' <<<"$output" | head -n 1)
+	want=$(jq -r --argjson r "$r" 'select(.status=="FAILED" and .node==$r) | .test' <<<"$output" | sort | tr '\n' ' ')
+	touch fixed
+	rm -f "node$r/rc"
+	slot "$r" 3 114 -j 2 --retries 0 --events ev.ndjson
+	wait_slots
+	cat "node$r/out"
+	[ "$(cat "node$r/rc")" = 0 ]
+	grep -q "^dagz: node $r of 3 retried alone: job j1 has ended; running what failed on this node there" "node$r/out"
+	! grep -q 'waited\|joins job' "node$r/out"
+	[ "$(jq -r 'select(.type=="result" and .status=="OK") | .test' "node$r/ev.ndjson" | sort | tr '\n' ' ')" = "$want" ]
+	[ "$(jq -r 'select(.type=="result" and .status=="REDUNDANT") | .test' "node$r/ev.ndjson" | wc -l)" -eq $((12 - $(wc -w <<<"$want"))) ]
+	grep -q "did not fail on node $r in job j1" "node$r/ev.ndjson"
 }
 
 # Starts t/tcp-cut from port $1 to $2, waits until it listens.

@@ -113,8 +113,10 @@ static void
 sched_node_loaded(struct sched *s, struct snode *n)
 {
 	n->state = NODE_LOADED;
+	n->loaded_at = time_unix();
 	if (s->loaded) {
 		node_merge(s, n);
+		store_node_load(s, n);
 		dispatch(s);
 	} else if (!s->ending && node_all_loaded(s))
 		sched_on_loaded(s);

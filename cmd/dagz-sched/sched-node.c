@@ -526,6 +526,7 @@ node_gate_msg(struct ndjson_peer *peer, json_t *msg, void *arg)
 	g->peer = NULL;
 	strlcpy(source, g->source, sizeof source);
 	n->nworkers = j.workers;
+	n->joined = time_unix();
 	n->root = j.root != NULL ? xstrdup(j.root) : NULL;
 	strlcpy(n->host, j.host, sizeof n->host);
 	node_workers_grow(s, n->nworkers);

@@ -909,8 +909,9 @@ store_job_begin(struct sched *s)
 	struct store_reply r;
 	struct timeval beat = { STORE_BEAT, 0 };
 	json_t *job, *reply, *span;
-	char *body, *msg, err[256];
+	char *body, *msg, err[256], node[16];
 	double now;
+	int i;
 
 	if (st == NULL)
 		return;
@@ -964,13 +965,17 @@ store_job_begin(struct sched *s)
 	}
 	now = time_unix();
 	jobid_span(st->load_span);
-	span = json_pack("{s:s,s:s,s:s,s:s,s:o,s:o,s:s,s:{s:I,s:s}}",
+	snprintf(node, sizeof node, "%d", s->nodes[0]->index);
+	span = json_pack("{s:s,s:s,s:s,s:s,s:o,s:o,s:s,s:{s:I,s:s,s:s}}",
 	    "type", "span", "span", st->load_span, "span_type", "load",
 	    "name", s->opt.suite_name,
 	    "start", report_seconds(s->t0_unix), "end", report_seconds(now),
 	    "status", "OK", "attrs", "tests", (json_int_t)s->ntests, "node",
-	    "0");
+	    node, "host", s->nodes[0]->host);
 	store_emit(s, span);
+	for (i = 1; i < s->nnodes; i++)
+		if (s->nodes[i]->merged)
+			store_node_load(s, s->nodes[i]);
 	store_find_orphans(s);
 	event_add(st->ev_beat, &beat);
 	if (st->down)
@@ -1070,6 +1075,25 @@ store_log_record(const char *span, const struct msg_result *r)
 	o = store_text_record(span, r->test, r->attempt, text, len, size, cut);
 	free(text);
 	return (o);
+}
+
+/* The load span of a node that joined: its collection, its tests. */
+void
+store_node_load(struct sched *s, struct snode *n)
+{
+	struct sched_store *st = s->store;
+	char span[JOBID_SPAN_LEN], node[16];
+
+	if (st == NULL || st->nspools == 0)
+		return;
+	jobid_span(span);
+	snprintf(node, sizeof node, "%d", n->index);
+	store_emit(s, json_pack("{s:s,s:s,s:s,s:s,s:o,s:o,s:s,"
+	    "s:{s:I,s:s,s:s}}", "type", "span", "span", span, "span_type",
+	    "load", "name", s->opt.suite_name, "start",
+	    report_seconds(n->joined), "end", report_seconds(n->loaded_at),
+	    "status", "OK", "attrs", "tests", (json_int_t)n->ndefs, "node",
+	    node, "host", n->host));
 }
 
 /* Room for the workers of a node that joined the job. */
@@ -1309,9 +1333,9 @@ store_job_end(struct sched *s, double elapsed)
 {
 	struct sched_store *st = s->store;
 	struct spool *sp;
-	json_t *counts;
+	json_t *counts, *summary, *nodes, *workers;
 	size_t lost;
-	int i;
+	int i, k;
 
 	if (st == NULL || st->nspools == 0)
 		return;
@@ -1321,12 +1345,27 @@ store_job_end(struct sched *s, double elapsed)
 	for (i = 0; i < ST__COUNT; i++)
 		json_object_set_new(counts, status_name(i),
 		    json_integer(s->counts[i]));
-	store_emit(s, json_pack("{s:s,s:I,s:o,s:o,s:o,s:o,s:i,s:i,s:o}",
+	summary = json_pack("{s:s,s:I,s:o,s:o,s:o,s:o,s:i,s:i,s:o}",
 	    "type", "summary", "tests", (json_int_t)s->ntests, "counts", counts,
 	    "duration", report_seconds(elapsed), "planned",
 	    report_seconds(s->planned), "cpu", report_seconds(s->cpu),
 	    "workers", s->nworkers, "exit", s->exit_code, "end",
-	    report_seconds(time_unix())));
+	    report_seconds(time_unix()));
+	/* A job of many nodes: each, where it ran, with its workers. */
+	if (s->slots > 1) {
+		nodes = json_array();
+		for (i = 0; i < s->nnodes; i++) {
+			workers = json_array();
+			for (k = 0; k < s->nodes[i]->nworkers; k++)
+				json_array_append_new(workers, json_integer(
+				    s->nodes[i]->first + k));
+			json_array_append_new(nodes, json_pack("{s:i,s:s,s:o}",
+			    "node", s->nodes[i]->index, "host",
+			    s->nodes[i]->host, "workers", workers));
+		}
+		json_object_set_new(summary, "nodes", nodes);
+	}
+	store_emit(s, summary);
 	/* A batch in flight is dropped and sent again: dagzd dedups. */
 	event_del(st->ev_beat);
 	event_del(st->ev_retry);

@@ -181,6 +181,8 @@ struct snode {
 	int			 nworkers;
 	char			 host[64];
 	char			*root;
+	double			 joined;	/* unix time */
+	double			 loaded_at;
 	struct test_def		*defs;		/* remote: collected */
 	size_t			 ndefs;
 	struct fixture_def	*fixdefs;
@@ -356,6 +358,7 @@ void	 store_close(struct sched *);
 const char *store_job_url(struct sched *);
 void	 store_fixture(struct sched *, const struct msg_result *, json_t *);
 void	 store_workers_grow(struct sched *);
+void	 store_node_load(struct sched *, struct snode *);
 void	 store_project_branch(struct sched *, char **, char **);
 void	 store_baseline_latest(struct sched *, const char *, const char *,
 	    char *, size_t);

@@ -644,7 +644,6 @@ vassal_tick(evutil_socket_t fd, short what, void *arg)
 			    v->grace);
 		v->exit_code = DAGZ_EXIT_ERROR;
 		vassal_shutdown(v);
-		event_base_loopexit(v->base, NULL);
 		return;
 	}
 	vassal_connect(v, 1);
