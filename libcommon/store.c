@@ -139,6 +139,17 @@ store_url_is_local(const char *url)
 	return (local);
 }
 
+/*
+ * True when "zb daemon up" could start the dagzd url names: on this
+ * machine, over plain HTTP (one that serves TLS has a certificate to be
+ * started with).
+ */
+int
+store_url_startable(const char *url)
+{
+	return (strncmp(url, "http://", 7) == 0 && store_url_is_local(url));
+}
+
 static void
 store_addr_clear(struct store_addr *a)
 {

@@ -25,6 +25,7 @@ char	*store_home(void);
 char	*store_url(void);
 char	*store_token(void);
 int	 store_url_is_local(const char *);
+int	 store_url_startable(const char *);
 
 /*
  * A reply: status is the HTTP status, or 0 when no reply came, with err

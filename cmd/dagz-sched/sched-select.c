@@ -226,7 +226,7 @@ select_prepare(struct sched *s)
 	if (store_call(url, token, "GET", path, NULL, NULL, 0,
 	    SELECT_FETCH_WAIT, &r) == -1 && r.status == 0 &&
 	    s->opt.start_store && strcmp(r.err, "timed out") != 0 &&
-	    store_url_is_local(url)) {
+	    store_url_startable(url)) {
 		store_reply_clear(&r);
 		store_start(url);
 		store_call(url, token, "GET", path, NULL, NULL, 0,

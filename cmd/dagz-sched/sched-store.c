@@ -193,7 +193,7 @@ store_start(const char *url)
 	pid_t pid;
 	int fd, status;
 
-	if (!store_url_is_local(url))
+	if (!store_url_startable(url))
 		return;
 	zb = paths_program("zb");
 	switch (pid = fork()) {
@@ -933,7 +933,7 @@ store_job_begin(struct sched *s)
 	if (store_call_budget(st, "POST", STORE_API "/jobs", NULL, body,
 	    strlen(body), STORE_CREATE_WAIT, 0, &r) == -1 &&
 	    s->opt.start_store && strcmp(r.err, "timed out") != 0 &&
-	    store_url_is_local(st->url)) {
+	    store_url_startable(st->url)) {
 		store_reply_clear(&r);
 		store_start(st->url);
 		store_call_budget(st, "POST", STORE_API "/jobs", NULL, body,
