@@ -309,13 +309,15 @@ json_t *
 proto_config_encode(const struct msg_config *m)
 {
 	/* A root that is not UTF-8 is left out, as the probe then is. */
-	return (json_pack("{s:s, s:s, s:f, s:f, s:I, s:s, s:s, s:o*, s:o*}",
+	return (json_pack("{s:s, s:s, s:f, s:f, s:I, s:s, s:s, s:o*, s:o*,"
+	    " s:o*}",
 	    "type", "config", "job", m->job, "timeout", m->timeout,
 	    "grace", m->grace, "mem_budget", (json_int_t)m->mem_budget,
 	    "leak", m->leak == LEAK_FAIL ? "fail" : "kill",
 	    "log_dir", m->log_dir, "root", json_string(m->root),
 	    "first_worker", m->first_worker > 0 ?
-	    json_integer(m->first_worker) : NULL));
+	    json_integer(m->first_worker) : NULL,
+	    "node", m->node > 0 ? json_integer(m->node) : NULL));
 }
 
 int
@@ -325,10 +327,11 @@ proto_config_decode(json_t *o, struct msg_config *m, char *err, size_t len)
 
 	memset(m, 0, sizeof *m);
 	if (proto_unpack(o, "config", err, len,
-	    "{s:s, s:F, s:F, s:I, s:s, s:s, s?s, s?i}", "job", &job,
+	    "{s:s, s:F, s:F, s:I, s:s, s:s, s?s, s?i, s?i}", "job", &job,
 	    "timeout", &m->timeout, "grace", &m->grace,
 	    "mem_budget", &m->mem_budget, "leak", &leak, "log_dir", &log_dir,
-	    "root", &root, "first_worker", &m->first_worker) == -1)
+	    "root", &root, "first_worker", &m->first_worker,
+	    "node", &m->node) == -1)
 		return (-1);
 	if (strcmp(leak, "kill") != 0 && strcmp(leak, "fail") != 0)
 		return (proto_err(err, len, "config", "\"leak\" must be "

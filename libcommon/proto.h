@@ -66,6 +66,7 @@ struct msg_config {
 	char		*log_dir;
 	char		*root;		/* project root to probe, or NULL */
 	int		 first_worker;	/* the node's first worker's number */
+	int		 node;		/* the node's index (its CI slot) */
 };
 json_t	*proto_config_encode(const struct msg_config *);
 int	 proto_config_decode(json_t *, struct msg_config *, char *, size_t);

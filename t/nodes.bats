@@ -26,7 +26,7 @@ teardown() {
 suite() {
 	local n=$1 s=$2 i
 	for i in $(seq 1 "$n"); do
-		printf '{"id": "t%02d", "sh": "echo $DAGZ_TEST_ID $CI_NODE_INDEX $DAGZ_WORKER_ID >>%s/started; sleep %s; echo $DAGZ_TEST_ID $CI_NODE_INDEX $DAGZ_WORKER_ID >>%s/ran"}\n' \
+		printf '{"id": "t%02d", "sh": "echo $DAGZ_TEST_ID $CI_NODE_INDEX $DAGZ_WORKER_ID $DAGZ_NODE_INDEX >>%s/started; sleep %s; echo $DAGZ_TEST_ID $CI_NODE_INDEX $DAGZ_WORKER_ID $DAGZ_NODE_INDEX >>%s/ran"}\n' \
 		    "$i" "$BATS_TEST_TMPDIR" "$s" "$BATS_TEST_TMPDIR"
 	done >suite.ndjson
 	[ -t 0 ] || cat >>suite.ndjson
@@ -89,6 +89,8 @@ EOF
 	[ -z "$(cut -d' ' -f1 ran | sort | uniq -d)" ]
 	[ "$(cut -d' ' -f3 ran | sort -u | tr '\n' ' ')" = "0 1 2 3 4 5 " ]
 	[ "$(cut -d' ' -f2 ran | sort -u | tr '\n' ' ')" = "1 2 3 " ]
+	# DAGZ_NODE_INDEX is each test's node, its CI slot from 0.
+	[ -z "$(awk '$2 != $4 + 1' ran)" ]
 	# Each node's workers are its own, numbered across the job.
 	for n in 1 2 3; do
 		[ "$(awk -v n=$n '$2 == n { print $3 }' ran | sort -u | wc -l)" -eq 2 ]
@@ -388,7 +390,7 @@ poke() {
 	suite 4 0.5
 	slot 0 2 106 -j 1 --wait-nodes 20
 	# What any node gets from the rendezvous, once published.
-	for i in $(seq 100); do
+	for i in $(seq 300); do
 		r=$(curl -sS -H 'Content-Type: application/json' --data-binary \
 		    '{"key": "gitlab/106/test", "node": 1, "total": 2}' \
 		    "$DAGZ_URL/api/v1/rendezvous" || :)

@@ -416,6 +416,7 @@ node_send_config(struct sched *s, struct snode *n)
 	 */
 	cfg.root = s->store != NULL ? s->root : NULL;
 	cfg.first_worker = n->first;
+	cfg.node = n->index;
 	node_send(s, n, proto_config_encode(&cfg));
 }
 

@@ -443,7 +443,7 @@ run_environment(struct worker *w, const struct msg_exec *ex)
 	env = run_setenvf(env, "DAGZ_WORKER_ID=%d", w->index);
 	env = run_setenvf(env, "DAGZ_WORKER_SUFFIX=_jw%02d", w->index);
 	env = run_setenvf(env, "DAGZ_ATTEMPT=%d", ex->attempt);
-	env = run_setenvf(env, "DAGZ_NODE_INDEX=0");
+	env = run_setenvf(env, "DAGZ_NODE_INDEX=%d", w->config.node);
 	/* Not a fixture's: it would be read as the test's cases. */
 	if (w->run->junit != NULL)
 		env = run_setenvf(env, "DAGZ_JUNIT=%s", w->run->junit);
