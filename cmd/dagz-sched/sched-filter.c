@@ -53,12 +53,32 @@ filter_names(struct sched *s, char **v)
 	return (out);
 }
 
+/*
+ * Keeps the tests whose keep[index] is set, in order; an "after" that
+ * names a test left out is dropped (it runs after nothing there).
+ */
+void
+filter_compact(struct sched *s, const char *keep)
+{
+	size_t i, n;
+
+	for (i = n = 0; i < s->ntests; i++) {
+		if (keep[i])
+			s->tests[n++] = s->tests[i];
+		else
+			testdef_clear(&s->tests[i].def);
+	}
+	s->ntests = n;
+	for (i = 0; i < s->ntests; i++)
+		s->tests[i].def.after = filter_names(s, s->tests[i].def.after);
+}
+
 int
 filter_apply(struct sched *s)
 {
 	regex_t re;
 	char *keep, msg[256];
-	size_t i, n;
+	size_t i;
 	int rc;
 
 	if (s->opt.filter == NULL && s->opt.test_ids == NULL)
@@ -88,15 +108,7 @@ filter_apply(struct sched *s)
 	}
 	if (s->opt.filter != NULL)
 		regfree(&re);
-	for (i = n = 0; i < s->ntests; i++) {
-		if (keep[i])
-			s->tests[n++] = s->tests[i];
-		else
-			testdef_clear(&s->tests[i].def);
-	}
-	s->ntests = n;
-	for (i = 0; i < s->ntests; i++)
-		s->tests[i].def.after = filter_names(s, s->tests[i].def.after);
+	filter_compact(s, keep);
 	free(keep);
 	if (s->ntests == 0) {
 		warnx("--filter '%s' matches no test collected from %s",

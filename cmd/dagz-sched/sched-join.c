@@ -76,11 +76,10 @@ join_as_node(struct sched *s, json_t *rdv)
 {
 	const char *job = json_string_value(json_object_get(rdv, "job"));
 	const char *token = json_string_value(json_object_get(rdv, "token"));
-	json_t *addrs = json_object_get(rdv, "addresses"), *v, *specs;
-	char **argv = NULL, *path, jobs[16], node[16], fdarg[16], *json;
-	char grace[32];
+	json_t *addrs = json_object_get(rdv, "addresses"), *v;
+	char **argv = NULL, *path, node[16], fdarg[16], grace[32];
 	size_t i;
-	int p[2], k;
+	int p[2];
 
 	if (job == NULL || token == NULL || !json_is_array(addrs) ||
 	    json_array_size(addrs) == 0) {
@@ -94,7 +93,6 @@ join_as_node(struct sched *s, json_t *rdv)
 		err(DAGZ_EXIT_ERROR, "pipe");
 	close(p[1]);
 	path = paths_program("dagz-vassal");
-	snprintf(jobs, sizeof jobs, "%d", s->opt.workers);
 	snprintf(node, sizeof node, "%d", s->slot);
 	snprintf(fdarg, sizeof fdarg, "%d", p[0]);
 	argv = strv_push(argv, "dagz-vassal");
@@ -119,16 +117,7 @@ join_as_node(struct sched *s, json_t *rdv)
 		argv = strv_push(argv, "--root");
 		argv = strv_push(argv, s->root);
 	}
-	argv = strv_push(argv, "-j");
-	argv = strv_push(argv, jobs);
-	for (k = 0; k < s->opt.verbose; k++)
-		argv = strv_push(argv, "-v");
-	specs = adapter_list_encode(&s->opt.adapters);
-	json = json_dumps(specs, JSON_COMPACT);
-	json_decref(specs);
-	argv = strv_push(argv, "--adapters");
-	argv = strv_push(argv, json);
-	free(json);
+	argv = sched_vassal_argv(s, argv);
 	printf("dagz: node %d of %d joins job %s (scheduler: node %lld)\n",
 	    s->slot, s->slots, job, (long long)json_integer_value(
 	    json_object_get(rdv, "scheduler")));
@@ -383,13 +372,7 @@ join_partition(struct sched *s)
 		    strlen(s->tests[r].def.id), 0) % s->partition ==
 		    (uint64_t)s->part;
 	}
-	for (i = n = 0; i < s->ntests; i++) {
-		if (keep[i])
-			s->tests[n++] = s->tests[i];
-		else
-			testdef_clear(&s->tests[i].def);
-	}
-	s->ntests = n;
+	filter_compact(s, keep);
 	free(keep);
 	free(parent);
 }

@@ -526,20 +526,15 @@ sched_end(struct sched *s)
 		event_base_loopexit(s->base, NULL);
 }
 
-static void
-sched_spawn_vassal(struct sched *s)
+/* What every vassal of ours is told: workers, verbosity, adapters. */
+char **
+sched_vassal_argv(struct sched *s, char **argv)
 {
-	char *path, jobs[16], **argv = NULL, *json;
+	char jobs[16], *json;
 	json_t *specs;
-	struct msg_hello hello;
-	int sv[2], i;
-	pid_t pid;
+	int i;
 
-	path = paths_program("dagz-vassal");
 	snprintf(jobs, sizeof jobs, "%d", s->opt.workers);
-	argv = strv_push(argv, "dagz-vassal");
-	argv = strv_push(argv, "-f");
-	argv = strv_push(argv, "3");
 	argv = strv_push(argv, "-j");
 	argv = strv_push(argv, jobs);
 	for (i = 0; i < s->opt.verbose; i++)
@@ -550,6 +545,22 @@ sched_spawn_vassal(struct sched *s)
 	argv = strv_push(argv, "--adapters");
 	argv = strv_push(argv, json);
 	free(json);
+	return (argv);
+}
+
+static void
+sched_spawn_vassal(struct sched *s)
+{
+	char *path, **argv = NULL;
+	struct msg_hello hello;
+	int sv[2];
+	pid_t pid;
+
+	path = paths_program("dagz-vassal");
+	argv = strv_push(argv, "dagz-vassal");
+	argv = strv_push(argv, "-f");
+	argv = strv_push(argv, "3");
+	argv = sched_vassal_argv(s, argv);
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)
 		err(DAGZ_EXIT_ERROR, "socketpair");
 	fflush(NULL);

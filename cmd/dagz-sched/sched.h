@@ -274,6 +274,7 @@ void	 sched_node_msg(struct ndjson_peer *, json_t *, void *);
 void	 sched_node_close(struct ndjson_peer *, const char *, void *);
 void	 sched_end(struct sched *);
 void	 sched_on_loaded(struct sched *);
+char	**sched_vassal_argv(struct sched *, char **);
 struct test *sched_find(struct sched *, const char *);
 void	 sched_fail(struct sched *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
@@ -314,6 +315,7 @@ void	 join_retry(struct sched *);
 
 /* sched-filter.c */
 int	 filter_apply(struct sched *);
+void	 filter_compact(struct sched *, const char *);
 void	 filter_list(struct sched *);
 
 /* sched-plan.c */

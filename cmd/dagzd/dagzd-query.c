@@ -123,8 +123,9 @@ query_case_counts(sqlite3_stmt *st, int col)
 
 /*
  * GET /api/v1/jobs/J/tests?status=S: the final result of each test, with
- * the node it ran on in a job of many ("node": null in a job of one) and
- * why it ran again ("rerun": "node 2 lost") when its node was lost.
+ * the node it ran on in a job of many (none in a job of one, as in the
+ * scheduler's record) and why it ran again ("rerun": "node 2 lost")
+ * when its node was lost.
  */
 void
 route_tests(struct dagzd *d, struct http_req *req, struct route_args *a)
@@ -165,7 +166,8 @@ route_tests(struct dagzd *d, struct http_req *req, struct route_args *a)
 		json_object_set_new(o, "rss", db_column_int(st, 12));
 		json_object_set_new(o, "cases", query_case_counts(st, 14));
 		/* The node of a job of many; why it ran again, if it did. */
-		json_object_set_new(o, "node", db_column_int(st, 18));
+		if (sqlite3_column_type(st, 18) != SQLITE_NULL)
+			json_object_set_new(o, "node", db_column_int(st, 18));
 		if (sqlite3_column_type(st, 19) != SQLITE_NULL)
 			json_object_set_new(o, "rerun", db_column_text(st, 19));
 		http_ndjson_add(buf, o);
