@@ -243,10 +243,12 @@ cienv_slot(struct cienv_slot *sl, char *err, size_t len)
 		/* A matrix has no index of its own: DAGZ_NODE_* give it. */
 		prov = "github";
 		if ((a = cienv_get("GITHUB_RUN_ID")) != NULL &&
-		    (b = cienv_get("GITHUB_JOB")) != NULL)
+		    (b = cienv_get("GITHUB_JOB")) != NULL) {
 			xasprintf(&sl->key, "github/%s/%s/%s", a,
 			    cienv_get("GITHUB_RUN_ATTEMPT") != NULL ?
 			    cienv_get("GITHUB_RUN_ATTEMPT") : "1", b);
+			xasprintf(&sl->job_key, "github/%s/%s", a, b);
+		}
 	} else if (cienv_get("JOB_COMPLETION_INDEX") != NULL) {
 		/* A Kubernetes indexed Job: its size and key are given. */
 		prov = "kubernetes";
@@ -259,19 +261,19 @@ cienv_slot(struct cienv_slot *sl, char *err, size_t len)
 	    len)) == -1 ||
 	    cienv_slot_num("DAGZ_NODE_TOTAL", 1, 100000, &total, err,
 	    len) == -1) {
-		free(sl->key);
-		sl->key = NULL;
+		cienv_slot_clear(sl);
 		return (-1);
 	}
 	if ((a = cienv_get("DAGZ_RUN_KEY")) != NULL) {
 		free(sl->key);
+		free(sl->job_key);
+		sl->job_key = NULL;
 		xasprintf(&sl->key, "dagz/%s", a);
 		if (prov == NULL)
 			prov = "dagz";
 	}
 	if (sl->key == NULL || total < 1) {
-		free(sl->key);
-		sl->key = NULL;
+		cienv_slot_clear(sl);
 		return (0);
 	}
 	if (index < 0)
@@ -279,10 +281,11 @@ cienv_slot(struct cienv_slot *sl, char *err, size_t len)
 	if (index >= total) {
 		snprintf(err, len, "node index %d is not below the node "
 		    "total %d", index, total);
-		free(sl->key);
-		sl->key = NULL;
+		cienv_slot_clear(sl);
 		return (-1);
 	}
+	if (sl->job_key == NULL)
+		sl->job_key = xstrdup(sl->key);
 	sl->index = index;
 	sl->total = total;
 	sl->provider = xstrdup(prov);
@@ -293,6 +296,7 @@ void
 cienv_slot_clear(struct cienv_slot *sl)
 {
 	free(sl->key);
+	free(sl->job_key);
 	free(sl->provider);
 	memset(sl, 0, sizeof *sl);
 }

@@ -21,6 +21,7 @@ struct cienv_slot {
 	int	 index;
 	int	 total;
 	char	*key;
+	char	*job_key;	/* the same for every attempt of the step */
 	char	*provider;
 };
 int	 cienv_slot(struct cienv_slot *, char *, size_t);

@@ -55,6 +55,18 @@ slot() {
 	slot_pids+=($!)
 }
 
+# Waits until slot N's scheduler listens: a slot started after it joins
+# its job rather than racing it to the rendezvous.
+listening() {
+	local i
+	for i in $(seq 200); do
+		ss -ltnpH | grep -q "pid=$(cat "node$1/pid" 2>/dev/null)," &&
+		    return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 # Waits for every slot started; not a bare wait: dagzd is a child too.
 wait_slots() {
 	wait "${slot_pids[@]}"
@@ -228,6 +240,7 @@ EOF
 EOF
 	# Nothing listens at the address the scheduler gives.
 	slot 0 3 110 -j 2 --retries 0 --advertise 127.0.0.1:1
+	listening 0
 	slot 1 3 110 -j 2 --retries 0
 	# And --relay goes there at once.
 	slot 2 3 110 -j 2 --retries 0 --relay
@@ -259,6 +272,7 @@ EOF
 	export DAGZ_CA_FILE=$BATS_TEST_TMPDIR/ca.pem
 	suite 6 0.2
 	slot 0 2 111 -j 2 --advertise 127.0.0.1:1
+	listening 0
 	slot 1 2 111 -j 2
 	wait_slots
 	cat node0/out node1/err
@@ -389,8 +403,10 @@ poke() {
 @test "forged joins are refused: no token, a wrong one, garbage, a node that joined already" {
 	suite 4 0.5
 	slot 0 2 106 -j 1 --wait-nodes 20
-	# What any node gets from the rendezvous, once published.
-	for i in $(seq 300); do
+	# Once it listens (asking first would make us the scheduler), what
+	# any node gets from the rendezvous.
+	listening 0
+	for i in $(seq 100); do
 		r=$(curl -sS -H 'Content-Type: application/json' --data-binary \
 		    '{"key": "gitlab/106/test", "node": 1, "total": 2}' \
 		    "$DAGZ_URL/api/v1/rendezvous" || :)
@@ -413,6 +429,8 @@ poke() {
 		sleep 0.1
 	done
 	[ -z "$(poke "$addr" "$join,\"token\":\"$token\"}")" ]
+	# Not in the node's command line or environment either.
+	! grep -qaF "$token" "/proc/$(cat node1/pid)/cmdline" "/proc/$(cat node1/pid)/environ"
 	wait_slots
 	cat node0/out node0/err
 	[ "$(cat node0/rc)" = 0 ]
@@ -446,6 +464,22 @@ poke() {
 	[ -z "$(cut -d' ' -f1 ran | sort | uniq -d)" ]
 	# Shared, not all on one.
 	[ "$(cut -d' ' -f2 ran | sort -u | wc -l)" -ge 2 ]
+}
+
+@test "three slots and no store, with estimates: LPT shares, every test exactly once" {
+	for i in 1 2 3 4 5 6 7 8 9; do
+		printf '{"id": "e%d", "sh": "echo $DAGZ_TEST_ID $CI_NODE_INDEX >>%s/ran", "estimate": %d}\n' \
+		    "$i" "$BATS_TEST_TMPDIR" "$i"
+	done >suite.ndjson
+	export DAGZ_NO_STORE=1
+	for n in 0 1 2; do
+		slot "$n" 3 115 -j 1
+	done
+	wait_slots
+	# Longest first, each to the least loaded slot, ties to the first.
+	[ "$(awk '$2 == 1 { print $1 }' ran | sort | tr '\n' ' ')" = "e3 e4 e9 " ]
+	[ "$(awk '$2 == 2 { print $1 }' ran | sort | tr '\n' ' ')" = "e2 e5 e8 " ]
+	[ "$(awk '$2 == 3 { print $1 }' ran | sort | tr '\n' ' ')" = "e1 e6 e7 " ]
 }
 
 @test "a dagz run inside a test, with CI slot variables, is a job of its own" {

@@ -26,7 +26,7 @@
 
 static struct event_base *base;
 static const char *url, *job;
-static char *host, *store_tok;
+static char *store_tok;
 static const char *job_tok;
 static int stall, hold;
 static long long want, got;
@@ -234,6 +234,7 @@ int
 main(int argc, char **argv)
 {
 	const char *mode;
+	char *p;
 	int ch;
 
 	if (argc < 2)
@@ -262,8 +263,9 @@ main(int argc, char **argv)
 	if ((job_tok = getenv("DAGZ_JOB_TOKEN")) == NULL)
 		errx(2, "DAGZ_JOB_TOKEN is not set");
 	store_tok = store_token();
-	if ((host = relay_host(url)) == NULL)
+	if ((p = relay_host(url)) == NULL)
 		errx(2, "invalid dagzd URL '%s'", url);
+	free(p);
 	if ((base = event_base_new()) == NULL)
 		errx(1, "event_base_new");
 	if (strcmp(mode, "scheduler") == 0 && argc == 2)

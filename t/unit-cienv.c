@@ -134,7 +134,10 @@ slot_is(const char *const *env, const char *want, const char *what)
 	}
 	err[0] = '\0';
 	rc = cienv_slot(&sl, err, sizeof err);
-	if (rc == 1)
+	if (rc == 1 && strcmp(sl.key, sl.job_key) != 0)
+		snprintf(got, sizeof got, "%d/%d %s (%s) job %s", sl.index,
+		    sl.total, sl.key, sl.provider, sl.job_key);
+	else if (rc == 1)
 		snprintf(got, sizeof got, "%d/%d %s (%s)", sl.index, sl.total,
 		    sl.key, sl.provider);
 	else if (rc == 0)
@@ -201,8 +204,9 @@ test_slot(void)
 	    "Buildkite: 0-based, build and step");
 	slot_is(circle, "1/2 circleci/w-5/tests (circleci)",
 	    "CircleCI: workflow and job");
-	slot_is(github, "1/3 github/900/2/test (github)",
-	    "GitHub: DAGZ_NODE_*, run, attempt and job");
+	slot_is(github, "1/3 github/900/2/test (github) job github/900/test",
+	    "GitHub: DAGZ_NODE_*, run, attempt and job; the job's key is "
+	    "the same for every attempt");
 	slot_is(github_alone, "none", "GitHub: no matrix slot given");
 	slot_is(k8s, "4/8 dagz/nightly-31 (kubernetes)",
 	    "Kubernetes: JOB_COMPLETION_INDEX, total and key given");

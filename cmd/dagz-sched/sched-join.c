@@ -232,7 +232,8 @@ join_begin(struct sched *s)
 		errx(DAGZ_EXIT_ERROR, "rendezvous: %s", err);
 	}
 	role = json_object_get(o, "role");
-	s->run_key = xstrdup(sl.key);
+	/* The job's CI key: a new attempt of the step is a rerun of it. */
+	s->run_key = xstrdup(sl.job_key);
 	if (json_is_string(role) &&
 	    strcmp(json_string_value(role), "scheduler") == 0) {
 		join_key = xstrdup(sl.key);
@@ -332,10 +333,84 @@ join_union(size_t *parent, size_t a, size_t b)
 		parent[a] = b;
 }
 
+/* A set of tests kept together, for the static share. */
+struct join_set {
+	size_t	 root;
+	double	 estimate;
+};
+
+static struct sched *join_sched;
+
+/* Longest first; ties by the id of the set's first test. */
+static int
+join_set_cmp(const void *a, const void *b)
+{
+	const struct join_set *x = a, *y = b;
+
+	if (x->estimate != y->estimate)
+		return (x->estimate < y->estimate ? 1 : -1);
+	return (strcmp(join_sched->tests[x->root].def.id,
+	    join_sched->tests[y->root].def.id));
+}
+
+/*
+ * The share by LPT over the definitions' estimates, when any has one:
+ * the sets longest first, each to the slot with the least so far. Every
+ * slot computes the same. 0 when no test has an estimate.
+ */
+static int
+join_lpt(struct sched *s, size_t *parent, char *keep)
+{
+	struct join_set *sets;
+	double *load, known = 0, est;
+	size_t i, n = 0, *at, nknown = 0;
+	int k, min;
+
+	for (i = 0; i < s->ntests; i++)
+		if (s->tests[i].def.estimate >= 0) {
+			known += s->tests[i].def.estimate;
+			nknown++;
+		}
+	if (nknown == 0)
+		return (0);
+	sets = xcalloc(s->ntests + 1, sizeof *sets);
+	at = xcalloc(s->ntests + 1, sizeof *at);
+	for (i = 0; i < s->ntests; i++) {
+		if (join_root(parent, i) == i) {
+			at[i] = n;
+			sets[n++].root = i;
+		}
+	}
+	for (i = 0; i < s->ntests; i++) {
+		/* Unknown: the mean of the known ones. */
+		est = s->tests[i].def.estimate >= 0 ?
+		    s->tests[i].def.estimate : known / nknown;
+		sets[at[join_root(parent, i)]].estimate += est;
+	}
+	join_sched = s;
+	qsort(sets, n, sizeof *sets, join_set_cmp);
+	load = xcalloc(s->partition, sizeof *load);
+	for (i = 0; i < n; i++) {
+		for (min = 0, k = 1; k < s->partition; k++)
+			if (load[k] < load[min])
+				min = k;
+		load[min] += sets[i].estimate;
+		/* at[] now says whether a root's set is ours. */
+		at[sets[i].root] = min == s->part;
+	}
+	for (i = 0; i < s->ntests; i++)
+		keep[i] = at[join_root(parent, i)];
+	free(load);
+	free(at);
+	free(sets);
+	return (1);
+}
+
 /*
  * With no dagzd, this slot's share: tests linked by needs or after stay
- * together, and each such set goes to the slot its first test's id
- * hashes to. Every slot computes the same, so every test runs once.
+ * together; the sets are shared out by LPT over their estimates, or,
+ * with none known, each goes to the slot its first test's id hashes to.
+ * Every slot computes the same, so every test runs once.
  */
 void
 join_partition(struct sched *s)
@@ -366,11 +441,13 @@ join_partition(struct sched *s)
 	}
 	/* Decided first: the compaction moves what a root's index names. */
 	keep = xcalloc(s->ntests + 1, 1);
-	for (i = 0; i < s->ntests; i++) {
-		r = join_root(parent, i);
-		keep[i] = baseline_hash(s->tests[r].def.id,
-		    strlen(s->tests[r].def.id), 0) % s->partition ==
-		    (uint64_t)s->part;
+	if (join_lpt(s, parent, keep) == 0) {
+		for (i = 0; i < s->ntests; i++) {
+			r = join_root(parent, i);
+			keep[i] = baseline_hash(s->tests[r].def.id,
+			    strlen(s->tests[r].def.id), 0) % s->partition ==
+			    (uint64_t)s->part;
+		}
 	}
 	filter_compact(s, keep);
 	free(keep);

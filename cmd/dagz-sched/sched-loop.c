@@ -677,6 +677,7 @@ sched_cleanup(struct sched *s)
 		free(t->after);
 		free(t->followers);
 		free(t->fixtures);
+		free(t->conflict);
 		strv_free(t->locks);
 	}
 	free(s->tests);
