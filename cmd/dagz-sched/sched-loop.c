@@ -211,17 +211,18 @@ sched_on_loaded(struct sched *s)
 	s->loaded = 1;
 	if (!s->opt.plan_only && !s->opt.select_only)
 		store_job_begin(s);
-	if (select_begin(s) == -1) {
-		s->exit_code = DAGZ_EXIT_USAGE;
-		sched_end(s);
-		return;
-	}
+	/* A slot retried alone: what passed there is not run again. */
 	join_retry(s);
 	/* Never run with the wrong definition: on no node at all. */
 	for (i = 0; i < s->ntests; i++)
 		if (s->tests[i].conflict != NULL)
 			sched_skip_test(s, &s->tests[i], ST_DAGZ_ERROR,
 			    s->tests[i].conflict);
+	if (select_begin(s) == -1) {
+		s->exit_code = DAGZ_EXIT_USAGE;
+		sched_end(s);
+		return;
+	}
 	if (s->opt.select_only) {
 		s->exit_code = DAGZ_EXIT_OK;
 		sched_end(s);
