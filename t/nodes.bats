@@ -482,6 +482,34 @@ poke() {
 	[ "$(awk '$2 == 3 { print $1 }' ran | sort | tr '\n' ' ')" = "e1 e6 e7 " ]
 }
 
+@test "no store: slots share by the durations of the latest baseline, kept or given" {
+	for i in 1 2 3 4 5 6; do
+		printf '{"id": "d%d", "sh": "sleep 0.%d; echo $DAGZ_TEST_ID $CI_NODE_INDEX >>%s/ran"}\n' \
+		    "$i" "$i" "$BATS_TEST_TMPDIR"
+	done >suite.ndjson
+	# A job with the store records durations; its baseline is kept.
+	run -0 dagz_run -j 6 --manifest suite.ndjson
+	[ -s "$DAGZ_HOME/baseline.latest" ]
+	cp "$DAGZ_HOME/baseline.latest" given.baseline
+	export DAGZ_NO_STORE=1
+	for round in kept given; do
+		rm -f ran node*/rc
+		for n in 0 1 2; do
+			slot "$n" 3 116 -j 1 ${given:+--baseline-file "$given"}
+		done
+		wait_slots
+		# Longest first, each to the least loaded slot.
+		[ "$(awk '$2 == 1 { print $1 }' ran | sort | tr '\n' ' ')" = "d1 d6 " ]
+		[ "$(awk '$2 == 2 { print $1 }' ran | sort | tr '\n' ' ')" = "d2 d5 " ]
+		[ "$(awk '$2 == 3 { print $1 }' ran | sort | tr '\n' ' ')" = "d3 d4 " ]
+		# The next round has no copy: the file given is what it has.
+		rm -f "$DAGZ_HOME/baseline.latest"
+		given=$BATS_TEST_TMPDIR/given.baseline
+	done
+	run -2 dagz_run --baseline-file nowhere --manifest suite.ndjson
+	[ "$output" = "dagz-run: --baseline-file 'nowhere': No such file or directory" ]
+}
+
 @test "a dagz run inside a test, with CI slot variables, is a job of its own" {
 	printf '{"id": "inner%d", "sh": "echo $DAGZ_TEST_ID >>%s/inner"}\n' \
 	    1 "$BATS_TEST_TMPDIR" 2 "$BATS_TEST_TMPDIR" >inner.ndjson

@@ -33,7 +33,7 @@ usage(int asked)
 	    "                [--slow duration] [--status-interval duration]\n"
 	    "                [--stuck-after duration] [--timeout duration]\n"
 	    "                [--wait-nodes duration] [--reconnect-grace duration]\n"
-	    "                [--advertise addr] [--relay]\n"
+	    "                [--advertise addr] [--relay] [--baseline-file file]\n"
 	    "                [--filter regex] [--list] [adapter ...] [test-id ...]\n"
 	    "adapters:       --manifest file | --exec glob ... |\n"
 	    "                --tap glob ... [--tap-cwd dir] [--tap-exec prog] |\n"
@@ -197,6 +197,7 @@ main(int argc, char **argv)
 		{ "all", no_argument, NULL, 'A' },
 		{ "allow-no-tests", no_argument, NULL, 'A' + 256 },
 		{ "baseline", required_argument, NULL, 'B' },
+		{ "baseline-file", required_argument, NULL, 'B' + 256 },
 		{ "color", required_argument, NULL, 'C' },
 		{ "events", required_argument, NULL, 'e' },
 		{ "automake", required_argument, NULL, 'a' },
@@ -365,6 +366,13 @@ main(int argc, char **argv)
 			break;
 		case 'W':
 			s.opt.wait_nodes = opt_duration("wait-nodes", optarg);
+			break;
+		case 'B' + 256:
+			if (access(optarg, R_OK) == -1)
+				err(DAGZ_EXIT_USAGE, "--baseline-file '%s'",
+				    optarg);
+			free(s.opt.baseline_file);
+			s.opt.baseline_file = xstrdup(optarg);
 			break;
 		case 'B':
 			free(s.opt.baseline);

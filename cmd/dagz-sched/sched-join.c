@@ -21,6 +21,7 @@
 #include "exitcodes.h"
 #include "paths.h"
 #include "sched.h"
+#include "slurp.h"
 #include "store.h"
 #include "strv.h"
 #include "timeutil.h"
@@ -333,6 +334,45 @@ join_union(size_t *parent, size_t a, size_t b)
 		parent[a] = b;
 }
 
+/*
+ * Each test's duration for the static share: what the latest baseline
+ * it can find recorded (--baseline-file, else the copy in DAGZ_HOME),
+ * else its definition's estimate, else -1. Every slot of a step reads
+ * the same, or they would not agree on the shares.
+ */
+static double *
+join_durations(struct sched *s)
+{
+	struct baseline *b = NULL;
+	struct baseline_test *bt;
+	char *path, *home, *blob, err[256];
+	double *d;
+	size_t i, len;
+
+	if (s->opt.baseline_file != NULL)
+		path = xstrdup(s->opt.baseline_file);
+	else {
+		home = store_home();
+		xasprintf(&path, "%s/%s", home, SELECT_CACHE);
+		free(home);
+	}
+	if ((blob = slurp_file(path, &len)) != NULL &&
+	    (b = baseline_decode(blob, len, err, sizeof err)) == NULL)
+		warnx("'%s': %s", path, err);
+	free(blob);
+	free(path);
+	d = xcalloc(s->ntests + 1, sizeof *d);
+	for (i = 0; i < s->ntests; i++) {
+		if (b != NULL && (bt = baseline_find(b, s->tests[i].def.id)) !=
+		    NULL && bt->duration >= 0)
+			d[i] = bt->duration;
+		else
+			d[i] = s->tests[i].def.estimate;
+	}
+	baseline_free(b);
+	return (d);
+}
+
 /* A set of tests kept together, for the static share. */
 struct join_set {
 	size_t	 root;
@@ -362,17 +402,20 @@ static int
 join_lpt(struct sched *s, size_t *parent, char *keep)
 {
 	struct join_set *sets;
-	double *load, known = 0, est;
+	double *load, known = 0, est, *d;
 	size_t i, n = 0, *at, nknown = 0;
 	int k, min;
 
+	d = join_durations(s);
 	for (i = 0; i < s->ntests; i++)
-		if (s->tests[i].def.estimate >= 0) {
-			known += s->tests[i].def.estimate;
+		if (d[i] >= 0) {
+			known += d[i];
 			nknown++;
 		}
-	if (nknown == 0)
+	if (nknown == 0) {
+		free(d);
 		return (0);
+	}
 	sets = xcalloc(s->ntests + 1, sizeof *sets);
 	at = xcalloc(s->ntests + 1, sizeof *at);
 	for (i = 0; i < s->ntests; i++) {
@@ -383,8 +426,7 @@ join_lpt(struct sched *s, size_t *parent, char *keep)
 	}
 	for (i = 0; i < s->ntests; i++) {
 		/* Unknown: the mean of the known ones. */
-		est = s->tests[i].def.estimate >= 0 ?
-		    s->tests[i].def.estimate : known / nknown;
+		est = d[i] >= 0 ? d[i] : known / nknown;
 		sets[at[join_root(parent, i)]].estimate += est;
 	}
 	join_sched = s;
@@ -403,6 +445,7 @@ join_lpt(struct sched *s, size_t *parent, char *keep)
 	free(load);
 	free(at);
 	free(sets);
+	free(d);
 	return (1);
 }
 

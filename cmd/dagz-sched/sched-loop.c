@@ -714,6 +714,7 @@ sched_cleanup(struct sched *s)
 	free(s->opt.filter);
 	strv_free(s->opt.test_ids);
 	free(s->opt.baseline);
+	free(s->opt.baseline_file);
 	strv_free(s->opt.globals);
 	strv_free(s->opt.argv);
 	strv_free(s->opt.advertise);

@@ -486,6 +486,33 @@ select_outputs(struct sched *s, const struct msg_result *r, char *const *w,
 }
 
 /*
+ * The latest baseline, kept in DAGZ_HOME too: what the slots of a step
+ * share the suite by when no dagzd can be reached (join_partition).
+ */
+static void
+select_cache(const void *z, size_t len)
+{
+	char *home, *path, *tmp;
+	int fd;
+
+	home = store_home();
+	xasprintf(&path, "%s/%s", home, SELECT_CACHE);
+	xasprintf(&tmp, "%s.XXXXXX", path);
+	if ((fd = mkstemp(tmp)) != -1) {
+		if (write(fd, z, len) == (ssize_t)len && fsync(fd) == 0 &&
+		    close(fd) == 0)
+			rename(tmp, path);
+		else {
+			close(fd);
+			unlink(tmp);
+		}
+	}
+	free(tmp);
+	free(path);
+	free(home);
+}
+
+/*
  * Builds the job's baseline: what ran now as observed, what was
  * deselected as its baseline knew it; tests that neither ran nor were
  * deselected are left out, to run next time. Stores it and says so.
@@ -563,6 +590,7 @@ select_job_end(struct sched *s)
 	z = baseline_encode(b, &len);
 	store_baseline_put(s, sel->project, sel->branch, z, len, id,
 	    sizeof id);
+	select_cache(z, len);
 	if (*id != '\0')
 		out_line(s, "baseline: %s (%zu tests, %zu files, %zu bytes)",
 		    id, b->ntests, b->npaths, len);

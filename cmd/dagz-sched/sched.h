@@ -56,6 +56,7 @@ struct sched_options {
 	int		 select_only;	/* print the selection, run nothing */
 	int		 select_trace;	/* with each test's reasons */
 	char		*baseline;	/* --baseline ID */
+	char		*baseline_file;	/* --baseline-file FILE */
 	char	       **globals;	/* --global GLOB */
 	char	       **argv;		/* the command line, for reports */
 	double		 wait_nodes;	/* --wait-nodes */
@@ -376,6 +377,8 @@ void	 store_baseline_put(struct sched *, const char *, const char *,
  * marks what need not run DESELECTED; select_job_end builds the job's
  * baseline from the old one and what the tests read, and stores it.
  */
+/* The latest baseline's copy in DAGZ_HOME. */
+#define SELECT_CACHE	"baseline.latest"
 void	 select_root(struct sched *);
 /* An explicit --baseline, fetched before the job is recorded. */
 int	 select_prepare(struct sched *);
