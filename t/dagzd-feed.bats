@@ -83,7 +83,7 @@ EOF2
 	    "$DAGZ_URL/api/v1/events?job=j1" | sse_lines >reset.txt
 	[ "$(cut -d' ' -f2 reset.txt)" = reset ]
 	# Every job's stream: its job events, no results.
-	timeout 2 curl -sN "$DAGZ_URL/api/v1/events?since=0" | sse_lines \
+	timeout 1 curl -sN "$DAGZ_URL/api/v1/events?since=0" | sse_lines \
 	    >jobs.txt || :
 	[ "$(cut -d' ' -f2 jobs.txt | sort -u)" = job ]
 	[ "$(head -n 1 jobs.txt | cut -d' ' -f3- | jq -r .event)" = created ]
@@ -95,8 +95,8 @@ EOF2
 	dagzd_start
 	python3 -c '
 import json
-p = "x" * 2000
-for i in range(800):
+p = "x" * 1000
+for i in range(1100):
     print(json.dumps({"id": "%s%04d" % (p, i), "sh": "true"}))
 ' >many.ndjson
 	dagz_run --manifest many.ndjson -j 2 >run.out 2>&1 &
@@ -135,14 +135,15 @@ open("slow.txt", "wb").write(got)
 	wait "$READER_PID"
 	READER_PID=
 	# The reader that read got every result and the end.
-	[ "$(grep -c '^event: result' fast.txt)" -eq 800 ]
+	[ "$(grep -c '^event: result' fast.txt)" -eq 1100 ]
 	[ "$(tail -n 3 fast.txt | head -n 1)" = "event: end" ]
 	# The other was closed without its end, and held no more than the
-	# bound while the job ran: its events were over 1.6 MB.
+	# bound while the job ran (its events were over 1.2 MB; the RSS bound
+	# is loose, for the job's own storage and the resume ring).
 	[ "$(cat slow.out)" = closed ]
 	! grep -q '^event: end' slow.txt
 	echo "rss grew from $rss0 to $rss1 kB"
-	[ $((rss1 - rss0)) -lt 8192 ]
+	[ $((rss1 - rss0)) -lt 32768 ]
 	# dagzd still answers.
 	curl -sf "$DAGZ_URL/api/v1/ping" >/dev/null
 }

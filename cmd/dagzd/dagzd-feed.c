@@ -586,6 +586,8 @@ route_feed(struct dagzd *d, struct http_req *req, struct route_args *a)
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
 	    "text/event-stream");
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	/* A stream that ends ends its connection: the slot is freed. */
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
 	if (req->conn == NULL) {
 		/* A fuzz target: what is queued now, then the end. */
 		sub->closing = 1;
