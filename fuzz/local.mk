@@ -34,14 +34,15 @@ FUZZ_LINK_FLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 	cmd/dagzd/dagzd.c cmd/dagzd/dagzd.h cmd/dagzd/dagzd-baselines.c \
 	cmd/dagzd/dagzd-db.c cmd/dagzd/dagzd-http.c cmd/dagzd/dagzd-ingest.c \
 	cmd/dagzd/dagzd-jobs.c cmd/dagzd/dagzd-query.c \
-	cmd/dagzd/dagzd-relay.c cmd/dagzd/dagzd-rendezvous.c
+	cmd/dagzd/dagzd-relay.c cmd/dagzd/dagzd-rendezvous.c \
+	cmd/dagzd/dagzd-feed.c cmd/dagzd/dagzd-bundle.c
 %C%_fuzz_request_CPPFLAGS = $(AM_CPPFLAGS) -Dmain=dagzd_main \
 	-I$(srcdir)/cmd/dagzd
 %C%_fuzz_request_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS) $(ZLIB_CFLAGS) \
-	$(MHD_CFLAGS)
+	$(MHD_CFLAGS) $(ARCHIVE_CFLAGS)
 %C%_fuzz_request_LDFLAGS = $(FUZZ_LINK_FLAGS)
 %C%_fuzz_request_LDADD = $(COMMON_LIBS) $(SQLITE_LIBS) $(ZLIB_LIBS) \
-	$(MHD_LIBS)
+	$(MHD_LIBS) $(ARCHIVE_LIBS)
 
 # Builds the targets alone: the rest of the tree is not needed to fuzz.
 fuzz-targets: $(FUZZ_TARGETS)

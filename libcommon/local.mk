@@ -40,3 +40,6 @@ libcommon_libcommon_a_CFLAGS += $(EVENT_OPENSSL_CFLAGS) $(OPENSSL_CFLAGS)
 COMMON_LIBS += $(EVENT_OPENSSL_LIBS) $(OPENSSL_LIBS)
 # Baselines: what tests read, for selecting what a change affects.
 libcommon_libcommon_a_SOURCES += %D%/baseline.c %D%/baseline.h
+# The agent-context bundle of a test attempt, for zb and dagzd.
+libcommon_libcommon_a_SOURCES += %D%/bundle.c %D%/bundle.h
+libcommon_libcommon_a_CFLAGS += $(ARCHIVE_CFLAGS)

@@ -154,3 +154,5 @@ check_PROGRAMS += t/relay-probe
 t_relay_probe_SOURCES = t/relay-probe.c
 t_relay_probe_LDADD = $(COMMON_LIBS)
 BATS_TESTS += t/dagzd-relay.bats
+# The event feed and the bundle of the dashboard.
+BATS_TESTS += t/dagzd-feed.bats

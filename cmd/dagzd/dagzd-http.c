@@ -92,6 +92,8 @@ static const struct route {
 	{ "GET", "/api/v1/relay/connect", route_relay_connect },
 	{ "GET", "/api/v1/relay/accept", route_relay_accept },
 	{ "GET", "/jobs/*", route_job_page },
+	{ "GET", "/api/v1/events", route_feed },
+	{ "GET", "/api/v1/spans/*/bundle", route_span_bundle },
 };
 #define NROUTES	(sizeof routes / sizeof routes[0])
 

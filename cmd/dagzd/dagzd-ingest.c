@@ -422,6 +422,8 @@ ingest_result(struct ingest *in, json_t *o, char *err, size_t len)
 	in->nresults++;
 	if (sqlite3_changes(in->d->db) != 1)
 		return (0);	/* stored already */
+	feed_result(in->d, in->job, o, isfinal,
+	    json_object_get(o, "retry") != NULL);
 	if (isfinal) {
 		st = db_stmt(in->d, sql_demote);
 		sqlite3_bind_int64(st, 1, in->job);
@@ -606,6 +608,7 @@ ingest_summary(struct ingest *in, json_t *o, char *err, size_t len)
 		snprintf(err, len, "%s", sqlite3_errmsg(in->d->db));
 		return (-1);
 	}
+	feed_job(in->d, in->job, "ended");
 	return (0);
 }
 
@@ -715,11 +718,13 @@ route_events(struct dagzd *d, struct http_req *req,
 	}
 	if (db_commit(d) == -1) {
 		db_rollback(d);
+		feed_discard(d);
 		free(body);
 		free(in.project);
 		http_error(req, 500, "cannot store the records");
 		return;
 	}
+	feed_publish(d);
 	free(body);
 	free(in.project);
 	log_debug("job %s: %d records (%d spans, %d results, %d logs)",
@@ -728,6 +733,7 @@ route_events(struct dagzd *d, struct http_req *req,
 	return;
 bad:
 	db_rollback(d);
+	feed_discard(d);
 	free(body);
 	free(in.project);
 	http_error(req, 400, "line %d: %s", lineno, err);

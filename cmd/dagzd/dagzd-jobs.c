@@ -558,6 +558,8 @@ route_job_create(struct dagzd *d, struct http_req *req,
 		http_error(req, 500, "cannot store the job");
 		return;
 	}
+	feed_job(d, id, "created");
+	feed_publish(d);
 	o = jobs_json(d, id);
 	json_object_set_new(o, "rerun", jobs_rerun(d, id));
 	durations = json_object();

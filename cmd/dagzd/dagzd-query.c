@@ -585,22 +585,37 @@ void
 route_span_context(struct dagzd *d, struct http_req *req,
     struct route_args *a)
 {
+	json_t *o;
+	int parentless;
+
+	if ((o = query_span_context(d, a->seg[0], &parentless)) == NULL)
+		http_error(req, 404, parentless ? "span '%s' has no parent" :
+		    "unknown span '%s'", a->seg[0]);
+	else
+		http_json(req, 200, o);
+}
+
+/*
+ * The context of span id, as GET /api/v1/spans/S/context gives it (the
+ * bundle is built from it too), or NULL when there is no such span, or
+ * when *parentless, a test.call span without its test span.
+ */
+json_t *
+query_span_context(struct dagzd *d, const char *id, int *parentless)
+{
 	sqlite3_stmt *st;
 	json_t *o, *span, *attrs, *meta, *summary, *hist, *h, *job;
 	char sid[JOBID_SHORT_LEN], *test = NULL, *project = NULL, *parent;
 	long long jobid;
 	int today = jobid_day(time(NULL));
 
-	if (!jobid_is_span(a->seg[0])) {
-		http_error(req, 404, "unknown span '%s'", a->seg[0]);
-		return;
-	}
+	*parentless = 0;
+	if (!jobid_is_span(id))
+		return (NULL);
 	st = db_stmt(d, sql_span);
-	db_bind_text(st, 1, a->seg[0]);
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		http_error(req, 404, "unknown span '%s'", a->seg[0]);
-		return;
-	}
+	db_bind_text(st, 1, id);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		return (NULL);
 	/* The log and command hang off the test span, not test.call. */
 	if (strcmp((const char *)sqlite3_column_text(st, 2), "test.call") ==
 	    0 && sqlite3_column_type(st, 1) != SQLITE_NULL) {
@@ -609,9 +624,8 @@ route_span_context(struct dagzd *d, struct http_req *req,
 		db_bind_text(st, 1, parent);
 		free(parent);
 		if (sqlite3_step(st) != SQLITE_ROW) {
-			http_error(req, 404, "span '%s' has no parent",
-			    a->seg[0]);
-			return;
+			*parentless = 1;
+			return (NULL);
 		}
 	}
 	span = query_span_json(st);
@@ -677,7 +691,7 @@ route_span_context(struct dagzd *d, struct http_req *req,
 	json_object_set_new(o, "history", hist);
 	free(test);
 	free(project);
-	http_json(req, 200, o);
+	return (o);
 }
 
 struct flaky {

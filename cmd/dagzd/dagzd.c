@@ -415,7 +415,9 @@ main(int argc, char **argv)
 	event_base_dispatch(d.base);
 
 	remove_url_file(&d);
+	feed_stop(&d);
 	http_stop(&d);
+	feed_free(&d);
 	db_close(&d);
 	event_free(d.ev_term);
 	event_free(d.ev_int);

@@ -23,6 +23,7 @@ struct http_conn;
 struct http_upgrade;
 struct http_upgraded;
 struct relay;
+struct feed;
 TAILQ_HEAD(http_conns, http_conn);
 
 struct dagzd {
@@ -59,6 +60,7 @@ struct dagzd {
 	struct event		*ev_term;
 	struct event		*ev_int;
 	struct relay		*relay;		/* dagzd-relay.c's */
+	struct feed		*feed;		/* dagzd-feed.c's */
 };
 
 /* A query parameter, decoded. */
@@ -192,6 +194,7 @@ void	 route_logs(struct dagzd *, struct http_req *,
 	    struct route_args *);
 void	 route_span_context(struct dagzd *, struct http_req *,
 	    struct route_args *);
+json_t	*query_span_context(struct dagzd *, const char *, int *);
 void	 route_flaky(struct dagzd *, struct http_req *,
 	    struct route_args *);
 
@@ -209,6 +212,21 @@ void	 route_relay_connect(struct dagzd *, struct http_req *,
 void	 route_relay_accept(struct dagzd *, struct http_req *,
 	    struct route_args *);
 void	 relay_stop(struct dagzd *);
+
+/* dagzd-feed.c: what is stored, as server-sent events. */
+void	 feed_result(struct dagzd *, long long, json_t *, int, int);
+void	 feed_job(struct dagzd *, long long, const char *);
+void	 feed_publish(struct dagzd *);
+void	 feed_discard(struct dagzd *);
+unsigned long long feed_last_id(struct dagzd *);
+void	 feed_stop(struct dagzd *);
+void	 feed_free(struct dagzd *);
+void	 route_feed(struct dagzd *, struct http_req *,
+	    struct route_args *);
+
+/* dagzd-bundle.c: a span's agent-context bundle, as zb span-logs's. */
+void	 route_span_bundle(struct dagzd *, struct http_req *,
+	    struct route_args *);
 
 /* dagzd-baselines.c: baselines for selection. */
 void	 route_baseline_create(struct dagzd *, struct http_req *,

@@ -12,3 +12,7 @@ dagzd_SOURCES = \
 	%D%/dagzd-rendezvous.c
 dagzd_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS) $(ZLIB_CFLAGS) $(MHD_CFLAGS)
 dagzd_LDADD = $(COMMON_LIBS) $(SQLITE_LIBS) $(ZLIB_LIBS) $(MHD_LIBS)
+# The event feed and the agent-context bundle of the dashboard.
+dagzd_SOURCES += %D%/dagzd-feed.c %D%/dagzd-bundle.c
+dagzd_CFLAGS += $(ARCHIVE_CFLAGS)
+dagzd_LDADD += $(ARCHIVE_LIBS)
