@@ -279,3 +279,26 @@ j1 passed passed=3 failed=0 flaky=0 skipped=0 nodes=1" ] || { echo "$output"; fa
 	[ "$(get -H "Cookie: ${cookie%%;*}" "$DAGZ_URL/jobs")" = 401 ]
 	dagzd_stop
 }
+
+@test "a running job shows a chip per test: passed, pending a retry, unfinished" {
+	DAGZ_HOME=$BATS_TEST_TMPDIR/home3 dagzd_start
+	cd "$BATS_TEST_TMPDIR"
+	printf '%s\n' '{"id": "fast", "sh": "true"}' \
+	    '{"id": "retried", "sh": "if [ -e m ]; then sleep 2; else touch m; exit 1; fi"}' \
+	    '{"id": "slow", "sh": "sleep 2"}' >run.ndjson
+	dagz run --log-dir logs -j 3 --manifest run.ndjson >run.out 3>&- &
+	run_pid=$!
+	for i in $(seq 60); do
+		curl -sS "$DAGZ_URL/api/v1/jobs/j1/tests" 2>/dev/null | grep -q '"fast"' &&
+		    curl -sS "$DAGZ_URL/jobs/j1" | grep -q 'chip pending' && break
+		sleep 0.05
+	done
+	[ "$(get "$DAGZ_URL/jobs/j1")" = 200 ]
+	grep -q '<div class="chips" data-job="j1"><span class="chip passed" data-status="OK" data-test="fast"></span><span class="chip pending" data-status="FAILED" data-test="retried"></span><span class="chip unfinished" data-status=""></span></div>' "$BATS_TEST_TMPDIR/b"
+	[ "$(get "$DAGZ_URL/jobs")" = 200 ]
+	grep -q '<tr class="chips-row">.*<span class="chip passed" data-status="OK" data-test="fast">' "$BATS_TEST_TMPDIR/b"
+	wait "$run_pid"
+	[ "$(get "$DAGZ_URL/jobs/j1")" = 200 ]
+	! grep -q 'class="chip' "$BATS_TEST_TMPDIR/b"
+	dagzd_stop
+}

@@ -21,7 +21,7 @@
 #include "status.h"
 #include "xmalloc.h"
 
-#define WEB_TIMELINE_MAX	50000	/* attempts drawn */
+#define WEB_TIMELINE_MAX	20000	/* attempts drawn */
 #define WEB_TIMELINE_W		1000.0	/* user units of the plot */
 #define WEB_ROW_H		18
 #define WEB_LABEL_W		90
@@ -167,8 +167,11 @@ web_job_header(struct dagzd *d, struct evbuffer *b, struct web_job *j)
 		evbuffer_add_printf(b, "</code></dd>");
 	}
 	evbuffer_add_printf(b, "</dl>\n");
-	web_chips(d, b, j->id, json_integer_value(json_object_get(o,
-	    "tests")));
+	/* Chips while it runs; once it is over, the tabs say it all. */
+	if ((s = json_string_value(json_object_get(o, "status"))) != NULL &&
+	    strcmp(s, "running") == 0)
+		web_chips(d, b, j->id, j->sid, json_integer_value(
+		    json_object_get(o, "tests")));
 }
 
 static const char sql_failed[] =
@@ -566,145 +569,155 @@ static const char sql_span_range[] =
 static const char sql_bars[] =
     "SELECT worker, test, attempt, status, start, duration FROM results "
     "WHERE job = ?1 AND attempt > 0 AND worker IS NOT NULL AND start IS "
-    "NOT NULL ORDER BY worker, start LIMIT ?2";
+    "NOT NULL ORDER BY start LIMIT ?2";
 static const char sql_fixtures[] =
     "SELECT json_extract(attrs, '$.worker'), name, start, finish, test, "
     "json_extract(attrs, '$.phase') FROM spans WHERE job = ?1 AND type = "
-    "'fixture' AND start IS NOT NULL AND finish IS NOT NULL LIMIT ?2";
+    "'fixture' AND start IS NOT NULL AND finish IS NOT NULL ORDER BY start "
+    "LIMIT ?2";
+
+/* The row of worker w, or nw when it has none. */
+static size_t
+web_row(long long *workers, size_t nw, long long w)
+{
+	size_t row;
+
+	for (row = 0; row < nw && workers[row] != w; row++)
+		;
+	return (row);
+}
 
 /*
  * The Timeline tab: one row a worker (with its node in a job of many),
  * each attempt a bar from its start to its end coloured by status, the
- * fixtures' setups and teardowns under them; the gaps are idle time.
+ * fixtures' setups and teardowns on them; the gaps are idle time. The
+ * first WEB_TIMELINE_MAX attempts are drawn.
  */
 static void
 web_tab_timeline(struct dagzd *d, struct evbuffer *b, struct web_job *j)
 {
+	struct evbuffer **rows = NULL;
 	sqlite3_stmt *st;
-	long long *workers = NULL, *nodes = NULL, w;
+	long long *workers = NULL, *nodes = NULL, nbars = 0;
 	size_t nw = 0, row;
 	double t0 = 0, t1 = 0, span, x, wd, start, dur;
-	const char *status, *glyph_status;
+	const char *status;
 	enum test_status s;
-	int haveplot = 0, open = -1;
 
-	st = db_stmt(d, sql_rows);
-	sqlite3_bind_int64(st, 1, j->id);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		workers = xreallocarray(workers, nw + 1, sizeof *workers);
-		nodes = xreallocarray(nodes, nw + 1, sizeof *nodes);
-		workers[nw] = sqlite3_column_int64(st, 0);
-		nodes[nw] = sqlite3_column_type(st, 1) == SQLITE_NULL ? -1 :
-		    sqlite3_column_int64(st, 1);
-		nw++;
-	}
-	sqlite3_reset(st);
 	st = db_stmt(d, sql_span_range);
 	sqlite3_bind_int64(st, 1, j->id);
 	if (sqlite3_step(st) == SQLITE_ROW &&
 	    sqlite3_column_type(st, 0) != SQLITE_NULL) {
 		t0 = sqlite3_column_double(st, 0);
 		t1 = sqlite3_column_double(st, 1);
-		haveplot = 1;
+	}
+	sqlite3_reset(st);
+	st = db_stmt(d, sql_rows);
+	sqlite3_bind_int64(st, 1, j->id);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		workers = xreallocarray(workers, nw + 1, sizeof *workers);
+		nodes = xreallocarray(nodes, nw + 1, sizeof *nodes);
+		rows = xreallocarray(rows, nw + 1, sizeof *rows);
+		workers[nw] = sqlite3_column_int64(st, 0);
+		nodes[nw] = sqlite3_column_type(st, 1) == SQLITE_NULL ? -1 :
+		    sqlite3_column_int64(st, 1);
+		rows[nw] = evbuffer_new();
+		evbuffer_add_printf(rows[nw], "<g class=\"worker\" "
+		    "data-worker=\"%lld\"", workers[nw]);
+		if (nodes[nw] >= 0)
+			evbuffer_add_printf(rows[nw], " data-node=\"%lld\"",
+			    nodes[nw]);
+		evbuffer_add_printf(rows[nw], "><text x=\"2\" y=\"%zu\">",
+		    nw * WEB_ROW_H + 14);
+		if (nodes[nw] >= 0)
+			evbuffer_add_printf(rows[nw], "node %lld ", nodes[nw]);
+		evbuffer_add_printf(rows[nw], "#%lld</text>\n", workers[nw]);
+		nw++;
 	}
 	sqlite3_reset(st);
 	evbuffer_add_printf(b, "<section id=\"timeline-tab\">\n");
-	if (!haveplot || nw == 0) {
+	if (nw == 0) {
 		evbuffer_add_printf(b, "<p class=\"muted\">No attempt has "
 		    "started yet.</p>\n</section>\n");
-		free(workers);
-		free(nodes);
 		return;
 	}
 	span = t1 - t0 > 0.001 ? t1 - t0 : 0.001;
-	evbuffer_add_printf(b, "<p class=\"legend muted\">%zu workers over ",
-	    nw);
-	web_duration(b, span);
-	evbuffer_add_printf(b, "; each bar an attempt (hover for its test), "
-	    "light blue bars fixtures, gaps idle time.</p>\n<svg id=\"timeline\""
-	    " xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %zu\" "
-	    "role=\"img\" aria-label=\"timeline\">\n",
-	    (int)WEB_TIMELINE_W + WEB_LABEL_W, nw * WEB_ROW_H + 4);
 	st = db_stmt(d, sql_bars);
 	sqlite3_bind_int64(st, 1, j->id);
 	sqlite3_bind_int(st, 2, WEB_TIMELINE_MAX);
-	row = 0;
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		w = sqlite3_column_int64(st, 0);
-		if (open == -1 || w != workers[row]) {
-			if (open != -1)
-				evbuffer_add_printf(b, "</g>\n");
-			for (row = 0; row < nw && workers[row] != w; row++)
-				;
-			if (row == nw)
-				break;
-			open = (int)row;
-			evbuffer_add_printf(b, "<g class=\"worker\" "
-			    "data-worker=\"%lld\"", w);
-			if (nodes[row] >= 0)
-				evbuffer_add_printf(b, " data-node=\"%lld\"",
-				    nodes[row]);
-			evbuffer_add_printf(b, "><text x=\"2\" y=\"%zu\">",
-			    row * WEB_ROW_H + 14);
-			if (nodes[row] >= 0)
-				evbuffer_add_printf(b, "node %lld ",
-				    nodes[row]);
-			evbuffer_add_printf(b, "#%lld</text>\n", w);
-		}
+		if ((row = web_row(workers, nw, sqlite3_column_int64(st, 0))) ==
+		    nw)
+			continue;
+		nbars++;
 		status = (const char *)sqlite3_column_text(st, 3);
-		glyph_status = status_parse(status, &s) == 0 ? status :
-		    "unknown";
 		start = sqlite3_column_double(st, 4);
 		dur = sqlite3_column_type(st, 5) == SQLITE_NULL ? 0 :
 		    sqlite3_column_double(st, 5);
 		x = WEB_LABEL_W + (start - t0) / span * WEB_TIMELINE_W;
 		wd = dur / span * WEB_TIMELINE_W;
-		if (wd < 0.5)
-			wd = 0.5;
-		evbuffer_add_printf(b, "<rect class=\"attempt st-%s\" x=\"%.2f\" "
-		    "y=\"%zu\" width=\"%.2f\" height=\"%d\" data-test=\"",
-		    glyph_status, x, row * WEB_ROW_H + 2, wd, WEB_ROW_H - 4);
-		web_html(b, (const char *)sqlite3_column_text(st, 1));
-		evbuffer_add_printf(b, "\" data-attempt=\"%d\" data-status=\"",
+		evbuffer_add_printf(rows[row], "<rect class=\"attempt st-%s\" "
+		    "x=\"%.2f\" y=\"%zu\" width=\"%.2f\" height=\"%d\" "
+		    "data-test=\"", status_parse(status, &s) == 0 ? status :
+		    "unknown", x, row * WEB_ROW_H + 2, wd < 0.5 ? 0.5 : wd,
+		    WEB_ROW_H - 6);
+		web_html(rows[row], (const char *)sqlite3_column_text(st, 1));
+		evbuffer_add_printf(rows[row], "\" data-attempt=\"%d\" "
+		    "data-status=\"", sqlite3_column_int(st, 2));
+		web_html(rows[row], status);
+		evbuffer_add_printf(rows[row], "\"><title>");
+		web_html(rows[row], (const char *)sqlite3_column_text(st, 1));
+		evbuffer_add_printf(rows[row], ", attempt %d: ",
 		    sqlite3_column_int(st, 2));
-		web_html(b, status);
-		evbuffer_add_printf(b, "\"><title>");
-		web_html(b, (const char *)sqlite3_column_text(st, 1));
-		evbuffer_add_printf(b, ", attempt %d: ",
-		    sqlite3_column_int(st, 2));
-		web_html(b, status);
-		evbuffer_add_printf(b, " in ");
-		web_duration(b, dur);
-		evbuffer_add_printf(b, "</title></rect>\n");
+		web_html(rows[row], status);
+		evbuffer_add_printf(rows[row], " in ");
+		web_duration(rows[row], dur);
+		evbuffer_add_printf(rows[row], "</title></rect>\n");
 	}
 	sqlite3_reset(st);
-	if (open != -1)
-		evbuffer_add_printf(b, "</g>\n");
 	st = db_stmt(d, sql_fixtures);
 	sqlite3_bind_int64(st, 1, j->id);
 	sqlite3_bind_int(st, 2, WEB_TIMELINE_MAX);
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		w = sqlite3_column_int64(st, 0);
-		for (row = 0; row < nw && workers[row] != w; row++)
-			;
-		if (row == nw || sqlite3_column_type(st, 0) == SQLITE_NULL)
+		if (sqlite3_column_type(st, 0) == SQLITE_NULL ||
+		    (row = web_row(workers, nw, sqlite3_column_int64(st, 0))) ==
+		    nw)
 			continue;
 		start = sqlite3_column_double(st, 2);
 		dur = sqlite3_column_double(st, 3) - start;
 		x = WEB_LABEL_W + (start - t0) / span * WEB_TIMELINE_W;
 		wd = dur / span * WEB_TIMELINE_W;
-		evbuffer_add_printf(b, "<rect class=\"fixture\" x=\"%.2f\" "
-		    "y=\"%zu\" width=\"%.2f\" height=\"4\"><title>fixture ",
-		    x, row * WEB_ROW_H + WEB_ROW_H - 4, wd < 0.5 ? 0.5 : wd);
-		web_html(b, (const char *)sqlite3_column_text(st, 1));
-		evbuffer_add_printf(b, " ");
-		web_html(b, (const char *)sqlite3_column_text(st, 5));
-		evbuffer_add_printf(b, " in ");
-		web_duration(b, dur);
-		evbuffer_add_printf(b, "</title></rect>\n");
+		evbuffer_add_printf(rows[row], "<rect class=\"fixture\" "
+		    "x=\"%.2f\" y=\"%zu\" width=\"%.2f\" height=\"3\">"
+		    "<title>fixture ", x, row * WEB_ROW_H + WEB_ROW_H - 4,
+		    wd < 0.5 ? 0.5 : wd);
+		web_html(rows[row], (const char *)sqlite3_column_text(st, 1));
+		evbuffer_add_printf(rows[row], " ");
+		web_html(rows[row], (const char *)sqlite3_column_text(st, 5));
+		evbuffer_add_printf(rows[row], " in ");
+		web_duration(rows[row], dur);
+		evbuffer_add_printf(rows[row], "</title></rect>\n");
 	}
 	sqlite3_reset(st);
+	evbuffer_add_printf(b, "<p class=\"legend muted\">%zu workers over ",
+	    nw);
+	web_duration(b, span);
+	evbuffer_add_printf(b, "; each bar an attempt (its title names it), "
+	    "the thin light blue bars fixtures, the gaps idle time.");
+	if (nbars == WEB_TIMELINE_MAX)
+		evbuffer_add_printf(b, " Only the first %d attempts are drawn.",
+		    WEB_TIMELINE_MAX);
+	evbuffer_add_printf(b, "</p>\n<svg id=\"timeline\" "
+	    "xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %zu\" "
+	    "role=\"img\" aria-label=\"timeline\">\n",
+	    (int)WEB_TIMELINE_W + WEB_LABEL_W, nw * WEB_ROW_H + 4);
+	for (row = 0; row < nw; row++) {
+		evbuffer_add_buffer(b, rows[row]);
+		evbuffer_add_printf(b, "</g>\n");
+		evbuffer_free(rows[row]);
+	}
 	evbuffer_add_printf(b, "</svg>\n</section>\n");
+	free(rows);
 	free(workers);
 	free(nodes);
 }

@@ -16,7 +16,7 @@
  *   td.status[data-status="FAILED"]             any status cell
  *   td.passed, td.failed, td.flaky, td.skipped, td.saved, td.nodes
  *   a.ci-link                                   the CI run of a job
- *   div.chips#chips[data-job] span.chip[data-status][data-test]
+ *   div.chips[data-job="j3"] span.chip[data-status][data-test]
  *       one a test: .unfinished (blue), .pending (failed, retry pending:
  *       yellow), .passed (green), .failed (red)
  *   nav.tabs a[data-tab="errors|tests|selection|timeline"], a.active
@@ -397,13 +397,13 @@ route_static(struct dagzd *d, struct http_req *req, struct route_args *a)
 }
 
 /*
- * Result chips of job id, one a test: green passed, red failed, yellow
+ * Result chips of job id (short id sid), one a test: green passed, red failed, yellow
  * failed with a retry to come, and blue for each of the tests (total in
  * all) that has no result yet. At most a few thousand are drawn.
  */
 void
 web_chips(struct dagzd *d, struct evbuffer *b, long long id,
-    long long total)
+    const char *sid, long long total)
 {
 	static const char sql[] =
 	    "SELECT test, max(final), max(CASE WHEN final = 1 THEN status "
@@ -414,8 +414,9 @@ web_chips(struct dagzd *d, struct evbuffer *b, long long id,
 	const char *state, *status;
 	long long n = 0, shown = 0, max = 5000;
 
-	evbuffer_add_printf(b, "<div class=\"chips\" id=\"chips\" "
-	    "data-job=\"%lld\">", id);
+	evbuffer_add_printf(b, "<div class=\"chips\" data-job=\"");
+	web_html(b, sid);
+	evbuffer_add_printf(b, "\">");
 	sqlite3_bind_int64(st, 1, id);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		n++;
@@ -435,16 +436,12 @@ web_chips(struct dagzd *d, struct evbuffer *b, long long id,
 		web_html(b, status);
 		evbuffer_add_printf(b, "\" data-test=\"");
 		web_html(b, (const char *)sqlite3_column_text(st, 0));
-		evbuffer_add_printf(b, "\" title=\"");
-		web_html(b, (const char *)sqlite3_column_text(st, 0));
-		evbuffer_add_printf(b, ": ");
-		web_html(b, status);
 		evbuffer_add_printf(b, "\"></span>");
 	}
 	for (; n < total; n++)
 		if (shown++ < max)
 			evbuffer_add_printf(b, "<span class=\"chip unfinished\" "
-			    "data-status=\"\" title=\"not finished\"></span>");
+			    "data-status=\"\"></span>");
 	if (shown > max)
 		evbuffer_add_printf(b, "<span class=\"muted\">and %lld more"
 		    "</span>", shown - max);
@@ -547,7 +544,7 @@ web_job_row(struct dagzd *d, struct evbuffer *b, long long id, json_t *o)
 	if (status != NULL && strcmp(status, "running") == 0) {
 		evbuffer_add_printf(b, "<tr class=\"chips-row\"><td></td>"
 		    "<td colspan=\"12\">");
-		web_chips(d, b, id, json_integer_value(json_object_get(o,
+		web_chips(d, b, id, sid, json_integer_value(json_object_get(o,
 		    "tests")));
 		evbuffer_add_printf(b, "</td></tr>\n");
 	}

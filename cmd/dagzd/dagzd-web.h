@@ -35,6 +35,7 @@ void	 web_time_iso(struct evbuffer *, const char *);
 void	 web_duration(struct evbuffer *, double);
 void	 web_log(struct evbuffer *, const void *, size_t);
 void	 web_test_link(struct evbuffer *, const char *, const char *);
-void	 web_chips(struct dagzd *, struct evbuffer *, long long, long long);
+void	 web_chips(struct dagzd *, struct evbuffer *, long long, const char *,
+	    long long);
 
 #endif
