@@ -2,9 +2,10 @@
  * dagzd-http.c: the HTTP side of dagzd, on GNU libmicrohttpd run inside
  * dagzd's libevent loop: listening, connection and memory limits, the
  * checks of Host, Origin and the token on the headers before any body
- * byte is read, the table of routes, and replies. Every error is a JSON
- * object {"error": "..."} with a 4xx or 5xx status; a bad request never
- * takes the daemon down.
+ * byte is read, the table of routes, and replies. Every error of the API
+ * is a JSON object {"error": "..."} with a 4xx or 5xx status (the
+ * dashboard's pages answer theirs as pages); a bad request never takes
+ * the daemon down.
  */
 #include <sys/queue.h>
 #include <sys/resource.h>
