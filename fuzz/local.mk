@@ -35,7 +35,10 @@ FUZZ_LINK_FLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 	cmd/dagzd/dagzd-db.c cmd/dagzd/dagzd-http.c cmd/dagzd/dagzd-ingest.c \
 	cmd/dagzd/dagzd-jobs.c cmd/dagzd/dagzd-query.c \
 	cmd/dagzd/dagzd-relay.c cmd/dagzd/dagzd-rendezvous.c \
-	cmd/dagzd/dagzd-feed.c cmd/dagzd/dagzd-bundle.c
+	cmd/dagzd/dagzd-feed.c cmd/dagzd/dagzd-bundle.c \
+	cmd/dagzd/dagzd-web.c cmd/dagzd/dagzd-web.h \
+	cmd/dagzd/dagzd-web-job.c cmd/dagzd/dagzd-web-login.c
+nodist_%C%_fuzz_request_SOURCES = cmd/dagzd/dagzd-web-assets.c
 %C%_fuzz_request_CPPFLAGS = $(AM_CPPFLAGS) -Dmain=dagzd_main \
 	-I$(srcdir)/cmd/dagzd
 %C%_fuzz_request_CFLAGS = $(AM_CFLAGS) $(SQLITE_CFLAGS) $(ZLIB_CFLAGS) \

@@ -57,6 +57,7 @@ t_unit_sched_junit_LDADD = $(COMMON_LIBS)
 # The store: dagzd and zb, each test with its own dagzd.
 BATS_TESTS += \
 	t/dagzd-api.bats \
+	t/dagzd-web.bats \
 	t/dagzd-restart.bats \
 	t/dagz-run-store-start.bats \
 	t/zb-jobs.bats \

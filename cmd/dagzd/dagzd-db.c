@@ -14,7 +14,7 @@
 #include "utf8.h"
 #include "xmalloc.h"
 
-#define DB_STMT_MAX	96
+#define DB_STMT_MAX	160
 
 /* Each step takes the schema from version i to i + 1. */
 static const char *const migrations[] = {

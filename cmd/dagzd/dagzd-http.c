@@ -2,9 +2,10 @@
  * dagzd-http.c: the HTTP side of dagzd, on GNU libmicrohttpd run inside
  * dagzd's libevent loop: listening, connection and memory limits, the
  * checks of Host, Origin and the token on the headers before any body
- * byte is read, the table of routes, and replies. Every error is a JSON
- * object {"error": "..."} with a 4xx or 5xx status; a bad request never
- * takes the daemon down.
+ * byte is read, the table of routes, and replies. Every error of the API
+ * is a JSON object {"error": "..."} with a 4xx or 5xx status (the
+ * dashboard's pages answer theirs as pages); a bad request never takes
+ * the daemon down.
  */
 #include <sys/queue.h>
 #include <sys/resource.h>
@@ -91,9 +92,19 @@ static const struct route {
 	{ "GET", "/api/v1/relay/listen", route_relay_listen },
 	{ "GET", "/api/v1/relay/connect", route_relay_connect },
 	{ "GET", "/api/v1/relay/accept", route_relay_accept },
+	/* The dashboard's pages (dagzd-web.c). */
+	{ "GET", "/", route_jobs_page },
+	{ "GET", "/jobs", route_jobs_page },
 	{ "GET", "/jobs/*", route_job_page },
 	{ "GET", "/api/v1/events", route_feed },
 	{ "GET", "/api/v1/spans/*/bundle", route_span_bundle },
+	{ "GET", "/tests/**", route_test_page },
+	{ "GET", "/flaky", route_flaky_page },
+	{ "GET", "/static/*", route_static },
+	{ "GET", "/static/*/*", route_static },
+	{ "GET", "/login", route_login_page },
+	{ "POST", "/login", route_login },
+	{ "POST", "/logout", route_logout },
 };
 #define NROUTES	(sizeof routes / sizeof routes[0])
 
@@ -159,10 +170,13 @@ http_send(struct http_req *req, int code, struct MHD_Response *r)
 	MHD_destroy_response(r);
 }
 
-/* Queues a reply of len bytes at data (freed here). */
+/*
+ * Queues a reply of len bytes at data (freed here), with the headers
+ * hdrs (name, value, ..., NULL) when not NULL.
+ */
 static void
-http_queue(struct http_req *req, int code, const char *ctype, char *data,
-    size_t len, const char *allow)
+http_queue_headers(struct http_req *req, int code, const char *ctype,
+    char *data, size_t len, const char *allow, const char *const *hdrs)
 {
 	struct MHD_Response *r;
 
@@ -179,7 +193,16 @@ http_queue(struct http_req *req, int code, const char *ctype, char *data,
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
 	if (allow != NULL)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+	for (; hdrs != NULL && hdrs[0] != NULL; hdrs += 2)
+		MHD_add_response_header(r, hdrs[0], hdrs[1]);
 	http_send(req, code, r);
+}
+
+static void
+http_queue(struct http_req *req, int code, const char *ctype, char *data,
+    size_t len, const char *allow)
+{
+	http_queue_headers(req, code, ctype, data, len, allow, NULL);
 }
 
 /* o (not stolen) as one line of JSON, or NULL when it cannot be built. */
@@ -269,10 +292,13 @@ http_ndjson_add(struct evbuffer *buf, json_t *o)
 	free(s);
 }
 
-/* Replies with code, ctype and buf (freed here). */
+/*
+ * Replies with code, ctype and buf (freed here), and the headers hdrs:
+ * name, value, ..., NULL.
+ */
 void
-http_reply(struct http_req *req, int code, const char *ctype,
-    struct evbuffer *buf)
+http_reply_headers(struct http_req *req, int code, const char *ctype,
+    struct evbuffer *buf, const char *const *hdrs)
 {
 	size_t len = evbuffer_get_length(buf);
 	char *data;
@@ -280,7 +306,15 @@ http_reply(struct http_req *req, int code, const char *ctype,
 	data = xmalloc(len + 1);
 	evbuffer_remove(buf, data, len);
 	evbuffer_free(buf);
-	http_queue(req, code, ctype, data, len, NULL);
+	http_queue_headers(req, code, ctype, data, len, NULL, hdrs);
+}
+
+/* Replies with code, ctype and buf (freed here). */
+void
+http_reply(struct http_req *req, int code, const char *ctype,
+    struct evbuffer *buf)
+{
+	http_reply_headers(req, code, ctype, buf, NULL);
 }
 
 /* Replies 200 with buf (freed here) as NDJSON. */
@@ -497,43 +531,6 @@ http_query(struct route_args *a, const char *key)
 	return (NULL);
 }
 
-/* s with &, <, >, " and ' as HTML entities (a new allocation). */
-char *
-http_html_escape(const char *s)
-{
-	struct evbuffer *b = evbuffer_new();
-	char *out;
-	size_t len;
-
-	for (; *s != '\0'; s++) {
-		switch (*s) {
-		case '&':
-			evbuffer_add(b, "&amp;", 5);
-			break;
-		case '<':
-			evbuffer_add(b, "&lt;", 4);
-			break;
-		case '>':
-			evbuffer_add(b, "&gt;", 4);
-			break;
-		case '"':
-			evbuffer_add(b, "&quot;", 6);
-			break;
-		case '\'':
-			evbuffer_add(b, "&#39;", 5);
-			break;
-		default:
-			evbuffer_add(b, s, 1);
-		}
-	}
-	len = evbuffer_get_length(b);
-	out = xmalloc(len + 1);
-	evbuffer_remove(b, out, len);
-	out[len] = '\0';
-	evbuffer_free(b);
-	return (out);
-}
-
 /*
  * The query's key as a whole number from min to max, into *v (left as
  * it is when the key is absent): 0, or -1 once it has answered 400.
@@ -599,7 +596,10 @@ route_shutdown(struct dagzd *d, struct http_req *req,
 	event_base_loopexit(d->base, &tv);
 }
 
-/* Matches path against pattern, capturing the '*' segments. */
+/*
+ * Matches path against pattern, capturing the '*' segments; a final
+ * "**" captures the rest of the path, slashes and all (a test id).
+ */
 static int
 route_match(const char *pattern, const char *path, struct route_args *a)
 {
@@ -608,13 +608,16 @@ route_match(const char *pattern, const char *path, struct route_args *a)
 	a->nseg = 0;
 	while (*p != '\0') {
 		if (*p == '*') {
-			end = strchrnul(s, '/');
+			if (p[1] == '*')
+				end = s + strlen(s);
+			else
+				end = strchrnul(s, '/');
 			if (end == s || a->nseg == 4)
 				return (0);
 			a->seg[a->nseg] = xstrndup(s, end - s);
 			a->nseg++;
 			s = end;
-			p++;
+			p += p[1] == '*' ? 2 : 1;
 			continue;
 		}
 		if (*p++ != *s++)
@@ -786,8 +789,12 @@ http_check_headers(struct dagzd *d, struct http_req *req)
 			return (-1);
 		}
 	}
-	if (!http_authorized(d, req)) {
-		http_error(req, 401, "missing or wrong token: set DAGZ_TOKEN");
+	if (!http_authorized(d, req) && !web_admits(d, req)) {
+		if (web_is_page(req))
+			web_login_form(d, req, 401);
+		else
+			http_error(req, 401, "missing or wrong token: set "
+			    "DAGZ_TOKEN");
 		return (-1);
 	}
 	return (0);

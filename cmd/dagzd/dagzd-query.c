@@ -723,33 +723,29 @@ static const char sql_flaky[] =
     "ORDER BY id DESC LIMIT ?3) ORDER BY r.test, r.job";
 
 /*
- * GET /api/v1/flaky?jobs=N&since=T&project=P&limit=M: tests by flaky
- * rate over the last N jobs. A test is flaky in a job when it passed
- * only on a retry (OK_FLAKY), and across jobs each time its outcome
- * flips between pass and fail; the rate is both over its runs.
+ * Tests by flaky rate over the last jobs jobs (since *since when not
+ * NULL, of project when not NULL), at most limit, as an array of
+ * {"test", "runs", "passed", "failed", "flaky", "flips", "rate"}. A test
+ * is flaky in a job when it passed only on a retry (OK_FLAKY), and
+ * across jobs each time its outcome flips between pass and fail; the
+ * rate is both over its runs.
  */
-void
-route_flaky(struct dagzd *d, struct http_req *req,
-    struct route_args *a)
+json_t *
+query_flaky(struct dagzd *d, const double *since, const char *project,
+    long long jobs, long long limit)
 {
-	struct evbuffer *buf;
 	struct flaky *f = NULL, *cur = NULL;
 	sqlite3_stmt *st;
 	enum test_status s;
 	const char *test, *status;
-	long long jobs = 50, limit = 50;
-	size_t n = 0, i, out;
-	int last = -1, pass, since_set;
-	double since;
+	size_t n = 0, i;
+	int last = -1, pass;
+	json_t *out;
 
-	if (http_query_num(req, a, "jobs", 1, 1000000, &jobs) == -1 ||
-	    http_query_num(req, a, "limit", 1, 1000000, &limit) == -1 ||
-	    (since_set = http_query_time(req, a, "since", &since)) == -1)
-		return;
 	st = db_stmt(d, sql_flaky);
-	if (since_set)
-		sqlite3_bind_double(st, 1, since);
-	db_bind_text(st, 2, http_query(a, "project"));
+	if (since != NULL)
+		sqlite3_bind_double(st, 1, *since);
+	db_bind_text(st, 2, project);
 	sqlite3_bind_int64(st, 3, jobs);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		test = (const char *)sqlite3_column_text(st, 0);
@@ -781,18 +777,41 @@ route_flaky(struct dagzd *d, struct http_req *req,
 		f[i].rate = (double)(f[i].flaky + f[i].flips) / f[i].runs;
 	if (n > 0)
 		qsort(f, n, sizeof *f, flaky_cmp);
-	buf = evbuffer_new();
-	for (i = 0, out = 0; i < n; i++) {
-		if (f[i].rate > 0 && out < (size_t)limit) {
-			http_ndjson_add(buf, json_pack("{s:s,s:i,s:i,s:i,s:i,"
-			    "s:i,s:f}", "test", f[i].test, "runs", f[i].runs,
-			    "passed", f[i].passed, "failed", f[i].failed,
-			    "flaky", f[i].flaky, "flips", f[i].flips, "rate",
-			    f[i].rate));
-			out++;
-		}
+	out = json_array();
+	for (i = 0; i < n; i++) {
+		if (f[i].rate > 0 && json_array_size(out) < (size_t)limit)
+			json_array_append_new(out, json_pack("{s:s,s:i,s:i,"
+			    "s:i,s:i,s:i,s:f}", "test", f[i].test, "runs",
+			    f[i].runs, "passed", f[i].passed, "failed",
+			    f[i].failed, "flaky", f[i].flaky, "flips",
+			    f[i].flips, "rate", f[i].rate));
 		free(f[i].test);
 	}
 	free(f);
+	return (out);
+}
+
+/* GET /api/v1/flaky?jobs=N&since=T&project=P&limit=M: query_flaky's. */
+void
+route_flaky(struct dagzd *d, struct http_req *req,
+    struct route_args *a)
+{
+	struct evbuffer *buf;
+	long long jobs = 50, limit = 50;
+	int since_set;
+	double since;
+	json_t *list, *o;
+	size_t i;
+
+	if (http_query_num(req, a, "jobs", 1, 1000000, &jobs) == -1 ||
+	    http_query_num(req, a, "limit", 1, 1000000, &limit) == -1 ||
+	    (since_set = http_query_time(req, a, "since", &since)) == -1)
+		return;
+	list = query_flaky(d, since_set ? &since : NULL,
+	    http_query(a, "project"), jobs, limit);
+	buf = evbuffer_new();
+	json_array_foreach(list, i, o)
+		http_ndjson_add(buf, json_incref(o));
+	json_decref(list);
 	http_ndjson(req, buf);
 }

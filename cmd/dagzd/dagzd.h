@@ -143,7 +143,8 @@ int	 http_query_num(struct http_req *, struct route_args *,
 	    const char *, long long, long long, long long *);
 int	 http_query_time(struct http_req *, struct route_args *,
 	    const char *, double *);
-char	*http_html_escape(const char *);
+void	 http_reply_headers(struct http_req *, int, const char *,
+	    struct evbuffer *, const char *const *);
 
 /* dagzd-db.c */
 int	 db_open(struct dagzd *);
@@ -174,8 +175,6 @@ void	 route_jobs(struct dagzd *, struct http_req *,
 	    struct route_args *);
 void	 route_job(struct dagzd *, struct http_req *,
 	    struct route_args *);
-void	 route_job_page(struct dagzd *, struct http_req *,
-	    struct route_args *);
 
 /* dagzd-ingest.c: the scheduler's stream of records. */
 void	 route_events(struct dagzd *, struct http_req *,
@@ -196,6 +195,29 @@ void	 route_span_context(struct dagzd *, struct http_req *,
 	    struct route_args *);
 json_t	*query_span_context(struct dagzd *, const char *, int *);
 void	 route_flaky(struct dagzd *, struct http_req *,
+	    struct route_args *);
+json_t	*query_flaky(struct dagzd *, const double *, const char *,
+	    long long, long long);
+
+/* dagzd-web*.c: the dashboard's pages and its login. */
+int	 web_admits(struct dagzd *, struct http_req *);
+int	 web_is_page(struct http_req *);
+void	 web_login_form(struct dagzd *, struct http_req *, int);
+void	 route_jobs_page(struct dagzd *, struct http_req *,
+	    struct route_args *);
+void	 route_job_page(struct dagzd *, struct http_req *,
+	    struct route_args *);
+void	 route_test_page(struct dagzd *, struct http_req *,
+	    struct route_args *);
+void	 route_flaky_page(struct dagzd *, struct http_req *,
+	    struct route_args *);
+void	 route_static(struct dagzd *, struct http_req *,
+	    struct route_args *);
+void	 route_login_page(struct dagzd *, struct http_req *,
+	    struct route_args *);
+void	 route_login(struct dagzd *, struct http_req *,
+	    struct route_args *);
+void	 route_logout(struct dagzd *, struct http_req *,
 	    struct route_args *);
 
 /* dagzd-rendezvous.c: where the slots of one CI step meet. */
