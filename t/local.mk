@@ -157,3 +157,10 @@ t_relay_probe_LDADD = $(COMMON_LIBS)
 BATS_TESTS += t/dagzd-relay.bats
 # The event feed and the bundle of the dashboard.
 BATS_TESTS += t/dagzd-feed.bats
+# The dashboard in a real headless chromium, one browser for the file;
+# screenshots of each check in t/screenshots/ of the build tree.
+TESTS += t/dashboard-browser.py
+EXTRA_DIST += t/dashboard-browser.py
+clean-local: clean-screenshots
+clean-screenshots:
+	rm -rf t/screenshots

@@ -342,7 +342,12 @@ web_send(struct http_req *req, int code, struct evbuffer *b)
 	static const char *const hdrs[] = {
 		"Content-Security-Policy", web_csp,
 		"X-Content-Type-Options", "nosniff",
-		"Referrer-Policy", "no-referrer",
+		/*
+		 * Not no-referrer: a browser then sends "Origin: null" with
+		 * the login form's POST, which the Origin check refuses.
+		 * Nothing leaves for another site either way.
+		 */
+		"Referrer-Policy", "same-origin",
 		"X-Frame-Options", "DENY",
 		"Cache-Control", "no-cache",
 		NULL
