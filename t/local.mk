@@ -93,6 +93,8 @@ SELECT_BATS_TESTS = t/select-run.bats t/dagz-baseline.bats \
 	t/select-adapters.bats t/select-ignore.bats
 TESTS += $(SELECT_BATS_TESTS)
 EXTRA_DIST += $(SELECT_BATS_TESTS)
+# The dashboard's Selection tab: why each test ran or was left out.
+BATS_TESTS += t/dagzd-web-selection.bats
 # The TAP reader.
 TESTS += t/unit-tap
 check_PROGRAMS += t/unit-tap

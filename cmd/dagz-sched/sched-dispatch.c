@@ -493,6 +493,7 @@ dispatch_emit(struct sched *s, struct test *t, struct attempt *a,
     const char *retry, const char *no_retry)
 {
 	a->rec = report_record(s, t, &a->r, retry, no_retry);
+	select_record(s, t, a->rec);
 	store_result(s, t, a);
 	report_event(s, a->rec);
 	out_result(s, a);

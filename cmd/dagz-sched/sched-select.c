@@ -28,6 +28,8 @@
 #include "xmalloc.h"
 
 #define SELECT_MAX_BASELINES	2
+/* Reasons a test's record carries; the rest are counted. */
+#define SELECT_REASONS_MAX	5
 /* Seconds to wait for dagzd's answer about an explicit --baseline. */
 #define SELECT_FETCH_WAIT	5.0
 
@@ -384,6 +386,39 @@ select_begin(struct sched *s)
 			sel->nskipped++;
 		}
 	return (0);
+}
+
+/*
+ * The reasons test t was selected for, as "selected" on rec, its
+ * attempt's record, which carries them to the events file and the
+ * store: the first SELECT_REASONS_MAX of what zb select-tests --trace
+ * prints, then "and N more". Nothing when no selection was made (no
+ * store, --plan) or it left t out (a test that runs anyway with
+ * --observe or in a rerun).
+ */
+void
+select_record(const struct sched *s, const struct test *t, json_t *rec)
+{
+	const struct sched_select *sel = s->select;
+	char *const *why;
+	char more[64];
+	json_t *a;
+	size_t i, k, n;
+
+	if (sel == NULL || sel->why == NULL ||
+	    (i = (size_t)(t - s->tests)) >= s->ntests ||
+	    (why = sel->why[i]) == NULL)
+		return;
+	n = strv_len(why);
+	a = json_array();
+	for (k = 0; k < n && k < SELECT_REASONS_MAX; k++)
+		json_array_append_new(a, json_string(why[k]));
+	if (n > SELECT_REASONS_MAX) {
+		snprintf(more, sizeof more, "and %zu more",
+		    n - SELECT_REASONS_MAX);
+		json_array_append_new(a, json_string(more));
+	}
+	json_object_set_new(rec, "selected", a);
 }
 
 /* The last attempt that ran, with a trace, or NULL. */

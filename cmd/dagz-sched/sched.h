@@ -383,6 +383,8 @@ void	 select_root(struct sched *);
 /* An explicit --baseline, fetched before the job is recorded. */
 int	 select_prepare(struct sched *);
 int	 select_begin(struct sched *);
+/* Why test t runs, as "selected" on its attempt's record. */
+void	 select_record(const struct sched *, const struct test *, json_t *);
 void	 select_job_end(struct sched *);
 void	 select_free(struct sched *);
 

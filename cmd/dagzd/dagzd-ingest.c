@@ -23,6 +23,7 @@
 #define INGEST_HOST_MAX		255
 #define INGEST_NODES_MAX	64
 #define INGEST_WORKERS_MAX	4096
+#define INGEST_SELECTED_MAX	16	/* reasons a result may give */
 
 struct ingest {
 	struct dagzd	*d;
@@ -182,6 +183,34 @@ check_str_max(json_t *o, const char *key, size_t max, char *err,
 	snprintf(err, len, "\"%s\" must be a string of at most %zu bytes",
 	    key, max);
 	return (-1);
+}
+
+/*
+ * A result's "selected", when present and not null: why the selection
+ * ran the test, an array of at most INGEST_SELECTED_MAX strings. What
+ * is kept is the test span's copy (its attrs), which the Selection tab
+ * and GET /api/v1/jobs/J/tests show.
+ */
+static int
+check_selected(json_t *o, char *err, size_t len)
+{
+	json_t *v = json_object_get(o, "selected"), *e;
+	size_t i;
+
+	if (v == NULL || json_is_null(v))
+		return (0);
+	if (!json_is_array(v) || json_array_size(v) > INGEST_SELECTED_MAX) {
+		snprintf(err, len, "\"selected\" must be an array of at most "
+		    "%d strings", INGEST_SELECTED_MAX);
+		return (-1);
+	}
+	json_array_foreach(v, i, e)
+		if (!json_is_string(e)) {
+			snprintf(err, len, "\"selected\" must be an array of "
+			    "strings");
+			return (-1);
+		}
+	return (0);
 }
 
 /* Skips a JSON string starting at its opening quote. */
@@ -389,7 +418,8 @@ ingest_result(struct ingest *in, json_t *o, char *err, size_t len)
 	    check_str(o, "span", err, len) == -1 ||
 	    check_str(o, "reason", err, len) == -1 ||
 	    check_int_range(o, "node", INGEST_NODE_MAX, err, len) == -1 ||
-	    check_str_max(o, "rerun", INGEST_RERUN_MAX, err, len) == -1)
+	    check_str_max(o, "rerun", INGEST_RERUN_MAX, err, len) == -1 ||
+	    check_selected(o, err, len) == -1)
 		return (-1);
 	isfinal = !json_is_false(final) && !ingest_later_final(in, test,
 	    json_integer_value(attempt));

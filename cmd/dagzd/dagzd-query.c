@@ -100,7 +100,9 @@ static const char sql_tests[] =
     "(SELECT count(*) FROM results r2 WHERE r2.job = r.job AND "
     "r2.test = r.test AND r2.attempt > 0), "
     "r.cases, r.cases_failed, r.cases_skipped, r.cases_todo, r.node, "
-    "r.rerun FROM results r WHERE r.job = ?1 AND r.final = 1 AND "
+    "r.rerun, (SELECT json_extract(s.attrs, '$.selected') FROM spans s "
+    "WHERE s.span = r.span) FROM results r WHERE r.job = ?1 AND "
+    "r.final = 1 AND "
     "(?2 IS NULL OR r.status = ?2 OR (?2 = 'failed' AND r.status IN "
     "('FAILED', 'TIMEOUT', 'CRASHED', 'DEP_FAILED')) OR (?2 = 'passed' "
     "AND r.status IN ('OK', 'OK_FLAKY'))) ORDER BY r.test";
@@ -124,8 +126,8 @@ query_case_counts(sqlite3_stmt *st, int col)
 /*
  * GET /api/v1/jobs/J/tests?status=S: the final result of each test, with
  * the node it ran on in a job of many (none in a job of one, as in the
- * scheduler's record) and why it ran again ("rerun": "node 2 lost")
- * when its node was lost.
+ * scheduler's record), why it ran again ("rerun": "node 2 lost")
+ * when its node was lost, and why the selection ran it ("selected").
  */
 void
 route_tests(struct dagzd *d, struct http_req *req, struct route_args *a)
@@ -170,6 +172,10 @@ route_tests(struct dagzd *d, struct http_req *req, struct route_args *a)
 			json_object_set_new(o, "node", db_column_int(st, 18));
 		if (sqlite3_column_type(st, 19) != SQLITE_NULL)
 			json_object_set_new(o, "rerun", db_column_text(st, 19));
+		/* Why the selection ran it, kept on its test span. */
+		if (sqlite3_column_type(st, 20) != SQLITE_NULL)
+			json_object_set_new(o, "selected",
+			    db_column_json(st, 20));
 		http_ndjson_add(buf, o);
 	}
 	http_ndjson(req, buf);

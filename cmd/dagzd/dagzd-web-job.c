@@ -4,8 +4,8 @@
  * baseline, command, result chips) and four tabs, each a link that
  * works without JavaScript: Errors (failed tests, their reasons and
  * failing cases, a test's logs, the agent bundle of each failed
- * attempt), Tests (sorted, searched, 500 a page), Selection (what ran
- * and what was left out, and why) and Timeline (an SVG of every
+ * attempt), Tests (sorted, searched, 500 a page), Selection (what the
+ * selection ran and why, then what it left out and why) and Timeline (an SVG of every
  * attempt on every worker).
  */
 #include <sys/types.h>
@@ -489,16 +489,63 @@ web_tab_tests(struct dagzd *d, struct http_req *req, struct evbuffer *b,
 	    "</nav>\n</section>\n", page, pages);
 }
 
+/*
+ * A page of the Selection tab: what ran first, then what was
+ * DESELECTED, then what was REDUNDANT, each by test; the reasons the
+ * selection ran a test are on its test span, looked up for the page's
+ * rows alone.
+ */
 static const char sql_selection[] =
-    "SELECT test, status, reason FROM results WHERE job = ?1 AND final = 1 "
-    "ORDER BY status IN ('DESELECTED', 'REDUNDANT') DESC, test "
-    "LIMIT ?3 OFFSET ?2";
+    "SELECT p.test, p.status, p.reason, (SELECT json_extract(s.attrs, "
+    "'$.selected') FROM spans s WHERE s.span = p.span) FROM (SELECT test, "
+    "status, reason, span, CASE status WHEN 'DESELECTED' THEN 1 WHEN "
+    "'REDUNDANT' THEN 2 ELSE 0 END AS g FROM results WHERE job = ?1 AND "
+    "final = 1 ORDER BY g, test LIMIT ?3 OFFSET ?2) p ORDER BY p.g, p.test";
 static const char sql_selection_counts[] =
     "SELECT sum(status NOT IN ('DESELECTED', 'REDUNDANT')), "
     "sum(status = 'DESELECTED'), sum(status = 'REDUNDANT') FROM results "
     "WHERE job = ? AND final = 1";
 
-/* The Selection tab: what was left out and why, then what ran. */
+/*
+ * The reasons cell of a Selection row: why the selection ran the test,
+ * one reason a line (sel, its record's "selected" as JSON text), or
+ * why it was left out (the result's reason).
+ */
+static void
+web_selection_reasons(struct evbuffer *b, int ran, const char *sel,
+    const char *reason)
+{
+	json_t *a, *v;
+	size_t i;
+	int n = 0;
+
+	evbuffer_add_printf(b, "<td class=\"reasons\">");
+	if (!ran) {
+		web_html(b, reason);
+		evbuffer_add_printf(b, "</td>");
+		return;
+	}
+	a = sel != NULL ? json_loads(sel, JSON_DECODE_ANY, NULL) : NULL;
+	json_array_foreach(a, i, v) {
+		if (!json_is_string(v))
+			continue;
+		evbuffer_add_printf(b, "<span class=\"reason\">");
+		web_html(b, json_string_value(v));
+		evbuffer_add_printf(b, "</span>");
+		n++;
+	}
+	json_decref(a);
+	if (n == 0)
+		evbuffer_add_printf(b, "<span class=\"muted\">no reason "
+		    "recorded</span>");
+	evbuffer_add_printf(b, "</td>");
+}
+
+/*
+ * The Selection tab: the tests the selection ran, each with its
+ * reasons (as zb select-tests --trace gives them), then those it left
+ * out, DESELECTED and REDUNDANT, with theirs; 500 a page.
+ */
 static void
 web_tab_selection(struct dagzd *d, struct http_req *req,
     struct evbuffer *b, struct web_job *j, struct route_args *a)
@@ -506,6 +553,7 @@ web_tab_selection(struct dagzd *d, struct http_req *req,
 	sqlite3_stmt *st;
 	const char *status;
 	long long page = 1, ran = 0, desel = 0, redundant = 0;
+	int isran;
 
 	if (http_query_num(req, a, "page", 1, 1000000, &page) == -1)
 		return;
@@ -517,31 +565,34 @@ web_tab_selection(struct dagzd *d, struct http_req *req,
 		redundant = sqlite3_column_int64(st, 2);
 	}
 	sqlite3_reset(st);
-	evbuffer_add_printf(b, "<section id=\"selection\">\n<p id=\"selection-"
-	    "counts\">Selected (ran): <b>%lld</b>; DESELECTED: <b>%lld</b>; "
-	    "REDUNDANT: <b>%lld</b>. <span class=\"muted\">The selection "
-	    "trace of each test: <code>zb select-tests --trace</code>."
-	    "</span></p>\n<table id=\"selection\"><thead><tr><th>Test</th>"
-	    "<th>Selection</th><th>Status</th><th>Reason</th></tr></thead>"
-	    "<tbody>\n", ran, desel, redundant);
+	evbuffer_add_printf(b, "<section id=\"selection-tab\">\n<p id=\"selection-"
+	    "counts\">Selected: <b class=\"selected\">%lld</b>; DESELECTED: "
+	    "<b class=\"deselected\">%lld</b>; REDUNDANT: <b "
+	    "class=\"redundant\">%lld</b>. <span class=\"muted\">The same "
+	    "reasons, for the tree as it is now: <code>zb select-tests "
+	    "--trace</code>.</span></p>\n<table id=\"selection\"><thead><tr>"
+	    "<th>Test</th><th>Selection</th><th>Status</th><th>Reasons</th>"
+	    "</tr></thead><tbody>\n", ran, desel, redundant);
 	st = db_stmt(d, sql_selection);
 	sqlite3_bind_int64(st, 1, j->id);
 	sqlite3_bind_int64(st, 2, (page - 1) * WEB_PAGE_ROWS);
 	sqlite3_bind_int(st, 3, WEB_PAGE_ROWS);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		status = (const char *)sqlite3_column_text(st, 1);
+		isran = strcmp(status, "DESELECTED") != 0 &&
+		    strcmp(status, "REDUNDANT") != 0;
 		evbuffer_add_printf(b, "<tr data-test=\"");
 		web_html(b, (const char *)sqlite3_column_text(st, 0));
-		evbuffer_add_printf(b, "\"><td>");
+		evbuffer_add_printf(b, "\" data-selected=\"%d\"><td>", isran);
 		web_test_link(b, (const char *)sqlite3_column_text(st, 0),
 		    j->project);
 		evbuffer_add_printf(b, "</td><td class=\"selected\">%s</td>",
-		    strcmp(status, "DESELECTED") == 0 ||
-		    strcmp(status, "REDUNDANT") == 0 ? "left out" : "ran");
+		    isran ? "selected" : "left out");
 		web_status(b, "td", status);
-		evbuffer_add_printf(b, "<td class=\"reason\">");
-		web_html(b, (const char *)sqlite3_column_text(st, 2));
-		evbuffer_add_printf(b, "</td></tr>\n");
+		web_selection_reasons(b, isran,
+		    (const char *)sqlite3_column_text(st, 3),
+		    (const char *)sqlite3_column_text(st, 2));
+		evbuffer_add_printf(b, "</tr>\n");
 	}
 	sqlite3_reset(st);
 	evbuffer_add_printf(b, "</tbody></table>\n<nav class=\"pages\">");
@@ -556,7 +607,9 @@ web_tab_selection(struct dagzd *d, struct http_req *req,
 		web_tab_href(b, j, "selection");
 		evbuffer_add_printf(b, "&amp;page=%lld\">Next</a>", page + 1);
 	}
-	evbuffer_add_printf(b, "</nav>\n</section>\n");
+	evbuffer_add_printf(b, "<span class=\"muted\">page %lld of %lld"
+	    "</span></nav>\n</section>\n", page, ran + desel + redundant == 0 ?
+	    1 : (ran + desel + redundant + WEB_PAGE_ROWS - 1) / WEB_PAGE_ROWS);
 }
 
 static const char sql_rows[] =

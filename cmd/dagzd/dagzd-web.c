@@ -23,7 +23,8 @@
  *   section#errors li[data-test="..."], a.test-link, a.bundle[download]
  *   ul.cases li[data-case], div#logs pre.log[data-attempt]
  *   table#tests tr[data-test], th a[data-sort]
- *   table#selection tr[data-test]
+ *   table#selection tr[data-test][data-selected="1|0"] td.reasons
+ *       span.reason, p#selection-counts b.selected/.deselected/.redundant
  *   svg#timeline g.worker[data-worker][data-node] rect.attempt
  *       [data-test][data-attempt][data-status] with a <title>;
  *       rect.fixture
