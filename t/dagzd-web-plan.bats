@@ -19,7 +19,7 @@ setup_file() {
 	cd "$BATS_FILE_TMPDIR"
 	cat >plan.ndjson <<'EOF'
 {"id": "a", "sh": "sleep 0.2", "estimate": 2}
-{"id": "b", "sh": "sleep 2", "estimate": 1}
+{"id": "b", "sh": "sleep 1.2", "estimate": 1}
 {"id": "c", "sh": "true", "estimate": 0.5}
 {"id": "d", "sh": "true", "estimate": 0.5}
 EOF
