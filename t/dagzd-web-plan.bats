@@ -98,6 +98,21 @@ EOF
 	[ "$(event_get "$ev" b .worker)" = 1 ]
 }
 
+@test "the API gives the plan in each worker's order, with where each test ran" {
+	curl -sS "$DAGZ_URL/api/v1/jobs/j1/plan" | jq -c 'del(.at)' >"$BATS_TEST_TMPDIR/got"
+	diff -u - "$BATS_TEST_TMPDIR/got" <<'EOF'
+{"test":"a","worker":0,"node":null,"order":0,"start":0,"estimate":2,"ran_on":0}
+{"test":"b","worker":1,"node":null,"order":0,"start":0,"estimate":1,"ran_on":1}
+{"test":"c","worker":1,"node":null,"order":1,"start":1,"estimate":0.5,"ran_on":0}
+{"test":"d","worker":1,"node":null,"order":2,"start":1.5,"estimate":0.5,"ran_on":0}
+EOF
+	# Made when the job started, just before its first attempt.
+	at=$(curl -sS "$DAGZ_URL/api/v1/jobs/j1/plan" | jq -s 'map(.at) | unique | .[]')
+	first=$(curl -sS "$DAGZ_URL/api/v1/jobs/j1/tests" | jq -s 'map(.start) | min')
+	jq -n --argjson at "$at" --argjson first "$first" \
+	    '$at <= $first and $first - $at < 1' | grep -qx true
+}
+
 @test "a job whose scheduler sent no plan draws its attempts alone" {
 	uuid=$(cat /proc/sys/kernel/random/uuid)
 	now=$(date +%s)
@@ -111,6 +126,7 @@ EOF
 	grep -q '<svg id="timeline" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1090 40"' "$BATS_TEST_TMPDIR/b"
 	[ "$(grep -c '^<rect class="attempt' "$BATS_TEST_TMPDIR/b")" -eq 2 ]
 	! grep -q 'planned\|plan-hatch' "$BATS_TEST_TMPDIR/b"
+	[ -z "$(curl -sS "$DAGZ_URL/api/v1/jobs/$uuid/plan")" ]
 	grep -q '<p id="timeline-legend" class="legend">.*a fixture</span></p>' "$BATS_TEST_TMPDIR/b"
 }
 
