@@ -64,6 +64,8 @@ BATS_TESTS += \
 	t/zb-cases.bats \
 	t/zb-rerun.bats \
 	t/store-faults.bats
+# The dashboard's timeline: the plan drawn against what ran.
+BATS_TESTS += t/dagzd-web-plan.bats
 # libdagzprobe.so: the trace reader in C, the probe on real programs.
 PROBE_BATS_TESTS = \
 	t/probe-record.bats \

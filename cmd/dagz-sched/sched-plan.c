@@ -434,6 +434,7 @@ plan_make(struct sched *s)
 	for (i = 0; i < nunits; i++)
 		free(units[i].tests);
 	free(units);
+	store_plan(s);
 }
 
 /* --plan: the plan as NDJSON, a line per test in each worker's order. */

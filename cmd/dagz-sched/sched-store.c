@@ -59,6 +59,7 @@ extern char **environ;
 #define STORE_BUDGET_END	0.5	/* of which the end keeps */
 #define STORE_LINGER_MS		50	/* gather records for a batch */
 #define STORE_EMPTY_AGE		60	/* seconds: an empty orphan is stale */
+#define STORE_PLAN_CHUNK	1000	/* tests per "plan" record */
 
 /* A spool file: ours (the first), or one a dead scheduler left. */
 struct spool {
@@ -1274,6 +1275,58 @@ store_result(struct sched *s, struct test *t, const struct attempt *a)
 		store_cases(s, t, &a->r, tspan);
 	}
 	store_emit(s, json_incref(a->rec));
+}
+
+/* A "plan" record of tests (stolen), planned from at (unix time). */
+static void
+store_plan_emit(struct sched *s, double at, json_t *tests)
+{
+	store_emit(s, json_pack("{s:s,s:o,s:o}", "type", "plan", "start",
+	    report_seconds(at), "tests", tests));
+}
+
+/*
+ * The plan as it stands when the first test is sent: each queued test's
+ * worker (and node), its place in that worker's queue, its estimate and
+ * its planned start, the sum of the estimates queued before it on its
+ * worker, in seconds from the record's "start", the moment the plan was
+ * made. The dashboard draws it under what really ran. A record holds
+ * at most STORE_PLAN_CHUNK tests, so that a suite of 100,000 spreads
+ * over batches like any other records.
+ */
+void
+store_plan(struct sched *s)
+{
+	struct sched_store *st = s->store;
+	struct test *t;
+	json_t *tests = NULL, *o;
+	double at = time_unix(), start;
+	int k;
+
+	if (st == NULL || st->nspools == 0)
+		return;
+	for (k = 0; k < s->nworkers; k++) {
+		start = 0;
+		TAILQ_FOREACH(t, &s->workers[k].queue, qentry) {
+			o = json_pack("{s:s,s:i,s:i,s:o,s:o}", "test",
+			    t->def.id, "worker", k, "order", t->order,
+			    "start", report_seconds(start), "estimate",
+			    report_seconds(t->estimate));
+			if (s->slots > 1)
+				json_object_set_new(o, "node", json_integer(
+				    s->nodes[s->workers[k].node]->index));
+			if (tests == NULL)
+				tests = json_array();
+			json_array_append_new(tests, o);
+			start += t->estimate;
+			if (json_array_size(tests) == STORE_PLAN_CHUNK) {
+				store_plan_emit(s, at, tests);
+				tests = NULL;
+			}
+		}
+	}
+	if (tests != NULL)
+		store_plan_emit(s, at, tests);
 }
 
 /*

@@ -349,7 +349,8 @@ void	 status_lines(struct sched *, double);
  * store_job_end sends the summary and waits (bounded) for everything to
  * be stored; store_job_url is the dashboard link for the report, or
  * NULL; store_fixture records a fixture's setup or teardown (a "fixture"
- * span under a test).
+ * span under a test); store_plan (from plan_make) records the plan, each
+ * test's planned worker and start.
  */
 void	 store_open(struct sched *);
 void	 store_job_begin(struct sched *);
@@ -362,6 +363,7 @@ const char *store_job_url(struct sched *);
 void	 store_fixture(struct sched *, const struct msg_result *, json_t *);
 void	 store_workers_grow(struct sched *);
 void	 store_node_load(struct sched *, struct snode *);
+void	 store_plan(struct sched *);
 void	 store_project_branch(struct sched *, char **, char **);
 void	 store_baseline_latest(struct sched *, const char *, const char *,
 	    char *, size_t);

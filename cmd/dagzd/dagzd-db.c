@@ -133,6 +133,22 @@ static const char *const migrations[] = {
 	"ALTER TABLE results ADD COLUMN rerun TEXT;"
 	"CREATE INDEX results_node ON results (job, node) "
 	"  WHERE node IS NOT NULL;",
+	/*
+	 * 6: the plan a job started from: each test's planned worker (and
+	 * node), its place in that worker's queue, its estimate, and its
+	 * planned start, in seconds from "at", when the plan was made.
+	 */
+	"CREATE TABLE plan ("
+	"  job INTEGER NOT NULL,"
+	"  test TEXT NOT NULL,"
+	"  worker INTEGER NOT NULL,"
+	"  node INTEGER,"
+	"  ord INTEGER NOT NULL,"
+	"  at REAL NOT NULL,"
+	"  start REAL NOT NULL,"
+	"  estimate REAL NOT NULL,"
+	"  PRIMARY KEY (job, test)) WITHOUT ROWID;"
+	"CREATE INDEX plan_start ON plan (job, start);",
 };
 
 static struct {

@@ -82,6 +82,7 @@ static const struct route {
 	{ "GET", "/api/v1/jobs/*/cases", route_cases },
 	{ "GET", "/api/v1/jobs/*/spans", route_spans },
 	{ "GET", "/api/v1/jobs/*/logs", route_logs },
+	{ "GET", "/api/v1/jobs/*/plan", route_plan },
 	{ "GET", "/api/v1/spans/*/context", route_span_context },
 	{ "GET", "/api/v1/flaky", route_flaky },
 	{ "POST", "/api/v1/baselines", route_baseline_create },

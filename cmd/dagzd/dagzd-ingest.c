@@ -1,6 +1,6 @@
 /*
  * dagzd-ingest.c: the stream a scheduler sends as its job runs: NDJSON
- * records "job", "span", "result", "log" and "summary", posted in
+ * records "job", "plan", "span", "result", "log" and "summary", posted in
  * batches. A batch is stored in one transaction and acknowledged only
  * once committed, and every record is idempotent, so a scheduler can
  * re-send anything it is unsure of (after a dagzd restart) without
@@ -24,6 +24,7 @@
 #define INGEST_NODES_MAX	64
 #define INGEST_WORKERS_MAX	4096
 #define INGEST_SELECTED_MAX	16	/* reasons a result may give */
+#define INGEST_PLAN_MAX		10000	/* tests in a "plan" record */
 
 struct ingest {
 	struct dagzd	*d;
@@ -61,6 +62,9 @@ static const char sql_later_final[] =
 static const char sql_demote[] =
     "UPDATE results SET final = 0 WHERE job = ? AND test = ? AND final = 1 "
     "AND attempt < ?";
+static const char sql_insert_plan[] =
+    "INSERT OR IGNORE INTO plan (job, test, worker, node, ord, at, start, "
+    "estimate) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
 static const char sql_project[] = "SELECT project FROM jobs WHERE id = ?";
 static const char sql_touch[] =
     "UPDATE jobs SET last_seen = ?, status = CASE status "
@@ -324,6 +328,68 @@ ingest_span(struct ingest *in, json_t *o, char *err, size_t len)
 	}
 	free(text);
 	in->nspans++;
+	return (0);
+}
+
+/*
+ * A "plan" record: {"start": UNIX, "tests": [{"test", "worker", "node",
+ * "order", "start", "estimate"}, ...]}, the tests' "start" in seconds
+ * from the record's. A test is planned once in a job: the same test
+ * again (a record sent twice) is ignored.
+ */
+static int
+ingest_plan(struct ingest *in, json_t *o, char *err, size_t len)
+{
+	static const char *const ints[] = { "worker", "order", NULL };
+	static const char *const nums[] = { "start", "estimate", NULL };
+	sqlite3_stmt *st;
+	json_t *tests = json_object_get(o, "tests"), *t;
+	const char *test;
+	char why[256];
+	size_t i;
+
+	if (!json_is_number(json_object_get(o, "start")) ||
+	    check_num(o, "start", 0, 0, err, len) == -1) {
+		snprintf(err, len, "\"start\" must be a non-negative number");
+		return (-1);
+	}
+	if (!json_is_array(tests) || json_array_size(tests) > INGEST_PLAN_MAX) {
+		snprintf(err, len, "\"tests\" must be an array of at most %d "
+		    "objects", INGEST_PLAN_MAX);
+		return (-1);
+	}
+	json_array_foreach(tests, i, t) {
+		if (!json_is_object(t) ||
+		    (test = need_str(t, "test", why, sizeof why)) == NULL ||
+		    !json_is_integer(json_object_get(t, "worker")) ||
+		    !json_is_integer(json_object_get(t, "order")) ||
+		    !json_is_number(json_object_get(t, "start")) ||
+		    !json_is_number(json_object_get(t, "estimate"))) {
+			snprintf(err, len, "\"tests\"[%zu]: must be an object "
+			    "with \"test\", \"worker\", \"order\", \"start\" "
+			    "and \"estimate\"", i);
+			return (-1);
+		}
+		if (check_nums(t, ints, nums, why, sizeof why) == -1 ||
+		    check_int_range(t, "node", INGEST_NODE_MAX, why,
+		    sizeof why) == -1) {
+			snprintf(err, len, "\"tests\"[%zu]: %s", i, why);
+			return (-1);
+		}
+		st = db_stmt(in->d, sql_insert_plan);
+		sqlite3_bind_int64(st, 1, in->job);
+		db_bind_text(st, 2, test);
+		db_bind_int(st, 3, json_object_get(t, "worker"));
+		db_bind_int(st, 4, json_object_get(t, "node"));
+		db_bind_int(st, 5, json_object_get(t, "order"));
+		db_bind_real(st, 6, json_object_get(o, "start"));
+		db_bind_real(st, 7, json_object_get(t, "start"));
+		db_bind_real(st, 8, json_object_get(t, "estimate"));
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			snprintf(err, len, "%s", sqlite3_errmsg(in->d->db));
+			return (-1);
+		}
+	}
 	return (0);
 }
 
@@ -668,6 +734,8 @@ ingest_record(struct ingest *in, json_t *o, char *err, size_t len)
 	}
 	if (ingest_need_job(in, err, len) == -1)
 		return (-1);
+	if (strcmp(type, "plan") == 0)
+		return (ingest_plan(in, o, err, len));
 	if (strcmp(type, "span") == 0)
 		return (ingest_span(in, o, err, len));
 	if (strcmp(type, "result") == 0)

@@ -1,7 +1,7 @@
 /*
  * dagzd-query.c: what zb asks: a job's tests, cases, spans and logs, the
- * context of one span (for an agent's bundle), and flaky tests across
- * jobs. Lists are NDJSON, one record a line.
+ * context of one span (for an agent's bundle), flaky tests across jobs,
+ * and the plan a job started from. Lists are NDJSON, one record a line.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -819,5 +819,47 @@ route_flaky(struct dagzd *d, struct http_req *req,
 	json_array_foreach(list, i, o)
 		http_ndjson_add(buf, json_incref(o));
 	json_decref(list);
+	http_ndjson(req, buf);
+}
+
+static const char sql_plan[] =
+    "SELECT p.test, p.worker, p.node, p.ord, p.start, p.estimate, p.at, "
+    "r.worker FROM plan p LEFT JOIN results r ON r.job = p.job AND "
+    "r.test = p.test AND r.attempt = 1 WHERE p.job = ?1 "
+    "ORDER BY p.worker, p.ord";
+
+/*
+ * GET /api/v1/jobs/J/plan: the plan the job started from, a line per
+ * test in each worker's order: its planned worker (and node), order,
+ * start (seconds from when the plan was made, "at" that time since the
+ * epoch), estimate, and the worker its first attempt ran on ("ran_on",
+ * null if none did). Nothing for a job that recorded no plan.
+ */
+void
+route_plan(struct dagzd *d, struct http_req *req, struct route_args *a)
+{
+	struct evbuffer *buf;
+	sqlite3_stmt *st;
+	long long id;
+	json_t *o;
+
+	if (query_job(d, req, a, &id) == -1)
+		return;
+	st = db_stmt(d, sql_plan);
+	sqlite3_bind_int64(st, 1, id);
+	buf = evbuffer_new();
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		o = json_object();
+		json_object_set_new(o, "test", db_column_text(st, 0));
+		json_object_set_new(o, "worker", db_column_int(st, 1));
+		json_object_set_new(o, "node", db_column_int(st, 2));
+		json_object_set_new(o, "order", db_column_int(st, 3));
+		json_object_set_new(o, "start", db_column_real(st, 4));
+		json_object_set_new(o, "estimate", db_column_real(st, 5));
+		json_object_set_new(o, "at", db_column_real(st, 6));
+		json_object_set_new(o, "ran_on", db_column_int(st, 7));
+		http_ndjson_add(buf, o);
+	}
+	sqlite3_reset(st);
 	http_ndjson(req, buf);
 }

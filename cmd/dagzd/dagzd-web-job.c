@@ -5,8 +5,9 @@
  * works without JavaScript: Errors (failed tests, their reasons and
  * failing cases, a test's logs, the agent bundle of each failed
  * attempt), Tests (sorted, searched, 500 a page), Selection (what the
- * selection ran and why, then what it left out and why) and Timeline (an SVG of every
- * attempt on every worker).
+ * selection ran and why, then what it left out and why) and Timeline
+ * (an SVG of every attempt on every worker, and under it the plan the
+ * job started from).
  */
 #include <sys/types.h>
 
@@ -24,6 +25,7 @@
 #define WEB_TIMELINE_MAX	20000	/* attempts drawn */
 #define WEB_TIMELINE_W		1000.0	/* user units of the plot */
 #define WEB_ROW_H		18
+#define WEB_PLAN_H		8	/* the planned row under a worker's */
 #define WEB_LABEL_W		90
 
 /* What the tabs share of the job. */
@@ -623,6 +625,13 @@ static const char sql_bars[] =
     "SELECT worker, test, attempt, status, start, duration FROM results "
     "WHERE job = ?1 AND attempt > 0 AND worker IS NOT NULL AND start IS "
     "NOT NULL ORDER BY start LIMIT ?2";
+static const char sql_plan_range[] =
+    "SELECT min(at + start), max(at + start + estimate), count(*) FROM plan "
+    "WHERE job = ?1";
+static const char sql_plan_bars[] =
+    "SELECT p.worker, p.test, p.at, p.start, p.estimate, r.worker FROM plan "
+    "p LEFT JOIN results r ON r.job = p.job AND r.test = p.test AND "
+    "r.attempt = 1 WHERE p.job = ?1 ORDER BY p.start LIMIT ?2";
 static const char sql_fixtures[] =
     "SELECT json_extract(attrs, '$.worker'), name, start, finish, test, "
     "json_extract(attrs, '$.phase') FROM spans WHERE job = ?1 AND type = "
@@ -640,22 +649,139 @@ web_row(long long *workers, size_t nw, long long w)
 	return (row);
 }
 
+/* A time from the start of the plan: m:ss.s, or h:mm:ss.s. */
+static void
+web_clock(struct evbuffer *b, double s)
+{
+	int m = (int)(s / 60);
+
+	if (m >= 60)
+		evbuffer_add_printf(b, "%d:%02d:%04.1f", m / 60, m % 60,
+		    s - m * 60);
+	else
+		evbuffer_add_printf(b, "%d:%04.1f", m, s - m * 60);
+}
+
+/*
+ * Widens [*t0, *t1] to the job's plan, if it has one: the number of
+ * tests planned, 0 when there is none (an older or planless job).
+ */
+static long long
+web_plan_range(struct dagzd *d, struct web_job *j, double *t0, double *t1,
+    int any)
+{
+	sqlite3_stmt *st = db_stmt(d, sql_plan_range);
+	long long n = 0;
+
+	sqlite3_bind_int64(st, 1, j->id);
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    (n = sqlite3_column_int64(st, 2)) > 0) {
+		if (!any || sqlite3_column_double(st, 0) < *t0)
+			*t0 = sqlite3_column_double(st, 0);
+		if (!any || sqlite3_column_double(st, 1) > *t1)
+			*t1 = sqlite3_column_double(st, 1);
+	}
+	sqlite3_reset(st);
+	return (n);
+}
+
+/*
+ * The plan under each worker's attempts: a thinner hatched bar per test
+ * from its planned start, as long as its estimate, in the row of the
+ * worker it was planned on; one whose first attempt ran elsewhere (it
+ * was stolen) says where. The first WEB_TIMELINE_MAX are drawn, as of
+ * the attempts. Returns how many.
+ */
+static long long
+web_timeline_plan(struct dagzd *d, struct web_job *j, struct evbuffer **rows,
+    long long *workers, size_t nw, double t0, double span, int rowh)
+{
+	sqlite3_stmt *st = db_stmt(d, sql_plan_bars);
+	const char *test;
+	long long n = 0, ran;
+	double x, wd, start, est;
+	size_t row;
+
+	sqlite3_bind_int64(st, 1, j->id);
+	sqlite3_bind_int(st, 2, WEB_TIMELINE_MAX);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if ((row = web_row(workers, nw, sqlite3_column_int64(st, 0))) ==
+		    nw)
+			continue;
+		n++;
+		test = (const char *)sqlite3_column_text(st, 1);
+		start = sqlite3_column_double(st, 3);
+		est = sqlite3_column_double(st, 4);
+		ran = sqlite3_column_type(st, 5) == SQLITE_NULL ? -1 :
+		    sqlite3_column_int64(st, 5);
+		x = WEB_LABEL_W + (sqlite3_column_double(st, 2) + start - t0) /
+		    span * WEB_TIMELINE_W;
+		wd = est / span * WEB_TIMELINE_W;
+		evbuffer_add_printf(rows[row], "<rect class=\"planned%s\" "
+		    "x=\"%.2f\" y=\"%zu\" width=\"%.2f\" height=\"%d\" "
+		    "data-test=\"", ran >= 0 && ran != workers[row] ?
+		    " moved" : "", x, row * rowh + WEB_ROW_H, wd < 0.5 ? 0.5 :
+		    wd, WEB_PLAN_H - 2);
+		web_html(rows[row], test);
+		evbuffer_add_printf(rows[row], "\" data-start=\"%.3f\" "
+		    "data-estimate=\"%.3f\"", start, est);
+		if (ran >= 0)
+			evbuffer_add_printf(rows[row], " data-ran-on=\"%lld\"",
+			    ran);
+		evbuffer_add_printf(rows[row], "><title>planned: ");
+		web_html(rows[row], test);
+		evbuffer_add_printf(rows[row], ", ");
+		web_duration(rows[row], est);
+		evbuffer_add_printf(rows[row], " at ");
+		web_clock(rows[row], start);
+		if (ran >= 0 && ran != workers[row])
+			evbuffer_add_printf(rows[row], " (ran on #%lld)", ran);
+		evbuffer_add_printf(rows[row], "</title></rect>\n");
+	}
+	sqlite3_reset(st);
+	return (n);
+}
+
+/* The timeline's legend: a swatch and a word for each kind of bar. */
+static void
+web_timeline_legend(struct evbuffer *b, long long planned)
+{
+	evbuffer_add_printf(b, "<p id=\"timeline-legend\" class=\"legend\">"
+	    "<span><svg class=\"swatch\" viewBox=\"0 0 20 10\" "
+	    "aria-hidden=\"true\"><rect class=\"attempt st-OK\" width=\"20\" "
+	    "height=\"10\"/></svg> an attempt, coloured by status</span>"
+	    "<span><svg class=\"swatch\" viewBox=\"0 0 20 10\" "
+	    "aria-hidden=\"true\"><rect class=\"fixture\" y=\"6\" "
+	    "width=\"20\" height=\"3\"/></svg> a fixture</span>");
+	if (planned > 0)
+		evbuffer_add_printf(b, "<span><svg class=\"swatch\" "
+		    "viewBox=\"0 0 20 10\" aria-hidden=\"true\"><rect "
+		    "class=\"planned\" y=\"2\" width=\"20\" height=\"6\"/>"
+		    "</svg> planned, under its worker</span><span><svg "
+		    "class=\"swatch\" viewBox=\"0 0 20 10\" aria-hidden=\"true\">"
+		    "<rect class=\"planned moved\" y=\"2\" width=\"20\" "
+		    "height=\"6\"/></svg> planned, ran on another worker</span>");
+	evbuffer_add_printf(b, "</p>\n");
+}
+
 /*
  * The Timeline tab: one row a worker (with its node in a job of many),
  * each attempt a bar from its start to its end coloured by status, the
  * fixtures' setups and teardowns on them; the gaps are idle time. The
- * first WEB_TIMELINE_MAX attempts are drawn.
+ * first WEB_TIMELINE_MAX attempts are drawn. A job that recorded its
+ * plan has a thinner row under each worker's: what was planned there.
  */
 static void
 web_tab_timeline(struct dagzd *d, struct evbuffer *b, struct web_job *j)
 {
 	struct evbuffer **rows = NULL;
 	sqlite3_stmt *st;
-	long long *workers = NULL, *nodes = NULL, nbars = 0;
+	long long *workers = NULL, *nodes = NULL, nbars = 0, nplan;
 	size_t nw = 0, row;
 	double t0 = 0, t1 = 0, span, x, wd, start, dur;
 	const char *status;
 	enum test_status s;
+	int any = 0, rowh;
 
 	st = db_stmt(d, sql_span_range);
 	sqlite3_bind_int64(st, 1, j->id);
@@ -663,8 +789,11 @@ web_tab_timeline(struct dagzd *d, struct evbuffer *b, struct web_job *j)
 	    sqlite3_column_type(st, 0) != SQLITE_NULL) {
 		t0 = sqlite3_column_double(st, 0);
 		t1 = sqlite3_column_double(st, 1);
+		any = 1;
 	}
 	sqlite3_reset(st);
+	nplan = web_plan_range(d, j, &t0, &t1, any);
+	rowh = nplan > 0 ? WEB_ROW_H + WEB_PLAN_H : WEB_ROW_H;
 	st = db_stmt(d, sql_rows);
 	sqlite3_bind_int64(st, 1, j->id);
 	while (sqlite3_step(st) == SQLITE_ROW) {
@@ -681,7 +810,7 @@ web_tab_timeline(struct dagzd *d, struct evbuffer *b, struct web_job *j)
 			evbuffer_add_printf(rows[nw], " data-node=\"%lld\"",
 			    nodes[nw]);
 		evbuffer_add_printf(rows[nw], "><text x=\"2\" y=\"%zu\">",
-		    nw * WEB_ROW_H + 14);
+		    nw * rowh + 14);
 		if (nodes[nw] >= 0)
 			evbuffer_add_printf(rows[nw], "node %lld ", nodes[nw]);
 		evbuffer_add_printf(rows[nw], "#%lld</text>\n", workers[nw]);
@@ -712,7 +841,7 @@ web_tab_timeline(struct dagzd *d, struct evbuffer *b, struct web_job *j)
 		evbuffer_add_printf(rows[row], "<rect class=\"attempt st-%s\" "
 		    "x=\"%.2f\" y=\"%zu\" width=\"%.2f\" height=\"%d\" "
 		    "data-test=\"", status_parse(status, &s) == 0 ? status :
-		    "unknown", x, row * WEB_ROW_H + 2, wd < 0.5 ? 0.5 : wd,
+		    "unknown", x, row * rowh + 2, wd < 0.5 ? 0.5 : wd,
 		    WEB_ROW_H - 6);
 		web_html(rows[row], (const char *)sqlite3_column_text(st, 1));
 		evbuffer_add_printf(rows[row], "\" data-attempt=\"%d\" "
@@ -742,7 +871,7 @@ web_tab_timeline(struct dagzd *d, struct evbuffer *b, struct web_job *j)
 		wd = dur / span * WEB_TIMELINE_W;
 		evbuffer_add_printf(rows[row], "<rect class=\"fixture\" "
 		    "x=\"%.2f\" y=\"%zu\" width=\"%.2f\" height=\"3\">"
-		    "<title>fixture ", x, row * WEB_ROW_H + WEB_ROW_H - 4,
+		    "<title>fixture ", x, row * rowh + WEB_ROW_H - 4,
 		    wd < 0.5 ? 0.5 : wd);
 		web_html(rows[row], (const char *)sqlite3_column_text(st, 1));
 		evbuffer_add_printf(rows[row], " ");
@@ -752,18 +881,35 @@ web_tab_timeline(struct dagzd *d, struct evbuffer *b, struct web_job *j)
 		evbuffer_add_printf(rows[row], "</title></rect>\n");
 	}
 	sqlite3_reset(st);
+	if (nplan > 0)
+		nplan = web_timeline_plan(d, j, rows, workers, nw, t0, span,
+		    rowh);
 	evbuffer_add_printf(b, "<p class=\"legend muted\">%zu workers over ",
 	    nw);
 	web_duration(b, span);
 	evbuffer_add_printf(b, "; each bar an attempt (its title names it), "
 	    "the thin light blue bars fixtures, the gaps idle time.");
+	if (nplan > 0)
+		evbuffer_add_printf(b, " Under each worker's attempts, hatched, "
+		    "what the plan put there: where the bars part, the job "
+		    "left its plan.");
 	if (nbars == WEB_TIMELINE_MAX)
 		evbuffer_add_printf(b, " Only the first %d attempts are drawn.",
 		    WEB_TIMELINE_MAX);
-	evbuffer_add_printf(b, "</p>\n<svg id=\"timeline\" "
+	if (nplan == WEB_TIMELINE_MAX)
+		evbuffer_add_printf(b, " Only the first %d planned tests are "
+		    "drawn.", WEB_TIMELINE_MAX);
+	evbuffer_add_printf(b, "</p>\n");
+	web_timeline_legend(b, nplan);
+	evbuffer_add_printf(b, "<svg id=\"timeline\" "
 	    "xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %zu\" "
 	    "role=\"img\" aria-label=\"timeline\">\n",
-	    (int)WEB_TIMELINE_W + WEB_LABEL_W, nw * WEB_ROW_H + 4);
+	    (int)WEB_TIMELINE_W + WEB_LABEL_W, nw * rowh + 4);
+	if (nplan > 0)
+		evbuffer_add_printf(b, "<defs><pattern id=\"plan-hatch\" "
+		    "width=\"4\" height=\"4\" patternUnits=\"userSpaceOnUse\" "
+		    "patternTransform=\"rotate(45)\"><rect class=\"hatch\" "
+		    "width=\"2\" height=\"4\"/></pattern></defs>\n");
 	for (row = 0; row < nw; row++) {
 		evbuffer_add_buffer(b, rows[row]);
 		evbuffer_add_printf(b, "</g>\n");

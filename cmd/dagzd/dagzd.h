@@ -182,7 +182,7 @@ void	 route_events(struct dagzd *, struct http_req *,
 void	 route_heartbeat(struct dagzd *, struct http_req *,
 	    struct route_args *);
 
-/* dagzd-query.c: tests, cases, spans, logs, history, flakiness. */
+/* dagzd-query.c: tests, cases, spans, logs, history, flakiness, plans. */
 void	 route_tests(struct dagzd *, struct http_req *,
 	    struct route_args *);
 void	 route_cases(struct dagzd *, struct http_req *,
@@ -196,6 +196,7 @@ void	 route_span_context(struct dagzd *, struct http_req *,
 json_t	*query_span_context(struct dagzd *, const char *, int *);
 void	 route_flaky(struct dagzd *, struct http_req *,
 	    struct route_args *);
+void	 route_plan(struct dagzd *, struct http_req *, struct route_args *);
 json_t	*query_flaky(struct dagzd *, const double *, const char *,
 	    long long, long long);
 
