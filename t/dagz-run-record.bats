@@ -28,7 +28,8 @@ final_results() {
 	    {test, status, duration, reason, span, start, worker, exit, signal,
 	     leaked, cpu, rss, cases: (if .cases then {total: (.cases | length),
 	     failed: n("^FAILED$"), skipped: n("^SKIPPED$"), todo: n("^TODO")}
-	     else null end)} | walk(if type == "number" then . + 0 else . end)' \
+	     else null end)} + (if .selected and .span then {selected} else {}
+	     end) | walk(if type == "number" then . + 0 else . end)' \
 	    "$1" | sort
 }
 
