@@ -214,8 +214,8 @@ web_bundles(struct dagzd *d, struct evbuffer *b, struct web_job *j,
 		web_url(b, span);
 		evbuffer_add_printf(b, "/bundle\" download title=\"download the "
 		    "agent-context bundle of attempt %d (as zb span-logs)\">"
-		    "\xe2\x9c\xa8 attempt %d</a>", sqlite3_column_int(st, 0),
-		    sqlite3_column_int(st, 0));
+		    "\xe2\x9c\xa8 agent bundle, attempt %d</a>",
+		    sqlite3_column_int(st, 0), sqlite3_column_int(st, 0));
 	}
 	sqlite3_reset(st);
 }
