@@ -25,6 +25,7 @@ libcommon_libcommon_a_SOURCES = \
 	%D%/timeutil.c %D%/timeutil.h \
 	%D%/trace.c %D%/trace.h \
 	%D%/utf8.c %D%/utf8.h \
+	%D%/workerenv.c %D%/workerenv.h \
 	%D%/xmalloc.c %D%/xmalloc.h
 libcommon_libcommon_a_SOURCES += \
 	%D%/cienv.c %D%/cienv.h \

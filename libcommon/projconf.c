@@ -20,6 +20,7 @@
 #include "projconf.h"
 #include "strv.h"
 #include "utf8.h"
+#include "workerenv.h"
 #include "xmalloc.h"
 
 /* What one load works on. */
@@ -46,6 +47,7 @@ projconf_clear(struct projconf *c)
 	adapter_list_clear(&c->adapters);
 	strv_free(c->globals);
 	strv_free(c->ignores);
+	strv_free(c->worker_env);
 	free(c->python);
 	free(c->project);
 	projconf_init(c);
@@ -364,6 +366,19 @@ pc_global_bad(const char *s)
 	return (*s == '/' ? " must be relative to the project's root" : NULL);
 }
 
+/* Why a worker_env: item is refused, or NULL. */
+static const char *
+pc_worker_env_bad(const char *s)
+{
+	static char why[128];
+	const char *r;
+
+	if ((r = workerenv_bad(s)) == NULL)
+		return (NULL);
+	snprintf(why, sizeof why, ": %s", r);
+	return (why);
+}
+
 /* Why an ignore: pattern is refused, or NULL. */
 static const char *
 pc_ignore_bad(const char *s)
@@ -421,20 +436,20 @@ static int
 pc_top(struct pc_load *l, yaml_node_t *n)
 {
 	static const char *const keys[] = { "adapters", "global", "python",
-	    "project", "ignore", NULL };
+	    "project", "ignore", "worker_env", NULL };
 	yaml_node_pair_t *p;
 	yaml_node_t *k, *v;
 	const char *key;
 	char buf[64];
 	size_t i;
-	int seen[5] = { 0 }, rc;
+	int seen[6] = { 0 }, rc;
 
 	if (n == NULL || pc_null(n))
 		return (0);
 	if (n->type != YAML_MAPPING_NODE)
 		return (pc_fail(l, pc_line(n), "the file must be a mapping of "
-		    "adapters, global, ignore, python and project, not %s",
-		    pc_what(n, buf, sizeof buf)));
+		    "adapters, global, ignore, python, project and worker_env, "
+		    "not %s", pc_what(n, buf, sizeof buf)));
 	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
 	    p++) {
 		k = pc_node(l, p->key);
@@ -448,7 +463,7 @@ pc_top(struct pc_load *l, yaml_node_t *n)
 		if (keys[i] == NULL)
 			return (pc_fail(l, pc_line(k), "unknown key \"%s\" "
 			    "(known: adapters, global, ignore, python, "
-			    "project)", key));
+			    "project, worker_env)", key));
 		if (seen[i]++)
 			return (pc_fail(l, pc_line(k), "\"%s\" given twice",
 			    key));
@@ -466,6 +481,10 @@ pc_top(struct pc_load *l, yaml_node_t *n)
 		case 4:
 			rc = pc_patterns(l, v, "ignore", pc_ignore_bad,
 			    &l->c->ignores, &l->c->ignore_given);
+			break;
+		case 5:
+			rc = pc_patterns(l, v, "worker_env", pc_worker_env_bad,
+			    &l->c->worker_env, NULL);
 			break;
 		default:
 			rc = pc_one(l, k, v, &l->c->project);

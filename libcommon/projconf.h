@@ -20,6 +20,8 @@
  *	  - .pytest_cache/
  *	  - logs/
  *	python: /usr/bin/python3	# the interpreter for pytest
+ *	worker_env:			# each worker's, as --worker-env
+ *	  - DATABASE_URL=postgresql:///app{suffix}
  *
  * An item of adapters: names exactly one adapter (adapter_names[]), with
  * a string, a list of strings or nothing; cwd: is for tap, exec: for tap
@@ -43,6 +45,7 @@ struct projconf {
 	int			 ignore_given;	/* else ignore_defaults apply */
 	char			*python;	/* or NULL */
 	char			*project;	/* or NULL */
+	char		       **worker_env;	/* NAME=TEMPLATE */
 };
 
 void	 projconf_init(struct projconf *);

@@ -16,7 +16,10 @@
 #include "proto.h"
 #include "strv.h"
 #include "utf8.h"
+#include "workerenv.h"
 #include "xmalloc.h"
+
+static json_t	*proto_strv_json(char *const *);
 
 static const char *const proto_names[] = {
 	[PROTO_HELLO] = "hello",
@@ -310,29 +313,42 @@ proto_config_encode(const struct msg_config *m)
 {
 	/* A root that is not UTF-8 is left out, as the probe then is. */
 	return (json_pack("{s:s, s:s, s:f, s:f, s:I, s:s, s:s, s:o*, s:o*,"
-	    " s:o*}",
+	    " s:o*, s:o*}",
 	    "type", "config", "job", m->job, "timeout", m->timeout,
 	    "grace", m->grace, "mem_budget", (json_int_t)m->mem_budget,
 	    "leak", m->leak == LEAK_FAIL ? "fail" : "kill",
 	    "log_dir", m->log_dir, "root", json_string(m->root),
 	    "first_worker", m->first_worker > 0 ?
 	    json_integer(m->first_worker) : NULL,
-	    "node", m->node > 0 ? json_integer(m->node) : NULL));
+	    "node", m->node > 0 ? json_integer(m->node) : NULL,
+	    "worker_env", m->worker_env != NULL ?
+	    proto_strv_json(m->worker_env) : NULL));
 }
 
 int
 proto_config_decode(json_t *o, struct msg_config *m, char *err, size_t len)
 {
 	const char *job, *leak, *log_dir, *root = NULL;
+	json_t *wenv = NULL, *v;
+	size_t i;
 
 	memset(m, 0, sizeof *m);
 	if (proto_unpack(o, "config", err, len,
-	    "{s:s, s:F, s:F, s:I, s:s, s:s, s?s, s?i, s?i}", "job", &job,
+	    "{s:s, s:F, s:F, s:I, s:s, s:s, s?s, s?i, s?i, s?o}", "job", &job,
 	    "timeout", &m->timeout, "grace", &m->grace,
 	    "mem_budget", &m->mem_budget, "leak", &leak, "log_dir", &log_dir,
 	    "root", &root, "first_worker", &m->first_worker,
-	    "node", &m->node) == -1)
+	    "node", &m->node, "worker_env", &wenv) == -1)
 		return (-1);
+	/* Every template checked before any is kept. */
+	json_array_foreach(wenv, i, v)
+		if (!json_is_string(v) ||
+		    workerenv_bad(json_string_value(v)) != NULL)
+			wenv = NULL;
+	if (json_object_get(o, "worker_env") != NULL &&
+	    !json_is_array(wenv))
+		return (proto_err(err, len, "config", "\"worker_env\" must be "
+		    "a list of NAME=TEMPLATE"));
 	if (strcmp(leak, "kill") != 0 && strcmp(leak, "fail") != 0)
 		return (proto_err(err, len, "config", "\"leak\" must be "
 		    "\"kill\" or \"fail\""));
@@ -340,6 +356,9 @@ proto_config_decode(json_t *o, struct msg_config *m, char *err, size_t len)
 	m->job = xstrdup(job);
 	m->log_dir = xstrdup(log_dir);
 	m->root = proto_dup(root);
+	json_array_foreach(wenv, i, v)
+		m->worker_env = strv_push(m->worker_env,
+		    json_string_value(v));
 	return (0);
 }
 
@@ -349,6 +368,7 @@ proto_config_clear(struct msg_config *m)
 	free(m->job);
 	free(m->log_dir);
 	free(m->root);
+	strv_free(m->worker_env);
 	memset(m, 0, sizeof *m);
 }
 

@@ -67,6 +67,7 @@ struct msg_config {
 	char		*root;		/* project root to probe, or NULL */
 	int		 first_worker;	/* the node's first worker's number */
 	int		 node;		/* the node's index (its CI slot) */
+	char	       **worker_env;	/* NAME=TEMPLATE, or NULL */
 };
 json_t	*proto_config_encode(const struct msg_config *);
 int	 proto_config_decode(json_t *, struct msg_config *, char *, size_t);

@@ -168,3 +168,4 @@ EXTRA_DIST += t/dashboard-browser.py
 clean-local: clean-screenshots
 clean-screenshots:
 	rm -rf t/screenshots
+BATS_TESTS += t/worker-env.bats

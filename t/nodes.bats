@@ -26,7 +26,7 @@ teardown() {
 suite() {
 	local n=$1 s=$2 i
 	for i in $(seq 1 "$n"); do
-		printf '{"id": "t%02d", "sh": "echo $DAGZ_TEST_ID $CI_NODE_INDEX $DAGZ_WORKER_ID $DAGZ_NODE_INDEX >>%s/started; sleep %s; echo $DAGZ_TEST_ID $CI_NODE_INDEX $DAGZ_WORKER_ID $DAGZ_NODE_INDEX >>%s/ran"}\n' \
+		printf '{"id": "t%02d", "sh": "echo $DAGZ_TEST_ID $CI_NODE_INDEX $DAGZ_WORKER_ID $DAGZ_NODE_INDEX >>%s/started; sleep %s; echo $DAGZ_TEST_ID $CI_NODE_INDEX $DAGZ_WORKER_ID $DAGZ_NODE_INDEX $DB >>%s/ran"}\n' \
 		    "$i" "$BATS_TEST_TMPDIR" "$s" "$BATS_TEST_TMPDIR"
 	done >suite.ndjson
 	[ -t 0 ] || cat >>suite.ndjson
@@ -88,7 +88,7 @@ report() {
 {"id": "bad", "sh": "echo broken; exit 1"}
 EOF
 	for n in 0 1 2; do
-		slot "$n" 3 101 -j 2 --retries 0
+		slot "$n" 3 101 -j 2 --retries 0 --worker-env 'DB=app{suffix}@{node}'
 	done
 	wait_slots
 	for n in 0 1 2; do
@@ -103,6 +103,9 @@ EOF
 	[ "$(cut -d' ' -f2 ran | sort -u | tr '\n' ' ')" = "1 2 3 " ]
 	# DAGZ_NODE_INDEX is each test's node, its CI slot from 0.
 	[ -z "$(awk '$2 != $4 + 1' ran)" ]
+	# --worker-env: a database per worker, none shared across nodes.
+	[ -z "$(awk '$5 != "app_jw0" $3 "@" $4' ran)" ]
+	[ "$(cut -d' ' -f5 ran | sort -u | wc -l)" -eq 6 ]
 	# Each node's workers are its own, numbered across the job.
 	for n in 1 2 3; do
 		[ "$(awk -v n=$n '$2 == n { print $3 }' ran | sort -u | wc -l)" -eq 2 ]

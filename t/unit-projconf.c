@@ -181,7 +181,7 @@ test_errors(void)
 	} cases[] = {
 		{ "adapters:\n  - ctest: build\nother: 1\n",
 		    "3: unknown key \"other\" (known: adapters, global, "
-		    "ignore, python, project)" },
+		    "ignore, python, project, worker_env)" },
 		{ "ignore: logs/\n",
 		    "1: \"ignore\" must be a list of patterns, not \"logs/\"" },
 		{ "ignore:\n  - logs/\n  - {a: b}\n",
@@ -238,10 +238,11 @@ test_errors(void)
 		{ "adapters:\n  - tap: a\n    cwd: t\n    cwd: u\n",
 		    "4: \"cwd\" given twice" },
 		{ "- ctest\n", "1: the file must be a mapping of adapters, "
-		    "global, ignore, python and project, not a list" },
+		    "global, ignore, python, project and worker_env, not a "
+		    "list" },
 		{ "a/b\n\nc:d (e\n", "1: the file must be a mapping of "
-		    "adapters, global, ignore, python and project, not "
-		    "\"a/b\\nc:d (e\"" },
+		    "adapters, global, ignore, python, project and worker_env, "
+		    "not \"a/b\\nc:d (e\"" },
 		{ "adapters:\n  - ctest: build\n bad\n",
 		    "3: while parsing a block mapping did not find expected "
 		    "key" },

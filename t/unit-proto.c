@@ -205,6 +205,14 @@ test_refusals(void)
 		  " 'mem_budget': 0, 'leak': 'kill', 'log_dir': '/l',"
 		  " 'root': 7}",
 		  "config: \"root\" must be a string" },
+		{ "{'type': 'config', 'job': 'j', 'timeout': 1, 'grace': 1,"
+		  " 'mem_budget': 0, 'leak': 'kill', 'log_dir': '/l',"
+		  " 'worker_env': ['A={job}', 'B={jbo}']}",
+		  "config: \"worker_env\" must be a list of NAME=TEMPLATE" },
+		{ "{'type': 'config', 'job': 'j', 'timeout': 1, 'grace': 1,"
+		  " 'mem_budget': 0, 'leak': 'kill', 'log_dir': '/l',"
+		  " 'worker_env': 'A=b'}",
+		  "config: \"worker_env\" must be a list of NAME=TEMPLATE" },
 		{ "{'type': 'test', 'test': ['a']}",
 		  "test: \"test\" must be an object" },
 		{ "{'type': 'exec', 'test': {'id': 'a'}, 'attempt': 1,"
@@ -397,6 +405,22 @@ test_proto(void)
 	ok(rc == 0 && c2.leak == LEAK_KILL && c2.mem_budget == 0,
 	    "config: leak kill and no budget round-trip");
 	proto_config_clear(&c2);
+	json_decref(o);
+	c.worker_env = (char *[]){ "DB=app{suffix}", "W={worker}@{node}",
+	    NULL };
+	c.node = 2;
+	c.first_worker = 4;
+	o = wire(proto_config_encode(&c));
+	rc = proto_config_decode(o, &c2, err, sizeof err);
+	ok(rc == 0 && c2.node == 2 && c2.first_worker == 4 &&
+	    c2.worker_env != NULL && streq(c2.worker_env[0], "DB=app{suffix}") &&
+	    streq(c2.worker_env[1], "W={worker}@{node}") &&
+	    c2.worker_env[2] == NULL, "config: node, first worker and worker "
+	    "env round-trip");
+	proto_config_clear(&c2);
+	c.worker_env = NULL;
+	c.node = 0;
+	c.first_worker = 0;
 	json_object_set_new(o, "leak", json_string("ignore"));
 	rc = proto_config_decode(o, &c2, err, sizeof err);
 	ok(rc == -1 && c2.job == NULL, "config: a bad leak is rejected");

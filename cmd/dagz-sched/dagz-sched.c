@@ -17,6 +17,7 @@
 #include "sched.h"
 #include "strv.h"
 #include "timeutil.h"
+#include "workerenv.h"
 #include "xmalloc.h"
 
 /* The usage, asked for (stdout, exit 0) or after a mistake (stderr, 2). */
@@ -34,6 +35,7 @@ usage(int asked)
 	    "                [--stuck-after duration] [--timeout duration]\n"
 	    "                [--wait-nodes duration] [--reconnect-grace duration]\n"
 	    "                [--advertise addr] [--relay] [--baseline-file file]\n"
+	    "                [--worker-env name=template]\n"
 	    "                [--filter regex] [--list] [adapter ...] [test-id ...]\n"
 	    "adapters:       --manifest file | --exec glob ... |\n"
 	    "                --tap glob ... [--tap-cwd dir] [--tap-exec prog] |\n"
@@ -238,12 +240,13 @@ main(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "wait-nodes", required_argument, NULL, 'W' },
+		{ "worker-env", required_argument, NULL, 'W' + 256 },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct sched s;
 	struct adapter_spec *list = NULL, *pytest = NULL;
 	const char *errstr, *python = NULL, *tap_cwd = NULL, *tap_exec = NULL;
-	const char *bats_exec = NULL, *relay;
+	const char *bats_exec = NULL, *relay, *why;
 	long n;
 	int ch, i;
 
@@ -363,6 +366,12 @@ main(int argc, char **argv)
 		case 'Q':
 			s.opt.reconnect_grace = opt_duration("reconnect-grace",
 			    optarg);
+			break;
+		case 'W' + 256:
+			if ((why = workerenv_bad(optarg)) != NULL)
+				errx(DAGZ_EXIT_USAGE, "--worker-env '%s': %s",
+				    optarg, why);
+			s.opt.worker_env = strv_push(s.opt.worker_env, optarg);
 			break;
 		case 'W':
 			s.opt.wait_nodes = opt_duration("wait-nodes", optarg);

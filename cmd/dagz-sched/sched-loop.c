@@ -718,6 +718,7 @@ sched_cleanup(struct sched *s)
 	strv_free(s->opt.globals);
 	strv_free(s->opt.argv);
 	strv_free(s->opt.advertise);
+	strv_free(s->opt.worker_env);
 	free(s->run_key);
 	free(s->retry_of);
 	strv_free(s->retry_tests);

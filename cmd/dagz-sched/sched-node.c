@@ -417,6 +417,8 @@ node_send_config(struct sched *s, struct snode *n)
 	cfg.root = s->store != NULL ? s->root : NULL;
 	cfg.first_worker = n->first;
 	cfg.node = n->index;
+	cfg.worker_env = s->opt.worker_env != NULL ? s->opt.worker_env :
+	    s->opt.config.worker_env;
 	node_send(s, n, proto_config_encode(&cfg));
 }
 

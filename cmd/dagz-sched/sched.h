@@ -57,6 +57,7 @@ struct sched_options {
 	int		 select_trace;	/* with each test's reasons */
 	char		*baseline;	/* --baseline ID */
 	char		*baseline_file;	/* --baseline-file FILE */
+	char	       **worker_env;	/* --worker-env, else the config's */
 	char	       **globals;	/* --global GLOB */
 	char	       **argv;		/* the command line, for reports */
 	double		 wait_nodes;	/* --wait-nodes */

@@ -46,6 +46,7 @@
 #include "timeutil.h"
 #include "trace.h"
 #include "worker.h"
+#include "workerenv.h"
 #include "xmalloc.h"
 
 #define RUN_SAMPLE_USEC		100000	/* tree RSS sampling period */
@@ -432,7 +433,7 @@ run_trace_collect(struct worker *w, struct msg_trace *m)
 static char **
 run_environment(struct worker *w, const struct msg_exec *ex)
 {
-	char **env;
+	char **env, *v;
 	size_t i;
 
 	env = strv_copy(environ);
@@ -444,6 +445,14 @@ run_environment(struct worker *w, const struct msg_exec *ex)
 	env = run_setenvf(env, "DAGZ_WORKER_SUFFIX=_jw%02d", w->index);
 	env = run_setenvf(env, "DAGZ_ATTEMPT=%d", ex->attempt);
 	env = run_setenvf(env, "DAGZ_NODE_INDEX=%d", w->config.node);
+	/* --worker-env: this worker's own, for the test and all it starts. */
+	for (i = 0; w->config.worker_env != NULL &&
+	    w->config.worker_env[i] != NULL; i++) {
+		v = workerenv_expand(w->config.worker_env[i], w->index,
+		    w->config.node, w->config.job);
+		env = run_setenv(env, v);
+		free(v);
+	}
 	/* Not a fixture's: it would be read as the test's cases. */
 	if (w->run->junit != NULL)
 		env = run_setenvf(env, "DAGZ_JUNIT=%s", w->run->junit);
