@@ -33,7 +33,7 @@ TESTS += t/unit-libcommon $(BATS_TESTS)
 check_PROGRAMS += t/unit-libcommon
 t_unit_libcommon_SOURCES = t/unit-libcommon.c t/unit.h
 t_unit_libcommon_LDADD = $(COMMON_LIBS)
-EXTRA_DIST += t/run-bats t/helpers.bash $(BATS_TESTS)
+EXTRA_DIST += t/run-bats t/helpers.bash t/pg-helpers.bash $(BATS_TESTS)
 # The protocol messages: round trips and the errors of bad ones.
 TESTS += t/unit-proto
 check_PROGRAMS += t/unit-proto
@@ -169,3 +169,4 @@ clean-local: clean-screenshots
 clean-screenshots:
 	rm -rf t/screenshots
 BATS_TESTS += t/worker-env.bats
+BATS_TESTS += t/worker-env-pg.bats
