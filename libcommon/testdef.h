@@ -40,6 +40,13 @@ struct test_def {
 	char	 *source;	/* what collected it: "--tap", "ctest", ... */
 };
 
+/*
+ * --worker-init and --worker-cleanup: a fixture of this name that the
+ * vassal gives every test it collected, set up on each worker before its
+ * first test and torn down after its last.
+ */
+#define TESTDEF_WORKER_FIXTURE	"worker-init"
+
 struct fixture_def {
 	char	 *name;
 	char	**setup_argv;	/* setup as argv, or */

@@ -9,8 +9,6 @@ load pg-helpers
 
 setup_file() {
 	pg_start
-	createdb app_jw00
-	createdb app_jw01
 	createdb app_shared
 }
 
@@ -35,9 +33,13 @@ suite() {
 	cd "$BATS_TEST_TMPDIR"
 	suite
 	run -0 dagz_run -j 2 --retries 0 --manifest suite.ndjson \
-	    --worker-env "DATABASE_URL=postgresql:///app{suffix}?host=$PGHOST"
+	    --worker-env "DATABASE_URL=postgresql:///app{suffix}?host=$PGHOST" \
+	    --worker-init 'createdb "app$DAGZ_WORKER_SUFFIX"' \
+	    --worker-cleanup 'dropdb "app$DAGZ_WORKER_SUFFIX"' 
 	# Each read its own table, from a subprocess, in its worker's database.
 	[ "$(cat a.saw b.saw | sort | tr '\n' ' ')" = "app_jw00|1 app_jw01|1 " ]
+	# Each worker made its database and dropped it at its end.
+	! psql -Atc "SELECT datname FROM pg_database" | grep -q '^app_jw' 
 }
 
 @test "without the rerouting, the same tests collide on one database" {

@@ -35,7 +35,8 @@ usage(int asked)
 	    "                [--stuck-after duration] [--timeout duration]\n"
 	    "                [--wait-nodes duration] [--reconnect-grace duration]\n"
 	    "                [--advertise addr] [--relay] [--baseline-file file]\n"
-	    "                [--worker-env name=template]\n"
+	    "                [--worker-env name=template] [--worker-init cmd]\n"
+	    "                [--worker-cleanup cmd]\n"
 	    "                [--filter regex] [--list] [adapter ...] [test-id ...]\n"
 	    "adapters:       --manifest file | --exec glob ... |\n"
 	    "                --tap glob ... [--tap-cwd dir] [--tap-exec prog] |\n"
@@ -241,6 +242,8 @@ main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ "wait-nodes", required_argument, NULL, 'W' },
 		{ "worker-env", required_argument, NULL, 'W' + 256 },
+		{ "worker-init", required_argument, NULL, 'I' + 256 },
+		{ "worker-cleanup", required_argument, NULL, 'U' + 256 },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct sched s;
@@ -367,6 +370,20 @@ main(int argc, char **argv)
 			s.opt.reconnect_grace = opt_duration("reconnect-grace",
 			    optarg);
 			break;
+		case 'I' + 256:
+		case 'U' + 256:
+			if (*optarg == '\0')
+				errx(DAGZ_EXIT_USAGE, "--worker-%s: an empty "
+				    "command", ch == 'I' + 256 ? "init" :
+				    "cleanup");
+			if (ch == 'I' + 256) {
+				free(s.opt.worker_init);
+				s.opt.worker_init = xstrdup(optarg);
+			} else {
+				free(s.opt.worker_cleanup);
+				s.opt.worker_cleanup = xstrdup(optarg);
+			}
+			break;
 		case 'W' + 256:
 			if ((why = workerenv_bad(optarg)) != NULL)
 				errx(DAGZ_EXIT_USAGE, "--worker-env '%s': %s",
@@ -492,6 +509,8 @@ main(int argc, char **argv)
 			usage(0);
 		}
 	}
+	if (s.opt.worker_cleanup != NULL && s.opt.worker_init == NULL)
+		errx(DAGZ_EXIT_USAGE, "--worker-cleanup needs --worker-init");
 	opt_finish_adapters(&s, python, tap_cwd, tap_exec, bats_exec);
 	if (s.opt.list_only)
 		s.opt.no_store = 1;

@@ -91,6 +91,14 @@ dispatch_enqueue(struct sched *s, struct sworker *w, struct test *t,
 	s->nqueued++;
 }
 
+/* Whether fixture f is --worker-init's, which every test has. */
+int
+dispatch_is_worker_fixture(struct sched *s, size_t f)
+{
+	return (s->opt.worker_init != NULL &&
+	    strcmp(s->fixtures[f].def.name, TESTDEF_WORKER_FIXTURE) == 0);
+}
+
 /* The node-mutex test that holds w's node, or NULL. */
 static struct test *
 dispatch_mutex(struct sched *s, struct sworker *w)
@@ -149,6 +157,9 @@ dispatch_stealable(struct sched *s, struct sworker *v, struct sworker *w,
 		return (0);
 	for (i = 0; i < t->nfixtures; i++) {
 		f = t->fixtures[i];
+		/* The thief has a worker init of its own. */
+		if (dispatch_is_worker_fixture(s, f))
+			continue;
 		if (v->fix[f] == FIX_SETTING_UP || w->fix[f] == FIX_FAILED)
 			return (0);
 	}
@@ -292,7 +303,9 @@ dispatch_fixtures_ready(struct sched *s, struct sworker *w, struct test *t)
 	if (t->fresh) {
 		for (i = 0; i < t->nfixtures; i++) {
 			f = t->fixtures[i];
-			if (w->fix[f] == FIX_UP) {
+			/* A worker's init is not the test's to redo. */
+			if (w->fix[f] == FIX_UP &&
+			    !dispatch_is_worker_fixture(s, f)) {
 				dispatch_fixture_op(s, w, f, "teardown");
 				return (0);
 			}
@@ -648,6 +661,35 @@ dispatch_test_result(struct sched *s, struct sworker *w, struct test *t,
 	dispatch_emit(s, t, a, t->deferred ? "deferred" : "immediate", NULL);
 }
 
+/*
+ * The worker's init failed on w: w is retired and the others take its
+ * queue; only when every worker's init has failed do the tests end,
+ * DEP_FAILED with the init's output.
+ */
+static void
+dispatch_worker_init_failed(struct sched *s, struct sworker *w,
+    const char *reason, const char *tail)
+{
+	struct test *t;
+	size_t i;
+	int k;
+
+	w->state = WS_FAILED;
+	out_line(s, "worker #%d retired: %s", w->index, reason);
+	for (k = 0; k < s->nworkers; k++)
+		if (s->workers[k].state != WS_FAILED)
+			break;
+	if (k < s->nworkers) {
+		dispatch_orphans(s);
+		return;
+	}
+	for (i = 0; i < s->ntests; i++) {
+		t = &s->tests[i];
+		if (t->state == TS_PENDING)
+			dispatch_synth(s, t, ST_DEP_FAILED, reason, tail);
+	}
+}
+
 /* A fixture's setup failed on w: its tests queued there cannot run. */
 static void
 dispatch_fixture_failed(struct sched *s, struct sworker *w, size_t f,
@@ -656,6 +698,15 @@ dispatch_fixture_failed(struct sched *s, struct sworker *w, size_t f,
 	struct test *t, *next;
 	char reason[512];
 	size_t i;
+
+	if (dispatch_is_worker_fixture(s, f)) {
+		snprintf(reason, sizeof reason, "worker init %s on worker "
+		    "#%d%s%s", status_name(r->status), w->index,
+		    r->reason != NULL ? ": " : "", r->reason != NULL ?
+		    r->reason : "");
+		dispatch_worker_init_failed(s, w, reason, r->tail);
+		return;
+	}
 
 	snprintf(reason, sizeof reason, "fixture '%s' setup %s%s%s",
 	    s->fixtures[f].def.name, status_name(r->status),
@@ -762,8 +813,11 @@ dispatch_worker_died(struct sched *s, struct sworker *w, const char *why)
 	w->inflight = 0;
 	w->current = NULL;
 	w->fix_busy = 0;
+	/* A new worker runs --worker-init again, as any fixture half done. */
 	for (f = 0; f < s->nfixtures; f++)
-		if (w->fix[f] == FIX_SETTING_UP || w->fix[f] == FIX_TEARING_DOWN)
+		if (w->fix[f] == FIX_SETTING_UP ||
+		    w->fix[f] == FIX_TEARING_DOWN ||
+		    dispatch_is_worker_fixture(s, f))
 			w->fix[f] = FIX_DOWN;
 	for (i = 0; i < s->ntests; i++) {
 		struct test *t = &s->tests[i];

@@ -546,6 +546,15 @@ sched_vassal_argv(struct sched *s, char **argv)
 	argv = strv_push(argv, "--adapters");
 	argv = strv_push(argv, json);
 	free(json);
+	/* The node's own commands, from its own command line. */
+	if (s->opt.worker_init != NULL) {
+		argv = strv_push(argv, "--worker-init");
+		argv = strv_push(argv, s->opt.worker_init);
+	}
+	if (s->opt.worker_cleanup != NULL) {
+		argv = strv_push(argv, "--worker-cleanup");
+		argv = strv_push(argv, s->opt.worker_cleanup);
+	}
 	return (argv);
 }
 
@@ -719,6 +728,8 @@ sched_cleanup(struct sched *s)
 	strv_free(s->opt.argv);
 	strv_free(s->opt.advertise);
 	strv_free(s->opt.worker_env);
+	free(s->opt.worker_init);
+	free(s->opt.worker_cleanup);
 	free(s->run_key);
 	free(s->retry_of);
 	strv_free(s->retry_tests);

@@ -157,6 +157,9 @@ plan_groups(struct sched *s)
 			continue;
 		for (j = 0; j < s->tests[i].nfixtures; j++) {
 			f = s->tests[i].fixtures[j];
+			/* Every test has the worker's: it groups nothing. */
+			if (dispatch_is_worker_fixture(s, f))
+				continue;
 			if (first[f] == (size_t)-1)
 				first[f] = i;
 			else
@@ -164,9 +167,13 @@ plan_groups(struct sched *s)
 				    plan_find(parent, first[f]);
 		}
 	}
-	for (i = 0; i < s->ntests; i++)
-		s->tests[i].group = s->tests[i].nfixtures > 0 ?
+	for (i = 0; i < s->ntests; i++) {
+		for (j = 0; j < s->tests[i].nfixtures &&
+		    dispatch_is_worker_fixture(s, s->tests[i].fixtures[j]); j++)
+			;
+		s->tests[i].group = j < s->tests[i].nfixtures ?
 		    (int)plan_find(parent, i) : -1;
+	}
 	free(first);
 	free(parent);
 }

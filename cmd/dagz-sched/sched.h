@@ -58,6 +58,8 @@ struct sched_options {
 	char		*baseline;	/* --baseline ID */
 	char		*baseline_file;	/* --baseline-file FILE */
 	char	       **worker_env;	/* --worker-env, else the config's */
+	char		*worker_init;	/* --worker-init CMD */
+	char		*worker_cleanup; /* --worker-cleanup CMD */
 	char	       **globals;	/* --global GLOB */
 	char	       **argv;		/* the command line, for reports */
 	double		 wait_nodes;	/* --wait-nodes */
@@ -326,6 +328,7 @@ void	 plan_make(struct sched *);
 void	 plan_print(struct sched *);
 
 /* sched-dispatch.c */
+int	 dispatch_is_worker_fixture(struct sched *, size_t);
 void	 dispatch(struct sched *);
 void	 dispatch_result(struct sched *, struct msg_result *);
 void	 dispatch_started(struct sched *, struct msg_started *);

@@ -29,6 +29,7 @@ usage(void)
 	    "       dagz-vassal [-dVv] --connect addr ... --token-fd fd "
 	    "--node n\n"
 	    "                   [--job uuid] [--relay]\n"
+	    "                   [--worker-init cmd [--worker-cleanup cmd]]\n"
 	    "                   [--reconnect-grace duration] [--root dir]\n"
 	    "                   -j workers --adapters json\n");
 	exit(DAGZ_EXIT_USAGE);
@@ -65,6 +66,8 @@ main(int argc, char **argv)
 		{ "reconnect-grace", required_argument, NULL, 'g' },
 		{ "root", required_argument, NULL, 'r' },
 		{ "token-fd", required_argument, NULL, 't' },
+		{ "worker-init", required_argument, NULL, 'I' },
+		{ "worker-cleanup", required_argument, NULL, 'U' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct vassal v;
@@ -113,6 +116,14 @@ main(int argc, char **argv)
 			if (errstr != NULL)
 				errx(DAGZ_EXIT_USAGE, "node is %s: %s", errstr,
 				    optarg);
+			break;
+		case 'I':
+			free(v.worker_init);
+			v.worker_init = xstrdup(optarg);
+			break;
+		case 'U':
+			free(v.worker_cleanup);
+			v.worker_cleanup = xstrdup(optarg);
 			break;
 		case 'J':
 			free(v.job);

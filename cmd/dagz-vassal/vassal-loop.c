@@ -364,6 +364,36 @@ vassal_shutdown(struct vassal *v)
 	vassal_maybe_exit(v);
 }
 
+/*
+ * --worker-init: a fixture of our own that every test we collected
+ * needs, last, so that each worker sets it up before its first test
+ * (again when it is restarted) and tears it down after its last.
+ */
+static int
+vassal_worker_fixture(struct vassal *v, char *err, size_t len)
+{
+	struct fixture_def f;
+	size_t i;
+
+	if (v->worker_init == NULL)
+		return (0);
+	if (suite_find_fixture(&v->suite, TESTDEF_WORKER_FIXTURE) != NULL) {
+		snprintf(err, len, "fixture '%s': the name is dagz's, for "
+		    "--worker-init", TESTDEF_WORKER_FIXTURE);
+		return (-1);
+	}
+	memset(&f, 0, sizeof f);
+	f.name = xstrdup(TESTDEF_WORKER_FIXTURE);
+	f.setup_sh = xstrdup(v->worker_init);
+	f.teardown_sh = v->worker_cleanup != NULL ?
+	    xstrdup(v->worker_cleanup) : NULL;
+	suite_add_fixture(&v->suite, &f);
+	for (i = 0; i < v->suite.ntests; i++)
+		v->suite.tests[i].fixtures = strv_push(
+		    v->suite.tests[i].fixtures, TESTDEF_WORKER_FIXTURE);
+	return (0);
+}
+
 /* Loads the suite and sends it up; returns -1 after reporting an error. */
 static int
 vassal_load(struct vassal *v)
@@ -373,6 +403,10 @@ vassal_load(struct vassal *v)
 	size_t i;
 
 	if (collect_all(&v->adapters, &v->suite, err, sizeof err) == -1) {
+		vassal_error(v, "input", err);
+		return (-1);
+	}
+	if (vassal_worker_fixture(v, err, sizeof err) == -1) {
 		vassal_error(v, "input", err);
 		return (-1);
 	}
@@ -810,6 +844,8 @@ vassal_start(struct vassal *v, int fd)
 	free(v->workers);
 	free(v->worker_path);
 	free(v->job);
+	free(v->worker_init);
+	free(v->worker_cleanup);
 	free(v->root);
 	strv_free(v->connect);
 	if (v->token != NULL)

@@ -67,6 +67,8 @@ struct vassal {
 	double			 away_since;	/* monotonic; 0: connected */
 	struct event		*ev_tick;
 	char			*job;		/* --job: for the relay */
+	char			*worker_init;	/* --worker-init CMD */
+	char			*worker_cleanup;
 	int			 relay_only;	/* --relay */
 	int			 connecting;	/* through the relay */
 	int			 said_dial;	/* warned once of each */
