@@ -49,6 +49,6 @@ suite() {
 	    --worker-env "DATABASE_URL=postgresql:///app_shared?host=$PGHOST"
 	echo "$output"
 	# Two CREATE TABLEs at the same instant may also collide on the
-	# catalogue's unique index instead.
-	grep -Eq 'relation "t" already exists|duplicate key value violates unique constraint' <<<"$output"
+	# table's type or on the catalogue's unique index.
+	grep -Eq '(relation|type) "t" already exists|duplicate key value violates unique constraint' <<<"$output"
 }
