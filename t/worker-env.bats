@@ -123,4 +123,10 @@ YAML
 	[ ! -e got.t1 ]
 	run -2 dagz_run --manifest suite.ndjson --worker-cleanup 'true'
 	[ "$output" = "dagz-run: --worker-cleanup needs --worker-init" ]
+	run -2 dagz_run --manifest suite.ndjson --worker-init ''
+	[ "$output" = "dagz-run: --worker-init: an empty command" ]
+	# The fixture's name is dagz's while --worker-init is given.
+	printf '{"fixture": "worker-init", "setup": "true"}\n' >>suite.ndjson
+	run -2 dagz_run --manifest suite.ndjson --worker-init 'true'
+	[ "$output" = "dagz-run: fixture 'worker-init': the name is dagz's, for --worker-init" ]
 }
