@@ -202,6 +202,28 @@ EOF
 	grep -q '<p class="summary" id="summary">.*: 1 FAILED, 2 OK, 7 NOT_RUN in ' tests.html
 }
 
+@test "a CI rerun of a job that stopped early runs what failed and what did not run" {
+	dagzd_start
+	export GITLAB_CI=true CI_PIPELINE_ID=4242 CI_JOB_NAME=unit
+	export CI_PROJECT_PATH=group/project
+	m=$(manifest <<'EOF'
+{"id": "a", "sh": "echo a >>ran"}
+{"id": "b", "sh": "echo b >>ran; test -e fixed"}
+{"id": "c", "sh": "echo c >>ran"}
+{"id": "d", "sh": "echo d >>ran"}
+EOF
+)
+	CI_JOB_ID=1001 run -1 dagz_run -j 1 --fail-fast --manifest "$m"
+	[ "$(sort ran | tr '\n' ' ')" = "a b b " ]
+	rm ran
+	touch fixed
+	CI_JOB_ID=1002 run -0 dagz_run -j 1 --fail-fast --manifest "$m"
+	echo "$output"
+	[ "$(sort ran | tr '\n' ' ')" = "b c d " ]
+	zb job j2 --json | jq -e '.rerun_of == "j1" and
+	    .counts == {"OK": 3, "REDUNDANT": 1}'
+}
+
 @test "bad --max-fail values are one line and exit 2, nothing run" {
 	m=$(ten)
 	for v in 0 -1 x 1.5 1000001 ''; do
