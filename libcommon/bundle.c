@@ -46,8 +46,9 @@ static const char readme[] =
     "Reproduce it by filling in the masked values in env.txt, then, in "
     "bash, zsh or ksh: (set -a; . ./env.txt; exec sh ./command.txt)\n"
     "Statuses: OK, OK_FLAKY (passed on a retry), FAILED, TIMEOUT, "
-    "CRASHED (killed by a signal), SKIPPED, DEP_FAILED, DESELECTED, "
-    "REDUNDANT, DAGZ_ERROR (dagz failed, not the test).\n";
+    "CRASHED (killed by a signal), SKIPPED, DEP_FAILED, NOT_RUN (the "
+    "job stopped early), DESELECTED, REDUNDANT, DAGZ_ERROR (dagz failed, "
+    "not the test).\n";
 
 /*
  * Why the name of a file of the bundle, made of what dagzd said (the

@@ -14,6 +14,7 @@ static const char *const status_names[ST__COUNT] = {
 	[ST_DESELECTED] = "DESELECTED",
 	[ST_REDUNDANT] = "REDUNDANT",
 	[ST_DAGZ_ERROR] = "DAGZ_ERROR",
+	[ST_NOT_RUN] = "NOT_RUN",
 };
 
 const char *
@@ -46,7 +47,10 @@ status_passed(enum test_status s)
 	    s == ST_DESELECTED || s == ST_REDUNDANT);
 }
 
-/* Failed: makes the run exit 1. DAGZ_ERROR is neither. */
+/*
+ * Failed: makes the run exit 1. DAGZ_ERROR is neither, nor is NOT_RUN
+ * (not started because the job stopped early: what stopped it failed).
+ */
 int
 status_failed(enum test_status s)
 {

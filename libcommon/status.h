@@ -13,6 +13,7 @@ enum test_status {
 	ST_DESELECTED,
 	ST_REDUNDANT,
 	ST_DAGZ_ERROR,
+	ST_NOT_RUN,		/* last: baselines store the numbers */
 	ST__COUNT
 };
 

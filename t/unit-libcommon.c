@@ -879,6 +879,15 @@ test_status(void)
 	    "status_name: DEP_FAILED");
 	is_str(status_name(ST_DAGZ_ERROR), "DAGZ_ERROR",
 	    "status_name: DAGZ_ERROR");
+	is_str(status_name(ST_NOT_RUN), "NOT_RUN", "status_name: NOT_RUN");
+	s = ST_OK;
+	rc = status_parse("NOT_RUN", &s);
+	ok(rc == 0 && s == ST_NOT_RUN, "status_parse: NOT_RUN");
+	/* Baselines store the numbers: a new status comes last. */
+	ok(ST_NOT_RUN == ST__COUNT - 1 && ST_DAGZ_ERROR == 9,
+	    "status numbers: NOT_RUN last, the others unchanged");
+	ok(!status_passed(ST_NOT_RUN) && !status_failed(ST_NOT_RUN),
+	    "status: NOT_RUN is neither passed nor failed");
 	is_str(status_name(ST__COUNT), "?", "status_name: out of range is ?");
 	is_str(status_name((enum test_status)-1), "?",
 	    "status_name: negative is ?");

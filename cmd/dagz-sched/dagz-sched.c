@@ -27,6 +27,7 @@ usage(int asked)
 	fprintf(asked ? stdout : stderr,
 	    "usage: dagz run [-v] [-j workers] [--all | --observe] [--baseline id]\n"
 	    "                [--allow-no-tests] [--color=when] [--events file]\n"
+	    "                [--fail-fast | --max-fail n]\n"
 	    "                [--global glob] [--grace duration] [--junit file]\n"
 	    "                [--leak=kill|fail]\n"
 	    "                [--log-dir dir] [--mem-budget size] [--no-store]\n"
@@ -208,6 +209,7 @@ main(int argc, char **argv)
 		{ "bats-exec", required_argument, NULL, 'E' },
 		{ "ctest", required_argument, NULL, 'c' },
 		{ "exec", required_argument, NULL, 'x' },
+		{ "fail-fast", no_argument, NULL, 1040 },
 		{ "filter", required_argument, NULL, 'F' },
 		{ "list", no_argument, NULL, 'Y' },
 		{ "global", required_argument, NULL, 'G' },
@@ -218,6 +220,7 @@ main(int argc, char **argv)
 		{ "leak", required_argument, NULL, 'L' },
 		{ "log-dir", required_argument, NULL, 'l' },
 		{ "manifest", required_argument, NULL, 'm' },
+		{ "max-fail", required_argument, NULL, 1041 },
 		{ "mem-budget", required_argument, NULL, 'M' },
 		{ "no-store", no_argument, NULL, 'N' },
 		{ "observe", no_argument, NULL, 'O' },
@@ -343,6 +346,17 @@ main(int argc, char **argv)
 			break;
 		case 'e' + 256:
 			tap_exec = optarg;
+			break;
+		case 1040:
+			s.opt.max_fail = 1;
+			s.opt.fail_fast = 1;
+			break;
+		case 1041:
+			s.opt.max_fail = strtonum(optarg, 1, 1000000, &errstr);
+			if (errstr != NULL)
+				errx(DAGZ_EXIT_USAGE, "--max-fail: %s is %s",
+				    optarg, errstr);
+			s.opt.fail_fast = 0;
 			break;
 		case 'F':
 			if (s.opt.filter != NULL)

@@ -12,6 +12,7 @@ dagz_sched_SOURCES = \
 	%D%/sched-report.c \
 	%D%/sched-select.c \
 	%D%/sched-status.c \
+	%D%/sched-stop.c \
 	%D%/sched-store.c
 dagz_sched_LDADD = $(COMMON_LIBS)
 dagz_sched_LDADD += $(ZLIB_LIBS)

@@ -99,6 +99,23 @@ dispatch_is_worker_fixture(struct sched *s, size_t f)
 	    strcmp(s->fixtures[f].def.name, TESTDEF_WORKER_FIXTURE) == 0);
 }
 
+/*
+ * Whether t's final result counts toward --fail-fast and --max-fail: the
+ * one place that decides. A test that failed for good (FAILED, TIMEOUT,
+ * CRASHED, after its retries) counts; a DEP_FAILED does not, it is a
+ * consequence of a failure counted already; nor does a DAGZ_ERROR,
+ * which is dagz's own, nor an attempt that will be retried (t is not
+ * done then).
+ */
+int
+dispatch_counts_toward_stop(struct sched *s, struct test *t)
+{
+	if (t->state != TS_DONE)
+		return (0);
+	return (t->status == ST_FAILED || t->status == ST_TIMEOUT ||
+	    t->status == ST_CRASHED);
+}
+
 /* The node-mutex test that holds w's node, or NULL. */
 static struct test *
 dispatch_mutex(struct sched *s, struct sworker *w)
@@ -374,7 +391,9 @@ dispatch_send_test(struct sched *s, struct sworker *w, struct test *t)
 static int
 dispatch_prefetchable(struct sched *s, struct sworker *w, struct test *t)
 {
-	if (s->nfinished < (size_t)s->nworkers ||
+	/* Stopping early: nothing starts after the failure that stops. */
+	if (s->opt.max_fail > 0 ||
+	    s->nfinished < (size_t)s->nworkers ||
 	    s->sum_duration / s->nfinished > DISPATCH_PREFETCH_MEAN ||
 	    s->nqueued <= (size_t)s->nworkers * 2)
 		return (0);
@@ -419,6 +438,8 @@ dispatch(struct sched *s)
 
 	if (!s->loaded || s->ending)
 		return;
+	/* Stopped early: what waits anew (a dead worker's) does not run. */
+	stop_pending(s);
 	for (k = 0; k < s->nworkers; k++)
 		dispatch_worker(s, &s->workers[k]);
 	sched_maybe_finish(s);
@@ -470,6 +491,12 @@ dispatch_cascade(struct sched *s, struct test *t)
 		d = &s->tests[t->dependents[i]];
 		if (d->state == TS_DONE)
 			continue;
+		/* Stopped early: what needs a test not run is not run. */
+		if (t->status == ST_NOT_RUN) {
+			sched_skip_test(s, d, ST_NOT_RUN, s->stopped != NULL ?
+			    s->stopped : "the job stopped early");
+			continue;
+		}
 		if (status_passed(t->status)) {
 			if (d->unmet > 0)
 				d->unmet--;
@@ -529,9 +556,13 @@ dispatch_finish(struct sched *s, struct test *t, struct msg_result *r,
 	    no_retry : NULL);
 	dispatch_release_followers(s, t);
 	dispatch_cascade(s, t);
+	stop_after(s, t);
 }
 
-/* Ends a test that will not run (DEP_FAILED, DESELECTED, REDUNDANT). */
+/*
+ * Ends a test that will not run (DEP_FAILED, DESELECTED, REDUNDANT,
+ * NOT_RUN).
+ */
 void
 sched_skip_test(struct sched *s, struct test *t, enum test_status st,
     const char *reason)
@@ -595,6 +626,13 @@ dispatch_no_retry(struct sched *s, struct test *t, struct msg_result *r)
 	/* t->nattempts: the attempts before this one, the retries so far. */
 	if (t->nattempts >= s->opt.retries)
 		return ("");
+	/* A retry would start a test: none does once the job stopped. */
+	if (s->stopped != NULL)
+		return (s->stopped);
+	/* Stopping early is for failing early, not at the end of the job. */
+	if (s->opt.max_fail > 0 && t->nattempts >= 1)
+		return (s->opt.fail_fast ? "no deferred retry with --fail-fast" :
+		    "no deferred retry with --max-fail");
 	if (r->duration > s->retry_budget) {
 		snprintf(why, sizeof why, "longer than the %.1fs retry budget",
 		    s->retry_budget);

@@ -701,6 +701,7 @@ sched_cleanup(struct sched *s)
 	strv_free(s->mirror);
 	free(s->log_dir);
 	free(s->error);
+	free(s->stopped);
 	if (s->events != NULL)
 		fclose(s->events);
 	if (s->vassal != NULL)

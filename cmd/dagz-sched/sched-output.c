@@ -186,6 +186,7 @@ out_result(struct sched *s, const struct attempt *a)
 	case ST_SKIPPED:
 	case ST_DESELECTED:
 	case ST_REDUNDANT:
+	case ST_NOT_RUN:	/* the "stopping early" line said it */
 		if (st == ST_SKIPPED)
 			s->batch_skipped++;
 		else if (st == ST_OK)
@@ -284,7 +285,7 @@ out_counts(struct sched *s, char *buf, size_t len)
 
 	static const enum test_status order[] = { ST_OK, ST_OK_FLAKY,
 	    ST_SKIPPED, ST_DESELECTED, ST_REDUNDANT, ST_FAILED, ST_TIMEOUT,
-	    ST_CRASHED, ST_DEP_FAILED, ST_DAGZ_ERROR };
+	    ST_CRASHED, ST_DEP_FAILED, ST_NOT_RUN, ST_DAGZ_ERROR };
 	size_t k;
 
 	buf[0] = '\0';
@@ -305,6 +306,27 @@ out_counts(struct sched *s, char *buf, size_t len)
 		snprintf(buf, len, "nothing ran");
 }
 
+/*
+ * After a job that stopped early: "stopped early after 1 failure
+ * (--fail-fast): 7 not run", under the summary, and in the report
+ * (color not NULL) in place of a line for each test not run.
+ */
+static void
+out_stopped(struct sched *s, const char *color)
+{
+	char what[64];
+
+	if (s->stopped == NULL)
+		return;
+	stop_what(s, what, sizeof what);
+	if (color == NULL)
+		out_line(s, "stopped early after %s: %d not run", what,
+		    s->counts[ST_NOT_RUN]);
+	else
+		out_line(s, "%s  stopped early after %s: %d not run%s",
+		    out_c(color), what, s->counts[ST_NOT_RUN], out_c(C_RESET));
+}
+
 void
 out_summary(struct sched *s, double elapsed)
 {
@@ -317,6 +339,7 @@ out_summary(struct sched *s, double elapsed)
 	out_line(s, "summary: %zu test%s in %.1fs (planned %.1fs), CPU %.1fs, "
 	    "%d stolen: %s", s->ntests, s->ntests == 1 ? "" : "s", elapsed,
 	    s->planned, s->cpu, stolen, counts);
+	out_stopped(s, NULL);
 }
 
 /*
@@ -400,7 +423,9 @@ out_report(struct sched *s, double elapsed)
 	    s->exit_code == 1 ? "FAILED" : "ERROR", out_c(C_RESET));
 	for (i = 0; i < s->ntests; i++) {
 		t = &s->tests[i];
-		if (t->state != TS_DONE || status_passed(t->status))
+		/* Not run: one line for all of them, below. */
+		if (t->state != TS_DONE || status_passed(t->status) ||
+		    t->status == ST_NOT_RUN)
 			continue;
 		nfailed++;
 		reason = t->nattempts > 0 ? out_text(out_str(
@@ -414,6 +439,7 @@ out_report(struct sched *s, double elapsed)
 			out_report_cases(s, color,
 			    &t->attempts[t->nattempts - 1].r.cases);
 	}
+	out_stopped(s, color);
 	if (s->error != NULL)
 		out_line(s, "%s  dagz error: %s%s", out_c(color), s->error,
 		    out_c(C_RESET));

@@ -188,6 +188,8 @@ report_event_summary(struct sched *s, double elapsed)
 	json_object_set_new(o, "workers", json_integer(s->nworkers));
 	json_object_set_new(o, "stolen", json_integer(report_stolen(s)));
 	json_object_set_new(o, "exit", json_integer(s->exit_code));
+	if (s->stopped != NULL)
+		json_object_set_new(o, "stopped", json_string(s->stopped));
 	report_event(s, o);
 	json_decref(o);
 }
@@ -205,7 +207,8 @@ report_timestamp(double unix_time, char *buf, size_t len)
 static int
 report_skipped(enum test_status st)
 {
-	return (st == ST_SKIPPED || st == ST_DESELECTED || st == ST_REDUNDANT);
+	return (st == ST_SKIPPED || st == ST_DESELECTED || st == ST_REDUNDANT ||
+	    st == ST_NOT_RUN);
 }
 
 static const struct msg_result *
@@ -347,12 +350,19 @@ report_junit_test(struct junit_writer *w, const char *classname,
     const struct test *t)
 {
 	const struct msg_result *last = report_last(t);
+	char *msg;
 	int i;
 
 	junit_case_begin(w, t->def.id, classname, report_time(t));
 	if (last == NULL)
 		;
-	else if (report_skipped(t->status))
+	else if (t->status == ST_NOT_RUN) {
+		/* CI shows the message alone: it says the test never ran. */
+		xasprintf(&msg, "not run: %s", last->reason != NULL ?
+		    last->reason : "the job stopped early");
+		junit_outcome(w, JUNIT_SKIPPED, NULL, msg, NULL);
+		free(msg);
+	} else if (report_skipped(t->status))
 		junit_outcome(w, JUNIT_SKIPPED, NULL, last->reason != NULL ?
 		    last->reason : status_name(t->status), NULL);
 	else if (status_passed(t->status)) {

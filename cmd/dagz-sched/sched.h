@@ -66,6 +66,8 @@ struct sched_options {
 	double		 reconnect_grace; /* --reconnect-grace */
 	int		 relay;		/* --relay, DAGZ_RELAY=1 */
 	char	       **advertise;	/* --advertise ADDR */
+	int		 max_fail;	/* --max-fail N; 0: never stop */
+	int		 fail_fast;	/* it was --fail-fast, for reasons */
 };
 
 /*
@@ -264,6 +266,8 @@ struct sched {
 	int			 ending;
 	int			 interrupted;
 	char			*error;		/* a dagz error, if any */
+	int			 stop_failures;	/* toward --max-fail */
+	char			*stopped;	/* why nothing starts, or NULL */
 
 	struct event		*ev_tick;
 	struct event		*ev_wait;	/* --wait-nodes */
@@ -329,6 +333,7 @@ void	 plan_print(struct sched *);
 
 /* sched-dispatch.c */
 int	 dispatch_is_worker_fixture(struct sched *, size_t);
+int	 dispatch_counts_toward_stop(struct sched *, struct test *);
 void	 dispatch(struct sched *);
 void	 dispatch_result(struct sched *, struct msg_result *);
 void	 dispatch_started(struct sched *, struct msg_started *);
@@ -339,6 +344,17 @@ void	 dispatch_orphans(struct sched *);
 int	 dispatch_idle(struct sched *);
 void	 sched_skip_test(struct sched *, struct test *, enum test_status,
 	    const char *);
+
+/*
+ * sched-stop.c: stopping early (--fail-fast, --max-fail N). stop_after
+ * counts a test's final result and, at the Nth failure, stops the job:
+ * s->stopped says why, and stop_pending ends every test not started
+ * NOT_RUN (dispatch calls it again for tests that wait anew, such as
+ * those of a worker that died). stop_what is "1 failure (--fail-fast)".
+ */
+void	 stop_after(struct sched *, struct test *);
+void	 stop_pending(struct sched *);
+void	 stop_what(struct sched *, char *, size_t);
 
 /* sched-status.c */
 void	 status_tick(struct sched *, double);

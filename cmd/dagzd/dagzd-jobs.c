@@ -417,13 +417,15 @@ static const char sql_prev_status[] =
     "SELECT status FROM jobs WHERE id = ?";
 static const char sql_failed_tests[] =
     "SELECT test FROM results WHERE job = ? AND final = 1 AND status IN "
-    "('FAILED', 'TIMEOUT', 'CRASHED', 'DEP_FAILED') ORDER BY test";
+    "('FAILED', 'TIMEOUT', 'CRASHED', 'DEP_FAILED', 'NOT_RUN') "
+    "ORDER BY test";
 static const char sql_durations[] =
     "SELECT test, duration FROM durations WHERE project = ?";
 
 /*
  * What a rerun of a CI job runs: only the tests that failed in the
- * attempt before, when it failed; everything when it passed.
+ * attempt before (and those it did not run, having stopped early), when
+ * it failed; everything when it passed.
  */
 static json_t *
 jobs_rerun(struct dagzd *d, long long id)
@@ -472,7 +474,8 @@ static const char sql_retry_job[] =
     "WHERE r.job = jobs.id AND r.final = 1) FROM jobs WHERE uuid = ?";
 static const char sql_retry_tests[] =
     "SELECT test FROM results WHERE job = ?1 AND final = 1 AND status IN "
-    "('FAILED', 'TIMEOUT', 'CRASHED', 'DEP_FAILED', 'DAGZ_ERROR') AND "
+    "('FAILED', 'TIMEOUT', 'CRASHED', 'DEP_FAILED', 'DAGZ_ERROR', "
+    "'NOT_RUN') AND "
     "(node = ?2 OR (node IS NULL AND ?3)) ORDER BY test";
 
 /*

@@ -18,7 +18,8 @@
  *   a.ci-link                                   the CI run of a job
  *   div.chips[data-job="j3"] span.chip[data-status][data-test]
  *       one a test: .unfinished (blue), .pending (failed, retry pending:
- *       yellow), .passed (green), .failed (red)
+ *       yellow), .passed (green), .failed (red), .notrun (grey:
+ *       NOT_RUN, the job stopped early)
  *   nav.tabs a[data-tab="errors|tests|selection|timeline"], a.active
  *   section#errors li[data-test="..."], a.test-link, a.bundle[download]
  *   ul.cases li[data-case], div#logs pre.log[data-attempt]
@@ -403,9 +404,10 @@ route_static(struct dagzd *d, struct http_req *req, struct route_args *a)
 }
 
 /*
- * Result chips of job id (short id sid), one a test: green passed, red failed, yellow
- * failed with a retry to come, and blue for each of the tests (total in
- * all) that has no result yet. At most a few thousand are drawn.
+ * Result chips of job id (short id sid), one a test: green passed, red
+ * failed, yellow failed with a retry to come, grey not run (the job
+ * stopped early), and blue for each of the tests (total in all) that has
+ * no result yet. At most a few thousand are drawn.
  */
 void
 web_chips(struct dagzd *d, struct evbuffer *b, long long id,
@@ -428,9 +430,13 @@ web_chips(struct dagzd *d, struct evbuffer *b, long long id,
 		n++;
 		if (sqlite3_column_int(st, 1) == 1) {
 			status = (const char *)sqlite3_column_text(st, 2);
-			state = status_parse(status, &s) == 0 &&
-			    (status_failed(s) || s == ST_DAGZ_ERROR) ?
-			    "failed" : "passed";
+			if (status_parse(status, &s) == -1)
+				state = "passed";
+			else if (s == ST_NOT_RUN)
+				state = "notrun";
+			else
+				state = status_failed(s) || s == ST_DAGZ_ERROR ?
+				    "failed" : "passed";
 		} else {
 			status = (const char *)sqlite3_column_text(st, 3);
 			state = "pending";

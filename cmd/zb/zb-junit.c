@@ -56,6 +56,7 @@ static void
 junit_test(struct junit_writer *w, json_t *t, json_t *logs)
 {
 	const char *st = str(t, "status"), *reason = str(t, "reason");
+	char *msg;
 
 	junit_case_begin(w, str(t, "test"), NULL,
 	    json_number_value(json_object_get(t, "duration")));
@@ -69,7 +70,12 @@ junit_test(struct junit_writer *w, json_t *t, json_t *logs)
 		junit_outcome(w, JUNIT_ERROR, st, reason, NULL);
 	else if (junit_failed(st))
 		junit_outcome(w, JUNIT_FAILURE, st, reason, NULL);
-	else
+	else if (strcmp(st, "NOT_RUN") == 0) {
+		/* As dagz run --junit says it: the test never ran. */
+		xasprintf(&msg, "not run: %s", reason);
+		junit_outcome(w, JUNIT_SKIPPED, NULL, msg, NULL);
+		free(msg);
+	} else
 		junit_outcome(w, JUNIT_SKIPPED, NULL, reason, NULL);
 	junit_output(w, 0, junit_log(logs, str(t, "test")));
 	junit_case_end(w);

@@ -3,7 +3,8 @@
  * it; here every <time> is shown in the browser's time zone, and the
  * result chips of a running job follow dagzd's event feed (server-sent
  * events) without a reload: blue unfinished, yellow failed with a retry
- * to come, green passed, red failed for good.
+ * to come, green passed, red failed for good, grey not run (the job
+ * stopped early).
  */
 "use strict";
 (function () {
@@ -46,6 +47,8 @@
 
 		if (!r.final)
 			state = "pending";
+		else if (r.status === "NOT_RUN")
+			state = "notrun";
 		else
 			state = FAILED[r.status] ? "failed" : "passed";
 		c.className = "chip " + state;
