@@ -566,7 +566,8 @@ select_job_end(struct sched *s)
 	size_t i, len, nw, failed = 0, would = 0;
 	int j, known;
 
-	if (sel == NULL)
+	/* A stress job hunts a flake: it is no baseline for the next. */
+	if (sel == NULL || repeat_stress(s))
 		return;
 	ids = select_ids(sel);
 	if (sel->n > 0 && (s->opt.select_observe || s->rerun)) {
@@ -631,6 +632,24 @@ select_job_end(struct sched *s)
 		    id, b->ntests, b->npaths, len);
 	free(z);
 	baseline_free(b);
+}
+
+int
+select_known(const struct sched *s, const struct test *t)
+{
+	const struct sched_select *sel = s->select;
+	const struct baseline_test *b;
+	uint64_t def;
+	int j;
+
+	if (sel == NULL || sel->n == 0)
+		return (-1);
+	def = baseline_def_fingerprint(&t->def);
+	for (j = 0; j < sel->n; j++)
+		if ((b = baseline_find(sel->b[j], t->def.id)) != NULL &&
+		    b->def == def && status_passed(b->status))
+			return (1);
+	return (0);
 }
 
 void
