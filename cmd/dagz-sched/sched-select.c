@@ -321,7 +321,9 @@ select_begin(struct sched *s)
 		return (0);
 	/* An explicit baseline was fetched before the job began. */
 	sel = s->select != NULL ? s->select : select_new(s);
-	if (s->opt.select_all)
+	/* --new-tests-repeat tells new tests by the baselines, even so. */
+	if (s->opt.select_all && (s->opt.new_tests_repeat <= 0 ||
+	    s->opt.select_only))
 		;
 	else if (s->opt.baseline != NULL) {
 		select_load(s, s->opt.baseline);
@@ -374,7 +376,8 @@ select_begin(struct sched *s)
 		return (0);
 	}
 	/* A rerun runs what it was asked to: selection only observes. */
-	if (s->opt.select_observe || s->rerun || sel->n == 0)
+	if (s->opt.select_observe || s->rerun || sel->n == 0 ||
+	    s->opt.select_all)
 		return (0);
 	ids = select_ids(sel);
 	snprintf(reason, sizeof reason, "unchanged since baseline %s", ids);
