@@ -76,8 +76,13 @@ EOF
 	run -0 zb flaky --json
 	[ "$output" = "" ]
 	# The next job selects against j1's baseline, not the stress job's.
+	rm t_flaky.count
 	run -0 dagz_run -j 2 --manifest "$m"
 	grep -q 'against b1$' <<<"$output"
+	# OK, then FAILED in the stress job (then DESELECTED): the test's
+	# page counts one run and no flip.
+	curl -sS "$DAGZ_URL/tests/t%2Fflaky" >page.html
+	grep -q '(0 flaky, 0 flips over 1 runs)' page.html
 }
 
 @test "--until-fail stops starting runs at the first failure and lets the running one end" {
