@@ -204,6 +204,24 @@ pc_one(struct pc_load *l, yaml_node_t *k, yaml_node_t *n, char **v)
 	return (0);
 }
 
+/* A key's value that must be a whole number from min to max. */
+static int
+pc_int(struct pc_load *l, yaml_node_t *k, yaml_node_t *n, long long min,
+    long long max, int *v)
+{
+	const char *key = (const char *)k->data.scalar.value, *s, *errstr;
+	char buf[64];
+
+	if ((s = pc_string(n)) == NULL)
+		return (pc_fail(l, pc_line(n), "\"%s\" must be a number, "
+		    "not %s", key, pc_what(n, buf, sizeof buf)));
+	*v = strtonum(s, min, max, &errstr);
+	if (errstr != NULL)
+		return (pc_fail(l, pc_line(n), "\"%s\": %s is %s: %lld to "
+		    "%lld", key, s, errstr, min, max));
+	return (0);
+}
+
 /* The options an adapter takes besides its arguments. */
 static const struct {
 	const char	*key;
@@ -436,20 +454,20 @@ static int
 pc_top(struct pc_load *l, yaml_node_t *n)
 {
 	static const char *const keys[] = { "adapters", "global", "python",
-	    "project", "ignore", "worker_env", NULL };
+	    "project", "ignore", "worker_env", "new_tests_repeat", NULL };
 	yaml_node_pair_t *p;
 	yaml_node_t *k, *v;
 	const char *key;
 	char buf[64];
 	size_t i;
-	int seen[6] = { 0 }, rc;
+	int seen[7] = { 0 }, rc;
 
 	if (n == NULL || pc_null(n))
 		return (0);
 	if (n->type != YAML_MAPPING_NODE)
 		return (pc_fail(l, pc_line(n), "the file must be a mapping of "
-		    "adapters, global, ignore, python, project and worker_env, "
-		    "not %s", pc_what(n, buf, sizeof buf)));
+		    "adapters, global, ignore, new_tests_repeat, python, project "
+		    "and worker_env, not %s", pc_what(n, buf, sizeof buf)));
 	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
 	    p++) {
 		k = pc_node(l, p->key);
@@ -462,8 +480,9 @@ pc_top(struct pc_load *l, yaml_node_t *n)
 				break;
 		if (keys[i] == NULL)
 			return (pc_fail(l, pc_line(k), "unknown key \"%s\" "
-			    "(known: adapters, global, ignore, python, "
-			    "project, worker_env)", key));
+			    "(known: adapters, global, ignore, "
+			    "new_tests_repeat, python, project, worker_env)",
+			    key));
 		if (seen[i]++)
 			return (pc_fail(l, pc_line(k), "\"%s\" given twice",
 			    key));
@@ -485,6 +504,9 @@ pc_top(struct pc_load *l, yaml_node_t *n)
 		case 5:
 			rc = pc_patterns(l, v, "worker_env", pc_worker_env_bad,
 			    &l->c->worker_env, NULL);
+			break;
+		case 6:
+			rc = pc_int(l, k, v, 1, 100, &l->c->new_tests_repeat);
 			break;
 		default:
 			rc = pc_one(l, k, v, &l->c->project);

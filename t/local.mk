@@ -6,6 +6,7 @@ BATS_TESTS = \
 	t/dagz-run-plan.bats \
 	t/dagz-run-needs.bats \
 	t/dagz-run-after.bats \
+	t/dagz-run-repeat.bats \
 	t/dagz-run-retries.bats \
 	t/dagz-run-fixtures.bats \
 	t/dagz-run-workers.bats \

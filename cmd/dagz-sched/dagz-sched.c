@@ -37,7 +37,8 @@ usage(int asked)
 	    "                [--wait-nodes duration] [--reconnect-grace duration]\n"
 	    "                [--advertise addr] [--relay] [--baseline-file file]\n"
 	    "                [--worker-env name=template] [--worker-init cmd]\n"
-	    "                [--worker-cleanup cmd]\n"
+	    "                [--worker-cleanup cmd] [--repeat n] [--until-fail]\n"
+	    "                [--new-tests-repeat n]\n"
 	    "                [--filter regex] [--list] [adapter ...] [test-id ...]\n"
 	    "adapters:       --manifest file | --exec glob ... |\n"
 	    "                --tap glob ... [--tap-cwd dir] [--tap-exec prog] |\n"
@@ -176,6 +177,13 @@ opt_finish_adapters(struct sched *s, const char *python,
 		s->opt.suite_dir = xstrdup(a->dir);
 }
 
+/* Getopt values of long options with no letter of their own. */
+enum {
+	OPT_REPEAT = 1010,
+	OPT_UNTIL_FAIL,
+	OPT_NEW_TESTS_REPEAT
+};
+
 /* Durations: a millisecond to about 31 years, as timers can take them. */
 #define OPT_DURATION_MIN	0.001
 #define OPT_DURATION_MAX	1e9
@@ -229,6 +237,9 @@ main(int argc, char **argv)
 		{ "python", required_argument, NULL, 'y' },
 		{ "reconnect-grace", required_argument, NULL, 'Q' },
 		{ "relay", no_argument, NULL, 'Q' + 256 },
+		{ "new-tests-repeat", required_argument, NULL,
+		    OPT_NEW_TESTS_REPEAT },
+		{ "repeat", required_argument, NULL, OPT_REPEAT },
 		{ "retries", required_argument, NULL, 'r' },
 		{ "select-only", no_argument, NULL, 'X' },
 		{ "retry-budget", required_argument, NULL, 'R' },
@@ -241,6 +252,7 @@ main(int argc, char **argv)
 		{ "tap-exec", required_argument, NULL, 'e' + 256 },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "trace", no_argument, NULL, 'T' },
+		{ "until-fail", no_argument, NULL, OPT_UNTIL_FAIL },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "wait-nodes", required_argument, NULL, 'W' },
@@ -269,6 +281,7 @@ main(int argc, char **argv)
 	s.opt.stuck_after = 300;
 	s.opt.wait_nodes = 30;
 	s.opt.reconnect_grace = 60;
+	s.opt.new_tests_repeat = -1;
 	if ((relay = getenv("DAGZ_RELAY")) != NULL && strcmp(relay, "1") == 0)
 		s.opt.relay = 1;
 	if ((n = sysconf(_SC_NPROCESSORS_ONLN)) < 1)
@@ -492,6 +505,22 @@ main(int argc, char **argv)
 				errx(DAGZ_EXIT_USAGE, "--retries: %s is %s",
 				    optarg, errstr);
 			break;
+		case OPT_REPEAT:
+			s.opt.repeat = strtonum(optarg, 2, 100000, &errstr);
+			if (errstr != NULL)
+				errx(DAGZ_EXIT_USAGE, "--repeat: %s is %s: 2 to "
+				    "100000", optarg, errstr);
+			break;
+		case OPT_UNTIL_FAIL:
+			s.opt.until_fail = 1;
+			break;
+		case OPT_NEW_TESTS_REPEAT:
+			s.opt.new_tests_repeat = strtonum(optarg, 1, 100,
+			    &errstr);
+			if (errstr != NULL)
+				errx(DAGZ_EXIT_USAGE, "--new-tests-repeat: %s is "
+				    "%s: 1 to 100", optarg, errstr);
+			break;
 		case 'S':
 			s.opt.status_interval = opt_duration("status-interval",
 			    optarg);
@@ -526,6 +555,18 @@ main(int argc, char **argv)
 	if (s.opt.worker_cleanup != NULL && s.opt.worker_init == NULL)
 		errx(DAGZ_EXIT_USAGE, "--worker-cleanup needs --worker-init");
 	opt_finish_adapters(&s, python, tap_cwd, tap_exec, bats_exec);
+	if (s.opt.new_tests_repeat == -1)
+		s.opt.new_tests_repeat = s.opt.config.new_tests_repeat;
+	/*
+	 * A stress job runs what it was given, each test its number of
+	 * times: no selection (test ids and --filter still narrow it), no
+	 * retries, and no new tests apart.
+	 */
+	if (s.opt.repeat > 0 || s.opt.until_fail) {
+		s.opt.select_all = 1;
+		s.opt.retries = 0;
+		s.opt.new_tests_repeat = 0;
+	}
 	if (s.opt.list_only)
 		s.opt.no_store = 1;
 	return (sched_run(&s));

@@ -28,8 +28,6 @@
  */
 #define DISPATCH_PREFETCH_MEAN	0.05
 
-static void	dispatch_finish(struct sched *, struct test *,
-		    struct msg_result *, const char *);
 static void	dispatch_synth(struct sched *, struct test *,
 		    enum test_status, const char *, const char *);
 
@@ -402,6 +400,45 @@ dispatch_prefetchable(struct sched *s, struct sworker *w, struct test *t)
 	    !t->node_mutex && t->ndependents == 0 && t->nfollowers == 0);
 }
 
+/*
+ * Sends run attempt of t, which ran before (sched-repeat.c), to w, which
+ * is idle, once what t needs is there: its locks free, its node to
+ * itself for a node-mutex test, its fixtures up on w (a setup is sent
+ * first). 1: sent; 0: not yet; -1: never on w.
+ */
+int
+dispatch_run_again(struct sched *s, struct sworker *w, struct test *t,
+    int attempt)
+{
+	struct test *m = dispatch_mutex(s, w);
+	size_t i, f;
+
+	if ((t->main_worker && w->index != 0) || !node_may_run(s, t, w))
+		return (-1);
+	for (i = 0; i < t->nfixtures; i++)
+		if (w->fix[t->fixtures[i]] == FIX_FAILED)
+			return (-1);
+	if (!dispatch_locks_free(s, t) || (m != NULL && m != t))
+		return (0);
+	if (t->node_mutex) {
+		s->nodes[w->node]->mutex = t;
+		if (!dispatch_node_idle(s, w))
+			return (0);
+	}
+	for (i = 0; i < t->nfixtures; i++) {
+		f = t->fixtures[i];
+		if (w->fix[f] == FIX_DOWN) {
+			dispatch_fixture_op(s, w, f, "setup");
+			return (0);
+		}
+	}
+	w->inflight++;
+	for (i = 0; t->locks != NULL && t->locks[i] != NULL; i++)
+		s->locks_held = strv_push(s->locks_held, t->locks[i]);
+	sched_send_run(s, w, t->def.id, attempt, NULL);
+	return (1);
+}
+
 static void
 dispatch_worker(struct sched *s, struct sworker *w)
 {
@@ -415,8 +452,12 @@ dispatch_worker(struct sched *s, struct sworker *w)
 		if (w->inflight >= 2)
 			break;
 		if ((t = dispatch_pick(s, w)) == NULL) {
-			/* Nothing runs alongside a node-mutex test. */
-			if (w->inflight == 0 && dispatch_mutex(s, w) == NULL)
+			/*
+			 * Nothing runs alongside a node-mutex test; what
+			 * runs again may need the fixtures still.
+			 */
+			if (w->inflight == 0 && dispatch_mutex(s, w) == NULL &&
+			    !repeat_waiting(s, w))
 				dispatch_teardown_unneeded(s, w);
 			break;
 		}
@@ -442,6 +483,7 @@ dispatch(struct sched *s)
 	stop_pending(s);
 	for (k = 0; k < s->nworkers; k++)
 		dispatch_worker(s, &s->workers[k]);
+	repeat_dispatch(s);
 	sched_maybe_finish(s);
 }
 
@@ -539,7 +581,8 @@ dispatch_emit(struct sched *s, struct test *t, struct attempt *a,
 	out_result(s, a);
 }
 
-static void
+/* t ends with the attempt r, whose record says why it is not retried. */
+void
 dispatch_finish(struct sched *s, struct test *t, struct msg_result *r,
     const char *no_retry)
 {
@@ -647,13 +690,19 @@ dispatch_no_retry(struct sched *s, struct test *t, struct msg_result *r)
 	return (NULL);
 }
 
-static void
-dispatch_test_result(struct sched *s, struct sworker *w, struct test *t,
+/* What t holds while it runs: its locks, its node. */
+void
+dispatch_release(struct sched *s, struct test *t)
+{
+	dispatch_locks_release(s, t);
+	dispatch_mutex_release(s, t);
+}
+
+/* What an attempt r of t that ran on w frees and counts. */
+void
+dispatch_ran(struct sched *s, struct sworker *w, struct test *t,
     struct msg_result *r)
 {
-	struct attempt *a;
-	const char *why;
-	int failed_before, k;
 	double now = time_mono();
 
 	w->finished++;
@@ -665,9 +714,21 @@ dispatch_test_result(struct sched *s, struct sworker *w, struct test *t,
 		w->stolen_finished++;
 	if (w->current == t)
 		w->current = NULL;
-	dispatch_locks_release(s, t);
-	dispatch_mutex_release(s, t);
+	dispatch_release(s, t);
+}
 
+static void
+dispatch_test_result(struct sched *s, struct sworker *w, struct test *t,
+    struct msg_result *r)
+{
+	struct attempt *a;
+	const char *why;
+	int failed_before, k;
+
+	dispatch_ran(s, w, t, r);
+	/* A test that runs again: its runs decide how it ends. */
+	if (repeat_first(s, w, t, r))
+		return;
 	for (failed_before = 0, k = 0; k < t->nattempts; k++)
 		if (!status_passed(t->attempts[k].r.status))
 			failed_before = 1;
@@ -806,6 +867,8 @@ dispatch_result(struct sched *s, struct msg_result *r)
 	if (r->phase[0] != '\0') {
 		w->inflight--;
 		dispatch_fixture_result(s, w, r);
+	} else if (repeat_result(s, w, r)) {
+		/* A run again of a test that ran before. */
 	} else {
 		if ((t = sched_find(s, r->test)) == NULL ||
 		    (t->state != TS_SENT && t->state != TS_RUNNING) ||
@@ -826,6 +889,8 @@ dispatch_started(struct sched *s, struct msg_started *st)
 	struct test *t;
 
 	if (st->phase[0] != '\0' || st->worker >= s->nworkers)
+		return;
+	if (repeat_started(s, st))
 		return;
 	if ((t = sched_find(s, st->test)) == NULL || t->state != TS_SENT)
 		return;
@@ -873,6 +938,7 @@ dispatch_worker_died(struct sched *s, struct sworker *w, const char *why)
 			dispatch_enqueue(s, w, t, 1);
 		}
 	}
+	repeat_worker_lost(s, w, why);
 	dispatch(s);
 }
 
@@ -951,6 +1017,8 @@ dispatch_node_lost(struct sched *s, struct snode *n, const char *why)
 		w->fix_busy = 0;
 		for (f = 0; w->fix != NULL && f < s->nfixtures; f++)
 			w->fix[f] = FIX_DOWN;
+		/* A run again that was there runs elsewhere. */
+		repeat_worker_lost(s, w, NULL);
 	}
 	for (i = 0; i < s->ntests; i++) {
 		t = &s->tests[i];

@@ -241,6 +241,7 @@ sched_on_loaded(struct sched *s)
 	for (k = 0; k < s->nworkers; k++)
 		s->workers[k].last_finished = s->last_finish;
 	out_start(s);
+	repeat_begin(s);
 	dispatch(s);
 }
 
@@ -477,6 +478,9 @@ sched_sigint(evutil_socket_t sig, short what, void *arg)
 {
 	struct sched *s = arg;
 
+	/* A stress job that runs until stopped reports what it found. */
+	if (!s->interrupted && s->loaded && repeat_interrupt(s))
+		return;
 	if (s->interrupted++) {
 		/* A second interrupt: stop waiting for anyone. */
 		if (s->vassal_pid != 0)
@@ -670,6 +674,7 @@ sched_cleanup(struct sched *s)
 	int j;
 
 	select_free(s);
+	repeat_free(s);
 	store_close(s);
 	if (s->log_dir_temp)
 		nftw(s->log_dir, sched_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
@@ -812,6 +817,7 @@ sched_run(struct sched *s)
 		/* The end, as every node prints it. */
 		s->mirroring = s->nnodes > 1;
 		out_summary(s, elapsed);
+		repeat_summary(s);
 		report_event_summary(s, elapsed);
 		store_job_end(s, elapsed);
 		if (s->opt.junit != NULL && report_junit(s, elapsed) == -1 &&

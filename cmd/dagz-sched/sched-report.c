@@ -351,7 +351,7 @@ report_junit_test(struct junit_writer *w, const char *classname,
 {
 	const struct msg_result *last = report_last(t);
 	char *msg;
-	int i;
+	int i, first = 1;
 
 	junit_case_begin(w, t->def.id, classname, report_time(t));
 	if (last == NULL)
@@ -366,15 +366,21 @@ report_junit_test(struct junit_writer *w, const char *classname,
 		junit_outcome(w, JUNIT_SKIPPED, NULL, last->reason != NULL ?
 		    last->reason : status_name(t->status), NULL);
 	else if (status_passed(t->status)) {
+		/* Runs again of a test (sched-repeat.c) may have passed. */
 		for (i = 0; i < t->nattempts - 1; i++)
-			report_junit_attempt(w, JUNIT_FLAKY_FAILURE,
-			    &t->attempts[i].r);
+			if (!status_passed(t->attempts[i].r.status))
+				report_junit_attempt(w, JUNIT_FLAKY_FAILURE,
+				    &t->attempts[i].r);
 	} else if (t->status == ST_DAGZ_ERROR)
 		report_junit_attempt(w, JUNIT_ERROR, last);
 	else {
-		for (i = 0; i < t->nattempts; i++)
-			report_junit_attempt(w, i == 0 ? JUNIT_FAILURE :
+		for (i = 0; i < t->nattempts; i++) {
+			if (status_passed(t->attempts[i].r.status))
+				continue;
+			report_junit_attempt(w, first ? JUNIT_FAILURE :
 			    JUNIT_RERUN_FAILURE, &t->attempts[i].r);
+			first = 0;
+		}
 	}
 	if (last != NULL)
 		junit_output(w, 0, last->tail);

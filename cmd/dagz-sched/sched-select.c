@@ -321,7 +321,9 @@ select_begin(struct sched *s)
 		return (0);
 	/* An explicit baseline was fetched before the job began. */
 	sel = s->select != NULL ? s->select : select_new(s);
-	if (s->opt.select_all)
+	/* --new-tests-repeat tells new tests by the baselines, even so. */
+	if (s->opt.select_all && (s->opt.new_tests_repeat <= 0 ||
+	    s->opt.select_only))
 		;
 	else if (s->opt.baseline != NULL) {
 		select_load(s, s->opt.baseline);
@@ -374,7 +376,8 @@ select_begin(struct sched *s)
 		return (0);
 	}
 	/* A rerun runs what it was asked to: selection only observes. */
-	if (s->opt.select_observe || s->rerun || sel->n == 0)
+	if (s->opt.select_observe || s->rerun || sel->n == 0 ||
+	    s->opt.select_all)
 		return (0);
 	ids = select_ids(sel);
 	snprintf(reason, sizeof reason, "unchanged since baseline %s", ids);
@@ -566,7 +569,8 @@ select_job_end(struct sched *s)
 	size_t i, len, nw, failed = 0, would = 0;
 	int j, known;
 
-	if (sel == NULL)
+	/* A stress job hunts a flake: it is no baseline for the next. */
+	if (sel == NULL || repeat_stress(s))
 		return;
 	ids = select_ids(sel);
 	if (sel->n > 0 && (s->opt.select_observe || s->rerun)) {
@@ -631,6 +635,24 @@ select_job_end(struct sched *s)
 		    id, b->ntests, b->npaths, len);
 	free(z);
 	baseline_free(b);
+}
+
+int
+select_known(const struct sched *s, const struct test *t)
+{
+	const struct sched_select *sel = s->select;
+	const struct baseline_test *b;
+	uint64_t def;
+	int j;
+
+	if (sel == NULL || sel->n == 0)
+		return (-1);
+	def = baseline_def_fingerprint(&t->def);
+	for (j = 0; j < sel->n; j++)
+		if ((b = baseline_find(sel->b[j], t->def.id)) != NULL &&
+		    b->def == def && status_passed(b->status))
+			return (1);
+	return (0);
 }
 
 void

@@ -846,6 +846,11 @@ store_job_record(struct sched *s)
 	if (s->retry_of != NULL)
 		json_object_set_new(o, "retry_of", json_pack("{s:s, s:i}",
 		    "job", s->retry_of, "node", s->slot));
+	/* Marked: it feeds no baseline, no flaky statistics, no rerun. */
+	if (repeat_stress(s))
+		json_object_set_new(o, "stress", json_pack("{s:o,s:b}",
+		    "repeat", s->opt.repeat > 0 ? json_integer(s->opt.repeat) :
+		    json_null(), "until_fail", s->opt.until_fail));
 	json_object_set_new(o, "env", envmask_environ(environ));
 	json_decref(git);
 	return (o);

@@ -21,6 +21,7 @@
 struct ndjson_peer;
 struct sched_store;
 struct sched_select;
+struct sched_repeat;
 
 enum color_mode { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
 
@@ -68,15 +69,20 @@ struct sched_options {
 	char	       **advertise;	/* --advertise ADDR */
 	int		 max_fail;	/* --max-fail N; 0: never stop */
 	int		 fail_fast;	/* it was --fail-fast, for reasons */
+	int		 repeat;	/* --repeat N: runs in all, or 0 */
+	int		 until_fail;	/* --until-fail */
+	int		 new_tests_repeat; /* extra runs of a new test, or -1 */
 };
 
 /*
  * A test waits in a worker's queue (TS_PENDING), is sent to the worker
  * (TS_SENT), runs (TS_RUNNING) and ends (TS_DONE) when its final status
  * is known; a failed attempt that will be retried goes back to
- * TS_PENDING, in its worker's queue or in the deferred list.
+ * TS_PENDING, in its worker's queue or in the deferred list. A test
+ * that runs again after its first run (sched-repeat.c) is TS_REPEATING
+ * until its last run ends.
  */
-enum test_state { TS_PENDING, TS_SENT, TS_RUNNING, TS_DONE };
+enum test_state { TS_PENDING, TS_SENT, TS_RUNNING, TS_DONE, TS_REPEATING };
 
 /*
  * One attempt of a test, as the worker reported it, and its record (see
@@ -229,6 +235,7 @@ struct sched {
 	char			*log_dir;	/* effective */
 	char			*root;		/* project root, probed */
 	struct sched_select	*select;	/* NULL: every test runs */
+	struct sched_repeat	*repeat;	/* NULL: each test runs once */
 	int			 log_dir_temp;	/* ours to remove */
 	double			 t0;		/* monotonic start */
 	double			 t0_unix;
@@ -342,6 +349,13 @@ void	 dispatch_abandon(struct sched *, const char *);
 void	 dispatch_node_lost(struct sched *, struct snode *, const char *);
 void	 dispatch_orphans(struct sched *);
 int	 dispatch_idle(struct sched *);
+void	 dispatch_finish(struct sched *, struct test *, struct msg_result *,
+	    const char *);
+int	 dispatch_run_again(struct sched *, struct sworker *, struct test *,
+	    int);
+void	 dispatch_ran(struct sched *, struct sworker *, struct test *,
+	    struct msg_result *);
+void	 dispatch_release(struct sched *, struct test *);
 void	 sched_skip_test(struct sched *, struct test *, enum test_status,
 	    const char *);
 
@@ -355,6 +369,30 @@ void	 sched_skip_test(struct sched *, struct test *, enum test_status,
 void	 stop_after(struct sched *, struct test *);
 void	 stop_pending(struct sched *);
 void	 stop_what(struct sched *, char *, size_t);
+ * sched-repeat.c: tests that run again after their first run, on other
+ * workers: every test of a stress job (--repeat, --until-fail), and each
+ * new test of a job with --new-tests-repeat once it passed. repeat_begin
+ * (before the first test is sent) decides which; repeat_first takes a
+ * test's first result (1: it runs again, the result is its own);
+ * repeat_dispatch gives idle workers the runs that wait; repeat_result
+ * and repeat_started take those runs' messages (1: theirs);
+ * repeat_worker_lost ends the runs a dead worker had; repeat_interrupt
+ * stops an endless stress job (1: it ends as it is); repeat_summary
+ * prints each test's failure rate; repeat_stress says whether the job is
+ * a stress job, for its record.
+ */
+void	 repeat_begin(struct sched *);
+int	 repeat_first(struct sched *, struct sworker *, struct test *,
+	    struct msg_result *);
+void	 repeat_dispatch(struct sched *);
+int	 repeat_waiting(struct sched *, struct sworker *);
+int	 repeat_result(struct sched *, struct sworker *, struct msg_result *);
+int	 repeat_started(struct sched *, struct msg_started *);
+void	 repeat_worker_lost(struct sched *, struct sworker *, const char *);
+int	 repeat_interrupt(struct sched *);
+void	 repeat_summary(struct sched *);
+int	 repeat_stress(const struct sched *);
+void	 repeat_free(struct sched *);
 
 /* sched-status.c */
 void	 status_tick(struct sched *, double);
@@ -408,6 +446,12 @@ int	 select_begin(struct sched *);
 /* Why test t runs, as "selected" on its attempt's record. */
 void	 select_record(const struct sched *, const struct test *, json_t *);
 void	 select_job_end(struct sched *);
+/*
+ * Whether a baseline has test t as it is now, and passed: 1; 0 if none
+ * does (it is new, or its definition changed, or it has not passed
+ * since); -1 when no baseline was loaded.
+ */
+int	 select_known(const struct sched *, const struct test *);
 void	 select_free(struct sched *);
 
 /* sched-output.c */

@@ -234,6 +234,10 @@ jobs_json(struct dagzd *d, long long id)
 		json_object_set(o, "argv", v);
 	if ((v = json_object_get(meta, "host")) != NULL)
 		json_object_set(o, "host", v);
+	/* A stress job: {"repeat": N or null, "until_fail": bool}. */
+	v = json_object_get(meta, "stress");
+	json_object_set_new(o, "stress", json_is_object(v) ? json_incref(v) :
+	    json_null());
 	if ((v = json_object_get(summary, "planned")) != NULL)
 		json_object_set(o, "planned", v);
 	if ((v = json_object_get(summary, "cpu")) != NULL)
@@ -312,6 +316,17 @@ jobs_check(json_t *meta, char *err, size_t len)
 		    "since the epoch");
 		return (-1);
 	}
+	if ((v = json_object_get(meta, "stress")) != NULL &&
+	    !json_is_null(v) && (!json_is_object(v) ||
+	    (json_object_get(v, "repeat") != NULL &&
+	    !json_is_null(json_object_get(v, "repeat")) &&
+	    (!json_is_integer(json_object_get(v, "repeat")) ||
+	    json_integer_value(json_object_get(v, "repeat")) < 1)) ||
+	    !json_is_boolean(json_object_get(v, "until_fail")))) {
+		snprintf(err, len, "\"stress\" must be an object with a "
+		    "\"repeat\" count and \"until_fail\" true or false");
+		return (-1);
+	}
 	return (0);
 }
 
@@ -359,6 +374,12 @@ jobs_upsert(struct dagzd *d, json_t *meta, char *err, size_t len)
 		created = json_number_value(v);
 	}
 	ci = json_object_get(meta, "ci");
+	/*
+	 * A stress job is no attempt of its CI job, and no later attempt
+	 * is a rerun of it: it has no key.
+	 */
+	if (json_is_object(json_object_get(meta, "stress")))
+		ci = NULL;
 	if (json_is_object(ci)) {
 		key = json_string_value(json_object_get(ci, "key"));
 		if ((v = json_object_get(ci, "attempt")) != NULL &&

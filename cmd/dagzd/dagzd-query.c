@@ -726,6 +726,7 @@ static const char sql_flaky[] =
     "SELECT r.test, r.status FROM results r WHERE r.final = 1 AND "
     "r.attempt > 0 AND r.job IN (SELECT id FROM jobs WHERE "
     "(?1 IS NULL OR created >= ?1) AND (?2 IS NULL OR project = ?2) "
+    "AND json_extract(meta, '$.stress') IS NULL "
     "ORDER BY id DESC LIMIT ?3) ORDER BY r.test, r.job";
 
 /*
@@ -734,7 +735,8 @@ static const char sql_flaky[] =
  * {"test", "runs", "passed", "failed", "flaky", "flips", "rate"}. A test
  * is flaky in a job when it passed only on a retry (OK_FLAKY), and
  * across jobs each time its outcome flips between pass and fail; the
- * rate is both over its runs.
+ * rate is both over its runs. Stress jobs, which hunt a flake on
+ * purpose, are not counted.
  */
 json_t *
 query_flaky(struct dagzd *d, const double *since, const char *project,

@@ -674,7 +674,8 @@ route_jobs_page(struct dagzd *d, struct http_req *req,
 
 static const char sql_history[] =
     "SELECT j.day, j.seq, j.created, r.status, r.duration, r.attempt, "
-    "r.reason, r.span, j.project FROM results r JOIN jobs j ON "
+    "r.reason, r.span, j.project, json_extract(j.meta, '$.stress') "
+    "IS NOT NULL FROM results r JOIN jobs j ON "
     "j.id = r.job WHERE r.test = ?1 AND r.final = 1 AND "
     "(?2 IS NULL OR j.project = ?2) ORDER BY r.job DESC LIMIT 100";
 static const char sql_log_of[] =
@@ -713,7 +714,9 @@ route_test_page(struct dagzd *d, struct http_req *req,
 		jobid_short(sqlite3_column_int(st, 0), sqlite3_column_int(st,
 		    1), today, sid, sizeof sid);
 		status = (const char *)sqlite3_column_text(st, 3);
-		if (status_parse(status, &s) == 0 && (status_passed(s) ||
+		/* A stress job's runs are not the test's flaky rate. */
+		if (status_parse(status, &s) == 0 &&
+		    !sqlite3_column_int(st, 9) && (status_passed(s) ||
 		    status_failed(s)) && s != ST_SKIPPED &&
 		    s != ST_DESELECTED && s != ST_REDUNDANT) {
 			pass = status_passed(s);

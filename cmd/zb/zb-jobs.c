@@ -45,7 +45,8 @@ zb_jobs(int argc, char **argv)
 	struct evbuffer *q;
 	char *e, *path;
 	const char *project = NULL, *status = NULL;
-	json_t *rows;
+	json_t *rows, *row;
+	size_t i;
 	int ch;
 
 	memset(&o, 0, sizeof o);
@@ -90,6 +91,15 @@ zb_jobs(int argc, char **argv)
 	evbuffer_free(q);
 	rows = zb_get_lines("%s", path);
 	free(path);
+	/* A stress job (dagz run --repeat) says so in the table. */
+	json_array_foreach(rows, i, row)
+		if (zb_tty(&o) && json_is_object(json_object_get(row,
+		    "stress"))) {
+			xasprintf(&e, "%s (stress)", json_string_value(
+			    json_object_get(row, "status")));
+			json_object_set_new(row, "status", json_string(e));
+			free(e);
+		}
 	zb_table(&o, jobs_cols, rows);
 	json_decref(rows);
 	return (DAGZ_EXIT_OK);
