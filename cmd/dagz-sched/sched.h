@@ -369,6 +369,8 @@ void	 sched_skip_test(struct sched *, struct test *, enum test_status,
 void	 stop_after(struct sched *, struct test *);
 void	 stop_pending(struct sched *);
 void	 stop_what(struct sched *, char *, size_t);
+
+/*
  * sched-repeat.c: tests that run again after their first run, on other
  * workers: every test of a stress job (--repeat, --until-fail), and each
  * new test of a job with --new-tests-repeat once it passed. repeat_begin
