@@ -110,6 +110,20 @@ EOF
 	run -0 dagz_run -j 2 --manifest "$m" --until-fail --repeat 3
 	[ "$(cat never.count)" = 3 ]
 	grep -q '^[0-9:.]* stress: 1 of 1 test never failed in 3 runs$' <<<"$output"
+
+	# A test not started when the first run failed never starts: it is
+	# NOT_RUN, and the summary says after what.
+	m=$(manifest <<EOF
+$(counted boom '$n -eq 1')
+{"id": "later", "cmd": ["touch", "later.ran"], "after": ["boom"]}
+EOF
+)
+	run -1 dagz_run -j 1 --manifest "$m" --until-fail --events ev2.ndjson
+	echo "$output"
+	[ ! -e later.ran ]
+	[ "$(event_status ev2.ndjson later)" = NOT_RUN ]
+	[ "$(event_get ev2.ndjson later .reason)" = "the job stopped after the first failed run (--until-fail)" ]
+	grep -q 'stopped early after the first failed run (--until-fail): 1 not run$' <<<"$output"
 }
 
 @test "--new-tests-repeat 5 runs the tests new against the baseline 5 more times and catches a flaky one" {

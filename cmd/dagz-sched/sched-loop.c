@@ -707,6 +707,7 @@ sched_cleanup(struct sched *s)
 	free(s->log_dir);
 	free(s->error);
 	free(s->stopped);
+	free(s->stop_why);
 	if (s->events != NULL)
 		fclose(s->events);
 	if (s->vassal != NULL)

@@ -196,14 +196,18 @@ repeat_end(struct sched *s, struct rtest *rt, struct msg_result *r)
 	dispatch_finish(s, t, r, NULL);
 }
 
-/* No run starts any more; a test with none in flight ends now. */
+/*
+ * No run starts any more, nor any test not started yet (NOT_RUN, saying
+ * after what); a test with none in flight ends now.
+ */
 static void
-repeat_stop(struct sched *s)
+repeat_stop(struct sched *s, const char *what)
 {
 	struct sched_repeat *rep = s->repeat;
 	struct rtest *rt;
 
 	rep->stopping = 1;
+	stop_now(s, what);
 	while ((rt = TAILQ_FIRST(&rep->waiting)) != NULL) {
 		repeat_unwait(rep, rt);
 		rt->left = 0;
@@ -234,7 +238,7 @@ repeat_ran(struct sched *s, struct rtest *rt, struct msg_result *r)
 	if (failed && s->opt.until_fail && !rep->stopping) {
 		out_line(s, "stress: %s failed on run %d: no more runs start",
 		    rt->t->def.id, rt->runs);
-		repeat_stop(s);
+		repeat_stop(s, "the first failed run (--until-fail)");
 	}
 	if (rt->left == 0 && rt->nv == 0 && rt->t->state == TS_REPEATING)
 		repeat_end(s, rt, NULL);
@@ -514,7 +518,7 @@ repeat_interrupt(struct sched *s)
 		n += rep->tests[i].nv;
 	out_line(s, "stress: interrupted: no more runs start; %d still "
 	    "running", n);
-	repeat_stop(s);
+	repeat_stop(s, "an interrupt");
 	dispatch(s);
 	return (1);
 }

@@ -18,6 +18,10 @@ stop_what(struct sched *s, char *buf, size_t len)
 {
 	char flag[32];
 
+	if (s->stop_why != NULL) {
+		snprintf(buf, len, "%s", s->stop_why);
+		return;
+	}
 	if (s->opt.fail_fast)
 		snprintf(flag, sizeof flag, "--fail-fast");
 	else
@@ -38,6 +42,21 @@ stop_pending(struct sched *s)
 		if (s->tests[i].state == TS_PENDING)
 			sched_skip_test(s, &s->tests[i], ST_NOT_RUN,
 			    s->stopped);
+}
+
+/*
+ * Stops the job for another cause than failures counted (a stress job's
+ * first failed run, an interrupt of one): what says which, as "after
+ * what" reads; the tests not started end NOT_RUN.
+ */
+void
+stop_now(struct sched *s, const char *what)
+{
+	if (s->stopped != NULL)
+		return;
+	s->stop_why = xstrdup(what);
+	xasprintf(&s->stopped, "the job stopped after %s", what);
+	stop_pending(s);
 }
 
 /* Counts t's final result; the Nth that counts stops the job. */

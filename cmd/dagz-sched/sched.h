@@ -275,6 +275,7 @@ struct sched {
 	char			*error;		/* a dagz error, if any */
 	int			 stop_failures;	/* toward --max-fail */
 	char			*stopped;	/* why nothing starts, or NULL */
+	char			*stop_why;	/* not --max-fail: what stopped */
 
 	struct event		*ev_tick;
 	struct event		*ev_wait;	/* --wait-nodes */
@@ -365,10 +366,12 @@ void	 sched_skip_test(struct sched *, struct test *, enum test_status,
  * s->stopped says why, and stop_pending ends every test not started
  * NOT_RUN (dispatch calls it again for tests that wait anew, such as
  * those of a worker that died). stop_what is "1 failure (--fail-fast)".
+ * stop_now stops the job for another cause, said as "after WHAT".
  */
 void	 stop_after(struct sched *, struct test *);
 void	 stop_pending(struct sched *);
 void	 stop_what(struct sched *, char *, size_t);
+void	 stop_now(struct sched *, const char *);
 
 /*
  * sched-repeat.c: tests that run again after their first run, on other
