@@ -22,6 +22,8 @@
  *	python: /usr/bin/python3	# the interpreter for pytest
  *	worker_env:			# each worker's, as --worker-env
  *	  - DATABASE_URL=postgresql:///app{suffix}
+ *	auto_quarantine: 3		# as --auto-quarantine 3
+ *	main_branch: trunk		# default: the remote's HEAD, or main
  *
  * An item of adapters: names exactly one adapter (adapter_names[]), with
  * a string, a list of strings or nothing; cwd: is for tap, exec: for tap
@@ -46,7 +48,13 @@ struct projconf {
 	char			*python;	/* or NULL */
 	char			*project;	/* or NULL */
 	char		       **worker_env;	/* NAME=TEMPLATE */
+	int			 auto_quarantine; /* 0: not given */
+	char			*main_branch;	/* or NULL */
 };
+
+/* What auto_quarantine: (and --auto-quarantine) may be. */
+#define PROJCONF_AUTO_QUARANTINE_MIN	1
+#define PROJCONF_AUTO_QUARANTINE_MAX	20
 
 void	 projconf_init(struct projconf *);
 void	 projconf_clear(struct projconf *);

@@ -789,8 +789,7 @@ store_job_record(struct sched *s)
 	static const char *const commit_vars[] = { "DAGZ_COMMIT",
 	    "CI_COMMIT_SHA", "GITHUB_SHA", "BUILDKITE_COMMIT", "CIRCLE_SHA1",
 	    NULL };
-	char dir[PATH_MAX], host[256], *tmp, *project;
-	const char *path, *top;
+	char dir[PATH_MAX], host[256], *project;
 	struct passwd *pw;
 	json_t *o, *git, *ci, *argv;
 	size_t i;
@@ -800,19 +799,7 @@ store_job_record(struct sched *s)
 	o = json_object();
 	json_object_set_new(o, "type", json_string("job"));
 	json_object_set_new(o, "uuid", json_string(s->job));
-	if ((tmp = (char *)store_env("DAGZ_PROJECT")) != NULL)
-		project = xstrdup(tmp);
-	else if (s->opt.config.project != NULL)
-		project = xstrdup(s->opt.config.project);
-	else if ((project = cienv_project(git)) != NULL)
-		;
-	else if ((top = json_string_value(json_object_get(git, "top"))) !=
-	    NULL) {
-		path = json_string_value(json_object_get(git, "path"));
-		xasprintf(&project, "%s%s%s", top, path != NULL &&
-		    *path != '\0' ? "/" : "", path != NULL ? path : "");
-	} else
-		project = xstrdup(dir);
+	project = cienv_project_name(dir, s->opt.config.project);
 	json_object_set_new(o, "project", json_string(project));
 	free(project);
 	store_fact(o, "branch", git, branch_vars);
