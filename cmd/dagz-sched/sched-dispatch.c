@@ -477,6 +477,9 @@ dispatch_cascade(struct sched *s, struct test *t)
 		}
 		snprintf(reason, sizeof reason, "needs '%s' which %s",
 		    t->def.id, status_name(t->status));
+		/* Not run for a quarantined failure: no failure of its own. */
+		if (!quarantine_counts(s, t))
+			d->quarantined = 1;
 		sched_skip_test(s, d, ST_DEP_FAILED, reason);
 	}
 }

@@ -181,6 +181,28 @@ store_call_budget(struct sched_store *st, const char *method,
 }
 
 /*
+ * A synchronous request with body (JSON, or NULL) within the job's
+ * budget at its start; -1, with why in r, when dagzd did not answer or
+ * is known to be away.
+ */
+int
+store_request(struct sched *s, const char *method, const char *path,
+    const char *body, struct store_reply *r)
+{
+	struct sched_store *st = s->store;
+
+	if (st == NULL || st->down) {
+		memset(r, 0, sizeof *r);
+		snprintf(r->err, sizeof r->err, "dagzd at %s does not answer",
+		    st != NULL ? st->url : "?");
+		return (-1);
+	}
+	return (store_call_budget(st, method, path, body != NULL ?
+	    "application/json" : NULL, body, body != NULL ? strlen(body) : 0,
+	    STORE_CREATE_WAIT, 0, r));
+}
+
+/*
  * A first run needs no set-up: when dagz run asked for it (and so not
  * for --help, --plan or --list, nor for bad usage, which never get
  * here) and nothing listens where the store should be on this machine,
@@ -945,6 +967,7 @@ store_job_begin(struct sched *s)
 	}
 	store_reply_clear(&r);
 	free(body);
+	quarantine_begin(s);
 
 	if ((st->conn = store_conn_new(s->base, st->url, st->token,
 	    STORE_TIMEOUT, err, sizeof err)) == NULL) {
