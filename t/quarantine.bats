@@ -30,6 +30,29 @@ teardown_file() {
 	dagzd_stop
 }
 
+# Records COUNT finished jobs of the project on BRANCH through the
+# store's API, as a scheduler sends them, with one result for each TEST
+# given (as TEST:STATUS), in one curl; job UUIDs are numbered from FIRST.
+seed_jobs() {
+	local branch=$1 first=$2 count=$3 i uuid t
+	shift 3
+	for i in $(seq "$first" $((first + count - 1))); do
+		uuid=$(printf '00000000-0000-4000-8000-%012d' "$i")
+		printf -- '--next\n-X POST\n-o /dev/null\nurl = "%s"\n' \
+		    "$DAGZ_URL/api/v1/jobs"
+		printf 'data = "%s"\n' "{\\\"type\\\":\\\"job\\\",\\\"uuid\\\":\\\"$uuid\\\",\\\"project\\\":\\\"$DAGZ_PROJECT\\\",\\\"branch\\\":\\\"$branch\\\"}"
+		printf -- '--next\n-X POST\n-o /dev/null\nurl = "%s"\ndata = "' \
+		    "$DAGZ_URL/api/v1/jobs/$uuid/events"
+		for t in "$@"; do
+			printf '{\\"type\\":\\"result\\",\\"test\\":\\"%s\\",\\"status\\":\\"%s\\",\\"attempt\\":%d,\\"final\\":true}\\n' \
+			    "${t%%:*}" "${t#*:}" $([ "${t#*:}" = OK ] && echo 1 || echo 2)
+		done
+		printf '{\\"type\\":\\"summary\\",\\"tests\\":%d,\\"exit\\":0,\\"end\\":%d}"\n' \
+		    $# "$(date +%s)"
+	done >seed.curl
+	curl -sSf -K seed.curl
+}
+
 # The console's lines without their times.
 untimed() {
 	sed 's/^[0-9:.]* //' <<<"$output"
@@ -80,11 +103,11 @@ EOF
 	grep -q '^summary: .*: 1 OK, 1 FAILED (quarantined), 1 DEP_FAILED (quarantined)$' out
 	grep -q '^== dagz job j[0-9]* PASSED: 1 OK, 1 FAILED (quarantined), 1 DEP_FAILED (quarantined) in ' out
 	grep -Fx '  FAILED     bad (exit 1) [quarantined]' out
-	run -0 jq -c 'select(.type == "result" and .final) |
-	    [.test, .status, .quarantined]' ev.ndjson
-	[ "$output" = '["ok","OK",null]
+	run -0 jq -cs '[.[] | select(.type == "result" and .final) |
+	    [.test, .status, .quarantined]] | sort[]' ev.ndjson
+	[ "$output" = '["after","DEP_FAILED",true]
 ["bad","FAILED",true]
-["after","DEP_FAILED",true]' ]
+["ok","OK",null]' ]
 	# The store keeps it, and zb tests says it.
 	job=$(jq -r 'select(.type == "summary") | .job' ev.ndjson)
 	run -0 zb tests "$job" --json
@@ -114,8 +137,8 @@ EOF
 		run -0 dagz_run --all -j 1 --manifest flaky.ndjson
 		grep -q '^OK_FLAKY flip ' <(untimed)
 	done
-	# A job on another branch counts for nothing; one by hand stays.
-	DAGZ_BRANCH=topic run -0 dagz_run --all -j 1 --manifest flaky.ndjson
+	# Jobs on another branch count for nothing; one by hand stays.
+	seed_jobs topic 1 3 flip:OK_FLAKY elsewhere:OK_FLAKY
 	run -0 zb quarantine add steady --reason 'by hand'
 
 	run -0 dagz_run --all -j 1 --auto-quarantine 2 --manifest flaky.ndjson \
@@ -128,21 +151,8 @@ EOF
 	[ "$(jq -r '[.test, .auto, .reason] | @tsv' <<<"$output")" = \
 	    "$(printf 'flip\ttrue\tauto: flaky in 2 of the last 2 jobs on main\nsteady\tfalse\tby hand')" ]
 
-	# 20 clean jobs on main, recorded through the store's API as a
-	# scheduler sends them (one curl for all), then a real one.
-	for i in $(seq 20); do
-		uuid=$(printf '00000000-0000-4000-8000-%012d' "$i")
-		printf -- '--next\n-X POST\n-o /dev/null\n'
-		printf 'url = "%s"\n' "$DAGZ_URL/api/v1/jobs"
-		printf 'data = "{\\"type\\":\\"job\\",\\"uuid\\":\\"%s\\",\\"project\\":\\"p3\\",\\"branch\\":\\"main\\"}"\n' "$uuid"
-		printf -- '--next\n-X POST\n-o /dev/null\n'
-		printf 'url = "%s"\n' "$DAGZ_URL/api/v1/jobs/$uuid/events"
-		printf 'data = "%s\\n%s\\n%s"\n' \
-		    '{\"type\":\"result\",\"test\":\"flip\",\"status\":\"OK\",\"attempt\":1,\"final\":true}' \
-		    '{\"type\":\"result\",\"test\":\"steady\",\"status\":\"OK\",\"attempt\":1,\"final\":true}' \
-		    '{\"type\":\"summary\",\"tests\":2,\"exit\":0,\"end\":'"$(date +%s)"'}'
-	done >seed.curl
-	curl -sSf -K seed.curl
+	# 20 clean jobs on main, then a real one.
+	seed_jobs main 10 20 flip:OK steady:OK
 	run -0 dagz_run --all -j 1 --auto-quarantine 2 --manifest flaky.ndjson \
 	    --events ev2.ndjson
 	untimed >out
