@@ -34,6 +34,7 @@ FUZZ_LINK_FLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 	cmd/dagzd/dagzd.c cmd/dagzd/dagzd.h cmd/dagzd/dagzd-baselines.c \
 	cmd/dagzd/dagzd-db.c cmd/dagzd/dagzd-http.c cmd/dagzd/dagzd-ingest.c \
 	cmd/dagzd/dagzd-jobs.c cmd/dagzd/dagzd-query.c \
+	cmd/dagzd/dagzd-quarantine.c \
 	cmd/dagzd/dagzd-relay.c cmd/dagzd/dagzd-rendezvous.c \
 	cmd/dagzd/dagzd-feed.c cmd/dagzd/dagzd-bundle.c \
 	cmd/dagzd/dagzd-web.c cmd/dagzd/dagzd-web.h \

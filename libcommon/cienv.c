@@ -445,7 +445,44 @@ cienv_git(const char *dir)
 	if ((origin = cienv_git_origin(common)) != NULL)
 		json_object_set_new(o, "origin", json_string(origin));
 	free(origin);
+	/* What "git symbolic-ref refs/remotes/origin/HEAD" names. */
+	if ((head = cienv_git_line(common, "refs/remotes/origin/HEAD")) !=
+	    NULL && strncmp(head, "ref: refs/remotes/origin/", 25) == 0 &&
+	    head[25] != '\0')
+		json_object_set_new(o, "remote_head", json_string(head + 25));
+	free(head);
 	return (o);
+}
+
+/*
+ * The project a run in dir belongs to, as the store names it:
+ * DAGZ_PROJECT, else configured (the config's project:), else the git
+ * origin (cienv_project), else the checkout's top and dir's path in it,
+ * else dir itself. A new string.
+ */
+char *
+cienv_project_name(const char *dir, const char *configured)
+{
+	const char *v, *top, *path;
+	char *project;
+	json_t *git;
+
+	if ((v = getenv("DAGZ_PROJECT")) != NULL && *v != '\0')
+		return (xstrdup(v));
+	if (configured != NULL)
+		return (xstrdup(configured));
+	git = cienv_git(dir);
+	if ((project = cienv_project(git)) == NULL) {
+		if ((top = json_string_value(json_object_get(git, "top"))) !=
+		    NULL) {
+			path = json_string_value(json_object_get(git, "path"));
+			xasprintf(&project, "%s%s%s", top, path != NULL &&
+			    *path != '\0' ? "/" : "", path != NULL ? path : "");
+		} else
+			project = xstrdup(dir);
+	}
+	json_decref(git);
+	return (project);
 }
 
 /* Is p a URL scheme ("ssh", "git+ssh") followed by sep? Its length. */

@@ -1,8 +1,8 @@
 /*
  * cienv.h: where a job runs: the CI system and its run, shard and
  * attempt, read from the environment; the git checkout (branch, commit,
- * origin) read from .git without running git, and the project's
- * identity made from them. JSON returned is a new reference, strings
+ * origin, the remote's HEAD) read from .git without running git, and
+ * the project's identity made from them. JSON returned is a new reference, strings
  * are new. Secrets in the environment: envmask.h.
  */
 #ifndef DAGZ_CIENV_H
@@ -29,5 +29,6 @@ void	 cienv_slot_clear(struct cienv_slot *);
 json_t	*cienv_git(const char *);
 char	*cienv_project_url(const char *);
 char	*cienv_project(json_t *);
+char	*cienv_project_name(const char *, const char *);
 
 #endif

@@ -50,6 +50,7 @@ projconf_clear(struct projconf *c)
 	strv_free(c->worker_env);
 	free(c->python);
 	free(c->project);
+	free(c->main_branch);
 	projconf_init(c);
 }
 
@@ -449,25 +450,45 @@ projconf_ignores(const struct projconf *c)
 	return (c->ignore_given ? c->ignores : ignore_defaults);
 }
 
+/* auto_quarantine: N, as --auto-quarantine takes it: 1 to 20. */
+static int
+pc_auto_quarantine(struct pc_load *l, yaml_node_t *n, int *v)
+{
+	const char *s = pc_string(n), *errstr;
+	char buf[64];
+
+	if (s != NULL)
+		*v = strtonum(s, PROJCONF_AUTO_QUARANTINE_MIN,
+		    PROJCONF_AUTO_QUARANTINE_MAX, &errstr);
+	if (s == NULL || errstr != NULL)
+		return (pc_fail(l, pc_line(n), "\"auto_quarantine\" must be "
+		    "a number of jobs from %d to %d, not %s",
+		    PROJCONF_AUTO_QUARANTINE_MIN, PROJCONF_AUTO_QUARANTINE_MAX,
+		    pc_what(n, buf, sizeof buf)));
+	return (0);
+}
+
 /* The top level: a mapping of the keys below, each at most once. */
 static int
 pc_top(struct pc_load *l, yaml_node_t *n)
 {
 	static const char *const keys[] = { "adapters", "global", "python",
-	    "project", "ignore", "worker_env", "new_tests_repeat", NULL };
+	    "project", "ignore", "worker_env", "new_tests_repeat",
+	    "auto_quarantine", "main_branch", NULL };
 	yaml_node_pair_t *p;
 	yaml_node_t *k, *v;
 	const char *key;
 	char buf[64];
 	size_t i;
-	int seen[7] = { 0 }, rc;
+	int seen[9] = { 0 }, rc;
 
 	if (n == NULL || pc_null(n))
 		return (0);
 	if (n->type != YAML_MAPPING_NODE)
 		return (pc_fail(l, pc_line(n), "the file must be a mapping of "
-		    "adapters, global, ignore, new_tests_repeat, python, project "
-		    "and worker_env, not %s", pc_what(n, buf, sizeof buf)));
+		    "adapters, auto_quarantine, global, ignore, main_branch, "
+		    "new_tests_repeat, python, project and worker_env, not %s",
+		    pc_what(n, buf, sizeof buf)));
 	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
 	    p++) {
 		k = pc_node(l, p->key);
@@ -480,9 +501,9 @@ pc_top(struct pc_load *l, yaml_node_t *n)
 				break;
 		if (keys[i] == NULL)
 			return (pc_fail(l, pc_line(k), "unknown key \"%s\" "
-			    "(known: adapters, global, ignore, "
-			    "new_tests_repeat, python, project, worker_env)",
-			    key));
+			    "(known: adapters, auto_quarantine, global, "
+			    "ignore, main_branch, new_tests_repeat, python, "
+			    "project, worker_env)", key));
 		if (seen[i]++)
 			return (pc_fail(l, pc_line(k), "\"%s\" given twice",
 			    key));
@@ -507,6 +528,12 @@ pc_top(struct pc_load *l, yaml_node_t *n)
 			break;
 		case 6:
 			rc = pc_int(l, k, v, 1, 100, &l->c->new_tests_repeat);
+			break;
+		case 7:
+			rc = pc_auto_quarantine(l, v, &l->c->auto_quarantine);
+			break;
+		case 8:
+			rc = pc_one(l, k, v, &l->c->main_branch);
 			break;
 		default:
 			rc = pc_one(l, k, v, &l->c->project);

@@ -23,6 +23,8 @@
  *	worker_env:			# each worker's, as --worker-env
  *	  - DATABASE_URL=postgresql:///app{suffix}
  *	new_tests_repeat: 5		# as --new-tests-repeat, 1 to 100
+ *	auto_quarantine: 3		# as --auto-quarantine 3
+ *	main_branch: trunk		# default: the remote's HEAD, or main
  *
  * An item of adapters: names exactly one adapter (adapter_names[]), with
  * a string, a list of strings or nothing; cwd: is for tap, exec: for tap
@@ -48,7 +50,13 @@ struct projconf {
 	char			*project;	/* or NULL */
 	char		       **worker_env;	/* NAME=TEMPLATE */
 	int			 new_tests_repeat; /* 0: not given */
+	int			 auto_quarantine; /* 0: not given */
+	char			*main_branch;	/* or NULL */
 };
+
+/* What auto_quarantine: (and --auto-quarantine) may be. */
+#define PROJCONF_AUTO_QUARANTINE_MIN	1
+#define PROJCONF_AUTO_QUARANTINE_MAX	20
 
 void	 projconf_init(struct projconf *);
 void	 projconf_clear(struct projconf *);

@@ -287,11 +287,13 @@ EOF
 	# The database as dagzd left it before results had nodes.
 	sqlite3 "$DAGZ_HOME/store.db" 'DROP TABLE plan; DROP INDEX results_node;
 	    ALTER TABLE results DROP COLUMN node;
-	    ALTER TABLE results DROP COLUMN rerun; PRAGMA user_version = 4'
+	    ALTER TABLE results DROP COLUMN rerun; DROP TABLE quarantine;
+	    ALTER TABLE results DROP COLUMN quarantined; PRAGMA user_version = 4'
 	dagzd_start -d
 	grep -q 'database schema migrated to version 5' dagzd.err
 	grep -q 'database schema migrated to version 6' dagzd.err
-	[ "$(sqlite3 "$DAGZ_HOME/store.db" 'PRAGMA user_version')" = 6 ]
+	grep -q 'database schema migrated to version 7' dagzd.err
+	[ "$(sqlite3 "$DAGZ_HOME/store.db" 'PRAGMA user_version')" = 7 ]
 	result new OK 1 2 '"rerun": "node 0 lost"' | events >out
 	[ "$(tail -n 1 out)" = 200 ]
 	diff -u - <(zb tests j1 | jq -c '[.test, .node, .rerun]') <<'EOF'
@@ -299,7 +301,7 @@ EOF
 ["old",null,null]
 EOF
 	dagzd_stop
-	sqlite3 "$DAGZ_HOME/store.db" 'PRAGMA user_version = 7'
+	sqlite3 "$DAGZ_HOME/store.db" 'PRAGMA user_version = 8'
 	run -3 dagzd -H "$DAGZ_HOME" -l 127.0.0.1:0 3>&-
-	[[ "$output" == *"'$DAGZ_HOME/store.db' has schema version 7; this dagzd knows up to 6: use a newer dagzd"* ]]
+	[[ "$output" == *"'$DAGZ_HOME/store.db' has schema version 8; this dagzd knows up to 7: use a newer dagzd"* ]]
 }

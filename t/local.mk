@@ -173,3 +173,4 @@ clean-screenshots:
 	rm -rf t/screenshots
 BATS_TESTS += t/worker-env.bats
 BATS_TESTS += t/worker-env-pg.bats
+BATS_TESTS += t/quarantine.bats

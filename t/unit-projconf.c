@@ -180,12 +180,17 @@ test_errors(void)
 		const char	*want;
 	} cases[] = {
 		{ "adapters:\n  - ctest: build\nother: 1\n",
-		    "3: unknown key \"other\" (known: adapters, global, "
-		    "ignore, new_tests_repeat, python, project, worker_env)" },
+		    "3: unknown key \"other\" (known: adapters, "
+		    "auto_quarantine, global, ignore, main_branch, "
+		    "new_tests_repeat, python, project, worker_env)" },
 		{ "new_tests_repeat: 0\n",
 		    "1: \"new_tests_repeat\": 0 is too small: 1 to 100" },
 		{ "new_tests_repeat: [5]\n",
 		    "1: \"new_tests_repeat\" must be a number, not a list" },
+		{ "auto_quarantine: 21\n", "1: \"auto_quarantine\" must be "
+		    "a number of jobs from 1 to 20, not \"21\"" },
+		{ "auto_quarantine: [3]\n", "1: \"auto_quarantine\" must be "
+		    "a number of jobs from 1 to 20, not a list" },
 		{ "ignore: logs/\n",
 		    "1: \"ignore\" must be a list of patterns, not \"logs/\"" },
 		{ "ignore:\n  - logs/\n  - {a: b}\n",
@@ -242,11 +247,13 @@ test_errors(void)
 		{ "adapters:\n  - tap: a\n    cwd: t\n    cwd: u\n",
 		    "4: \"cwd\" given twice" },
 		{ "- ctest\n", "1: the file must be a mapping of adapters, "
-		    "global, ignore, new_tests_repeat, python, project and "
-		    "worker_env, not a list" },
+		    "auto_quarantine, global, ignore, main_branch, "
+		    "new_tests_repeat, python, project and worker_env, not a "
+		    "list" },
 		{ "a/b\n\nc:d (e\n", "1: the file must be a mapping of "
-		    "adapters, global, ignore, new_tests_repeat, python, "
-		    "project and worker_env, not \"a/b\\nc:d (e\"" },
+		    "adapters, auto_quarantine, global, ignore, main_branch, "
+		    "new_tests_repeat, python, project and worker_env, not "
+		    "\"a/b\\nc:d (e\"" },
 		{ "adapters:\n  - ctest: build\n bad\n",
 		    "3: while parsing a block mapping did not find expected "
 		    "key" },

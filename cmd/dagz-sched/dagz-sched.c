@@ -38,7 +38,7 @@ usage(int asked)
 	    "                [--advertise addr] [--relay] [--baseline-file file]\n"
 	    "                [--worker-env name=template] [--worker-init cmd]\n"
 	    "                [--worker-cleanup cmd] [--repeat n] [--until-fail]\n"
-	    "                [--new-tests-repeat n]\n"
+	    "                [--new-tests-repeat n] [--auto-quarantine n]\n"
 	    "                [--filter regex] [--list] [adapter ...] [test-id ...]\n"
 	    "adapters:       --manifest file | --exec glob ... |\n"
 	    "                --tap glob ... [--tap-cwd dir] [--tap-exec prog] |\n"
@@ -259,6 +259,7 @@ main(int argc, char **argv)
 		{ "worker-env", required_argument, NULL, 'W' + 256 },
 		{ "worker-init", required_argument, NULL, 'I' + 256 },
 		{ "worker-cleanup", required_argument, NULL, 'U' + 256 },
+		{ "auto-quarantine", required_argument, NULL, 1000 },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct sched s;
@@ -338,6 +339,16 @@ main(int argc, char **argv)
 			break;
 		case 'A' + 256:
 			s.opt.allow_no_tests = 1;
+			break;
+		case 1000:
+			s.opt.auto_quarantine = strtonum(optarg,
+			    PROJCONF_AUTO_QUARANTINE_MIN,
+			    PROJCONF_AUTO_QUARANTINE_MAX, &errstr);
+			if (errstr != NULL)
+				errx(DAGZ_EXIT_USAGE, "--auto-quarantine: %s is "
+				    "%s: a number of jobs from %d to %d", optarg,
+				    errstr, PROJCONF_AUTO_QUARANTINE_MIN,
+				    PROJCONF_AUTO_QUARANTINE_MAX);
 			break;
 		case 'a':
 			opt_adapter(&s, "automake", optarg);

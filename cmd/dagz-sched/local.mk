@@ -10,6 +10,7 @@ dagz_sched_SOURCES = \
 	%D%/sched-output.c \
 	%D%/sched-plan.c \
 	%D%/sched-repeat.c \
+	%D%/sched-quarantine.c \
 	%D%/sched-report.c \
 	%D%/sched-select.c \
 	%D%/sched-status.c \

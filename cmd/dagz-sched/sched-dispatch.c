@@ -103,12 +103,12 @@ dispatch_is_worker_fixture(struct sched *s, size_t f)
  * CRASHED, after its retries) counts; a DEP_FAILED does not, it is a
  * consequence of a failure counted already; nor does a DAGZ_ERROR,
  * which is dagz's own, nor an attempt that will be retried (t is not
- * done then).
+ * done then), nor the failure of a quarantined test.
  */
 int
 dispatch_counts_toward_stop(struct sched *s, struct test *t)
 {
-	if (t->state != TS_DONE)
+	if (t->state != TS_DONE || !quarantine_counts(s, t))
 		return (0);
 	return (t->status == ST_FAILED || t->status == ST_TIMEOUT ||
 	    t->status == ST_CRASHED);
@@ -546,6 +546,9 @@ dispatch_cascade(struct sched *s, struct test *t)
 		}
 		snprintf(reason, sizeof reason, "needs '%s' which %s",
 		    t->def.id, status_name(t->status));
+		/* Not run for a quarantined failure: no failure of its own. */
+		if (!quarantine_counts(s, t))
+			d->quarantined = 1;
 		sched_skip_test(s, d, ST_DEP_FAILED, reason);
 	}
 }

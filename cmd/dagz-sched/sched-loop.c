@@ -708,6 +708,7 @@ sched_cleanup(struct sched *s)
 	free(s->error);
 	free(s->stopped);
 	free(s->stop_why);
+	strv_free(s->quarantine_notes);
 	if (s->events != NULL)
 		fclose(s->events);
 	if (s->vassal != NULL)
@@ -745,13 +746,16 @@ sched_cleanup(struct sched *s)
 static int
 sched_exit_code(struct sched *s)
 {
-	int i;
+	int i, failed = 0;
 
 	if (s->exit_code != -1)
 		return (s->exit_code);
 	for (i = 0; i < ST__COUNT; i++)
-		if (status_failed(i) && s->counts[i] > 0)
-			return (DAGZ_EXIT_FAIL);
+		if (status_failed(i))
+			failed += s->counts[i];
+	/* A quarantined test's failure fails no job. */
+	if (failed > quarantine_failures(s))
+		return (DAGZ_EXIT_FAIL);
 	if (s->error != NULL || s->counts[ST_DAGZ_ERROR] > 0)
 		return (DAGZ_EXIT_ERROR);
 	return (DAGZ_EXIT_OK);

@@ -213,7 +213,11 @@ out_result(struct sched *s, const struct attempt *a)
 			    no_retry);
 		else if (attempt > 1)
 			snprintf(note, sizeof note, " (attempt %d)", attempt);
-		color = retry != NULL ? C_YELLOW : st == ST_DAGZ_ERROR ?
+		/* Its failure fails no job: said, and not in red. */
+		if (json_is_true(json_object_get(a->rec, "quarantined")))
+			strlcat(note, " [quarantined]", sizeof note);
+		color = retry != NULL || json_is_true(json_object_get(a->rec,
+		    "quarantined")) ? C_YELLOW : st == ST_DAGZ_ERROR ?
 		    C_BOLD : C_RED;
 		if (worker >= 0)
 			out_line(s, "%s%s%s %s %.3fs worker #%d%s%s%s",
@@ -275,12 +279,16 @@ out_tick(struct sched *s, double now)
 	}
 }
 
-/* "2 OK, 1 skipped, 1 FAILED": the non-zero counts, passes first. */
+/*
+ * "2 OK, 1 skipped, 1 FAILED": the non-zero counts, passes first; a
+ * failure in quarantine is "1 FAILED (quarantined)", or "2 FAILED (1
+ * quarantined)".
+ */
 static void
 out_counts(struct sched *s, char *buf, size_t len)
 {
 	size_t n = 0;
-	int i;
+	int i, q;
 	const char *name;
 
 	static const enum test_status order[] = { ST_OK, ST_OK_FLAKY,
@@ -301,6 +309,12 @@ out_counts(struct sched *s, char *buf, size_t len)
 			name = status_name(i);
 		n += snprintf(buf + n, n < len ? len - n : 0, "%s%d %s",
 		    n > 0 ? ", " : "", s->counts[i], name);
+		if ((q = quarantine_count_status(s, i)) == s->counts[i])
+			n += snprintf(buf + n, n < len ? len - n : 0,
+			    " (quarantined)");
+		else if (q > 0)
+			n += snprintf(buf + n, n < len ? len - n : 0,
+			    " (%d quarantined)", q);
 	}
 	if (n == 0)
 		snprintf(buf, len, "nothing ran");
@@ -396,15 +410,50 @@ out_report_cases(struct sched *s, const char *color,
 }
 
 /*
+ * A test that did not pass, in the report: its status, id and reason,
+ * "[quarantined]" when its failure fails no job, then its failed cases.
+ */
+static void
+out_report_test(struct sched *s, const char *color, struct test *t)
+{
+	char *reason;
+
+	reason = t->nattempts > 0 ? out_text(out_str(
+	    t->attempts[t->nattempts - 1].rec, "reason")) : NULL;
+	out_line(s, "%s  %-10s %s%s%s%s%s%s", out_c(color),
+	    status_name(t->status), t->def.id,
+	    reason != NULL ? " (" : "", reason != NULL ? reason : "",
+	    reason != NULL ? ")" : "", quarantine_excused(t) ?
+	    " [quarantined]" : "", out_c(C_RESET));
+	free(reason);
+	if (t->nattempts > 0)
+		out_report_cases(s, color,
+		    &t->attempts[t->nattempts - 1].r.cases);
+}
+
+/* What the quarantine did at the job's start, as said then. */
+static void
+out_report_notes(struct sched *s, const char *color)
+{
+	size_t i;
+
+	for (i = 0; s->quarantine_notes != NULL &&
+	    s->quarantine_notes[i] != NULL; i++)
+		out_line(s, "%s  %s%s", out_c(color), s->quarantine_notes[i],
+		    out_c(C_RESET));
+}
+
+/*
  * The job report: the same block at the end of every run, green when all
- * passed, red with each failed test listed when not.
+ * passed, red with each failed test listed when not. Failures in
+ * quarantine are listed either way, labelled.
  */
 void
 out_report(struct sched *s, double elapsed)
 {
 	struct test *t;
 	const char *color, *url;
-	char counts[512], *reason;
+	char counts[512];
 	size_t i, nfailed = 0;
 
 	out_counts(s, counts, sizeof counts);
@@ -413,6 +462,10 @@ out_report(struct sched *s, double elapsed)
 		out_line(s, "%s== dagz job %s PASSED: %s in %.1fs ==%s",
 		    out_c(C_GREEN), out_job(s), counts, elapsed,
 		    out_c(C_RESET));
+		for (i = 0; i < s->ntests; i++)
+			if (quarantine_excused(&s->tests[i]))
+				out_report_test(s, C_YELLOW, &s->tests[i]);
+		out_report_notes(s, C_GREEN);
 		if (url != NULL)
 			out_line(s, "%s%s%s", out_c(C_GREEN), url,
 			    out_c(C_RESET));
@@ -428,18 +481,10 @@ out_report(struct sched *s, double elapsed)
 		    t->status == ST_NOT_RUN)
 			continue;
 		nfailed++;
-		reason = t->nattempts > 0 ? out_text(out_str(
-		    t->attempts[t->nattempts - 1].rec, "reason")) : NULL;
-		out_line(s, "%s  %-10s %s%s%s%s%s", out_c(color),
-		    status_name(t->status), t->def.id,
-		    reason != NULL ? " (" : "", reason != NULL ? reason : "",
-		    reason != NULL ? ")" : "", out_c(C_RESET));
-		free(reason);
-		if (t->nattempts > 0)
-			out_report_cases(s, color,
-			    &t->attempts[t->nattempts - 1].r.cases);
+		out_report_test(s, color, t);
 	}
 	out_stopped(s, color);
+	out_report_notes(s, color);
 	if (s->error != NULL)
 		out_line(s, "%s  dagz error: %s%s", out_c(color), s->error,
 		    out_c(C_RESET));

@@ -132,6 +132,8 @@ report_record(struct sched *s, struct test *t, const struct msg_result *r,
 		    s->nodes[s->workers[r->worker].node]->index));
 	if (t->rerun[0] != '\0')
 		json_object_set_new(o, "rerun", json_string(t->rerun));
+	if (t->quarantined)
+		json_object_set_new(o, "quarantined", json_true());
 	if (r->log != NULL && !s->log_dir_temp)
 		json_object_set_new(o, "log", json_string(r->log));
 	if (r->cases.present)
@@ -217,12 +219,17 @@ report_last(const struct test *t)
 	return (t->nattempts > 0 ? &t->attempts[t->nattempts - 1].r : NULL);
 }
 
-/* The final attempt's cases, when it reported any. */
+/*
+ * The final attempt's cases, when it reported any. A quarantined
+ * failure is one testcase, skipped, whatever cases it had.
+ */
 static const struct case_list *
 report_cases(const struct test *t)
 {
 	const struct msg_result *last = report_last(t);
 
+	if (quarantine_excused(t))
+		return (NULL);
 	return (last != NULL && last->cases.n > 0 ? &last->cases : NULL);
 }
 
@@ -344,6 +351,25 @@ report_junit_attempt(struct junit_writer *w, enum junit_outcome o,
 	    a->reason : status_name(a->status), a->tail);
 }
 
+/*
+ * A failure in quarantine: skipped, which CI systems show without
+ * failing the build, with the failure as its message and a property
+ * that says why; its log's tail follows as system-out.
+ */
+static void
+report_junit_quarantined(struct junit_writer *w, const struct test *t,
+    const struct msg_result *last)
+{
+	char *msg;
+
+	junit_property(w, "dagz.quarantined", "true");
+	xasprintf(&msg, "quarantined: %s%s%s", status_name(t->status),
+	    last->reason != NULL ? ": " : "", last->reason != NULL ?
+	    last->reason : "");
+	junit_outcome(w, JUNIT_SKIPPED, NULL, msg, NULL);
+	free(msg);
+}
+
 /* A test as one testcase, its attempts as failures or flaky ones. */
 static void
 report_junit_test(struct junit_writer *w, const char *classname,
@@ -356,6 +382,8 @@ report_junit_test(struct junit_writer *w, const char *classname,
 	junit_case_begin(w, t->def.id, classname, report_time(t));
 	if (last == NULL)
 		;
+	else if (quarantine_excused(t))
+		report_junit_quarantined(w, t, last);
 	else if (t->status == ST_NOT_RUN) {
 		/* CI shows the message alone: it says the test never ran. */
 		xasprintf(&msg, "not run: %s", last->reason != NULL ?
@@ -448,7 +476,8 @@ report_junit_write(struct junit_writer *w, struct sched *s,
 			report_case_suite(&s->tests[i], &js);
 			report_add(&sum, &js);
 		} else
-			report_count(&main, s->tests[i].status);
+			report_count(&main, quarantine_excused(&s->tests[i]) ?
+			    ST_SKIPPED : s->tests[i].status);
 	}
 	report_add(&sum, &main);
 	sum.name = "dagz";

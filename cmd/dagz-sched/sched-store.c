@@ -181,6 +181,28 @@ store_call_budget(struct sched_store *st, const char *method,
 }
 
 /*
+ * A synchronous request with body (JSON, or NULL) within the job's
+ * budget at its start; -1, with why in r, when dagzd did not answer or
+ * is known to be away.
+ */
+int
+store_request(struct sched *s, const char *method, const char *path,
+    const char *body, struct store_reply *r)
+{
+	struct sched_store *st = s->store;
+
+	if (st == NULL || st->down) {
+		memset(r, 0, sizeof *r);
+		snprintf(r->err, sizeof r->err, "dagzd at %s does not answer",
+		    st != NULL ? st->url : "?");
+		return (-1);
+	}
+	return (store_call_budget(st, method, path, body != NULL ?
+	    "application/json" : NULL, body, body != NULL ? strlen(body) : 0,
+	    STORE_CREATE_WAIT, 0, r));
+}
+
+/*
  * A first run needs no set-up: when dagz run asked for it (and so not
  * for --help, --plan or --list, nor for bad usage, which never get
  * here) and nothing listens where the store should be on this machine,
@@ -789,8 +811,7 @@ store_job_record(struct sched *s)
 	static const char *const commit_vars[] = { "DAGZ_COMMIT",
 	    "CI_COMMIT_SHA", "GITHUB_SHA", "BUILDKITE_COMMIT", "CIRCLE_SHA1",
 	    NULL };
-	char dir[PATH_MAX], host[256], *tmp, *project;
-	const char *path, *top;
+	char dir[PATH_MAX], host[256], *project;
 	struct passwd *pw;
 	json_t *o, *git, *ci, *argv;
 	size_t i;
@@ -800,19 +821,7 @@ store_job_record(struct sched *s)
 	o = json_object();
 	json_object_set_new(o, "type", json_string("job"));
 	json_object_set_new(o, "uuid", json_string(s->job));
-	if ((tmp = (char *)store_env("DAGZ_PROJECT")) != NULL)
-		project = xstrdup(tmp);
-	else if (s->opt.config.project != NULL)
-		project = xstrdup(s->opt.config.project);
-	else if ((project = cienv_project(git)) != NULL)
-		;
-	else if ((top = json_string_value(json_object_get(git, "top"))) !=
-	    NULL) {
-		path = json_string_value(json_object_get(git, "path"));
-		xasprintf(&project, "%s%s%s", top, path != NULL &&
-		    *path != '\0' ? "/" : "", path != NULL ? path : "");
-	} else
-		project = xstrdup(dir);
+	project = cienv_project_name(dir, s->opt.config.project);
 	json_object_set_new(o, "project", json_string(project));
 	free(project);
 	store_fact(o, "branch", git, branch_vars);
@@ -963,6 +972,7 @@ store_job_begin(struct sched *s)
 	}
 	store_reply_clear(&r);
 	free(body);
+	quarantine_begin(s);
 
 	if ((st->conn = store_conn_new(s->base, st->url, st->token,
 	    STORE_TIMEOUT, err, sizeof err)) == NULL) {

@@ -72,6 +72,7 @@ struct sched_options {
 	int		 repeat;	/* --repeat N: runs in all, or 0 */
 	int		 until_fail;	/* --until-fail */
 	int		 new_tests_repeat; /* extra runs of a new test, or -1 */
+	int		 auto_quarantine; /* --auto-quarantine N; 0: config's */
 };
 
 /*
@@ -132,6 +133,7 @@ struct test {
 	size_t			 waiting;	/* after: not yet ended */
 	size_t			*fixtures;	/* indices in s->fixtures */
 	size_t			 nfixtures;
+	int			 quarantined;	/* fails no job: see below */
 	RB_ENTRY(test)		 entry;
 	TAILQ_ENTRY(test)	 qentry;	/* worker queue or deferred */
 };
@@ -276,6 +278,7 @@ struct sched {
 	int			 stop_failures;	/* toward --max-fail */
 	char			*stopped;	/* why nothing starts, or NULL */
 	char			*stop_why;	/* not --max-fail: what stopped */
+	char		       **quarantine_notes; /* for the report */
 
 	struct event		*ev_tick;
 	struct event		*ev_wait;	/* --wait-nodes */
@@ -428,6 +431,10 @@ void	 store_workers_grow(struct sched *);
 void	 store_node_load(struct sched *, struct snode *);
 void	 store_plan(struct sched *);
 void	 store_project_branch(struct sched *, char **, char **);
+struct store_reply;
+/* A request to dagzd within the job's wait budget: 0, or -1. */
+int	 store_request(struct sched *, const char *, const char *,
+	    const char *, struct store_reply *);
 void	 store_baseline_latest(struct sched *, const char *, const char *,
 	    char *, size_t);
 unsigned char *store_baseline_get(struct sched *, const char *, size_t *,
@@ -458,6 +465,21 @@ void	 select_job_end(struct sched *);
  */
 int	 select_known(const struct sched *, const struct test *);
 void	 select_free(struct sched *);
+
+/*
+ * sched-quarantine.c: the project's quarantine. quarantine_begin (from
+ * store_job_begin, once the job is recorded) marks the quarantined
+ * tests, after --auto-quarantine had the store update the quarantine;
+ * quarantine_counts says whether a failure of a test counts against the
+ * job (--fail-fast, --max-fail and the exit status ask it);
+ * quarantine_excused whether a test ended failed in quarantine, and
+ * quarantine_failures and quarantine_count_status count those.
+ */
+void	 quarantine_begin(struct sched *);
+int	 quarantine_counts(const struct sched *, const struct test *);
+int	 quarantine_excused(const struct test *);
+int	 quarantine_failures(const struct sched *);
+int	 quarantine_count_status(const struct sched *, enum test_status);
 
 /* sched-output.c */
 void	 out_init(struct sched *);

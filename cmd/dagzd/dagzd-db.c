@@ -149,6 +149,20 @@ static const char *const migrations[] = {
 	"  estimate REAL NOT NULL,"
 	"  PRIMARY KEY (job, test)) WITHOUT ROWID;"
 	"CREATE INDEX plan_start ON plan (job, start);",
+	/*
+	 * 7: the tests of a project in quarantine, put there by hand or
+	 * automatically (auto = 1) for being flaky on the main branch, and
+	 * whether an attempt's test was quarantined when it ran.
+	 */
+	"CREATE TABLE quarantine ("
+	"  project TEXT NOT NULL,"
+	"  test TEXT NOT NULL,"
+	"  reason TEXT,"
+	"  added_at REAL NOT NULL,"
+	"  auto INTEGER NOT NULL DEFAULT 0,"
+	"  \"by\" TEXT,"
+	"  PRIMARY KEY (project, test)) WITHOUT ROWID;"
+	"ALTER TABLE results ADD COLUMN quarantined INTEGER;",
 };
 
 static struct {

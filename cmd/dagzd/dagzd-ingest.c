@@ -44,8 +44,10 @@ static const char sql_insert_span[] =
 static const char sql_insert_result[] =
     "INSERT OR IGNORE INTO results (job, test, attempt, final, status, "
     "span, start, duration, cpu, rss, exit, signal, leaked, worker, reason, "
-    "cases, cases_failed, cases_skipped, cases_todo, node, rerun) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    "cases, cases_failed, cases_skipped, cases_todo, node, rerun, "
+    "quarantined) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+    "?)";
 static const char sql_duration[] =
     "INSERT INTO durations (project, test, duration, n) VALUES (?, ?, ?, 1) "
     "ON CONFLICT (project, test) DO UPDATE SET "
@@ -444,7 +446,7 @@ ingest_result(struct ingest *in, json_t *o, char *err, size_t len)
 	sqlite3_stmt *st;
 	const char *test, *status;
 	enum test_status s;
-	json_t *attempt, *dur, *cases, *final;
+	json_t *attempt, *dur, *cases, *final, *q;
 	int isfinal;
 
 	if ((test = need_str(o, "test", err, len)) == NULL ||
@@ -487,6 +489,11 @@ ingest_result(struct ingest *in, json_t *o, char *err, size_t len)
 	    check_str_max(o, "rerun", INGEST_RERUN_MAX, err, len) == -1 ||
 	    check_selected(o, err, len) == -1)
 		return (-1);
+	if ((q = json_object_get(o, "quarantined")) != NULL &&
+	    !json_is_boolean(q)) {
+		snprintf(err, len, "\"quarantined\" must be true or false");
+		return (-1);
+	}
 	isfinal = !json_is_false(final) && !ingest_later_final(in, test,
 	    json_integer_value(attempt));
 	st = db_stmt(in->d, sql_insert_result);
@@ -511,6 +518,9 @@ ingest_result(struct ingest *in, json_t *o, char *err, size_t len)
 	db_bind_int(st, 19, json_object_get(cases, "todo"));
 	db_bind_int(st, 20, json_object_get(o, "node"));
 	db_bind_text(st, 21, json_string_value(json_object_get(o, "rerun")));
+	/* Kept only when true: NULL is not quarantined. */
+	if (json_is_true(json_object_get(o, "quarantined")))
+		sqlite3_bind_int(st, 22, 1);
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		snprintf(err, len, "%s", sqlite3_errmsg(in->d->db));
 		return (-1);

@@ -101,7 +101,8 @@ static const char sql_tests[] =
     "r2.test = r.test AND r2.attempt > 0), "
     "r.cases, r.cases_failed, r.cases_skipped, r.cases_todo, r.node, "
     "r.rerun, (SELECT json_extract(s.attrs, '$.selected') FROM spans s "
-    "WHERE s.span = r.span) FROM results r WHERE r.job = ?1 AND "
+    "WHERE s.span = r.span), r.quarantined FROM results r "
+    "WHERE r.job = ?1 AND "
     "r.final = 1 AND "
     "(?2 IS NULL OR r.status = ?2 OR (?2 = 'failed' AND r.status IN "
     "('FAILED', 'TIMEOUT', 'CRASHED', 'DEP_FAILED')) OR (?2 = 'passed' "
@@ -127,7 +128,8 @@ query_case_counts(sqlite3_stmt *st, int col)
  * GET /api/v1/jobs/J/tests?status=S: the final result of each test, with
  * the node it ran on in a job of many (none in a job of one, as in the
  * scheduler's record), why it ran again ("rerun": "node 2 lost")
- * when its node was lost, and why the selection ran it ("selected").
+ * when its node was lost, why the selection ran it ("selected"), and
+ * "quarantined": true for a test in quarantine when it ran.
  */
 void
 route_tests(struct dagzd *d, struct http_req *req, struct route_args *a)
@@ -176,6 +178,9 @@ route_tests(struct dagzd *d, struct http_req *req, struct route_args *a)
 		if (sqlite3_column_type(st, 20) != SQLITE_NULL)
 			json_object_set_new(o, "selected",
 			    db_column_json(st, 20));
+		/* Quarantined: its failure did not fail the job. */
+		if (sqlite3_column_int(st, 21) == 1)
+			json_object_set_new(o, "quarantined", json_true());
 		http_ndjson_add(buf, o);
 	}
 	http_ndjson(req, buf);

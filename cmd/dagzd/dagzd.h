@@ -251,6 +251,16 @@ void	 route_feed(struct dagzd *, struct http_req *,
 void	 route_span_bundle(struct dagzd *, struct http_req *,
 	    struct route_args *);
 
+/* dagzd-quarantine.c: tests whose failures fail no job. */
+void	 route_quarantine(struct dagzd *, struct http_req *,
+	    struct route_args *);
+void	 route_quarantine_add(struct dagzd *, struct http_req *,
+	    struct route_args *);
+void	 route_quarantine_remove(struct dagzd *, struct http_req *,
+	    struct route_args *);
+void	 route_quarantine_auto(struct dagzd *, struct http_req *,
+	    struct route_args *);
+
 /* dagzd-baselines.c: baselines for selection. */
 void	 route_baseline_create(struct dagzd *, struct http_req *,
 	    struct route_args *);

@@ -8,6 +8,7 @@ dagzd_SOURCES = \
 	%D%/dagzd-ingest.c \
 	%D%/dagzd-jobs.c \
 	%D%/dagzd-query.c \
+	%D%/dagzd-quarantine.c \
 	%D%/dagzd-relay.c \
 	%D%/dagzd-rendezvous.c \
 	%D%/dagzd-web.c %D%/dagzd-web.h \

@@ -11,6 +11,7 @@ zb_SOURCES = \
 	%D%/zb-jobs.c \
 	%D%/zb-junit.c \
 	%D%/zb-logs.c \
+	%D%/zb-quarantine.c \
 	%D%/zb-select-tests.c \
 	%D%/zb-span-logs.c \
 	%D%/zb-spans.c \

@@ -85,12 +85,13 @@ zb_job_arg(const char *id)
 }
 
 /*
- * GET path, exiting on any failure: 1 for something unknown (a job, a
- * span, a test), 2 for a request dagzd calls bad, 3 when dagzd cannot be
- * asked. Returns the body; the caller frees it.
+ * GET path (or POST body there, when not NULL), exiting on any failure:
+ * 1 for something unknown (a job, a span, a test), 2 for a request
+ * dagzd calls bad, 3 when dagzd cannot be asked. Returns the body; the
+ * caller frees it.
  */
 static char *
-zb_vget(const char *fmt, va_list ap)
+zb_request(const char *body, const char *fmt, va_list ap)
 {
 	struct store_reply r;
 	char *path, *msg;
@@ -99,15 +100,17 @@ zb_vget(const char *fmt, va_list ap)
 	if (vasprintf(&path, fmt, ap) == -1)
 		err(DAGZ_EXIT_ERROR, "vasprintf");
 	/* zb daemon up starts no HTTPS dagzd: no hint for one. */
-	if (store_call(zb_url, zb_token, "GET", path, NULL, NULL, 0,
-	    ZB_TIMEOUT, &r) == -1 && strncmp(zb_url, "https:", 6) == 0)
+	if (store_call(zb_url, zb_token, body != NULL ? "POST" : "GET", path,
+	    body != NULL ? "application/json" : NULL, body, body != NULL ?
+	    strlen(body) : 0, ZB_TIMEOUT, &r) == -1 &&
+	    strncmp(zb_url, "https:", 6) == 0)
 		errx(DAGZ_EXIT_ERROR, "cannot reach dagzd at %s: %s", zb_url,
 		    r.err);
 	if (r.status == 0)
 		errx(DAGZ_EXIT_ERROR, "cannot reach dagzd at %s: %s; start it "
 		    "with 'zb daemon up --bg'", zb_url, r.err);
 	free(path);
-	if (r.status == 200)
+	if (r.status == 200 || (body != NULL && r.status == 201))
 		return (r.body);
 	msg = store_reply_error(&r);
 	if (r.status == 404)
@@ -117,6 +120,12 @@ zb_vget(const char *fmt, va_list ap)
 	if (r.status >= 400 && r.status < 500)
 		errx(DAGZ_EXIT_USAGE, "%s", msg);
 	errx(DAGZ_EXIT_ERROR, "dagzd at %s: %s", zb_url, msg);
+}
+
+static char *
+zb_vget(const char *fmt, va_list ap)
+{
+	return (zb_request(NULL, fmt, ap));
 }
 
 /* One JSON object. */
@@ -136,6 +145,29 @@ zb_get(const char *fmt, ...)
 		    jerr.text);
 	free(body);
 	return (o);
+}
+
+/* POSTs o (stolen) to path; the reply's JSON object. */
+json_t *
+zb_post(json_t *o, const char *fmt, ...)
+{
+	json_error_t jerr;
+	va_list ap;
+	char *body, *reply;
+	json_t *r;
+
+	if ((body = json_dumps(o, JSON_COMPACT)) == NULL)
+		errx(DAGZ_EXIT_ERROR, "cannot encode a request");
+	json_decref(o);
+	va_start(ap, fmt);
+	reply = zb_request(body, fmt, ap);
+	va_end(ap);
+	free(body);
+	if ((r = json_loads(reply, 0, &jerr)) == NULL)
+		errx(DAGZ_EXIT_ERROR, "dagzd at %s: invalid reply: %s", zb_url,
+		    jerr.text);
+	free(reply);
+	return (r);
 }
 
 /* NDJSON, as an array. */

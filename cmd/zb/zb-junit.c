@@ -52,6 +52,17 @@ junit_passed(const char *st)
 	return (strcmp(st, "OK") == 0 || strcmp(st, "OK_FLAKY") == 0);
 }
 
+/*
+ * A failure in quarantine, which failed no job: skipped, as CI systems
+ * show it without failing, its cases left out.
+ */
+static int
+junit_quarantined(json_t *t)
+{
+	return (json_is_true(json_object_get(t, "quarantined")) &&
+	    junit_failed(str(t, "status")));
+}
+
 static void
 junit_test(struct junit_writer *w, json_t *t, json_t *logs)
 {
@@ -66,7 +77,12 @@ junit_test(struct junit_writer *w, json_t *t, json_t *logs)
 	}
 	if (reason == NULL)
 		reason = st;
-	if (strcmp(st, "DAGZ_ERROR") == 0)
+	if (junit_quarantined(t)) {
+		xasprintf(&msg, "quarantined: %s: %s", st, reason);
+		junit_property(w, "dagz.quarantined", "true");
+		junit_outcome(w, JUNIT_SKIPPED, NULL, msg, NULL);
+		free(msg);
+	} else if (strcmp(st, "DAGZ_ERROR") == 0)
 		junit_outcome(w, JUNIT_ERROR, st, reason, NULL);
 	else if (junit_failed(st))
 		junit_outcome(w, JUNIT_FAILURE, st, reason, NULL);
@@ -85,6 +101,8 @@ junit_test(struct junit_writer *w, json_t *t, json_t *logs)
 static int
 junit_has_cases(json_t *t)
 {
+	if (junit_quarantined(t))
+		return (0);
 	return (json_integer_value(json_object_get(json_object_get(t,
 	    "cases"), "total")) > 0);
 }
@@ -180,6 +198,8 @@ zb_junit(int argc, char **argv)
 		st = str(t, "status");
 		if (strcmp(st, "DAGZ_ERROR") == 0)
 			suite.errors++;
+		else if (junit_quarantined(t))
+			suite.skipped++;
 		else if (junit_failed(st))
 			suite.failures++;
 		else if (!junit_passed(st))

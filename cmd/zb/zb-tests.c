@@ -14,7 +14,7 @@
 
 static const struct zb_col tests_cols[] = {
 	{ "TEST", "test", ZB_STR, 60 },
-	{ "STATUS", "status", ZB_STR, 0 },
+	{ "STATUS", "status_shown", ZB_STR, 0 },
 	{ "ATTEMPTS", "attempts", ZB_INT, 0 },
 	{ "DURATION", "duration", ZB_SECS, 0 },
 	{ "CASES", "cases_shown", ZB_STR, 0 },
@@ -26,7 +26,7 @@ static const struct zb_col tests_cols[] = {
 /* A job of many nodes: where each test ran, too. */
 static const struct zb_col tests_node_cols[] = {
 	{ "TEST", "test", ZB_STR, 60 },
-	{ "STATUS", "status", ZB_STR, 0 },
+	{ "STATUS", "status_shown", ZB_STR, 0 },
 	{ "NODE", "node", ZB_INT, 0 },
 	{ "ATTEMPTS", "attempts", ZB_INT, 0 },
 	{ "DURATION", "duration", ZB_SECS, 0 },
@@ -35,6 +35,23 @@ static const struct zb_col tests_node_cols[] = {
 	{ "REASON", "reason_shown", ZB_STR, 60 },
 	{ NULL, NULL, 0, 0 }
 };
+
+/* The STATUS cell of a row: "FAILED (quarantined)" in quarantine. */
+static void
+tests_status_shown(json_t *row)
+{
+	char *s;
+
+	if (!json_is_true(json_object_get(row, "quarantined"))) {
+		json_object_set(row, "status_shown",
+		    json_object_get(row, "status"));
+		return;
+	}
+	xasprintf(&s, "%s (quarantined)",
+	    json_string_value(json_object_get(row, "status")));
+	json_object_set_new(row, "status_shown", json_string(s));
+	free(s);
+}
 
 /*
  * The REASON cell of a row: why it ran again, when its node was lost,
@@ -129,6 +146,7 @@ zb_tests(int argc, char **argv)
 		json_array_foreach(rows, i, row) {
 			tests_cases_shown(row);
 			tests_reason_shown(row);
+			tests_status_shown(row);
 			if (json_is_integer(json_object_get(row, "node")))
 				nodes = 1;
 		}

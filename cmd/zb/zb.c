@@ -27,6 +27,9 @@ static const struct zb_cmd commands[] = {
 	{ "junit", zb_junit, "[-o file] job", "a job's results as JUnit XML" },
 	{ "logs", zb_logs, "[--json] job [test]",
 	    "the logs of a test, or of every failed test" },
+	{ "quarantine", zb_quarantine, "add [--project P] [--reason text] "
+	    "test | list [--json] [--project P] | remove [--project P] test",
+	    "the tests whose failures fail no job" },
 	{ "span-logs", zb_span_logs, "[-o file] span",
 	    "a bundle (tar.gz) to investigate one test attempt" },
 	{ "select-tests", zb_select_tests, "[--trace] [--all] [--baseline id] "

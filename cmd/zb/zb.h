@@ -38,6 +38,8 @@ void	 zb_connect(void);
 json_t	*zb_get(const char *, ...) __attribute__((format(printf, 1, 2)));
 json_t	*zb_get_lines(const char *, ...)
 	    __attribute__((format(printf, 1, 2)));
+json_t	*zb_post(json_t *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
 char	*zb_escape(const char *);
 /* A job's ID or short ID, escaped for a URL; anything else exits 2. */
 char	*zb_job_arg(const char *);
@@ -61,6 +63,7 @@ int	 zb_job(int, char **);
 int	 zb_jobs(int, char **);
 int	 zb_junit(int, char **);
 int	 zb_logs(int, char **);
+int	 zb_quarantine(int, char **);
 int	 zb_span_logs(int, char **);
 int	 zb_select_tests(int, char **);
 int	 zb_spans(int, char **);
