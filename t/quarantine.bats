@@ -122,7 +122,18 @@ EOF
 	grep -F '<skipped message="quarantined: FAILED: exit 1"/>' <<<"$output"
 	grep -F 'tests="3" failures="0" errors="0" skipped="2"' <<<"$output"
 
+	# Nor does it count toward --fail-fast: what runs after it runs.
+	m2=$(manifest <<'EOF'
+{"id": "bad", "sh": "exit 1"}
+{"id": "later", "sh": "true", "after": ["bad"]}
+EOF
+)
+	run -0 dagz_run --all -j 1 --fail-fast --manifest "$m2" --events ev3.ndjson
+	[ "$(event_status ev3.ndjson later)" = OK ]
+
 	run -0 zb quarantine remove bad
+	run -1 dagz_run --all -j 1 --fail-fast --manifest "$m2" --events ev4.ndjson
+	[ "$(event_status ev4.ndjson later)" = NOT_RUN ]
 	run -1 dagz_run --all -j 1 --retries 1 --manifest "$m" --events ev2.ndjson
 	[ "$(event_get ev2.ndjson bad .quarantined)" = null ]
 }
