@@ -170,17 +170,6 @@ quarantine_begin(struct sched *s)
 }
 
 /*
- * Whether t ended failed but in quarantine: a failure that does not
- * fail the job.
- */
-int
-quarantine_excused(const struct test *t)
-{
-	return (t->quarantined && t->state == TS_DONE &&
-	    status_failed(t->status));
-}
-
-/*
  * Whether a failure of t counts against the job (for its exit status,
  * --fail-fast and --max-fail): not when t is quarantined.
  */
