@@ -15,6 +15,8 @@ BATS_TESTS += t/dagz-worker-fixtures.bats t/dagz-run-junit.bats
 BATS_TESTS += t/dagz-run-cases.bats
 # One record per result, for the console, the events file and the store.
 BATS_TESTS += t/dagz-run-record.bats
+# Order-dependent tests: the polluter named, and found by bisection.
+BATS_TESTS += t/pollution.bats
 # Adapters of real suites, each against its native runner.
 BATS_TESTS += t/adapter-ctest.bats t/adapter-pytest.bats
 EXTRA_DIST += \

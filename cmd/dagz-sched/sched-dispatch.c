@@ -507,6 +507,7 @@ dispatch_emit(struct sched *s, struct test *t, struct attempt *a,
 {
 	a->rec = report_record(s, t, &a->r, retry, no_retry);
 	select_record(s, t, a->rec);
+	pollution_record(s, t, a);
 	store_result(s, t, a);
 	report_event(s, a->rec);
 	out_result(s, a);
@@ -618,6 +619,7 @@ dispatch_test_result(struct sched *s, struct sworker *w, struct test *t,
 	int failed_before, k;
 	double now = time_mono();
 
+	pollution_ran(w, t);
 	w->finished++;
 	s->nfinished++;
 	s->sum_duration += r->duration;

@@ -372,9 +372,34 @@ out_report_cases(struct sched *s, const char *color,
 		    failed - shown, out_c(C_RESET));
 }
 
+/* In the report, each order-dependent flaky test and its suspects. */
+static void
+out_report_polluted(struct sched *s, const char *color)
+{
+	struct test *t;
+	json_t *rec;
+	char *reason;
+	size_t i;
+
+	for (i = 0; i < s->ntests; i++) {
+		t = &s->tests[i];
+		if (t->state != TS_DONE || t->status != ST_OK_FLAKY ||
+		    t->nattempts == 0)
+			continue;
+		rec = t->attempts[t->nattempts - 1].rec;
+		if (json_object_get(rec, "pollution") == NULL)
+			continue;
+		reason = out_text(out_str(rec, "reason"));
+		out_line(s, "%s  %-10s %s (%s)%s", out_c(color),
+		    status_name(t->status), t->def.id, reason, out_c(C_RESET));
+		free(reason);
+	}
+}
+
 /*
  * The job report: the same block at the end of every run, green when all
- * passed, red with each failed test listed when not.
+ * passed, red with each failed test listed when not; order-dependent
+ * flaky tests are listed in either.
  */
 void
 out_report(struct sched *s, double elapsed)
@@ -390,6 +415,7 @@ out_report(struct sched *s, double elapsed)
 		out_line(s, "%s== dagz job %s PASSED: %s in %.1fs ==%s",
 		    out_c(C_GREEN), out_job(s), counts, elapsed,
 		    out_c(C_RESET));
+		out_report_polluted(s, C_GREEN);
 		if (url != NULL)
 			out_line(s, "%s%s%s", out_c(C_GREEN), url,
 			    out_c(C_RESET));
@@ -414,6 +440,7 @@ out_report(struct sched *s, double elapsed)
 			out_report_cases(s, color,
 			    &t->attempts[t->nattempts - 1].r.cases);
 	}
+	out_report_polluted(s, color);
 	if (s->error != NULL)
 		out_line(s, "%s  dagz error: %s%s", out_c(color), s->error,
 		    out_c(C_RESET));
