@@ -676,11 +676,12 @@ proto_rewrites_json(const struct msg_rewrite *v, size_t n)
 	return (a);
 }
 
+/* "removed" only when there are some: older readers know no such key. */
 json_t *
 proto_trace_encode(const struct msg_trace *m)
 {
-	return (json_pack("{s:b, s:o, s:o, s:o, s:o, s:o, s:b, s:o, s:i}",
-	    "incomplete", m->incomplete,
+	return (json_pack("{s:b, s:o, s:o, s:o, s:o, s:o, s:b, s:o, s:i, "
+	    "s:o*}", "incomplete", m->incomplete,
 	    "reasons", proto_strv_json(m->reasons),
 	    "reads", proto_strv_json(m->reads),
 	    "lists", proto_strv_json(m->lists),
@@ -688,7 +689,9 @@ proto_trace_encode(const struct msg_trace *m)
 	    "writes", proto_strv_json(m->writes),
 	    "writes_cut", m->writes_cut,
 	    "rewrites", proto_rewrites_json(m->rewrites, m->nrewrites),
-	    "apps", m->apps));
+	    "apps", m->apps,
+	    "removed", m->removed != NULL && m->removed[0] != NULL ?
+	    proto_strv_json(m->removed) : NULL));
 }
 
 /* An array of strings, or NULL, into a strv in one allocation. */
@@ -748,21 +751,22 @@ int
 proto_trace_decode(json_t *o, struct msg_trace *m, char *err, size_t len)
 {
 	json_t *reasons = NULL, *reads = NULL, *lists = NULL, *missing = NULL;
-	json_t *writes = NULL, *rewrites = NULL;
+	json_t *writes = NULL, *rewrites = NULL, *removed = NULL;
 
 	memset(m, 0, sizeof *m);
 	if (proto_unpack(o, "trace", err, len,
-	    "{s?b, s?o, s?o, s?o, s?o, s?o, s?b, s?o, s?i}",
+	    "{s?b, s?o, s?o, s?o, s?o, s?o, s?b, s?o, s?i, s?o}",
 	    "incomplete", &m->incomplete, "reasons", &reasons, "reads", &reads,
 	    "lists", &lists, "missing", &missing, "writes", &writes,
 	    "writes_cut", &m->writes_cut, "rewrites", &rewrites,
-	    "apps", &m->apps) == -1)
+	    "apps", &m->apps, "removed", &removed) == -1)
 		return (-1);
 	if (proto_paths(reasons, "reasons", &m->reasons, err, len) == -1 ||
 	    proto_paths(reads, "reads", &m->reads, err, len) == -1 ||
 	    proto_paths(lists, "lists", &m->lists, err, len) == -1 ||
 	    proto_paths(missing, "missing", &m->missing, err, len) == -1 ||
 	    proto_paths(writes, "writes", &m->writes, err, len) == -1 ||
+	    proto_paths(removed, "removed", &m->removed, err, len) == -1 ||
 	    proto_rewrites(rewrites, m, err, len) == -1) {
 		proto_trace_clear(m);
 		return (-1);
@@ -781,6 +785,7 @@ proto_trace_clear(struct msg_trace *m)
 	strv_free(m->lists);
 	strv_free(m->missing);
 	strv_free(m->writes);
+	strv_free(m->removed);
 	for (i = 0; i < m->nrewrites; i++)
 		free(m->rewrites[i].path);
 	free(m->rewrites);

@@ -156,6 +156,7 @@ struct msg_trace {
 	char			**missing;
 	char			**writes;	/* made: top-most only */
 	int			 writes_cut;	/* writes: not all */
+	char			**removed;	/* of writes: gone at its end */
 	struct msg_rewrite	*rewrites;
 	size_t			 nrewrites;
 	int			 apps;		/* programs that ran */

@@ -18,6 +18,8 @@ BATS_TESTS += t/dagz-run-cases.bats
 BATS_TESTS += t/dagz-run-record.bats
 # Stopping early: --fail-fast, --max-fail N and NOT_RUN.
 BATS_TESTS += t/dagz-run-fail-fast.bats
+# Order-dependent tests: the polluter named, and found by bisection.
+BATS_TESTS += t/pollution.bats
 # Adapters of real suites, each against its native runner.
 BATS_TESTS += t/adapter-ctest.bats t/adapter-pytest.bats
 EXTRA_DIST += \

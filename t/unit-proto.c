@@ -716,6 +716,7 @@ test_round_trips(void)
 	res.trace.missing = missing;
 	res.trace.writes = lists;
 	res.trace.writes_cut = 1;
+	res.trace.removed = missing;
 	rw.path = "stamp";
 	rw.hash = 0xfedcba9876543210ULL;
 	res.trace.rewrites = &rw;
@@ -740,6 +741,8 @@ test_round_trips(void)
 	    strv_len(res2.trace.missing) == 1 &&
 	    streq(res2.trace.missing[0], "maybe.txt") &&
 	    strv_len(res2.trace.writes) == 1 && res2.trace.writes_cut &&
+	    strv_len(res2.trace.removed) == 1 &&
+	    streq(res2.trace.removed[0], "maybe.txt") &&
 	    res2.trace.nrewrites == 1 &&
 	    streq(res2.trace.rewrites[0].path, "stamp") &&
 	    res2.trace.rewrites[0].hash == 0xfedcba9876543210ULL,
@@ -752,6 +755,16 @@ test_round_trips(void)
 	    streq(res2.cases.v[1].output, "# 1 != 2\n") &&
 	    streq(res2.cases.error, "planned 3 cases, ran 2"),
 	    "result: the cases round-trip");
+	proto_result_clear(&res2);
+	json_decref(o);
+	/* A trace with nothing removed says nothing of it, as before. */
+	res.trace.removed = NULL;
+	o = wire(proto_result_encode(&res));
+	rc = proto_result_decode(o, &res2, err, sizeof err);
+	ok(rc == 0 && json_object_get(json_object_get(o, "trace"),
+	    "removed") == NULL && res2.trace.present &&
+	    res2.trace.removed == NULL,
+	    "result: a trace without removed paths has no \"removed\"");
 	proto_result_clear(&res2);
 	json_decref(o);
 	cases_clear(&res.cases);

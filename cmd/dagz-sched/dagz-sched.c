@@ -40,6 +40,7 @@ usage(int asked)
 	    "                [--worker-cleanup cmd] [--repeat n] [--until-fail]\n"
 	    "                [--new-tests-repeat n] [--auto-quarantine n]\n"
 	    "                [--filter regex] [--list] [adapter ...] [test-id ...]\n"
+	    "       dagz run --bisect-pollution job test [option ...] [adapter ...]\n"
 	    "adapters:       --manifest file | --exec glob ... |\n"
 	    "                --tap glob ... [--tap-cwd dir] [--tap-exec prog] |\n"
 	    "                --bats path ... [--bats-exec prog] | --ctest builddir |\n"
@@ -210,6 +211,7 @@ main(int argc, char **argv)
 		{ "allow-no-tests", no_argument, NULL, 'A' + 256 },
 		{ "baseline", required_argument, NULL, 'B' },
 		{ "baseline-file", required_argument, NULL, 'B' + 256 },
+		{ "bisect-pollution", required_argument, NULL, 1020 },
 		{ "color", required_argument, NULL, 'C' },
 		{ "events", required_argument, NULL, 'e' },
 		{ "automake", required_argument, NULL, 'a' },
@@ -241,6 +243,7 @@ main(int argc, char **argv)
 		    OPT_NEW_TESTS_REPEAT },
 		{ "repeat", required_argument, NULL, OPT_REPEAT },
 		{ "retries", required_argument, NULL, 'r' },
+		{ "run-in-order", required_argument, NULL, 1021 },
 		{ "select-only", no_argument, NULL, 'X' },
 		{ "retry-budget", required_argument, NULL, 'R' },
 		{ "slow", required_argument, NULL, 's' },
@@ -266,8 +269,9 @@ main(int argc, char **argv)
 	struct adapter_spec *list = NULL, *pytest = NULL;
 	const char *errstr, *python = NULL, *tap_cwd = NULL, *tap_exec = NULL;
 	const char *bats_exec = NULL, *relay, *why;
+	char *drop;
 	long n;
-	int ch, i;
+	int ch, i, dashdash = -1;
 
 	/* Errors speak as the command the user typed. */
 	setprogname("dagz-run");
@@ -292,6 +296,8 @@ main(int argc, char **argv)
 	for (i = 0; i < argc; i++)
 		if (i != 1 || strcmp(argv[i], "--start-store") != 0)
 			s.opt.argv = strv_push(s.opt.argv, argv[i]);
+	/* What a bisection's steps leave out of the command line. */
+	drop = xcalloc(argc + 1, 1);
 
 	/*
 	 * Options in order ("+"): the arguments after --exec, --tap or
@@ -305,6 +311,7 @@ main(int argc, char **argv)
 			if (optind >= argc)
 				break;
 			if (strcmp(argv[optind - 1], "--") == 0) {
+				dashdash = optind - 1;
 				if (pytest == NULL)
 					errx(DAGZ_EXIT_USAGE, "arguments after "
 					    "'--' are pytest's: give --pytest");
@@ -316,9 +323,11 @@ main(int argc, char **argv)
 			if (list != NULL)
 				list->args = strv_push(list->args,
 				    argv[optind]);
-			else
+			else {
 				s.opt.test_ids = strv_push(s.opt.test_ids,
 				    argv[optind]);
+				drop[optind] = 1;
+			}
 			optind++;
 			continue;
 		}
@@ -437,6 +446,17 @@ main(int argc, char **argv)
 				    optarg);
 			free(s.opt.baseline_file);
 			s.opt.baseline_file = xstrdup(optarg);
+			break;
+		case 1020:
+			free(s.opt.bisect_job);
+			s.opt.bisect_job = xstrdup(optarg);
+			drop[optind - 1] = 1;
+			if (optarg == argv[optind - 1])
+				drop[optind - 2] = 1;
+			break;
+		case 1021:
+			s.opt.in_order = 1;
+			s.opt.test_ids = strv_push(s.opt.test_ids, optarg);
 			break;
 		case 'B':
 			free(s.opt.baseline);
@@ -568,6 +588,22 @@ main(int argc, char **argv)
 	opt_finish_adapters(&s, python, tap_cwd, tap_exec, bats_exec);
 	if (s.opt.new_tests_repeat == -1)
 		s.opt.new_tests_repeat = s.opt.config.new_tests_repeat;
+	if (s.opt.bisect_job != NULL) {
+		if (strv_len(s.opt.test_ids) != 1 || s.opt.in_order)
+			errx(DAGZ_EXIT_USAGE, "--bisect-pollution: give one "
+			    "test: --bisect-pollution JOB TEST");
+		return (bisect_run(&s, argc, argv, drop, dashdash));
+	}
+	free(drop);
+	/* A bisection's step: these tests, so, and nothing else. */
+	if (s.opt.in_order) {
+		s.opt.workers = 1;
+		s.opt.retries = 0;
+		s.opt.select_all = 1;
+		s.opt.no_store = 1;
+		s.opt.new_tests_repeat = 0;
+		s.opt.repeat = s.opt.until_fail = s.opt.max_fail = 0;
+	}
 	/*
 	 * A stress job runs what it was given, each test its number of
 	 * times: no selection (test ids and --filter still narrow it), no

@@ -2,6 +2,7 @@
 bin_PROGRAMS += dagz-sched
 dagz_sched_SOURCES = \
 	%D%/dagz-sched.c %D%/sched.h \
+	%D%/sched-bisect.c \
 	%D%/sched-dispatch.c \
 	%D%/sched-filter.c \
 	%D%/sched-join.c \
@@ -11,6 +12,7 @@ dagz_sched_SOURCES = \
 	%D%/sched-plan.c \
 	%D%/sched-repeat.c \
 	%D%/sched-quarantine.c \
+	%D%/sched-pollution.c \
 	%D%/sched-report.c \
 	%D%/sched-select.c \
 	%D%/sched-status.c \

@@ -579,6 +579,7 @@ dispatch_emit(struct sched *s, struct test *t, struct attempt *a,
 {
 	a->rec = report_record(s, t, &a->r, retry, no_retry);
 	select_record(s, t, a->rec);
+	pollution_record(s, t, a);
 	store_result(s, t, a);
 	report_event(s, a->rec);
 	out_result(s, a);
@@ -708,6 +709,7 @@ dispatch_ran(struct sched *s, struct sworker *w, struct test *t,
 {
 	double now = time_mono();
 
+	pollution_ran(w, t);
 	w->finished++;
 	s->nfinished++;
 	s->sum_duration += r->duration;

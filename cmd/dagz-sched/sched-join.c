@@ -200,7 +200,8 @@ join_begin(struct sched *s)
 
 	s->slot = 0;
 	s->slots = 1;
-	if (s->opt.list_only || s->opt.select_only)
+	/* A bisection's step runs here alone, whatever CI says. */
+	if (s->opt.list_only || s->opt.select_only || s->opt.in_order)
 		return (-1);
 	if ((rc = cienv_slot(&sl, err, sizeof err)) == -1)
 		errx(DAGZ_EXIT_USAGE, "%s", err);

@@ -229,6 +229,8 @@ sched_on_loaded(struct sched *s)
 		return;
 	}
 	plan_make(s);
+	if (s->opt.in_order)
+		bisect_order(s);
 	if (s->nnodes > 1)
 		dispatch_orphans(s);
 	if (s->opt.plan_only) {
@@ -699,6 +701,7 @@ sched_cleanup(struct sched *s)
 	for (i = 0; i < s->nfixtures; i++)
 		fixturedef_clear(&s->fixtures[i].def);
 	free(s->fixtures);
+	pollution_free(s);
 	for (j = 0; j < s->nworkers; j++)
 		free(s->workers[j].fix);
 	free(s->workers);

@@ -409,6 +409,30 @@ out_report_cases(struct sched *s, const char *color,
 		    failed - shown, out_c(C_RESET));
 }
 
+/* In the report, each order-dependent flaky test and its suspects. */
+static void
+out_report_polluted(struct sched *s, const char *color)
+{
+	struct test *t;
+	json_t *rec;
+	char *reason;
+	size_t i;
+
+	for (i = 0; i < s->ntests; i++) {
+		t = &s->tests[i];
+		if (t->state != TS_DONE || t->status != ST_OK_FLAKY ||
+		    t->nattempts == 0)
+			continue;
+		rec = t->attempts[t->nattempts - 1].rec;
+		if (json_object_get(rec, "pollution") == NULL)
+			continue;
+		reason = out_text(out_str(rec, "reason"));
+		out_line(s, "%s  %-10s %s (%s)%s", out_c(color),
+		    status_name(t->status), t->def.id, reason, out_c(C_RESET));
+		free(reason);
+	}
+}
+
 /*
  * A test that did not pass, in the report: its status, id and reason,
  * "[quarantined]" when its failure fails no job, then its failed cases.
@@ -446,7 +470,8 @@ out_report_notes(struct sched *s, const char *color)
 /*
  * The job report: the same block at the end of every run, green when all
  * passed, red with each failed test listed when not. Failures in
- * quarantine are listed either way, labelled.
+ * quarantine are listed either way, labelled, and so are order-dependent
+ * flaky tests.
  */
 void
 out_report(struct sched *s, double elapsed)
@@ -466,6 +491,7 @@ out_report(struct sched *s, double elapsed)
 			if (quarantine_excused(&s->tests[i]))
 				out_report_test(s, C_YELLOW, &s->tests[i]);
 		out_report_notes(s, C_GREEN);
+		out_report_polluted(s, C_GREEN);
 		if (url != NULL)
 			out_line(s, "%s%s%s", out_c(C_GREEN), url,
 			    out_c(C_RESET));
@@ -485,6 +511,7 @@ out_report(struct sched *s, double elapsed)
 	}
 	out_stopped(s, color);
 	out_report_notes(s, color);
+	out_report_polluted(s, color);
 	if (s->error != NULL)
 		out_line(s, "%s  dagz error: %s%s", out_c(color), s->error,
 		    out_c(C_RESET));

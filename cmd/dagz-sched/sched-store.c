@@ -1018,7 +1018,7 @@ static json_t *
 store_test_attrs(struct test *t, const struct attempt *at)
 {
 	static const char *const keys[] = { "worker", "cpu", "rss", "leaked",
-	    "reason", "cases_error", "skip_all", "selected" };
+	    "reason", "cases_error", "skip_all", "selected", "pollution" };
 	const struct case_list *l = &at->r.cases;
 	json_t *a, *v;
 	size_t i;

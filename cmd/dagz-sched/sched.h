@@ -73,6 +73,8 @@ struct sched_options {
 	int		 until_fail;	/* --until-fail */
 	int		 new_tests_repeat; /* extra runs of a new test, or -1 */
 	int		 auto_quarantine; /* --auto-quarantine N; 0: config's */
+	char		*bisect_job;	/* --bisect-pollution J */
+	int		 in_order;	/* --run-in-order: test_ids so */
 };
 
 /*
@@ -153,6 +155,12 @@ struct fixture {
 enum worker_state { WS_NOT_CONNECTED, WS_READY, WS_DISCONNECTED,
     WS_FAILED };
 
+/* One attempt that ran on a worker: t->attempts[attempt] of test test. */
+struct ran {
+	size_t		 test;
+	int		 attempt;
+};
+
 struct sworker {
 	int		 index;
 	int		 node;		/* in s->nodes */
@@ -173,6 +181,8 @@ struct sworker {
 	int		 reconnects;
 	enum fix_state	*fix;		/* per fixture */
 	int		 fix_busy;	/* a setup/teardown in flight */
+	struct ran	*ran;		/* what ran here, in order */
+	size_t		 nran;
 };
 
 /*
@@ -401,6 +411,24 @@ int	 repeat_interrupt(struct sched *);
 void	 repeat_summary(struct sched *);
 int	 repeat_stress(const struct sched *);
 void	 repeat_free(struct sched *);
+ * sched-pollution.c: pollution_ran notes, as a result comes, the attempt
+ * of t that ran on w; pollution_record gives an order-dependent OK_FLAKY
+ * attempt its reason and "pollution" record field, naming the earlier
+ * tests of that worker whose traced writes it read.
+ */
+void	 pollution_ran(struct sworker *, struct test *);
+void	 pollution_record(struct sched *, struct test *, struct attempt *);
+void	 pollution_free(struct sched *);
+
+/*
+ * sched-bisect.c: --bisect-pollution J TEST, which reruns TEST after
+ * halves of what ran before it on its worker in job J, each step a run
+ * of dagz-sched with the same flags (argv less the indices drop marks)
+ * and --run-in-order; bisect_order puts --run-in-order's tests in its
+ * order on the one worker.
+ */
+int	 bisect_run(struct sched *, int, char **, const char *, int);
+void	 bisect_order(struct sched *);
 
 /* sched-status.c */
 void	 status_tick(struct sched *, double);

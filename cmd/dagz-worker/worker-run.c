@@ -370,6 +370,27 @@ run_trace_paths(char *const *v, size_t n, size_t *budget, int *cut)
 }
 
 /*
+ * Of the paths a test wrote, those gone when it ended: what it removed
+ * (or made and removed again), which the probe records as writes. Looked
+ * at now, before the next test can change them.
+ */
+static char **
+run_trace_removed(const char *root, char *const *writes)
+{
+	struct stat sb;
+	char **out = NULL, *path;
+	size_t i;
+
+	for (i = 0; writes != NULL && writes[i] != NULL; i++) {
+		xasprintf(&path, "%s/%s", root, writes[i]);
+		if (lstat(path, &sb) == -1 && errno == ENOENT)
+			out = strv_push(out, writes[i]);
+		free(path);
+	}
+	return (out);
+}
+
+/*
  * Reads what the probe wrote for the run into m->trace. A test that was
  * not probed (no library, no root, no directory) has an incomplete one:
  * nothing says what it depends on.
@@ -409,6 +430,7 @@ run_trace_collect(struct worker *w, struct msg_trace *m)
 	/* Only what it wrote may be cut, and say so. */
 	m->writes = run_trace_paths(t.writes, t.nwrites, &budget,
 	    &m->writes_cut);
+	m->removed = run_trace_removed(w->config.root, m->writes);
 	/*
 	 * Files read, then rewritten, as the test left them; one left out
 	 * is a dependency like any other.

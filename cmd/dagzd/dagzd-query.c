@@ -101,9 +101,9 @@ static const char sql_tests[] =
     "r2.test = r.test AND r2.attempt > 0), "
     "r.cases, r.cases_failed, r.cases_skipped, r.cases_todo, r.node, "
     "r.rerun, (SELECT json_extract(s.attrs, '$.selected') FROM spans s "
-    "WHERE s.span = r.span), r.quarantined FROM results r "
-    "WHERE r.job = ?1 AND "
-    "r.final = 1 AND "
+    "WHERE s.span = r.span), r.quarantined, (SELECT "
+    "json_extract(s.attrs, '$.pollution') FROM spans s WHERE s.span = "
+    "r.span) FROM results r WHERE r.job = ?1 AND r.final = 1 AND "
     "(?2 IS NULL OR r.status = ?2 OR (?2 = 'failed' AND r.status IN "
     "('FAILED', 'TIMEOUT', 'CRASHED', 'DEP_FAILED')) OR (?2 = 'passed' "
     "AND r.status IN ('OK', 'OK_FLAKY'))) ORDER BY r.test";
@@ -181,6 +181,10 @@ route_tests(struct dagzd *d, struct http_req *req, struct route_args *a)
 		/* Quarantined: its failure did not fail the job. */
 		if (sqlite3_column_int(st, 21) == 1)
 			json_object_set_new(o, "quarantined", json_true());
+		/* An order-dependent flaky test's suspects. */
+		if (sqlite3_column_type(st, 22) != SQLITE_NULL)
+			json_object_set_new(o, "pollution",
+			    db_column_json(st, 22));
 		http_ndjson_add(buf, o);
 	}
 	http_ndjson(req, buf);
