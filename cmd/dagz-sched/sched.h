@@ -411,6 +411,8 @@ int	 repeat_interrupt(struct sched *);
 void	 repeat_summary(struct sched *);
 int	 repeat_stress(const struct sched *);
 void	 repeat_free(struct sched *);
+
+/*
  * sched-pollution.c: pollution_ran notes, as a result comes, the attempt
  * of t that ran on w; pollution_record gives an order-dependent OK_FLAKY
  * attempt its reason and "pollution" record field, naming the earlier
