@@ -111,10 +111,11 @@ EOF
 @test "-j 2: a test running on the other worker when the job stops finishes and is kept" {
 	dagzd_start
 	out=$BATS_TEST_TMPDIR/out
-	# long ends only once the dashboard has shown the job stopped.
+	# long ends only once the dashboard has shown the job stopped; fail
+	# fails only once long runs, however late its worker came.
 	m=$(manifest <<EOF
-{"id": "long", "estimate": 30, "timeout": 30, "sh": "until [ -e '$BATS_TEST_TMPDIR/seen' ]; do sleep 0.02; done; touch long.done"}
-{"id": "fail", "estimate": 2, "sh": "exit 1"}
+{"id": "long", "estimate": 30, "timeout": 30, "sh": "touch '$BATS_TEST_TMPDIR/long.started'; until [ -e '$BATS_TEST_TMPDIR/seen' ]; do sleep 0.02; done; touch long.done"}
+{"id": "fail", "estimate": 2, "sh": "until [ -e '$BATS_TEST_TMPDIR/long.started' ]; do sleep 0.02; done; exit 1"}
 {"id": "q1", "estimate": 1, "sh": "touch ran.q1"}
 {"id": "q2", "estimate": 1, "sh": "touch ran.q2"}
 {"id": "q3", "estimate": 1, "sh": "touch ran.q3"}
