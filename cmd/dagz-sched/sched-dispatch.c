@@ -506,7 +506,8 @@ dispatch_idle(struct sched *s)
 	return (1);
 }
 
-static struct attempt *
+/* Keeps r (emptied) as t's next attempt. */
+struct attempt *
 dispatch_add_attempt(struct test *t, struct msg_result *r)
 {
 	struct attempt *a;

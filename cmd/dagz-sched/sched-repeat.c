@@ -127,13 +127,7 @@ repeat_emit(struct sched *s, struct test *t, struct msg_result *r)
 {
 	struct attempt *a;
 
-	t->attempts = xreallocarray(t->attempts, t->nattempts + 1,
-	    sizeof *t->attempts);
-	a = &t->attempts[t->nattempts++];
-	memset(a, 0, sizeof *a);
-	a->r = *r;
-	memset(r, 0, sizeof *r);
-	r->exit_code = -1;
+	a = dispatch_add_attempt(t, r);
 	s->cpu += a->r.cpu;
 	a->rec = report_record(s, t, &a->r, NULL, NULL);
 	select_record(s, t, a->rec);

@@ -354,6 +354,7 @@ void	 plan_print(struct sched *);
 
 /* sched-dispatch.c */
 int	 dispatch_is_worker_fixture(struct sched *, size_t);
+struct attempt *dispatch_add_attempt(struct test *, struct msg_result *);
 int	 dispatch_counts_toward_stop(struct sched *, struct test *);
 void	 dispatch(struct sched *);
 void	 dispatch_result(struct sched *, struct msg_result *);

@@ -516,6 +516,26 @@ http_body(struct dagzd *d, struct http_req *req, size_t *len)
 	return (body);
 }
 
+/* The body as a JSON object (a new reference), or NULL after a 400. */
+json_t *
+http_body_object(struct dagzd *d, struct http_req *req)
+{
+	json_error_t jerr;
+	json_t *o;
+	char *body;
+	size_t len;
+
+	body = http_body(d, req, &len);
+	o = json_loadb(body, len, 0, &jerr);
+	free(body);
+	if (!json_is_object(o)) {
+		json_decref(o);
+		http_error(req, 400, "the body must be a JSON object");
+		return (NULL);
+	}
+	return (o);
+}
+
 /* The value of header name, or NULL. */
 const char *
 http_header(struct http_req *req, const char *name)

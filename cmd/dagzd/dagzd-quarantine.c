@@ -67,26 +67,6 @@ quarantine_row(sqlite3_stmt *st)
 	    sqlite3_column_int(st, 4) != 0, "by", db_column_text(st, 5)));
 }
 
-/* The body's object, or NULL after a 400. */
-static json_t *
-quarantine_body(struct dagzd *d, struct http_req *req)
-{
-	json_error_t jerr;
-	json_t *o;
-	char *body;
-	size_t len;
-
-	body = http_body(d, req, &len);
-	o = json_loadb(body, len, 0, &jerr);
-	free(body);
-	if (!json_is_object(o)) {
-		json_decref(o);
-		http_error(req, 400, "the body must be a JSON object");
-		return (NULL);
-	}
-	return (o);
-}
-
 /*
  * The string of key in o, of 1 to max bytes, into *v (NULL when absent
  * and not required): 0, or -1 after a 400.
@@ -218,7 +198,7 @@ route_quarantine_add(struct dagzd *d, struct http_req *req,
 	const char *project, *test, *reason, *by;
 	json_t *o, *old, *rec;
 
-	if ((o = quarantine_body(d, req)) == NULL)
+	if ((o = http_body_object(d, req)) == NULL)
 		return;
 	if (quarantine_key(req, o, &project, &test) == -1 ||
 	    quarantine_str(req, o, "reason", QUARANTINE_REASON_MAX, 0,
@@ -255,7 +235,7 @@ route_quarantine_remove(struct dagzd *d, struct http_req *req,
 	sqlite3_stmt *st;
 	json_t *o, *old;
 
-	if ((o = quarantine_body(d, req)) == NULL)
+	if ((o = http_body_object(d, req)) == NULL)
 		return;
 	if (quarantine_key(req, o, &project, &test) == -1) {
 		json_decref(o);
@@ -425,7 +405,7 @@ route_quarantine_auto(struct dagzd *d, struct http_req *req,
 	const char *project, *branch, *by;
 	json_t *o, *th, *added, *released;
 
-	if ((o = quarantine_body(d, req)) == NULL)
+	if ((o = http_body_object(d, req)) == NULL)
 		return;
 	th = json_object_get(o, "threshold");
 	if (quarantine_str(req, o, "project", QUARANTINE_PROJECT_MAX, 1,

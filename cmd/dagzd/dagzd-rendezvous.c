@@ -30,26 +30,6 @@ static const char sql_publish[] =
     "UPDATE rendezvous SET job = ?, addresses = ?, token = ?, "
     "published = ? WHERE key = ?";
 
-/* The body's object, or NULL after a 400. */
-static json_t *
-rdv_body(struct dagzd *d, struct http_req *req)
-{
-	json_error_t jerr;
-	json_t *o;
-	char *body;
-	size_t len;
-
-	body = http_body(d, req, &len);
-	o = json_loadb(body, len, 0, &jerr);
-	free(body);
-	if (!json_is_object(o)) {
-		json_decref(o);
-		http_error(req, 400, "the body must be a JSON object");
-		return (NULL);
-	}
-	return (o);
-}
-
 /* "key", "node" and "total" of o; -1 after a 400. */
 static int
 rdv_slot(struct http_req *req, json_t *o, const char **key,
@@ -150,7 +130,7 @@ route_rendezvous(struct dagzd *d, struct http_req *req,
 	int rc;
 
 	(void)a;
-	if ((o = rdv_body(d, req)) == NULL)
+	if ((o = http_body_object(d, req)) == NULL)
 		return;
 	if (rdv_slot(req, o, &key, &node, &total) == -1) {
 		json_decref(o);
@@ -215,7 +195,7 @@ route_rendezvous_publish(struct dagzd *d, struct http_req *req,
 	int rc;
 
 	(void)a;
-	if ((o = rdv_body(d, req)) == NULL)
+	if ((o = http_body_object(d, req)) == NULL)
 		return;
 	if (rdv_slot(req, o, &key, &node, NULL) == -1)
 		goto out;

@@ -137,6 +137,7 @@ void	 http_upgrade(struct http_req *, const char *, http_upgrade_fn,
 void	 http_upgrade_close(struct http_upgraded *);
 int	 http_token_equal(const char *, const char *, size_t);
 char	*http_body(struct dagzd *, struct http_req *, size_t *);
+json_t	*http_body_object(struct dagzd *, struct http_req *);
 const char *http_header(struct http_req *, const char *);
 const char *http_query(struct route_args *, const char *);
 int	 http_query_num(struct http_req *, struct route_args *,
