@@ -19,6 +19,7 @@
 #include "ignore.h"
 #include "projconf.h"
 #include "strv.h"
+#include "timeutil.h"
 #include "utf8.h"
 #include "workerenv.h"
 #include "xmalloc.h"
@@ -201,6 +202,19 @@ pc_one(struct pc_load *l, yaml_node_t *k, yaml_node_t *n, char **v)
 		return (pc_fail(l, pc_line(n), "\"%s\" must be a string, "
 		    "not %s", key, pc_what(n, buf, sizeof buf)));
 	*v = xstrdup(s);
+	return (0);
+}
+
+/* A key's value that must be a size, "512M" as --mem-budget takes it. */
+static int
+pc_size(struct pc_load *l, yaml_node_t *k, yaml_node_t *n, long long *v)
+{
+	const char *key = (const char *)k->data.scalar.value, *s;
+	char buf[64];
+
+	if ((s = pc_string(n)) == NULL || time_parse_size(s, v) == -1)
+		return (pc_fail(l, pc_line(n), "\"%s\" must be a size such as "
+		    "512M, not %s", key, pc_what(n, buf, sizeof buf)));
 	return (0);
 }
 
@@ -436,20 +450,20 @@ static int
 pc_top(struct pc_load *l, yaml_node_t *n)
 {
 	static const char *const keys[] = { "adapters", "global", "python",
-	    "project", "ignore", "worker_env", NULL };
+	    "project", "ignore", "worker_env", "worker_mem_budget", NULL };
 	yaml_node_pair_t *p;
 	yaml_node_t *k, *v;
 	const char *key;
 	char buf[64];
 	size_t i;
-	int seen[6] = { 0 }, rc;
+	int seen[7] = { 0 }, rc;
 
 	if (n == NULL || pc_null(n))
 		return (0);
 	if (n->type != YAML_MAPPING_NODE)
 		return (pc_fail(l, pc_line(n), "the file must be a mapping of "
-		    "adapters, global, ignore, python, project and worker_env, "
-		    "not %s", pc_what(n, buf, sizeof buf)));
+		    "adapters, global, ignore, python, project, worker_env and "
+		    "worker_mem_budget, not %s", pc_what(n, buf, sizeof buf)));
 	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
 	    p++) {
 		k = pc_node(l, p->key);
@@ -463,7 +477,7 @@ pc_top(struct pc_load *l, yaml_node_t *n)
 		if (keys[i] == NULL)
 			return (pc_fail(l, pc_line(k), "unknown key \"%s\" "
 			    "(known: adapters, global, ignore, python, "
-			    "project, worker_env)", key));
+			    "project, worker_env, worker_mem_budget)", key));
 		if (seen[i]++)
 			return (pc_fail(l, pc_line(k), "\"%s\" given twice",
 			    key));
@@ -485,6 +499,9 @@ pc_top(struct pc_load *l, yaml_node_t *n)
 		case 5:
 			rc = pc_patterns(l, v, "worker_env", pc_worker_env_bad,
 			    &l->c->worker_env, NULL);
+			break;
+		case 6:
+			rc = pc_size(l, k, v, &l->c->worker_mem_budget);
 			break;
 		default:
 			rc = pc_one(l, k, v, &l->c->project);

@@ -22,6 +22,7 @@
  *	python: /usr/bin/python3	# the interpreter for pytest
  *	worker_env:			# each worker's, as --worker-env
  *	  - DATABASE_URL=postgresql:///app{suffix}
+ *	worker_mem_budget: 512M		# as --worker-mem-budget
  *
  * An item of adapters: names exactly one adapter (adapter_names[]), with
  * a string, a list of strings or nothing; cwd: is for tap, exec: for tap
@@ -46,6 +47,7 @@ struct projconf {
 	char			*python;	/* or NULL */
 	char			*project;	/* or NULL */
 	char		       **worker_env;	/* NAME=TEMPLATE */
+	long long		 worker_mem_budget; /* bytes; 0: none */
 };
 
 void	 projconf_init(struct projconf *);

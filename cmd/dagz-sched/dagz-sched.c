@@ -36,7 +36,7 @@ usage(int asked)
 	    "                [--wait-nodes duration] [--reconnect-grace duration]\n"
 	    "                [--advertise addr] [--relay] [--baseline-file file]\n"
 	    "                [--worker-env name=template] [--worker-init cmd]\n"
-	    "                [--worker-cleanup cmd]\n"
+	    "                [--worker-cleanup cmd] [--worker-mem-budget size]\n"
 	    "                [--filter regex] [--list] [adapter ...] [test-id ...]\n"
 	    "adapters:       --manifest file | --exec glob ... |\n"
 	    "                --tap glob ... [--tap-cwd dir] [--tap-exec prog] |\n"
@@ -244,6 +244,7 @@ main(int argc, char **argv)
 		{ "worker-env", required_argument, NULL, 'W' + 256 },
 		{ "worker-init", required_argument, NULL, 'I' + 256 },
 		{ "worker-cleanup", required_argument, NULL, 'U' + 256 },
+		{ "worker-mem-budget", required_argument, NULL, 1030 },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct sched s;
@@ -459,6 +460,12 @@ main(int argc, char **argv)
 				errx(DAGZ_EXIT_USAGE, "--mem-budget: invalid "
 				    "size '%s'", optarg);
 			break;
+		case 1030:
+			if (time_parse_size(optarg,
+			    &s.opt.worker_mem_budget) == -1)
+				errx(DAGZ_EXIT_USAGE, "--worker-mem-budget: "
+				    "invalid size '%s'", optarg);
+			break;
 		case 'K':
 			s.opt.stuck_after = opt_duration("stuck-after", optarg);
 			break;
@@ -512,6 +519,8 @@ main(int argc, char **argv)
 	if (s.opt.worker_cleanup != NULL && s.opt.worker_init == NULL)
 		errx(DAGZ_EXIT_USAGE, "--worker-cleanup needs --worker-init");
 	opt_finish_adapters(&s, python, tap_cwd, tap_exec, bats_exec);
+	if (s.opt.worker_mem_budget == 0)
+		s.opt.worker_mem_budget = s.opt.config.worker_mem_budget;
 	if (s.opt.list_only)
 		s.opt.no_store = 1;
 	return (sched_run(&s));

@@ -7,7 +7,9 @@
  * A worker with nothing left steals from the worker with the most
  * planned time left. A failed attempt is retried at once on the same
  * worker, then once more at the end on another worker with its fixtures
- * set up anew.
+ * set up anew. A worker that keeps more than --worker-mem-budget between
+ * tests is recycled before its next one: its fixtures torn down, itself
+ * replaced by a fresh one, which sets them up again as needed.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +34,7 @@ static void	dispatch_finish(struct sched *, struct test *,
 		    struct msg_result *, const char *);
 static void	dispatch_synth(struct sched *, struct test *,
 		    enum test_status, const char *, const char *);
+static void	dispatch_recycle(struct sched *, struct sworker *);
 
 static int
 dispatch_locks_free(struct sched *s, struct test *t)
@@ -403,6 +406,12 @@ dispatch_worker(struct sched *s, struct sworker *w)
 		}
 		if (w->inflight > 0 && !dispatch_prefetchable(s, w, t))
 			break;
+		/* Between tests only: nothing running is cut short. */
+		if (w->recycle_rss > 0) {
+			if (w->inflight == 0)
+				dispatch_recycle(s, w);
+			break;
+		}
 		if ((ready = dispatch_fixtures_ready(s, w, t)) == -1)
 			continue;
 		if (ready == 0)
@@ -777,6 +786,10 @@ dispatch_result(struct sched *s, struct msg_result *r)
 			return;
 		}
 		w->inflight--;
+		/* What it keeps, measured after this test, decides. */
+		if (s->opt.worker_mem_budget > 0 &&
+		    r->kept_rss > s->opt.worker_mem_budget)
+			w->recycle_rss = r->kept_rss;
 		dispatch_test_result(s, w, t, r);
 	}
 	dispatch(s);
@@ -813,6 +826,8 @@ dispatch_worker_died(struct sched *s, struct sworker *w, const char *why)
 	w->inflight = 0;
 	w->current = NULL;
 	w->fix_busy = 0;
+	/* Its successor is fresh: nothing to recycle. */
+	w->recycle_rss = 0;
 	/* A new worker runs --worker-init again, as any fixture half done. */
 	for (f = 0; f < s->nfixtures; f++)
 		if (w->fix[f] == FIX_SETTING_UP ||
@@ -836,6 +851,64 @@ dispatch_worker_died(struct sched *s, struct sworker *w, const char *why)
 		}
 	}
 	dispatch(s);
+}
+
+/* A size as the recycling lines give it: MiB, or KiB below one MiB. */
+static void
+dispatch_size(long long bytes, char *buf, size_t len)
+{
+	if (bytes >= 1024 * 1024)
+		snprintf(buf, len, "%lld MiB", bytes >> 20);
+	else
+		snprintf(buf, len, "%lld KiB", bytes >> 10);
+}
+
+/*
+ * Recycles w, idle and with a test to run next: one fixture up there is
+ * torn down at a time (--worker-init's last, as at the end of the job);
+ * once none is, its vassal replaces it, and dispatch_recycled takes it
+ * back.
+ */
+static void
+dispatch_recycle(struct sched *s, struct sworker *w)
+{
+	char rss[32], budget[32];
+	size_t f;
+
+	for (f = 0; f < s->nfixtures; f++) {
+		if (w->fix[f] == FIX_UP) {
+			dispatch_fixture_op(s, w, f, "teardown");
+			return;
+		}
+	}
+	dispatch_size(w->recycle_rss, rss, sizeof rss);
+	dispatch_size(s->opt.worker_mem_budget, budget, sizeof budget);
+	out_line(s, "worker #%d recycled: kept processes use %s, over the "
+	    "%s worker budget", w->index, rss, budget);
+	w->state = WS_RECYCLING;
+	w->recycle_start = time_unix();
+	w->recycles++;
+	node_send(s, s->nodes[w->node], proto_recycle_encode(w->index));
+}
+
+/*
+ * w's successor is ready: the recycling is recorded, a "recycle" record
+ * to the events file and the store, and w takes tests again.
+ */
+void
+dispatch_recycled(struct sched *s, struct sworker *w)
+{
+	json_t *rec;
+
+	rec = json_pack("{s:s,s:i,s:I,s:I,s:o,s:o}", "type", "recycle",
+	    "worker", w->index, "kept_rss", (json_int_t)w->recycle_rss,
+	    "budget", (json_int_t)s->opt.worker_mem_budget, "start",
+	    report_seconds(w->recycle_start), "end",
+	    report_seconds(time_unix()));
+	report_event(s, rec);
+	store_recycle(s, rec);
+	json_decref(rec);
+	w->recycle_rss = 0;
 }
 
 /*

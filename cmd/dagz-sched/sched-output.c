@@ -372,9 +372,28 @@ out_report_cases(struct sched *s, const char *color,
 		    failed - shown, out_c(C_RESET));
 }
 
+/* In the report, each worker that was recycled, and how often. */
+static void
+out_report_recycles(struct sched *s, const char *color)
+{
+	struct sworker *w;
+	int k;
+
+	for (k = 0; k < s->nworkers; k++) {
+		w = &s->workers[k];
+		if (w->recycles == 0)
+			continue;
+		out_line(s, "%s  worker #%d recycled %d time%s: kept processes "
+		    "over the %lld MiB worker budget%s", out_c(color), w->index,
+		    w->recycles, w->recycles == 1 ? "" : "s",
+		    s->opt.worker_mem_budget >> 20, out_c(C_RESET));
+	}
+}
+
 /*
  * The job report: the same block at the end of every run, green when all
- * passed, red with each failed test listed when not.
+ * passed, red with each failed test listed when not; under its first
+ * line, the workers that were recycled.
  */
 void
 out_report(struct sched *s, double elapsed)
@@ -390,6 +409,7 @@ out_report(struct sched *s, double elapsed)
 		out_line(s, "%s== dagz job %s PASSED: %s in %.1fs ==%s",
 		    out_c(C_GREEN), out_job(s), counts, elapsed,
 		    out_c(C_RESET));
+		out_report_recycles(s, C_GREEN);
 		if (url != NULL)
 			out_line(s, "%s%s%s", out_c(C_GREEN), url,
 			    out_c(C_RESET));
@@ -398,6 +418,7 @@ out_report(struct sched *s, double elapsed)
 	color = s->exit_code == 1 ? C_RED : C_BOLD;
 	out_line(s, "%s== dagz job %s %s ==%s", out_c(color), out_job(s),
 	    s->exit_code == 1 ? "FAILED" : "ERROR", out_c(C_RESET));
+	out_report_recycles(s, color);
 	for (i = 0; i < s->ntests; i++) {
 		t = &s->tests[i];
 		if (t->state != TS_DONE || status_passed(t->status))

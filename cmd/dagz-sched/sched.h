@@ -30,6 +30,7 @@ struct sched_options {
 	double		 grace;
 	double		 slow;
 	long long	 mem_budget;
+	long long	 worker_mem_budget; /* --worker-mem-budget, or config */
 	enum leak_policy leak;
 	char		*events;
 	char		*junit;
@@ -141,7 +142,7 @@ struct fixture {
 };
 
 enum worker_state { WS_NOT_CONNECTED, WS_READY, WS_DISCONNECTED,
-    WS_FAILED };
+    WS_FAILED, WS_RECYCLING };
 
 struct sworker {
 	int		 index;
@@ -163,6 +164,9 @@ struct sworker {
 	int		 reconnects;
 	enum fix_state	*fix;		/* per fixture */
 	int		 fix_busy;	/* a setup/teardown in flight */
+	long long	 recycle_rss;	/* kept, over budget: to recycle */
+	double		 recycle_start;	/* unix time, while WS_RECYCLING */
+	int		 recycles;
 };
 
 /*
@@ -333,6 +337,7 @@ void	 dispatch(struct sched *);
 void	 dispatch_result(struct sched *, struct msg_result *);
 void	 dispatch_started(struct sched *, struct msg_started *);
 void	 dispatch_worker_died(struct sched *, struct sworker *, const char *);
+void	 dispatch_recycled(struct sched *, struct sworker *);
 void	 dispatch_abandon(struct sched *, const char *);
 void	 dispatch_node_lost(struct sched *, struct snode *, const char *);
 void	 dispatch_orphans(struct sched *);
@@ -354,7 +359,8 @@ void	 status_lines(struct sched *, double);
  * be stored; store_job_url is the dashboard link for the report, or
  * NULL; store_fixture records a fixture's setup or teardown (a "fixture"
  * span under a test); store_plan (from plan_make) records the plan, each
- * test's planned worker and start.
+ * test's planned worker and start; store_recycle a worker recycled for
+ * --worker-mem-budget (a "recycle" span on the job).
  */
 void	 store_open(struct sched *);
 void	 store_job_begin(struct sched *);
@@ -368,6 +374,7 @@ void	 store_fixture(struct sched *, const struct msg_result *, json_t *);
 void	 store_workers_grow(struct sched *);
 void	 store_node_load(struct sched *, struct snode *);
 void	 store_plan(struct sched *);
+void	 store_recycle(struct sched *, json_t *);
 void	 store_project_branch(struct sched *, char **, char **);
 void	 store_baseline_latest(struct sched *, const char *, const char *,
 	    char *, size_t);
