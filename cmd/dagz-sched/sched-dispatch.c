@@ -373,16 +373,24 @@ dispatch_send_test(struct sched *s, struct sworker *w, struct test *t)
 	sched_send_run(s, w, t->def.id, t->nattempts + 1, NULL);
 }
 
-/* A test that may wait on the worker behind the one it runs. */
+/*
+ * A test that may wait on the worker behind the one it runs. Its
+ * fixtures must be up there already (--worker-init's is, on every test
+ * after the first): no setup or teardown may start beside a test.
+ */
 static int
 dispatch_prefetchable(struct sched *s, struct sworker *w, struct test *t)
 {
+	size_t i;
+
 	if (s->nfinished < (size_t)s->nworkers ||
 	    s->sum_duration / s->nfinished > DISPATCH_PREFETCH_MEAN ||
-	    s->nqueued <= (size_t)s->nworkers * 2)
+	    s->nqueued <= (size_t)s->nworkers * 2 || t->fresh)
 		return (0);
-	return (dispatch_mutex(s, w) == NULL && t->nfixtures == 0 &&
-	    t->locks == NULL &&
+	for (i = 0; i < t->nfixtures; i++)
+		if (w->fix[t->fixtures[i]] != FIX_UP)
+			return (0);
+	return (dispatch_mutex(s, w) == NULL && t->locks == NULL &&
 	    !t->node_mutex && t->ndependents == 0 && t->nfollowers == 0);
 }
 
@@ -853,16 +861,6 @@ dispatch_worker_died(struct sched *s, struct sworker *w, const char *why)
 	dispatch(s);
 }
 
-/* A size as the recycling lines give it: MiB, or KiB below one MiB. */
-static void
-dispatch_size(long long bytes, char *buf, size_t len)
-{
-	if (bytes >= 1024 * 1024)
-		snprintf(buf, len, "%lld MiB", bytes >> 20);
-	else
-		snprintf(buf, len, "%lld KiB", bytes >> 10);
-}
-
 /*
  * Recycles w, idle and with a test to run next: one fixture up there is
  * torn down at a time (--worker-init's last, as at the end of the job);
@@ -881,8 +879,8 @@ dispatch_recycle(struct sched *s, struct sworker *w)
 			return;
 		}
 	}
-	dispatch_size(w->recycle_rss, rss, sizeof rss);
-	dispatch_size(s->opt.worker_mem_budget, budget, sizeof budget);
+	out_size(w->recycle_rss, rss, sizeof rss);
+	out_size(s->opt.worker_mem_budget, budget, sizeof budget);
 	out_line(s, "worker #%d recycled: kept processes use %s, over the "
 	    "%s worker budget", w->index, rss, budget);
 	w->state = WS_RECYCLING;

@@ -372,21 +372,33 @@ out_report_cases(struct sched *s, const char *color,
 		    failed - shown, out_c(C_RESET));
 }
 
+/* A size for people: whole MiB, or KiB below one MiB. */
+void
+out_size(long long bytes, char *buf, size_t len)
+{
+	if (bytes >= 1024 * 1024)
+		snprintf(buf, len, "%lld MiB", bytes >> 20);
+	else
+		snprintf(buf, len, "%lld KiB", bytes >> 10);
+}
+
 /* In the report, each worker that was recycled, and how often. */
 static void
 out_report_recycles(struct sched *s, const char *color)
 {
 	struct sworker *w;
+	char budget[32];
 	int k;
 
+	out_size(s->opt.worker_mem_budget, budget, sizeof budget);
 	for (k = 0; k < s->nworkers; k++) {
 		w = &s->workers[k];
 		if (w->recycles == 0)
 			continue;
 		out_line(s, "%s  worker #%d recycled %d time%s: kept processes "
-		    "over the %lld MiB worker budget%s", out_c(color), w->index,
-		    w->recycles, w->recycles == 1 ? "" : "s",
-		    s->opt.worker_mem_budget >> 20, out_c(C_RESET));
+		    "over the %s worker budget%s", out_c(color), w->index,
+		    w->recycles, w->recycles == 1 ? "" : "s", budget,
+		    out_c(C_RESET));
 	}
 }
 

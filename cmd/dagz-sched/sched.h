@@ -412,6 +412,7 @@ void	 out_tick(struct sched *, double);
 void	 out_flush_batch(struct sched *);
 void	 out_summary(struct sched *, double);
 void	 out_report(struct sched *, double);
+void	 out_size(long long, char *, size_t);
 
 /*
  * sched-report.c: report_record builds an attempt's record (a new
