@@ -19,6 +19,7 @@
 #include "ignore.h"
 #include "projconf.h"
 #include "strv.h"
+#include "timeutil.h"
 #include "utf8.h"
 #include "workerenv.h"
 #include "xmalloc.h"
@@ -220,6 +221,19 @@ pc_int(struct pc_load *l, yaml_node_t *k, yaml_node_t *n, long long min,
 	if (errstr != NULL)
 		return (pc_fail(l, pc_line(n), "\"%s\": %s is %s: %lld to "
 		    "%lld", key, s, errstr, min, max));
+	return (0);
+}
+
+/* A key's value that must be a size, "512M" as --mem-budget takes it. */
+static int
+pc_size(struct pc_load *l, yaml_node_t *k, yaml_node_t *n, long long *v)
+{
+	const char *key = (const char *)k->data.scalar.value, *s;
+	char buf[64];
+
+	if ((s = pc_string(n)) == NULL || time_parse_size(s, v) == -1)
+		return (pc_fail(l, pc_line(n), "\"%s\" must be a size such as "
+		    "512M, not %s", key, pc_what(n, buf, sizeof buf)));
 	return (0);
 }
 
@@ -474,21 +488,21 @@ pc_top(struct pc_load *l, yaml_node_t *n)
 {
 	static const char *const keys[] = { "adapters", "global", "python",
 	    "project", "ignore", "worker_env", "new_tests_repeat",
-	    "auto_quarantine", "main_branch", NULL };
+	    "auto_quarantine", "main_branch", "worker_mem_budget", NULL };
 	yaml_node_pair_t *p;
 	yaml_node_t *k, *v;
 	const char *key;
 	char buf[64];
 	size_t i;
-	int seen[9] = { 0 }, rc;
+	int seen[10] = { 0 }, rc;
 
 	if (n == NULL || pc_null(n))
 		return (0);
 	if (n->type != YAML_MAPPING_NODE)
 		return (pc_fail(l, pc_line(n), "the file must be a mapping of "
 		    "adapters, auto_quarantine, global, ignore, main_branch, "
-		    "new_tests_repeat, python, project and worker_env, not %s",
-		    pc_what(n, buf, sizeof buf)));
+		    "new_tests_repeat, python, project, worker_env and "
+		    "worker_mem_budget, not %s", pc_what(n, buf, sizeof buf)));
 	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
 	    p++) {
 		k = pc_node(l, p->key);
@@ -503,7 +517,7 @@ pc_top(struct pc_load *l, yaml_node_t *n)
 			return (pc_fail(l, pc_line(k), "unknown key \"%s\" "
 			    "(known: adapters, auto_quarantine, global, "
 			    "ignore, main_branch, new_tests_repeat, python, "
-			    "project, worker_env)", key));
+			    "project, worker_env, worker_mem_budget)", key));
 		if (seen[i]++)
 			return (pc_fail(l, pc_line(k), "\"%s\" given twice",
 			    key));
@@ -534,6 +548,9 @@ pc_top(struct pc_load *l, yaml_node_t *n)
 			break;
 		case 8:
 			rc = pc_one(l, k, v, &l->c->main_branch);
+			break;
+		case 9:
+			rc = pc_size(l, k, v, &l->c->worker_mem_budget);
 			break;
 		default:
 			rc = pc_one(l, k, v, &l->c->project);

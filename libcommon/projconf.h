@@ -25,6 +25,7 @@
  *	new_tests_repeat: 5		# as --new-tests-repeat, 1 to 100
  *	auto_quarantine: 3		# as --auto-quarantine 3
  *	main_branch: trunk		# default: the remote's HEAD, or main
+ *	worker_mem_budget: 512M		# as --worker-mem-budget
  *
  * An item of adapters: names exactly one adapter (adapter_names[]), with
  * a string, a list of strings or nothing; cwd: is for tap, exec: for tap
@@ -52,6 +53,7 @@ struct projconf {
 	int			 new_tests_repeat; /* 0: not given */
 	int			 auto_quarantine; /* 0: not given */
 	char			*main_branch;	/* or NULL */
+	long long		 worker_mem_budget; /* bytes; 0: none */
 };
 
 /* What auto_quarantine: (and --auto-quarantine) may be. */

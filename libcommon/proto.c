@@ -39,6 +39,7 @@ static const char *const proto_names[] = {
 	[PROTO_WELCOME] = "welcome",
 	[PROTO_REPORT] = "report",
 	[PROTO_ACK] = "ack",
+	[PROTO_RECYCLE] = "recycle",
 	[PROTO_UNKNOWN] = "unknown",
 };
 
@@ -81,6 +82,7 @@ static const struct proto_limit {
 	{ "exit", 0, 0, 255 },
 	{ "first_worker", 0, 0, 100000 },
 	{ "grace", 1, 0, 0 },
+	{ "kept_rss", 0, 1, INT64_MAX },
 	{ "leaked", 0, 0, 1 << 30 },
 	{ "mem_budget", 0, 0, INT64_MAX },
 	{ "node", 0, 0, 100000 },
@@ -95,6 +97,7 @@ static const struct proto_limit {
 	{ "timeout", 1, 0, 0 },
 	{ "worker", 0, 0, 100000 },
 	{ "workers", 0, 1, 100000 },
+	{ "worker_mem_budget", 0, 1, INT64_MAX },
 	{ NULL, 0, 0, 0 }
 };
 
@@ -313,7 +316,7 @@ proto_config_encode(const struct msg_config *m)
 {
 	/* A root that is not UTF-8 is left out, as the probe then is. */
 	return (json_pack("{s:s, s:s, s:f, s:f, s:I, s:s, s:s, s:o*, s:o*,"
-	    " s:o*, s:o*}",
+	    " s:o*, s:o*, s:o*}",
 	    "type", "config", "job", m->job, "timeout", m->timeout,
 	    "grace", m->grace, "mem_budget", (json_int_t)m->mem_budget,
 	    "leak", m->leak == LEAK_FAIL ? "fail" : "kill",
@@ -322,7 +325,9 @@ proto_config_encode(const struct msg_config *m)
 	    json_integer(m->first_worker) : NULL,
 	    "node", m->node > 0 ? json_integer(m->node) : NULL,
 	    "worker_env", m->worker_env != NULL ?
-	    proto_strv_json(m->worker_env) : NULL));
+	    proto_strv_json(m->worker_env) : NULL,
+	    "worker_mem_budget", m->worker_mem_budget > 0 ?
+	    json_integer(m->worker_mem_budget) : NULL));
 }
 
 int
@@ -334,11 +339,12 @@ proto_config_decode(json_t *o, struct msg_config *m, char *err, size_t len)
 
 	memset(m, 0, sizeof *m);
 	if (proto_unpack(o, "config", err, len,
-	    "{s:s, s:F, s:F, s:I, s:s, s:s, s?s, s?i, s?i, s?o}", "job", &job,
-	    "timeout", &m->timeout, "grace", &m->grace,
+	    "{s:s, s:F, s:F, s:I, s:s, s:s, s?s, s?i, s?i, s?o, s?I}", "job",
+	    &job, "timeout", &m->timeout, "grace", &m->grace,
 	    "mem_budget", &m->mem_budget, "leak", &leak, "log_dir", &log_dir,
 	    "root", &root, "first_worker", &m->first_worker,
-	    "node", &m->node, "worker_env", &wenv) == -1)
+	    "node", &m->node, "worker_env", &wenv,
+	    "worker_mem_budget", &m->worker_mem_budget) == -1)
 		return (-1);
 	/* Every template checked before any is kept. */
 	json_array_foreach(wenv, i, v)
@@ -568,13 +574,14 @@ proto_result_encode(const struct msg_result *m)
 {
 	/* Free text that is not UTF-8 is left out, as JSON cannot hold it. */
 	return (json_pack("{s:s, s:i, s:s, s:i, s:s, s:o, s:i, s:f, s:f, s:f,"
-	    " s:I, s:i, s:o*, s:o*, s:o*, s:s*, s:o*, s:o*, s:o*}",
+	    " s:I, s:o*, s:i, s:o*, s:o*, s:o*, s:s*, s:o*, s:o*, s:o*}",
 	    "type", "result", "worker", m->worker, "test", m->test,
 	    "attempt", m->attempt, "status", status_name(m->status),
 	    "exit", m->exit_code >= 0 ? json_integer(m->exit_code) :
 	    json_null(), "signal", m->signal, "start", m->start,
 	    "duration", m->duration, "cpu", m->cpu,
-	    "rss", (json_int_t)m->rss, "leaked", m->leaked,
+	    "rss", (json_int_t)m->rss, "kept_rss", m->kept_rss > 0 ?
+	    json_integer(m->kept_rss) : NULL, "leaked", m->leaked,
 	    "reason", json_string(m->reason), "log", json_string(m->log),
 	    "tail", json_string(m->tail),
 	    "phase", proto_phase_encode(m->phase),
@@ -597,12 +604,13 @@ proto_result_decode(json_t *o, struct msg_result *m, char *err, size_t len)
 	memset(m, 0, sizeof *m);
 	m->exit_code = -1;
 	if (proto_unpack(o, "result", err, len, "{s:i, s:s, s:i, s:s, s?o,"
-	    " s?i, s?F, s:F, s?F, s?I, s?i, s?s, s?s, s?s, s?s, s?o, s?o,"
-	    " s?o}",
+	    " s?i, s?F, s:F, s?F, s?I, s?I, s?i, s?s, s?s, s?s, s?s, s?o,"
+	    " s?o, s?o}",
 	    "worker", &m->worker, "test", &test, "attempt", &m->attempt,
 	    "status", &status, "exit", &ex, "signal", &m->signal,
 	    "start", &m->start, "duration", &m->duration, "cpu", &m->cpu,
-	    "rss", &m->rss, "leaked", &m->leaked, "reason", &reason,
+	    "rss", &m->rss, "kept_rss", &m->kept_rss, "leaked", &m->leaked,
+	    "reason", &reason,
 	    "log", &log, "tail", &tail, "phase", &phase, "trace", &trace,
 	    "cases", &cases, "logz", &logz) == -1 ||
 	    proto_phase_decode(phase, m->phase, "result", err, len) == -1)
@@ -820,6 +828,19 @@ proto_worker_clear(struct msg_worker *m)
 {
 	free(m->reason);
 	memset(m, 0, sizeof *m);
+}
+
+json_t *
+proto_recycle_encode(int worker)
+{
+	return (json_pack("{s:s, s:i}", "type", "recycle", "worker", worker));
+}
+
+int
+proto_recycle_decode(json_t *o, int *worker, char *err, size_t len)
+{
+	return (proto_unpack(o, "recycle", err, len, "{s:i}", "worker",
+	    worker));
 }
 
 json_t *

@@ -38,6 +38,7 @@ enum proto_type {
 	PROTO_WELCOME,
 	PROTO_REPORT,
 	PROTO_ACK,
+	PROTO_RECYCLE,
 	PROTO_UNKNOWN
 };
 
@@ -68,6 +69,7 @@ struct msg_config {
 	int		 first_worker;	/* the node's first worker's number */
 	int		 node;		/* the node's index (its CI slot) */
 	char	       **worker_env;	/* NAME=TEMPLATE, or NULL */
+	long long	 worker_mem_budget; /* bytes, 0: none; see kept_rss */
 };
 json_t	*proto_config_encode(const struct msg_config *);
 int	 proto_config_decode(json_t *, struct msg_config *, char *, size_t);
@@ -176,6 +178,7 @@ struct msg_result {
 	double			 duration;	/* wall, seconds */
 	double			 cpu;		/* user + system, seconds */
 	long long		 rss;		/* peak of the tree, bytes */
+	long long		 kept_rss;	/* worker + fixtures; 0: unsaid */
 	int			 leaked;	/* processes left behind */
 	char			*reason;	/* why, for humans; or NULL */
 	char			*log;		/* path of the log, or NULL */
@@ -245,6 +248,13 @@ int	 proto_ack_decode(json_t *, uint64_t *, char *, size_t);
 /* report (sched -> vassal): the job's end, to print; its exit status. */
 json_t	*proto_report_encode(char **, int);
 int	 proto_report_decode(json_t *, char ***, int *, char *, size_t);
+
+/*
+ * recycle (sched -> vassal): replace the worker, idle and with its
+ * fixtures torn down, by a fresh one, which says "ready" as any new one.
+ */
+json_t	*proto_recycle_encode(int);
+int	 proto_recycle_decode(json_t *, int *, char *, size_t);
 
 /* shutdown (down the tree), bye (up: all is flushed). */
 json_t	*proto_shutdown_encode(void);

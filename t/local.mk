@@ -174,5 +174,6 @@ clean-local: clean-screenshots
 clean-screenshots:
 	rm -rf t/screenshots
 BATS_TESTS += t/worker-env.bats
+BATS_TESTS += t/worker-recycle.bats
 BATS_TESTS += t/worker-env-pg.bats
 BATS_TESTS += t/quarantine.bats

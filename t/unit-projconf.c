@@ -171,6 +171,26 @@ test_empty(void)
 	free(got);
 }
 
+/* worker_mem_budget: a size as --worker-mem-budget takes it. */
+static void
+test_worker_mem_budget(void)
+{
+	struct projconf c;
+	char err[1024];
+	int rc;
+
+	write_file(cfg, "worker_mem_budget: 512M\n");
+	rc = projconf_load(cfg, &c, err, sizeof err);
+	ok(rc == 0 && c.worker_mem_budget == 512LL << 20,
+	    "worker_mem_budget: 512M is 512 MiB: %s", rc == 0 ? "" : err);
+	projconf_clear(&c);
+	write_file(cfg, "worker_mem_budget: 1048576\n");
+	rc = projconf_load(cfg, &c, err, sizeof err);
+	ok(rc == 0 && c.worker_mem_budget == 1LL << 20,
+	    "worker_mem_budget: a plain number is bytes");
+	projconf_clear(&c);
+}
+
 /* Each bad file: its text, and the error after "PATH:". */
 static void
 test_errors(void)
@@ -182,7 +202,8 @@ test_errors(void)
 		{ "adapters:\n  - ctest: build\nother: 1\n",
 		    "3: unknown key \"other\" (known: adapters, "
 		    "auto_quarantine, global, ignore, main_branch, "
-		    "new_tests_repeat, python, project, worker_env)" },
+		    "new_tests_repeat, python, project, worker_env, "
+		    "worker_mem_budget)" },
 		{ "new_tests_repeat: 0\n",
 		    "1: \"new_tests_repeat\": 0 is too small: 1 to 100" },
 		{ "new_tests_repeat: [5]\n",
@@ -191,6 +212,12 @@ test_errors(void)
 		    "a number of jobs from 1 to 20, not \"21\"" },
 		{ "auto_quarantine: [3]\n", "1: \"auto_quarantine\" must be "
 		    "a number of jobs from 1 to 20, not a list" },
+		{ "worker_mem_budget: lots\n",
+		    "1: \"worker_mem_budget\" must be a size such as 512M, not "
+		    "\"lots\"" },
+		{ "worker_mem_budget: [1M]\n",
+		    "1: \"worker_mem_budget\" must be a size such as 512M, not "
+		    "a list" },
 		{ "ignore: logs/\n",
 		    "1: \"ignore\" must be a list of patterns, not \"logs/\"" },
 		{ "ignore:\n  - logs/\n  - {a: b}\n",
@@ -248,12 +275,12 @@ test_errors(void)
 		    "4: \"cwd\" given twice" },
 		{ "- ctest\n", "1: the file must be a mapping of adapters, "
 		    "auto_quarantine, global, ignore, main_branch, "
-		    "new_tests_repeat, python, project and worker_env, not a "
-		    "list" },
+		    "new_tests_repeat, python, project, worker_env and "
+		    "worker_mem_budget, not a list" },
 		{ "a/b\n\nc:d (e\n", "1: the file must be a mapping of "
 		    "adapters, auto_quarantine, global, ignore, main_branch, "
-		    "new_tests_repeat, python, project and worker_env, not "
-		    "\"a/b\\nc:d (e\"" },
+		    "new_tests_repeat, python, project, worker_env and "
+		    "worker_mem_budget, not \"a/b\\nc:d (e\"" },
 		{ "adapters:\n  - ctest: build\n bad\n",
 		    "3: while parsing a block mapping did not find expected "
 		    "key" },
@@ -476,6 +503,7 @@ main(void)
 	strlcat(cfg, "/config.yaml", sizeof cfg);
 	test_styles();
 	test_empty();
+	test_worker_mem_budget();
 	test_errors();
 	test_ignore_key();
 	test_ignore_match();

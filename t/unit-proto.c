@@ -637,6 +637,45 @@ test_proto(void)
 	proto_worker_clear(&w2);
 	json_decref(o);
 
+	/* what a worker keeps, and the budget it is held to */
+	res.kept_rss = 0;
+	o = wire(proto_result_encode(&res));
+	ok(json_object_get(o, "kept_rss") == NULL,
+	    "result: no kept_rss unless measured");
+	json_object_set_new(o, "kept_rss", json_integer(64LL << 20));
+	rc = proto_result_decode(o, &res2, err, sizeof err);
+	ok(rc == 0 && res2.kept_rss == 64LL << 20,
+	    "result: kept_rss decodes");
+	proto_result_clear(&res2);
+	json_object_set_new(o, "kept_rss", json_integer(0));
+	rc = proto_result_decode(o, &res2, err, sizeof err);
+	is_str(err, "result: \"kept_rss\" must be an integer from 1 to "
+	    "9223372036854775807", "result: kept_rss 0 is rejected");
+	json_decref(o);
+	memset(&c, 0, sizeof c);
+	c.job = "j";
+	c.log_dir = "/l";
+	o = wire(proto_config_encode(&c));
+	ok(json_object_get(o, "worker_mem_budget") == NULL,
+	    "config: no worker_mem_budget unless set");
+	json_decref(o);
+	c.worker_mem_budget = 32LL << 20;
+	o = wire(proto_config_encode(&c));
+	rc = proto_config_decode(o, &c2, err, sizeof err);
+	ok(rc == 0 && c2.worker_mem_budget == 32LL << 20,
+	    "config: worker_mem_budget round-trips");
+	proto_config_clear(&c2);
+	json_decref(o);
+	o = wire(proto_recycle_encode(3));
+	ok(proto_type(o) == PROTO_RECYCLE, "recycle: type");
+	rc = proto_recycle_decode(o, &n, err, sizeof err);
+	ok(rc == 0 && n == 3, "recycle: round-trips");
+	json_object_set_new(o, "test", json_string("a"));
+	rc = proto_recycle_decode(o, &n, err, sizeof err);
+	is_str(err, "recycle: unknown key \"test\"",
+	    "recycle: an unknown key is rejected");
+	json_decref(o);
+
 	/* shutdown and bye: a type and nothing else */
 	o = wire(proto_shutdown_encode());
 	ok(proto_type(o) == PROTO_SHUTDOWN && json_object_size(o) == 1,

@@ -39,6 +39,7 @@ usage(int asked)
 	    "                [--worker-env name=template] [--worker-init cmd]\n"
 	    "                [--worker-cleanup cmd] [--repeat n] [--until-fail]\n"
 	    "                [--new-tests-repeat n] [--auto-quarantine n]\n"
+	    "                [--worker-mem-budget size]\n"
 	    "                [--filter regex] [--list] [adapter ...] [test-id ...]\n"
 	    "       dagz run --bisect-pollution job test [option ...] [adapter ...]\n"
 	    "adapters:       --manifest file | --exec glob ... |\n"
@@ -263,6 +264,7 @@ main(int argc, char **argv)
 		{ "worker-init", required_argument, NULL, 'I' + 256 },
 		{ "worker-cleanup", required_argument, NULL, 'U' + 256 },
 		{ "auto-quarantine", required_argument, NULL, 1000 },
+		{ "worker-mem-budget", required_argument, NULL, 1030 },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct sched s;
@@ -517,6 +519,12 @@ main(int argc, char **argv)
 				errx(DAGZ_EXIT_USAGE, "--mem-budget: invalid "
 				    "size '%s'", optarg);
 			break;
+		case 1030:
+			if (time_parse_size(optarg,
+			    &s.opt.worker_mem_budget) == -1)
+				errx(DAGZ_EXIT_USAGE, "--worker-mem-budget: "
+				    "invalid size '%s'", optarg);
+			break;
 		case 'K':
 			s.opt.stuck_after = opt_duration("stuck-after", optarg);
 			break;
@@ -614,6 +622,8 @@ main(int argc, char **argv)
 		s.opt.retries = 0;
 		s.opt.new_tests_repeat = 0;
 	}
+	if (s.opt.worker_mem_budget == 0)
+		s.opt.worker_mem_budget = s.opt.config.worker_mem_budget;
 	if (s.opt.list_only)
 		s.opt.no_store = 1;
 	return (sched_run(&s));

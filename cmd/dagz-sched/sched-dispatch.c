@@ -7,7 +7,9 @@
  * A worker with nothing left steals from the worker with the most
  * planned time left. A failed attempt is retried at once on the same
  * worker, then once more at the end on another worker with its fixtures
- * set up anew.
+ * set up anew. A worker that keeps more than --worker-mem-budget between
+ * tests is recycled before its next one: its fixtures torn down, itself
+ * replaced by a fresh one, which sets them up again as needed.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +32,7 @@
 
 static void	dispatch_synth(struct sched *, struct test *,
 		    enum test_status, const char *, const char *);
+static void	dispatch_recycle(struct sched *, struct sworker *);
 
 static int
 dispatch_locks_free(struct sched *s, struct test *t)
@@ -385,18 +388,26 @@ dispatch_send_test(struct sched *s, struct sworker *w, struct test *t)
 	sched_send_run(s, w, t->def.id, t->nattempts + 1, NULL);
 }
 
-/* A test that may wait on the worker behind the one it runs. */
+/*
+ * A test that may wait on the worker behind the one it runs. Its
+ * fixtures must be up there already (--worker-init's is, on every test
+ * after the first): no setup or teardown may start beside a test.
+ */
 static int
 dispatch_prefetchable(struct sched *s, struct sworker *w, struct test *t)
 {
+	size_t i;
+
 	/* Stopping early: nothing starts after the failure that stops. */
 	if (s->opt.max_fail > 0 ||
 	    s->nfinished < (size_t)s->nworkers ||
 	    s->sum_duration / s->nfinished > DISPATCH_PREFETCH_MEAN ||
-	    s->nqueued <= (size_t)s->nworkers * 2)
+	    s->nqueued <= (size_t)s->nworkers * 2 || t->fresh)
 		return (0);
-	return (dispatch_mutex(s, w) == NULL && t->nfixtures == 0 &&
-	    t->locks == NULL &&
+	for (i = 0; i < t->nfixtures; i++)
+		if (w->fix[t->fixtures[i]] != FIX_UP)
+			return (0);
+	return (dispatch_mutex(s, w) == NULL && t->locks == NULL &&
 	    !t->node_mutex && t->ndependents == 0 && t->nfollowers == 0);
 }
 
@@ -463,6 +474,12 @@ dispatch_worker(struct sched *s, struct sworker *w)
 		}
 		if (w->inflight > 0 && !dispatch_prefetchable(s, w, t))
 			break;
+		/* Between tests only: nothing running is cut short. */
+		if (w->recycle_rss > 0) {
+			if (w->inflight == 0)
+				dispatch_recycle(s, w);
+			break;
+		}
 		if ((ready = dispatch_fixtures_ready(s, w, t)) == -1)
 			continue;
 		if (ready == 0)
@@ -884,6 +901,10 @@ dispatch_result(struct sched *s, struct msg_result *r)
 			return;
 		}
 		w->inflight--;
+		/* What it keeps, measured after this test, decides. */
+		if (s->opt.worker_mem_budget > 0 &&
+		    r->kept_rss > s->opt.worker_mem_budget)
+			w->recycle_rss = r->kept_rss;
 		dispatch_test_result(s, w, t, r);
 	}
 	dispatch(s);
@@ -922,6 +943,8 @@ dispatch_worker_died(struct sched *s, struct sworker *w, const char *why)
 	w->inflight = 0;
 	w->current = NULL;
 	w->fix_busy = 0;
+	/* Its successor is fresh: nothing to recycle. */
+	w->recycle_rss = 0;
 	/* A new worker runs --worker-init again, as any fixture half done. */
 	for (f = 0; f < s->nfixtures; f++)
 		if (w->fix[f] == FIX_SETTING_UP ||
@@ -946,6 +969,54 @@ dispatch_worker_died(struct sched *s, struct sworker *w, const char *why)
 	}
 	repeat_worker_lost(s, w, why);
 	dispatch(s);
+}
+
+/*
+ * Recycles w, idle and with a test to run next: one fixture up there is
+ * torn down at a time (--worker-init's last, as at the end of the job);
+ * once none is, its vassal replaces it, and dispatch_recycled takes it
+ * back.
+ */
+static void
+dispatch_recycle(struct sched *s, struct sworker *w)
+{
+	char rss[32], budget[32];
+	size_t f;
+
+	for (f = 0; f < s->nfixtures; f++) {
+		if (w->fix[f] == FIX_UP) {
+			dispatch_fixture_op(s, w, f, "teardown");
+			return;
+		}
+	}
+	out_size(w->recycle_rss, rss, sizeof rss);
+	out_size(s->opt.worker_mem_budget, budget, sizeof budget);
+	out_line(s, "worker #%d recycled: kept processes use %s, over the "
+	    "%s worker budget", w->index, rss, budget);
+	w->state = WS_RECYCLING;
+	w->recycle_start = time_unix();
+	w->recycles++;
+	node_send(s, s->nodes[w->node], proto_recycle_encode(w->index));
+}
+
+/*
+ * w's successor is ready: the recycling is recorded, a "recycle" record
+ * to the events file and the store, and w takes tests again.
+ */
+void
+dispatch_recycled(struct sched *s, struct sworker *w)
+{
+	json_t *rec;
+
+	rec = json_pack("{s:s,s:i,s:I,s:I,s:o,s:o}", "type", "recycle",
+	    "worker", w->index, "kept_rss", (json_int_t)w->recycle_rss,
+	    "budget", (json_int_t)s->opt.worker_mem_budget, "start",
+	    report_seconds(w->recycle_start), "end",
+	    report_seconds(time_unix()));
+	report_event(s, rec);
+	store_recycle(s, rec);
+	json_decref(rec);
+	w->recycle_rss = 0;
 }
 
 /*

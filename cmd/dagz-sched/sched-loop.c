@@ -370,6 +370,8 @@ sched_node_msg(struct ndjson_peer *peer, json_t *msg, void *arg)
 			goto bad;
 		}
 		if (strcmp(mw.state, "ready") == 0) {
+			if (s->workers[mw.worker].state == WS_RECYCLING)
+				dispatch_recycled(s, &s->workers[mw.worker]);
 			if (s->workers[mw.worker].state == WS_DISCONNECTED)
 				s->workers[mw.worker].reconnects++;
 			s->workers[mw.worker].state = WS_READY;

@@ -419,6 +419,7 @@ node_send_config(struct sched *s, struct snode *n)
 	cfg.node = n->index;
 	cfg.worker_env = s->opt.worker_env != NULL ? s->opt.worker_env :
 	    s->opt.config.worker_env;
+	cfg.worker_mem_budget = s->opt.worker_mem_budget;
 	node_send(s, n, proto_config_encode(&cfg));
 }
 

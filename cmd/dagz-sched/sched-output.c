@@ -472,6 +472,40 @@ out_report_notes(struct sched *s, const char *color)
  * passed, red with each failed test listed when not. Failures in
  * quarantine are listed either way, labelled, and so are order-dependent
  * flaky tests.
+/* A size for people: whole MiB, or KiB below one MiB. */
+void
+out_size(long long bytes, char *buf, size_t len)
+{
+	if (bytes >= 1024 * 1024)
+		snprintf(buf, len, "%lld MiB", bytes >> 20);
+	else
+		snprintf(buf, len, "%lld KiB", bytes >> 10);
+}
+
+/* In the report, each worker that was recycled, and how often. */
+static void
+out_report_recycles(struct sched *s, const char *color)
+{
+	struct sworker *w;
+	char budget[32];
+	int k;
+
+	out_size(s->opt.worker_mem_budget, budget, sizeof budget);
+	for (k = 0; k < s->nworkers; k++) {
+		w = &s->workers[k];
+		if (w->recycles == 0)
+			continue;
+		out_line(s, "%s  worker #%d recycled %d time%s: kept processes "
+		    "over the %s worker budget%s", out_c(color), w->index,
+		    w->recycles, w->recycles == 1 ? "" : "s", budget,
+		    out_c(C_RESET));
+	}
+}
+
+/*
+ * The job report: the same block at the end of every run, green when all
+ * passed, red with each failed test listed when not; under its first
+ * line, the workers that were recycled.
  */
 void
 out_report(struct sched *s, double elapsed)
@@ -492,6 +526,7 @@ out_report(struct sched *s, double elapsed)
 				out_report_test(s, C_YELLOW, &s->tests[i]);
 		out_report_notes(s, C_GREEN);
 		out_report_polluted(s, C_GREEN);
+		out_report_recycles(s, C_GREEN);
 		if (url != NULL)
 			out_line(s, "%s%s%s", out_c(C_GREEN), url,
 			    out_c(C_RESET));
@@ -500,6 +535,7 @@ out_report(struct sched *s, double elapsed)
 	color = s->exit_code == 1 ? C_RED : C_BOLD;
 	out_line(s, "%s== dagz job %s %s ==%s", out_c(color), out_job(s),
 	    s->exit_code == 1 ? "FAILED" : "ERROR", out_c(C_RESET));
+	out_report_recycles(s, color);
 	for (i = 0; i < s->ntests; i++) {
 		t = &s->tests[i];
 		/* Not run: one line for all of them, below. */

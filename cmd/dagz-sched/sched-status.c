@@ -18,6 +18,8 @@ status_state(struct sworker *w)
 		return ("Disconnected");
 	case WS_FAILED:
 		return ("Failed");
+	case WS_RECYCLING:
+		return ("Recycling");
 	case WS_READY:
 		break;
 	}

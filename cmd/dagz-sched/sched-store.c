@@ -1112,6 +1112,30 @@ store_node_load(struct sched *s, struct snode *n)
 	    node, "host", n->host));
 }
 
+/*
+ * A worker's recycling, whose record is rec (borrowed): a "recycle" span
+ * on the job, from the decision to its successor's readiness.
+ */
+void
+store_recycle(struct sched *s, json_t *rec)
+{
+	struct sched_store *st = s->store;
+	char span[JOBID_SPAN_LEN], name[32];
+	json_t *w = json_object_get(rec, "worker");
+
+	if (st == NULL || st->nspools == 0)
+		return;
+	jobid_span(span);
+	snprintf(name, sizeof name, "worker #%lld",
+	    (long long)json_integer_value(w));
+	store_emit(s, json_pack("{s:s,s:s,s:s,s:s,s:O,s:O,s:s,s:{s:O,s:O,"
+	    "s:O}}", "type", "span", "span", span, "span_type", "recycle",
+	    "name", name, "start", json_object_get(rec, "start"), "end",
+	    json_object_get(rec, "end"), "status", "OK", "attrs", "worker", w,
+	    "kept_rss", json_object_get(rec, "kept_rss"), "budget",
+	    json_object_get(rec, "budget")));
+}
+
 /* Room for the workers of a node that joined the job. */
 void
 store_workers_grow(struct sched *s)

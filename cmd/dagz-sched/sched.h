@@ -31,6 +31,7 @@ struct sched_options {
 	double		 grace;
 	double		 slow;
 	long long	 mem_budget;
+	long long	 worker_mem_budget; /* --worker-mem-budget, or config */
 	enum leak_policy leak;
 	char		*events;
 	char		*junit;
@@ -153,7 +154,7 @@ struct fixture {
 };
 
 enum worker_state { WS_NOT_CONNECTED, WS_READY, WS_DISCONNECTED,
-    WS_FAILED };
+    WS_FAILED, WS_RECYCLING };
 
 /* One attempt that ran on a worker: t->attempts[attempt] of test test. */
 struct ran {
@@ -183,6 +184,9 @@ struct sworker {
 	int		 fix_busy;	/* a setup/teardown in flight */
 	struct ran	*ran;		/* what ran here, in order */
 	size_t		 nran;
+	long long	 recycle_rss;	/* kept, over budget: to recycle */
+	double		 recycle_start;	/* unix time, while WS_RECYCLING */
+	int		 recycles;
 };
 
 /*
@@ -360,6 +364,7 @@ void	 dispatch(struct sched *);
 void	 dispatch_result(struct sched *, struct msg_result *);
 void	 dispatch_started(struct sched *, struct msg_started *);
 void	 dispatch_worker_died(struct sched *, struct sworker *, const char *);
+void	 dispatch_recycled(struct sched *, struct sworker *);
 void	 dispatch_abandon(struct sched *, const char *);
 void	 dispatch_node_lost(struct sched *, struct snode *, const char *);
 void	 dispatch_orphans(struct sched *);
@@ -447,7 +452,8 @@ void	 status_lines(struct sched *, double);
  * be stored; store_job_url is the dashboard link for the report, or
  * NULL; store_fixture records a fixture's setup or teardown (a "fixture"
  * span under a test); store_plan (from plan_make) records the plan, each
- * test's planned worker and start.
+ * test's planned worker and start; store_recycle a worker recycled for
+ * --worker-mem-budget (a "recycle" span on the job).
  */
 void	 store_open(struct sched *);
 void	 store_job_begin(struct sched *);
@@ -461,6 +467,7 @@ void	 store_fixture(struct sched *, const struct msg_result *, json_t *);
 void	 store_workers_grow(struct sched *);
 void	 store_node_load(struct sched *, struct snode *);
 void	 store_plan(struct sched *);
+void	 store_recycle(struct sched *, json_t *);
 void	 store_project_branch(struct sched *, char **, char **);
 struct store_reply;
 /* A request to dagzd within the job's wait budget: 0, or -1. */
@@ -529,6 +536,7 @@ void	 out_tick(struct sched *, double);
 void	 out_flush_batch(struct sched *);
 void	 out_summary(struct sched *, double);
 void	 out_report(struct sched *, double);
+void	 out_size(long long, char *, size_t);
 
 /*
  * sched-report.c: report_record builds an attempt's record (a new

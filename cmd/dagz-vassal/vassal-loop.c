@@ -2,7 +2,8 @@
  * vassal-loop.c: the vassal's event loop. Messages from the scheduler
  * name tests by id; the vassal, which collected them, hands each worker
  * the whole definition. A worker that dies is reported, its orphaned
- * processes are killed, and it is started again.
+ * processes are killed, and it is started again; one the scheduler
+ * recycles is shut down and replaced without a word of death.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -311,6 +312,13 @@ vassal_sigchld(evutil_socket_t sig, short what, void *arg)
 		died = 1;
 		if (v->shutting_down)
 			continue;
+		if (w->recycling) {
+			/* Its successor says "ready" as a new one does. */
+			w->recycling = 0;
+			log_debug("worker #%d recycled", w->index);
+			vassal_worker_spawn(v, w);
+			continue;
+		}
 		vassal_describe_status(status, why, sizeof why);
 		log_warnx("worker #%d %s", w->index, why);
 		vassal_worker_flush_queue(w);
@@ -491,6 +499,32 @@ vassal_run(struct vassal *v, struct msg_run *run)
 	    proto_exec_encode(t, run->attempt, timeout, NULL));
 }
 
+/*
+ * The scheduler's word that a worker, idle and with its fixtures torn
+ * down, is to be replaced: it is told to shut down, and vassal_sigchld
+ * starts a fresh one once it is gone.
+ */
+static void
+vassal_recycle(struct vassal *v, int worker)
+{
+	struct vworker *w;
+	char err[256];
+
+	if (worker < v->first || worker >= v->first + v->nworkers) {
+		snprintf(err, sizeof err, "recycle: no worker #%d", worker);
+		vassal_error(v, "internal", err);
+		return;
+	}
+	w = &v->workers[worker - v->first];
+	if (w->pid == 0 || w->recycling)
+		return;
+	w->recycling = 1;
+	if (w->peer != NULL && w->ready)
+		ndjson_send(w->peer, proto_shutdown_encode());
+	else
+		kill(w->pid, SIGTERM);
+}
+
 /* Workers are numbered across the job: ours from first. */
 static void
 vassal_number_workers(struct vassal *v, int first)
@@ -597,6 +631,11 @@ vassal_sched_msg(struct ndjson_peer *peer, json_t *msg, void *arg)
 			fatalx("scheduler: bad message: %s", err);
 		vassal_run(v, &run);
 		proto_run_clear(&run);
+		break;
+	case PROTO_RECYCLE:
+		if (proto_recycle_decode(msg, &k, err, sizeof err) == -1)
+			fatalx("scheduler: bad message: %s", err);
+		vassal_recycle(v, k);
 		break;
 	case PROTO_SHUTDOWN:
 		vassal_shutdown(v);

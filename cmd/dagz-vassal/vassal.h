@@ -33,6 +33,7 @@ struct vworker {
 	struct ndjson_peer	*peer;
 	int			 ready;		/* said hello */
 	int			 restarts;
+	int			 recycling;	/* to be replaced, not restarted */
 	struct pendings		 queue;
 };
 

@@ -1401,6 +1401,12 @@ run_finish(struct worker *w)
 	m.rss = r->rss_peak > r->leader_maxrss ? r->rss_peak :
 	    r->leader_maxrss;
 	m.leaked = r->leaked;
+	/*
+	 * Between tests, all that is left of ours is what we keep: the
+	 * scheduler weighs it against --worker-mem-budget.
+	 */
+	if (ex->phase[0] == '\0' && w->config.worker_mem_budget > 0)
+		m.kept_rss = proc_tree_rss(getpid());
 
 	if (r->forced_reason != NULL) {
 		m.status = r->forced;
