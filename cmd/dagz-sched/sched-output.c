@@ -467,11 +467,6 @@ out_report_notes(struct sched *s, const char *color)
 		    out_c(C_RESET));
 }
 
-/*
- * The job report: the same block at the end of every run, green when all
- * passed, red with each failed test listed when not. Failures in
- * quarantine are listed either way, labelled, and so are order-dependent
- * flaky tests.
 /* A size for people: whole MiB, or KiB below one MiB. */
 void
 out_size(long long bytes, char *buf, size_t len)
@@ -504,8 +499,9 @@ out_report_recycles(struct sched *s, const char *color)
 
 /*
  * The job report: the same block at the end of every run, green when all
- * passed, red with each failed test listed when not; under its first
- * line, the workers that were recycled.
+ * passed, red with each failed test listed when not. Failures in
+ * quarantine are listed either way, labelled, and so are order-dependent
+ * flaky tests and the workers that were recycled.
  */
 void
 out_report(struct sched *s, double elapsed)
