@@ -70,6 +70,9 @@ EOF
 	jq -e '.stress == {"repeat": 20, "until_fail": false}' <<<"$output"
 	run -0 zb job j1 --json
 	jq -e '.stress == null' <<<"$output"
+	# So does the dashboard's page of the job.
+	curl -sSf "$DAGZ_URL/jobs/j2" | grep -F '<dd id="stress">--repeat 20</dd>'
+	! curl -sSf "$DAGZ_URL/jobs/j1" | grep -F 'id="stress"'
 	run -0 zb tests j2 --json
 	jq -se 'map(select(.test == "t/flaky"))[0] | .status == "FAILED" and .attempts == 20' <<<"$output"
 	# OK in j1, FAILED in the stress job: no flip counts.

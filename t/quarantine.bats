@@ -110,6 +110,12 @@ EOF
 ["ok","OK",null]' ]
 	# The store keeps it, and zb tests says it.
 	job=$(jq -r 'select(.type == "summary") | .job' ev.ndjson)
+	# The dashboard tags it, among the errors and the tests.
+	curl -sSf "$DAGZ_URL/jobs/$job?tab=errors" >errors.html
+	grep -A3 'data-test="bad"' errors.html | grep -F '<span class="tag quarantined"'
+	curl -sSf "$DAGZ_URL/jobs/$job?tab=tests" >tests.html
+	[ "$(grep -c 'class="tag quarantined"' tests.html)" = 2 ]
+	! grep 'data-test="ok"' tests.html | grep -F 'tag quarantined'
 	run -0 zb tests "$job" --json
 	[ "$(jq -r 'select(.test == "bad") | [.status, .quarantined] |
 	    @tsv' <<<"$output")" = "$(printf 'FAILED\ttrue')" ]

@@ -97,6 +97,15 @@ static const char sql_baseline[] =
     "LIMIT 1";
 
 /* The job's header: summary, CI run, baseline, command and chips. */
+/* A tag after a test that was quarantined when it ran. */
+static void
+web_quarantined(struct evbuffer *b, int quarantined)
+{
+	if (quarantined)
+		evbuffer_add_printf(b, " <span class=\"tag quarantined\" "
+		    "title=\"its failure fails no job\">quarantined</span>");
+}
+
 static void
 web_job_header(struct dagzd *d, struct evbuffer *b, struct web_job *j)
 {
@@ -142,6 +151,18 @@ web_job_header(struct dagzd *d, struct evbuffer *b, struct web_job *j)
 		web_html(b, url);
 		evbuffer_add_printf(b, "</a></dd>");
 	}
+	if ((v = json_object_get(o, "stress")) != NULL && json_is_object(v)) {
+		/* Its runs feed no baseline and no flaky rate. */
+		evbuffer_add_printf(b, "<dt>Stress job</dt><dd id=\"stress\">");
+		if (json_integer_value(json_object_get(v, "repeat")) > 0)
+			evbuffer_add_printf(b, "--repeat %lld", (long long)
+			    json_integer_value(json_object_get(v, "repeat")));
+		if (json_is_true(json_object_get(v, "until_fail")))
+			evbuffer_add_printf(b, "%s--until-fail",
+			    json_integer_value(json_object_get(v, "repeat")) >
+			    0 ? " " : "");
+		evbuffer_add_printf(b, "</dd>");
+	}
 	if ((s = json_string_value(json_object_get(o, "rerun_of"))) != NULL) {
 		evbuffer_add_printf(b, "<dt>Rerun of</dt><dd><a href=\"/jobs/");
 		web_url(b, s);
@@ -177,7 +198,8 @@ web_job_header(struct dagzd *d, struct evbuffer *b, struct web_job *j)
 }
 
 static const char sql_failed[] =
-    "SELECT test, status, reason, attempt, span FROM results WHERE job = ? "
+    "SELECT test, status, reason, attempt, span, quarantined FROM results "
+    "WHERE job = ? "
     "AND final = 1 AND status IN ('FAILED', 'TIMEOUT', 'CRASHED', "
     "'DEP_FAILED', 'DAGZ_ERROR') ORDER BY test";
 static const char sql_failed_cases[] =
@@ -302,6 +324,7 @@ web_tab_errors(struct dagzd *d, struct evbuffer *b, struct web_job *j,
 		evbuffer_add_printf(b, "\">");
 		web_status(b, "span", (const char *)sqlite3_column_text(st,
 		    1));
+		web_quarantined(b, sqlite3_column_int(st, 5));
 		evbuffer_add_printf(b, " <a class=\"show-logs\" href=\"");
 		web_tab_href(b, j, "errors");
 		evbuffer_add_printf(b, "&amp;test=");
@@ -367,7 +390,8 @@ static const char sql_tests_count[] =
 
 /* ?4 picks the column of sorts[] below, ?5 the direction. */
 static const char sql_tests_page[] =
-    "SELECT test, status, attempt, duration, worker, node, CASE ?4 "
+    "SELECT test, status, attempt, duration, worker, node, quarantined, "
+    "CASE ?4 "
     "WHEN 0 THEN test WHEN 1 THEN status WHEN 2 THEN attempt WHEN 3 THEN "
     "duration WHEN 4 THEN worker ELSE node END AS k FROM results "
     "WHERE job = ?1 AND final = 1 AND (?2 IS NULL OR instr(lower(test), "
@@ -456,6 +480,7 @@ web_tab_tests(struct dagzd *d, struct http_req *req, struct evbuffer *b,
 		evbuffer_add_printf(b, "\"><td>");
 		web_test_link(b, (const char *)sqlite3_column_text(st, 0),
 		    j->project);
+		web_quarantined(b, sqlite3_column_int(st, 6));
 		evbuffer_add_printf(b, "</td>");
 		web_status(b, "td", (const char *)sqlite3_column_text(st, 1));
 		evbuffer_add_printf(b, "<td class=\"num attempts\">%d</td>"
