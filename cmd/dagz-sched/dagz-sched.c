@@ -273,7 +273,7 @@ main(int argc, char **argv)
 	const char *bats_exec = NULL, *relay, *why;
 	char *drop;
 	long n;
-	int ch, i, dashdash = -1;
+	int ch, i, dashdash = -1, rc;
 
 	/* Errors speak as the command the user typed. */
 	setprogname("dagz-run");
@@ -600,7 +600,9 @@ main(int argc, char **argv)
 		if (strv_len(s.opt.test_ids) != 1 || s.opt.in_order)
 			errx(DAGZ_EXIT_USAGE, "--bisect-pollution: give one "
 			    "test: --bisect-pollution JOB TEST");
-		return (bisect_run(&s, argc, argv, drop, dashdash));
+		rc = bisect_run(&s, argc, argv, drop, dashdash);
+		sched_options_clear(&s.opt);
+		return (rc);
 	}
 	free(drop);
 	/* A bisection's step: these tests, so, and nothing else. */

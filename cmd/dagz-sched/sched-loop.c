@@ -671,6 +671,30 @@ sched_make_log_dir(struct sched *s)
 	s->log_dir_temp = 1;
 }
 
+/* Frees what the options hold. */
+void
+sched_options_clear(struct sched_options *o)
+{
+	free(o->events);
+	free(o->junit);
+	free(o->log_dir);
+	adapter_list_clear(&o->adapters);
+	projconf_clear(&o->config);
+	free(o->suite_name);
+	free(o->suite_dir);
+	free(o->filter);
+	strv_free(o->test_ids);
+	free(o->baseline);
+	free(o->baseline_file);
+	strv_free(o->globals);
+	strv_free(o->argv);
+	strv_free(o->advertise);
+	strv_free(o->worker_env);
+	free(o->worker_init);
+	free(o->worker_cleanup);
+	free(o->bisect_job);
+}
+
 static void
 sched_cleanup(struct sched *s)
 {
@@ -726,23 +750,7 @@ sched_cleanup(struct sched *s)
 	event_free(s->ev_int);
 	event_free(s->ev_term);
 	event_base_free(s->base);
-	free(s->opt.events);
-	free(s->opt.junit);
-	free(s->opt.log_dir);
-	adapter_list_clear(&s->opt.adapters);
-	projconf_clear(&s->opt.config);
-	free(s->opt.suite_name);
-	free(s->opt.suite_dir);
-	free(s->opt.filter);
-	strv_free(s->opt.test_ids);
-	free(s->opt.baseline);
-	free(s->opt.baseline_file);
-	strv_free(s->opt.globals);
-	strv_free(s->opt.argv);
-	strv_free(s->opt.advertise);
-	strv_free(s->opt.worker_env);
-	free(s->opt.worker_init);
-	free(s->opt.worker_cleanup);
+	sched_options_clear(&s->opt);
 	free(s->run_key);
 	free(s->retry_of);
 	strv_free(s->retry_tests);

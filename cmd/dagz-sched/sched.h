@@ -303,6 +303,7 @@ struct sched {
 
 /* sched-loop.c */
 int	 sched_run(struct sched *);
+void	 sched_options_clear(struct sched_options *);
 void	 sched_node_msg(struct ndjson_peer *, json_t *, void *);
 void	 sched_node_close(struct ndjson_peer *, const char *, void *);
 void	 sched_end(struct sched *);
