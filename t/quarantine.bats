@@ -144,6 +144,25 @@ EOF
 	[ "$(event_get ev2.ndjson bad .quarantined)" = null ]
 }
 
+@test "JUnit counts no case of a quarantined test, which is one skipped testcase" {
+	m=$(manifest <<'EOF'
+{"id": "q.sh", "sh": "echo 1..3; echo ok 1; echo not ok 2; echo ok 3; exit 1", "format": "tap"}
+{"id": "p.sh", "sh": "echo 1..2; echo ok 1; echo ok 2", "format": "tap"}
+EOF
+)
+	run -0 zb quarantine add q.sh
+	run -0 dagz_run --all -j 1 --retries 0 --manifest "$m" --events ev.ndjson \
+	    --junit junit.xml
+	# q.sh one skipped testcase, p.sh a testsuite of its two cases.
+	grep -F '<testsuites name="dagz" tests="3" failures="0" errors="0" skipped="1"' junit.xml
+	[ "$(grep -c '<testcase ' junit.xml)" = 3 ]
+	job=$(jq -r 'select(.type == "summary") | .job' ev.ndjson)
+	run -0 zb junit "$job"
+	# Two tests and p.sh's two cases; q.sh's three are not written.
+	grep -E '<testsuites name="j[0-9]+" tests="4" failures="0" errors="0" skipped="1"' <<<"$output"
+	[ "$(grep -c '<testcase ' <<<"$output")" = 4 ]
+}
+
 @test "--auto-quarantine N quarantines a test flaky in N of the last jobs on main, and releases it after 20 clean runs there" {
 	# flip fails its first attempt in every job and passes the retry.
 	cat >flaky.ndjson <<'EOF'

@@ -108,9 +108,37 @@ junit_has_cases(json_t *t)
 }
 
 /*
- * The testsuite of test t, from its cases in cases (ordered by test as
- * tests are) starting at *next, which is moved past them.
+ * Counts into suite the cases of test t in cases (ordered by test as
+ * tests are) from *next, which is moved past them; returns the first.
  */
+static size_t
+junit_count_cases(json_t *t, json_t *cases, size_t *next,
+    struct junit_suite *suite)
+{
+	const char *test = str(t, "test"), *st;
+	json_t *c;
+	size_t i, first;
+
+	while (*next < json_array_size(cases) &&
+	    strcmp(str(json_array_get(cases, *next), "test"), test) < 0)
+		(*next)++;
+	first = *next;
+	for (i = first; i < json_array_size(cases); i++) {
+		c = json_array_get(cases, i);
+		if (strcmp(str(c, "test"), test) != 0)
+			break;
+		suite->tests++;
+		st = str(c, "status");
+		if (strcmp(st, "FAILED") == 0)
+			suite->failures++;
+		else if (strcmp(st, "SKIPPED") == 0 || strcmp(st, "TODO") == 0)
+			suite->skipped++;
+	}
+	*next = i;
+	return (first);
+}
+
+/* The testsuite of test t, from its cases (junit_count_cases). */
 static void
 junit_test_cases(struct junit_writer *w, json_t *t, json_t *cases,
     size_t *next)
@@ -120,25 +148,10 @@ junit_test_cases(struct junit_writer *w, json_t *t, json_t *cases,
 	json_t *c, *dur;
 	size_t i, first;
 
-	while (*next < json_array_size(cases) &&
-	    strcmp(str(json_array_get(cases, *next), "test"), test) < 0)
-		(*next)++;
-	first = *next;
 	memset(&suite, 0, sizeof suite);
 	suite.name = test;
 	suite.time = json_number_value(json_object_get(t, "duration"));
-	for (i = first; i < json_array_size(cases); i++) {
-		c = json_array_get(cases, i);
-		if (strcmp(str(c, "test"), test) != 0)
-			break;
-		suite.tests++;
-		st = str(c, "status");
-		if (strcmp(st, "FAILED") == 0)
-			suite.failures++;
-		else if (strcmp(st, "SKIPPED") == 0 || strcmp(st, "TODO") == 0)
-			suite.skipped++;
-	}
-	*next = i;
+	first = junit_count_cases(t, cases, next, &suite);
 	junit_suite_begin(w, &suite);
 	for (i = first; i < *next; i++) {
 		c = json_array_get(cases, i);
@@ -164,10 +177,10 @@ zb_junit(int argc, char **argv)
 {
 	struct junit_suite suite, all;
 	struct junit_writer *w;
-	json_t *job, *tests, *logs, *t, *cases = NULL, *c;
+	json_t *job, *tests, *logs, *t, *cases = NULL;
 	const char *out = NULL, *st;
 	char *id, *tmp = NULL;
-	size_t i, k, next = 0, ncases = 0;
+	size_t i, next = 0, ncases = 0;
 	FILE *f = stdout;
 	int ch;
 
@@ -205,16 +218,15 @@ zb_junit(int argc, char **argv)
 		else if (!junit_passed(st))
 			suite.skipped++;
 	}
-	/* The document's counts are the job's tests and every case. */
+	/*
+	 * The document's counts are the job's tests and every case written
+	 * (a quarantined test's are not: it is one skipped testcase).
+	 */
 	memcpy(&all, &suite, sizeof all);
-	json_array_foreach(cases, k, c) {
-		all.tests++;
-		st = str(c, "status");
-		if (strcmp(st, "FAILED") == 0)
-			all.failures++;
-		else if (strcmp(st, "SKIPPED") == 0 || strcmp(st, "TODO") == 0)
-			all.skipped++;
-	}
+	json_array_foreach(tests, i, t)
+		if (junit_has_cases(t))
+			junit_count_cases(t, cases, &next, &all);
+	next = 0;
 	if (out != NULL) {
 		xasprintf(&tmp, "%s.tmp", out);
 		if ((f = fopen(tmp, "w")) == NULL)
