@@ -184,6 +184,7 @@ class Recorder(object):
 
 
 _recorder = None
+_begun = False
 
 
 def _error(path, why):
@@ -191,10 +192,11 @@ def _error(path, why):
 
 
 def _begin(config):
-    global _recorder
+    global _recorder, _begun
     out = os.environ.get("DAGZ_CASE_ELEMENTS")
-    if not out or _recorder is not None:
+    if not out or _begun:
         return
+    _begun = True
     rec = Recorder(out, _rootdir(config))
     try:
         rec.start()
