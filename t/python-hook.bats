@@ -56,6 +56,12 @@ def alpha(x):
     return 2 * x
 
 
+def clamp(x):
+    if x > LIMIT:
+        x = LIMIT
+    return x
+
+
 def outer(n):
     def inner(k):
         return k + 1
@@ -88,12 +94,13 @@ mod.py#Box
 mod.py#Box.__init__
 mod.py#Box.doubled
 mod.py#alpha
+mod.py#clamp
 mod.py#outer
 mod.py#outer.inner
 mod.py#posix_only
 EOF
 	# 16 lower-case hex digits, and every line names its file.
-	[ "$(cut -d' ' -f2 <<<"$output" | grep -cxE '[0-9a-f]{16}')" -eq 8 ]
+	[ "$(cut -d' ' -f2 <<<"$output" | grep -cxE '[0-9a-f]{16}')" -eq 9 ]
 	run -0 "$PY" "$ELEMENTS" mod.py
 	[ "$(jq -r .file <<<"$output" | sort -u)" = mod.py ]
 	# --root: names stay relative to it.
@@ -135,8 +142,10 @@ EOF
 	edit method 's/return alpha(self.v)/return alpha(self.v) + 0/'
 	edit classattr 's/size = LIMIT/size = LIMIT + 1/'
 	edit import 's/^import os$/import os, sys/'
+	# The same tokens, one statement moved into the block above it.
+	edit block 's/^    return x$/        return x/'
 	"$PY" "$ELEMENTS" mod.py body.py doc.py nested.py method.py \
-	    classattr.py import.py | jq -r '"\(.file) \(.element |
+	    classattr.py import.py block.py | jq -r '"\(.file) \(.element |
 	    sub("^[^#]*"; "")) \(.fp)"' >all
 	# The elements of a variant whose fingerprint is not mod.py's.
 	changed() {
@@ -157,6 +166,8 @@ EOF
 	# Top-level code, imports included, is the module's element.
 	run -0 changed import
 	[ "$output" = "#<module>" ]
+	run -0 changed block
+	[ "$output" = "#clamp" ]
 }
 
 @test "dagz_elements.py: missing and unparsable files get a line each, bad arguments exit 2" {
