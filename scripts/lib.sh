@@ -9,8 +9,8 @@ DAGZ_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DAGZ_DEPS=(build-essential autoconf automake pkg-config libbsd-dev
 	libjansson-dev libevent-dev libsqlite3-dev zlib1g-dev libarchive-dev
 	libyaml-dev libexpat1-dev libmicrohttpd-dev libssl-dev openssl jq bats
-	libxml2-utils procps curl sqlite3 cmake python3-pytest perl clang
-	libclang-rt-14-dev chromium chromium-driver python3-selenium
+	libxml2-utils procps curl sqlite3 cmake python3-pytest python3-coverage
+	perl clang libclang-rt-14-dev chromium chromium-driver python3-selenium
 	postgresql)
 
 # Prints a step of the script, bold on a terminal.

@@ -177,3 +177,16 @@ BATS_TESTS += t/worker-env.bats
 BATS_TESTS += t/worker-recycle.bats
 BATS_TESTS += t/worker-env-pg.bats
 BATS_TESTS += t/quarantine.bats
+# The Python hook: element fingerprints and the pytest plugin, on the
+# bundled project t/suites/pyselect.
+BATS_TESTS += t/python-hook.bats
+EXTRA_DIST += \
+	t/suites/pyselect/pytest.ini \
+	t/suites/pyselect/conftest.py \
+	t/suites/pyselect/pyselect/__init__.py \
+	t/suites/pyselect/pyselect/arith.py \
+	t/suites/pyselect/pyselect/proc.py \
+	t/suites/pyselect/pyselect/shapes.py \
+	t/suites/pyselect/pyselect/text.py \
+	t/suites/pyselect/tests/test_one.py \
+	t/suites/pyselect/tests/test_two.py
