@@ -144,8 +144,12 @@ EOF
 	edit import 's/^import os$/import os, sys/'
 	# The same tokens, one statement moved into the block above it.
 	edit block 's/^    return x$/        return x/'
+	# A new function or method: what finds it by name may change.
+	edit newdef 's/^def clamp(x):$/def beta():\n    return 0\n\n\ndef clamp(x):/'
+	edit newmethod 's/^    @property$/    def __eq__(self, o):\n        return True\n\n    @property/'
 	"$PY" "$ELEMENTS" mod.py body.py doc.py nested.py method.py \
-	    classattr.py import.py block.py | jq -r '"\(.file) \(.element |
+	    classattr.py import.py block.py newdef.py newmethod.py |
+	    jq -r '"\(.file) \(.element |
 	    sub("^[^#]*"; "")) \(.fp)"' >all
 	# The elements of a variant whose fingerprint is not mod.py's.
 	changed() {
@@ -168,6 +172,10 @@ EOF
 	[ "$output" = "#<module>" ]
 	run -0 changed block
 	[ "$output" = "#clamp" ]
+	run -0 changed newdef
+	[ "$output" = $'#<module>\n#beta' ]
+	run -0 changed newmethod
+	[ "$output" = $'#Box\n#Box.__eq__' ]
 }
 
 @test "dagz_elements.py: missing and unparsable files get a line each, bad arguments exit 2" {

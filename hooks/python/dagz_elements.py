@@ -247,11 +247,18 @@ def analyse_source(source):
     where = dict((t.start, i) for i, t in enumerate(toks)
                  if t.type not in (tokenize.DEDENT, tokenize.INDENT))
     _walk(tree, "", module, toks, where, elements)
-    # Same name defined twice: one element over all its definitions.
+    # Same name defined twice: one element over all its definitions. A
+    # module or class also counts the names it defines, in sorted order:
+    # a new function or method may change what its code finds by name
+    # (globals(), getattr, __eq__), a move changes nothing.
     texts = {}
     for e in elements:
-        texts.setdefault(e.qualname, []).append(
-            _text(toks, e.first, e.last, _own_holes(e)))
+        text = _text(toks, e.first, e.last, _own_holes(e))
+        if e.kind != "def":
+            text += "\x03" + "\x00".join(sorted(
+                "%s %s" % (c.kind, c.qualname.rsplit(".", 1)[-1])
+                for c in e.children))
+        texts.setdefault(e.qualname, []).append(text)
     for e in elements:
         e.fp = fingerprint("\x02".join(texts[e.qualname]))
     # A line belongs to the innermost element whose body holds it; the
