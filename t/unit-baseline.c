@@ -887,7 +887,8 @@ test_cases_subset(void)
 	ok(t->ncases == 7 && t->cases[6].nelems == 3 && x != -1 &&
 	    t->cases[6].elems[2] == (uint32_t)x && t->cases[2].nelems == 2,
 	    "subset: its case replaced, the others kept");
-	is_str(t->cases[6].name, CASE_T "::test_two", "subset: in order");
+	is_str(t->ncases == 7 ? t->cases[6].name : NULL, CASE_T "::test_two",
+	    "subset: in order");
 	ok(t->ndeps == 6 && t->duration == 2.0 && !t->incomplete,
 	    "subset: what it read joins, the whole run's duration stays");
 	x = baseline_element(b, "pkg/more.py#windowed");
