@@ -20,13 +20,15 @@
 #include <unistd.h>
 
 #include "baseline.h"
+#include "elements.h"
 #include "ignore.h"
 #include "slurp.h"
 #include "strv.h"
 #include "xmalloc.h"
 #include "zbuf.h"
 
-#define BASELINE_MAGIC		"DAGZBL1\n"
+#define BASELINE_MAGIC		"DAGZBL2\n"
+#define BASELINE_MAGIC1		"DAGZBL1\n"	/* no elements, no cases */
 #define BASELINE_MAX		(1024UL * 1024 * 1024)	/* decoded bytes */
 #define STATCACHE_MAGIC		"dagz statcache 1\n"
 #define STATCACHE_RACY_NS	2000000000LL	/* too recent to trust */
@@ -91,7 +93,30 @@ struct baseline_changes {
 	char		*global;	/* a global file that changed, or NULL */
 	size_t		 nchanged;
 	uint8_t		*ignored;	/* per path: changed, but ignored */
+	/* Covered files that changed, by baseline_changes_elements. */
+	uint8_t		*cov;		/* per path: enum cov_state */
+	char		**cov_why;	/* per path: why COV_UNKNOWN */
+	uint8_t		*cov_new;	/* per path: elements b never saw */
+	uint8_t		*mod;		/* per path: its <module> changed */
+	uint8_t		*echg;		/* per element: enum elem_change */
+	size_t		 ncov;		/* paths of the arrays above */
 };
+
+/* What became of a covered file that changed. */
+enum cov_state {
+	COV_UNCHANGED,
+	COV_KNOWN,		/* its elements now are known */
+	COV_MISSING,		/* it is gone: so are its elements */
+	COV_UNKNOWN		/* not fingerprinted: when unsure, select */
+};
+
+enum elem_change {
+	ELEM_SAME,
+	ELEM_CHANGED,
+	ELEM_VANISHED
+};
+
+#define MODULE_SUFFIX	"#<module>"
 
 static uint64_t
 rotl(uint64_t x, int r)
@@ -231,6 +256,12 @@ test_key(const void *ctx, uint32_t i)
 	return (((const struct baseline *)ctx)->tests[i].id);
 }
 
+static const char *
+elem_key(const void *ctx, uint32_t i)
+{
+	return (((const struct baseline *)ctx)->elems[i]);
+}
+
 struct baseline *
 baseline_new(void)
 {
@@ -238,6 +269,7 @@ baseline_new(void)
 
 	b->pmap = xcalloc(1, sizeof *b->pmap);
 	b->tmap = xcalloc(1, sizeof *b->tmap);
+	b->emap = xcalloc(1, sizeof *b->emap);
 	return (b);
 }
 
@@ -260,6 +292,24 @@ b_free(const struct baseline *b, void *p)
 		free(p);
 }
 
+/* Forgets the cases, covered files and null case of t. */
+static void
+cases_clear(const struct baseline *b, struct baseline_test *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->ncases; i++) {
+		b_free(b, t->cases[i].name);
+		b_free(b, t->cases[i].elems);
+	}
+	free(t->cases);
+	b_free(b, t->covered);
+	b_free(b, t->nullcase);
+	t->cases = NULL;
+	t->covered = t->nullcase = NULL;
+	t->ncases = t->ncovered = t->nnullcase = 0;
+}
+
 void
 baseline_free(struct baseline *b)
 {
@@ -279,15 +329,23 @@ baseline_free(struct baseline *b)
 		b_free(b, b->tests[i].deps);
 		b_free(b, b->tests[i].missing);
 		free(b->tests[i].outputs);
+		cases_clear(b, &b->tests[i]);
 	}
 	free(b->tests);
+	for (i = 0; i < b->nelems; i++)
+		b_free(b, b->elems[i]);
+	free(b->elems);
+	free(b->elem_path);
+	free(b->elem_fp);
 	free(b->strings);
 	free(b->ids);
 	free(b->lists);
 	free(b->pmap->slots);
 	free(b->tmap->slots);
+	free(b->emap->slots);
 	free(b->pmap);
 	free(b->tmap);
+	free(b->emap);
 	free(b);
 }
 
@@ -342,6 +400,68 @@ baseline_intern(struct baseline *b, const char *path)
 	return ((uint32_t)b->npaths++);
 }
 
+/* The map of elements, made when first wanted, as paths_map. */
+static struct baseline_map *
+elems_map(const struct baseline *b)
+{
+	size_t i;
+
+	if (b->emap->n == b->nelems)
+		return (b->emap);
+	map_reserve(b->emap, b->nelems);
+	for (i = b->emap->n; i < b->nelems; i++)
+		map_insert(b->emap, (uint32_t)i, map_hash(b->elems[i]));
+	return (b->emap);
+}
+
+/* The index of element name ("FILE#QUALNAME") in b, or -1. */
+long
+baseline_element(const struct baseline *b, const char *name)
+{
+	if (b->nelems == 0)
+		return (-1);
+	return (map_find(elems_map(b), b, elem_key, name, map_hash(name)));
+}
+
+/*
+ * The index of element name, added with fingerprint fp if b had none;
+ * an element b has takes fp when update is set (what a job observed),
+ * not otherwise (what it kept of an earlier baseline). Its file is what
+ * precedes the last '#', a path of b.
+ */
+uint32_t
+baseline_intern_element(struct baseline *b, const char *name, uint64_t fp,
+    int update)
+{
+	const char *hash = strrchr(name, '#');
+	uint32_t h = map_hash(name), k;
+	char *file;
+	long i;
+
+	if ((i = map_find(elems_map(b), b, elem_key, name, h)) != -1) {
+		if (update)
+			b->elem_fp[i] = fp;
+		return ((uint32_t)i);
+	}
+	file = xstrndup(name, hash != NULL ? (size_t)(hash - name) :
+	    strlen(name));
+	k = baseline_intern(b, file);
+	free(file);
+	if ((b->nelems & (b->nelems - 1)) == 0 || b->nelems < 16) {
+		b->elems = xreallocarray(b->elems, b->nelems < 16 ? 16 :
+		    b->nelems * 2, sizeof *b->elems);
+		b->elem_path = xreallocarray(b->elem_path, b->nelems < 16 ?
+		    16 : b->nelems * 2, sizeof *b->elem_path);
+		b->elem_fp = xreallocarray(b->elem_fp, b->nelems < 16 ? 16 :
+		    b->nelems * 2, sizeof *b->elem_fp);
+	}
+	b->elems[b->nelems] = xstrdup(name);
+	b->elem_path[b->nelems] = k;
+	b->elem_fp[b->nelems] = fp;
+	map_add(b->emap, (uint32_t)b->nelems, h);
+	return ((uint32_t)b->nelems++);
+}
+
 struct baseline_test *
 baseline_find(const struct baseline *b, const char *id)
 {
@@ -383,6 +503,7 @@ test_entry(struct baseline *b, const char *id)
 	t->deps = t->missing = NULL;
 	t->outputs = NULL;
 	t->ndeps = t->nmissing = t->noutputs = 0;
+	cases_clear(b, t);
 	return (t);
 }
 
@@ -416,6 +537,28 @@ uniq_outputs(struct baseline_output *v, size_t n)
 		if (v[i].path != v[j - 1].path)
 			v[j++] = v[i];
 	return (j);
+}
+
+/*
+ * Sorts by path, keeping of each path the output that came first in v:
+ * an insertion sort, outputs are few.
+ */
+static size_t
+uniq_outputs_stable(struct baseline_output *v, size_t n)
+{
+	struct baseline_output x;
+	size_t i, j, k;
+
+	for (i = 1; i < n; i++) {
+		x = v[i];
+		for (j = i; j > 0 && v[j - 1].path > x.path; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
+	for (i = k = 1; i < n; i++)
+		if (v[i].path != v[k - 1].path)
+			v[k++] = v[i];
+	return (n > 0 ? k : 0);
 }
 
 /* The output of path index k of test t, or NULL. */
@@ -464,13 +607,188 @@ add_paths(struct baseline *b, uint32_t **v, size_t *n, char *const *paths,
 	}
 }
 
-/* Records what a job saw of a test, replacing what was known of it. */
+static int
+cmp_case(const void *a, const void *b)
+{
+	return (strcmp(((const struct baseline_case *)a)->name,
+	    ((const struct baseline_case *)b)->name));
+}
+
+/* The case of t called name, or NULL. */
+static const struct baseline_case *
+case_find(const struct baseline_case *v, size_t n, const char *name)
+{
+	struct baseline_case key;
+
+	if (n == 0)
+		return (NULL);
+	key.name = (char *)name;
+	return (bsearch(&key, v, n, sizeof key, cmp_case));
+}
+
+/* v and n more of w, into a list of its own (*v may be in a block). */
+static void
+list_union(const struct baseline *b, uint32_t **v, size_t *n,
+    const uint32_t *w, size_t nw)
+{
+	uint32_t *r = xcalloc(*n + nw + 1, sizeof *r);
+
+	if (*n > 0)
+		memcpy(r, *v, *n * sizeof *r);
+	if (nw > 0)
+		memcpy(r + *n, w, nw * sizeof *r);
+	b_free(b, *v);
+	*v = r;
+	*n = uniq_u32(r, *n + nw);
+}
+
+/* The worse of two statuses of one case: the one that did not pass. */
+static enum test_status
+worse(enum test_status a, enum test_status b)
+{
+	return (status_passed(a) ? b : a);
+}
+
+/*
+ * Records the cases of o in t: its null case and covered files join
+ * t's; a case of o replaces t's case of that name, and t's others stay
+ * (t has none unless o ran a subset of them).
+ */
+static void
+observe_cases(struct baseline *b, struct baseline_test *t,
+    const struct baseline_obs *o)
+{
+	const struct baseline_obs_case *oc;
+	struct baseline_case *nv, *v, *c;
+	uint32_t *el, *cov = NULL;
+	size_t i, j, n = 0, nn, ncov = 0, k;
+
+	if (o->ncases == 0)
+		return;
+	nv = xcalloc(o->ncases + 1, sizeof *nv);
+	for (i = 0; i < o->ncases; i++) {
+		oc = &o->cases[i];
+		el = xcalloc(oc->nelems + 1, sizeof *el);
+		cov = xreallocarray(cov, ncov + oc->nelems + 1, sizeof *cov);
+		for (j = 0; j < oc->nelems; j++) {
+			el[j] = baseline_intern_element(b, oc->elems[j].name,
+			    oc->elems[j].fp, 1);
+			cov[ncov++] = b->elem_path[el[j]];
+		}
+		add_paths(b, &cov, &ncov, oc->files, "");
+		if (oc->name == NULL) {
+			list_union(b, &t->nullcase, &t->nnullcase, el,
+			    oc->nelems);
+			free(el);
+			continue;
+		}
+		nv[n].name = xstrdup(oc->name);
+		nv[n].status = oc->status;
+		nv[n].elems = el;
+		nv[n].nelems = uniq_u32(el, oc->nelems);
+		n++;
+	}
+	list_union(b, &t->covered, &t->ncovered, cov, ncov);
+	free(cov);
+	/* A name given twice is one case: what both ran, the worse status. */
+	qsort(nv, n, sizeof *nv, cmp_case);
+	for (i = j = 0; i < n; i++) {
+		if (j > 0 && strcmp(nv[j - 1].name, nv[i].name) == 0) {
+			c = &nv[j - 1];
+			list_union(b, &c->elems, &c->nelems, nv[i].elems,
+			    nv[i].nelems);
+			c->status = worse(c->status, nv[i].status);
+			free(nv[i].name);
+			free(nv[i].elems);
+		} else
+			nv[j++] = nv[i];
+	}
+	n = j;
+	/* t's cases that o did not run, then o's, sorted. */
+	v = xcalloc(t->ncases + n + 1, sizeof *v);
+	for (i = nn = 0; i < t->ncases; i++) {
+		if (case_find(nv, n, t->cases[i].name) != NULL) {
+			b_free(b, t->cases[i].name);
+			b_free(b, t->cases[i].elems);
+		} else
+			v[nn++] = t->cases[i];
+	}
+	for (k = 0; k < n; k++)
+		v[nn++] = nv[k];
+	free(nv);
+	free(t->cases);
+	qsort(v, nn, sizeof *v, cmp_case);
+	t->cases = v;
+	t->ncases = nn;
+}
+
+/* *v (n long) as a list of its own, to grow: *v may be in a block. */
+static void
+list_own(const struct baseline *b, uint32_t **v, size_t n)
+{
+	uint32_t *r = xcalloc(n + 1, sizeof *r);
+
+	if (n > 0)
+		memcpy(r, *v, n * sizeof *r);
+	b_free(b, *v);
+	*v = r;
+}
+
+/*
+ * A subset run of test t, which b has with its cases: what it read
+ * joins what t read, its cases replace t's of those names. Its duration
+ * is not the whole test's: a whole run's is kept.
+ */
+static void
+observe_subset(struct baseline *b, struct baseline_test *t,
+    const struct baseline_obs *o)
+{
+	struct baseline_output *out;
+	size_t i, n = 0;
+
+	t->def = o->def;
+	t->status = o->status;
+	t->incomplete = t->incomplete || o->incomplete;
+	if (t->duration <= 0)
+		t->duration = o->duration;
+	list_own(b, &t->deps, t->ndeps);
+	list_own(b, &t->missing, t->nmissing);
+	add_paths(b, &t->deps, &t->ndeps, o->reads, "");
+	add_paths(b, &t->deps, &t->ndeps, o->lists, "/");
+	add_paths(b, &t->missing, &t->nmissing, o->missing, "");
+	t->ndeps = uniq_u32(t->deps, t->ndeps);
+	t->nmissing = uniq_u32(t->missing, t->nmissing);
+	/* This job's outputs first: uniq_outputs keeps the first of each. */
+	out = xcalloc(o->noutputs + t->noutputs + 1, sizeof *out);
+	for (i = 0; i < o->noutputs; i++) {
+		out[n].path = baseline_intern(b, o->outputs[i].path);
+		out[n].in = o->outputs[i].in;
+		out[n++].out = o->outputs[i].out;
+	}
+	for (i = 0; i < t->noutputs; i++)
+		out[n++] = t->outputs[i];
+	free(t->outputs);
+	t->outputs = out;
+	t->noutputs = n > 0 ? uniq_outputs_stable(out, n) : 0;
+	observe_cases(b, t, o);
+}
+
+/*
+ * Records what a job saw of a test, replacing what was known of it; a
+ * subset run updates what b knows of it instead (o->subset).
+ */
 void
 baseline_observe(struct baseline *b, const struct baseline_obs *o)
 {
-	struct baseline_test *t = test_entry(b, o->id);
+	struct baseline_test *t;
 	size_t i;
 
+	if (o->subset && (t = baseline_find(b, o->id)) != NULL &&
+	    t->ncases > 0) {
+		observe_subset(b, t, o);
+		return;
+	}
+	t = test_entry(b, o->id);
 	t->def = o->def;
 	t->duration = o->duration;
 	t->status = o->status;
@@ -487,6 +805,25 @@ baseline_observe(struct baseline *b, const struct baseline_obs *o)
 		t->outputs[i].out = o->outputs[i].out;
 	}
 	t->noutputs = uniq_outputs(t->outputs, o->noutputs);
+	observe_cases(b, t, o);
+	/* The cases it did not run are not known: when unsure, select. */
+	if (o->subset)
+		t->incomplete = 1;
+}
+
+/* Elements v (n) of old as elements of b, sorted; their count in *nout. */
+static uint32_t *
+keep_elems(struct baseline *b, const struct baseline *old, const uint32_t *v,
+    size_t n, size_t *nout)
+{
+	uint32_t *r = xcalloc(n + 1, sizeof *r);
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		r[i] = baseline_intern_element(b, old->elems[v[i]],
+		    old->elem_fp[v[i]], 0);
+	*nout = uniq_u32(r, n);
+	return (r);
 }
 
 /* Copies test id from old into b, as old knew it; absent: nothing. */
@@ -519,6 +856,20 @@ baseline_keep(struct baseline *b, const struct baseline *old, const char *id)
 		    old->paths[o->outputs[i].path]);
 	}
 	t->noutputs = uniq_outputs(t->outputs, o->noutputs);
+	t->covered = xcalloc(o->ncovered + 1, sizeof *t->covered);
+	for (i = 0; i < o->ncovered; i++)
+		t->covered[i] = baseline_intern(b, old->paths[o->covered[i]]);
+	t->ncovered = uniq_u32(t->covered, o->ncovered);
+	t->nullcase = keep_elems(b, old, o->nullcase, o->nnullcase,
+	    &t->nnullcase);
+	t->cases = xcalloc(o->ncases + 1, sizeof *t->cases);
+	for (i = 0; i < o->ncases; i++) {
+		t->cases[i].name = xstrdup(o->cases[i].name);
+		t->cases[i].status = o->cases[i].status;
+		t->cases[i].elems = keep_elems(b, old, o->cases[i].elems,
+		    o->cases[i].nelems, &t->cases[i].nelems);
+	}
+	t->ncases = o->ncases;
 }
 
 /*
@@ -562,6 +913,8 @@ baseline_ignore(struct baseline *b, char *const *patterns)
 		t = &b->tests[i];
 		t->ndeps = drop_ignored(b, &t->deps, t->ndeps, patterns);
 		t->nmissing = drop_ignored(b, &t->missing, t->nmissing,
+		    patterns);
+		t->ncovered = drop_ignored(b, &t->covered, t->ncovered,
 		    patterns);
 	}
 }
@@ -796,6 +1149,13 @@ cmp_path_idx(const void *a, const void *b)
 }
 
 static int
+cmp_elem_idx(const void *a, const void *b)
+{
+	return (strcmp(sort_b->elems[*(const uint32_t *)a],
+	    sort_b->elems[*(const uint32_t *)b]));
+}
+
+static int
 cmp_test_idx(const void *a, const void *b)
 {
 	return (strcmp(sort_b->tests[*(const uint32_t *)a].id,
@@ -810,18 +1170,56 @@ same_list(const struct baseline_test *a, const struct baseline_test *b)
 	    memcmp(a->deps, b->deps, a->ndeps * sizeof *a->deps) == 0);
 }
 
+/* Whether two cases ran the same elements. */
+static int
+same_elems(const struct baseline_case *a, const struct baseline_case *b)
+{
+	return (a->nelems == b->nelems && memcmp(a->elems, b->elems,
+	    a->nelems * sizeof *a->elems) == 0);
+}
+
+/*
+ * A test's cases: its covered paths, its null case, then its cases by
+ * name, each front-coded, with its status and a mark when it ran what
+ * the case before it ran, else its elements (the cases of one test tend
+ * to run the same helpers).
+ */
+static void
+w_cases(struct wbuf *w, const struct baseline_test *t, const uint32_t *remap,
+    const uint32_t *eremap)
+{
+	const struct baseline_case *c, *prevc = NULL;
+	const char *prev = NULL;
+	size_t i;
+	int same;
+
+	w_list(w, t->covered, t->ncovered, remap);
+	w_list(w, t->nullcase, t->nnullcase, eremap);
+	w_var(w, t->ncases);
+	for (i = 0; i < t->ncases; i++) {
+		c = &t->cases[i];
+		same = prevc != NULL && c->nelems > 0 && same_elems(c, prevc);
+		w_front(w, c->name, &prev);
+		w_var(w, (uint64_t)c->status << 1 | (same ? 1 : 0));
+		if (!same)
+			w_list(w, c->elems, c->nelems, eremap);
+		prevc = c;
+	}
+}
+
 /*
  * The baseline as a zlib stream: paths sorted and front-coded with their
- * fingerprints, then tests sorted by id, each with its lists of path
- * numbers delta-coded, or a reference to the previous test's list when
- * it is the same (tests of one script read the same files).
+ * fingerprints, elements likewise, then tests sorted by id, each with
+ * its lists of path numbers delta-coded, or a reference to the previous
+ * test's list when it is the same (tests of one script read the same
+ * files), and its cases.
  */
 unsigned char *
 baseline_encode(const struct baseline *b, size_t *len)
 {
 	struct wbuf w = { NULL, 0, 0 };
 	const struct baseline_test *t, *prevt = NULL;
-	uint32_t *order, *remap, *torder;
+	uint32_t *order, *remap, *torder, *eorder, *eremap;
 	const char *prev = NULL;
 	unsigned char *z;
 	size_t i;
@@ -840,6 +1238,15 @@ baseline_encode(const struct baseline *b, size_t *len)
 	sort_b = NULL;
 	for (i = 0; i < b->npaths; i++)
 		remap[order[i]] = (uint32_t)i;
+	eorder = xcalloc(b->nelems + 1, sizeof *eorder);
+	eremap = xcalloc(b->nelems + 1, sizeof *eremap);
+	for (i = 0; i < b->nelems; i++)
+		eorder[i] = (uint32_t)i;
+	sort_b = b;
+	qsort(eorder, b->nelems, sizeof *eorder, cmp_elem_idx);
+	sort_b = NULL;
+	for (i = 0; i < b->nelems; i++)
+		eremap[eorder[i]] = (uint32_t)i;
 
 	w_bytes(&w, BASELINE_MAGIC, strlen(BASELINE_MAGIC));
 	w_var(&w, b->npaths);
@@ -847,6 +1254,13 @@ baseline_encode(const struct baseline *b, size_t *len)
 		w_front(&w, b->paths[order[i]], &prev);
 		w_bytes(&w, &b->global[order[i]], 1);
 		w_u64(&w, b->hashes[order[i]]);
+	}
+	w_var(&w, b->nelems);
+	prev = NULL;
+	for (i = 0; i < b->nelems; i++) {
+		w_front(&w, b->elems[eorder[i]], &prev);
+		w_var(&w, remap[b->elem_path[eorder[i]]]);
+		w_u64(&w, b->elem_fp[eorder[i]]);
 	}
 	w_var(&w, b->ntests);
 	prev = NULL;
@@ -857,7 +1271,9 @@ baseline_encode(const struct baseline *b, size_t *len)
 		w_var(&w, (uint64_t)t->status);
 		d = t->duration > 0 ? (uint64_t)(t->duration * 1000 + 0.5) : 0;
 		w_var(&w, d);
-		flags = (t->incomplete ? 1 : 0) | (t->noutputs > 0 ? 4 : 0);
+		flags = (t->incomplete ? 1 : 0) | (t->noutputs > 0 ? 4 : 0) |
+		    (t->ncases > 0 || t->ncovered > 0 || t->nnullcase > 0 ?
+		    8 : 0);
 		if (prevt != NULL && t->ndeps > 0 && same_list(t, prevt))
 			w_var(&w, 2 | flags);
 		else {
@@ -867,11 +1283,15 @@ baseline_encode(const struct baseline *b, size_t *len)
 		w_list(&w, t->missing, t->nmissing, remap);
 		if (t->noutputs > 0)
 			w_outputs(&w, t->outputs, t->noutputs, remap);
+		if ((flags & 8) != 0)
+			w_cases(&w, t, remap, eremap);
 		prevt = t;
 	}
 	free(order);
 	free(remap);
 	free(torder);
+	free(eorder);
+	free(eremap);
 	z = zbuf_deflate(w.p, w.n, len);
 	free(w.p);
 	return (z);
@@ -1028,6 +1448,101 @@ r_list(struct rbuf *r, struct blocks *a, size_t npaths, size_t *n)
 }
 
 /*
+ * What w_cases wrote, into t: its strings and lists into the blocks,
+ * their offsets where the pointers go (and the offsets of its covered
+ * paths and null case in *coff, *noff) until decoding ends.
+ */
+static void
+r_cases(struct rbuf *r, struct blocks *a, size_t np, size_t ne,
+    struct baseline_test *t, size_t *coff, size_t *noff)
+{
+	struct baseline_case *c;
+	uint64_t n, i, st;
+	size_t prevlen = 0, prev = 0;
+	long so;
+
+	*coff = r_list(r, a, np, &t->ncovered);
+	*noff = r_list(r, a, ne, &t->nnullcase);
+	n = r_var(r);
+	if (r->bad || n > r->n - r->off) {
+		r->bad = 1;
+		return;
+	}
+	t->cases = xcalloc(n + 1, sizeof *t->cases);
+	for (i = 0; i < n; i++) {
+		c = &t->cases[i];
+		if ((so = r_front(r, a, prev, &prevlen)) == -1)
+			return;
+		if (i > 0 && strcmp(a->s + prev, a->s + so) >= 0) {
+			r->bad = 1;
+			return;
+		}
+		c->name = (char *)(uintptr_t)so;
+		prev = (size_t)so;
+		st = r_var(r);
+		c->status = (st >> 1) < ST__COUNT ? (enum test_status)(st >> 1) :
+		    ST_FAILED;
+		if ((st & 1) != 0) {
+			if (i == 0) {
+				r->bad = 1;
+				return;
+			}
+			c->elems = c[-1].elems;
+			c->nelems = c[-1].nelems;
+		} else
+			c->elems = (uint32_t *)(uintptr_t)r_list(r, a, ne,
+			    &c->nelems);
+		if (r->bad)
+			return;
+		t->ncases = i + 1;
+	}
+}
+
+/*
+ * The element table, into b: names into the blocks, their offsets in
+ * *eoff until decoding ends. Names are sorted, each of a path of b.
+ */
+static void
+r_elems(struct rbuf *r, struct blocks *a, struct baseline *b, size_t **eoff,
+    size_t *nelems)
+{
+	uint64_t n, i, k;
+	size_t prevlen = 0, plen;
+	long so;
+
+	n = r_var(r);
+	if (r->bad || n > r->n - r->off) {
+		r->bad = 1;
+		return;
+	}
+	*eoff = xcalloc(n + 1, sizeof **eoff);
+	b->elem_path = xcalloc(grown_cap(n), sizeof *b->elem_path);
+	b->elem_fp = xcalloc(grown_cap(n), sizeof *b->elem_fp);
+	for (i = 0; i < n; i++) {
+		if ((so = r_front(r, a, i > 0 ? (*eoff)[i - 1] : 0,
+		    &prevlen)) == -1)
+			return;
+		(*eoff)[i] = (size_t)so;
+		k = r_var(r);
+		b->elem_fp[i] = r_u64(r);
+		if (r->bad || k >= b->npaths || (i > 0 && strcmp(a->s +
+		    (*eoff)[i - 1], a->s + so) >= 0)) {
+			r->bad = 1;
+			return;
+		}
+		plen = strlen(b->paths[k]);
+		if (strncmp(a->s + so, b->paths[k], plen) != 0 ||
+		    a->s[so + plen] != '#' || strchr(a->s + so + plen + 1,
+		    '#') != NULL) {
+			r->bad = 1;
+			return;
+		}
+		b->elem_path[i] = (uint32_t)k;
+		*nelems = i + 1;
+	}
+}
+
+/*
  * Decodes a baseline. Its strings and lists go into blocks, not an
  * allocation each: a baseline of 100,000 tests is loaded before every
  * job. The map of paths is left for paths_map to make if it is wanted.
@@ -1045,15 +1560,19 @@ baseline_load(const void *z, size_t zlen, const char *root,
 	struct rbuf r;
 	unsigned char *raw;
 	size_t rawlen, mlen = strlen(BASELINE_MAGIC), prevlen, *off = NULL;
-	size_t *doff = NULL, *moff = NULL;
+	size_t *doff = NULL, *moff = NULL, *coff = NULL, *noff = NULL;
+	size_t *eoff = NULL, ne = 0, j;
 	uint64_t np, nt = 0, i, flags, st;
 	long so;
+	int v1;
 
 	if ((raw = zbuf_inflate(z, zlen, BASELINE_MAX, &rawlen)) == NULL) {
 		snprintf(err, errlen, "not a zlib stream");
 		return (NULL);
 	}
-	if (rawlen < mlen || memcmp(raw, BASELINE_MAGIC, mlen) != 0) {
+	v1 = rawlen >= mlen && memcmp(raw, BASELINE_MAGIC1, mlen) == 0;
+	if (rawlen < mlen || (memcmp(raw, BASELINE_MAGIC, mlen) != 0 &&
+	    !v1)) {
 		free(raw);
 		snprintf(err, errlen, "not a baseline");
 		return (NULL);
@@ -1095,6 +1614,8 @@ baseline_load(const void *z, size_t zlen, const char *root,
 		b->fp = fp_start(b, root, sc);
 	}
 	free(off);
+	if (!r.bad && !v1)
+		r_elems(&r, &a, b, &eoff, &ne);
 	if (!r.bad && (nt = r_var(&r)) > rawlen)
 		r.bad = 1;
 	if (r.bad)
@@ -1102,6 +1623,8 @@ baseline_load(const void *z, size_t zlen, const char *root,
 	b->tests = xcalloc(grown_cap(nt), sizeof *b->tests);
 	doff = xcalloc(nt + 1, sizeof *doff);
 	moff = xcalloc(nt + 1, sizeof *moff);
+	coff = xcalloc(nt + 1, sizeof *coff);
+	noff = xcalloc(nt + 1, sizeof *noff);
 	for (i = 0, prevlen = 0; i < nt && !r.bad; i++) {
 		t = &b->tests[i];
 		if ((so = r_front(&r, &a, i > 0 ? (size_t)b->tests[i - 1].id :
@@ -1134,6 +1657,11 @@ baseline_load(const void *z, size_t zlen, const char *root,
 		if ((flags & 4) != 0 &&
 		    (t->outputs = r_outputs(&r, np, &t->noutputs)) == NULL)
 			break;
+		if ((flags & 8) != 0 && !v1) {
+			r_cases(&r, &a, np, ne, t, &coff[i], &noff[i]);
+			if (r.bad)
+				break;
+		}
 	}
 	if (i != nt)
 		r.bad = 1;
@@ -1145,9 +1673,14 @@ baseline_load(const void *z, size_t zlen, const char *root,
 	if (r.bad) {
 		free(doff);
 		free(moff);
-		/* No test points into the blocks yet. */
-		for (i = 0; i < nt; i++)
+		free(coff);
+		free(noff);
+		free(eoff);
+		/* No test or element points into the blocks yet. */
+		for (i = 0; i < nt; i++) {
 			free(b->tests[i].outputs);
+			free(b->tests[i].cases);
+		}
 		free(b->tests);
 		b->tests = NULL;
 		baseline_free(b);
@@ -1162,9 +1695,24 @@ baseline_load(const void *z, size_t zlen, const char *root,
 		t->deps = a.l + doff[i];
 		t->missing = a.l + moff[i];
 		map_insert(b->tmap, (uint32_t)i, map_hash(t->id));
+		if (t->cases == NULL)
+			continue;
+		t->covered = a.l + coff[i];
+		t->nullcase = a.l + noff[i];
+		for (j = 0; j < t->ncases; j++) {
+			t->cases[j].name = a.s + (uintptr_t)t->cases[j].name;
+			t->cases[j].elems = a.l + (uintptr_t)t->cases[j].elems;
+		}
 	}
+	b->elems = xcalloc(grown_cap(ne), sizeof *b->elems);
+	for (j = 0; j < ne; j++)
+		b->elems[j] = a.s + eoff[j];
+	b->nelems = ne;
 	free(doff);
 	free(moff);
+	free(coff);
+	free(noff);
+	free(eoff);
 	return (b);
 }
 
@@ -1411,12 +1959,31 @@ is_ignored(const struct baseline_changes *c, uint32_t k)
 	return (c->ignored != NULL && c->ignored[k]);
 }
 
+/* Forgets what baseline_changes_elements found. */
+static void
+cov_clear(struct baseline_changes *c)
+{
+	size_t i;
+
+	for (i = 0; c->cov_why != NULL && i < c->ncov; i++)
+		free(c->cov_why[i]);
+	free(c->cov);
+	free(c->cov_why);
+	free(c->cov_new);
+	free(c->mod);
+	free(c->echg);
+	c->cov = c->cov_new = c->mod = c->echg = NULL;
+	c->cov_why = NULL;
+	c->ncov = 0;
+}
+
 void
 baseline_changes_free(struct baseline_changes *c)
 {
 	if (c == NULL)
 		return;
 	free(c->ignored);
+	cov_clear(c);
 	free(c->now);
 	free(c->global);
 	free(c);
@@ -1500,6 +2067,369 @@ baseline_select(const struct baseline *b, const struct baseline_changes *c,
 			v = reason(v, "appeared: %s", b->paths[k]);
 	}
 	return (v);
+}
+
+/* Whether sorted list v (n) holds k. */
+static int
+in_list(const uint32_t *v, size_t n, uint32_t k)
+{
+	return (n > 0 && bsearch(&k, v, n, sizeof k, cmp_u32) != NULL);
+}
+
+/* Whether covered path k changed (not counting an ignored change). */
+static int
+covered_changed(const struct baseline *b, const struct baseline_changes *c,
+    uint32_t k)
+{
+	return (c->now[k] != b->hashes[k] && !is_ignored(c, k));
+}
+
+/* The paths some test of b covers, as a flag per path. */
+static uint8_t *
+covered_paths(const struct baseline *b)
+{
+	uint8_t *v = xcalloc(b->npaths + 1, 1);
+	size_t i, j;
+
+	for (i = 0; i < b->ntests; i++)
+		for (j = 0; j < b->tests[i].ncovered; j++)
+			v[b->tests[i].covered[j]] = 1;
+	return (v);
+}
+
+/*
+ * The covered files of b that changed and still exist, sorted: the
+ * files whose elements are to be fingerprinted now (elements_run).
+ */
+char **
+baseline_changed_covered(const struct baseline *b,
+    const struct baseline_changes *c)
+{
+	uint8_t *cov = covered_paths(b);
+	char **v = NULL;
+	size_t i, n = 0;
+
+	for (i = 0; i < b->npaths; i++)
+		if (cov[i] && covered_changed(b, c, (uint32_t)i) &&
+		    c->now[i] != BASELINE_ABSENT) {
+			v = strv_push(v, b->paths[i]);
+			n++;
+		}
+	free(cov);
+	if (n > 1)
+		qsort(v, n, sizeof *v, cmp_str);
+	return (v);
+}
+
+/* Whether element name is the top-level code of its file. */
+static int
+is_module(const char *name)
+{
+	size_t n = strlen(name), m = strlen(MODULE_SUFFIX);
+
+	return (n > m && strcmp(name + n - m, MODULE_SUFFIX) == 0);
+}
+
+/*
+ * Takes what the changed covered files of b are now (now: a table of
+ * elements; NULL, or a file it lacks: not fingerprinted), and marks
+ * each element of b as the same, changed or vanished, each such file
+ * as known, missing or unknown, with elements b never saw or not, and
+ * whether its top-level code changed.
+ */
+void
+baseline_changes_elements(struct baseline_changes *c, const struct baseline *b,
+    const struct elements_now *now)
+{
+	uint8_t *cov = covered_paths(b);
+	const char *name, *why;
+	char *mod;
+	size_t i, it;
+	uint64_t fp;
+	uint32_t k;
+
+	cov_clear(c);
+	c->ncov = b->npaths;
+	c->cov = xcalloc(b->npaths + 1, 1);
+	c->cov_why = xcalloc(b->npaths + 1, sizeof *c->cov_why);
+	c->cov_new = xcalloc(b->npaths + 1, 1);
+	c->mod = xcalloc(b->npaths + 1, 1);
+	c->echg = xcalloc(b->nelems + 1, 1);
+	for (i = 0; i < b->npaths; i++) {
+		if (!cov[i] || !covered_changed(b, c, (uint32_t)i))
+			continue;
+		switch (c->now[i] == BASELINE_ABSENT ? ELEMENTS_MISSING :
+		    elements_file(now, b->paths[i], &why)) {
+		case ELEMENTS_KNOWN:
+			c->cov[i] = COV_KNOWN;
+			break;
+		case ELEMENTS_MISSING:
+			c->cov[i] = COV_MISSING;
+			break;
+		case ELEMENTS_UNKNOWN:
+			c->cov[i] = COV_UNKNOWN;
+			c->cov_why[i] = xstrdup(why != NULL ? why : "unknown");
+			break;
+		default:
+			c->cov[i] = COV_UNKNOWN;
+			c->cov_why[i] = xstrdup("not fingerprinted");
+			break;
+		}
+		if (c->cov[i] != COV_KNOWN)
+			continue;
+		for (it = 0; (name = elements_next(now, b->paths[i],
+		    &it)) != NULL;)
+			if (baseline_element(b, name) == -1)
+				c->cov_new[i] = 1;
+		/* Top-level code b never saw is new top-level code. */
+		xasprintf(&mod, "%s%s", b->paths[i], MODULE_SUFFIX);
+		if (baseline_element(b, mod) == -1 &&
+		    elements_fp(now, mod, &fp))
+			c->mod[i] = ELEM_CHANGED;
+		free(mod);
+	}
+	free(cov);
+	for (i = 0; i < b->nelems; i++) {
+		k = b->elem_path[i];
+		if (c->cov[k] == COV_MISSING)
+			c->echg[i] = ELEM_VANISHED;
+		else if (c->cov[k] != COV_KNOWN)
+			continue;
+		else if (!elements_fp(now, b->elems[i], &fp))
+			c->echg[i] = ELEM_VANISHED;
+		else if (fp != b->elem_fp[i])
+			c->echg[i] = ELEM_CHANGED;
+		if (c->echg[i] != ELEM_SAME && is_module(b->elems[i]))
+			c->mod[k] = c->echg[i];
+	}
+}
+
+/* Whether file holds cases of t: the FILE of a case "FILE::NAME". */
+static int
+holds_cases(const struct baseline_test *t, const char *file)
+{
+	size_t i, n = strlen(file);
+
+	for (i = 0; i < t->ncases; i++)
+		if (strncmp(t->cases[i].name, file, n) == 0 &&
+		    strncmp(t->cases[i].name + n, "::", 2) == 0)
+			return (1);
+	return (0);
+}
+
+/*
+ * The element of case name "FILE::CLASS::FUNC[PARAMS]": "FILE#CLASS.FUNC";
+ * NULL if name is not a node id.
+ */
+static char *
+case_element(const char *name)
+{
+	const char *sep = strstr(name, "::"), *p, *end;
+	char *e, *q;
+
+	if (sep == NULL)
+		return (NULL);
+	if ((end = strchr(sep, '[')) == NULL)
+		end = name + strlen(name);
+	e = q = xmalloc((size_t)(end - name) + 2);
+	memcpy(q, name, (size_t)(sep - name));
+	q += sep - name;
+	*q++ = '#';
+	for (p = sep + 2; p < end; p++) {
+		if (p[0] == ':' && p[1] == ':' && p + 1 < end) {
+			*q++ = '.';
+			p++;
+		} else
+			*q++ = *p;
+	}
+	*q = '\0';
+	return (e);
+}
+
+static char **
+reason_once(char **v, const char *fmt, const char *arg)
+{
+	char *s;
+
+	xasprintf(&s, fmt, arg);
+	if (!strv_contains(v, s))
+		v = strv_push(v, s);
+	free(s);
+	return (v);
+}
+
+static const char *
+change_fmt(uint8_t e)
+{
+	return (e == ELEM_VANISHED ? "vanished: %s" : "changed: %s");
+}
+
+/* Why a case of t must run, besides what selects every case; or NULL. */
+static char **
+case_reasons(const struct baseline *b, const struct baseline_changes *c,
+    const struct baseline_case *k, int any)
+{
+	char **v = NULL, *mod;
+	size_t i;
+	uint32_t e, f;
+
+	if (!status_passed(k->status))
+		v = reason(v, "did not pass (%s)", status_name(k->status));
+	if (!any || c->echg == NULL)
+		return (v);
+	for (i = 0; i < k->nelems; i++) {
+		e = k->elems[i];
+		if (c->echg[e] != ELEM_SAME)
+			v = reason_once(v, change_fmt(c->echg[e]), b->elems[e]);
+	}
+	/* A file whose top-level code changed: every case that ran in it. */
+	for (i = 0; i < k->nelems; i++) {
+		f = b->elem_path[k->elems[i]];
+		if (c->mod[f] == ELEM_SAME)
+			continue;
+		xasprintf(&mod, "%s%s", b->paths[f], MODULE_SUFFIX);
+		v = reason_once(v, change_fmt(c->mod[f]), mod);
+		free(mod);
+	}
+	return (v);
+}
+
+/*
+ * What of test id, of definition fingerprint def, must run, into p:
+ * nothing, the whole test (p->why) or only some of its cases (p->cases,
+ * each with its reasons). A test without cases is selected by its files
+ * (baseline_select). With cases, a covered file counts by its elements;
+ * any other file as it does without, and whatever cannot be told case
+ * by case selects the whole test: when unsure, select.
+ */
+enum baseline_pick_kind
+baseline_select_cases(const struct baseline *b,
+    const struct baseline_changes *c, const char *id, uint64_t def,
+    struct baseline_pick *p)
+{
+	const struct baseline_test *t;
+	const struct baseline_output *o;
+	char **v = NULL, **w, *e;
+	size_t i, j;
+	uint32_t k;
+	long x;
+	int any = 0, case_failed = 0;
+
+	memset(p, 0, sizeof *p);
+	if ((t = baseline_find(b, id)) == NULL || t->ncases == 0) {
+		p->why = baseline_select(b, c, id, def);
+		return (p->kind = p->why != NULL ? BASELINE_PICK_WHOLE :
+		    BASELINE_PICK_NONE);
+	}
+	for (i = 0; i < t->ncases; i++)
+		if (!status_passed(t->cases[i].status))
+			case_failed = 1;
+	if (c->global != NULL)
+		v = reason(v, "global file changed: %s", c->global);
+	if (t->def != def)
+		v = strv_push(v, "definition changed");
+	/* A test that failed in a case runs that case; otherwise whole. */
+	if (!status_passed(t->status) && (t->status != ST_FAILED ||
+	    !case_failed))
+		v = reason(v, "did not pass in the baseline (%s)",
+		    status_name(t->status));
+	if (t->incomplete)
+		v = strv_push(v, "trace incomplete");
+	if (t->ndeps == 0)
+		v = strv_push(v, "no dependencies recorded");
+	for (i = 0; i < t->ndeps; i++) {
+		k = t->deps[i];
+		if (c->now[k] == b->hashes[k] || is_ignored(c, k) ||
+		    in_list(t->covered, t->ncovered, k))
+			continue;
+		if ((o = output_find(t, k)) != NULL && (c->now[k] == o->out ||
+		    (o->in != BASELINE_ABSENT && c->now[k] == o->in)))
+			continue;
+		v = reason(v, c->now[k] == BASELINE_ABSENT ?
+		    "vanished: %s" : "changed: %s", b->paths[k]);
+	}
+	for (i = 0; i < t->nmissing; i++) {
+		k = t->missing[i];
+		if (c->now[k] != BASELINE_ABSENT && !is_ignored(c, k))
+			v = reason(v, "appeared: %s", b->paths[k]);
+	}
+	for (i = 0; i < t->ncovered; i++) {
+		k = t->covered[i];
+		if (!covered_changed(b, c, k))
+			continue;
+		if (c->cov == NULL || c->cov[k] == COV_UNKNOWN ||
+		    c->cov[k] == COV_UNCHANGED) {
+			xasprintf(&e, "cannot fingerprint %s: %s", b->paths[k],
+			    c->cov != NULL && c->cov_why[k] != NULL ?
+			    c->cov_why[k] : "not fingerprinted");
+			v = strv_push(v, e);
+			free(e);
+			continue;
+		}
+		any = 1;
+		/* New cases cannot be named before they run. */
+		if (c->cov_new[k] && holds_cases(t, b->paths[k]))
+			v = reason(v, "new code in %s: whole test", b->paths[k]);
+	}
+	if (any) {
+		/* A changed parametrized test may have new parameters. */
+		for (i = 0; i < t->ncases; i++) {
+			if (strchr(t->cases[i].name, '[') == NULL ||
+			    (e = case_element(t->cases[i].name)) == NULL)
+				continue;
+			if ((x = baseline_element(b, e)) != -1 &&
+			    c->echg[x] != ELEM_SAME)
+				v = reason_once(v, "changed: %s, parametrized: "
+				    "whole test", e);
+			free(e);
+		}
+		/* What ran at import belongs to every case. */
+		for (i = 0; i < t->nnullcase; i++)
+			if (c->echg[t->nullcase[i]] != ELEM_SAME)
+				v = reason(v, change_fmt(c->echg[
+				    t->nullcase[i]]), b->elems[t->nullcase[i]]);
+	}
+	if (v != NULL) {
+		p->why = v;
+		return (p->kind = BASELINE_PICK_WHOLE);
+	}
+	if (!any && !case_failed)
+		return (p->kind = BASELINE_PICK_NONE);
+	p->cases = xcalloc(t->ncases + 1, sizeof *p->cases);
+	p->case_why = xcalloc(t->ncases + 1, sizeof *p->case_why);
+	for (i = 0; i < t->ncases; i++) {
+		if ((w = case_reasons(b, c, &t->cases[i], any)) == NULL)
+			continue;
+		p->cases[p->ncases] = xstrdup(t->cases[i].name);
+		p->case_why[p->ncases++] = w;
+	}
+	if (p->ncases == 0) {
+		baseline_pick_clear(p);
+		return (p->kind = BASELINE_PICK_NONE);
+	}
+	if (p->ncases < t->ncases)
+		return (p->kind = BASELINE_PICK_CASES);
+	/* Every case: the whole test, for all their reasons. */
+	for (i = 0; i < p->ncases; i++)
+		for (j = 0; p->case_why[i][j] != NULL; j++)
+			if (!strv_contains(v, p->case_why[i][j]))
+				v = strv_push(v, p->case_why[i][j]);
+	baseline_pick_clear(p);
+	p->why = v;
+	return (p->kind = BASELINE_PICK_WHOLE);
+}
+
+void
+baseline_pick_clear(struct baseline_pick *p)
+{
+	size_t i;
+
+	strv_free(p->why);
+	strv_free(p->cases);
+	for (i = 0; i < p->ncases; i++)
+		strv_free(p->case_why[i]);
+	free(p->case_why);
+	memset(p, 0, sizeof *p);
 }
 
 /*

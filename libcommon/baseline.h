@@ -7,9 +7,27 @@
  * refer to by index. A directory whose listing was read is a path ending
  * in "/", fingerprinted by its sorted entry names.
  *
+ * Where a language hook ran (coverage.py), a test also has cases: per
+ * case its name (pytest's node id), its status as last run and the code
+ * elements it executed, "FILE#QUALNAME" (a function or method, or
+ * "FILE#<module>", a file's top-level code), each fingerprinted by its
+ * own text; and the elements run at import, before any case (the null
+ * case), which belong to every case. The files a hook covered are judged
+ * by their elements, not their bytes: a change to one selects only the
+ * cases that executed a changed element of it, or any element of a file
+ * whose top-level code changed. Elements are held once, in a table like
+ * the paths', each with its file's path index and its fingerprint.
+ *
  * Encoded baselines are zlib streams of a compact binary form: paths
  * front-coded, index lists sorted and delta-coded as varints, and a
  * test's dependencies that equal the previous test's stored as a mark.
+ * Format 2 ("DAGZBL2") adds the element table after the paths (names
+ * sorted and front-coded, each with its path number and fingerprint) and
+ * to a test, after a flag, its covered paths, its null case's elements
+ * and its cases sorted by name, front-coded, each with its status and
+ * its elements delta-coded, or a mark when they are the previous case's.
+ * A format 1 baseline still decodes: its tests have no cases, and are
+ * selected by their files as before.
  */
 #ifndef DAGZ_BASELINE_H
 #define DAGZ_BASELINE_H
@@ -34,6 +52,14 @@ struct baseline_output {
 	uint64_t	 out;
 };
 
+/* One case of a test as last run: the elements it executed. */
+struct baseline_case {
+	char		*name;
+	enum test_status status;
+	uint32_t	*elems;		/* element indices, sorted */
+	size_t		 nelems;
+};
+
 struct baseline_test {
 	char		*id;
 	uint64_t	 def;		/* definition fingerprint */
@@ -46,6 +72,12 @@ struct baseline_test {
 	double		 duration;	/* seconds */
 	enum test_status status;
 	int		 incomplete;
+	uint32_t	*covered;	/* path indices a hook covered, sorted */
+	size_t		 ncovered;
+	uint32_t	*nullcase;	/* element indices run at import */
+	size_t		 nnullcase;
+	struct baseline_case *cases;	/* sorted by name; none: by files */
+	size_t		 ncases;
 };
 
 struct baseline {
@@ -57,6 +89,11 @@ struct baseline {
 	size_t			  ntests;
 	struct baseline_map	 *pmap;		/* built on first use */
 	struct baseline_map	 *tmap;
+	char			**elems;	/* "FILE#QUALNAME" */
+	uint32_t		 *elem_path;	/* per element: its file */
+	uint64_t		 *elem_fp;	/* per element */
+	size_t			  nelems;
+	struct baseline_map	 *emap;		/* built on first use */
 	/* A decoded baseline's paths, ids and index lists, in blocks. */
 	char			 *strings;
 	size_t			  stringslen;
@@ -74,7 +111,32 @@ struct baseline_obs_output {
 	uint64_t	  out;
 };
 
-/* What one job saw of one test; the lists are NULL-terminated. */
+/* An element a case executed, with its fingerprint then. */
+struct baseline_obs_element {
+	const char	 *name;		/* "FILE#QUALNAME" */
+	uint64_t	  fp;
+};
+
+/*
+ * One case as a hook saw it; a NULL name is the null case (what ran at
+ * import, before any case). files: the files the hook covered in it
+ * (NULL-terminated, or NULL); its elements' files are covered too.
+ */
+struct baseline_obs_case {
+	const char	 *name;
+	enum test_status  status;
+	const struct baseline_obs_element *elems;
+	size_t		  nelems;
+	char *const	 *files;
+};
+
+/*
+ * What one job saw of one test; the lists are NULL-terminated. cases:
+ * none where no hook ran or it failed (the test is selected by its
+ * files). subset: only these cases ran (the others were deselected):
+ * the record b has of the test (baseline_keep it first) is updated, its
+ * other cases kept.
+ */
 struct baseline_obs {
 	const char	 *id;
 	uint64_t	  def;
@@ -86,6 +148,9 @@ struct baseline_obs {
 	double		  duration;
 	enum test_status  status;
 	int		  incomplete;
+	const struct baseline_obs_case *cases;
+	size_t		  ncases;
+	int		  subset;
 };
 
 struct baseline_statcache;
@@ -96,6 +161,9 @@ uint64_t	 baseline_def_fingerprint(const struct test_def *);
 struct baseline	*baseline_new(void);
 void		 baseline_free(struct baseline *);
 uint32_t	 baseline_intern(struct baseline *, const char *);
+uint32_t	 baseline_intern_element(struct baseline *, const char *,
+		    uint64_t, int);
+long		 baseline_element(const struct baseline *, const char *);
 struct baseline_test *baseline_find(const struct baseline *, const char *);
 void		 baseline_observe(struct baseline *,
 		    const struct baseline_obs *);
@@ -133,6 +201,38 @@ char	       **baseline_select(const struct baseline *,
 		    const struct baseline_changes *, const char *, uint64_t);
 char	       **baseline_ignored(const struct baseline *,
 		    const struct baseline_changes *, const char *);
+
+/*
+ * Selection of cases, for tests with cases: baseline_changed_covered
+ * names the covered files that changed (to fingerprint their elements
+ * now, elements_run), baseline_changes_elements takes what they are now,
+ * and baseline_select_cases says whether to run the whole test (why),
+ * nothing, or only some cases (each with why).
+ */
+struct elements_now;
+
+enum baseline_pick_kind {
+	BASELINE_PICK_NONE,		/* nothing it depends on changed */
+	BASELINE_PICK_CASES,		/* only cases[] */
+	BASELINE_PICK_WHOLE		/* the whole test, for why[] */
+};
+
+struct baseline_pick {
+	enum baseline_pick_kind	  kind;
+	char			**why;		/* PICK_WHOLE */
+	char			**cases;	/* PICK_CASES, sorted */
+	char		       ***case_why;	/* per case: why, a strv */
+	size_t			  ncases;
+};
+
+char	       **baseline_changed_covered(const struct baseline *,
+		    const struct baseline_changes *);
+void		 baseline_changes_elements(struct baseline_changes *,
+		    const struct baseline *, const struct elements_now *);
+enum baseline_pick_kind baseline_select_cases(const struct baseline *,
+		    const struct baseline_changes *, const char *, uint64_t,
+		    struct baseline_pick *);
+void		 baseline_pick_clear(struct baseline_pick *);
 
 struct baseline_statcache *baseline_statcache_open(const char *);
 int		 baseline_statcache_hash(struct baseline_statcache *,

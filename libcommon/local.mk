@@ -44,3 +44,7 @@ libcommon_libcommon_a_SOURCES += %D%/baseline.c %D%/baseline.h
 # The agent-context bundle of a test attempt, for zb and dagzd.
 libcommon_libcommon_a_SOURCES += %D%/bundle.c %D%/bundle.h
 libcommon_libcommon_a_CFLAGS += $(ARCHIVE_CFLAGS)
+# Code elements as they are now, from a language hook's fingerprinter,
+# for selecting test cases; the hooks are installed under pkgdatadir.
+libcommon_libcommon_a_SOURCES += %D%/elements.c %D%/elements.h
+libcommon_libcommon_a_CPPFLAGS = $(AM_CPPFLAGS) -DPKGDATADIR='"$(pkgdatadir)"'

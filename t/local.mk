@@ -96,6 +96,11 @@ TESTS += t/unit-baseline
 check_PROGRAMS += t/unit-baseline
 t_unit_baseline_SOURCES = t/unit-baseline.c t/unit.h
 t_unit_baseline_LDADD = $(COMMON_LIBS) $(ZLIB_LIBS)
+# Code elements as they are now: the fingerprinter's output and its run.
+TESTS += t/unit-elements
+check_PROGRAMS += t/unit-elements
+t_unit_elements_SOURCES = t/unit-elements.c t/unit.h
+t_unit_elements_LDADD = $(COMMON_LIBS)
 SELECT_BATS_TESTS = t/select-run.bats t/dagz-baseline.bats \
 	t/select-adapters.bats t/select-ignore.bats
 TESTS += $(SELECT_BATS_TESTS)
