@@ -517,7 +517,7 @@ pc_top(struct pc_load *l, yaml_node_t *n)
 	const char *key;
 	char buf[64];
 	size_t i;
-	int seen[10] = { 0 }, rc;
+	int seen[11] = { 0 }, rc;
 
 	if (n == NULL || pc_null(n))
 		return (0);
