@@ -43,6 +43,7 @@ adapter_spec_clear(struct adapter_spec *a)
 	free(a->cwd);
 	free(a->exec);
 	free(a->python);
+	free(a->coverage);
 	free(a->source);
 	adapter_spec_init(a);
 }
@@ -105,6 +106,7 @@ adapter_list_encode(const struct adapter_list *l)
 		adapter_set(o, "cwd", l->v[i].cwd);
 		adapter_set(o, "exec", l->v[i].exec);
 		adapter_set(o, "python", l->v[i].python);
+		adapter_set(o, "coverage", l->v[i].coverage);
 		adapter_set(o, "source", l->v[i].source);
 		json_array_append_new(a, o);
 	}
@@ -115,7 +117,7 @@ int
 adapter_list_decode(json_t *a, struct adapter_list *l, char *err, size_t len)
 {
 	static const char *const keys[] = { "adapter", "args", "dir", "cwd",
-	    "exec", "python", "source", NULL };
+	    "exec", "python", "coverage", "source", NULL };
 	struct adapter_spec *s;
 	json_t *o;
 	size_t i;
@@ -140,6 +142,8 @@ adapter_list_decode(json_t *a, struct adapter_list *l, char *err, size_t len)
 		    jsonv_string(o, "cwd", 0, &s->cwd, err, len) == -1 ||
 		    jsonv_string(o, "exec", 0, &s->exec, err, len) == -1 ||
 		    jsonv_string(o, "python", 0, &s->python, err, len) == -1 ||
+		    jsonv_string(o, "coverage", 0, &s->coverage, err,
+		    len) == -1 ||
 		    jsonv_string(o, "source", 0, &s->source, err, len) == -1)
 			goto fail;
 		if (!adapter_known(s->name)) {

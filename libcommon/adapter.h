@@ -21,6 +21,8 @@ struct adapter_spec {
 	char	 *exec;		/* tap: interpreter; bats: the bats
 				   program; or NULL */
 	char	 *python;	/* pytest: the interpreter; or NULL */
+	char	 *coverage;	/* pytest: "python" records code elements
+				   per case and can run a subset; or NULL */
 	char	 *source;	/* where it was said, for messages:
 				   "--tap", ".dagz/config.yaml:7" */
 };

@@ -13,7 +13,7 @@
 #include "xmalloc.h"
 
 static const char *const case_status_names[CASE__COUNT] = {
-	"OK", "FAILED", "SKIPPED", "TODO", "TODO_OK"
+	"OK", "FAILED", "SKIPPED", "TODO", "TODO_OK", "DESELECTED"
 };
 
 const char *
@@ -212,7 +212,8 @@ cases_failed_summary(const struct case_list *l, char *buf, size_t len)
 		return;
 	for (i = 0; i < l->n; i++)
 		if (l->v[i].status != CASE_TODO &&
-		    l->v[i].status != CASE_TODO_OK)
+		    l->v[i].status != CASE_TODO_OK &&
+		    l->v[i].status != CASE_DESELECTED)
 			counted++;
 	snprintf(buf, len, "%zu of %zu case%s failed: ", failed, counted,
 	    counted == 1 ? "" : "s");

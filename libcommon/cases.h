@@ -19,6 +19,7 @@ enum case_status {
 	CASE_SKIPPED,
 	CASE_TODO,	/* "not ok # TODO": an expected failure */
 	CASE_TODO_OK,	/* "ok # TODO": passes, though marked to do */
+	CASE_DESELECTED, /* not run: a subset of the test's cases ran */
 	CASE__COUNT
 };
 

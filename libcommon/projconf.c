@@ -50,6 +50,7 @@ projconf_clear(struct projconf *c)
 	strv_free(c->ignores);
 	strv_free(c->worker_env);
 	free(c->python);
+	free(c->coverage);
 	free(c->project);
 	free(c->main_branch);
 	projconf_init(c);
@@ -482,27 +483,49 @@ pc_auto_quarantine(struct pc_load *l, yaml_node_t *n, int *v)
 	return (0);
 }
 
+/*
+ * coverage: python, the one language hook there is; gcov is known but
+ * not in this release.
+ */
+static int
+pc_coverage(struct pc_load *l, yaml_node_t *n, char **v)
+{
+	const char *s = pc_string(n);
+	char buf[64];
+
+	if (s != NULL && strcmp(s, "python") == 0) {
+		*v = xstrdup(s);
+		return (0);
+	}
+	if (s != NULL && strcmp(s, "gcov") == 0)
+		return (pc_fail(l, pc_line(n), "\"coverage\": gcov is not "
+		    "in this release (known: python)"));
+	return (pc_fail(l, pc_line(n), "\"coverage\" must be python, not %s",
+	    pc_what(n, buf, sizeof buf)));
+}
+
 /* The top level: a mapping of the keys below, each at most once. */
 static int
 pc_top(struct pc_load *l, yaml_node_t *n)
 {
 	static const char *const keys[] = { "adapters", "global", "python",
 	    "project", "ignore", "worker_env", "new_tests_repeat",
-	    "auto_quarantine", "main_branch", "worker_mem_budget", NULL };
+	    "auto_quarantine", "main_branch", "worker_mem_budget", "coverage",
+	    NULL };
 	yaml_node_pair_t *p;
 	yaml_node_t *k, *v;
 	const char *key;
 	char buf[64];
 	size_t i;
-	int seen[10] = { 0 }, rc;
+	int seen[11] = { 0 }, rc;
 
 	if (n == NULL || pc_null(n))
 		return (0);
 	if (n->type != YAML_MAPPING_NODE)
 		return (pc_fail(l, pc_line(n), "the file must be a mapping of "
-		    "adapters, auto_quarantine, global, ignore, main_branch, "
-		    "new_tests_repeat, python, project, worker_env and "
-		    "worker_mem_budget, not %s", pc_what(n, buf, sizeof buf)));
+		    "adapters, auto_quarantine, coverage, global, ignore, "
+		    "main_branch, new_tests_repeat, python, project, "
+		    "worker_env and worker_mem_budget, not %s", pc_what(n, buf, sizeof buf)));
 	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
 	    p++) {
 		k = pc_node(l, p->key);
@@ -515,9 +538,10 @@ pc_top(struct pc_load *l, yaml_node_t *n)
 				break;
 		if (keys[i] == NULL)
 			return (pc_fail(l, pc_line(k), "unknown key \"%s\" "
-			    "(known: adapters, auto_quarantine, global, "
-			    "ignore, main_branch, new_tests_repeat, python, "
-			    "project, worker_env, worker_mem_budget)", key));
+			    "(known: adapters, auto_quarantine, coverage, "
+			    "global, ignore, main_branch, new_tests_repeat, "
+			    "python, project, worker_env, worker_mem_budget)",
+			    key));
 		if (seen[i]++)
 			return (pc_fail(l, pc_line(k), "\"%s\" given twice",
 			    key));
@@ -551,6 +575,9 @@ pc_top(struct pc_load *l, yaml_node_t *n)
 			break;
 		case 9:
 			rc = pc_size(l, k, v, &l->c->worker_mem_budget);
+			break;
+		case 10:
+			rc = pc_coverage(l, v, &l->c->coverage);
 			break;
 		default:
 			rc = pc_one(l, k, v, &l->c->project);

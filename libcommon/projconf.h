@@ -26,6 +26,7 @@
  *	auto_quarantine: 3		# as --auto-quarantine 3
  *	main_branch: trunk		# default: the remote's HEAD, or main
  *	worker_mem_budget: 512M		# as --worker-mem-budget
+ *	coverage: python		# code elements per case (pytest)
  *
  * An item of adapters: names exactly one adapter (adapter_names[]), with
  * a string, a list of strings or nothing; cwd: is for tap, exec: for tap
@@ -54,6 +55,7 @@ struct projconf {
 	int			 auto_quarantine; /* 0: not given */
 	char			*main_branch;	/* or NULL */
 	long long		 worker_mem_budget; /* bytes; 0: none */
+	char			*coverage;	/* "python", or NULL */
 };
 
 /* What auto_quarantine: (and --auto-quarantine) may be. */

@@ -20,6 +20,7 @@
 #include "xmalloc.h"
 
 static json_t	*proto_strv_json(char *const *);
+static int	 proto_paths(json_t *, const char *, char ***, char *, size_t);
 
 static const char *const proto_names[] = {
 	[PROTO_HELLO] = "hello",
@@ -477,24 +478,59 @@ proto_error_clear(struct msg_error *m)
 	memset(m, 0, sizeof *m);
 }
 
+/* "cases" of run and exec: a list of node ids, or none. */
+static json_t *
+proto_cases_json(char *const *v)
+{
+	return (v != NULL ? proto_strv_json(v) : NULL);
+}
+
+static int
+proto_cases(json_t *v, const char *type, char ***out, char *err, size_t len)
+{
+	json_t *e;
+	size_t i;
+
+	*out = NULL;
+	if (v == NULL)
+		return (0);
+	if (!json_is_array(v) || json_array_size(v) == 0)
+		goto bad;
+	json_array_foreach(v, i, e)
+		if (!json_is_string(e) || json_string_length(e) == 0 ||
+		    strlen(json_string_value(e)) != json_string_length(e) ||
+		    strchr(json_string_value(e), '\n') != NULL)
+			goto bad;
+	*out = xcalloc(json_array_size(v) + 1, sizeof **out);
+	json_array_foreach(v, i, e)
+		(*out)[i] = xstrdup(json_string_value(e));
+	return (0);
+bad:
+	return (proto_err(err, len, type, "\"cases\" must be an array of "
+	    "case names, one line each"));
+}
+
 json_t *
 proto_run_encode(const struct msg_run *m)
 {
-	return (json_pack("{s:s, s:i, s:s, s:i, s:s*}", "type", "run",
+	return (json_pack("{s:s, s:i, s:s, s:i, s:s*, s:o*}", "type", "run",
 	    "worker", m->worker, "test", m->test, "attempt", m->attempt,
-	    "phase", proto_phase_encode(m->phase)));
+	    "phase", proto_phase_encode(m->phase),
+	    "cases", proto_cases_json(m->cases)));
 }
 
 int
 proto_run_decode(json_t *o, struct msg_run *m, char *err, size_t len)
 {
 	const char *test, *phase = NULL;
+	json_t *cases = NULL;
 
 	memset(m, 0, sizeof *m);
-	if (proto_unpack(o, "run", err, len, "{s:i, s:s, s:i, s?s}",
+	if (proto_unpack(o, "run", err, len, "{s:i, s:s, s:i, s?s, s?o}",
 	    "worker", &m->worker, "test", &test, "attempt", &m->attempt,
-	    "phase", &phase) == -1 ||
-	    proto_phase_decode(phase, m->phase, "run", err, len) == -1)
+	    "phase", &phase, "cases", &cases) == -1 ||
+	    proto_phase_decode(phase, m->phase, "run", err, len) == -1 ||
+	    proto_cases(cases, "run", &m->cases, err, len) == -1)
 		return (-1);
 	m->test = xstrdup(test);
 	return (0);
@@ -504,30 +540,33 @@ void
 proto_run_clear(struct msg_run *m)
 {
 	free(m->test);
+	strv_free(m->cases);
 	memset(m, 0, sizeof *m);
 }
 
 json_t *
 proto_exec_encode(const struct test_def *t, int attempt, double timeout,
-    const char *phase)
+    const char *phase, char *const *cases)
 {
-	return (json_pack("{s:s, s:o, s:i, s:f, s:s*}", "type", "exec",
+	return (json_pack("{s:s, s:o, s:i, s:f, s:s*, s:o*}", "type", "exec",
 	    "test", testdef_to_json(t), "attempt", attempt,
-	    "timeout", timeout, "phase", proto_phase_encode(phase)));
+	    "timeout", timeout, "phase", proto_phase_encode(phase),
+	    "cases", proto_cases_json(cases)));
 }
 
 int
 proto_exec_decode(json_t *o, struct msg_exec *m, char *err, size_t len)
 {
 	const char *phase = NULL;
-	json_t *d;
+	json_t *d, *cases = NULL;
 
 	memset(m, 0, sizeof *m);
 	testdef_init(&m->def);
-	if (proto_unpack(o, "exec", err, len, "{s:o, s:i, s:F, s?s}",
+	if (proto_unpack(o, "exec", err, len, "{s:o, s:i, s:F, s?s, s?o}",
 	    "test", &d, "attempt", &m->attempt, "timeout", &m->timeout,
-	    "phase", &phase) == -1 ||
-	    proto_phase_decode(phase, m->phase, "exec", err, len) == -1)
+	    "phase", &phase, "cases", &cases) == -1 ||
+	    proto_phase_decode(phase, m->phase, "exec", err, len) == -1 ||
+	    proto_cases(cases, "exec", &m->cases, err, len) == -1)
 		return (-1);
 	return (proto_def(d, "exec", &m->def, err, len));
 }
@@ -536,6 +575,8 @@ void
 proto_exec_clear(struct msg_exec *m)
 {
 	testdef_clear(&m->def);
+	strv_free(m->cases);
+	m->cases = NULL;
 }
 
 json_t *
@@ -574,7 +615,8 @@ proto_result_encode(const struct msg_result *m)
 {
 	/* Free text that is not UTF-8 is left out, as JSON cannot hold it. */
 	return (json_pack("{s:s, s:i, s:s, s:i, s:s, s:o, s:i, s:f, s:f, s:f,"
-	    " s:I, s:o*, s:i, s:o*, s:o*, s:o*, s:s*, s:o*, s:o*, s:o*}",
+	    " s:I, s:o*, s:i, s:o*, s:o*, s:o*, s:s*, s:o*, s:o*, s:o*,"
+	    " s:o*}",
 	    "type", "result", "worker", m->worker, "test", m->test,
 	    "attempt", m->attempt, "status", status_name(m->status),
 	    "exit", m->exit_code >= 0 ? json_integer(m->exit_code) :
@@ -587,6 +629,8 @@ proto_result_encode(const struct msg_result *m)
 	    "phase", proto_phase_encode(m->phase),
 	    "trace", m->trace.present ? proto_trace_encode(&m->trace) : NULL,
 	    "cases", m->cases.present ? cases_encode(&m->cases) : NULL,
+	    "elements", m->elements.present ?
+	    proto_elements_encode(&m->elements) : NULL,
 	    "logz", m->logz != NULL ? json_pack("{s:s, s:I, s:I}", "z",
 	    m->logz, "size", (json_int_t)m->log_size, "cut",
 	    (json_int_t)m->log_cut) : NULL));
@@ -598,6 +642,7 @@ proto_result_decode(json_t *o, struct msg_result *m, char *err, size_t len)
 	const char *test, *status, *reason = NULL, *log = NULL, *tail = NULL;
 	const char *phase = NULL;
 	json_t *ex = NULL, *trace = NULL, *cases = NULL, *logz = NULL;
+	json_t *elements = NULL;
 	const char *z;
 	long long size, cut;
 
@@ -605,14 +650,14 @@ proto_result_decode(json_t *o, struct msg_result *m, char *err, size_t len)
 	m->exit_code = -1;
 	if (proto_unpack(o, "result", err, len, "{s:i, s:s, s:i, s:s, s?o,"
 	    " s?i, s?F, s:F, s?F, s?I, s?I, s?i, s?s, s?s, s?s, s?s, s?o,"
-	    " s?o, s?o}",
+	    " s?o, s?o, s?o}",
 	    "worker", &m->worker, "test", &test, "attempt", &m->attempt,
 	    "status", &status, "exit", &ex, "signal", &m->signal,
 	    "start", &m->start, "duration", &m->duration, "cpu", &m->cpu,
 	    "rss", &m->rss, "kept_rss", &m->kept_rss, "leaked", &m->leaked,
 	    "reason", &reason,
 	    "log", &log, "tail", &tail, "phase", &phase, "trace", &trace,
-	    "cases", &cases, "logz", &logz) == -1 ||
+	    "cases", &cases, "logz", &logz, "elements", &elements) == -1 ||
 	    proto_phase_decode(phase, m->phase, "result", err, len) == -1)
 		return (-1);
 	if (logz != NULL) {
@@ -637,7 +682,9 @@ proto_result_decode(json_t *o, struct msg_result *m, char *err, size_t len)
 	m->tail = proto_dup(tail);
 	if ((trace != NULL &&
 	    proto_trace_decode(trace, &m->trace, err, len) == -1) ||
-	    (cases != NULL && cases_decode(cases, &m->cases, err, len) == -1)) {
+	    (cases != NULL && cases_decode(cases, &m->cases, err, len) == -1) ||
+	    (elements != NULL && proto_elements_decode(elements,
+	    &m->elements, err, len) == -1)) {
 		proto_result_clear(m);
 		return (proto_nested(err, len, "result"));
 	}
@@ -654,8 +701,194 @@ proto_result_clear(struct msg_result *m)
 	free(m->logz);
 	proto_trace_clear(&m->trace);
 	cases_clear(&m->cases);
+	proto_elements_clear(&m->elements);
 	memset(m, 0, sizeof *m);
 	m->exit_code = -1;
+}
+
+static void
+proto_case_elements_clear(struct msg_case_elements *c)
+{
+	free(c->name);
+	strv_free(c->elems);
+	free(c->fps);
+	strv_free(c->files);
+	memset(c, 0, sizeof *c);
+}
+
+/* One case's elements as the hook writes it and as it travels. */
+static json_t *
+proto_case_elements_json(const struct msg_case_elements *c)
+{
+	json_t *a = json_array();
+	char hex[17];
+	size_t i;
+
+	for (i = 0; i < c->nelems; i++) {
+		snprintf(hex, sizeof hex, "%016" PRIx64, c->fps[i]);
+		json_array_append_new(a, json_pack("[s, s]", c->elems[i],
+		    hex));
+	}
+	return (json_pack("{s:o, s:o, s:o}", "case", c->name != NULL ?
+	    json_string(c->name) : json_null(), "elements", a,
+	    "files", proto_strv_json(c->files)));
+}
+
+json_t *
+proto_elements_encode(const struct msg_elements *m)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < m->n; i++)
+		json_array_append_new(a, proto_case_elements_json(&m->v[i]));
+	return (json_pack("{s:o, s:s*}", "cases", a, "error", m->error));
+}
+
+/*
+ * One case object into c: {"case": NAME | null, "elements": [[NAME,
+ * "16 hex digits"]...], "files": [PATH...]}; its size in *bytes. -1: bad.
+ */
+static int
+proto_case_elements(json_t *o, struct msg_case_elements *c, size_t *bytes)
+{
+	json_t *name, *elems, *files = NULL, *e;
+	const char *n, *hex;
+	char err[128];
+	size_t i;
+
+	memset(c, 0, sizeof *c);
+	if (json_unpack(o, "{s:o, s:o, s?o}", "case", &name, "elements",
+	    &elems, "files", &files) == -1 || (!json_is_null(name) &&
+	    !json_is_string(name)) || !json_is_array(elems))
+		return (-1);
+	c->elems = xcalloc(json_array_size(elems) + 1, sizeof *c->elems);
+	c->fps = xcalloc(json_array_size(elems) + 1, sizeof *c->fps);
+	json_array_foreach(elems, i, e) {
+		if (json_unpack(e, "[s, s]", &n, &hex) == -1 ||
+		    strchr(n, '#') == NULL || strlen(hex) != 16 ||
+		    strspn(hex, "0123456789abcdef") != 16)
+			goto bad;
+		c->elems[c->nelems] = xstrdup(n);
+		c->fps[c->nelems++] = strtoull(hex, NULL, 16);
+		*bytes += strlen(n) + 20;
+	}
+	if (proto_paths(files, "files", &c->files, err, sizeof err) == -1)
+		goto bad;
+	for (i = 0; c->files != NULL && c->files[i] != NULL; i++)
+		*bytes += strlen(c->files[i]) + 4;
+	if (json_is_string(name)) {
+		c->name = xstrdup(json_string_value(name));
+		*bytes += strlen(c->name);
+	}
+	return (0);
+bad:
+	proto_case_elements_clear(c);
+	return (-1);
+}
+
+static void
+proto_elements_add(struct msg_elements *m, const struct msg_case_elements *c)
+{
+	m->v = xreallocarray(m->v, m->n + 1, sizeof *m->v);
+	m->v[m->n++] = *c;
+}
+
+static void
+proto_elements_fail(struct msg_elements *m, const char *fmt, const char *arg)
+{
+	if (m->error == NULL)
+		xasprintf(&m->error, fmt, arg);
+}
+
+int
+proto_elements_decode(json_t *o, struct msg_elements *m, char *err,
+    size_t len)
+{
+	struct msg_case_elements c;
+	const char *error = NULL;
+	json_t *cases, *e;
+	size_t i, bytes = 0;
+
+	memset(m, 0, sizeof *m);
+	if (proto_unpack(o, "elements", err, len, "{s:o, s?s}", "cases",
+	    &cases, "error", &error) == -1)
+		return (-1);
+	if (!json_is_array(cases))
+		return (proto_err(err, len, "elements", "\"cases\" must be "
+		    "an array"));
+	json_array_foreach(cases, i, e) {
+		if (proto_case_elements(e, &c, &bytes) == -1) {
+			proto_elements_clear(m);
+			return (proto_err(err, len, "elements", "case %zu must "
+			    "be {\"case\", \"elements\": [[NAME, FP]...], "
+			    "\"files\"}", i + 1));
+		}
+		proto_elements_add(m, &c);
+	}
+	m->error = proto_dup(error);
+	m->present = 1;
+	return (0);
+}
+
+void
+proto_elements_read(const char *text, size_t len, struct msg_elements *m)
+{
+	struct msg_case_elements c;
+	const char *p, *nl, *why;
+	json_error_t je;
+	json_t *o;
+	size_t bytes = 0, line = 0;
+	char num[32];
+
+	memset(m, 0, sizeof *m);
+	m->present = 1;
+	if (text == NULL) {
+		proto_elements_fail(m, "%s", "cannot read $DAGZ_CASE_ELEMENTS");
+		return;
+	}
+	for (p = text; p < text + len; p = nl + 1) {
+		if ((nl = memchr(p, '\n', text + len - p)) == NULL)
+			nl = text + len;
+		line++;
+		if (nl == p)
+			continue;
+		snprintf(num, sizeof num, "%zu", line);
+		if ((o = json_loadb(p, nl - p, 0, &je)) == NULL) {
+			proto_elements_fail(m, "$DAGZ_CASE_ELEMENTS: line %s: "
+			    "not JSON", num);
+			continue;
+		}
+		if (json_is_object(o) && (why = json_string_value(
+		    json_object_get(o, "error"))) != NULL)
+			proto_elements_fail(m, "the hook failed: %s", why);
+		else if (proto_case_elements(o, &c, &bytes) == -1)
+			proto_elements_fail(m, "$DAGZ_CASE_ELEMENTS: line %s: "
+			    "not a case's elements", num);
+		else
+			proto_elements_add(m, &c);
+		json_decref(o);
+		if (bytes > PROTO_ELEMENTS_MAX) {
+			proto_elements_clear(m);
+			m->present = 1;
+			snprintf(num, sizeof num, "%d", PROTO_ELEMENTS_MAX);
+			proto_elements_fail(m, "more than %s bytes of elements",
+			    num);
+			return;
+		}
+	}
+}
+
+void
+proto_elements_clear(struct msg_elements *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->n; i++)
+		proto_case_elements_clear(&m->v[i]);
+	free(m->v);
+	free(m->error);
+	memset(m, 0, sizeof *m);
 }
 
 static json_t *

@@ -101,12 +101,17 @@ void	 proto_error_clear(struct msg_error *);
 #define PROTO_PHASE_LEN	16
 int	 proto_phase_valid(const char *);
 
-/* run (sched -> vassal): run test ID on a worker; never a command. */
+/*
+ * run (sched -> vassal): run test ID on a worker; never a command.
+ * cases: only these (node ids), for a test whose definition has
+ * "coverage"; NULL: all of them.
+ */
 struct msg_run {
 	int	 worker;
 	char	*test;
 	int	 attempt;
 	char	 phase[PROTO_PHASE_LEN];
+	char   **cases;
 };
 json_t	*proto_run_encode(const struct msg_run *);
 int	 proto_run_decode(json_t *, struct msg_run *, char *, size_t);
@@ -118,9 +123,10 @@ struct msg_exec {
 	int		 attempt;
 	double		 timeout;
 	char		 phase[PROTO_PHASE_LEN];
+	char	       **cases;		/* as run's */
 };
 json_t	*proto_exec_encode(const struct test_def *, int, double,
-	    const char *);
+	    const char *, char *const *);
 int	 proto_exec_decode(json_t *, struct msg_exec *, char *, size_t);
 void	 proto_exec_clear(struct msg_exec *);
 
@@ -167,6 +173,36 @@ json_t	*proto_trace_encode(const struct msg_trace *);
 int	 proto_trace_decode(json_t *, struct msg_trace *, char *, size_t);
 void	 proto_trace_clear(struct msg_trace *);
 
+/*
+ * The code elements a language hook recorded, per case: what the
+ * worker read from $DAGZ_CASE_ELEMENTS, each line one case as the hook
+ * wrote it ({"case", "elements": [[NAME, FP]...], "files"}; a null case
+ * ran at import). error: the hook said it failed, or its file could not
+ * be read or held more than PROTO_ELEMENTS_MAX bytes: what is there is
+ * not all (when unsure, select).
+ */
+#define PROTO_ELEMENTS_MAX	(512 * 1024)
+struct msg_case_elements {
+	char			*name;		/* NULL: at import */
+	char			**elems;	/* "FILE#QUALNAME" */
+	uint64_t		*fps;
+	size_t			 nelems;
+	char			**files;	/* covered, or NULL */
+};
+
+struct msg_elements {
+	int			 present;
+	char			*error;		/* or NULL */
+	struct msg_case_elements *v;
+	size_t			 n;
+};
+json_t	*proto_elements_encode(const struct msg_elements *);
+int	 proto_elements_decode(json_t *, struct msg_elements *, char *,
+	    size_t);
+/* The hook's NDJSON (len bytes of text, or NULL: unreadable) into m. */
+void	 proto_elements_read(const char *, size_t, struct msg_elements *);
+void	 proto_elements_clear(struct msg_elements *);
+
 struct msg_result {
 	int			 worker;
 	char			*test;
@@ -186,6 +222,7 @@ struct msg_result {
 	char			 phase[PROTO_PHASE_LEN];
 	struct msg_trace	 trace;		/* present: a probed test */
 	struct case_list	 cases;		/* present: cases were read */
+	struct msg_elements	 elements;	/* present: a hook's record */
 	/* The log itself, from a node whose files the scheduler can't read. */
 	char			*logz;		/* zlib, base64; or NULL */
 	long long		 log_size;	/* bytes the test wrote */

@@ -19,7 +19,7 @@ static const char *const testdef_keys[] = {
 	"id", "cmd", "sh", "cwd", "env", "timeout", "estimate", "needs",
 	"fixtures", "tags", "format", "after", "will_fail", "skip_code",
 	"skip_reason", "pass_regex", "fail_regex", "transient_code",
-	"transient_file", "source", NULL
+	"transient_file", "source", "coverage", NULL
 };
 
 static const char *const fixturedef_keys[] = {
@@ -53,6 +53,7 @@ testdef_clear(struct test_def *t)
 	strv_free(t->fail_regex);
 	free(t->transient_file);
 	free(t->source);
+	free(t->coverage);
 	testdef_init(t);
 }
 
@@ -248,8 +249,13 @@ testdef_result_keys(json_t *obj, struct test_def *t, char *err, size_t len)
 	    len) == -1 ||
 	    jsonv_string(obj, "transient_file", 0, &t->transient_file, err,
 	    len) == -1 ||
-	    jsonv_string(obj, "source", 0, &t->source, err, len) == -1)
+	    jsonv_string(obj, "source", 0, &t->source, err, len) == -1 ||
+	    jsonv_string(obj, "coverage", 0, &t->coverage, err, len) == -1)
 		return (-1);
+	if (t->coverage != NULL && strcmp(t->coverage, "python") != 0) {
+		snprintf(err, len, "\"coverage\" must be \"python\"");
+		return (-1);
+	}
 	if ((t->transient_code == -1) != (t->transient_file == NULL)) {
 		snprintf(err, len, "\"transient_code\" and "
 		    "\"transient_file\" go together");
@@ -382,6 +388,8 @@ testdef_to_json(const struct test_def *t)
 	}
 	if (t->source != NULL)
 		json_object_set_new(o, "source", json_string(t->source));
+	if (t->coverage != NULL)
+		json_object_set_new(o, "coverage", json_string(t->coverage));
 	return (o);
 }
 

@@ -38,6 +38,12 @@ struct test_def {
 				   a transient error; -1: none */
 	char	 *transient_file;
 	char	 *source;	/* what collected it: "--tap", "ctest", ... */
+	/*
+	 * "python": the test records the code elements each case ran in
+	 * $DAGZ_CASE_ELEMENTS and, given $DAGZ_CASES, runs only the cases
+	 * that file lists; NULL: neither.
+	 */
+	char	 *coverage;
 };
 
 /*

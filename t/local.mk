@@ -185,6 +185,8 @@ BATS_TESTS += t/quarantine.bats
 # The Python hook: element fingerprints and the pytest plugin, on the
 # bundled project t/suites/pyselect.
 BATS_TESTS += t/python-hook.bats
+# Selection of cases by code element in dagz run, on t/suites/pyselect.
+BATS_TESTS += t/select-cases.bats
 EXTRA_DIST += \
 	t/suites/pyselect/pytest.ini \
 	t/suites/pyselect/conftest.py \

@@ -201,11 +201,15 @@ test_errors(void)
 	} cases[] = {
 		{ "adapters:\n  - ctest: build\nother: 1\n",
 		    "3: unknown key \"other\" (known: adapters, "
-		    "auto_quarantine, global, ignore, main_branch, "
+		    "auto_quarantine, coverage, global, ignore, main_branch, "
 		    "new_tests_repeat, python, project, worker_env, "
 		    "worker_mem_budget)" },
 		{ "new_tests_repeat: 0\n",
 		    "1: \"new_tests_repeat\": 0 is too small: 1 to 100" },
+		{ "project: p\ncoverage: gcov\n", "2: \"coverage\": gcov is "
+		    "not in this release (known: python)" },
+		{ "coverage: [python]\n", "1: \"coverage\" must be python, "
+		    "not a list" },
 		{ "new_tests_repeat: [5]\n",
 		    "1: \"new_tests_repeat\" must be a number, not a list" },
 		{ "auto_quarantine: 21\n", "1: \"auto_quarantine\" must be "
@@ -274,11 +278,11 @@ test_errors(void)
 		{ "adapters:\n  - tap: a\n    cwd: t\n    cwd: u\n",
 		    "4: \"cwd\" given twice" },
 		{ "- ctest\n", "1: the file must be a mapping of adapters, "
-		    "auto_quarantine, global, ignore, main_branch, "
+		    "auto_quarantine, coverage, global, ignore, main_branch, "
 		    "new_tests_repeat, python, project, worker_env and "
 		    "worker_mem_budget, not a list" },
 		{ "a/b\n\nc:d (e\n", "1: the file must be a mapping of "
-		    "adapters, auto_quarantine, global, ignore, main_branch, "
+		    "adapters, auto_quarantine, coverage, global, ignore, main_branch, "
 		    "new_tests_repeat, python, project, worker_env and "
 		    "worker_mem_budget, not \"a/b\\nc:d (e\"" },
 		{ "adapters:\n  - ctest: build\n bad\n",

@@ -448,7 +448,7 @@ test_proto(void)
 	json_decref(o);
 
 	/* exec: the whole definition, the attempt, the effective timeout */
-	o = wire(proto_exec_encode(&t, 2, 7.5, NULL));
+	o = wire(proto_exec_encode(&t, 2, 7.5, NULL, NULL));
 	ok(proto_type(o) == PROTO_EXEC, "exec: type");
 	rc = proto_exec_decode(o, &ex, err, sizeof err);
 	ok(rc == 0 && ex.attempt == 2 && ex.timeout == 7.5 &&
@@ -728,13 +728,13 @@ test_round_trips(void)
 
 	def = J("{'id': 'db', 'cmd': ['./up']}");
 	testdef_from_json(def, &t, err, sizeof err);
-	o = wire(proto_exec_encode(&t, 1, 3, "setup"));
+	o = wire(proto_exec_encode(&t, 1, 3, "setup", NULL));
 	rc = proto_exec_decode(o, &ex, err, sizeof err);
 	ok(rc == 0 && streq(ex.def.id, "db") && streq(ex.phase, "setup") &&
 	    ex.timeout == 3, "exec: phase round-trips");
 	proto_exec_clear(&ex);
 	json_decref(o);
-	o = wire(proto_exec_encode(&t, 1, 3, NULL));
+	o = wire(proto_exec_encode(&t, 1, 3, NULL, NULL));
 	ok(json_object_get(o, "phase") == NULL, "exec: a test has no phase");
 	json_decref(o);
 	testdef_clear(&t);

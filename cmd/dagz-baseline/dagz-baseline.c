@@ -316,6 +316,44 @@ put_json(json_t *o)
 }
 
 /* Files first, then tests, each a line. */
+/* Elements v (n) of b as [["FILE#QUALNAME", "FINGERPRINT"], ...]. */
+static json_t *
+elems_json(const struct baseline *b, const uint32_t *v, size_t n)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		json_array_append_new(a, json_pack("[s, s]", b->elems[v[i]],
+		    hex(b->elem_fp[v[i]])));
+	return (a);
+}
+
+/*
+ * A test's record of a hook: the files it covered, what ran at import
+ * ("nullcase") and its cases, each with its status and elements.
+ */
+static void
+show_cases(const struct baseline *b, const struct baseline_test *t,
+    json_t *o)
+{
+	const struct baseline_case *c;
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < t->ncases; i++) {
+		c = &t->cases[i];
+		json_array_append_new(a, json_pack("{s:s, s:s, s:o}", "case",
+		    c->name, "status", status_name(c->status), "elements",
+		    elems_json(b, c->elems, c->nelems)));
+	}
+	json_object_set_new(o, "covered", paths_json(b, t->covered,
+	    t->ncovered));
+	json_object_set_new(o, "nullcase", elems_json(b, t->nullcase,
+	    t->nnullcase));
+	json_object_set_new(o, "cases", a);
+}
+
 static int
 cmd_show(const char *path)
 {
@@ -338,6 +376,8 @@ cmd_show(const char *path)
 		    paths_json(b, t->missing, t->nmissing));
 		if (t->noutputs > 0)
 			json_object_set_new(o, "outputs", outputs_json(b, t));
+		if (t->ncases > 0 || t->ncovered > 0)
+			show_cases(b, t, o);
 		put_json(o);
 	}
 	baseline_free(b);

@@ -39,7 +39,7 @@ usage(int asked)
 	    "                [--worker-env name=template] [--worker-init cmd]\n"
 	    "                [--worker-cleanup cmd] [--repeat n] [--until-fail]\n"
 	    "                [--new-tests-repeat n] [--auto-quarantine n]\n"
-	    "                [--worker-mem-budget size]\n"
+	    "                [--worker-mem-budget size] [--coverage python]\n"
 	    "                [--filter regex] [--list] [adapter ...] [test-id ...]\n"
 	    "       dagz run --bisect-pollution job test [option ...] [adapter ...]\n"
 	    "adapters:       --manifest file | --exec glob ... |\n"
@@ -129,6 +129,10 @@ opt_finish_adapters(struct sched *s, const char *python,
 	    python, 1);
 	opt_adapter_set(s, "pytest", offsetof(struct adapter_spec, python),
 	    s->opt.config.python, 0);
+	if (s->opt.coverage == NULL && s->opt.config.coverage != NULL)
+		s->opt.coverage = xstrdup(s->opt.config.coverage);
+	opt_adapter_set(s, "pytest", offsetof(struct adapter_spec, coverage),
+	    s->opt.coverage, 1);
 	opt_adapter_set(s, "tap", offsetof(struct adapter_spec, cwd), tap_cwd,
 	    1);
 	opt_adapter_set(s, "tap", offsetof(struct adapter_spec, exec),
@@ -214,6 +218,7 @@ main(int argc, char **argv)
 		{ "baseline-file", required_argument, NULL, 'B' + 256 },
 		{ "bisect-pollution", required_argument, NULL, 1020 },
 		{ "color", required_argument, NULL, 'C' },
+		{ "coverage", required_argument, NULL, 1050 },
 		{ "events", required_argument, NULL, 'e' },
 		{ "automake", required_argument, NULL, 'a' },
 		{ "bats", required_argument, NULL, 'b' },
@@ -381,6 +386,18 @@ main(int argc, char **argv)
 			break;
 		case 'e' + 256:
 			tap_exec = optarg;
+			break;
+		case 1050:
+			if (strcmp(optarg, "python") == 0)
+				;
+			else if (strcmp(optarg, "gcov") == 0)
+				errx(DAGZ_EXIT_USAGE, "--coverage: gcov is not "
+				    "in this release (known: python)");
+			else
+				errx(DAGZ_EXIT_USAGE, "--coverage: unknown hook "
+				    "'%s' (known: python)", optarg);
+			free(s.opt.coverage);
+			s.opt.coverage = xstrdup(optarg);
 			break;
 		case 1040:
 			s.opt.max_fail = 1;

@@ -533,6 +533,7 @@ dispatch_add_attempt(struct test *t, struct msg_result *r)
 	    sizeof *t->attempts);
 	a = &t->attempts[t->nattempts++];
 	memset(a, 0, sizeof *a);
+	a->subset = t->cases != NULL;
 	a->r = *r;
 	memset(r, 0, sizeof *r);
 	r->exit_code = -1;
@@ -688,14 +689,17 @@ dispatch_no_retry(struct sched *s, struct test *t, struct msg_result *r)
 		return ("");
 	if (r->reason != NULL && strncmp(r->reason, "worker died", 11) == 0)
 		return ("");
-	/* t->nattempts: the attempts before this one, the retries so far. */
-	if (t->nattempts >= s->opt.retries)
+	/*
+	 * t->nattempts: the attempts before this one, the retries so far,
+	 * but for subset runs, which are no retries.
+	 */
+	if (t->nattempts - t->subset_runs >= s->opt.retries)
 		return ("");
 	/* A retry would start a test: none does once the job stopped. */
 	if (s->stopped != NULL)
 		return (s->stopped);
 	/* Stopping early is for failing early, not at the end of the job. */
-	if (s->opt.max_fail > 0 && t->nattempts >= 1)
+	if (s->opt.max_fail > 0 && t->nattempts - t->subset_runs >= 1)
 		return (s->opt.fail_fast ? "no deferred retry with --fail-fast" :
 		    "no deferred retry with --max-fail");
 	if (r->duration > s->retry_budget) {
@@ -740,6 +744,35 @@ dispatch_ran(struct sched *s, struct sworker *w, struct test *t,
 	dispatch_release(s, t);
 }
 
+/*
+ * A case failed in a run of a subset of t's cases: cases may depend on
+ * what others set up, so t runs again whole, at once on the same worker,
+ * before anything counts; that run is no retry. 0: it does not (the
+ * failure is not a case's: a crash, a timeout, a dagz error).
+ */
+static int
+dispatch_subset_failed(struct sched *s, struct sworker *w, struct test *t,
+    struct msg_result *r)
+{
+	struct attempt *a;
+
+	if (r->status != ST_FAILED || r->worker < 0)
+		return (0);
+	a = dispatch_add_attempt(t, r);
+	strv_free(t->cases);
+	t->cases = NULL;
+	t->subset_runs++;
+	s->cpu += a->r.cpu;
+	t->state = TS_PENDING;
+	t->failed_on = w->index;
+	dispatch_enqueue(s, w, t, 1);
+	dispatch_emit(s, t, a, "whole", NULL);
+	/* The record of the whole run says why it ran. */
+	strlcpy(t->rerun, "a case failed in a subset: whole test",
+	    sizeof t->rerun);
+	return (1);
+}
+
 static void
 dispatch_test_result(struct sched *s, struct sworker *w, struct test *t,
     struct msg_result *r)
@@ -749,11 +782,19 @@ dispatch_test_result(struct sched *s, struct sworker *w, struct test *t,
 	int failed_before, k;
 
 	dispatch_ran(s, w, t, r);
+	if (t->cases != NULL)
+		select_subset_result(s, t, r);
 	/* A test that runs again: its runs decide how it ends. */
 	if (repeat_first(s, w, t, r))
 		return;
+	if (t->cases != NULL && !status_passed(r->status) &&
+	    r->status != ST_SKIPPED && s->stopped == NULL &&
+	    dispatch_subset_failed(s, w, t, r))
+		return;
+	/* A subset's failure is not the whole test's: it ran whole since. */
 	for (failed_before = 0, k = 0; k < t->nattempts; k++)
-		if (!status_passed(t->attempts[k].r.status))
+		if (!status_passed(t->attempts[k].r.status) &&
+		    !t->attempts[k].subset)
 			failed_before = 1;
 	if (status_passed(r->status)) {
 		if (failed_before && r->status == ST_OK)
@@ -772,7 +813,7 @@ dispatch_test_result(struct sched *s, struct sworker *w, struct test *t,
 	s->cpu += a->r.cpu;
 	t->state = TS_PENDING;
 	t->failed_on = w->index;
-	if (t->nattempts == 1) {
+	if (t->nattempts - t->subset_runs == 1) {
 		/* Immediate: same worker, fixtures left up. */
 		dispatch_enqueue(s, w, t, 1);
 	} else {

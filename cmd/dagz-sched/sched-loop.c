@@ -94,6 +94,7 @@ sched_send_run(struct sched *s, struct sworker *w, const char *id,
     int attempt, const char *phase)
 {
 	struct msg_run run;
+	struct test *t;
 
 	memset(&run, 0, sizeof run);
 	run.worker = w->index;
@@ -101,6 +102,9 @@ sched_send_run(struct sched *s, struct sworker *w, const char *id,
 	run.attempt = attempt;
 	if (phase != NULL)
 		strlcpy(run.phase, phase, sizeof run.phase);
+	/* A test that runs a subset of its cases: which. */
+	else if ((t = sched_find(s, id)) != NULL)
+		run.cases = t->cases;
 	node_send(s, s->nodes[w->node], proto_run_encode(&run));
 }
 
@@ -693,6 +697,7 @@ sched_options_clear(struct sched_options *o)
 	free(o->worker_init);
 	free(o->worker_cleanup);
 	free(o->bisect_job);
+	free(o->coverage);
 }
 
 static void
@@ -722,6 +727,7 @@ sched_cleanup(struct sched *s)
 		free(t->fixtures);
 		free(t->conflict);
 		strv_free(t->locks);
+		strv_free(t->cases);
 	}
 	free(s->tests);
 	for (i = 0; i < s->nfixtures; i++)

@@ -327,7 +327,8 @@ report_case_suite(const struct test *t, struct junit_suite *js)
 	js->name = t->def.id;
 	js->tests = l->n;
 	js->failures = cases_count(l, CASE_FAILED);
-	js->skipped = cases_count(l, CASE_SKIPPED);
+	js->skipped = cases_count(l, CASE_SKIPPED) +
+	    cases_count(l, CASE_DESELECTED);
 	js->time = report_time(t);
 	if (report_self(t))
 		report_count(js, t->status);
@@ -448,6 +449,8 @@ report_junit_case(struct junit_writer *w, const struct test *t, size_t i)
 	if (c->status == CASE_SKIPPED)
 		junit_outcome(w, JUNIT_SKIPPED, NULL, c->reason != NULL ?
 		    c->reason : "skipped", NULL);
+	if (c->status == CASE_DESELECTED)
+		junit_outcome(w, JUNIT_SKIPPED, NULL, "deselected", NULL);
 	if (c->status == CASE_TODO || c->status == CASE_TODO_OK) {
 		xasprintf(&note, "%s%s%s%s%s", case_status_name(c->status),
 		    c->reason != NULL ? ": " : "", c->reason != NULL ?

@@ -5,6 +5,13 @@
  * runs if either says it may be affected. At the end of the job the
  * baseline is rebuilt from the old one and what this job's tests read,
  * less the paths the config's ignore: patterns (or their defaults) name.
+ *
+ * Where a language hook recorded cases (coverage: python), a test may
+ * run only the cases whose code elements changed: the covered files
+ * that changed are fingerprinted once a job with the hook's own
+ * fingerprinter, each baseline picks nothing, some cases or the whole
+ * test, and the two picks are joined (whole if either says so, else
+ * the union of cases).
  */
 #include <sys/stat.h>
 
@@ -20,6 +27,7 @@
 #include <event2/http.h>
 
 #include "baseline.h"
+#include "elements.h"
 #include "exitcodes.h"
 #include "ignore.h"
 #include "sched.h"
@@ -45,9 +53,15 @@ struct sched_select {
 	char		      ***why;		/* per test: reasons, or NULL */
 	char		      ***ignored;	/* per test: "ignored: PATH" */
 	char			*skip;		/* per test: would be skipped */
+	char		      ***cases;		/* per test: only these, or NULL */
 	size_t			 nselected;
 	size_t			 nskipped;
+	size_t			 nsubsets;	/* tests that run some cases */
+	size_t			 ncases_run;	/* of their cases: picked */
+	size_t			 ncases_all;	/* recorded */
 };
+
+static int	 select_cmp_str(const void *, const void *);
 
 /* A path as a glob pattern that matches it alone. */
 static char *
@@ -288,14 +302,160 @@ select_print(struct sched *s)
 		for (k = 0; s->opt.select_trace && sel->why[i] != NULL &&
 		    sel->why[i][k] != NULL; k++)
 			printf("       %s\n", sel->why[i][k]);
+		for (k = 0; s->opt.select_trace && sel->cases[i] != NULL &&
+		    sel->cases[i][k] != NULL; k++)
+			printf("       case %s\n", sel->cases[i][k]);
 		for (k = 0; s->opt.select_trace && sel->ignored[i] != NULL &&
 		    sel->ignored[i][k] != NULL; k++)
 			printf("       %s\n", sel->ignored[i][k]);
 	}
 	printf("%zu of %zu selected%s%s\n", sel->nselected, s->ntests,
 	    sel->n > 0 ? " against " : "", ids);
+	if (sel->nsubsets > 0)
+		printf("%zu of %zu cases of %zu test%s selected\n",
+		    sel->ncases_run, sel->ncases_all, sel->nsubsets,
+		    sel->nsubsets == 1 ? "" : "s");
 	free(ids);
 	fflush(stdout);
+}
+
+/*
+ * The interpreter of the pytest adapter (--python, the config's
+ * python:), which fingerprints code elements as the hook did.
+ */
+static const char *
+select_python(const struct sched *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->opt.adapters.n; i++)
+		if (strcmp(s->opt.adapters.v[i].name, "pytest") == 0 &&
+		    s->opt.adapters.v[i].python != NULL)
+			return (s->opt.adapters.v[i].python);
+	return ("python3");
+}
+
+/*
+ * Fingerprints the code elements of the covered files that changed,
+ * those of every baseline at once, in one run of the hook's
+ * fingerprinter; a file it cannot answer for is unknown, and the tests
+ * that covered it run whole.
+ */
+static void
+select_elements(struct sched *s)
+{
+	struct sched_select *sel = s->select;
+	struct elements_now *now = elements_new();
+	char **files = NULL, **v, *script;
+	size_t k;
+	int j;
+
+	for (j = 0; j < sel->n; j++) {
+		v = baseline_changed_covered(sel->b[j], sel->c[j]);
+		for (k = 0; v != NULL && v[k] != NULL; k++)
+			if (!strv_contains(files, v[k]))
+				files = strv_push(files, v[k]);
+		strv_free(v);
+	}
+	if (files != NULL) {
+		script = elements_hook("python", "dagz_elements.py");
+		elements_run(now, select_python(s), script, s->root, files);
+		free(script);
+	}
+	for (j = 0; j < sel->n; j++)
+		baseline_changes_elements(sel->c[j], sel->b[j], now);
+	strv_free(files);
+	elements_free(now);
+}
+
+/* Adds the strings of w that v lacks to v. */
+static char **
+select_union(char **v, char *const *w)
+{
+	for (; w != NULL && *w != NULL; w++)
+		if (!strv_contains(v, *w))
+			v = strv_push(v, *w);
+	return (v);
+}
+
+/* The cases the baselines recorded of test id, each once; or NULL. */
+static char **
+select_recorded(const struct sched_select *sel, const char *id)
+{
+	const struct baseline_test *bt;
+	char **v = NULL;
+	size_t k;
+	int j;
+
+	for (j = 0; j < sel->n; j++) {
+		if ((bt = baseline_find(sel->b[j], id)) == NULL)
+			continue;
+		for (k = 0; k < bt->ncases; k++)
+			if (!strv_contains(v, bt->cases[k].name))
+				v = strv_push(v, bt->cases[k].name);
+	}
+	return (v);
+}
+
+/*
+ * What of test i runs, by every baseline: whole if one says so (with
+ * its reasons), else the union of the cases they pick, with theirs;
+ * nothing only if all say nothing. A test that cannot run a subset of
+ * its cases (no hook in its definition) runs whole for them.
+ */
+static void
+select_pick(struct sched *s, size_t i, uint64_t def)
+{
+	struct sched_select *sel = s->select;
+	struct test *t = &s->tests[i];
+	struct baseline_pick p;
+	char **whole = NULL, **picked = NULL, **why = NULL, **all;
+	size_t k;
+	int j, any_whole = 0;
+
+	for (j = 0; j < sel->n; j++) {
+		switch (baseline_select_cases(sel->b[j], sel->c[j], t->def.id,
+		    def, &p)) {
+		case BASELINE_PICK_WHOLE:
+			any_whole = 1;
+			whole = select_union(whole, p.why);
+			break;
+		case BASELINE_PICK_CASES:
+			for (k = 0; k < p.ncases; k++) {
+				if (!strv_contains(picked, p.cases[k]))
+					picked = strv_push(picked, p.cases[k]);
+				why = select_union(why, p.case_why[k]);
+			}
+			break;
+		default:
+			break;
+		}
+		baseline_pick_clear(&p);
+	}
+	if (any_whole) {
+		sel->why[i] = whole;
+		strv_free(picked);
+		strv_free(why);
+		return;
+	}
+	if (picked == NULL)
+		return;
+	sel->why[i] = why;
+	all = select_recorded(sel, t->def.id);
+	if (t->def.coverage == NULL || strv_len(picked) >= strv_len(all)) {
+		if (t->def.coverage == NULL)
+			sel->why[i] = strv_push(sel->why[i], "cannot run a "
+			    "subset of its cases: whole test");
+		strv_free(picked);
+		strv_free(all);
+		return;
+	}
+	qsort(picked, strv_len(picked), sizeof *picked, select_cmp_str);
+	sel->cases[i] = picked;
+	sel->nsubsets++;
+	sel->ncases_run += strv_len(picked);
+	sel->ncases_all += strv_len(all);
+	strv_free(all);
 }
 
 /*
@@ -344,20 +504,17 @@ select_begin(struct sched *s)
 	sel->why = xcalloc(s->ntests + 1, sizeof *sel->why);
 	sel->ignored = xcalloc(s->ntests + 1, sizeof *sel->ignored);
 	sel->skip = xcalloc(s->ntests + 1, 1);
+	sel->cases = xcalloc(s->ntests + 1, sizeof *sel->cases);
+	select_elements(s);
 	for (i = 0; i < s->ntests; i++) {
 		t = &s->tests[i];
 		def = baseline_def_fingerprint(&t->def);
 		if (sel->n == 0)
 			sel->why[i] = strv_push(NULL, s->opt.select_all ?
 			    "--all" : "no baseline");
+		else
+			select_pick(s, i, def);
 		for (j = 0; j < sel->n; j++) {
-			v = baseline_select(sel->b[j], sel->c[j], t->def.id,
-			    def);
-			for (k = 0; v != NULL && v[k] != NULL; k++)
-				if (!strv_contains(sel->why[i], v[k]))
-					sel->why[i] = strv_push(sel->why[i],
-					    v[k]);
-			strv_free(v);
 			v = baseline_ignored(sel->b[j], sel->c[j], t->def.id);
 			for (k = 0; v != NULL && v[k] != NULL; k++)
 				if (!strv_contains(sel->ignored[i], v[k]))
@@ -382,12 +539,14 @@ select_begin(struct sched *s)
 	ids = select_ids(sel);
 	snprintf(reason, sizeof reason, "unchanged since baseline %s", ids);
 	free(ids);
-	for (i = 0; i < s->ntests; i++)
+	for (i = 0; i < s->ntests; i++) {
 		if (sel->skip[i]) {
 			sched_skip_test(s, &s->tests[i], ST_DESELECTED,
 			    reason);
 			sel->nskipped++;
-		}
+		} else if (sel->cases[i] != NULL)
+			s->tests[i].cases = strv_copy(sel->cases[i]);
+	}
 	return (0);
 }
 
@@ -424,16 +583,147 @@ select_record(const struct sched *s, const struct test *t, json_t *rec)
 	json_object_set_new(rec, "selected", a);
 }
 
-/* The last attempt that ran, with a trace, or NULL. */
+char *
+select_junit_name(const char *nodeid)
+{
+	const char *sep = strstr(nodeid, "::"), *end, *p;
+	char *v, *q;
+	size_t n;
+
+	if (sep == NULL)
+		return (xstrdup(nodeid));
+	if ((end = strchr(sep, '[')) == NULL)
+		end = nodeid + strlen(nodeid);
+	v = q = xmalloc(strlen(nodeid) + 1);
+	n = (size_t)(sep - nodeid);
+	if (n > 3 && strncmp(sep - 3, ".py", 3) == 0)
+		n -= 3;
+	for (p = nodeid; p < nodeid + n; p++)
+		*q++ = *p == '/' ? '.' : *p;
+	for (p = sep; p < end; p++) {
+		if (p[0] == ':' && p[1] == ':') {
+			*q++ = '.';
+			p++;
+		} else
+			*q++ = *p;
+	}
+	strlcpy(q, end, strlen(end) + 1);
+	return (v);
+}
+
+void
+select_subset_result(const struct sched *s, const struct test *t,
+    struct msg_result *r)
+{
+	char **all, *name;
+	size_t k;
+
+	if (s->select == NULL || t->cases == NULL)
+		return;
+	all = select_recorded(s->select, t->def.id);
+	for (k = 0; all != NULL && all[k] != NULL; k++) {
+		if (strv_contains(t->cases, all[k]))
+			continue;
+		name = select_junit_name(all[k]);
+		cases_add(&r->cases, name, CASE_DESELECTED, -1, NULL, NULL);
+		free(name);
+	}
+	if (all != NULL)
+		r->cases.present = 1;
+	strv_free(all);
+}
+
+/* The last attempt that ran, with a trace, or NULL; *k its index. */
 static const struct msg_result *
-select_ran(const struct test *t)
+select_ran(const struct test *t, int *k)
 {
 	int j;
 
 	for (j = t->nattempts - 1; j >= 0; j--)
-		if (t->attempts[j].r.trace.present)
+		if (t->attempts[j].r.trace.present) {
+			if (k != NULL)
+				*k = j;
 			return (&t->attempts[j].r);
+		}
 	return (NULL);
+}
+
+static int
+select_cmp_case(const void *a, const void *b)
+{
+	return (strcmp(((const struct test_case *)a)->name,
+	    ((const struct test_case *)b)->name));
+}
+
+/* The status of a case as a test's status, for its baseline. */
+static enum test_status
+select_case_status(enum case_status st)
+{
+	switch (st) {
+	case CASE_FAILED:
+		return (ST_FAILED);
+	case CASE_SKIPPED:
+		return (ST_SKIPPED);
+	default:
+		return (ST_OK);
+	}
+}
+
+/*
+ * The cases of r as a hook recorded them, for its baseline (*n of them,
+ * elements in *elems, both to free): each case's status from the
+ * JUnit case of its name, else (not reported) the test's own if it did
+ * not pass. NULL when there is no record, or an incomplete one (*bad).
+ */
+static struct baseline_obs_case *
+select_obs_cases(const struct test *t, const struct msg_result *r,
+    size_t *n, struct baseline_obs_element **elems, int *bad)
+{
+	const struct msg_elements *m = &r->elements;
+	struct baseline_obs_case *v;
+	struct baseline_obs_element *e;
+	struct test_case *sorted = NULL, key, *c;
+	size_t i, k, ne = 0, nj = r->cases.n;
+
+	*n = 0;
+	*elems = NULL;
+	*bad = 0;
+	if (!m->present)
+		return (NULL);
+	if (m->error != NULL) {
+		*bad = 1;
+		return (NULL);
+	}
+	if (nj > 0) {
+		sorted = xcalloc(nj, sizeof *sorted);
+		memcpy(sorted, r->cases.v, nj * sizeof *sorted);
+		qsort(sorted, nj, sizeof *sorted, select_cmp_case);
+	}
+	for (i = 0; i < m->n; i++)
+		ne += m->v[i].nelems;
+	*elems = e = xcalloc(ne + 1, sizeof *e);
+	v = xcalloc(m->n + 1, sizeof *v);
+	for (i = 0; i < m->n; i++) {
+		v[i].name = m->v[i].name;
+		v[i].elems = e;
+		v[i].nelems = m->v[i].nelems;
+		v[i].files = m->v[i].files;
+		for (k = 0; k < m->v[i].nelems; k++, e++) {
+			e->name = m->v[i].elems[k];
+			e->fp = m->v[i].fps[k];
+		}
+		if (v[i].name == NULL)
+			continue;
+		v[i].status = status_passed(t->status) ? ST_OK : t->status;
+		key.name = select_junit_name(v[i].name);
+		if (nj > 0 && (c = bsearch(&key, sorted, nj, sizeof *sorted,
+		    select_cmp_case)) != NULL)
+			v[i].status = select_case_status(c->status);
+		free(key.name);
+	}
+	free(sorted);
+	*n = m->n;
+	return (v);
 }
 
 static int
@@ -459,7 +749,7 @@ select_writers(struct sched *s, size_t *n, int *known)
 	*known = s->nfixtures == 0;
 	for (i = 0; i < s->ntests && *known; i++) {
 		if (s->tests[i].state != TS_DONE ||
-		    (r = select_ran(&s->tests[i])) == NULL)
+		    (r = select_ran(&s->tests[i], NULL)) == NULL)
 			continue;
 		if (r->trace.incomplete || r->trace.writes_cut) {
 			*known = 0;
@@ -551,6 +841,43 @@ select_cache(const void *z, size_t len)
 }
 
 /*
+ * With --observe, the cases of tests that would have run a subset that
+ * would not have run (*would), and of them those that failed in the
+ * test's last attempt (*failed).
+ */
+static void
+select_observe_cases(struct sched *s, size_t *would, size_t *failed)
+{
+	struct sched_select *sel = s->select;
+	const struct case_list *l;
+	const struct test *t;
+	char **all, **picked, *name;
+	size_t i, k, c;
+
+	for (i = 0; i < s->ntests; i++) {
+		if (sel->cases[i] == NULL)
+			continue;
+		t = &s->tests[i];
+		all = select_recorded(sel, t->def.id);
+		picked = NULL;
+		for (k = 0; sel->cases[i][k] != NULL; k++) {
+			name = select_junit_name(sel->cases[i][k]);
+			picked = strv_push(picked, name);
+			free(name);
+		}
+		*would += strv_len(all) - strv_len(sel->cases[i]);
+		l = t->nattempts > 0 ?
+		    &t->attempts[t->nattempts - 1].r.cases : NULL;
+		for (c = 0; l != NULL && c < l->n; c++)
+			if (l->v[c].status == CASE_FAILED &&
+			    !strv_contains(picked, l->v[c].name))
+				(*failed)++;
+		strv_free(picked);
+		strv_free(all);
+	}
+}
+
+/*
  * Builds the job's baseline: what ran now as observed, what was
  * deselected as its baseline knew it; tests that neither ran nor were
  * deselected are left out, to run next time. Stores it and says so.
@@ -562,12 +889,14 @@ select_job_end(struct sched *s)
 	struct baseline *b;
 	struct baseline_obs o;
 	struct baseline_obs_output *outs;
+	struct baseline_obs_case *oc;
+	struct baseline_obs_element *oe;
 	const struct msg_result *r;
 	struct test *t;
 	unsigned char *z;
 	char id[32], *ids, **w;
-	size_t i, len, nw, failed = 0, would = 0;
-	int j, known;
+	size_t i, len, nw, failed = 0, would = 0, cfailed = 0, cwould = 0;
+	int j, known, k, bad;
 
 	/* A stress job hunts a flake: it is no baseline for the next. */
 	if (sel == NULL || repeat_stress(s))
@@ -585,10 +914,23 @@ select_job_end(struct sched *s)
 		out_line(s, "observe: %zu of %zu tests would have been "
 		    "deselected against %s; %zu of them failed", would,
 		    s->ntests, ids, failed);
-	} else if (sel->n > 0)
+		if (sel->nsubsets > 0) {
+			select_observe_cases(s, &cwould, &cfailed);
+			out_line(s, "observe: %zu of %zu cases of %zu test%s "
+			    "would have been deselected; %zu of them failed",
+			    cwould, sel->ncases_all, sel->nsubsets,
+			    sel->nsubsets == 1 ? "" : "s", cfailed);
+		}
+	} else if (sel->n > 0) {
 		out_line(s, "selection: %zu of %zu tests selected, %zu "
 		    "deselected against %s", sel->nselected, s->ntests,
 		    sel->nskipped, ids);
+		if (sel->nsubsets > 0)
+			out_line(s, "selection: %zu of %zu cases of %zu test%s "
+			    "run, the others deselected", sel->ncases_run,
+			    sel->ncases_all, sel->nsubsets,
+			    sel->nsubsets == 1 ? "" : "s");
+	}
 	free(ids);
 	if (s->store == NULL)
 		return;
@@ -605,9 +947,21 @@ select_job_end(struct sched *s)
 				}
 			continue;
 		}
-		if (t->state != TS_DONE || (r = select_ran(t)) == NULL)
+		if (t->state != TS_DONE || (r = select_ran(t, &k)) == NULL)
 			continue;
 		memset(&o, 0, sizeof o);
+		/* A subset updates what was known of the test's other cases. */
+		if (t->attempts[k].subset) {
+			o.subset = 1;
+			for (j = 0; j < sel->n; j++)
+				if (baseline_find(sel->b[j], t->def.id) !=
+				    NULL) {
+					baseline_keep(b, sel->b[j], t->def.id);
+					break;
+				}
+		}
+		oc = select_obs_cases(t, r, &o.ncases, &oe, &bad);
+		o.cases = oc;
 		o.id = t->def.id;
 		o.def = baseline_def_fingerprint(&t->def);
 		o.reads = r->trace.reads;
@@ -617,9 +971,11 @@ select_job_end(struct sched *s)
 		o.noutputs = r->trace.nrewrites;
 		o.duration = r->duration;
 		o.status = t->status;
-		o.incomplete = r->trace.incomplete;
+		o.incomplete = r->trace.incomplete || bad;
 		baseline_observe(b, &o);
 		free(outs);
+		free(oc);
+		free(oe);
 	}
 	free(w);
 	baseline_ignore(b, sel->ignores);
@@ -673,7 +1029,9 @@ select_free(struct sched *s)
 	for (i = 0; sel->why != NULL && i < s->ntests; i++) {
 		strv_free(sel->why[i]);
 		strv_free(sel->ignored[i]);
+		strv_free(sel->cases[i]);
 	}
+	free(sel->cases);
 	free(sel->why);
 	free(sel->ignored);
 	strv_free(sel->ignores);

@@ -1043,7 +1043,8 @@ store_test_attrs(struct test *t, const struct attempt *at)
 		json_object_set_new(a, "cases", json_pack("{s:I,s:I,s:I,s:I}",
 		    "total", (json_int_t)l->n, "failed",
 		    (json_int_t)cases_count(l, CASE_FAILED), "skipped",
-		    (json_int_t)cases_count(l, CASE_SKIPPED), "todo",
+		    (json_int_t)(cases_count(l, CASE_SKIPPED) +
+		    cases_count(l, CASE_DESELECTED)), "todo",
 		    (json_int_t)(cases_count(l, CASE_TODO) +
 		    cases_count(l, CASE_TODO_OK))));
 	return (a);

@@ -76,6 +76,7 @@ struct sched_options {
 	int		 auto_quarantine; /* --auto-quarantine N; 0: config's */
 	char		*bisect_job;	/* --bisect-pollution J */
 	int		 in_order;	/* --run-in-order: test_ids so */
+	char		*coverage;	/* --coverage, else the config's */
 };
 
 /*
@@ -95,6 +96,7 @@ enum test_state { TS_PENDING, TS_SENT, TS_RUNNING, TS_DONE, TS_REPEATING };
 struct attempt {
 	struct msg_result	 r;
 	json_t			*rec;
+	int			 subset;	/* ran only t->cases */
 };
 
 struct test {
@@ -137,6 +139,13 @@ struct test {
 	size_t			*fixtures;	/* indices in s->fixtures */
 	size_t			 nfixtures;
 	int			 quarantined;	/* fails no job: see below */
+	/*
+	 * A test whose selection picked some of its cases runs only those
+	 * (node ids) until one fails: then cases is NULL, and it runs
+	 * whole once more, an attempt that is no retry (subset_runs).
+	 */
+	char		       **cases;
+	int			 subset_runs;	/* attempts that ran a subset */
 	RB_ENTRY(test)		 entry;
 	TAILQ_ENTRY(test)	 qentry;	/* worker queue or deferred */
 };
@@ -496,6 +505,14 @@ int	 select_prepare(struct sched *);
 int	 select_begin(struct sched *);
 /* Why test t runs, as "selected" on its attempt's record. */
 void	 select_record(const struct sched *, const struct test *, json_t *);
+/*
+ * A subset run's result r of t: every recorded case of t that it did
+ * not run joins r's cases, DESELECTED.
+ */
+void	 select_subset_result(const struct sched *, const struct test *,
+	    struct msg_result *);
+/* The JUnit name of a pytest node id: FILE less .py, / and :: as dots. */
+char	*select_junit_name(const char *);
 void	 select_job_end(struct sched *);
 /*
  * Whether a baseline has test t as it is now, and passed: 1; 0 if none

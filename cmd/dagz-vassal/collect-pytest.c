@@ -5,7 +5,10 @@
  * functions come back as cases. A file pytest cannot collect (an
  * ImportError) is a test too, which fails when it runs, showing why.
  * Collection runs from the adapter's directory with the user's
- * arguments, so the project's own pytest configuration holds.
+ * arguments, so the project's own pytest configuration holds. With
+ * coverage: python each run loads the hook's plugin (dagz_pytest), which
+ * records the code elements each case ran, and can run a subset of its
+ * cases: their node ids, listed in $DAGZ_CASES.
  */
 #include <sys/stat.h>
 
@@ -16,6 +19,7 @@
 #include <unistd.h>
 
 #include "collect.h"
+#include "elements.h"
 #include "strv.h"
 #include "xmalloc.h"
 
@@ -213,31 +217,61 @@ pytest_nodeid_of(const char *dir, const char *n, const char *path)
 	return (same);
 }
 
-/* The shell text that runs one file (or its node ids) under pytest. */
+/* cmd and one more word, quoted; cmd is freed. */
 static char *
-pytest_command(const char *python, const char *path, const char *dir,
-    const struct pytest_args *pa)
+pytest_word(char *cmd, const char *word)
 {
-	char *cmd, *q, *next;
-	size_t i;
-	int narrowed = 0;
+	char *q, *next;
 
-	q = collect_sh_quote(python);
-	xasprintf(&cmd, "exec %s -m pytest -p no:cacheprovider", q);
+	q = collect_sh_quote(word);
+	xasprintf(&next, "%s %s", cmd, q);
 	free(q);
-	for (i = 0; pa->nodeids != NULL && pa->nodeids[i] != NULL; i++) {
-		if (!pytest_nodeid_of(dir, pa->nodeids[i], path))
-			continue;
-		q = collect_sh_quote(pa->nodeids[i]);
-		xasprintf(&next, "%s %s", cmd, q);
+	free(cmd);
+	return (next);
+}
+
+/*
+ * The shell text that runs one file (or its node ids) under pytest.
+ * With coverage: python, the hook's directory leads PYTHONPATH and its
+ * plugin is loaded; the words to run are then "$@", the file (or node
+ * ids) unless the worker gave $DAGZ_CASES, the node ids of a subset,
+ * one a line.
+ */
+static char *
+pytest_command(const struct adapter_spec *a, const char *python,
+    const char *path, const struct pytest_args *pa)
+{
+	char *cmd, *q, *next, *hooks;
+	size_t i;
+	int narrowed = 0, cov = a->coverage != NULL;
+
+	if (cov) {
+		hooks = elements_hook("python", "");
+		hooks[strlen(hooks) - 1] = '\0';
+		q = collect_sh_quote(hooks);
+		free(hooks);
+		xasprintf(&cmd, "PYTHONPATH=%s${PYTHONPATH:+:$PYTHONPATH}; "
+		    "export PYTHONPATH; set --", q);
 		free(q);
-		free(cmd);
-		cmd = next;
+	} else {
+		q = collect_sh_quote(python);
+		xasprintf(&cmd, "exec %s -m pytest -p no:cacheprovider", q);
+		free(q);
+	}
+	for (i = 0; pa->nodeids != NULL && pa->nodeids[i] != NULL; i++) {
+		if (!pytest_nodeid_of(a->dir, pa->nodeids[i], path))
+			continue;
+		cmd = pytest_word(cmd, pa->nodeids[i]);
 		narrowed = 1;
 	}
-	if (!narrowed) {
-		q = collect_sh_quote(path);
-		xasprintf(&next, "%s %s", cmd, q);
+	if (!narrowed)
+		cmd = pytest_word(cmd, path);
+	if (cov) {
+		q = collect_sh_quote(python);
+		xasprintf(&next, "%s; if [ -n \"${DAGZ_CASES:-}\" ]; then "
+		    "set --; while IFS= read -r c; do set -- \"$@\" \"$c\"; "
+		    "done < \"$DAGZ_CASES\"; fi; exec %s -m pytest -p "
+		    "no:cacheprovider -p dagz_pytest \"$@\"", cmd, q);
 		free(q);
 		free(cmd);
 		cmd = next;
@@ -246,13 +280,8 @@ pytest_command(const char *python, const char *path, const char *dir,
 	xasprintf(&next, "%s ${DAGZ_JUNIT:+\"--junitxml=$DAGZ_JUNIT\"}", cmd);
 	free(cmd);
 	cmd = next;
-	for (i = 0; pa->opts != NULL && pa->opts[i] != NULL; i++) {
-		q = collect_sh_quote(pa->opts[i]);
-		xasprintf(&next, "%s %s", cmd, q);
-		free(q);
-		free(cmd);
-		cmd = next;
-	}
+	for (i = 0; pa->opts != NULL && pa->opts[i] != NULL; i++)
+		cmd = pytest_word(cmd, pa->opts[i]);
 	return (cmd);
 }
 
@@ -278,7 +307,9 @@ pytest_add(const struct adapter_spec *a, struct suite *s, const char *python,
 	}
 	testdef_init(&t);
 	t.id = xstrdup(rel);
-	t.sh = pytest_command(python, path, a->dir, pa);
+	t.sh = pytest_command(a, python, path, pa);
+	if (a->coverage != NULL)
+		t.coverage = xstrdup(a->coverage);
 	t.cwd = xstrdup(a->dir);
 	/* pytest: 4 when the file is not found, 5 when nothing is left. */
 	t.transient_code = 4;

@@ -469,7 +469,7 @@ vassal_run_fixture(struct vassal *v, struct msg_run *run)
 		def.sh = "true";
 	vassal_worker_send(&v->workers[run->worker],
 	    proto_exec_encode(&def, run->attempt, v->config.timeout,
-	    run->phase));
+	    run->phase, NULL));
 }
 
 static void
@@ -496,7 +496,7 @@ vassal_run(struct vassal *v, struct msg_run *run)
 	}
 	timeout = t->timeout > 0 ? t->timeout : v->config.timeout;
 	vassal_worker_send(&v->workers[run->worker],
-	    proto_exec_encode(t, run->attempt, timeout, NULL));
+	    proto_exec_encode(t, run->attempt, timeout, NULL, run->cases));
 }
 
 /*

@@ -41,6 +41,7 @@
 #include "junit.h"
 #include "log.h"
 #include "proc.h"
+#include "slurp.h"
 #include "strv.h"
 #include "testdef.h"
 #include "timeutil.h"
@@ -292,6 +293,81 @@ run_junit_path(struct worker *w, const struct worker_run *r)
 	return (run_log_sibling(w, r, "junit", ".xml"));
 }
 
+static void	 run_error(struct worker *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+
+/*
+ * For a test with "coverage": where its hook writes the code elements
+ * of its cases ($DAGZ_CASE_ELEMENTS), elements/ID.ATTEMPT.ndjson in the
+ * log directory, and, when it is to run a subset, the file listing the
+ * cases ($DAGZ_CASES), one a line. -1: the directory cannot be made or
+ * the list written.
+ */
+static int
+run_elements_paths(struct worker *w, struct worker_run *r)
+{
+	const struct msg_exec *ex = &r->job->exec;
+	char *dir;
+	FILE *f;
+	size_t i;
+	int rc = 0;
+
+	if (ex->phase[0] != '\0' || ex->def.coverage == NULL)
+		return (0);
+	xasprintf(&dir, "%s/elements", w->config.log_dir);
+	if (mkdir(dir, 0777) == -1 && errno != EEXIST) {
+		run_error(w, "cannot make '%s': %s", dir, strerror(errno));
+		free(dir);
+		return (-1);
+	}
+	free(dir);
+	r->elements = run_log_sibling(w, r, "elements", ".ndjson");
+	if (ex->cases == NULL)
+		return (0);
+	r->casefile = run_log_sibling(w, r, "elements", ".cases");
+	if ((f = fopen(r->casefile, "w")) == NULL) {
+		run_error(w, "cannot write '%s': %s", r->casefile,
+		    strerror(errno));
+		return (-1);
+	}
+	for (i = 0; ex->cases[i] != NULL; i++)
+		fprintf(f, "%s\n", ex->cases[i]);
+	if (fclose(f) == EOF) {
+		run_error(w, "cannot write '%s': %s", r->casefile,
+		    strerror(errno));
+		rc = -1;
+	}
+	return (rc);
+}
+
+/*
+ * The code elements the run's hook recorded; a file that is not there
+ * (the hook never ran) or too large is an error: the test's record is
+ * then incomplete.
+ */
+static void
+run_elements_collect(struct worker_run *r, struct msg_elements *m)
+{
+	struct stat sb;
+	char *text = NULL;
+	size_t len = 0;
+	int big = 0;
+
+	memset(m, 0, sizeof *m);
+	if (r->elements == NULL)
+		return;
+	if (stat(r->elements, &sb) == 0 &&
+	    !(big = sb.st_size > 4 * PROTO_ELEMENTS_MAX))
+		text = slurp_file(r->elements, &len);
+	proto_elements_read(text, len, m);
+	if (big) {
+		free(m->error);
+		xasprintf(&m->error, "more than %d bytes of elements",
+		    PROTO_ELEMENTS_MAX);
+	}
+	free(text);
+}
+
 /* Empties a trace directory a job before this one left (same log dir). */
 static void
 run_trace_empty(const char *dir)
@@ -480,6 +556,19 @@ run_environment(struct worker *w, const struct msg_exec *ex)
 		env = run_setenvf(env, "DAGZ_JUNIT=%s", w->run->junit);
 	else
 		run_unsetenv(env, "DAGZ_JUNIT");
+	/* A language hook's: the elements of each case, and a subset. */
+	if (w->run->elements != NULL) {
+		env = run_setenvf(env, "DAGZ_CASE_ELEMENTS=%s",
+		    w->run->elements);
+		if (w->config.root != NULL)
+			env = run_setenvf(env, "DAGZ_PROJECT_ROOT=%s",
+			    w->config.root);
+	} else
+		run_unsetenv(env, "DAGZ_CASE_ELEMENTS");
+	if (w->run->casefile != NULL)
+		env = run_setenvf(env, "DAGZ_CASES=%s", w->run->casefile);
+	else
+		run_unsetenv(env, "DAGZ_CASES");
 	return (run_probe_env(w, env));
 }
 
@@ -891,6 +980,8 @@ run_start(struct worker *w, struct worker_job *job)
 		return;
 	}
 	r->junit = run_junit_path(w, r);
+	if (run_elements_paths(w, r) == -1)
+		return;
 	run_launch(w);
 }
 
@@ -917,6 +1008,13 @@ run_launch(struct worker *w)
 	/* What is there would be read as this run's cases. */
 	if (r->junit != NULL && unlink(r->junit) == -1 && errno != ENOENT) {
 		run_error(w, "cannot remove '%s': %s", r->junit,
+		    strerror(errno));
+		return;
+	}
+	/* The hook appends: a run again starts afresh. */
+	if (r->elements != NULL && unlink(r->elements) == -1 &&
+	    errno != ENOENT) {
+		run_error(w, "cannot remove '%s': %s", r->elements,
 		    strerror(errno));
 		return;
 	}
@@ -1451,6 +1549,7 @@ run_finish(struct worker *w)
 	cases_move(&m.cases, &r->cases);
 	if (ex->phase[0] == '\0')
 		run_trace_collect(w, &m.trace);
+	run_elements_collect(r, &m.elements);
 	if (r->logfd != -1) {
 		m.log = r->log;
 		m.tail = tail = run_tail(r->logfd);
@@ -1463,6 +1562,7 @@ run_finish(struct worker *w)
 	free(tail);
 	proto_trace_clear(&m.trace);
 	cases_clear(&m.cases);
+	proto_elements_clear(&m.elements);
 	if (strcmp(ex->phase, "teardown") == 0 && r->nspare < w->nkept) {
 		/*
 		 * The fixture's processes went with the teardown's tree,
@@ -1699,6 +1799,8 @@ run_forget(struct worker *w)
 	if (r->tap != NULL)
 		tap_free(r->tap);
 	free(r->junit);
+	free(r->elements);
+	free(r->casefile);
 	cases_clear(&r->cases);
 	if (r->logfd != -1)
 		close(r->logfd);

@@ -65,6 +65,8 @@ struct worker_run {
 	struct event		*ev_out;
 	struct tap		*tap;		/* NULL: stdout is not TAP */
 	char			*junit;		/* its $DAGZ_JUNIT, or NULL */
+	char			*elements;	/* $DAGZ_CASE_ELEMENTS, or NULL */
+	char			*casefile;	/* $DAGZ_CASES, or NULL */
 	struct case_list	 cases;
 	off_t			 log_start;	/* where this run's output is */
 	int			 again;		/* runs again on transients */

@@ -408,7 +408,8 @@ ingest_case_counts(json_t *cases)
 		    NULL)
 			continue;
 		failed += strcmp(st, "FAILED") == 0;
-		skipped += strcmp(st, "SKIPPED") == 0;
+		skipped += strcmp(st, "SKIPPED") == 0 ||
+		    strcmp(st, "DESELECTED") == 0;
 		todo += strncmp(st, "TODO", 4) == 0;
 	}
 	return (json_pack("{s:I,s:I,s:I,s:I}", "total",

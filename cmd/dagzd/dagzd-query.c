@@ -280,7 +280,7 @@ route_cases(struct dagzd *d, struct http_req *req,
     struct route_args *a)
 {
 	static const char *const statuses[] = { "OK", "FAILED", "SKIPPED",
-	    "TODO", "TODO_OK", NULL };
+	    "TODO", "TODO_OK", "DESELECTED", NULL };
 	struct evbuffer *buf;
 	sqlite3_stmt *st;
 	const char *test = http_query(a, "test");
@@ -298,7 +298,7 @@ route_cases(struct dagzd *d, struct http_req *req,
 			break;
 	if (status != NULL && statuses[i] == NULL) {
 		http_error(req, 400, "unknown case status '%s': expected OK, "
-		    "FAILED, SKIPPED, TODO or TODO_OK", status);
+		    "FAILED, SKIPPED, TODO, TODO_OK or DESELECTED", status);
 		return;
 	}
 	if (query_has_test(d, req, a, id, test) == -1)

@@ -131,7 +131,8 @@ junit_count_cases(json_t *t, json_t *cases, size_t *next,
 		st = str(c, "status");
 		if (strcmp(st, "FAILED") == 0)
 			suite->failures++;
-		else if (strcmp(st, "SKIPPED") == 0 || strcmp(st, "TODO") == 0)
+		else if (strcmp(st, "SKIPPED") == 0 || strcmp(st, "TODO") == 0 ||
+		    strcmp(st, "DESELECTED") == 0)
 			suite->skipped++;
 	}
 	*next = i;
@@ -167,6 +168,9 @@ junit_test_cases(struct junit_writer *w, json_t *t, json_t *cases,
 		    strcmp(st, "TODO") == 0)
 			junit_outcome(w, JUNIT_SKIPPED, NULL, reason != NULL ?
 			    reason : st, NULL);
+		else if (strcmp(st, "DESELECTED") == 0)
+			junit_outcome(w, JUNIT_SKIPPED, NULL, "deselected",
+			    NULL);
 		junit_case_end(w);
 	}
 	junit_suite_end(w);

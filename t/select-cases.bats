@@ -1,0 +1,295 @@
+#!/usr/bin/env bats
+# Selection of cases by code element in dagz run (--coverage python), on
+# a copy of the bundled project t/suites/pyselect with a dagzd of its
+# own: a first job on main records each case's elements; each test then
+# mutates the project on a branch of its own and checks what runs, what
+# is DESELECTED (tests and case spans), the reasons, and that an
+# --observe run finds no deselected case that failed.
+
+load helpers
+
+# Debian's python3 has pytest and coverage; the first python3 on PATH
+# may not.
+PY=/usr/bin/python3
+
+setup_file() {
+	export DAGZ_HOME="$BATS_FILE_TMPDIR/home" DAGZ_PROJECT=pyselect
+	export DAGZ_BRANCH=main PYTHONDONTWRITEBYTECODE=1
+	export DAGZ_HOOKS_DIR="$DAGZ_SRCDIR/hooks"
+	BATS_TEST_TMPDIR=$BATS_FILE_TMPDIR dagzd_start
+	echo "$DAGZD_PID" >"$BATS_FILE_TMPDIR/pid"
+	echo "$DAGZ_URL" >"$BATS_FILE_TMPDIR/url"
+	# One directory for every test: a test's definition holds it.
+	cp -R "$DAGZ_SRCDIR/t/suites/pyselect" "$BATS_FILE_TMPDIR/proj"
+	cd "$BATS_FILE_TMPDIR/proj"
+	git init -q
+	git add -A
+	git -c user.name=t -c user.email=t@t commit -qm base
+	BATS_TEST_TMPDIR=$BATS_FILE_TMPDIR crun >"$BATS_FILE_TMPDIR/first"
+}
+
+setup() {
+	export DAGZ_HOME="$BATS_FILE_TMPDIR/home" DAGZ_PROJECT=pyselect
+	export PYTHONDONTWRITEBYTECODE=1 DAGZ_HOOKS_DIR="$DAGZ_SRCDIR/hooks"
+	DAGZ_URL=$(cat "$BATS_FILE_TMPDIR/url")
+	export DAGZ_URL
+	unset DAGZ_NO_STORE
+	# A branch a test: its jobs select against main's first job.
+	export DAGZ_BRANCH="t$BATS_TEST_NUMBER"
+	cd "$BATS_FILE_TMPDIR/proj"
+	git reset -q --hard
+	git clean -qfd
+	ev="$BATS_TEST_TMPDIR/ev.ndjson"
+}
+
+teardown_file() {
+	DAGZD_PID=$(cat "$BATS_FILE_TMPDIR/pid")
+	dagzd_stop
+}
+
+# A job of the project with the hook, its events in $ev.
+crun() {
+	if [ -n "${ev:-}" ]; then
+		rm -f "$ev"
+	fi
+	dagz_run --pytest --python "$PY" --coverage python -j 2 \
+	    ${ev:+--events "$ev"} "$@"
+}
+
+# The job of the last crun.
+job() {
+	sed -n 's/.* dagz: job \(j[0-9.]*\):.*/\1/p' <<<"$output" | head -1
+}
+
+# "TEST CASE STATUS" of job J's cases, sorted.
+cases() {
+	zb cases "$1" --json | jq -r '"\(.test) \(.case) \(.status)"' | sort
+}
+
+# The cases of job J that ran, as "CASE STATUS".
+ran_cases() {
+	cases "$1" | awk '$3 != "DESELECTED" { print $2, $3 }'
+}
+
+# Each test's final status in $ev, as "TEST STATUS".
+finals() {
+	jq -r 'select(.type=="result" and .final) | "\(.test) \(.status)"' \
+	    "$ev" | sort
+}
+
+# An --observe run of the project as it is: no deselected case failed.
+observe_safe() {
+	local out
+	out=$(ev= crun --observe)
+	grep -q 'observe: [0-9]* of [0-9]* tests would have been deselected' \
+	    <<<"$out"
+	if grep -q ' cases of ' <<<"$out"; then
+		grep -q 'would have been deselected; 0 of them failed$' \
+		    <<<"$(grep ' cases of ' <<<"$out")"
+	fi
+}
+
+@test "the first job records each case's elements in the baseline" {
+	grep -q 'baseline: b1 ' "$BATS_FILE_TMPDIR/first"
+	curl -sf -o b1 "$DAGZ_URL/api/v1/baselines/b1"
+	run -0 dagz-baseline show b1
+	[ "$(jq -r 'select(.test) | "\(.test) \(.cases | length)"' \
+	    <<<"$output")" = "tests/test_one.py 20
+tests/test_two.py 20" ]
+	diff -u - <(jq -r 'select(.test == "tests/test_one.py") | .cases[] |
+	    select(.case == "tests/test_one.py::test_mean") |
+	    .status, (.elements[] | .[0])' <<<"$output") <<'EOF'
+OK
+pyselect/arith.py#<module>
+pyselect/arith.py#div
+pyselect/arith.py#mean
+tests/test_one.py#<module>
+tests/test_one.py#test_mean
+EOF
+	[ "$(jq -r 'select(.test == "tests/test_two.py") | .covered[]' \
+	    <<<"$output" | tr '\n' ' ')" = "conftest.py pyselect/__init__.py \
+pyselect/arith.py pyselect/proc.py pyselect/shapes.py pyselect/text.py \
+tests/test_two.py " ]
+	rm b1
+}
+
+@test "a changed function body runs only the cases that ran it" {
+	sed -i 's|    return a / b$|    return a / b + 0|' pyselect/arith.py
+	run -0 zb select-tests --trace --pytest --python "$PY" \
+	    --coverage python
+	diff -u - <(printf '%s\n' "$output") <<'EOF'
+run  tests/test_one.py
+       changed: pyselect/arith.py#div
+       case tests/test_one.py::test_div
+       case tests/test_one.py::test_div_by_zero
+       case tests/test_one.py::test_mean
+       case tests/test_one.py::test_mean_of_words
+       case tests/test_one.py::test_mul_div
+run  tests/test_two.py
+       changed: pyselect/arith.py#div
+       case tests/test_two.py::test_perimeter_mean
+2 of 2 selected against b1
+6 of 40 cases of 2 tests selected
+EOF
+	run -0 crun
+	grep -q 'selection: 6 of 40 cases of 2 tests run, the others deselected' \
+	    <<<"$output"
+	j=$(job)
+	diff -u - <(ran_cases "$j") <<'EOF'
+tests.test_one.test_div OK
+tests.test_one.test_div_by_zero OK
+tests.test_one.test_mean OK
+tests.test_one.test_mean_of_words OK
+tests.test_one.test_mul_div OK
+tests.test_two.test_perimeter_mean OK
+EOF
+	[ "$(cases "$j" | grep -c ' DESELECTED$')" = 34 ]
+	[ "$(jq -r 'select(.type=="result") | .selected[]' "$ev" | sort -u)" = \
+	    "changed: pyselect/arith.py#div" ]
+	[ "$(finals)" = "tests/test_one.py OK
+tests/test_two.py OK" ]
+	# JUnit: a deselected case is skipped, and says so.
+	run -0 zb junit "$j"
+	grep -q '<skipped message="deselected"' <<<"$output"
+	observe_safe
+}
+
+@test "a function only one file's cases ran leaves the other file DESELECTED" {
+	sed -i 's|    return t == t\[::-1\]|    return t[::-1] == t|' \
+	    pyselect/text.py
+	run -0 crun
+	[ "$(finals)" = "tests/test_one.py OK
+tests/test_two.py DESELECTED" ]
+	diff -u - <(ran_cases "$(job)") <<'EOF'
+tests.test_one.test_not_palindrome OK
+tests.test_one.test_palindrome OK
+EOF
+	observe_safe
+}
+
+@test "a comment, blank lines or a function moved run nothing" {
+	sed -i 's|^def mul(a, b):|# multiplies\n\n\ndef mul(a, b):\n    # the product|' \
+	    pyselect/arith.py
+	run -0 zb select-tests --pytest --python "$PY" --coverage python
+	[ "$output" = "0 of 2 selected against b1" ]
+	# hypot moved up, above add.
+	"$PY" - <<'EOF'
+p = "pyselect/arith.py"
+s = open(p).read()
+h = s[s.index("def hypot"):]
+s = s[:s.index("def hypot")].rstrip() + "\n"
+s = s.replace("def add", h + "\n\ndef add")
+open(p, "w").write(s)
+EOF
+	git diff --stat | grep -q arith.py
+	run -0 zb select-tests --pytest --python "$PY" --coverage python
+	[ "$output" = "0 of 2 selected against b1" ]
+	observe_safe
+}
+
+@test "changed top-level code runs every case that imported the module" {
+	printf 'UNIT = "cm"\n' >>pyselect/shapes.py
+	run -0 zb select-tests --trace --pytest --python "$PY" \
+	    --coverage python
+	grep -q '^       changed: pyselect/shapes.py#<module>$' <<<"$output"
+	run -0 crun
+	[ "$(finals)" = "tests/test_one.py DESELECTED
+tests/test_two.py OK" ]
+	[ "$(ran_cases "$(job)" | grep -c '^tests.test_two')" = 20 ]
+	[ "$(jq -r 'select(.type=="result" and .test=="tests/test_two.py") |
+	    .selected[]' "$ev")" = "changed: pyselect/shapes.py#<module>" ]
+	observe_safe
+}
+
+@test "a new case runs its whole file, which says so" {
+	printf '\n\ndef test_added():\n    assert arith.add(1, 1) == 2\n' \
+	    >>tests/test_one.py
+	run -0 crun
+	[ "$(finals)" = "tests/test_one.py OK
+tests/test_two.py DESELECTED" ]
+	[ "$(ran_cases "$(job)" | wc -l)" = 21 ]
+	jq -r 'select(.type=="result" and .test=="tests/test_one.py") |
+	    .selected[]' "$ev" | grep -qx 'new code in tests/test_one.py: whole test'
+	observe_safe
+}
+
+@test "a case that failed last time runs again, alone" {
+	sed -i 's|    assert 1 + 1 == 2|    assert 1 + 1 == 3|' tests/test_one.py
+	run -1 crun --retries 0
+	# The subset (the changed case) failed, then the whole test did.
+	diff -u - <(jq -r 'select(.type=="result") |
+	    "\(.test) \(.attempt) \(.status) \(.retry // "-")"' "$ev") <<'EOF'
+tests/test_two.py 0 DESELECTED -
+tests/test_one.py 1 FAILED whole
+tests/test_one.py 2 FAILED -
+EOF
+	[ "$(ran_cases "$(job)" | grep -v ' OK$')" = \
+	    "tests.test_one.test_nothing FAILED" ]
+	b=$(sed -n 's/.* baseline: \(b[0-9]*\) .*/\1/p' <<<"$output")
+	# Unchanged since: the failed case alone runs, for its failure.
+	run -0 zb select-tests --trace --pytest --python "$PY" \
+	    --coverage python
+	diff -u - <(printf '%s\n' "$output") <<EOF
+run  tests/test_one.py
+       did not pass (FAILED)
+       changed: tests/test_one.py#test_nothing
+       case tests/test_one.py::test_nothing
+skip tests/test_two.py
+1 of 2 selected against $b, b1
+1 of 20 cases of 1 test selected
+EOF
+}
+
+@test "the code a subprocess ran selects the case that started it" {
+	sed -i 's|    return 3 \* n|    return n * 3|' pyselect/proc.py
+	run -0 crun
+	diff -u - <(ran_cases "$(job)") <<'EOF'
+tests.test_two.test_child OK
+tests.test_two.test_triple OK
+EOF
+	observe_safe
+}
+
+@test "a case that fails only in a subset runs again whole, labelled" {
+	cat >tests/test_three.py <<'EOF'
+from pyselect import arith
+
+seen = []
+
+
+def test_setup():
+    seen.append(arith.add(1, 1))
+
+
+def test_uses():
+    assert seen == [2]
+    assert arith.sub(3, 1) == 2
+EOF
+	git add tests/test_three.py
+	run -0 crun
+	b=$(sed -n 's/.* baseline: \(b[0-9]*\) .*/\1/p' <<<"$output")
+	sed -i 's|    return a - b|    return -(b - a)|' pyselect/arith.py
+	# Main's baseline has no test_three: the branch's alone.
+	run -0 crun --baseline "$b"
+	diff -u - <(jq -r 'select(.type=="result" and
+	    .test=="tests/test_three.py") |
+	    "\(.attempt) \(.status) \(.retry // "-") \(.rerun // "-")"' "$ev") <<'EOF'
+1 FAILED whole -
+2 OK - a case failed in a subset: whole test
+EOF
+	[ "$(finals)" = "tests/test_one.py OK
+tests/test_three.py OK
+tests/test_two.py DESELECTED" ]
+	observe_safe
+}
+
+@test "bad --coverage values and a config's coverage: gcov are refused" {
+	run -2 dagz_run --pytest --coverage perl
+	[ "$output" = "dagz-run: --coverage: unknown hook 'perl' (known: python)" ]
+	run -2 dagz_run --pytest --coverage gcov
+	[ "$output" = "dagz-run: --coverage: gcov is not in this release (known: python)" ]
+	mkdir -p .dagz
+	printf 'python: /usr/bin/python3\ncoverage: gcov\n' >.dagz/config.yaml
+	run -2 dagz_run --pytest
+	[ "$output" = "dagz-run: $PWD/.dagz/config.yaml:2: \"coverage\": gcov is not in this release (known: python)" ]
+}
