@@ -115,6 +115,30 @@ ndjson_event_cb(struct bufferevent *bev, short what, void *arg)
 		ndjson_destroy(p);
 }
 
+/*
+ * Delivers at once every line the other side wrote before it went away,
+ * without waiting for the event loop: a worker that died may have said
+ * "started" just before, and that must not be lost.
+ */
+void
+ndjson_drain(struct ndjson_peer *p)
+{
+	struct evbuffer *in;
+	evutil_socket_t fd;
+
+	if (p == NULL || p->closed)
+		return;
+	in = bufferevent_get_input(p->bev);
+	if ((fd = bufferevent_getfd(p->bev)) >= 0)
+		while (evbuffer_get_length(in) <= NDJSON_MAX_LINE &&
+		    evbuffer_read(in, fd, -1) > 0)
+			;
+	p->in_cb++;
+	ndjson_read_lines(p);
+	if (--p->in_cb == 0 && p->free_pending)
+		ndjson_destroy(p);
+}
+
 /* Takes ownership of fd. */
 struct ndjson_peer *
 ndjson_peer_new(struct event_base *base, int fd, const char *name,

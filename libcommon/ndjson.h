@@ -27,6 +27,7 @@ struct ndjson_peer *ndjson_peer_new_bev(struct bufferevent *, const char *,
 void		 ndjson_peer_free(struct ndjson_peer *);
 int		 ndjson_send(struct ndjson_peer *, json_t *);
 void		 ndjson_flush(struct ndjson_peer *);
+void		 ndjson_drain(struct ndjson_peer *);
 const char	*ndjson_name(struct ndjson_peer *);
 void		 ndjson_set_arg(struct ndjson_peer *, void *);
 void		 ndjson_set_callbacks(struct ndjson_peer *, ndjson_msg_cb,

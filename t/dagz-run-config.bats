@@ -69,7 +69,7 @@ EOF
 		last=$want
 	done <<'EOF'
 adapters:\n  - manifest: suite.ndjson\n   bad: [\n|3: while parsing a block collection did not find expected '-' indicator
-adapters: [{manifest: suite.ndjson}]\ntimeout: 3\n|2: unknown key "timeout" (known: adapters, auto_quarantine, global, ignore, main_branch, new_tests_repeat, python, project, worker_env, worker_mem_budget)
+adapters: [{manifest: suite.ndjson}]\ntimeout: 3\n|2: unknown key "timeout" (known: adapters, auto_quarantine, coverage, global, ignore, main_branch, new_tests_repeat, python, project, worker_env, worker_mem_budget)
 global: 3\n|1: "global" must be a list of patterns, not "3"
 adapters:\n  - exec: bin/*.test\n  - nose: tests\n|3: unknown adapter "nose" (known: manifest, exec, tap, bats, ctest, pytest, automake)
 adapters:\n  - manifest: suite.ndjson\n    exec: bin/*.test\n|3: "exec" is for tap and bats only, not manifest

@@ -134,7 +134,7 @@ t/init.sh  init --bare           FAILED  -         -
 t/init.sh  weird <&"> \x01 name  FAILED  -         -
 EOF
 	run -2 zb cases j1 --status BROKEN
-	[ "$output" = "zb: unknown case status 'BROKEN': expected OK, FAILED, SKIPPED, TODO or TODO_OK" ]
+	[ "$output" = "zb: unknown case status 'BROKEN': expected OK, FAILED, SKIPPED, TODO, TODO_OK or DESELECTED" ]
 	run -1 zb cases j1 t/none.sh
 	[ "$output" = "zb: unknown test 't/none.sh' in job 'j1'" ]
 	run -2 zb cases

@@ -305,6 +305,8 @@ vassal_sigchld(evutil_socket_t sig, short what, void *arg)
 		w = &v->workers[k];
 		w->pid = 0;
 		if (w->peer != NULL) {
+			/* What it said last comes before its death. */
+			ndjson_drain(w->peer);
 			ndjson_peer_free(w->peer);
 			w->peer = NULL;
 		}
