@@ -66,7 +66,7 @@ fuzz_decode(json_t *msg, json_t **again, char *err, size_t len)
 	case PROTO_EXEC:
 		if ((rc = proto_exec_decode(msg, &exec, err, len)) == 0)
 			*again = proto_exec_encode(&exec.def, exec.attempt,
-			    exec.timeout, exec.phase);
+			    exec.timeout, exec.phase, exec.cases);
 		proto_exec_clear(&exec);
 		break;
 	case PROTO_STARTED:

@@ -1036,23 +1036,32 @@ proto_trace_clear(struct msg_trace *m)
 json_t *
 proto_worker_encode(const struct msg_worker *m)
 {
-	return (json_pack("{s:s, s:i, s:s, s:o*}", "type", "worker",
+	json_t *o;
+
+	o = json_pack("{s:s, s:i, s:s, s:o*}", "type", "worker",
 	    "worker", m->worker, "state", m->state,
-	    "reason", json_string(m->reason)));
+	    "reason", json_string(m->reason));
+	if (m->test != NULL) {
+		json_object_set_new(o, "test", json_string(m->test));
+		json_object_set_new(o, "attempt", json_integer(m->attempt));
+	}
+	return (o);
 }
 
 int
 proto_worker_decode(json_t *o, struct msg_worker *m, char *err, size_t len)
 {
-	const char *state, *reason = NULL;
+	const char *state, *reason = NULL, *test = NULL;
 
 	memset(m, 0, sizeof *m);
-	if (proto_unpack(o, "worker", err, len, "{s:i, s:s, s?s}",
-	    "worker", &m->worker, "state", &state, "reason", &reason) == -1 ||
+	if (proto_unpack(o, "worker", err, len, "{s:i, s:s, s?s, s?s, s?i}",
+	    "worker", &m->worker, "state", &state, "reason", &reason,
+	    "test", &test, "attempt", &m->attempt) == -1 ||
 	    proto_copy(state, m->state, sizeof m->state, "worker", "state",
 	    err, len) == -1)
 		return (-1);
 	m->reason = proto_dup(reason);
+	m->test = proto_dup(test);
 	return (0);
 }
 
@@ -1060,6 +1069,7 @@ void
 proto_worker_clear(struct msg_worker *m)
 {
 	free(m->reason);
+	free(m->test);
 	memset(m, 0, sizeof *m);
 }
 

@@ -237,6 +237,8 @@ struct msg_worker {
 	int	 worker;
 	char	 state[16];	/* "ready", "died" */
 	char	*reason;
+	char	*test;		/* died: the test's run it had taken, or NULL */
+	int	 attempt;
 };
 json_t	*proto_worker_encode(const struct msg_worker *);
 int	 proto_worker_decode(json_t *, struct msg_worker *, char *, size_t);

@@ -285,6 +285,7 @@ sched_node_msg(struct ndjson_peer *peer, json_t *msg, void *arg)
 	struct msg_result r;
 	struct fixture_def f;
 	struct test_def def;
+	struct test *t;
 	char err[512];
 	uint64_t acked;
 	int count;
@@ -380,9 +381,19 @@ sched_node_msg(struct ndjson_peer *peer, json_t *msg, void *arg)
 				s->workers[mw.worker].reconnects++;
 			s->workers[mw.worker].state = WS_READY;
 			dispatch(s);
-		} else if (strcmp(mw.state, "died") == 0)
+		} else if (strcmp(mw.state, "died") == 0) {
+			/*
+			 * The run it had taken started, whether or not it
+			 * said so before it died: the test dies with it (a
+			 * test that kills its worker is not run again).
+			 */
+			t = mw.test != NULL ? sched_find(s, mw.test) : NULL;
+			if (t != NULL && t->state == TS_SENT &&
+			    t->worker == mw.worker)
+				t->state = TS_RUNNING;
 			dispatch_worker_died(s, &s->workers[mw.worker],
 			    mw.reason != NULL ? mw.reason : "unknown cause");
+		}
 		proto_worker_clear(&mw);
 		break;
 	case PROTO_STARTED:

@@ -71,18 +71,68 @@ vassal_error(struct vassal *v, const char *kind, const char *msg)
 	free(esc);
 }
 
-/* Sends msg to a worker now, or queues it until the worker is ready. */
+/* Notes that w was given attempt of test, until its result comes. */
 static void
-vassal_worker_send(struct vworker *w, json_t *msg)
+vassal_worker_took(struct vworker *w, char *test, int attempt)
+{
+	if (test == NULL)
+		return;
+	w->inflight = xreallocarray(w->inflight, w->ninflight + 1,
+	    sizeof *w->inflight);
+	w->inflight[w->ninflight].test = test;
+	w->inflight[w->ninflight++].attempt = attempt;
+}
+
+/* The result of attempt of test came: w has it no more. */
+static void
+vassal_worker_answered(struct vworker *w, const char *test, int attempt)
+{
+	size_t i;
+
+	for (i = 0; i < w->ninflight; i++) {
+		if (w->inflight[i].attempt != attempt ||
+		    strcmp(w->inflight[i].test, test) != 0)
+			continue;
+		free(w->inflight[i].test);
+		memmove(&w->inflight[i], &w->inflight[i + 1],
+		    (w->ninflight - i - 1) * sizeof *w->inflight);
+		w->ninflight--;
+		return;
+	}
+}
+
+static void
+vassal_worker_forget(struct vworker *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->ninflight; i++)
+		free(w->inflight[i].test);
+	free(w->inflight);
+	w->inflight = NULL;
+	w->ninflight = 0;
+}
+
+/*
+ * Sends msg to w, or keeps it until w is ready; test and attempt name a
+ * test's run (test NULL: a fixture's), which w then has until it answers.
+ */
+static void
+vassal_worker_send(struct vworker *w, json_t *msg, const char *test,
+    int attempt)
 {
 	struct pending *p;
 
 	if (w->ready && w->peer != NULL) {
 		ndjson_send(w->peer, msg);
+		vassal_worker_took(w, test != NULL ? xstrdup(test) : NULL,
+		    attempt);
 		return;
 	}
 	p = xcalloc(1, sizeof *p);
 	p->msg = msg;
+	p->test = test != NULL ? xstrdup(test) : NULL;
+	p->attempt = attempt;
 	TAILQ_INSERT_TAIL(&w->queue, p, entry);
 }
 
@@ -94,6 +144,7 @@ vassal_worker_drain(struct vworker *w)
 	while ((p = TAILQ_FIRST(&w->queue)) != NULL) {
 		TAILQ_REMOVE(&w->queue, p, entry);
 		ndjson_send(w->peer, p->msg);
+		vassal_worker_took(w, p->test, p->attempt);
 		free(p);
 	}
 }
@@ -106,13 +157,15 @@ vassal_worker_flush_queue(struct vworker *w)
 	while ((p = TAILQ_FIRST(&w->queue)) != NULL) {
 		TAILQ_REMOVE(&w->queue, p, entry);
 		json_decref(p->msg);
+		free(p->test);
 		free(p);
 	}
 }
 
+/* A worker's state; w given for "died": the test's run it had taken. */
 static void
 vassal_send_worker_state(struct vassal *v, int index, const char *state,
-    const char *reason)
+    const char *reason, struct vworker *w)
 {
 	struct msg_worker m;
 
@@ -120,6 +173,10 @@ vassal_send_worker_state(struct vassal *v, int index, const char *state,
 	m.worker = index;
 	strlcpy(m.state, state, sizeof m.state);
 	m.reason = (char *)reason;
+	if (w != NULL && w->ninflight > 0) {
+		m.test = w->inflight[0].test;
+		m.attempt = w->inflight[0].attempt;
+	}
 	vassal_send(v, proto_worker_encode(&m));
 }
 
@@ -169,7 +226,7 @@ vassal_worker_msg(struct ndjson_peer *peer, json_t *msg, void *arg)
 		ndjson_send(peer, proto_config_encode(&v->config));
 		w->ready = 1;
 		vassal_worker_drain(w);
-		vassal_send_worker_state(v, w->index, "ready", NULL);
+		vassal_send_worker_state(v, w->index, "ready", NULL, NULL);
 		break;
 	case PROTO_STARTED:
 		if (proto_started_decode(msg, &st, err, sizeof err) == -1)
@@ -182,6 +239,8 @@ vassal_worker_msg(struct ndjson_peer *peer, json_t *msg, void *arg)
 		if (proto_result_decode(msg, &res, err, sizeof err) == -1)
 			fatalx("worker #%d: bad message: %s", w->index, err);
 		res.worker = w->index;
+		if (res.phase[0] == '\0')
+			vassal_worker_answered(w, res.test, res.attempt);
 		if (v->connect != NULL)
 			vassal_remote_result(v, &res);
 		vassal_send(v, proto_result_encode(&res));
@@ -317,6 +376,7 @@ vassal_sigchld(evutil_socket_t sig, short what, void *arg)
 		if (w->recycling) {
 			/* Its successor says "ready" as a new one does. */
 			w->recycling = 0;
+			vassal_worker_forget(w);
 			log_debug("worker #%d recycled", w->index);
 			vassal_worker_spawn(v, w);
 			continue;
@@ -324,7 +384,8 @@ vassal_sigchld(evutil_socket_t sig, short what, void *arg)
 		vassal_describe_status(status, why, sizeof why);
 		log_warnx("worker #%d %s", w->index, why);
 		vassal_worker_flush_queue(w);
-		vassal_send_worker_state(v, w->index, "died", why);
+		vassal_send_worker_state(v, w->index, "died", why, w);
+		vassal_worker_forget(w);
 		if (++w->restarts > VASSAL_MAX_RESTARTS) {
 			vassal_error(v, "internal", "workers keep dying");
 			continue;
@@ -471,7 +532,7 @@ vassal_run_fixture(struct vassal *v, struct msg_run *run)
 		def.sh = "true";
 	vassal_worker_send(&v->workers[run->worker],
 	    proto_exec_encode(&def, run->attempt, v->config.timeout,
-	    run->phase, NULL));
+	    run->phase, NULL), NULL, 0);
 }
 
 static void
@@ -498,7 +559,8 @@ vassal_run(struct vassal *v, struct msg_run *run)
 	}
 	timeout = t->timeout > 0 ? t->timeout : v->config.timeout;
 	vassal_worker_send(&v->workers[run->worker],
-	    proto_exec_encode(t, run->attempt, timeout, NULL, run->cases));
+	    proto_exec_encode(t, run->attempt, timeout, NULL, run->cases),
+	    run->test, run->attempt);
 }
 
 /*
@@ -869,8 +931,10 @@ vassal_start(struct vassal *v, int fd)
 		ndjson_send(v->sched, proto_hello_encode(&hello));
 	}
 	event_base_dispatch(v->base);
-	for (k = 0; k < v->nworkers; k++)
+	for (k = 0; k < v->nworkers; k++) {
 		vassal_worker_flush_queue(&v->workers[k]);
+		vassal_worker_forget(&v->workers[k]);
+	}
 	if (v->sched != NULL)
 		ndjson_peer_free(v->sched);
 	if (v->ev_tick != NULL)

@@ -20,7 +20,15 @@ struct outbox;
 /* A message waiting for its worker to say hello. */
 struct pending {
 	json_t			*msg;
+	char			*test;		/* a test's run, or NULL */
+	int			 attempt;
 	TAILQ_ENTRY(pending)	 entry;
+};
+
+/* A test's run the worker was given and has not answered yet. */
+struct vrun {
+	char			*test;
+	int			 attempt;
 };
 TAILQ_HEAD(pendings, pending);
 
@@ -35,6 +43,8 @@ struct vworker {
 	int			 restarts;
 	int			 recycling;	/* to be replaced, not restarted */
 	struct pendings		 queue;
+	struct vrun		*inflight;	/* given to it, oldest first */
+	size_t			 ninflight;
 };
 
 struct vassal {
