@@ -891,32 +891,47 @@ test_elements(void)
 		const char	*msg;
 		const char	*err;
 	} bad[] = {
-		{ "{'cases': {}}",
+		{ "{'names': [], 'paths': [], 'cases': {}}",
 		  "elements: \"cases\" must be an array" },
-		{ "{'error': 'x'}",
+		{ "{'names': [], 'paths': [], 'error': 'x'}",
 		  "elements: missing \"cases\"" },
-		{ "{'cases': [], 'more': 1}",
+		{ "{'names': [], 'paths': [], 'cases': [], 'more': 1}",
 		  "elements: unknown key \"more\"" },
-		{ "{'cases': [{'case': null, 'elements': []},"
-		  " {'case': 1, 'elements': []}]}",
-		  "elements: case 2 must be {\"case\", \"elements\": "
-		  "[[NAME, FP]...], \"files\"}" },
-		{ "{'cases': [{'case': 'a', 'elements': [['a.py#f',"
-		  " '0123456789abcdeg']]}]}",
-		  "elements: case 1 must be {\"case\", \"elements\": "
-		  "[[NAME, FP]...], \"files\"}" },
-		{ "{'cases': [{'case': 'a', 'elements': [['a.py',"
-		  " '0123456789abcdef']]}]}",
-		  "elements: case 1 must be {\"case\", \"elements\": "
-		  "[[NAME, FP]...], \"files\"}" },
-		{ "{'cases': [{'case': 'a', 'elements': [],"
-		  " 'files': [1]}]}",
-		  "elements: case 1 must be {\"case\", \"elements\": "
-		  "[[NAME, FP]...], \"files\"}" },
+		{ "{'names': [['a.py#f', '0123456789abcdeg']], 'paths': [],"
+		  " 'cases': []}",
+		  "elements: \"names\" must be an array of [NAME, FP], NAME "
+		  "FILE#QUALNAME, FP 16 hexadecimal digits" },
+		{ "{'names': [['a.py', '0123456789abcdef']], 'paths': [],"
+		  " 'cases': []}",
+		  "elements: \"names\" must be an array of [NAME, FP], NAME "
+		  "FILE#QUALNAME, FP 16 hexadecimal digits" },
+		{ "{'names': [], 'paths': ['a.py', 1], 'cases': []}",
+		  "elements: \"paths\" must be an array of strings" },
+		{ "{'names': [], 'paths': [], 'cases': [{'case': null,"
+		  " 'elements': [], 'files': []}, {'case': 1, 'elements': [],"
+		  " 'files': []}]}",
+		  "elements: case 2 must be {\"case\", \"elements\": [INDEX...], "
+		  "\"files\": [INDEX...]}, indices into \"names\" and \"paths\"" },
+		{ "{'names': [['a.py#f', '0123456789abcdef']], 'paths': ['a.py'],"
+		  " 'cases': [{'case': 'a', 'elements': [1], 'files': [0]}]}",
+		  "elements: case 1 must be {\"case\", \"elements\": [INDEX...], "
+		  "\"files\": [INDEX...]}, indices into \"names\" and \"paths\"" },
+		{ "{'names': [['a.py#f', '0123456789abcdef']], 'paths': ['a.py'],"
+		  " 'cases': [{'case': 'a', 'elements': [0], 'files': [-1]}]}",
+		  "elements: case 1 must be {\"case\", \"elements\": [INDEX...], "
+		  "\"files\": [INDEX...]}, indices into \"names\" and \"paths\"" },
+		{ "{'names': [['a.py#f', '0123456789abcdef']], 'paths': ['a.py'],"
+		  " 'cases': [{'case': 'a', 'elements': ['0'], 'files': []}]}",
+		  "elements: case 1 must be {\"case\", \"elements\": [INDEX...], "
+		  "\"files\": [INDEX...]}, indices into \"names\" and \"paths\"" },
+		{ "{'names': [], 'paths': [], 'cases': [{'case': 'a',"
+		  " 'elements': []}]}",
+		  "elements: case 1 must be {\"case\", \"elements\": [INDEX...], "
+		  "\"files\": [INDEX...]}, indices into \"names\" and \"paths\"" },
 	};
 	struct msg_elements m, m2;
 	struct msg_result res, res2;
-	char err[512], num[64], *text;
+	char err[512], num[64], *text, *enc;
 	const char *p;
 	size_t i, len, lo, hi, mid, *ends;
 	json_t *o;
@@ -928,6 +943,16 @@ test_elements(void)
 	ok(rc == 0 && elements_like_sample(&m2), "elements: round trip%s%s",
 	    rc == -1 ? ": " : "", rc == -1 ? err : "");
 	proto_elements_clear(&m2);
+	/* What the cases share travels once. */
+	enc = ndjson_encode(o);
+	is_str(enc, "{\"names\":[[\"lib.py#<module>\",\"0123456789abcdef\"],"
+	    "[\"lib.py#area\",\"fedcba9876543210\"],[\"tests/t.py#test_one\","
+	    "\"0000000000000001\"]],\"paths\":[\"lib.py\",\"tests/t.py\"],"
+	    "\"cases\":[{\"case\":null,\"elements\":[0],\"files\":[0]},"
+	    "{\"case\":\"tests/t.py::test_one\",\"elements\":[0,1,2],"
+	    "\"files\":[0,1]}],\"error\":\"the hook failed: no coverage\"}",
+	    "elements: each element and file is sent once, cases by index");
+	free(enc);
 	json_decref(o);
 
 	memset(&res, 0, sizeof res);
@@ -941,7 +966,8 @@ test_elements(void)
 	ok(rc == 0 && elements_like_sample(&res2.elements),
 	    "elements: round trip in a result");
 	proto_result_clear(&res2);
-	json_object_set_new(o, "elements", J("{'cases': 3}"));
+	json_object_set_new(o, "elements", J("{'names': [], 'paths': [],"
+	    " 'cases': 3}"));
 	rc = proto_result_decode(o, &res2, err, sizeof err);
 	ok(rc == -1, "elements: a result with bad elements is refused");
 	is_str(err, "result: elements: \"cases\" must be an array",
@@ -1039,6 +1065,37 @@ test_elements(void)
 	    "whole");
 	proto_elements_clear(&m2);
 	free(ends);
+
+	/* Counted as sent: many cases of the same elements stay whole. */
+	len = 0;
+	for (i = 0; i < 5000; i++) {
+		char line[1024];
+		int n;
+
+		n = snprintf(line, sizeof line, "{\"case\": \"t.py::c%06zu\", "
+		    "\"elements\": [[\"lib/shared.py#<module>\", "
+		    "\"0123456789abcdef\"], [\"lib/shared.py#one\", "
+		    "\"0123456789abcdef\"], [\"lib/shared.py#two\", "
+		    "\"0123456789abcdef\"], [\"lib/shared.py#three\", "
+		    "\"0123456789abcdef\"], [\"t.py#c%06zu\", "
+		    "\"0123456789abcdef\"]], \"files\": [\"lib/shared.py\", "
+		    "\"t.py\"]}\n", i, i % 50);
+		text = xreallocarray(text, len + n + 1, 1);
+		memcpy(text + len, line, n + 1);
+		len += n;
+	}
+	proto_elements_read(text, len, &m2);
+	ok(len > 2 * PROTO_ELEMENTS_MAX && m2.error == NULL && m2.n == 5000 &&
+	    m2.v[4999].nelems == 5 && streq(m2.v[4999].elems[4],
+	    "t.py#c000049"), "elements: %zu bytes of cases sharing elements "
+	    "are kept whole", len);
+	o = wire(proto_elements_encode(&m2));
+	enc = ndjson_encode(o);
+	ok(strlen(enc) < PROTO_ELEMENTS_MAX, "elements: they are sent in "
+	    "%zu bytes", strlen(enc));
+	free(enc);
+	json_decref(o);
+	proto_elements_clear(&m2);
 	free(text);
 }
 
