@@ -215,13 +215,15 @@ tests/test_two.py DESELECTED" ]
 
 @test "a case that failed last time runs again, alone" {
 	sed -i 's|    assert 1 + 1 == 2|    assert 1 + 1 == 3|' tests/test_one.py
-	run -1 crun --retries 0
-	# The subset (the changed case) failed, then the whole test did.
+	run -1 crun --retries 2
+	# The subset (the changed case) failed, then the whole test did, at
+	# once: its first retry, the deferred one its second and last.
 	diff -u - <(jq -r 'select(.type=="result") |
 	    "\(.test) \(.attempt) \(.status) \(.retry // "-")"' "$ev") <<'EOF'
 tests/test_two.py 0 DESELECTED -
 tests/test_one.py 1 FAILED whole
-tests/test_one.py 2 FAILED -
+tests/test_one.py 2 FAILED deferred
+tests/test_one.py 3 FAILED -
 EOF
 	[ "$(ran_cases "$(job)" | grep -v ' OK$')" = \
 	    "tests.test_one.test_nothing FAILED" ]
