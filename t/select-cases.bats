@@ -252,11 +252,18 @@ EOF
 	observe_safe
 }
 
-@test "a case that fails only in a subset runs again whole, labelled" {
+@test "a case that fails only in a subset runs again whole, labelled; --observe counts a deselected case that failed" {
 	cat >tests/test_three.py <<'EOF'
+import os
+
 from pyselect import arith
 
 seen = []
+
+
+def test_outside():
+    # What no trace sees: the environment.
+    assert "PYSELECT_BREAK" not in os.environ
 
 
 def test_setup():
@@ -282,7 +289,16 @@ EOF
 	[ "$(finals)" = "tests/test_one.py OK
 tests/test_three.py OK
 tests/test_two.py DESELECTED" ]
-	observe_safe
+	# Against b again, with what test_outside reads changed: everything
+	# runs, and test_outside, which would not have, failed.
+	export PYSELECT_BREAK=1
+	run -1 dagz_run --pytest --python "$PY" --coverage python -j 2 \
+	    --retries 0 --observe --baseline "$b"
+	unset PYSELECT_BREAK
+	grep -q 'observe: 1 of 3 tests would have been deselected against '"$b"'; 0 of them failed$' \
+	    <<<"$output"
+	grep -q 'observe: 20 of 23 cases of 2 tests would have been deselected; 1 of them failed$' \
+	    <<<"$output"
 }
 
 @test "bad --coverage values and a config's coverage: gcov are refused" {
