@@ -301,6 +301,27 @@ tests/test_two.py DESELECTED" ]
 	    <<<"$output"
 }
 
+@test "a subset runs from a directory below pytest's rootdir" {
+	# pytest.ini is one level up: node ids name files from there.
+	cd tests
+	run -0 crun
+	b=$(sed -n 's/.* baseline: \(b[0-9]*\) .*/\1/p' <<<"$output")
+	sed -i 's|    return a / b$|    return a / b + 0|' ../pyselect/arith.py
+	run -0 crun --baseline "$b"
+	grep -q 'selection: 6 of 40 cases of 2 tests run, the others deselected' \
+	    <<<"$output"
+	diff -u - <(ran_cases "$(job)") <<'EOF'
+tests.test_one.test_div OK
+tests.test_one.test_div_by_zero OK
+tests.test_one.test_mean OK
+tests.test_one.test_mean_of_words OK
+tests.test_one.test_mul_div OK
+tests.test_two.test_perimeter_mean OK
+EOF
+	[ "$(finals)" = "tests/test_one.py OK
+tests/test_two.py OK" ]
+}
+
 @test "bad --coverage values and a config's coverage: gcov are refused" {
 	run -2 dagz_run --pytest --coverage perl
 	[ "$output" = "dagz-run: --coverage: unknown hook 'perl' (known: python)" ]
