@@ -716,46 +716,117 @@ proto_case_elements_clear(struct msg_case_elements *c)
 	memset(c, 0, sizeof *c);
 }
 
-/* One case's elements as the hook writes it and as it travels. */
-static json_t *
-proto_case_elements_json(const struct msg_case_elements *c)
+/* An element's name and fingerprint as they travel: FILE#QUALNAME, hex. */
+static int
+proto_element_ok(const char *name, const char *hex)
 {
-	json_t *a = json_array();
-	char hex[17];
-	size_t i;
-
-	for (i = 0; i < c->nelems; i++) {
-		snprintf(hex, sizeof hex, "%016" PRIx64, c->fps[i]);
-		json_array_append_new(a, json_pack("[s, s]", c->elems[i],
-		    hex));
-	}
-	return (json_pack("{s:o, s:o, s:o}", "case", c->name != NULL ?
-	    json_string(c->name) : json_null(), "elements", a,
-	    "files", proto_strv_json(c->files)));
-}
-
-json_t *
-proto_elements_encode(const struct msg_elements *m)
-{
-	json_t *a = json_array();
-	size_t i;
-
-	for (i = 0; i < m->n; i++)
-		json_array_append_new(a, proto_case_elements_json(&m->v[i]));
-	return (json_pack("{s:o, s:s*}", "cases", a, "error", m->error));
+	return (strchr(name, '#') != NULL && strlen(hex) == 16 &&
+	    strspn(hex, "0123456789abcdef") == 16);
 }
 
 /*
- * One case object into c: {"case": NAME | null, "elements": [[NAME,
- * "16 hex digits"]...], "files": [PATH...]}; its size in *bytes. -1: bad.
+ * The index of key in a table kept as a JSON object (key -> index),
+ * added at the end if new; *added says whether it was.
+ */
+static size_t
+proto_table_index(json_t *set, const char *key, int *added)
+{
+	json_t *v;
+	size_t i;
+
+	if ((v = json_object_get(set, key)) != NULL) {
+		*added = 0;
+		return ((size_t)json_integer_value(v));
+	}
+	i = json_object_size(set);
+	json_object_set_new(set, key, json_integer(i));
+	*added = 1;
+	return (i);
+}
+
+/* The key of an element in its table: the fingerprint's hex, the name. */
+static char *
+proto_element_key(const char *name, uint64_t fp)
+{
+	char *key;
+
+	xasprintf(&key, "%016" PRIx64 "%s", fp, name);
+	return (key);
+}
+
+/* The decimal digits of i and a comma: what a reference to i costs. */
+static size_t
+proto_index_bytes(size_t i)
+{
+	size_t n = 2;
+
+	while (i >= 10) {
+		i /= 10;
+		n++;
+	}
+	return (n);
+}
+
+/*
+ * The elements travel as tables: each element (name and fingerprint) and
+ * each file once, the cases referring to them by index, since the cases
+ * of one test file share most of theirs.
+ */
+json_t *
+proto_elements_encode(const struct msg_elements *m)
+{
+	const struct msg_case_elements *c;
+	json_t *names, *paths, *cases, *eset, *fset, *ce, *cf;
+	char *key;
+	size_t i, j, k;
+	int added;
+
+	names = json_array();
+	paths = json_array();
+	cases = json_array();
+	eset = json_object();
+	fset = json_object();
+	for (i = 0; i < m->n; i++) {
+		c = &m->v[i];
+		ce = json_array();
+		cf = json_array();
+		for (j = 0; j < c->nelems; j++) {
+			key = proto_element_key(c->elems[j], c->fps[j]);
+			k = proto_table_index(eset, key, &added);
+			key[16] = '\0';
+			if (added)
+				json_array_append_new(names, json_pack("[s, s]",
+				    c->elems[j], key));
+			free(key);
+			json_array_append_new(ce, json_integer(k));
+		}
+		for (j = 0; c->files != NULL && c->files[j] != NULL; j++) {
+			k = proto_table_index(fset, c->files[j], &added);
+			if (added)
+				json_array_append_new(paths,
+				    json_string(c->files[j]));
+			json_array_append_new(cf, json_integer(k));
+		}
+		json_array_append_new(cases, json_pack("{s:o, s:o, s:o}",
+		    "case", c->name != NULL ? json_string(c->name) :
+		    json_null(), "elements", ce, "files", cf));
+	}
+	json_decref(eset);
+	json_decref(fset);
+	return (json_pack("{s:o, s:o, s:o, s:s*}", "names", names, "paths",
+	    paths, "cases", cases, "error", m->error));
+}
+
+/*
+ * One case as the hook writes it into c: {"case": NAME | null,
+ * "elements": [[NAME, "16 hex digits"]...], "files": [PATH...]}. -1: bad.
  */
 static int
-proto_case_elements(json_t *o, struct msg_case_elements *c, size_t *bytes)
+proto_case_elements(json_t *o, struct msg_case_elements *c)
 {
 	json_t *name, *elems, *files = NULL, *e;
 	const char *n, *hex;
 	char err[128];
-	size_t i;
 
 	memset(c, 0, sizeof *c);
 	if (json_unpack(o, "{s:o, s:o, s?o}", "case", &name, "elements",
@@ -764,23 +835,95 @@ proto_case_elements(json_t *o, struct msg_case_elements *c, size_t *bytes)
 		return (-1);
 	c->elems = xcalloc(json_array_size(elems) + 1, sizeof *c->elems);
 	c->fps = xcalloc(json_array_size(elems) + 1, sizeof *c->fps);
-	json_array_foreach(elems, i, e) {
+	json_array_foreach(elems, c->nelems, e) {
 		if (json_unpack(e, "[s, s]", &n, &hex) == -1 ||
-		    strchr(n, '#') == NULL || strlen(hex) != 16 ||
-		    strspn(hex, "0123456789abcdef") != 16)
+		    !proto_element_ok(n, hex))
 			goto bad;
 		c->elems[c->nelems] = xstrdup(n);
-		c->fps[c->nelems++] = strtoull(hex, NULL, 16);
-		*bytes += strlen(n) + 20;
+		c->fps[c->nelems] = strtoull(hex, NULL, 16);
 	}
 	if (proto_paths(files, "files", &c->files, err, sizeof err) == -1)
 		goto bad;
-	for (i = 0; c->files != NULL && c->files[i] != NULL; i++)
-		*bytes += strlen(c->files[i]) + 4;
-	if (json_is_string(name)) {
+	if (json_is_string(name))
 		c->name = xstrdup(json_string_value(name));
-		*bytes += strlen(c->name);
+	return (0);
+bad:
+	proto_case_elements_clear(c);
+	return (-1);
+}
+
+/*
+ * What c adds to the elements as they travel, in bytes: the elements
+ * and files not yet in the tables eset and fset (which learn them), an
+ * index for each reference, its name.
+ */
+static size_t
+proto_case_elements_bytes(const struct msg_case_elements *c, json_t *eset,
+    json_t *fset)
+{
+	size_t bytes = 40, i, k;
+	char *key;
+	int added;
+
+	if (c->name != NULL)
+		bytes += strlen(c->name);
+	for (i = 0; i < c->nelems; i++) {
+		key = proto_element_key(c->elems[i], c->fps[i]);
+		k = proto_table_index(eset, key, &added);
+		free(key);
+		if (added)
+			bytes += strlen(c->elems[i]) + 24;
+		bytes += proto_index_bytes(k);
 	}
+	for (i = 0; c->files != NULL && c->files[i] != NULL; i++) {
+		k = proto_table_index(fset, c->files[i], &added);
+		if (added)
+			bytes += strlen(c->files[i]) + 4;
+		bytes += proto_index_bytes(k);
+	}
+	return (bytes);
+}
+
+/*
+ * One case as it travels into c: its "elements" and "files" indices into
+ * names (n of them, already checked) and paths. -1: bad.
+ */
+static int
+proto_case_indices(json_t *o, json_t *names, char **paths, size_t npaths,
+    struct msg_case_elements *c)
+{
+	json_t *name, *elems, *files, *e;
+	size_t i;
+	json_int_t k;
+
+	memset(c, 0, sizeof *c);
+	if (json_unpack(o, "{s:o, s:o, s:o !}", "case", &name, "elements",
+	    &elems, "files", &files) == -1 || (!json_is_null(name) &&
+	    !json_is_string(name)) || !json_is_array(elems) ||
+	    !json_is_array(files))
+		return (-1);
+	c->elems = xcalloc(json_array_size(elems) + 1, sizeof *c->elems);
+	c->fps = xcalloc(json_array_size(elems) + 1, sizeof *c->fps);
+	json_array_foreach(elems, i, e) {
+		if (!json_is_integer(e) || (k = json_integer_value(e)) < 0 ||
+		    (size_t)k >= json_array_size(names))
+			goto bad;
+		e = json_array_get(names, k);
+		c->elems[i] = xstrdup(json_string_value(json_array_get(e,
+		    0)));
+		c->fps[i] = strtoull(json_string_value(json_array_get(e, 1)),
+		    NULL, 16);
+		c->nelems++;
+	}
+	c->files = xcalloc(json_array_size(files) + 1, sizeof *c->files);
+	json_array_foreach(files, i, e) {
+		if (!json_is_integer(e) || (k = json_integer_value(e)) < 0 ||
+		    (size_t)k >= npaths)
+			goto bad;
+		c->files[i] = xstrdup(paths[k]);
+	}
+	if (json_is_string(name))
+		c->name = xstrdup(json_string_value(name));
 	return (0);
 bad:
 	proto_case_elements_clear(c);
@@ -806,29 +949,51 @@ proto_elements_decode(json_t *o, struct msg_elements *m, char *err,
     size_t len)
 {
 	struct msg_case_elements c;
-	const char *error = NULL;
-	json_t *cases, *e;
-	size_t i, bytes = 0;
+	const char *error = NULL, *n, *hex;
+	json_t *names, *paths, *cases, *e;
+	char **pathv = NULL;
+	size_t i;
+	int rc = -1;
 
 	memset(m, 0, sizeof *m);
-	if (proto_unpack(o, "elements", err, len, "{s:o, s?s}", "cases",
-	    &cases, "error", &error) == -1)
+	if (proto_unpack(o, "elements", err, len, "{s:o, s:o, s:o, s?s}",
+	    "names", &names, "paths", &paths, "cases", &cases, "error",
+	    &error) == -1)
 		return (-1);
-	if (!json_is_array(cases))
-		return (proto_err(err, len, "elements", "\"cases\" must be "
-		    "an array"));
+	if (!json_is_array(names))
+		goto names;
+	json_array_foreach(names, i, e)
+		if (json_unpack(e, "[s, s]", &n, &hex) == -1 ||
+		    !proto_element_ok(n, hex))
+			goto names;
+	if (proto_paths(paths, "paths", &pathv, err, len) == -1)
+		return (proto_err(err, len, "elements", "\"paths\" must be an "
+		    "array of strings"));
+	if (!json_is_array(cases)) {
+		proto_err(err, len, "elements", "\"cases\" must be an array");
+		goto out;
+	}
 	json_array_foreach(cases, i, e) {
-		if (proto_case_elements(e, &c, &bytes) == -1) {
+		if (proto_case_indices(e, names, pathv, strv_len(pathv),
+		    &c) == -1) {
 			proto_elements_clear(m);
-			return (proto_err(err, len, "elements", "case %zu must "
-			    "be {\"case\", \"elements\": [[NAME, FP]...], "
-			    "\"files\"}", i + 1));
+			proto_err(err, len, "elements", "case %zu must be "
+			    "{\"case\", \"elements\": [INDEX...], \"files\": "
+			    "[INDEX...]}, indices into \"names\" and "
+			    "\"paths\"", i + 1);
+			goto out;
 		}
 		proto_elements_add(m, &c);
 	}
 	m->error = proto_dup(error);
 	m->present = 1;
-	return (0);
+	rc = 0;
+out:
+	strv_free(pathv);
+	return (rc);
+names:
+	return (proto_err(err, len, "elements", "\"names\" must be an array "
+	    "of [NAME, FP], NAME FILE#QUALNAME, FP 16 hexadecimal digits"));
 }
 
 void
@@ -837,7 +1002,7 @@ proto_elements_read(const char *text, size_t len, struct msg_elements *m)
 	struct msg_case_elements c;
 	const char *p, *nl, *why;
 	json_error_t je;
-	json_t *o;
+	json_t *o, *eset, *fset;
 	size_t bytes = 0, line = 0;
 	char num[32];
 
@@ -847,6 +1012,8 @@ proto_elements_read(const char *text, size_t len, struct msg_elements *m)
 		proto_elements_fail(m, "%s", "cannot read $DAGZ_CASE_ELEMENTS");
 		return;
 	}
+	eset = json_object();
+	fset = json_object();
 	for (p = text; p < text + len; p = nl + 1) {
 		if ((nl = memchr(p, '\n', text + len - p)) == NULL)
 			nl = text + len;
@@ -862,11 +1029,13 @@ proto_elements_read(const char *text, size_t len, struct msg_elements *m)
 		if (json_is_object(o) && (why = json_string_value(
 		    json_object_get(o, "error"))) != NULL)
 			proto_elements_fail(m, "the hook failed: %s", why);
-		else if (proto_case_elements(o, &c, &bytes) == -1)
+		else if (proto_case_elements(o, &c) == -1)
 			proto_elements_fail(m, "$DAGZ_CASE_ELEMENTS: line %s: "
 			    "not a case's elements", num);
-		else
+		else {
+			bytes += proto_case_elements_bytes(&c, eset, fset);
 			proto_elements_add(m, &c);
+		}
 		json_decref(o);
 		if (bytes > PROTO_ELEMENTS_MAX) {
 			proto_elements_clear(m);
@@ -874,9 +1043,11 @@ proto_elements_read(const char *text, size_t len, struct msg_elements *m)
 			snprintf(num, sizeof num, "%d", PROTO_ELEMENTS_MAX);
 			proto_elements_fail(m, "more than %s bytes of elements",
 			    num);
-			return;
+			break;
 		}
 	}
+	json_decref(eset);
+	json_decref(fset);
 }
 
 void

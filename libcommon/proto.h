@@ -177,11 +177,14 @@ void	 proto_trace_clear(struct msg_trace *);
  * The code elements a language hook recorded, per case: what the
  * worker read from $DAGZ_CASE_ELEMENTS, each line one case as the hook
  * wrote it ({"case", "elements": [[NAME, FP]...], "files"}; a null case
- * ran at import). error: the hook said it failed, or its file could not
- * be read or held more than PROTO_ELEMENTS_MAX bytes: what is there is
- * not all (when unsure, select).
+ * ran at import). They travel as tables, each element and file once,
+ * the cases holding indices into them. error: the hook said it failed,
+ * or its file could not be read, held more than PROTO_ELEMENTS_FILE_MAX
+ * bytes, or more than PROTO_ELEMENTS_MAX bytes as they would travel:
+ * what is there is not all (when unsure, select).
  */
 #define PROTO_ELEMENTS_MAX	(512 * 1024)
+#define PROTO_ELEMENTS_FILE_MAX	(32 * 1024 * 1024)
 struct msg_case_elements {
 	char			*name;		/* NULL: at import */
 	char			**elems;	/* "FILE#QUALNAME" */

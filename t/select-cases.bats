@@ -215,13 +215,15 @@ tests/test_two.py DESELECTED" ]
 
 @test "a case that failed last time runs again, alone" {
 	sed -i 's|    assert 1 + 1 == 2|    assert 1 + 1 == 3|' tests/test_one.py
-	run -1 crun --retries 0
-	# The subset (the changed case) failed, then the whole test did.
+	run -1 crun --retries 2
+	# The subset (the changed case) failed, then the whole test did, at
+	# once: its first retry, the deferred one its second and last.
 	diff -u - <(jq -r 'select(.type=="result") |
 	    "\(.test) \(.attempt) \(.status) \(.retry // "-")"' "$ev") <<'EOF'
 tests/test_two.py 0 DESELECTED -
 tests/test_one.py 1 FAILED whole
-tests/test_one.py 2 FAILED -
+tests/test_one.py 2 FAILED deferred
+tests/test_one.py 3 FAILED -
 EOF
 	[ "$(ran_cases "$(job)" | grep -v ' OK$')" = \
 	    "tests.test_one.test_nothing FAILED" ]
@@ -250,11 +252,18 @@ EOF
 	observe_safe
 }
 
-@test "a case that fails only in a subset runs again whole, labelled" {
+@test "a case that fails only in a subset runs again whole, labelled; --observe counts a deselected case that failed" {
 	cat >tests/test_three.py <<'EOF'
+import os
+
 from pyselect import arith
 
 seen = []
+
+
+def test_outside():
+    # What no trace sees: the environment.
+    assert "PYSELECT_BREAK" not in os.environ
 
 
 def test_setup():
@@ -280,7 +289,37 @@ EOF
 	[ "$(finals)" = "tests/test_one.py OK
 tests/test_three.py OK
 tests/test_two.py DESELECTED" ]
-	observe_safe
+	# Against b again, with what test_outside reads changed: everything
+	# runs, and test_outside, which would not have, failed.
+	export PYSELECT_BREAK=1
+	run -1 dagz_run --pytest --python "$PY" --coverage python -j 2 \
+	    --retries 0 --observe --baseline "$b"
+	unset PYSELECT_BREAK
+	grep -q 'observe: 1 of 3 tests would have been deselected against '"$b"'; 0 of them failed$' \
+	    <<<"$output"
+	grep -q 'observe: 20 of 23 cases of 2 tests would have been deselected; 1 of them failed$' \
+	    <<<"$output"
+}
+
+@test "a subset runs from a directory below pytest's rootdir" {
+	# pytest.ini is one level up: node ids name files from there.
+	cd tests
+	run -0 crun
+	b=$(sed -n 's/.* baseline: \(b[0-9]*\) .*/\1/p' <<<"$output")
+	sed -i 's|    return a / b$|    return a / b + 0|' ../pyselect/arith.py
+	run -0 crun --baseline "$b"
+	grep -q 'selection: 6 of 40 cases of 2 tests run, the others deselected' \
+	    <<<"$output"
+	diff -u - <(ran_cases "$(job)") <<'EOF'
+tests.test_one.test_div OK
+tests.test_one.test_div_by_zero OK
+tests.test_one.test_mean OK
+tests.test_one.test_mean_of_words OK
+tests.test_one.test_mul_div OK
+tests.test_two.test_perimeter_mean OK
+EOF
+	[ "$(finals)" = "tests/test_one.py OK
+tests/test_two.py OK" ]
 }
 
 @test "bad --coverage values and a config's coverage: gcov are refused" {

@@ -4,6 +4,7 @@
  * bad message is refused with one line that names its type, the key and
  * what is wrong with it.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "status.h"
 #include "strv.h"
 #include "testdef.h"
+#include "xmalloc.h"
 
 #include "unit.h"
 
@@ -818,6 +820,285 @@ test_round_trips(void)
 	json_decref(o);
 }
 
+/* Two cases' elements, as a worker read them from a hook. */
+static void
+elements_sample(struct msg_elements *m)
+{
+	static char *e0[] = { "lib.py#<module>", NULL };
+	static uint64_t f0[] = { 0x0123456789abcdefULL };
+	static char *e1[] = { "lib.py#<module>", "lib.py#area",
+	    "tests/t.py#test_one", NULL };
+	static uint64_t f1[] = { 0x0123456789abcdefULL, 0xfedcba9876543210ULL,
+	    0x1ULL };
+	static char *files0[] = { "lib.py", NULL };
+	static char *files1[] = { "lib.py", "tests/t.py", NULL };
+	static struct msg_case_elements v[2];
+
+	memset(m, 0, sizeof *m);
+	memset(v, 0, sizeof v);
+	v[0].elems = e0;
+	v[0].fps = f0;
+	v[0].nelems = 1;
+	v[0].files = files0;
+	v[1].name = "tests/t.py::test_one";
+	v[1].elems = e1;
+	v[1].fps = f1;
+	v[1].nelems = 3;
+	v[1].files = files1;
+	m->present = 1;
+	m->v = v;
+	m->n = 2;
+	m->error = "the hook failed: no coverage";
+}
+
+/* Case i of m has the elements and files of the sample's case i. */
+static int
+elements_like_sample(const struct msg_elements *m)
+{
+	struct msg_elements s;
+	size_t i, j;
+
+	elements_sample(&s);
+	if (!m->present || m->n != s.n || !streq(m->error, s.error))
+		return (0);
+	for (i = 0; i < s.n; i++) {
+		if ((s.v[i].name == NULL) != (m->v[i].name == NULL) ||
+		    (s.v[i].name != NULL && !streq(s.v[i].name,
+		    m->v[i].name)) || m->v[i].nelems != s.v[i].nelems ||
+		    strv_len(m->v[i].files) != strv_len(s.v[i].files))
+			return (0);
+		for (j = 0; j < s.v[i].nelems; j++)
+			if (!streq(m->v[i].elems[j], s.v[i].elems[j]) ||
+			    m->v[i].fps[j] != s.v[i].fps[j])
+				return (0);
+		for (j = 0; s.v[i].files[j] != NULL; j++)
+			if (!streq(m->v[i].files[j], s.v[i].files[j]))
+				return (0);
+	}
+	return (1);
+}
+
+/*
+ * The elements of a result: a round trip, alone and inside a result;
+ * malformed ones refused with the reason; the hook's NDJSON read line by
+ * line, a bad line making the record incomplete but keeping the rest,
+ * and more than PROTO_ELEMENTS_MAX bytes keeping nothing.
+ */
+static void
+test_elements(void)
+{
+	static const struct {
+		const char	*msg;
+		const char	*err;
+	} bad[] = {
+		{ "{'names': [], 'paths': [], 'cases': {}}",
+		  "elements: \"cases\" must be an array" },
+		{ "{'names': [], 'paths': [], 'error': 'x'}",
+		  "elements: missing \"cases\"" },
+		{ "{'names': [], 'paths': [], 'cases': [], 'more': 1}",
+		  "elements: unknown key \"more\"" },
+		{ "{'names': [['a.py#f', '0123456789abcdeg']], 'paths': [],"
+		  " 'cases': []}",
+		  "elements: \"names\" must be an array of [NAME, FP], NAME "
+		  "FILE#QUALNAME, FP 16 hexadecimal digits" },
+		{ "{'names': [['a.py', '0123456789abcdef']], 'paths': [],"
+		  " 'cases': []}",
+		  "elements: \"names\" must be an array of [NAME, FP], NAME "
+		  "FILE#QUALNAME, FP 16 hexadecimal digits" },
+		{ "{'names': [], 'paths': ['a.py', 1], 'cases': []}",
+		  "elements: \"paths\" must be an array of strings" },
+		{ "{'names': [], 'paths': [], 'cases': [{'case': null,"
+		  " 'elements': [], 'files': []}, {'case': 1, 'elements': [],"
+		  " 'files': []}]}",
+		  "elements: case 2 must be {\"case\", \"elements\": [INDEX...], "
+		  "\"files\": [INDEX...]}, indices into \"names\" and \"paths\"" },
+		{ "{'names': [['a.py#f', '0123456789abcdef']], 'paths': ['a.py'],"
+		  " 'cases': [{'case': 'a', 'elements': [1], 'files': [0]}]}",
+		  "elements: case 1 must be {\"case\", \"elements\": [INDEX...], "
+		  "\"files\": [INDEX...]}, indices into \"names\" and \"paths\"" },
+		{ "{'names': [['a.py#f', '0123456789abcdef']], 'paths': ['a.py'],"
+		  " 'cases': [{'case': 'a', 'elements': [0], 'files': [-1]}]}",
+		  "elements: case 1 must be {\"case\", \"elements\": [INDEX...], "
+		  "\"files\": [INDEX...]}, indices into \"names\" and \"paths\"" },
+		{ "{'names': [['a.py#f', '0123456789abcdef']], 'paths': ['a.py'],"
+		  " 'cases': [{'case': 'a', 'elements': ['0'], 'files': []}]}",
+		  "elements: case 1 must be {\"case\", \"elements\": [INDEX...], "
+		  "\"files\": [INDEX...]}, indices into \"names\" and \"paths\"" },
+		{ "{'names': [], 'paths': [], 'cases': [{'case': 'a',"
+		  " 'elements': []}]}",
+		  "elements: case 1 must be {\"case\", \"elements\": [INDEX...], "
+		  "\"files\": [INDEX...]}, indices into \"names\" and \"paths\"" },
+	};
+	struct msg_elements m, m2;
+	struct msg_result res, res2;
+	char err[512], num[64], *text, *enc;
+	const char *p;
+	size_t i, len, lo, hi, mid, *ends;
+	json_t *o;
+	int rc;
+
+	elements_sample(&m);
+	o = wire(proto_elements_encode(&m));
+	rc = proto_elements_decode(o, &m2, err, sizeof err);
+	ok(rc == 0 && elements_like_sample(&m2), "elements: round trip%s%s",
+	    rc == -1 ? ": " : "", rc == -1 ? err : "");
+	proto_elements_clear(&m2);
+	/* What the cases share travels once. */
+	enc = ndjson_encode(o);
+	is_str(enc, "{\"names\":[[\"lib.py#<module>\",\"0123456789abcdef\"],"
+	    "[\"lib.py#area\",\"fedcba9876543210\"],[\"tests/t.py#test_one\","
+	    "\"0000000000000001\"]],\"paths\":[\"lib.py\",\"tests/t.py\"],"
+	    "\"cases\":[{\"case\":null,\"elements\":[0],\"files\":[0]},"
+	    "{\"case\":\"tests/t.py::test_one\",\"elements\":[0,1,2],"
+	    "\"files\":[0,1]}],\"error\":\"the hook failed: no coverage\"}",
+	    "elements: each element and file is sent once, cases by index");
+	free(enc);
+	json_decref(o);
+
+	memset(&res, 0, sizeof res);
+	res.test = "t/a.py";
+	res.attempt = 1;
+	res.status = ST_OK;
+	res.exit_code = 0;
+	elements_sample(&res.elements);
+	o = wire(proto_result_encode(&res));
+	rc = proto_result_decode(o, &res2, err, sizeof err);
+	ok(rc == 0 && elements_like_sample(&res2.elements),
+	    "elements: round trip in a result");
+	proto_result_clear(&res2);
+	json_object_set_new(o, "elements", J("{'names': [], 'paths': [],"
+	    " 'cases': 3}"));
+	rc = proto_result_decode(o, &res2, err, sizeof err);
+	ok(rc == -1, "elements: a result with bad elements is refused");
+	is_str(err, "result: elements: \"cases\" must be an array",
+	    "elements: the result's error names its elements");
+	json_decref(o);
+
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		o = J(bad[i].msg);
+		rc = proto_elements_decode(o, &m2, err, sizeof err);
+		ok(rc == -1 && m2.n == 0 && m2.v == NULL,
+		    "elements: refused: %s", bad[i].msg);
+		is_str(err, bad[i].err, "elements: error of: %s", bad[i].msg);
+		json_decref(o);
+	}
+
+	/* The hook's file: blank lines are nothing, a bad line is noted. */
+	p = "{\"case\": null, \"elements\": [[\"lib.py#<module>\", "
+	    "\"0123456789abcdef\"]], \"files\": [\"lib.py\"]}\n"
+	    "\n"
+	    "{\"case\": \"tests/t.py::test_one\", \"elements\": "
+	    "[[\"lib.py#<module>\", \"0123456789abcdef\"], [\"lib.py#area\", "
+	    "\"fedcba9876543210\"], [\"tests/t.py#test_one\", "
+	    "\"0000000000000001\"]], \"files\": [\"lib.py\", \"tests/t.py\"]}\n"
+	    "{\"case\": null, \"error\": \"no coverage\"}\n";
+	proto_elements_read(p, strlen(p), &m2);
+	ok(elements_like_sample(&m2), "elements: read from the hook's NDJSON, "
+	    "its error kept");
+	proto_elements_clear(&m2);
+	proto_elements_read(p, strlen(p) - 1, &m2);
+	ok(elements_like_sample(&m2), "elements: a last line without a "
+	    "newline is read");
+	proto_elements_clear(&m2);
+
+	p = "{\"case\": \"a\", \"elements\": []}\n"
+	    "{\"case\": \"b\", \"elements\": [\n"
+	    "[1, 2]\n"
+	    "{\"case\": \"c\", \"elements\": [[\"c.py#f\", \"01\"]]}\n";
+	proto_elements_read(p, strlen(p), &m2);
+	ok(m2.present && m2.n == 1 && streq(m2.v[0].name, "a") &&
+	    m2.v[0].nelems == 0 && m2.v[0].files == NULL,
+	    "elements: good lines are kept among bad ones");
+	is_str(m2.error, "$DAGZ_CASE_ELEMENTS: line 2: not JSON",
+	    "elements: the first bad line is the reason");
+	proto_elements_clear(&m2);
+	p = "[1, 2]\n";
+	proto_elements_read(p, strlen(p), &m2);
+	is_str(m2.error, "$DAGZ_CASE_ELEMENTS: line 1: not a case's elements",
+	    "elements: JSON that is not a case is refused");
+	proto_elements_clear(&m2);
+
+	proto_elements_read(NULL, 0, &m2);
+	ok(m2.present && m2.n == 0, "elements: an unreadable file is a "
+	    "record");
+	is_str(m2.error, "cannot read $DAGZ_CASE_ELEMENTS",
+	    "elements: an unreadable file is the reason");
+	proto_elements_clear(&m2);
+
+	/* The cap: the first case past it, found by halving, drops all. */
+	len = 0;
+	text = NULL;
+	ends = NULL;
+	for (i = 0; i < 40000; i++) {
+		char line[256];
+		int n;
+
+		n = snprintf(line, sizeof line, "{\"case\": \"t.py::c%06zu\", "
+		    "\"elements\": [[\"lib/module_%06zu.py#function\", "
+		    "\"0123456789abcdef\"]]}\n", i, i);
+		text = xreallocarray(text, len + n + 1, 1);
+		memcpy(text + len, line, n + 1);
+		len += n;
+		ends = xreallocarray(ends, i + 1, sizeof *ends);
+		ends[i] = len;
+	}
+	lo = 0;
+	hi = i - 1;
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		proto_elements_read(text, ends[mid], &m2);
+		if (m2.error == NULL)
+			lo = mid + 1;
+		else
+			hi = mid;
+		proto_elements_clear(&m2);
+	}
+	proto_elements_read(text, ends[lo], &m2);
+	snprintf(num, sizeof num, "more than %d bytes of elements",
+	    PROTO_ELEMENTS_MAX);
+	ok(m2.present && m2.n == 0 && m2.v == NULL && lo > 1000,
+	    "elements: past the cap nothing is kept (case %zu)", lo + 1);
+	is_str(m2.error, num, "elements: past the cap is the reason");
+	proto_elements_clear(&m2);
+	proto_elements_read(text, ends[lo - 1], &m2);
+	ok(m2.error == NULL && m2.n == lo, "elements: one case fewer is kept "
+	    "whole");
+	proto_elements_clear(&m2);
+	free(ends);
+
+	/* Counted as sent: many cases of the same elements stay whole. */
+	len = 0;
+	for (i = 0; i < 5000; i++) {
+		char line[1024];
+		int n;
+
+		n = snprintf(line, sizeof line, "{\"case\": \"t.py::c%06zu\", "
+		    "\"elements\": [[\"lib/shared.py#<module>\", "
+		    "\"0123456789abcdef\"], [\"lib/shared.py#one\", "
+		    "\"0123456789abcdef\"], [\"lib/shared.py#two\", "
+		    "\"0123456789abcdef\"], [\"lib/shared.py#three\", "
+		    "\"0123456789abcdef\"], [\"t.py#c%06zu\", "
+		    "\"0123456789abcdef\"]], \"files\": [\"lib/shared.py\", "
+		    "\"t.py\"]}\n", i, i % 50);
+		text = xreallocarray(text, len + n + 1, 1);
+		memcpy(text + len, line, n + 1);
+		len += n;
+	}
+	proto_elements_read(text, len, &m2);
+	ok(len > 2 * PROTO_ELEMENTS_MAX && m2.error == NULL && m2.n == 5000 &&
+	    m2.v[4999].nelems == 5 && streq(m2.v[4999].elems[4],
+	    "t.py#c000049"), "elements: %zu bytes of cases sharing elements "
+	    "are kept whole", len);
+	o = wire(proto_elements_encode(&m2));
+	enc = ndjson_encode(o);
+	ok(strlen(enc) < PROTO_ELEMENTS_MAX, "elements: they are sent in "
+	    "%zu bytes", strlen(enc));
+	free(enc);
+	json_decref(o);
+	proto_elements_clear(&m2);
+	free(text);
+}
+
 int
 main(void)
 {
@@ -825,5 +1106,6 @@ main(void)
 	test_unknown_keys();
 	test_refusals();
 	test_round_trips();
+	test_elements();
 	return (tap_done());
 }

@@ -690,16 +690,18 @@ dispatch_no_retry(struct sched *s, struct test *t, struct msg_result *r)
 	if (r->reason != NULL && strncmp(r->reason, "worker died", 11) == 0)
 		return ("");
 	/*
-	 * t->nattempts: the attempts before this one, the retries so far,
-	 * but for subset runs, which are no retries.
+	 * t->nattempts: the attempts before this one, the retries so far.
+	 * A subset run that failed counts as the first attempt, and the
+	 * whole run after it as the first retry: --retries N is N + 1
+	 * runs in all (but 2 with --retries 0: the whole run is a must).
 	 */
-	if (t->nattempts - t->subset_runs >= s->opt.retries)
+	if (t->nattempts >= s->opt.retries)
 		return ("");
 	/* A retry would start a test: none does once the job stopped. */
 	if (s->stopped != NULL)
 		return (s->stopped);
 	/* Stopping early is for failing early, not at the end of the job. */
-	if (s->opt.max_fail > 0 && t->nattempts - t->subset_runs >= 1)
+	if (s->opt.max_fail > 0 && t->nattempts >= 1)
 		return (s->opt.fail_fast ? "no deferred retry with --fail-fast" :
 		    "no deferred retry with --max-fail");
 	if (r->duration > s->retry_budget) {
@@ -747,8 +749,9 @@ dispatch_ran(struct sched *s, struct sworker *w, struct test *t,
 /*
  * A case failed in a run of a subset of t's cases: cases may depend on
  * what others set up, so t runs again whole, at once on the same worker,
- * before anything counts; that run is no retry. 0: it does not (the
- * failure is not a case's: a crash, a timeout, a dagz error).
+ * before anything counts; that run is its immediate retry, even with
+ * --retries 0. 0: it does not (the failure is not a case's: a crash, a
+ * timeout, a dagz error).
  */
 static int
 dispatch_subset_failed(struct sched *s, struct sworker *w, struct test *t,
@@ -761,7 +764,6 @@ dispatch_subset_failed(struct sched *s, struct sworker *w, struct test *t,
 	a = dispatch_add_attempt(t, r);
 	strv_free(t->cases);
 	t->cases = NULL;
-	t->subset_runs++;
 	s->cpu += a->r.cpu;
 	t->state = TS_PENDING;
 	t->failed_on = w->index;
@@ -813,7 +815,7 @@ dispatch_test_result(struct sched *s, struct sworker *w, struct test *t,
 	s->cpu += a->r.cpu;
 	t->state = TS_PENDING;
 	t->failed_on = w->index;
-	if (t->nattempts - t->subset_runs == 1) {
+	if (t->nattempts == 1) {
 		/* Immediate: same worker, fixtures left up. */
 		dispatch_enqueue(s, w, t, 1);
 	} else {

@@ -142,10 +142,9 @@ struct test {
 	/*
 	 * A test whose selection picked some of its cases runs only those
 	 * (node ids) until one fails: then cases is NULL, and it runs
-	 * whole once more, an attempt that is no retry (subset_runs).
+	 * whole at once, its first retry.
 	 */
 	char		       **cases;
-	int			 subset_runs;	/* attempts that ran a subset */
 	RB_ENTRY(test)		 entry;
 	TAILQ_ENTRY(test)	 qentry;	/* worker queue or deferred */
 };

@@ -241,7 +241,7 @@ static char *
 pytest_command(const struct adapter_spec *a, const char *python,
     const char *path, const struct pytest_args *pa)
 {
-	char *cmd, *q, *next, *hooks;
+	char *cmd, *q, *p, *next, *hooks;
 	size_t i;
 	int narrowed = 0, cov = a->coverage != NULL;
 
@@ -267,11 +267,20 @@ pytest_command(const struct adapter_spec *a, const char *python,
 	if (!narrowed)
 		cmd = pytest_word(cmd, path);
 	if (cov) {
+		/*
+		 * A node id names its file from pytest's rootdir, which
+		 * need not be the directory pytest runs in: each is given
+		 * as the file this run names (path), then what follows its
+		 * first "::".
+		 */
 		q = collect_sh_quote(python);
+		p = collect_sh_quote(path);
 		xasprintf(&next, "%s; if [ -n \"${DAGZ_CASES:-}\" ]; then "
-		    "set --; while IFS= read -r c; do set -- \"$@\" \"$c\"; "
-		    "done < \"$DAGZ_CASES\"; fi; exec %s -m pytest -p "
-		    "no:cacheprovider -p dagz_pytest \"$@\"", cmd, q);
+		    "set --; while IFS= read -r c; do set -- \"$@\" "
+		    "%s\"::${c#*::}\"; done < \"$DAGZ_CASES\"; fi; "
+		    "exec %s -m pytest -p no:cacheprovider -p dagz_pytest "
+		    "\"$@\"", cmd, p, q);
+		free(p);
 		free(q);
 		free(cmd);
 		cmd = next;

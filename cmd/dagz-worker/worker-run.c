@@ -357,13 +357,13 @@ run_elements_collect(struct worker_run *r, struct msg_elements *m)
 	if (r->elements == NULL)
 		return;
 	if (stat(r->elements, &sb) == 0 &&
-	    !(big = sb.st_size > 4 * PROTO_ELEMENTS_MAX))
+	    !(big = sb.st_size > PROTO_ELEMENTS_FILE_MAX))
 		text = slurp_file(r->elements, &len);
 	proto_elements_read(text, len, m);
 	if (big) {
 		free(m->error);
-		xasprintf(&m->error, "more than %d bytes of elements",
-		    PROTO_ELEMENTS_MAX);
+		xasprintf(&m->error, "more than %d bytes in "
+		    "$DAGZ_CASE_ELEMENTS", PROTO_ELEMENTS_FILE_MAX);
 	}
 	free(text);
 }
