@@ -149,3 +149,68 @@ EOF2
 	run -0 dagz-baseline select -r root base <<<'{"test": "tp", "def": "1"}'
 	[ "$(jq -c '[.selected, .ignored]' <<<"$output")" = '[false,[".pytest_cache/v/lastfailed"]]' ]
 }
+
+# A project with a Python hook's record: t.py's three cases, what each
+# executed of pkg/m.py and of t.py, and what ran at import.
+cases_setup() {
+	export DAGZ_HOOKS_DIR="$DAGZ_SRCDIR/hooks"
+	mkdir -p root/pkg
+	printf '"""m"""\n\n\ndef f(x):\n    return x + 1\n\n\ndef g(x):\n    return x * 2\n' \
+	    >root/pkg/m.py
+	printf 'def test_a():\n    pass\n' >root/t.py
+	cat >obs.ndjson <<'EOF2'
+{"test": "t.py", "def": "1", "status": "OK", "reads": ["pkg/m.py", "t.py"], "cases": [{"case": null, "elements": [["pkg/m.py#<module>", "126b23e1ab0e5aeb"], ["t.py#<module>", "3e00d4349c40eef9"]], "files": ["pkg/m.py", "t.py"]}, {"case": "t.py::test_f", "status": "OK", "elements": [["pkg/m.py#f", "7b92095ba71d5110"], ["t.py#test_a", "bb460b5936e2c88f"]]}, {"case": "t.py::test_g", "elements": [["pkg/m.py#g", "fe514360e526e794"]]}, {"case": "t.py::test_h", "status": "FAILED", "elements": [["t.py#test_a", "bb460b5936e2c88f"]]}]}
+EOF2
+	dagz-baseline build -r root -o base <obs.ndjson
+}
+
+@test "build takes a hook's cases, and select -p decides by case" {
+	cases_setup
+	run -0 dagz-baseline show base
+	diff -u - <(jq -c '[.covered, .nullcase[][0], (.cases[] | [.case, .status, [.elements[][0]]])]' <<<"${lines[-1]}") <<'EOF2'
+[["pkg/m.py","t.py"],"pkg/m.py#<module>","t.py#<module>",["t.py::test_f","OK",["pkg/m.py#f","t.py#test_a"]],["t.py::test_g","OK",["pkg/m.py#g"]],["t.py::test_h","FAILED",["t.py#test_a"]]]
+EOF2
+	# The failed case runs, alone.
+	run -0 dagz-baseline select -p /usr/bin/python3 -r root base <<<'{"test": "t.py", "def": "1"}'
+	[ "$output" = '{"test":"t.py","selected":true,"reasons":["did not pass (FAILED)"],"cases":["t.py::test_h"]}' ]
+	# A changed body: the case that ran it, and the failed one.
+	sed -i 's/x \* 2/x * 3/' root/pkg/m.py
+	run -0 --separate-stderr dagz-baseline select -t -p /usr/bin/python3 -r root base <<<'{"test": "t.py", "def": "1"}'
+	[ "$output" = '{"test":"t.py","selected":true,"reasons":["changed: pkg/m.py#g","did not pass (FAILED)"],"cases":["t.py::test_g","t.py::test_h"]}' ]
+	[[ "$stderr" =~ ^"dagz-baseline: load "[0-9.]+" ms, changes "[0-9.]+" ms, elements "[0-9.]+" ms (1 file), select "[0-9.]+" ms"$ ]]
+	# Without -p the covered file is judged by its bytes.
+	run -0 dagz-baseline select -r root base <<<'{"test": "t.py", "def": "1"}'
+	[ "$output" = '{"test":"t.py","selected":true,"reasons":["changed: pkg/m.py"]}' ]
+	# Top-level code: every case, so the whole test.
+	printf 'X = 1\n' >>root/pkg/m.py
+	run -0 dagz-baseline select -p /usr/bin/python3 -r root base <<<'{"test": "t.py", "def": "1"}'
+	[ "$output" = '{"test":"t.py","selected":true,"reasons":["changed: pkg/m.py#<module>"]}' ]
+	# An interpreter that cannot run: whole, and why.
+	run -0 dagz-baseline select -p "$BATS_TEST_TMPDIR/nopython" -r root base <<<'{"test": "t.py", "def": "1"}'
+	[ "$output" = "{\"test\":\"t.py\",\"selected\":true,\"reasons\":[\"cannot fingerprint pkg/m.py: cannot run '$BATS_TEST_TMPDIR/nopython': No such file or directory\"]}" ]
+}
+
+@test "merge takes a subset's cases into the old record, keeping the others" {
+	cases_setup
+	printf '%s\n' '{"test": "t.py", "def": "1", "status": "OK", "subset": true, "reads": ["pkg/m.py", "t.py"], "cases": [{"case": "t.py::test_h", "status": "OK", "elements": [["t.py#test_a", "bb460b5936e2c88f"]]}]}' |
+	    dagz-baseline merge -r root -o merged base
+	run -0 dagz-baseline show merged
+	[ "$(jq -c '[.cases[] | [.case, .status]]' <<<"${lines[-1]}")" = \
+	    '[["t.py::test_f","OK"],["t.py::test_g","OK"],["t.py::test_h","OK"]]' ]
+}
+
+@test "bad cases and a bad -p are refused with one line" {
+	cases_setup
+	bad() {
+		run -2 dagz-baseline build -r root -o b2 <<<"$1"
+		[ "$output" = "dagz-baseline: stdin: line 1: $2" ]
+	}
+	bad '{"test": "x", "cases": {}}' '"cases" must be an array'
+	bad '{"test": "x", "cases": [1]}' 'case 1: must be an object with an array "elements"'
+	bad '{"test": "x", "cases": [{"case": 3}]}' 'case 1: "case" must be a string or null'
+	bad '{"test": "x", "cases": [{"case": "c", "status": "MEH"}]}' 'case 1: unknown status "MEH"'
+	bad '{"test": "x", "cases": [{"case": "c", "elements": [["a#f", "12"]]}]}' 'case 1: an element must be ["FILE#QUALNAME", "16 hexadecimal digits"]'
+	bad '{"test": "x", "cases": [{"case": "c", "files": "a"}]}' 'case 1: "files" must be an array of strings'
+	run -2 dagz-baseline select -p '' base </dev/null
+	[ "$output" = "dagz-baseline: -p: an empty interpreter" ]
+}

@@ -13,11 +13,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
 #include "baseline.h"
+#include "elements.h"
 #include "exitcodes.h"
 #include "ignore.h"
 #include "jsonflat.h"
@@ -34,10 +36,12 @@ struct opts {
 	const char	 *root;
 	const char	 *out;
 	const char	 *cache;	/* stat cache file, or NULL */
+	const char	 *python;	/* -p: select cases, with it */
 	char		**globals;
 	char		**ignores;	/* -i, else ignore_defaults */
 	int		  no_defaults;	/* -I */
 	int		  trace;
+	int		  times;	/* -t: say how long each step took */
 };
 
 static void __attribute__((noreturn))
@@ -52,8 +56,8 @@ usage(void)
 	    "                           [-r root] old\n"
 	    "       dagz-baseline show file\n"
 	    "       dagz-baseline select [-I] [-c cache] [-g glob] "
-	    "[-i pattern] [-r root]\n"
-	    "                            file ...\n");
+	    "[-i pattern] [-p python]\n"
+	    "                            [-r root] [-t] file ...\n");
 	exit(DAGZ_EXIT_USAGE);
 }
 
@@ -188,11 +192,99 @@ id_of(json_t *o, size_t lineno)
 	return (id);
 }
 
+/*
+ * The cases of observation o as a hook recorded them, NULL if it has
+ * none: [{"case": NAME or null, "status": S, "elements": [[E, FP], ...],
+ * "files": [...]}]. Names point into o; *elems and the cases are freed
+ * with cases_free.
+ */
+static struct baseline_obs_case *
+cases_of(json_t *o, size_t lineno, size_t *n,
+    struct baseline_obs_element **elems)
+{
+	struct baseline_obs_case *v;
+	struct baseline_obs_element *e;
+	json_t *a = json_object_get(o, "cases"), *c, *ev, *x, *name;
+	const char *st;
+	char errbuf[256];
+	size_t i, k, ne = 0;
+
+	*n = 0;
+	*elems = NULL;
+	if (a == NULL || json_is_null(a))
+		return (NULL);
+	if (!json_is_array(a))
+		errx(DAGZ_EXIT_USAGE, "stdin: line %zu: \"cases\" must be an "
+		    "array", lineno);
+	json_array_foreach(a, i, c) {
+		ev = json_object_get(c, "elements");
+		if (!json_is_object(c) || (ev != NULL && !json_is_array(ev)))
+			errx(DAGZ_EXIT_USAGE, "stdin: line %zu: case %zu: "
+			    "must be an object with an array \"elements\"",
+			    lineno, i + 1);
+		ne += json_array_size(ev);
+	}
+	*elems = e = xcalloc(ne + 1, sizeof *e);
+	v = xcalloc(json_array_size(a) + 1, sizeof *v);
+	json_array_foreach(a, i, c) {
+		name = json_object_get(c, "case");
+		if (name != NULL && !json_is_null(name) &&
+		    !json_is_string(name))
+			errx(DAGZ_EXIT_USAGE, "stdin: line %zu: case %zu: "
+			    "\"case\" must be a string or null", lineno, i + 1);
+		v[i].name = json_string_value(name);
+		v[i].status = ST_OK;
+		if ((st = json_string_value(json_object_get(c, "status"))) !=
+		    NULL && status_parse(st, &v[i].status) == -1)
+			errx(DAGZ_EXIT_USAGE, "stdin: line %zu: case %zu: "
+			    "unknown status \"%s\"", lineno, i + 1, st);
+		v[i].elems = e;
+		json_array_foreach(json_object_get(c, "elements"), k, x) {
+			if (json_array_size(x) != 2 ||
+			    !json_is_string(json_array_get(x, 0)) ||
+			    (st = json_string_value(json_array_get(x, 1))) ==
+			    NULL || strlen(st) != 16 || def_hex(st, &e->fp) == -1)
+				errx(DAGZ_EXIT_USAGE, "stdin: line %zu: case %zu: "
+				    "an element must be [\"FILE#QUALNAME\", "
+				    "\"16 hexadecimal digits\"]", lineno, i + 1);
+			e->name = json_string_value(json_array_get(x, 0));
+			e++;
+			v[i].nelems++;
+		}
+		if (jsonv_strv(c, "files", 0, (char ***)&v[i].files, errbuf,
+		    sizeof errbuf) == -1)
+			errx(DAGZ_EXIT_USAGE, "stdin: line %zu: case %zu: %s",
+			    lineno, i + 1, errbuf);
+	}
+	*n = json_array_size(a);
+	return (v);
+}
+
+static void
+cases_free(struct baseline_obs_case *v, size_t n,
+    struct baseline_obs_element *elems)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		strv_free((char **)v[i].files);
+	free(v);
+	free(elems);
+}
+
+/* Where observations go, and the baseline merged into (NULL: none). */
+struct observe_ctx {
+	struct baseline		*seen;
+	const struct baseline	*old;
+};
+
 static void
 observe_line(json_t *o, size_t lineno, void *arg)
 {
-	struct baseline *b = arg;
+	struct observe_ctx *ox = arg;
 	struct baseline_obs ob;
+	struct baseline_obs_case *cases;
+	struct baseline_obs_element *elems;
 	char errbuf[256], **reads, **lists, **missing;
 	const char *st;
 	enum test_status status = ST_OK;
@@ -214,7 +306,15 @@ observe_line(json_t *o, size_t lineno, void *arg)
 	ob.reads = reads;
 	ob.lists = lists;
 	ob.missing = missing;
-	baseline_observe(b, &ob);
+	ob.cases = cases = cases_of(o, lineno, &ob.ncases, &elems);
+	ob.subset = json_is_true(json_object_get(o, "subset"));
+	/* A subset updates the old record of its test, other cases kept. */
+	if (ob.subset && ox->old != NULL &&
+	    baseline_find(ox->seen, ob.id) == NULL &&
+	    baseline_find(ox->old, ob.id) != NULL)
+		baseline_keep(ox->seen, ox->old, ob.id);
+	baseline_observe(ox->seen, &ob);
+	cases_free(cases, ob.ncases, elems);
 	strv_free(reads);
 	strv_free(lists);
 	strv_free(missing);
@@ -246,9 +346,12 @@ cmd_build(const struct opts *o, struct baseline *old)
 {
 	struct baseline *b = baseline_new(), *seen = baseline_new();
 	struct baseline_statcache *sc = baseline_statcache_open(o->cache);
+	struct observe_ctx ox;
 	size_t i;
 
-	each_line(observe_line, seen);
+	ox.seen = seen;
+	ox.old = old;
+	each_line(observe_line, &ox);
 	for (i = 0; old != NULL && i < old->ntests; i++)
 		if (baseline_find(seen, old->tests[i].id) == NULL)
 			baseline_keep(b, old, old->tests[i].id);
@@ -441,6 +544,7 @@ struct select_ctx {
 	struct baseline		**b;
 	struct baseline_changes	**c;
 	int			  n;
+	int			  cases;	/* by case, where recorded */
 };
 
 /*
@@ -461,12 +565,110 @@ struct select_part {
 	int			 started;
 };
 
+/* Adds the strings of w that v lacks to v. */
+static char **
+union_add(char **v, char *const *w)
+{
+	for (; w != NULL && *w != NULL; w++)
+		if (!strv_contains(v, *w))
+			v = strv_push(v, *w);
+	return (v);
+}
+
+/* How many cases the baselines recorded of test id, each once. */
+static size_t
+recorded_cases(const struct select_ctx *sx, const char *id)
+{
+	const struct baseline_test *bt;
+	char **v = NULL;
+	size_t i, n;
+	int k;
+
+	for (k = 0; k < sx->n; k++) {
+		if ((bt = baseline_find(sx->b[k], id)) == NULL)
+			continue;
+		if (sx->n == 1)
+			return (bt->ncases);
+		for (i = 0; i < bt->ncases; i++)
+			if (!strv_contains(v, bt->cases[i].name))
+				v = strv_push(v, bt->cases[i].name);
+	}
+	n = strv_len(v);
+	strv_free(v);
+	return (n);
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return (strcmp(*(char *const *)a, *(char *const *)b));
+}
+
+/*
+ * By case: the whole test if a baseline says so, with its reasons;
+ * else the cases they pick, with theirs (*cases, sorted), unless that
+ * is every case recorded: then whole. NULL: nothing to run.
+ */
+static char **
+select_by_case(const struct select_ctx *sx, const char *id, uint64_t def,
+    char ***cases)
+{
+	struct baseline_pick p;
+	char **whole = NULL, **picked = NULL, **why = NULL;
+	size_t i;
+	int k, any_whole = 0;
+
+	*cases = NULL;
+	for (k = 0; k < sx->n; k++) {
+		switch (baseline_select_cases(sx->b[k], sx->c[k], id, def,
+		    &p)) {
+		case BASELINE_PICK_WHOLE:
+			any_whole = 1;
+			whole = union_add(whole, p.why);
+			break;
+		case BASELINE_PICK_CASES:
+			for (i = 0; i < p.ncases; i++) {
+				if (!strv_contains(picked, p.cases[i]))
+					picked = strv_push(picked, p.cases[i]);
+				why = union_add(why, p.case_why[i]);
+			}
+			break;
+		default:
+			break;
+		}
+		baseline_pick_clear(&p);
+	}
+	if (any_whole) {
+		strv_free(picked);
+		strv_free(why);
+		return (whole);
+	}
+	if (picked != NULL && strv_len(picked) < recorded_cases(sx, id)) {
+		qsort(picked, strv_len(picked), sizeof *picked, cmp_str);
+		*cases = picked;
+	} else
+		strv_free(picked);
+	return (why);
+}
+
+static void
+ob_strings(struct obuf *ob, char *const *v)
+{
+	size_t i;
+
+	for (i = 0; v != NULL && v[i] != NULL; i++) {
+		if (i > 0)
+			ob_lit(ob, ",");
+		ob_string(ob, v[i]);
+	}
+}
+
 static void
 select_one(struct select_part *p, const char *id, uint64_t def)
 {
 	const struct select_ctx *sx = p->sx;
 	struct obuf *ob = &p->out;
-	char **v, **all = NULL, **ign = NULL;
+	char **v, **all = NULL, **ign = NULL, **cases = NULL;
 	int k;
 	size_t i;
 
@@ -476,38 +678,39 @@ select_one(struct select_part *p, const char *id, uint64_t def)
 			if (!strv_contains(ign, v[i] + strlen("ignored: ")))
 				ign = strv_push(ign, v[i] + strlen("ignored: "));
 		strv_free(v);
+		if (sx->cases)
+			continue;
 		if ((v = baseline_select(sx->b[k], sx->c[k], id, def)) == NULL)
 			continue;
-		for (i = 0; v[i] != NULL; i++)
-			if (!strv_contains(all, v[i]))
-				all = strv_push(all, v[i]);
+		all = union_add(all, v);
 		strv_free(v);
 	}
+	if (sx->cases)
+		all = select_by_case(sx, id, def, &cases);
 	ob_lit(ob, "{\"test\":");
 	ob_string(ob, id);
 	if (all == NULL)
 		ob_lit(ob, ",\"selected\":false,\"reasons\":[]");
 	else {
 		ob_lit(ob, ",\"selected\":true,\"reasons\":[");
-		for (i = 0; all[i] != NULL; i++) {
-			if (i > 0)
-				ob_lit(ob, ",");
-			ob_string(ob, all[i]);
-		}
+		ob_strings(ob, all);
+		ob_lit(ob, "]");
+	}
+	/* Only these cases run, when only some do. */
+	if (cases != NULL) {
+		ob_lit(ob, ",\"cases\":[");
+		ob_strings(ob, cases);
 		ob_lit(ob, "]");
 	}
 	/* Changed paths that did not count, when there are some. */
 	if (ign != NULL) {
 		ob_lit(ob, ",\"ignored\":[");
-		for (i = 0; ign[i] != NULL; i++) {
-			if (i > 0)
-				ob_lit(ob, ",");
-			ob_string(ob, ign[i]);
-		}
+		ob_strings(ob, ign);
 		ob_lit(ob, "]");
 	}
 	ob_lit(ob, "}\n");
 	strv_free(all);
+	strv_free(cases);
 	strv_free(ign);
 }
 
@@ -617,11 +820,59 @@ read_stdin(void *arg)
 	return (NULL);
 }
 
+/* Milliseconds since *t0, and *t0 set to now: a step's time. */
+static double
+step_ms(struct timespec *t0)
+{
+	struct timespec t;
+	double ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	ms = (t.tv_sec - t0->tv_sec) * 1e3 + (t.tv_nsec - t0->tv_nsec) / 1e6;
+	*t0 = t;
+	return (ms);
+}
+
+/*
+ * Fingerprints the code elements of the covered files that changed, in
+ * every baseline, with one run of the Python hook's fingerprinter; how
+ * many files that was.
+ */
+static size_t
+select_elements(const struct opts *o, struct select_ctx *sx)
+{
+	struct elements_now *now = elements_new();
+	char **files = NULL, **v, *script;
+	size_t n;
+	int k;
+
+	for (k = 0; k < sx->n; k++) {
+		v = baseline_changed_covered(sx->b[k], sx->c[k]);
+		files = union_add(files, v);
+		strv_free(v);
+	}
+	if (files != NULL) {
+		script = elements_hook("python", "dagz_elements.py");
+		elements_run(now, o->python, script, o->root, files);
+		free(script);
+	}
+	for (k = 0; k < sx->n; k++) {
+		baseline_changes_elements(sx->c[k], sx->b[k], now);
+		/* Its table of elements is made now, not on the threads. */
+		baseline_element(sx->b[k], "");
+	}
+	n = strv_len(files);
+	strv_free(files);
+	elements_free(now);
+	return (n);
+}
+
 /*
  * A test is selected if any baseline gives it a reason. Stdin is read on
  * a thread of its own while the baselines are loaded and their files
  * fingerprinted (on threads too); then the tests are decided in parts at
- * once, and written in order.
+ * once, and written in order. With -p, a test with cases is decided by
+ * them, once the changed covered files' elements are known.
  */
 static int
 cmd_select(const struct opts *o, int argc, char **argv)
@@ -630,12 +881,15 @@ cmd_select(const struct opts *o, int argc, char **argv)
 	struct select_part part[SELECT_PARTS_MAX];
 	struct select_ctx sx;
 	struct reader rd;
+	struct timespec t0;
 	sigset_t all, old;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	double ms_load = 0, ms_changes = 0, ms_elements = 0;
 	char *cut, *nl;
-	size_t np, k, lineno;
+	size_t np, k, lineno, nchanged = 0;
 	int reading;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	memset(&rd, 0, sizeof rd);
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -645,12 +899,19 @@ cmd_select(const struct opts *o, int argc, char **argv)
 	sx.n = argc;
 	sx.b = xcalloc(argc, sizeof *sx.b);
 	sx.c = xcalloc(argc, sizeof *sx.c);
+	sx.cases = o->python != NULL;
 	for (k = 0; k < (size_t)argc; k++) {
 		sx.b[k] = load_at(argv[k], o->root, sc);
+		ms_load += step_ms(&t0);
 		sx.c[k] = baseline_changes(sx.b[k], o->root, o->globals, sc);
 		baseline_changes_ignore(sx.c[k], sx.b[k], ignores(o));
+		ms_changes += step_ms(&t0);
 	}
 	baseline_statcache_save(sc);
+	if (sx.cases) {
+		nchanged = select_elements(o, &sx);
+		ms_elements = step_ms(&t0);
+	}
 	if (reading)
 		pthread_join(rd.thread, NULL);
 	else
@@ -702,6 +963,11 @@ cmd_select(const struct opts *o, int argc, char **argv)
 		if (part[k].err[0] != '\0')
 			errx(DAGZ_EXIT_USAGE, "%s", part[k].err);
 	}
+	if (o->times)
+		fprintf(stderr, "dagz-baseline: load %.1f ms, changes %.1f ms, "
+		    "elements %.1f ms (%zu file%s), select %.1f ms\n", ms_load,
+		    ms_changes, ms_elements, nchanged, nchanged == 1 ? "" : "s",
+		    step_ms(&t0));
 	for (k = 0; k < (size_t)argc; k++) {
 		baseline_changes_free(sx.c[k]);
 		baseline_free(sx.b[k]);
@@ -733,7 +999,7 @@ main(int argc, char **argv)
 	o.root = ".";
 	argc--;
 	argv++;
-	while ((ch = getopt(argc, argv, "Ic:g:i:o:r:")) != -1) {
+	while ((ch = getopt(argc, argv, "Ic:g:i:o:p:r:t")) != -1) {
 		switch (ch) {
 		case 'I':
 			o.no_defaults = 1;
@@ -752,8 +1018,16 @@ main(int argc, char **argv)
 		case 'o':
 			o.out = optarg;
 			break;
+		case 'p':
+			if (*optarg == '\0')
+				errx(DAGZ_EXIT_USAGE, "-p: an empty interpreter");
+			o.python = optarg;
+			break;
 		case 'r':
 			o.root = optarg;
+			break;
+		case 't':
+			o.times = 1;
 			break;
 		default:
 			usage();
