@@ -110,14 +110,15 @@ EOF
 	    <(jq -r '"\(.element) \(.fp)"' <<<"$output" | sort)
 }
 
-@test "dagz_elements.py: moving a function, blank lines, comments and another indentation keep every fingerprint" {
+@test "dagz_elements.py: moving a function among others, blank lines, comments and another indentation keep every fingerprint" {
 	write_mod
 	fps mod.py >before
 	"$PY" - <<'EOF'
 src = open("mod.py").read()
 alpha = src[src.index("def alpha"):src.index("def outer")]
-src = src.replace(alpha, "")
-src = "# a comment on top\n\n\n" + src + "\n\n" + alpha
+# alpha moved down among the other defs, not across top-level code.
+src = src.replace(alpha, "").replace('if os.sep', alpha + 'if os.sep')
+src = "# a comment on top\n\n\n" + src
 src = src.replace("    return 2 * x", "    # why\n\n    return 2  *  x  # and\n")
 # Another indentation: not counted.
 src = src.replace("    return inner(n)", "        return inner(n)").replace(
@@ -176,6 +177,66 @@ EOF
 	[ "$output" = $'#<module>\n#beta' ]
 	run -0 changed newmethod
 	[ "$output" = $'#Box\n#Box.__eq__' ]
+}
+
+@test "dagz_elements.py: a def moved across top-level code that calls it changes its parent, moved among defs it does not" {
+	cat >a.py <<'EOF'
+import os
+
+
+def sieve(n):
+    return list(range(n))
+
+
+def other():
+    return PRIMES
+
+
+PRIMES = sieve(5)
+
+
+class Box:
+    size = 1
+
+    def grow(self):
+        if self.size:
+            return 2
+
+    def shrink(self):
+        return 0
+
+    half = shrink
+EOF
+	# Below the code that calls it: a NameError at import.
+	"$PY" - <<'EOF'
+s = open("a.py").read()
+d = "def sieve(n):\n    return list(range(n))\n\n\n"
+open("b.py", "w").write(s.replace(d, "") + "\n\n" + d)
+# Its neighbour swapped, a method moved in its class: the same code.
+o = "def other():\n    return PRIMES\n\n\n"
+open("c.py", "w").write(s.replace(d + o, o + d))
+g = "    def grow(self):\n        if self.size:\n            return 2\n\n"
+m = "    def shrink(self):\n        return 0\n\n"
+open("d.py", "w").write(s.replace(m, "").rstrip() + "\n\n" + m)
+open("e.py", "w").write(s.replace(g + m, m + g))
+EOF
+	"$PY" -c 'import a, c, e'
+	run ! "$PY" -c 'import b'
+	run ! "$PY" -c 'import d'
+	"$PY" "$ELEMENTS" a.py b.py c.py d.py e.py | jq -r '"\(.file) \(.element |
+	    sub("^[^#]*"; "")) \(.fp)"' >all
+	changed() {
+		awk -v f="$1.py" '$1 == "a.py" || $1 == f { print $2, $3 }' \
+		    all | sort | uniq -u | cut -d' ' -f1 | sort -u
+	}
+	run -0 changed b
+	[ "$output" = "#<module>" ]
+	run -0 changed c
+	[ "$output" = "" ]
+	run -0 changed d
+	[ "$output" = "#Box" ]
+	run -0 changed e
+	[ "$output" = "" ]
 }
 
 @test "dagz_elements.py: missing and unparsable files get a line each, bad arguments exit 2" {

@@ -27,6 +27,7 @@ import tokenize
 MODULE = "<module>"
 
 _SKIP = (tokenize.COMMENT, tokenize.NL, tokenize.ENCODING, tokenize.ENDMARKER)
+_GAP = (tokenize.INDENT, tokenize.DEDENT, tokenize.NEWLINE)
 _MARK = {tokenize.INDENT: "\x01>", tokenize.DEDENT: "\x01<",
          tokenize.NEWLINE: "\x01;"}
 
@@ -212,15 +213,28 @@ def _walk(node, prefix, parent, toks, where, out):
 
 
 def _text(toks, first, last, holes):
-    """The normalised text of tokens first..last, less the holes' spans."""
+    """The normalised text of tokens first..last, less the holes' spans.
+    Each run of holes with only comments and blank lines between them is
+    one mark naming what it defines, sorted: a def moved among other defs
+    changes nothing, one moved across the code around it (which may call
+    it) does."""
     parts = []
     holes = sorted(holes)
     h = 0
     i = first
     while i <= last:
         if h < len(holes) and i == holes[h][0]:
-            i = holes[h][1] + 1
-            h += 1
+            names = []
+            while True:
+                names.append(holes[h][2])
+                i = holes[h][1] + 1
+                h += 1
+                j = i
+                while j <= last and toks[j].type in _SKIP + _GAP:
+                    j += 1
+                if h >= len(holes) or j != holes[h][0]:
+                    break
+            parts.append("\x04" + "\x05".join(sorted(names)))
             continue
         t = toks[i]
         i += 1
@@ -235,7 +249,8 @@ def _own_holes(e):
     the module's functions and classes; a function keeps its inner ones."""
     if e.kind == "def":
         return []
-    return [(c.first, c.last) for c in e.children]
+    return [(c.first, c.last, "%s %s" % (c.kind, c.qualname))
+            for c in e.children]
 
 
 def analyse_source(source):
