@@ -158,8 +158,14 @@ cases_setup() {
 	printf '"""m"""\n\n\ndef f(x):\n    return x + 1\n\n\ndef g(x):\n    return x * 2\n' \
 	    >root/pkg/m.py
 	printf 'def test_a():\n    pass\n' >root/t.py
-	cat >obs.ndjson <<'EOF2'
-{"test": "t.py", "def": "1", "status": "OK", "reads": ["pkg/m.py", "t.py"], "cases": [{"case": null, "elements": [["pkg/m.py#<module>", "126b23e1ab0e5aeb"], ["t.py#<module>", "3e00d4349c40eef9"]], "files": ["pkg/m.py", "t.py"]}, {"case": "t.py::test_f", "status": "OK", "elements": [["pkg/m.py#f", "7b92095ba71d5110"], ["t.py#test_a", "bb460b5936e2c88f"]]}, {"case": "t.py::test_g", "elements": [["pkg/m.py#g", "fe514360e526e794"]]}, {"case": "t.py::test_h", "status": "FAILED", "elements": [["t.py#test_a", "bb460b5936e2c88f"]]}]}
+	# The fingerprints as the hook takes them now.
+	fp() {
+		/usr/bin/python3 "$DAGZ_HOOKS_DIR/python/dagz_elements.py" \
+		    --root root pkg/m.py t.py |
+		    jq -r --arg e "$1" 'select(.element == $e) | .fp'
+	}
+	cat >obs.ndjson <<EOF2
+{"test": "t.py", "def": "1", "status": "OK", "reads": ["pkg/m.py", "t.py"], "cases": [{"case": null, "elements": [["pkg/m.py#<module>", "$(fp 'pkg/m.py#<module>')"], ["t.py#<module>", "$(fp 't.py#<module>')"]], "files": ["pkg/m.py", "t.py"]}, {"case": "t.py::test_f", "status": "OK", "elements": [["pkg/m.py#f", "$(fp pkg/m.py#f)"], ["t.py#test_a", "$(fp t.py#test_a)"]]}, {"case": "t.py::test_g", "elements": [["pkg/m.py#g", "$(fp pkg/m.py#g)"]]}, {"case": "t.py::test_h", "status": "FAILED", "elements": [["t.py#test_a", "$(fp t.py#test_a)"]]}]}
 EOF2
 	dagz-baseline build -r root -o base <obs.ndjson
 }

@@ -620,6 +620,7 @@ test_proto(void)
 	json_decref(o);
 
 	/* worker */
+	memset(&w, 0, sizeof w);
 	w.worker = 2;
 	strlcpy(w.state, "ready", sizeof w.state);
 	w.reason = NULL;
@@ -636,6 +637,15 @@ test_proto(void)
 	rc = proto_worker_decode(o, &w2, err, sizeof err);
 	ok(rc == 0 && streq(w2.state, "died") &&
 	    streq(w2.reason, "killed by SIGKILL"), "worker: died round-trips");
+	proto_worker_clear(&w2);
+	json_decref(o);
+	/* The test's run a dead worker had taken. */
+	w.test = "t/one";
+	w.attempt = 2;
+	o = wire(proto_worker_encode(&w));
+	rc = proto_worker_decode(o, &w2, err, sizeof err);
+	ok(rc == 0 && streq(w2.test, "t/one") && w2.attempt == 2,
+	    "worker: died with its test round-trips");
 	proto_worker_clear(&w2);
 	json_decref(o);
 
