@@ -986,7 +986,7 @@ main(int argc, char **argv)
 {
 	struct opts o;
 	const char *cmd;
-	int ch;
+	int ch, rc = 0;
 
 	if (argc < 2)
 		usage();
@@ -1036,12 +1036,16 @@ main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	if (strcmp(cmd, "build") == 0 && argc == 0)
-		return (cmd_build(&o, NULL));
-	if (strcmp(cmd, "merge") == 0 && argc == 1)
-		return (cmd_build(&o, load(argv[0])));
-	if (strcmp(cmd, "show") == 0 && argc == 1)
-		return (cmd_show(argv[0]));
-	if (strcmp(cmd, "select") == 0 && argc >= 1)
-		return (cmd_select(&o, argc, argv));
-	usage();
+		rc = cmd_build(&o, NULL);
+	else if (strcmp(cmd, "merge") == 0 && argc == 1)
+		rc = cmd_build(&o, load(argv[0]));
+	else if (strcmp(cmd, "show") == 0 && argc == 1)
+		rc = cmd_show(argv[0]);
+	else if (strcmp(cmd, "select") == 0 && argc >= 1)
+		rc = cmd_select(&o, argc, argv);
+	else
+		usage();
+	strv_free(o.globals);
+	strv_free(o.ignores);
+	return (rc);
 }
