@@ -105,12 +105,9 @@ def _first_on_line(toks, where, line, strings):
     return None
 
 
-def _block_end(toks, i):
-    """Index of the last token of the def or class whose header is at i.
-
-    The header ends at the first ':' outside brackets; a body on the same
-    line ends at its NEWLINE, an indented one at the DEDENT closing it.
-    """
+def _after_header(toks, i):
+    """Index of the token after the ':' that ends the header at i (the
+    first ':' outside brackets)."""
     depth = 0
     n = len(toks)
     while i < n:
@@ -123,7 +120,17 @@ def _block_end(toks, i):
             elif t.string == ":" and depth == 0:
                 break
         i += 1
-    i += 1
+    return i + 1
+
+
+def _block_end(toks, i):
+    """Index of the last token of the def or class whose header is at i.
+
+    The header ends at the first ':' outside brackets; a body on the same
+    line ends at its NEWLINE, an indented one at the DEDENT closing it.
+    """
+    n = len(toks)
+    i = _after_header(toks, i)
     j = i
     while j < n and toks[j].type in (tokenize.COMMENT, tokenize.NL):
         j += 1
@@ -160,20 +167,8 @@ def _end_line(toks, first, last):
 
 def _body_line(toks, first):
     """Line of the first token after the header's ':' of the def at first."""
-    depth = 0
-    i = first
     n = len(toks)
-    while i < n:
-        t = toks[i]
-        if t.type == tokenize.OP:
-            if t.string in "([{":
-                depth += 1
-            elif t.string in ")]}":
-                depth -= 1
-            elif t.string == ":" and depth == 0:
-                break
-        i += 1
-    i += 1
+    i = _after_header(toks, first)
     while i < n and toks[i].type in (tokenize.COMMENT, tokenize.NL,
                                      tokenize.NEWLINE, tokenize.INDENT):
         i += 1
