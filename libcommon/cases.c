@@ -359,3 +359,95 @@ fail:
 	cases_clear(l);
 	return (-1);
 }
+
+/*
+ * The name JUnit gives a pytest node id: "FILE::CLASS::NAME[PARAMS]" as
+ * "FILE.CLASS.NAME[PARAMS]", FILE less its .py, its slashes dots.
+ */
+char *
+cases_nodeid_name(const char *nodeid)
+{
+	const char *sep = strstr(nodeid, "::"), *end, *p;
+	char *v, *q;
+	size_t n;
+
+	if (sep == NULL)
+		return (xstrdup(nodeid));
+	if ((end = strchr(sep, '[')) == NULL)
+		end = nodeid + strlen(nodeid);
+	v = q = xmalloc(strlen(nodeid) + 1);
+	n = (size_t)(sep - nodeid);
+	if (n > 3 && strncmp(sep - 3, ".py", 3) == 0)
+		n -= 3;
+	for (p = nodeid; p < nodeid + n; p++)
+		*q++ = *p == '/' ? '.' : *p;
+	for (p = sep; p < end; p++) {
+		if (p[0] == ':' && p[1] == ':') {
+			*q++ = '.';
+			p++;
+		} else
+			*q++ = *p;
+	}
+	memcpy(q, end, strlen(end) + 1);
+	return (v);
+}
+
+
+/* A progress line's outcome as a case's status. */
+static int
+cases_outcome(const char *s, enum case_status *st)
+{
+	if (strcmp(s, "passed") == 0)
+		*st = CASE_OK;
+	else if (strcmp(s, "failed") == 0)
+		*st = CASE_FAILED;
+	else if (strcmp(s, "skipped") == 0)
+		*st = CASE_SKIPPED;
+	else
+		return (-1);
+	return (0);
+}
+
+char *
+cases_read_progress(const char *text, size_t len, struct case_list *l,
+    const char *why)
+{
+	const char *p, *nl, *id, *outcome;
+	enum case_status st;
+	json_t *o, *d;
+	char *pending = NULL, *name;
+
+	for (p = text; text != NULL && p < text + len; p = nl + 1) {
+		if ((nl = memchr(p, '\n', text + len - p)) == NULL)
+			nl = text + len;
+		if ((o = json_loadb(p, nl - p, 0, NULL)) == NULL)
+			continue;
+		if ((id = json_string_value(json_object_get(o, "case"))) ==
+		    NULL) {
+			json_decref(o);
+			continue;
+		}
+		if (json_is_true(json_object_get(o, "started"))) {
+			free(pending);
+			pending = xstrdup(id);
+		} else if ((outcome = json_string_value(json_object_get(o,
+		    "outcome"))) != NULL && cases_outcome(outcome, &st) == 0) {
+			d = json_object_get(o, "duration");
+			name = cases_nodeid_name(id);
+			cases_add(l, name, st, json_is_number(d) ?
+			    json_number_value(d) : -1, NULL, NULL);
+			free(name);
+			if (pending != NULL && strcmp(pending, id) == 0) {
+				free(pending);
+				pending = NULL;
+			}
+		}
+		json_decref(o);
+	}
+	if (pending == NULL)
+		return (NULL);
+	name = cases_nodeid_name(pending);
+	free(pending);
+	cases_add(l, name, CASE_FAILED, -1, why, NULL);
+	return (name);
+}

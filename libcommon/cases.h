@@ -87,4 +87,20 @@ enum test_status cases_verdict(const struct case_list *, enum test_status,
 json_t	*cases_encode(const struct case_list *);
 int	 cases_decode(json_t *, struct case_list *, char *, size_t);
 
+/* The JUnit name of a pytest node id: FILE less .py, / and :: as dots. */
+char	*cases_nodeid_name(const char *);
+
+/*
+ * The cases a language hook wrote as they ran, len bytes of text
+ * (NULL: none), for a run that left no report of its own (it was killed
+ * before its end): {"case": NODEID, "started": true} as one starts,
+ * {"case": NODEID, "outcome": "passed" | "failed" | "skipped",
+ * "duration": SECONDS} as it ends; other lines are not read. Each case
+ * that ended joins l with its outcome, and the one that started and
+ * did not end FAILED, with why. Returns that one's name (to free), or
+ * NULL if every case that started ended.
+ */
+char	*cases_read_progress(const char *, size_t, struct case_list *,
+	    const char *);
+
 #endif

@@ -1005,6 +1005,7 @@ proto_elements_read(const char *text, size_t len, struct msg_elements *m)
 	json_t *o, *eset, *fset;
 	size_t bytes = 0, line = 0;
 	char num[32];
+	int progress = 0;
 
 	memset(m, 0, sizeof *m);
 	m->present = 1;
@@ -1029,6 +1030,10 @@ proto_elements_read(const char *text, size_t len, struct msg_elements *m)
 		if (json_is_object(o) && (why = json_string_value(
 		    json_object_get(o, "error"))) != NULL)
 			proto_elements_fail(m, "the hook failed: %s", why);
+		else if (json_is_object(o) && (json_object_get(o,
+		    "started") != NULL || json_object_get(o, "outcome") !=
+		    NULL))
+			progress = 1;	/* as cases ran: cases_read_progress */
 		else if (proto_case_elements(o, &c) == -1)
 			proto_elements_fail(m, "$DAGZ_CASE_ELEMENTS: line %s: "
 			    "not a case's elements", num);
@@ -1048,6 +1053,9 @@ proto_elements_read(const char *text, size_t len, struct msg_elements *m)
 	}
 	json_decref(eset);
 	json_decref(fset);
+	/* Cases ran, and the hook never wrote what they ran. */
+	if (progress && m->n == 0 && m->error == NULL)
+		proto_elements_fail(m, "%s", "the hook did not finish");
 }
 
 void

@@ -177,11 +177,13 @@ void	 proto_trace_clear(struct msg_trace *);
  * The code elements a language hook recorded, per case: what the
  * worker read from $DAGZ_CASE_ELEMENTS, each line one case as the hook
  * wrote it ({"case", "elements": [[NAME, FP]...], "files"}; a null case
- * ran at import). They travel as tables, each element and file once,
- * the cases holding indices into them. error: the hook said it failed,
- * or its file could not be read, held more than PROTO_ELEMENTS_FILE_MAX
- * bytes, or more than PROTO_ELEMENTS_MAX bytes as they would travel:
- * what is there is not all (when unsure, select).
+ * ran at import; the lines the hook writes as cases start and end,
+ * cases_read_progress's, are passed over). They travel as tables, each
+ * element and file once, the cases holding indices into them. error:
+ * the hook said it failed, or its file could not be read, held more
+ * than PROTO_ELEMENTS_FILE_MAX bytes, or more than PROTO_ELEMENTS_MAX
+ * bytes as they would travel, or cases started and the hook never wrote
+ * what they ran: what is there is not all (when unsure, select).
  */
 #define PROTO_ELEMENTS_MAX	(512 * 1024)
 #define PROTO_ELEMENTS_FILE_MAX	(32 * 1024 * 1024)

@@ -264,8 +264,13 @@ EOF
 	"$PY" -m pytest -p no:cacheprovider --collect-only -q |
 	    grep '::' >"$BATS_TEST_TMPDIR/ids"
 	[ "$(wc -l <"$BATS_TEST_TMPDIR/ids")" -eq 40 ]
-	diff -u "$BATS_TEST_TMPDIR/ids" <(jq -r 'select(.case != null) | .case' \
-	    "$CASES")
+	diff -u "$BATS_TEST_TMPDIR/ids" <(jq -r 'select(.case != null and
+	    has("elements")) | .case' "$CASES")
+	# And, as each ran, a line as it started and one as it ended.
+	diff -u <(sed 's/$/ started passed/' "$BATS_TEST_TMPDIR/ids") \
+	    <(jq -r 'select(.started or .outcome) | [.case, (if .started
+	    then "started" else .outcome end)] | join(" ")' "$CASES" |
+	    paste -d' ' - - | cut -d' ' -f1,2,4)
 	# One null line, no error.
 	[ "$(jq -c 'select(.case == null) | has("error")' "$CASES")" = false ]
 	# The JUnit reader names a case CLASSNAME.NAME: the node id with the
@@ -305,8 +310,8 @@ EOF
 tests/test_one.py#<module>
 tests/test_one.py#test_nothing
 EOF
-	run -0 jq -c 'select(.case == "tests/test_one.py::test_mean") | .files' \
-	    "$CASES"
+	run -0 jq -c 'select(.case == "tests/test_one.py::test_mean" and
+	    has("files")) | .files' "$CASES"
 	[ "$output" = '["pyselect/arith.py","tests/test_one.py"]' ]
 	# A module-scoped fixture ran once, in the first case: it counts for
 	# each case that uses it.
@@ -375,7 +380,11 @@ EOF
 	    DAGZ_CASE_ELEMENTS="$BATS_TEST_TMPDIR/out.ndjson" \
 	    run -0 "$PY" -m pytest -q -p no:cacheprovider -p dagz_pytest
 	[[ "${lines[-1]}" == "40 passed in "* ]]
-	diff -u - "$BATS_TEST_TMPDIR/out.ndjson" <<'EOF'
+	diff -u - <(grep -v '"started"\|"outcome"' \
+	    "$BATS_TEST_TMPDIR/out.ndjson") <<'EOF'
 {"case": null, "error": "cannot start coverage: ImportError: no coverage here"}
 EOF
+	# Cases are still seen as they run.
+	[ "$(grep -c '"outcome": "passed"' "$BATS_TEST_TMPDIR/out.ndjson")" \
+	    -eq 40 ]
 }

@@ -301,6 +301,58 @@ tests/test_two.py DESELECTED" ]
 	    <<<"$output"
 }
 
+@test "a case that hangs is named, the cases before it keep theirs, and --observe counts it" {
+	cat >tests/test_hang.py <<'EOF'
+import os
+import time
+
+from pyselect import arith
+
+
+def test_before():
+    assert arith.add(1, 2) == 3
+
+
+def test_hangs():
+    # What no trace sees: the environment.
+    if "PYSELECT_HANG" in os.environ:
+        time.sleep(60)
+
+
+def test_after():
+    assert arith.sub(3, 1) == 2
+EOF
+	git add tests/test_hang.py
+	run -0 crun
+	b=$(sed -n 's/.* baseline: \(b[0-9]*\) .*/\1/p' <<<"$output")
+	sed -i 's|    return a + b|    return b + a|' pyselect/arith.py
+	# Against b, test_hang.py would run test_before alone; it hangs in
+	# test_hangs instead, which the run names and --observe counts.
+	export PYSELECT_HANG=1
+	run -1 dagz_run --pytest --python "$PY" --coverage python -j 2 \
+	    --retries 0 --observe --baseline "$b" --timeout 3 --grace 1 \
+	    --events "$ev"
+	unset PYSELECT_HANG
+	jq -r 'select(.type=="result" and .test=="tests/test_hang.py") |
+	    .status, .reason' "$ev" >"$BATS_TEST_TMPDIR/st"
+	grep -qx TIMEOUT "$BATS_TEST_TMPDIR/st"
+	grep -q "case 'tests.test_hang.test_hangs' did not finish" \
+	    "$BATS_TEST_TMPDIR/st"
+	diff -u - <(cases "$(job)" | grep '^tests/test_hang.py ') <<'EOF'
+tests/test_hang.py tests.test_hang.test_before OK
+tests/test_hang.py tests.test_hang.test_hangs FAILED
+EOF
+	grep -q 'cases of [0-9]* tests would have been deselected; 1 of them failed$' \
+	    <<<"$output"
+	# The hook never wrote what the cases ran: the file runs whole
+	# against this job's baseline.
+	b=$(sed -n 's/.* baseline: \(b[0-9]*\) .*/\1/p' <<<"$output")
+	run -0 zb select-tests --trace --pytest --python "$PY" \
+	    --coverage python --baseline "$b"
+	grep -qx 'run  tests/test_hang.py' <<<"$output"
+	grep -qx ' *trace incomplete' <<<"$output"
+}
+
 @test "a subset runs from a directory below pytest's rootdir" {
 	# pytest.ini is one level up: node ids name files from there.
 	cd tests

@@ -1,8 +1,10 @@
 /*
  * unit-cases.c: cases_verdict, what a test's cases make of the status
- * its exit gave it, and of its reason.
+ * its exit gave it, and of its reason; the cases a hook wrote as they
+ * ran (cases_read_progress), and a pytest node id's JUnit name.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "cases.h"
 #include "unit.h"
@@ -30,6 +32,8 @@ int
 main(void)
 {
 	struct case_list l;
+	const char *p;
+	char *name;
 
 	cases_init(&l);
 	check("no report", &l, ST_FAILED, "exit 3", ST_FAILED, "exit 3");
@@ -81,5 +85,41 @@ main(void)
 	l.present = 1;
 	check("a report of no cases", &l, ST_OK, NULL, ST_OK, NULL);
 	cases_clear(&l);
+
+	name = cases_nodeid_name("tests/sub/test_a.py::TestX::test_y[a::b/c]");
+	is_str(name, "tests.sub.test_a.TestX.test_y[a::b/c]", "node id: "
+	    "JUnit's name, the parameters kept");
+	free(name);
+
+	/* Ended, in order, with their outcomes; the one that hung, why. */
+	p = "{\"case\": \"t.py::a\", \"started\": true}\n"
+	    "{\"case\": \"t.py::a\", \"outcome\": \"passed\", "
+	    "\"duration\": 0.5}\n"
+	    "not JSON\n"
+	    "{\"case\": \"t.py::b\", \"elements\": []}\n"
+	    "{\"case\": \"t.py::b\", \"started\": true}\n"
+	    "{\"case\": \"t.py::b\", \"outcome\": \"skipped\"}\n"
+	    "{\"case\": \"t.py::c\", \"started\": true}\n"
+	    "{\"case\": \"t.py::c\", \"outcome\": \"failed\"}\n"
+	    "{\"case\": \"t.py::d\", \"started\": true}";
+	name = cases_read_progress(p, strlen(p), &l, "hung");
+	is_str(name != NULL ? name : "(null)", "t.d", "progress: the case "
+	    "that did not end");
+	ok(l.present && l.n == 4, "progress: %zu cases, want 4", l.n);
+	ok(l.n == 4 && strcmp(l.v[0].name, "t.a") == 0 &&
+	    l.v[0].status == CASE_OK && l.v[0].duration == 0.5 &&
+	    l.v[1].status == CASE_SKIPPED && l.v[1].duration == -1 &&
+	    l.v[2].status == CASE_FAILED && l.v[2].reason == NULL &&
+	    l.v[3].status == CASE_FAILED && strcmp(l.v[3].reason,
+	    "hung") == 0, "progress: outcomes, durations, the reason");
+	free(name);
+	cases_clear(&l);
+	p = "{\"case\": \"t.py::a\", \"started\": true}\n"
+	    "{\"case\": \"t.py::a\", \"outcome\": \"passed\"}\n";
+	ok(cases_read_progress(p, strlen(p), &l, "hung") == NULL && l.n == 1,
+	    "progress: every case ended");
+	cases_clear(&l);
+	ok(cases_read_progress(NULL, 0, &l, "hung") == NULL && !l.present,
+	    "progress: no text, no cases");
 	return (tap_done());
 }

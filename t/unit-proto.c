@@ -1028,6 +1028,20 @@ test_elements(void)
 	    "elements: JSON that is not a case is refused");
 	proto_elements_clear(&m2);
 
+	/* Lines written as cases ran are passed over; alone, not done. */
+	p = "{\"case\": \"t.py::a\", \"started\": true}\n"
+	    "{\"case\": \"t.py::a\", \"outcome\": \"passed\"}\n"
+	    "{\"case\": \"t.py::a\", \"elements\": []}\n";
+	proto_elements_read(p, strlen(p), &m2);
+	ok(m2.n == 1 && m2.error == NULL, "elements: progress lines are "
+	    "passed over");
+	proto_elements_clear(&m2);
+	p = "{\"case\": \"t.py::a\", \"started\": true}\n";
+	proto_elements_read(p, strlen(p), &m2);
+	is_str(m2.error, "the hook did not finish", "elements: cases that "
+	    "started and no record of them: incomplete");
+	proto_elements_clear(&m2);
+
 	proto_elements_read(NULL, 0, &m2);
 	ok(m2.present && m2.n == 0, "elements: an unreadable file is a "
 	    "record");

@@ -583,34 +583,6 @@ select_record(const struct sched *s, const struct test *t, json_t *rec)
 	json_object_set_new(rec, "selected", a);
 }
 
-char *
-select_junit_name(const char *nodeid)
-{
-	const char *sep = strstr(nodeid, "::"), *end, *p;
-	char *v, *q;
-	size_t n;
-
-	if (sep == NULL)
-		return (xstrdup(nodeid));
-	if ((end = strchr(sep, '[')) == NULL)
-		end = nodeid + strlen(nodeid);
-	v = q = xmalloc(strlen(nodeid) + 1);
-	n = (size_t)(sep - nodeid);
-	if (n > 3 && strncmp(sep - 3, ".py", 3) == 0)
-		n -= 3;
-	for (p = nodeid; p < nodeid + n; p++)
-		*q++ = *p == '/' ? '.' : *p;
-	for (p = sep; p < end; p++) {
-		if (p[0] == ':' && p[1] == ':') {
-			*q++ = '.';
-			p++;
-		} else
-			*q++ = *p;
-	}
-	strlcpy(q, end, strlen(end) + 1);
-	return (v);
-}
-
 void
 select_subset_result(const struct sched *s, const struct test *t,
     struct msg_result *r)
@@ -624,7 +596,7 @@ select_subset_result(const struct sched *s, const struct test *t,
 	for (k = 0; all != NULL && all[k] != NULL; k++) {
 		if (strv_contains(t->cases, all[k]))
 			continue;
-		name = select_junit_name(all[k]);
+		name = cases_nodeid_name(all[k]);
 		cases_add(&r->cases, name, CASE_DESELECTED, -1, NULL, NULL);
 		free(name);
 	}
@@ -715,7 +687,7 @@ select_obs_cases(const struct test *t, const struct msg_result *r,
 		if (v[i].name == NULL)
 			continue;
 		v[i].status = status_passed(t->status) ? ST_OK : t->status;
-		key.name = select_junit_name(v[i].name);
+		key.name = cases_nodeid_name(v[i].name);
 		if (nj > 0 && (c = bsearch(&key, sorted, nj, sizeof *sorted,
 		    select_cmp_case)) != NULL)
 			v[i].status = select_case_status(c->status);
@@ -861,7 +833,7 @@ select_observe_cases(struct sched *s, size_t *would, size_t *failed)
 		all = select_recorded(sel, t->def.id);
 		picked = NULL;
 		for (k = 0; sel->cases[i][k] != NULL; k++) {
-			name = select_junit_name(sel->cases[i][k]);
+			name = cases_nodeid_name(sel->cases[i][k]);
 			picked = strv_push(picked, name);
 			free(name);
 		}

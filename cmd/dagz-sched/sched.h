@@ -510,8 +510,6 @@ void	 select_record(const struct sched *, const struct test *, json_t *);
  */
 void	 select_subset_result(const struct sched *, const struct test *,
 	    struct msg_result *);
-/* The JUnit name of a pytest node id: FILE less .py, / and :: as dots. */
-char	*select_junit_name(const char *);
 void	 select_job_end(struct sched *);
 /*
  * Whether a baseline has test t as it is now, and passed: 1; 0 if none

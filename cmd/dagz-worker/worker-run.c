@@ -341,6 +341,24 @@ run_elements_paths(struct worker *w, struct worker_run *r)
 }
 
 /*
+ * What the run's hook wrote to $DAGZ_CASE_ELEMENTS, *len bytes; NULL
+ * when there is nothing or more than PROTO_ELEMENTS_FILE_MAX bytes
+ * (*big).
+ */
+static char *
+run_elements_text(const struct worker_run *r, size_t *len, int *big)
+{
+	struct stat sb;
+
+	*len = 0;
+	*big = 0;
+	if (r->elements == NULL || stat(r->elements, &sb) == -1 ||
+	    (*big = sb.st_size > PROTO_ELEMENTS_FILE_MAX))
+		return (NULL);
+	return (slurp_file(r->elements, len));
+}
+
+/*
  * The code elements the run's hook recorded; a file that is not there
  * (the hook never ran) or too large is an error: the test's record is
  * then incomplete.
@@ -348,17 +366,14 @@ run_elements_paths(struct worker *w, struct worker_run *r)
 static void
 run_elements_collect(struct worker_run *r, struct msg_elements *m)
 {
-	struct stat sb;
-	char *text = NULL;
-	size_t len = 0;
-	int big = 0;
+	char *text;
+	size_t len;
+	int big;
 
 	memset(m, 0, sizeof *m);
 	if (r->elements == NULL)
 		return;
-	if (stat(r->elements, &sb) == 0 &&
-	    !(big = sb.st_size > PROTO_ELEMENTS_FILE_MAX))
-		text = slurp_file(r->elements, &len);
+	text = run_elements_text(r, &len, &big);
 	proto_elements_read(text, len, m);
 	if (big) {
 		free(m->error);
@@ -1242,8 +1257,9 @@ run_cases_collect(struct worker_run *r)
 {
 	struct stat sb;
 	const char *why;
-	char err[512];
-	size_t plen;
+	char err[512], *text;
+	size_t plen, len;
+	int big;
 
 	if (r->tap != NULL) {
 		run_out_read(r, RUN_DRAIN_READS);
@@ -1266,6 +1282,13 @@ run_cases_collect(struct worker_run *r)
 			xasprintf(&r->cases.error, "bad JUnit XML in "
 			    "$DAGZ_JUNIT: %s", why);
 		}
+	}
+	/* Ended before its report: the cases its hook saw run, if any. */
+	if (!r->cases.present && r->elements != NULL &&
+	    (text = run_elements_text(r, &len, &big)) != NULL) {
+		r->unfinished = cases_read_progress(text, len, &r->cases,
+		    "did not finish: the test ended while it ran");
+		free(text);
 	}
 }
 
@@ -1340,6 +1363,8 @@ run_again(struct worker *w)
 	log_debug("test '%s': transient exit %d, running again", def->id,
 	    r->exit_code);
 	cases_clear(&r->cases);
+	free(r->unfinished);
+	r->unfinished = NULL;
 	r->phase = RUN_AGAIN;
 	tv.tv_sec = usec / 1000000;
 	tv.tv_usec = usec % 1000000;
@@ -1466,7 +1491,7 @@ run_finish(struct worker *w)
 	const struct msg_exec *ex = &r->job->exec;
 	struct msg_result m;
 	struct rusage ru;
-	char *reason = NULL, *tail = NULL;
+	char *reason = NULL, *tail = NULL, name[512];
 	const char *cmd;
 
 	evtimer_del(w->ev_timeout);
@@ -1539,6 +1564,10 @@ run_finish(struct worker *w)
 		    ex->def.transient_file, strerror(r->missing_errno));
 	if (r->spawn_note != NULL)
 		run_reason(&reason, "%s", r->spawn_note);
+	if (r->unfinished != NULL) {
+		cases_escape(r->unfinished, name, sizeof name);
+		run_reason(&reason, "case '%s' did not finish", name);
+	}
 	if (r->leaked > 0) {
 		run_reason(&reason, "leaked %d process%s", r->leaked,
 		    r->leaked == 1 ? "" : "es");
@@ -1799,6 +1828,7 @@ run_forget(struct worker *w)
 	if (r->tap != NULL)
 		tap_free(r->tap);
 	free(r->junit);
+	free(r->unfinished);
 	free(r->elements);
 	free(r->casefile);
 	cases_clear(&r->cases);

@@ -67,6 +67,8 @@ struct worker_run {
 	char			*junit;		/* its $DAGZ_JUNIT, or NULL */
 	char			*elements;	/* $DAGZ_CASE_ELEMENTS, or NULL */
 	char			*casefile;	/* $DAGZ_CASES, or NULL */
+	char			*unfinished;	/* the case the hook saw start
+						   and not end, or NULL */
 	struct case_list	 cases;
 	off_t			 log_start;	/* where this run's output is */
 	int			 again;		/* runs again on transients */

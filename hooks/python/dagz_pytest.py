@@ -17,6 +17,8 @@ Python subprocess (measured through this directory's sitecustomize.py)
 for the case that started it.  What ran at import, before the first case,
 is the line whose case is null.  If coverage cannot run, the line
 {"case": null, "error": WHY} is written and the tests run as usual.
+As each case starts and ends, a line says so (Progress): what a run
+killed in a case leaves behind.
 """
 
 import glob
@@ -183,6 +185,41 @@ class Recorder(object):
                 "files": sorted(files)}
 
 
+class Progress(object):
+    """Cases as they start and end, so that a run killed in a case (a
+    timeout, a crash) still says which case it was in and how the cases
+    before it ended: {"case": NODEID, "started": true}, then
+    {"case": NODEID, "outcome": OUTCOME, "duration": SECONDS}."""
+
+    def __init__(self, out):
+        self.out = out
+        self.outcome = {}
+        self.duration = {}
+
+    def pytest_runtest_logstart(self, nodeid, location):
+        self.outcome[nodeid] = "passed"
+        self.duration[nodeid] = 0.0
+        _append(self.out, [{"case": nodeid, "started": True}])
+
+    def pytest_runtest_logreport(self, report):
+        nodeid = report.nodeid
+        if nodeid not in self.outcome:
+            return
+        self.duration[nodeid] += getattr(report, "duration", 0.0) or 0.0
+        if report.failed:
+            self.outcome[nodeid] = "failed"
+        elif report.skipped and self.outcome[nodeid] == "passed":
+            self.outcome[nodeid] = "skipped"
+
+    def pytest_runtest_logfinish(self, nodeid, location):
+        if nodeid not in self.outcome:
+            return
+        _append(self.out, [{"case": nodeid,
+                            "outcome": self.outcome.pop(nodeid),
+                            "duration": round(self.duration.pop(nodeid),
+                                              6)}])
+
+
 _recorder = None
 _begun = False
 
@@ -197,6 +234,7 @@ def _begin(config):
     if not out or _begun:
         return
     _begun = True
+    config.pluginmanager.register(Progress(out), "dagz-progress")
     rec = Recorder(out, _rootdir(config))
     try:
         rec.start()
