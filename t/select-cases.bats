@@ -353,6 +353,31 @@ EOF
 	grep -qx ' *trace incomplete' <<<"$output"
 }
 
+@test "a CI rerun of a job that ran a subset runs the failed test whole" {
+	export GITLAB_CI=true CI_PIPELINE_ID=77 CI_JOB_NAME=py
+	export CI_PROJECT_PATH=group/pyselect
+	sed -i 's|    return t == t\[::-1\]|    return False|' pyselect/text.py
+	CI_JOB_ID=701 run -1 crun --retries 0
+	j1=$(job)
+	diff -u - <(jq -r 'select(.type=="result") |
+	    "\(.test) \(.attempt) \(.status) \(.rerun // "-")"' "$ev") <<'EOF'
+tests/test_two.py 0 DESELECTED -
+tests/test_one.py 1 FAILED -
+tests/test_one.py 2 FAILED a case failed in a subset: whole test
+EOF
+	# Fixed, and the CI job retried: the test that failed runs, every
+	# case of it, the other is REDUNDANT.
+	git checkout -q pyselect/text.py
+	CI_JOB_ID=702 run -0 crun --retries 0
+	grep -q "dagz: rerun of job $j1: running the 1 test that failed there" \
+	    <<<"$output"
+	[ "$(finals)" = "tests/test_one.py OK
+tests/test_two.py REDUNDANT" ]
+	j2=$(job)
+	[ "$(ran_cases "$j2" | grep -c ' OK$')" = 20 ]
+	[ "$(cases "$j2" | grep -c ' DESELECTED$')" = 0 ]
+}
+
 @test "a subset runs from a directory below pytest's rootdir" {
 	# pytest.ini is one level up: node ids name files from there.
 	cd tests
