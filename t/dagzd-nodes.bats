@@ -286,6 +286,7 @@ EOF
 	dagzd_stop
 	# The database as dagzd left it before results had nodes.
 	sqlite3 "$DAGZ_HOME/store.db" 'DROP TABLE plan; DROP INDEX results_node;
+	    DROP INDEX spans_status;
 	    ALTER TABLE results DROP COLUMN node;
 	    ALTER TABLE results DROP COLUMN rerun; DROP TABLE quarantine;
 	    ALTER TABLE results DROP COLUMN quarantined; PRAGMA user_version = 4'

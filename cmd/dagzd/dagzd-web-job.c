@@ -3,11 +3,11 @@
  * links that dagz run prints lead: its header (summary, CI run,
  * baseline, command, result chips) and four tabs, each a link that
  * works without JavaScript: Errors (failed tests, their reasons and
- * failing cases, a test's logs, the agent bundle of each failed
- * attempt), Tests (sorted, searched, 500 a page), Selection (what the
- * selection ran and why, then what it left out and why) and Timeline
- * (an SVG of every attempt on every worker, and under it the plan the
- * job started from).
+ * failing cases, a test's logs and cases, the agent bundle of each
+ * failed attempt), Tests (sorted, searched, 500 a page), Selection
+ * (what the selection ran and why, of its cases too, then what it left
+ * out and why) and Timeline (an SVG of every attempt on every worker,
+ * and under it the plan the job started from).
  */
 #include <sys/types.h>
 
@@ -27,8 +27,8 @@
 #define WEB_ROW_H		18
 #define WEB_PLAN_H		8	/* the planned row under a worker's */
 #define WEB_LABEL_W		90
-#define WEB_CASES_MAX		200	/* cases listed a test, of each kind */
-#define WEB_CASES_LIMIT		100000	/* the most &cases= may ask */
+#define WEB_CASES_MAX		200	/* cases listed, of each kind */
+#define WEB_CASES_LIMIT		100000	/* the most &cases= asks */
 
 /* What the tabs share of the job. */
 struct web_job {
@@ -1095,7 +1095,8 @@ web_tab_timeline(struct dagzd *d, struct evbuffer *b, struct web_job *j)
 
 /*
  * GET /jobs/J?tab=errors|tests|selection|timeline: the job's page; a
- * failed job, or ?spanTypes=failures, opens on its errors.
+ * failed job, or ?spanTypes=failures, opens on its errors. &cases=N
+ * bounds the cases listed a test.
  */
 void
 route_job_page(struct dagzd *d, struct http_req *req,
