@@ -27,7 +27,7 @@ http() {
 	[ "$status" -eq 0 ]
 	jq -e '.dagzd' <<<"$output"
 	# The database is WAL and versioned.
-	[ "$(sqlite3 "$DAGZ_HOME/store.db" 'PRAGMA journal_mode; PRAGMA user_version')" = "$(printf 'wal\n7')" ]
+	[ "$(sqlite3 "$DAGZ_HOME/store.db" 'PRAGMA journal_mode; PRAGMA user_version')" = "$(printf 'wal\n8')" ]
 }
 
 @test "a second dagzd on the same address, or the same home, refuses to start" {

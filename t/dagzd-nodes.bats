@@ -286,6 +286,7 @@ EOF
 	dagzd_stop
 	# The database as dagzd left it before results had nodes.
 	sqlite3 "$DAGZ_HOME/store.db" 'DROP TABLE plan; DROP INDEX results_node;
+	    DROP INDEX spans_status;
 	    ALTER TABLE results DROP COLUMN node;
 	    ALTER TABLE results DROP COLUMN rerun; DROP TABLE quarantine;
 	    ALTER TABLE results DROP COLUMN quarantined; PRAGMA user_version = 4'
@@ -293,7 +294,8 @@ EOF
 	grep -q 'database schema migrated to version 5' dagzd.err
 	grep -q 'database schema migrated to version 6' dagzd.err
 	grep -q 'database schema migrated to version 7' dagzd.err
-	[ "$(sqlite3 "$DAGZ_HOME/store.db" 'PRAGMA user_version')" = 7 ]
+	grep -q 'database schema migrated to version 8' dagzd.err
+	[ "$(sqlite3 "$DAGZ_HOME/store.db" 'PRAGMA user_version')" = 8 ]
 	result new OK 1 2 '"rerun": "node 0 lost"' | events >out
 	[ "$(tail -n 1 out)" = 200 ]
 	diff -u - <(zb tests j1 | jq -c '[.test, .node, .rerun]') <<'EOF'
@@ -301,7 +303,7 @@ EOF
 ["old",null,null]
 EOF
 	dagzd_stop
-	sqlite3 "$DAGZ_HOME/store.db" 'PRAGMA user_version = 8'
+	sqlite3 "$DAGZ_HOME/store.db" 'PRAGMA user_version = 9'
 	run -3 dagzd -H "$DAGZ_HOME" -l 127.0.0.1:0 3>&-
-	[[ "$output" == *"'$DAGZ_HOME/store.db' has schema version 8; this dagzd knows up to 7: use a newer dagzd"* ]]
+	[[ "$output" == *"'$DAGZ_HOME/store.db' has schema version 9; this dagzd knows up to 8: use a newer dagzd"* ]]
 }

@@ -126,3 +126,129 @@ other 0 DESELECTED | unchanged since baseline b1" ] || { echo "$output"; false; 
 	grep -q '"selected\\" must be an array of strings' "$BATS_TEST_TMPDIR/out" ||
 	    { cat "$BATS_TEST_TMPDIR/out"; false; }
 }
+
+# The bundled Python project in a git work tree of its own, a first job
+# that records each case's code elements, and a change to one function:
+# the second job, $sub, runs 6 of its 40 cases.
+pyselect_subset() {
+	export DAGZ_PROJECT=pyselect DAGZ_BRANCH=main PYTHONDONTWRITEBYTECODE=1
+	export DAGZ_HOOKS_DIR="$DAGZ_SRCDIR/hooks"
+	cp -R "$DAGZ_SRCDIR/t/suites/pyselect" "$BATS_TEST_TMPDIR/py"
+	cd "$BATS_TEST_TMPDIR/py"
+	git init -q -b main .
+	git add -A
+	git -c user.name=t -c user.email=t@t commit -qm base
+	dagz_run --pytest --python /usr/bin/python3 --coverage python -j 2 \
+	    >"$BATS_TEST_TMPDIR/first"
+	sed -i 's|    return a / b$|    return a / b + 0|' pyselect/arith.py
+	dagz_run --pytest --python /usr/bin/python3 --coverage python -j 2 \
+	    >"$BATS_TEST_TMPDIR/second"
+	grep -q 'selection: 6 of 40 cases of 2 tests run' \
+	    "$BATS_TEST_TMPDIR/second"
+	sub=$(sed -n 's/.* dagz: job \(j[0-9.]*\):.*/\1/p' \
+	    "$BATS_TEST_TMPDIR/second" | head -1)
+}
+
+# What the page at URL $1 says of cases, one item a line: a test's row
+# of the Selection tab or a test's logs, then the subset line, the
+# reasons, the counts, each case with its status, the summary of the
+# DESELECTED ones and the "and K more" lines, in the page's order.
+case_items() {
+	curl -sS "$1" >"$BATS_TEST_TMPDIR/page"
+	/usr/bin/python3 - "$BATS_TEST_TMPDIR/page" <<'EOP'
+import sys, html.parser
+class P(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.text, self.li = None, None
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        cls = (a.get("class") or "").split()
+        if tag == "tr" and "data-test" in a:
+            print("test " + a["data-test"])
+        elif tag == "div" and a.get("id") == "logs":
+            print("logs " + a["data-test"])
+        elif tag == "li" and "data-case" in a:
+            self.li = a["data-case"]
+        elif tag == "span" and "status" in cls and self.li is not None:
+            print("  case " + a["data-status"] + " " + self.li)
+            self.li = None
+        elif tag == "summary" or set(cls) & {"subset", "reason",
+                "cases-count", "more"}:
+            self.text = [tag if tag == "summary" else cls[0], ""]
+    def handle_endtag(self, tag):
+        if self.text is not None and tag in ("summary", "div", "span",
+                "p", "li"):
+            print("  " + self.text[0] + ": " + self.text[1])
+            self.text = None
+    def handle_data(self, data):
+        if self.text is not None:
+            self.text[1] += data
+P().feed(open(sys.argv[1]).read())
+EOP
+}
+
+@test "the Selection tab and a test's logs show the cases a subset left out" {
+	pyselect_subset
+	# The counts line: the cases of the tests that ran a subset.
+	curl -sS "$DAGZ_URL/jobs/$sub?tab=selection" >"$BATS_TEST_TMPDIR/sel"
+	grep -q '<span id="selection-cases">Cases: <b class="cases-ran">6</b> run, <b class="cases-deselected">34</b> DESELECTED in <b class="cases-tests">2</b> tests\.</span>' \
+	    "$BATS_TEST_TMPDIR/sel"
+	# Every DESELECTED case by default, collapsed in a details.
+	[ "$(grep -o '<li data-case="[^"]*"><span class="status st-DESELECTED"' \
+	    "$BATS_TEST_TMPDIR/sel" | wc -l)" = 34 ]
+	[ "$(grep -o '<details class="deselected-cases"><summary>' \
+	    "$BATS_TEST_TMPDIR/sel" | wc -l)" = 2 ]
+	# At most &cases= of them, then how many more.
+	run -0 case_items "$DAGZ_URL/jobs/$sub?tab=selection&cases=3"
+	diff -u - <(printf '%s\n' "$output") <<'EOF'
+test tests/test_one.py
+  subset: ran 5 of 20 cases; 15 DESELECTED
+  reason: changed: pyselect/arith.py#div
+  summary: 15 DESELECTED cases
+  case DESELECTED tests.test_one.test_add
+  case DESELECTED tests.test_one.test_add_sub
+  case DESELECTED tests.test_one.test_hypot
+  more: and 12 more
+test tests/test_two.py
+  subset: ran 1 of 20 cases; 19 DESELECTED
+  reason: changed: pyselect/arith.py#div
+  summary: 19 DESELECTED cases
+  case DESELECTED tests.test_two.test_area_sum
+  case DESELECTED tests.test_two.test_biggest
+  case DESELECTED tests.test_two.test_child
+  more: and 16 more
+EOF
+	# A test's logs list its cases: those that ran, then the others.
+	run -0 case_items "$DAGZ_URL/jobs/$sub?tab=errors&test=tests/test_one.py&cases=3"
+	diff -u - <(printf '%s\n' "$output") <<'EOF'
+logs tests/test_one.py
+  cases-count: Cases: 5 run, 15 DESELECTED
+  case OK tests.test_one.test_div
+  case OK tests.test_one.test_div_by_zero
+  case OK tests.test_one.test_mean
+  more: and 2 more
+  summary: 15 DESELECTED cases
+  case DESELECTED tests.test_one.test_add
+  case DESELECTED tests.test_one.test_add_sub
+  case DESELECTED tests.test_one.test_hypot
+  more: and 12 more
+EOF
+	# The first job ran every case: no subset, no cases line.
+	run -0 case_items "$DAGZ_URL/jobs/j1?tab=selection"
+	[ "$output" = "test tests/test_one.py
+  reason: no baseline
+test tests/test_two.py
+  reason: no baseline" ]
+	run -0 curl -sS "$DAGZ_URL/jobs/j1?tab=selection"
+	[[ "$output" != *selection-cases* ]]
+	run -0 case_items "$DAGZ_URL/jobs/j1?tab=errors&test=tests/test_two.py&cases=1"
+	[ "$output" = "logs tests/test_two.py
+  cases-count: Cases: 20 run
+  case OK tests.test_two.test_rect_area
+  more: and 19 more" ]
+	# A bad bound is refused.
+	run -0 curl -sS -o /dev/null -w '%{http_code}' \
+	    "$DAGZ_URL/jobs/$sub?tab=selection&cases=0"
+	[ "$output" = 400 ]
+}

@@ -163,6 +163,12 @@ static const char *const migrations[] = {
 	"  \"by\" TEXT,"
 	"  PRIMARY KEY (project, test)) WITHOUT ROWID;"
 	"ALTER TABLE results ADD COLUMN quarantined INTEGER;",
+	/*
+	 * 8: the DESELECTED cases of an attempt, counted from the index
+	 * alone and listed without reading each of its cases (a test may
+	 * have thousands, of which a few ran).
+	 */
+	"CREATE INDEX spans_status ON spans (parent, type, status);",
 };
 
 static struct {

@@ -3,11 +3,11 @@
  * links that dagz run prints lead: its header (summary, CI run,
  * baseline, command, result chips) and four tabs, each a link that
  * works without JavaScript: Errors (failed tests, their reasons and
- * failing cases, a test's logs, the agent bundle of each failed
- * attempt), Tests (sorted, searched, 500 a page), Selection (what the
- * selection ran and why, then what it left out and why) and Timeline
- * (an SVG of every attempt on every worker, and under it the plan the
- * job started from).
+ * failing cases, a test's logs and cases, the agent bundle of each
+ * failed attempt), Tests (sorted, searched, 500 a page), Selection
+ * (what the selection ran and why, of its cases too, then what it left
+ * out and why) and Timeline (an SVG of every attempt on every worker,
+ * and under it the plan the job started from).
  */
 #include <sys/types.h>
 
@@ -27,6 +27,8 @@
 #define WEB_ROW_H		18
 #define WEB_PLAN_H		8	/* the planned row under a worker's */
 #define WEB_LABEL_W		90
+#define WEB_CASES_MAX		200	/* cases listed, of each kind */
+#define WEB_CASES_LIMIT		100000	/* the most &cases= asks */
 
 /* What the tabs share of the job. */
 struct web_job {
@@ -34,6 +36,7 @@ struct web_job {
 	const char	*sid;		/* short id */
 	const char	*project;
 	json_t		*o;		/* jobs_json's */
+	long long	 cases_max;	/* cases listed a test (&cases=) */
 };
 
 /* The job's tab link: ?tab=NAME plus extra (already escaped). */
@@ -206,13 +209,113 @@ static const char sql_failed_cases[] =
     "SELECT s.name, s.status, s.attrs FROM spans s WHERE s.parent = ? AND "
     "s.type = 'case' AND s.status = 'FAILED' ORDER BY s.id";
 static const char sql_attempts[] =
-    "SELECT r.attempt, r.status, r.span, r.duration, r.reason, l.z FROM "
-    "results r LEFT JOIN logs l ON l.span = r.span WHERE r.job = ? AND "
-    "r.test = ? AND r.attempt > 0 ORDER BY r.attempt";
+    "SELECT r.attempt, r.status, r.span, r.duration, r.reason, l.z, "
+    "r.cases FROM results r LEFT JOIN logs l ON l.span = r.span WHERE "
+    "r.job = ? AND r.test = ? AND r.attempt > 0 ORDER BY r.attempt";
+/* Counted from the index spans_status alone. */
+static const char sql_deselected_count[] =
+    "SELECT count(*) FROM spans WHERE parent = ? AND type = 'case' AND "
+    "status = 'DESELECTED'";
+static const char sql_deselected_cases[] =
+    "SELECT name FROM spans WHERE parent = ?1 AND type = 'case' AND "
+    "status = 'DESELECTED' ORDER BY id LIMIT ?2";
+static const char sql_ran_cases[] =
+    "SELECT name, status FROM spans WHERE parent = ?1 AND type = 'case' "
+    "AND status IS NOT 'DESELECTED' ORDER BY id LIMIT ?2";
 static const char sql_case_output[] =
     "SELECT s.name, l.z FROM spans s JOIN logs l ON l.span = s.span WHERE "
     "s.parent = ? AND s.type = 'case' AND s.status = 'FAILED' "
     "ORDER BY s.id";
+
+/* How many of the cases of the attempt of test span span were DESELECTED. */
+static long long
+web_deselected_count(struct dagzd *d, const char *span)
+{
+	sqlite3_stmt *st = db_stmt(d, sql_deselected_count);
+	long long n = 0;
+
+	db_bind_text(st, 1, span);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return (n);
+}
+
+/*
+ * The n DESELECTED cases of the attempt of test span span, collapsed:
+ * the first max, then how many more.
+ */
+static void
+web_deselected_cases(struct dagzd *d, struct evbuffer *b, const char *span,
+    long long n, long long max)
+{
+	sqlite3_stmt *st = db_stmt(d, sql_deselected_cases);
+	long long i = 0;
+
+	evbuffer_add_printf(b, "<details class=\"deselected-cases\"><summary>"
+	    "%lld DESELECTED case%s</summary><ul class=\"cases\">", n,
+	    n == 1 ? "" : "s");
+	db_bind_text(st, 1, span);
+	sqlite3_bind_int64(st, 2, max);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		i++;
+		evbuffer_add_printf(b, "<li data-case=\"");
+		web_html(b, (const char *)sqlite3_column_text(st, 0));
+		evbuffer_add_printf(b, "\">");
+		web_status(b, "span", "DESELECTED");
+		evbuffer_add_printf(b, " <code>");
+		web_html(b, (const char *)sqlite3_column_text(st, 0));
+		evbuffer_add_printf(b, "</code></li>");
+	}
+	sqlite3_reset(st);
+	if (n > i)
+		evbuffer_add_printf(b, "<li class=\"more muted\">and %lld "
+		    "more</li>", n - i);
+	evbuffer_add_printf(b, "</ul></details>");
+}
+
+/*
+ * The cases of the attempt of test span span (total of them, as its
+ * result counts them): those that ran with their status, then the
+ * DESELECTED ones, collapsed; at most max of each.
+ */
+static void
+web_case_list(struct dagzd *d, struct evbuffer *b, int attempt,
+    const char *span, long long total, long long max)
+{
+	sqlite3_stmt *st;
+	long long desel = web_deselected_count(d, span), ran, i = 0;
+
+	ran = total > desel ? total - desel : 0;
+	evbuffer_add_printf(b, "<div class=\"case-list\" data-attempt=\"%d\">"
+	    "<p class=\"cases-count\">Cases: %lld run", attempt, ran);
+	if (desel > 0)
+		evbuffer_add_printf(b, ", %lld DESELECTED", desel);
+	evbuffer_add_printf(b, "</p>");
+	st = db_stmt(d, sql_ran_cases);
+	db_bind_text(st, 1, span);
+	sqlite3_bind_int64(st, 2, max);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (i++ == 0)
+			evbuffer_add_printf(b, "<ul class=\"cases\">");
+		evbuffer_add_printf(b, "<li data-case=\"");
+		web_html(b, (const char *)sqlite3_column_text(st, 0));
+		evbuffer_add_printf(b, "\">");
+		web_status(b, "span", (const char *)sqlite3_column_text(st, 1));
+		evbuffer_add_printf(b, " <code>");
+		web_html(b, (const char *)sqlite3_column_text(st, 0));
+		evbuffer_add_printf(b, "</code></li>");
+	}
+	sqlite3_reset(st);
+	if (i > 0 && ran > i)
+		evbuffer_add_printf(b, "<li class=\"more muted\">and %lld "
+		    "more</li>", ran - i);
+	if (i > 0)
+		evbuffer_add_printf(b, "</ul>");
+	if (desel > 0)
+		web_deselected_cases(d, b, span, desel, max);
+	evbuffer_add_printf(b, "</div>\n");
+}
 
 /* The ✨ links of a failed test: one per failed attempt. */
 static void
@@ -268,6 +371,11 @@ web_test_logs(struct dagzd *d, struct evbuffer *b, struct web_job *j,
 			web_duration(b, sqlite3_column_double(st, 3));
 		}
 		evbuffer_add_printf(b, "</h3>\n");
+		if (sqlite3_column_type(st, 2) != SQLITE_NULL &&
+		    sqlite3_column_int64(st, 6) > 0)
+			web_case_list(d, b, sqlite3_column_int(st, 0),
+			    (const char *)sqlite3_column_text(st, 2),
+			    sqlite3_column_int64(st, 6), j->cases_max);
 		if (sqlite3_column_type(st, 5) == SQLITE_NULL) {
 			evbuffer_add_printf(b, "<p class=\"muted\">No log was "
 			    "kept.</p>\n");
@@ -519,34 +627,52 @@ web_tab_tests(struct dagzd *d, struct http_req *req, struct evbuffer *b,
 /*
  * A page of the Selection tab: what ran first, then what was
  * DESELECTED, then what was REDUNDANT, each by test; the reasons the
- * selection ran a test are on its test span, looked up for the page's
- * rows alone.
+ * selection ran a test are on its test span, and how many of its cases
+ * it left out (the skipped ones alone can be) under it, looked up for
+ * the page's rows alone.
  */
 static const char sql_selection[] =
     "SELECT p.test, p.status, p.reason, (SELECT json_extract(s.attrs, "
-    "'$.selected') FROM spans s WHERE s.span = p.span) FROM (SELECT test, "
-    "status, reason, span, CASE status WHEN 'DESELECTED' THEN 1 WHEN "
+    "'$.selected') FROM spans s WHERE s.span = p.span), p.span, p.cases, "
+    "CASE WHEN p.cases_skipped > 0 THEN (SELECT count(*) FROM spans s "
+    "WHERE s.parent = p.span AND s.type = 'case' AND s.status = "
+    "'DESELECTED') ELSE 0 END FROM (SELECT test, status, reason, span, "
+    "cases, cases_skipped, CASE status WHEN 'DESELECTED' THEN 1 WHEN "
     "'REDUNDANT' THEN 2 ELSE 0 END AS g FROM results WHERE job = ?1 AND "
     "final = 1 ORDER BY g, test LIMIT ?3 OFFSET ?2) p ORDER BY p.g, p.test";
 static const char sql_selection_counts[] =
     "SELECT sum(status NOT IN ('DESELECTED', 'REDUNDANT')), "
     "sum(status = 'DESELECTED'), sum(status = 'REDUNDANT') FROM results "
     "WHERE job = ? AND final = 1";
+/* The tests that ran a subset of their cases, and those cases. */
+static const char sql_selection_cases[] =
+    "SELECT count(*), sum(n - k), sum(k) FROM (SELECT r.cases AS n, "
+    "(SELECT count(*) FROM spans s WHERE s.parent = r.span AND s.type = "
+    "'case' AND s.status = 'DESELECTED') AS k FROM results r WHERE "
+    "r.job = ? AND r.final = 1 AND r.cases_skipped > 0 AND r.span IS NOT "
+    "NULL) WHERE k > 0";
 
 /*
  * The reasons cell of a Selection row: why the selection ran the test,
  * one reason a line (sel, its record's "selected" as JSON text), or
- * why it was left out (the result's reason).
+ * why it was left out (the result's reason). A test that ran desel
+ * fewer of its total cases (the reasons of those that ran are its
+ * own) says so first, and lists the others, collapsed, last.
  */
 static void
-web_selection_reasons(struct evbuffer *b, int ran, const char *sel,
-    const char *reason)
+web_selection_reasons(struct dagzd *d, struct evbuffer *b, struct web_job *j,
+    int ran, const char *sel, const char *reason, const char *span,
+    long long total, long long desel)
 {
 	json_t *a, *v;
 	size_t i;
 	int n = 0;
 
 	evbuffer_add_printf(b, "<td class=\"reasons\">");
+	if (ran && desel > 0)
+		evbuffer_add_printf(b, "<div class=\"subset\">ran %lld of %lld "
+		    "cases; %lld DESELECTED</div>", total - desel, total,
+		    desel);
 	if (!ran) {
 		web_html(b, reason);
 		evbuffer_add_printf(b, "</td>");
@@ -565,13 +691,16 @@ web_selection_reasons(struct evbuffer *b, int ran, const char *sel,
 	if (n == 0)
 		evbuffer_add_printf(b, "<span class=\"muted\">no reason "
 		    "recorded</span>");
+	if (desel > 0)
+		web_deselected_cases(d, b, span, desel, j->cases_max);
 	evbuffer_add_printf(b, "</td>");
 }
 
 /*
  * The Selection tab: the tests the selection ran, each with its
- * reasons (as zb select-tests --trace gives them), then those it left
- * out, DESELECTED and REDUNDANT, with theirs; 500 a page.
+ * reasons (as zb select-tests --trace gives them) and the cases it
+ * left out of those that ran a subset, then those it left out,
+ * DESELECTED and REDUNDANT, with theirs; 500 a page.
  */
 static void
 web_tab_selection(struct dagzd *d, struct http_req *req,
@@ -580,6 +709,7 @@ web_tab_selection(struct dagzd *d, struct http_req *req,
 	sqlite3_stmt *st;
 	const char *status;
 	long long page = 1, ran = 0, desel = 0, redundant = 0;
+	long long subsets = 0, cran = 0, cdesel = 0;
 	int isran;
 
 	if (http_query_num(req, a, "page", 1, 1000000, &page) == -1)
@@ -592,14 +722,29 @@ web_tab_selection(struct dagzd *d, struct http_req *req,
 		redundant = sqlite3_column_int64(st, 2);
 	}
 	sqlite3_reset(st);
+	st = db_stmt(d, sql_selection_cases);
+	sqlite3_bind_int64(st, 1, j->id);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		subsets = sqlite3_column_int64(st, 0);
+		cran = sqlite3_column_int64(st, 1);
+		cdesel = sqlite3_column_int64(st, 2);
+	}
+	sqlite3_reset(st);
 	evbuffer_add_printf(b, "<section id=\"selection-tab\">\n<p id=\"selection-"
 	    "counts\">Selected: <b class=\"selected\">%lld</b>; DESELECTED: "
 	    "<b class=\"deselected\">%lld</b>; REDUNDANT: <b "
-	    "class=\"redundant\">%lld</b>. <span class=\"muted\">The same "
+	    "class=\"redundant\">%lld</b>.", ran, desel, redundant);
+	if (subsets > 0)
+		evbuffer_add_printf(b, " <span id=\"selection-cases\">Cases: "
+		    "<b class=\"cases-ran\">%lld</b> run, <b "
+		    "class=\"cases-deselected\">%lld</b> DESELECTED in <b "
+		    "class=\"cases-tests\">%lld</b> test%s.</span>", cran,
+		    cdesel, subsets, subsets == 1 ? "" : "s");
+	evbuffer_add_printf(b, " <span class=\"muted\">The same "
 	    "reasons, for the tree as it is now: <code>zb select-tests "
 	    "--trace</code>.</span></p>\n<table id=\"selection\"><thead><tr>"
 	    "<th>Test</th><th>Selection</th><th>Status</th><th>Reasons</th>"
-	    "</tr></thead><tbody>\n", ran, desel, redundant);
+	    "</tr></thead><tbody>\n");
 	st = db_stmt(d, sql_selection);
 	sqlite3_bind_int64(st, 1, j->id);
 	sqlite3_bind_int64(st, 2, (page - 1) * WEB_PAGE_ROWS);
@@ -616,9 +761,11 @@ web_tab_selection(struct dagzd *d, struct http_req *req,
 		evbuffer_add_printf(b, "</td><td class=\"selected\">%s</td>",
 		    isran ? "selected" : "left out");
 		web_status(b, "td", status);
-		web_selection_reasons(b, isran,
+		web_selection_reasons(d, b, j, isran,
 		    (const char *)sqlite3_column_text(st, 3),
-		    (const char *)sqlite3_column_text(st, 2));
+		    (const char *)sqlite3_column_text(st, 2),
+		    (const char *)sqlite3_column_text(st, 4),
+		    sqlite3_column_int64(st, 5), sqlite3_column_int64(st, 6));
 		evbuffer_add_printf(b, "</tr>\n");
 	}
 	sqlite3_reset(st);
@@ -948,7 +1095,8 @@ web_tab_timeline(struct dagzd *d, struct evbuffer *b, struct web_job *j)
 
 /*
  * GET /jobs/J?tab=errors|tests|selection|timeline: the job's page; a
- * failed job, or ?spanTypes=failures, opens on its errors.
+ * failed job, or ?spanTypes=failures, opens on its errors. &cases=N
+ * bounds the cases listed a test.
  */
 void
 route_job_page(struct dagzd *d, struct http_req *req,
@@ -968,6 +1116,12 @@ route_job_page(struct dagzd *d, struct http_req *req,
 	if (jobs_resolve(d, a->seg[0], &j.id) == -1 ||
 	    (j.o = jobs_json(d, j.id)) == NULL) {
 		web_not_found(d, req, "job", a->seg[0]);
+		return;
+	}
+	j.cases_max = WEB_CASES_MAX;
+	if (http_query_num(req, a, "cases", 1, WEB_CASES_LIMIT,
+	    &j.cases_max) == -1) {
+		json_decref(j.o);
 		return;
 	}
 	j.sid = json_string_value(json_object_get(j.o, "id"));
