@@ -696,6 +696,22 @@ web_selection_reasons(struct dagzd *d, struct evbuffer *b, struct web_job *j,
 	evbuffer_add_printf(b, "</td>");
 }
 
+/* The three counts query sql gives of job id, into *x, *y and *z. */
+static void
+web_counts(struct dagzd *d, const char *sql, sqlite3_int64 id,
+    long long *x, long long *y, long long *z)
+{
+	sqlite3_stmt *st = db_stmt(d, sql);
+
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*x = sqlite3_column_int64(st, 0);
+		*y = sqlite3_column_int64(st, 1);
+		*z = sqlite3_column_int64(st, 2);
+	}
+	sqlite3_reset(st);
+}
+
 /*
  * The Selection tab: the tests the selection ran, each with its
  * reasons (as zb select-tests --trace gives them) and the cases it
@@ -714,22 +730,8 @@ web_tab_selection(struct dagzd *d, struct http_req *req,
 
 	if (http_query_num(req, a, "page", 1, 1000000, &page) == -1)
 		return;
-	st = db_stmt(d, sql_selection_counts);
-	sqlite3_bind_int64(st, 1, j->id);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		ran = sqlite3_column_int64(st, 0);
-		desel = sqlite3_column_int64(st, 1);
-		redundant = sqlite3_column_int64(st, 2);
-	}
-	sqlite3_reset(st);
-	st = db_stmt(d, sql_selection_cases);
-	sqlite3_bind_int64(st, 1, j->id);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		subsets = sqlite3_column_int64(st, 0);
-		cran = sqlite3_column_int64(st, 1);
-		cdesel = sqlite3_column_int64(st, 2);
-	}
-	sqlite3_reset(st);
+	web_counts(d, sql_selection_counts, j->id, &ran, &desel, &redundant);
+	web_counts(d, sql_selection_cases, j->id, &subsets, &cran, &cdesel);
 	evbuffer_add_printf(b, "<section id=\"selection-tab\">\n<p id=\"selection-"
 	    "counts\">Selected: <b class=\"selected\">%lld</b>; DESELECTED: "
 	    "<b class=\"deselected\">%lld</b>; REDUNDANT: <b "
