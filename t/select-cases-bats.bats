@@ -37,8 +37,9 @@ teardown_file() {
 
 # Writes test/NAME.bats: four cases with awkward names, each logging its
 # name to $BATS_TEST_TMPDIR/NAME.log; those named in the other arguments
-# (as TAP prints them) fail while $BATS_TEST_TMPDIR/NAME.fail exists.
-# Both files are outside the project: the tests do not depend on them.
+# (as TAP prints them) fail while $BATS_TEST_TMPDIR/NAME.fail exists,
+# and all of them while NAME.all does. These files are outside the
+# project: the tests do not depend on them.
 suite() {
 	local file=$1 name f
 	shift
@@ -47,6 +48,7 @@ suite() {
 		printf '@%s %s {\n' test "$name"
 		printf '\techo "$BATS_TEST_DESCRIPTION" >>%s\n' \
 		    "$BATS_TEST_TMPDIR/$file.log"
+		printf '\t[ ! -e %s ]\n' "$BATS_TEST_TMPDIR/$file.all"
 		for f in "$@"; do
 			printf '\tif [ "$BATS_TEST_DESCRIPTION" = %q ]; then\n' "$f"
 			printf '\t\t[ ! -e %s ]\n\tfi\n' "$BATS_TEST_TMPDIR/$file.fail"
@@ -94,6 +96,12 @@ run  test/a.bats
 1 of 1 selected against $b
 2 of 4 cases of 1 test selected
 EOF
+	# Run whole, on a branch of its own, the two others would have been
+	# deselected, and they failed.
+	touch "$BATS_TEST_TMPDIR/a.all"
+	DAGZ_BRANCH=observe run -1 srun --observe --baseline "$b" --retries 0
+	grep -q ' observe: 2 of 4 cases of 1 test would have been deselected; 2 of them failed$' <<<"$output"
+	rm "$BATS_TEST_TMPDIR/a.all"
 	run -0 srun
 	# bats ran those two @tests, and the job names the other two.
 	diff -u - "$BATS_TEST_TMPDIR/a.log" <<'EOF'
