@@ -711,7 +711,9 @@ select_case_status(enum case_status st)
 /*
  * The cases r reported (TAP), for the baseline of a test that can run a
  * subset of them without a hook: names and statuses, no elements; *n
- * of them. The DESELECTED spans of a subset run are not its cases.
+ * of them. The DESELECTED spans of a subset run are not its cases. A
+ * report that was bad (a plan the cases disagree with) may lack some:
+ * none, and the test is selected by its files, whole.
  */
 static struct baseline_obs_case *
 select_tap_cases(const struct msg_result *r, size_t *n)
@@ -720,7 +722,7 @@ select_tap_cases(const struct msg_result *r, size_t *n)
 	size_t i;
 
 	*n = 0;
-	if (r->cases.n == 0)
+	if (r->cases.n == 0 || r->cases.error != NULL)
 		return (NULL);
 	v = xcalloc(r->cases.n + 1, sizeof *v);
 	for (i = 0; i < r->cases.n; i++) {
