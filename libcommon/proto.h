@@ -103,8 +103,8 @@ int	 proto_phase_valid(const char *);
 
 /*
  * run (sched -> vassal): run test ID on a worker; never a command.
- * cases: only these (node ids), for a test whose definition has
- * "coverage"; NULL: all of them.
+ * cases: only these (pytest node ids, bats names), for a test whose
+ * definition has "subset"; NULL: all of them.
  */
 struct msg_run {
 	int	 worker;

@@ -19,7 +19,7 @@ static const char *const testdef_keys[] = {
 	"id", "cmd", "sh", "cwd", "env", "timeout", "estimate", "needs",
 	"fixtures", "tags", "format", "after", "will_fail", "skip_code",
 	"skip_reason", "pass_regex", "fail_regex", "transient_code",
-	"transient_file", "source", "coverage", NULL
+	"transient_file", "source", "coverage", "subset", NULL
 };
 
 static const char *const fixturedef_keys[] = {
@@ -236,6 +236,14 @@ testdef_result_keys(json_t *obj, struct test_def *t, char *err, size_t len)
 		}
 		t->will_fail = json_is_true(wf);
 	}
+	if ((wf = json_object_get(obj, "subset")) != NULL &&
+	    !json_is_null(wf)) {
+		if (!json_is_boolean(wf)) {
+			snprintf(err, len, "\"subset\" must be true or false");
+			return (-1);
+		}
+		t->subset = json_is_true(wf);
+	}
 	if (jsonv_strv(obj, "after", 0, &t->after, err, len) == -1 ||
 	    testdef_idlist(t->after, "after", err, len) == -1 ||
 	    testdef_code(obj, "skip_code", &t->skip_code, err, len) == -1 ||
@@ -390,6 +398,8 @@ testdef_to_json(const struct test_def *t)
 		json_object_set_new(o, "source", json_string(t->source));
 	if (t->coverage != NULL)
 		json_object_set_new(o, "coverage", json_string(t->coverage));
+	if (t->subset)
+		json_object_set_new(o, "subset", json_true());
 	return (o);
 }
 

@@ -40,10 +40,15 @@ struct test_def {
 	char	 *source;	/* what collected it: "--tap", "ctest", ... */
 	/*
 	 * "python": the test records the code elements each case ran in
-	 * $DAGZ_CASE_ELEMENTS and, given $DAGZ_CASES, runs only the cases
-	 * that file lists; NULL: neither.
+	 * $DAGZ_CASE_ELEMENTS; NULL: none.
 	 */
 	char	 *coverage;
+	/*
+	 * The test's command runs only the cases $DAGZ_CASES lists (their
+	 * names as the test reports them, one a line) when the worker gives
+	 * it: pytest node ids (coverage: python), bats --filter.
+	 */
+	int	  subset;
 };
 
 /*

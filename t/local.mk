@@ -187,6 +187,8 @@ BATS_TESTS += t/quarantine.bats
 BATS_TESTS += t/python-hook.bats
 # Selection of cases by code element in dagz run, on t/suites/pyselect.
 BATS_TESTS += t/select-cases.bats
+# Subsets of a .bats file's cases through bats --filter.
+BATS_TESTS += t/select-cases-bats.bats
 EXTRA_DIST += \
 	t/suites/pyselect/pytest.ini \
 	t/suites/pyselect/conftest.py \

@@ -310,6 +310,8 @@ test_testdef(void)
 
 	testdef_bad("[]", "expected a JSON object");
 	testdef_bad("{\"cmd\": [\"true\"]}", "missing \"id\"");
+	testdef_bad("{\"id\": \"a\", \"cmd\": [\"true\"], \"subset\": 1}",
+	    "test 'a': \"subset\" must be true or false");
 	testdef_bad("{\"id\": null, \"cmd\": [\"true\"]}", "missing \"id\"");
 	testdef_bad("{\"id\": 3, \"cmd\": [\"true\"]}", "\"id\" must be a string");
 	testdef_bad("{\"id\": \"\", \"cmd\": [\"true\"]}",
@@ -402,9 +404,10 @@ test_testdef(void)
 	    " \"cwd\": \"/srv\", \"env\": {\"A\": \"1\", \"B\": \"x=y\","
 	    " \"C\": \"\"}, \"timeout\": 2.5, \"estimate\": 0.25,"
 	    " \"needs\": [\"p\", \"q\"], \"fixtures\": [\"db\"],"
-	    " \"tags\": [\"slow\", \"net\"]}");
+	    " \"tags\": [\"slow\", \"net\"], \"subset\": true}");
 	rc = testdef_from_json(o, &t, err, sizeof err);
 	ok(rc == 0, "testdef_from_json: accepts a test with every field");
+	ok(t.subset == 1, "testdef_from_json: subset");
 	ok(strv_len(t.argv) == 3 && streq(t.argv[2], "a b") && t.sh == NULL,
 	    "testdef_from_json: cmd becomes argv");
 	ok(strv_len(t.env) == 3 && streq(t.env[0], "A=1") &&

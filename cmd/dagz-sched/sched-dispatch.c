@@ -770,8 +770,10 @@ dispatch_subset_failed(struct sched *s, struct sworker *w, struct test *t,
 	dispatch_enqueue(s, w, t, 1);
 	dispatch_emit(s, t, a, "whole", NULL);
 	/* The record of the whole run says why it ran. */
-	strlcpy(t->rerun, "a case failed in a subset: whole test",
-	    sizeof t->rerun);
+	strlcpy(t->rerun, a->r.reason != NULL && strncmp(a->r.reason,
+	    SELECT_SUBSET_SHORT, sizeof SELECT_SUBSET_SHORT - 1) == 0 ?
+	    SELECT_SUBSET_SHORT ": whole test" :
+	    "a case failed in a subset: whole test", sizeof t->rerun);
 	return (1);
 }
 

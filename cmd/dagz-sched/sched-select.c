@@ -442,8 +442,8 @@ select_pick(struct sched *s, size_t i, uint64_t def)
 		return;
 	sel->why[i] = why;
 	all = select_recorded(sel, t->def.id);
-	if (t->def.coverage == NULL || strv_len(picked) >= strv_len(all)) {
-		if (t->def.coverage == NULL)
+	if (!t->def.subset || strv_len(picked) >= strv_len(all)) {
+		if (!t->def.subset)
 			sel->why[i] = strv_push(sel->why[i], "cannot run a "
 			    "subset of its cases: whole test");
 		strv_free(picked);
@@ -583,20 +583,59 @@ select_record(const struct sched *s, const struct test *t, json_t *rec)
 	json_object_set_new(rec, "selected", a);
 }
 
+/*
+ * The name under which test t reports its recorded case name: the JUnit
+ * name of a node id for the pytest hook's cases, else itself.
+ */
+static char *
+select_case_name(const struct test *t, const char *name)
+{
+	return (t->def.coverage != NULL ? cases_nodeid_name(name) :
+	    xstrdup(name));
+}
+
+/* Whether r reports a case of that name that ran. */
+static int
+select_case_ran(const struct msg_result *r, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < r->cases.n; i++)
+		if (r->cases.v[i].status != CASE_DESELECTED &&
+		    strcmp(r->cases.v[i].name, name) == 0)
+			return (1);
+	return (0);
+}
+
 void
 select_subset_result(const struct sched *s, const struct test *t,
     struct msg_result *r)
 {
 	char **all, *name;
-	size_t k;
+	size_t k, n, ran = 0;
 
 	if (s->select == NULL || t->cases == NULL)
 		return;
+	/*
+	 * A case the filter did not match (bats --filter runs nothing for
+	 * a name it cannot match) did not pass: the whole test runs.
+	 */
+	for (n = 0; t->cases[n] != NULL; n++) {
+		name = select_case_name(t, t->cases[n]);
+		ran += select_case_ran(r, name);
+		free(name);
+	}
+	if (ran < n && status_passed(r->status)) {
+		r->status = ST_FAILED;
+		free(r->reason);
+		xasprintf(&r->reason, SELECT_SUBSET_SHORT ": ran %zu of %zu",
+		    ran, n);
+	}
 	all = select_recorded(s->select, t->def.id);
 	for (k = 0; all != NULL && all[k] != NULL; k++) {
 		if (strv_contains(t->cases, all[k]))
 			continue;
-		name = cases_nodeid_name(all[k]);
+		name = select_case_name(t, all[k]);
 		cases_add(&r->cases, name, CASE_DESELECTED, -1, NULL, NULL);
 		free(name);
 	}
@@ -642,6 +681,32 @@ select_case_status(enum case_status st)
 }
 
 /*
+ * The cases r reported (TAP), for the baseline of a test that can run a
+ * subset of them without a hook: names and statuses, no elements; *n
+ * of them. The DESELECTED spans of a subset run are not its cases. A
+ * report that was bad (a plan the cases disagree with) may lack some:
+ * none, and the test is selected by its files, whole.
+ */
+static struct baseline_obs_case *
+select_tap_cases(const struct msg_result *r, size_t *n)
+{
+	struct baseline_obs_case *v;
+	size_t i;
+
+	*n = 0;
+	if (r->cases.n == 0 || r->cases.error != NULL)
+		return (NULL);
+	v = xcalloc(r->cases.n + 1, sizeof *v);
+	for (i = 0; i < r->cases.n; i++) {
+		if (r->cases.v[i].status == CASE_DESELECTED)
+			continue;
+		v[*n].name = r->cases.v[i].name;
+		v[(*n)++].status = select_case_status(r->cases.v[i].status);
+	}
+	return (v);
+}
+
+/*
  * The cases of r as a hook recorded them, for its baseline (*n of them,
  * elements in *elems, both to free): each case's status from the
  * JUnit case of its name, else (not reported) the test's own if it did
@@ -661,7 +726,8 @@ select_obs_cases(const struct test *t, const struct msg_result *r,
 	*elems = NULL;
 	*bad = 0;
 	if (!m->present)
-		return (NULL);
+		return (t->def.subset && t->def.coverage == NULL ?
+		    select_tap_cases(r, n) : NULL);
 	if (m->error != NULL) {
 		*bad = 1;
 		return (NULL);
@@ -833,7 +899,7 @@ select_observe_cases(struct sched *s, size_t *would, size_t *failed)
 		all = select_recorded(sel, t->def.id);
 		picked = NULL;
 		for (k = 0; sel->cases[i][k] != NULL; k++) {
-			name = cases_nodeid_name(sel->cases[i][k]);
+			name = select_case_name(t, sel->cases[i][k]);
 			picked = strv_push(picked, name);
 			free(name);
 		}

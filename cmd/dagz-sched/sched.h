@@ -506,10 +506,16 @@ int	 select_begin(struct sched *);
 void	 select_record(const struct sched *, const struct test *, json_t *);
 /*
  * A subset run's result r of t: every recorded case of t that it did
- * not run joins r's cases, DESELECTED.
+ * not run joins r's cases, DESELECTED; if r passed but reported fewer
+ * of t's cases than it was given, it is FAILED (SELECT_SUBSET_SHORT).
  */
 void	 select_subset_result(const struct sched *, const struct test *,
 	    struct msg_result *);
+/*
+ * The reason of a subset run that reported fewer of its cases than it
+ * was given: it did not pass, and the whole test runs.
+ */
+#define SELECT_SUBSET_SHORT	"the subset ran fewer cases than it was given"
 void	 select_job_end(struct sched *);
 /*
  * Whether a baseline has test t as it is now, and passed: 1; 0 if none

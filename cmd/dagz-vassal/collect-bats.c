@@ -1,7 +1,8 @@
 /*
  * collect-bats.c: --bats PATH..., each .bats file a test run as
  * "bats --tap FILE", its @test blocks the cases. A directory stands for
- * every .bats file below it, sorted, as bats -r finds them.
+ * every .bats file below it, sorted, as bats -r finds them. A test runs
+ * a subset of its cases, named in $DAGZ_CASES, through bats --filter.
  */
 #include <sys/stat.h>
 
@@ -96,6 +97,53 @@ bats_files(const struct adapter_spec *a, const char *arg, char ***v, char *err,
 	return (rc);
 }
 
+/*
+ * An awk program that turns the case names of $DAGZ_CASES, one a line as
+ * TAP reports them, into the extended regular expression ^(a|b)$ that
+ * bats --filter matches against each @test's name as written between
+ * its quotes. ERE's special characters are escaped; a backslash, '$',
+ * '"' and '`' may be written behind a backslash in the source (in
+ * double quotes) and stand alone in TAP, so one more backslash before
+ * them is optional.
+ */
+#define BATS_FILTER_AWK \
+	"{ s = \"\"; for (i = 1; i <= length($0); i++) { " \
+	"c = substr($0, i, 1); " \
+	"if (c == \"\\\\\") s = s \"\\\\\\\\\\\\\\\\?\"; " \
+	"else if (c == \"$\") s = s \"\\\\\\\\?\\\\$\"; " \
+	"else if (c == \"\\\"\" || c == \"`\") s = s \"\\\\\\\\?\" c; " \
+	"else if (index(\"^.[()|*+?{\", c) > 0) s = s \"\\\\\" c; " \
+	"else s = s c } " \
+	"r = r (NR > 1 ? \"|\" : \"\") s } " \
+	"END { printf \"^(%s)$\", r }"
+
+/*
+ * The shell text that runs one .bats file: with $DAGZ_CASES, only the
+ * cases it names, through --filter.
+ */
+static char *
+bats_command(char *const *bats, const char *file)
+{
+	char *cmd, *q, *next;
+	size_t i;
+
+	xasprintf(&cmd, "if [ -n \"${DAGZ_CASES:-}\" ]; then set -- --filter "
+	    "\"$(awk '%s' \"$DAGZ_CASES\")\"; else set --; fi; exec",
+	    BATS_FILTER_AWK);
+	for (i = 0; bats[i] != NULL; i++) {
+		q = collect_sh_quote(bats[i]);
+		xasprintf(&next, "%s %s", cmd, q);
+		free(q);
+		free(cmd);
+		cmd = next;
+	}
+	q = collect_sh_quote(file);
+	xasprintf(&next, "%s --tap \"$@\" %s", cmd, q);
+	free(q);
+	free(cmd);
+	return (next);
+}
+
 int
 collect_bats(const struct adapter_spec *a, struct suite *s, char *err,
     size_t len)
@@ -123,9 +171,8 @@ collect_bats(const struct adapter_spec *a, struct suite *s, char *err,
 	for (i = 0; files != NULL && files[i] != NULL; i++) {
 		testdef_init(&t);
 		t.id = xstrdup(files[i]);
-		t.argv = strv_copy(bats);
-		t.argv = strv_push(t.argv, "--tap");
-		t.argv = strv_push(t.argv, files[i]);
+		t.sh = bats_command(bats, files[i]);
+		t.subset = 1;
 		t.cwd = xstrdup(a->dir);
 		t.format = xstrdup("tap");
 		suite_add_test(s, &t);

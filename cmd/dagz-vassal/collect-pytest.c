@@ -317,8 +317,10 @@ pytest_add(const struct adapter_spec *a, struct suite *s, const char *python,
 	testdef_init(&t);
 	t.id = xstrdup(rel);
 	t.sh = pytest_command(a, python, path, pa);
-	if (a->coverage != NULL)
+	if (a->coverage != NULL) {
 		t.coverage = xstrdup(a->coverage);
+		t.subset = 1;
+	}
 	t.cwd = xstrdup(a->dir);
 	/* pytest: 4 when the file is not found, 5 when nothing is left. */
 	t.transient_code = 4;

@@ -299,9 +299,9 @@ static void	 run_error(struct worker *, const char *, ...)
 /*
  * For a test with "coverage": where its hook writes the code elements
  * of its cases ($DAGZ_CASE_ELEMENTS), elements/ID.ATTEMPT.ndjson in the
- * log directory, and, when it is to run a subset, the file listing the
- * cases ($DAGZ_CASES), one a line. -1: the directory cannot be made or
- * the list written.
+ * log directory; for one with "subset" that is to run some of its
+ * cases, the file listing them ($DAGZ_CASES), one a line. -1: the
+ * directory cannot be made or the list written.
  */
 static int
 run_elements_paths(struct worker *w, struct worker_run *r)
@@ -312,7 +312,8 @@ run_elements_paths(struct worker *w, struct worker_run *r)
 	size_t i;
 	int rc = 0;
 
-	if (ex->phase[0] != '\0' || ex->def.coverage == NULL)
+	if (ex->phase[0] != '\0' || (ex->def.coverage == NULL &&
+	    (!ex->def.subset || ex->cases == NULL)))
 		return (0);
 	xasprintf(&dir, "%s/elements", w->config.log_dir);
 	if (mkdir(dir, 0777) == -1 && errno != EEXIST) {
@@ -321,8 +322,9 @@ run_elements_paths(struct worker *w, struct worker_run *r)
 		return (-1);
 	}
 	free(dir);
-	r->elements = run_log_sibling(w, r, "elements", ".ndjson");
-	if (ex->cases == NULL)
+	if (ex->def.coverage != NULL)
+		r->elements = run_log_sibling(w, r, "elements", ".ndjson");
+	if (ex->cases == NULL || !ex->def.subset)
 		return (0);
 	r->casefile = run_log_sibling(w, r, "elements", ".cases");
 	if ((f = fopen(r->casefile, "w")) == NULL) {
