@@ -1560,7 +1560,7 @@ r_sections(struct rbuf *r, struct blocks *a, size_t ne, struct baseline *b,
 		for (i = 0; i < n; i++) {
 			d = r_var(r);
 			k = i == 0 ? d : last + d;
-			if (r->bad || k >= nt || (i > 0 && d == 0) ||
+			if (r->bad || d >= nt || k >= nt || (i > 0 && d == 0) ||
 			    koff[k] != 0) {
 				r->bad = 1;
 				return;

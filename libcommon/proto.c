@@ -1099,7 +1099,7 @@ proto_elements_read(const char *text, size_t len, struct msg_elements *m)
 		else {
 			bytes += proto_case_elements_bytes(&c, eset, fset);
 			proto_elements_add(m, &c);
-			/* This line's known elements, counted as they travel. */
+			/* This line's known elements, counted as sent. */
 			memset(&kc, 0, sizeof kc);
 			k = m->known.nelems;
 			if ((known = json_object_get(o, "known")) != NULL &&

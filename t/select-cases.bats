@@ -154,8 +154,8 @@ tests/test_two.py OK" ]
 	curl -sf -o b1 "$DAGZ_URL/api/v1/baselines/b1"
 	curl -sf -o bn "$DAGZ_URL/api/v1/baselines/$b"
 	known() {
-		dagz-baseline show "$1" |
-		    jq -r 'select(.test) | .test as $t | .known[][0] | "\($t) \(.)"'
+		dagz-baseline show "$1" | jq -r 'select(.test) |
+		    .test as $t | .known[][0] | "\($t) \(.)"'
 	}
 	diff -u <(known b1) <(known bn)
 	[ "$(known bn | grep -c '^tests/test_two.py tests/test_two.py#')" = 22 ]
