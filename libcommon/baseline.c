@@ -292,7 +292,7 @@ b_free(const struct baseline *b, void *p)
 		free(p);
 }
 
-/* Forgets the cases, covered files and null case of t. */
+/* Forgets the cases, covered files, null case and known elements of t. */
 static void
 cases_clear(const struct baseline *b, struct baseline_test *t)
 {
@@ -305,9 +305,10 @@ cases_clear(const struct baseline *b, struct baseline_test *t)
 	free(t->cases);
 	b_free(b, t->covered);
 	b_free(b, t->nullcase);
+	b_free(b, t->known);
 	t->cases = NULL;
-	t->covered = t->nullcase = NULL;
-	t->ncases = t->ncovered = t->nnullcase = 0;
+	t->covered = t->nullcase = t->known = NULL;
+	t->ncases = t->ncovered = t->nnullcase = t->nknown = 0;
 }
 
 void
@@ -650,9 +651,9 @@ worse(enum test_status a, enum test_status b)
 }
 
 /*
- * Records the cases of o in t: its null case and covered files join
- * t's; a case of o replaces t's case of that name, and t's others stay
- * (t has none unless o ran a subset of them).
+ * Records the cases of o in t: its null case, covered files and known
+ * elements join t's; a case of o replaces t's case of that name, and
+ * t's others stay (t has none unless o ran a subset of them).
  */
 static void
 observe_cases(struct baseline *b, struct baseline_test *t,
@@ -690,6 +691,12 @@ observe_cases(struct baseline *b, struct baseline_test *t,
 	}
 	list_union(b, &t->covered, &t->ncovered, cov, ncov);
 	free(cov);
+	el = xcalloc(o->nknown + 1, sizeof *el);
+	for (j = 0; j < o->nknown; j++)
+		el[j] = baseline_intern_element(b, o->known[j].name,
+		    o->known[j].fp, 1);
+	list_union(b, &t->known, &t->nknown, el, o->nknown);
+	free(el);
 	/* A name given twice is one case: what both ran, the worse status. */
 	qsort(nv, n, sizeof *nv, cmp_case);
 	for (i = j = 0; i < n; i++) {
@@ -862,6 +869,7 @@ baseline_keep(struct baseline *b, const struct baseline *old, const char *id)
 	t->ncovered = uniq_u32(t->covered, o->ncovered);
 	t->nullcase = keep_elems(b, old, o->nullcase, o->nnullcase,
 	    &t->nnullcase);
+	t->known = keep_elems(b, old, o->known, o->nknown, &t->nknown);
 	t->cases = xcalloc(o->ncases + 1, sizeof *t->cases);
 	for (i = 0; i < o->ncases; i++) {
 		t->cases[i].name = xstrdup(o->cases[i].name);
@@ -1207,6 +1215,38 @@ w_cases(struct wbuf *w, const struct baseline_test *t, const uint32_t *remap,
 	}
 }
 
+/* The tag of the section of known elements, after the tests. */
+#define SECTION_KNOWN	1
+
+/*
+ * The known elements of the tests (torder: the tests in the order they
+ * were written), as a section after them: its tag, the count of tests
+ * with some, then each one's number delta-coded and its list.
+ */
+static void
+w_known(struct wbuf *w, const struct baseline *b, const uint32_t *torder,
+    const uint32_t *eremap)
+{
+	const struct baseline_test *t;
+	size_t i, n = 0, last = 0;
+
+	for (i = 0; i < b->ntests; i++)
+		if (b->tests[i].nknown > 0)
+			n++;
+	if (n == 0)
+		return;
+	w_var(w, SECTION_KNOWN);
+	w_var(w, n);
+	for (i = 0; i < b->ntests; i++) {
+		t = &b->tests[torder[i]];
+		if (t->nknown == 0)
+			continue;
+		w_var(w, i - last);
+		last = i;
+		w_list(w, t->known, t->nknown, eremap);
+	}
+}
+
 /*
  * The baseline as a zlib stream: paths sorted and front-coded with their
  * fingerprints, elements likewise, then tests sorted by id, each with
@@ -1287,6 +1327,7 @@ baseline_encode(const struct baseline *b, size_t *len)
 			w_cases(&w, t, remap, eremap);
 		prevt = t;
 	}
+	w_known(&w, b, torder, eremap);
 	free(order);
 	free(remap);
 	free(torder);
@@ -1499,6 +1540,39 @@ r_cases(struct rbuf *r, struct blocks *a, size_t np, size_t ne,
 }
 
 /*
+ * The sections after the tests (nt of them) that this reader knows, up
+ * to the first it does not: the known elements into the blocks, each
+ * test's offset plus one in koff (0: none) until decoding ends.
+ */
+static void
+r_sections(struct rbuf *r, struct blocks *a, size_t ne, struct baseline *b,
+    uint64_t nt, size_t *koff)
+{
+	uint64_t n, i, k, d, last = 0;
+	size_t off;
+
+	while (!r->bad && r->off < r->n && r_var(r) == SECTION_KNOWN) {
+		n = r_var(r);
+		if (r->bad || n > nt) {
+			r->bad = 1;
+			return;
+		}
+		for (i = 0; i < n; i++) {
+			d = r_var(r);
+			k = i == 0 ? d : last + d;
+			if (r->bad || d >= nt || k >= nt || (i > 0 && d == 0) ||
+			    koff[k] != 0) {
+				r->bad = 1;
+				return;
+			}
+			off = r_list(r, a, ne, &b->tests[k].nknown);
+			koff[k] = off + 1;
+			last = k;
+		}
+	}
+}
+
+/*
  * The element table, into b: names into the blocks, their offsets in
  * *eoff until decoding ends. Names are sorted, each of a path of b.
  */
@@ -1561,7 +1635,7 @@ baseline_load(const void *z, size_t zlen, const char *root,
 	unsigned char *raw;
 	size_t rawlen, mlen = strlen(BASELINE_MAGIC), prevlen, *off = NULL;
 	size_t *doff = NULL, *moff = NULL, *coff = NULL, *noff = NULL;
-	size_t *eoff = NULL, ne = 0, j;
+	size_t *eoff = NULL, *koff = NULL, ne = 0, j;
 	uint64_t np, nt = 0, i, flags, st;
 	long so;
 	int v1;
@@ -1625,6 +1699,7 @@ baseline_load(const void *z, size_t zlen, const char *root,
 	moff = xcalloc(nt + 1, sizeof *moff);
 	coff = xcalloc(nt + 1, sizeof *coff);
 	noff = xcalloc(nt + 1, sizeof *noff);
+	koff = xcalloc(nt + 1, sizeof *koff);
 	for (i = 0, prevlen = 0; i < nt && !r.bad; i++) {
 		t = &b->tests[i];
 		if ((so = r_front(&r, &a, i > 0 ? (size_t)b->tests[i - 1].id :
@@ -1665,6 +1740,8 @@ baseline_load(const void *z, size_t zlen, const char *root,
 	}
 	if (i != nt)
 		r.bad = 1;
+	if (!r.bad && !v1)
+		r_sections(&r, &a, ne, b, nt, koff);
 	free(raw);
 	b->ids = a.s;
 	b->idslen = a.slen;
@@ -1676,6 +1753,7 @@ baseline_load(const void *z, size_t zlen, const char *root,
 		free(coff);
 		free(noff);
 		free(eoff);
+		free(koff);
 		/* No test or element points into the blocks yet. */
 		for (i = 0; i < nt; i++) {
 			free(b->tests[i].outputs);
@@ -1695,6 +1773,8 @@ baseline_load(const void *z, size_t zlen, const char *root,
 		t->deps = a.l + doff[i];
 		t->missing = a.l + moff[i];
 		map_insert(b->tmap, (uint32_t)i, map_hash(t->id));
+		if (koff[i] != 0)
+			t->known = a.l + koff[i] - 1;
 		if (t->cases == NULL)
 			continue;
 		t->covered = a.l + coff[i];
@@ -1713,6 +1793,7 @@ baseline_load(const void *z, size_t zlen, const char *root,
 	free(coff);
 	free(noff);
 	free(eoff);
+	free(koff);
 	return (b);
 }
 

@@ -16,7 +16,11 @@
  * by their elements, not their bytes: a change to one selects only the
  * cases that executed a changed element of it, or any element of a file
  * whose top-level code changed. Elements are held once, in a table like
- * the paths', each with its file's path index and its fingerprint.
+ * the paths', each with its file's path index and its fingerprint. A
+ * test also knows every element of its files that hold cases, run or
+ * not (its known elements): a change to one no case ran selects
+ * nothing, while an element the table lacks is new code (a new test
+ * function) and selects the whole test.
  *
  * Encoded baselines are zlib streams of a compact binary form: paths
  * front-coded, index lists sorted and delta-coded as varints, and a
@@ -27,7 +31,12 @@
  * and its cases sorted by name, front-coded, each with its status and
  * its elements delta-coded, or a mark when they are the previous case's.
  * A format 1 baseline still decodes: its tests have no cases, and are
- * selected by their files as before.
+ * selected by their files as before. After the tests may come sections,
+ * each a tag: 1, the known elements, a count of tests, then per test its
+ * number in the sorted order (delta-coded) and its elements. A reader
+ * stops at a tag it does not know, and a format 2 reader that knows
+ * none never reads past the tests: their elements are in the table all
+ * the same, so it selects as a newer one does.
  */
 #ifndef DAGZ_BASELINE_H
 #define DAGZ_BASELINE_H
@@ -76,6 +85,8 @@ struct baseline_test {
 	size_t		 ncovered;
 	uint32_t	*nullcase;	/* element indices run at import */
 	size_t		 nnullcase;
+	uint32_t	*known;		/* element indices of its case files */
+	size_t		 nknown;
 	struct baseline_case *cases;	/* sorted by name; none: by files */
 	size_t		 ncases;
 };
@@ -133,9 +144,10 @@ struct baseline_obs_case {
 /*
  * What one job saw of one test; the lists are NULL-terminated. cases:
  * none where no hook ran or it failed (the test is selected by its
- * files). subset: only these cases ran (the others were deselected):
- * the record b has of the test (baseline_keep it first) is updated, its
- * other cases kept.
+ * files). known: every element of the files that hold its cases, run or
+ * not (ignored without cases). subset: only these cases ran (the others
+ * were deselected): the record b has of the test (baseline_keep it
+ * first) is updated, its other cases and known elements kept.
  */
 struct baseline_obs {
 	const char	 *id;
@@ -150,6 +162,8 @@ struct baseline_obs {
 	int		  incomplete;
 	const struct baseline_obs_case *cases;
 	size_t		  ncases;
+	const struct baseline_obs_element *known;
+	size_t		  nknown;
 	int		  subset;
 };
 

@@ -767,6 +767,29 @@ proto_index_bytes(size_t i)
 	return (n);
 }
 
+/* The elements of c as indices into names (eset: its keys). */
+static json_t *
+proto_element_refs(const struct msg_case_elements *c, json_t *names,
+    json_t *eset)
+{
+	json_t *ce = json_array();
+	char *key;
+	size_t j, k;
+	int added;
+
+	for (j = 0; j < c->nelems; j++) {
+		key = proto_element_key(c->elems[j], c->fps[j]);
+		k = proto_table_index(eset, key, &added);
+		key[16] = '\0';
+		if (added)
+			json_array_append_new(names, json_pack("[s, s]",
+			    c->elems[j], key));
+		free(key);
+		json_array_append_new(ce, json_integer(k));
+	}
+	return (ce);
+}
+
 /*
  * The elements travel as tables: each element (name and fingerprint) and
  * each file once, the cases referring to them by index, since the cases
@@ -776,8 +799,7 @@ json_t *
 proto_elements_encode(const struct msg_elements *m)
 {
 	const struct msg_case_elements *c;
-	json_t *names, *paths, *cases, *eset, *fset, *ce, *cf;
-	char *key;
+	json_t *names, *paths, *cases, *eset, *fset, *ce, *cf, *o;
 	size_t i, j, k;
 	int added;
 
@@ -788,18 +810,8 @@ proto_elements_encode(const struct msg_elements *m)
 	fset = json_object();
 	for (i = 0; i < m->n; i++) {
 		c = &m->v[i];
-		ce = json_array();
+		ce = proto_element_refs(c, names, eset);
 		cf = json_array();
-		for (j = 0; j < c->nelems; j++) {
-			key = proto_element_key(c->elems[j], c->fps[j]);
-			k = proto_table_index(eset, key, &added);
-			key[16] = '\0';
-			if (added)
-				json_array_append_new(names, json_pack("[s, s]",
-				    c->elems[j], key));
-			free(key);
-			json_array_append_new(ce, json_integer(k));
-		}
 		for (j = 0; c->files != NULL && c->files[j] != NULL; j++) {
 			k = proto_table_index(fset, c->files[j], &added);
 			if (added)
@@ -811,10 +823,44 @@ proto_elements_encode(const struct msg_elements *m)
 		    "case", c->name != NULL ? json_string(c->name) :
 		    json_null(), "elements", ce, "files", cf));
 	}
+	o = json_pack("{s:o, s:o, s:o, s:s*}", "names", names, "paths",
+	    paths, "cases", cases, "error", m->error);
+	if (m->known.nelems > 0)
+		json_object_set_new(o, "known", proto_element_refs(&m->known,
+		    names, eset));
 	json_decref(eset);
 	json_decref(fset);
-	return (json_pack("{s:o, s:o, s:o, s:s*}", "names", names, "paths",
-	    paths, "cases", cases, "error", m->error));
+	return (o);
+}
+
+/*
+ * Elements as the hook writes them, [[NAME, "16 hex digits"]...], added
+ * to those of c. -1: bad (c keeps what was good).
+ */
+static int
+proto_element_pairs(json_t *elems, struct msg_case_elements *c)
+{
+	json_t *e;
+	const char *n, *hex;
+	size_t i;
+
+	if (!json_is_array(elems))
+		return (-1);
+	c->elems = xreallocarray(c->elems, c->nelems +
+	    json_array_size(elems) + 1, sizeof *c->elems);
+	c->fps = xreallocarray(c->fps, c->nelems + json_array_size(elems) + 1,
+	    sizeof *c->fps);
+	json_array_foreach(elems, i, e) {
+		if (json_unpack(e, "[s, s]", &n, &hex) == -1 ||
+		    !proto_element_ok(n, hex)) {
+			c->elems[c->nelems] = NULL;
+			return (-1);
+		}
+		c->elems[c->nelems] = xstrdup(n);
+		c->fps[c->nelems++] = strtoull(hex, NULL, 16);
+	}
+	c->elems[c->nelems] = NULL;
+	return (0);
 }
 
 /*
@@ -824,24 +870,16 @@ proto_elements_encode(const struct msg_elements *m)
 static int
 proto_case_elements(json_t *o, struct msg_case_elements *c)
 {
-	json_t *name, *elems, *files = NULL, *e;
-	const char *n, *hex;
+	json_t *name, *elems, *files = NULL;
 	char err[128];
 
 	memset(c, 0, sizeof *c);
 	if (json_unpack(o, "{s:o, s:o, s?o}", "case", &name, "elements",
 	    &elems, "files", &files) == -1 || (!json_is_null(name) &&
-	    !json_is_string(name)) || !json_is_array(elems))
+	    !json_is_string(name)))
 		return (-1);
-	c->elems = xcalloc(json_array_size(elems) + 1, sizeof *c->elems);
-	c->fps = xcalloc(json_array_size(elems) + 1, sizeof *c->fps);
-	json_array_foreach(elems, c->nelems, e) {
-		if (json_unpack(e, "[s, s]", &n, &hex) == -1 ||
-		    !proto_element_ok(n, hex))
-			goto bad;
-		c->elems[c->nelems] = xstrdup(n);
-		c->fps[c->nelems] = strtoull(hex, NULL, 16);
-	}
+	if (proto_element_pairs(elems, c) == -1)
+		goto bad;
 	if (proto_paths(files, "files", &c->files, err, sizeof err) == -1)
 		goto bad;
 	if (json_is_string(name))
@@ -885,6 +923,36 @@ proto_case_elements_bytes(const struct msg_case_elements *c, json_t *eset,
 }
 
 /*
+ * Elements as they travel, indices into names (already checked), into
+ * c. -1: bad (c keeps what was good).
+ */
+static int
+proto_element_indices(json_t *elems, json_t *names,
+    struct msg_case_elements *c)
+{
+	json_t *e;
+	size_t i;
+	json_int_t k;
+
+	if (!json_is_array(elems))
+		return (-1);
+	c->elems = xcalloc(json_array_size(elems) + 1, sizeof *c->elems);
+	c->fps = xcalloc(json_array_size(elems) + 1, sizeof *c->fps);
+	json_array_foreach(elems, i, e) {
+		if (!json_is_integer(e) || (k = json_integer_value(e)) < 0 ||
+		    (size_t)k >= json_array_size(names))
+			return (-1);
+		e = json_array_get(names, k);
+		c->elems[i] = xstrdup(json_string_value(json_array_get(e,
+		    0)));
+		c->fps[i] = strtoull(json_string_value(json_array_get(e, 1)),
+		    NULL, 16);
+		c->nelems++;
+	}
+	return (0);
+}
+
+/*
  * One case as it travels into c: its "elements" and "files" indices into
  * names (n of them, already checked) and paths. -1: bad.
  */
@@ -899,22 +967,10 @@ proto_case_indices(json_t *o, json_t *names, char **paths, size_t npaths,
 	memset(c, 0, sizeof *c);
 	if (json_unpack(o, "{s:o, s:o, s:o !}", "case", &name, "elements",
 	    &elems, "files", &files) == -1 || (!json_is_null(name) &&
-	    !json_is_string(name)) || !json_is_array(elems) ||
-	    !json_is_array(files))
+	    !json_is_string(name)) || !json_is_array(files))
 		return (-1);
-	c->elems = xcalloc(json_array_size(elems) + 1, sizeof *c->elems);
-	c->fps = xcalloc(json_array_size(elems) + 1, sizeof *c->fps);
-	json_array_foreach(elems, i, e) {
-		if (!json_is_integer(e) || (k = json_integer_value(e)) < 0 ||
-		    (size_t)k >= json_array_size(names))
-			goto bad;
-		e = json_array_get(names, k);
-		c->elems[i] = xstrdup(json_string_value(json_array_get(e,
-		    0)));
-		c->fps[i] = strtoull(json_string_value(json_array_get(e, 1)),
-		    NULL, 16);
-		c->nelems++;
-	}
+	if (proto_element_indices(elems, names, c) == -1)
+		goto bad;
 	c->files = xcalloc(json_array_size(files) + 1, sizeof *c->files);
 	json_array_foreach(files, i, e) {
 		if (!json_is_integer(e) || (k = json_integer_value(e)) < 0 ||
@@ -950,15 +1006,15 @@ proto_elements_decode(json_t *o, struct msg_elements *m, char *err,
 {
 	struct msg_case_elements c;
 	const char *error = NULL, *n, *hex;
-	json_t *names, *paths, *cases, *e;
+	json_t *names, *paths, *cases, *known = NULL, *e;
 	char **pathv = NULL;
 	size_t i;
 	int rc = -1;
 
 	memset(m, 0, sizeof *m);
-	if (proto_unpack(o, "elements", err, len, "{s:o, s:o, s:o, s?s}",
+	if (proto_unpack(o, "elements", err, len, "{s:o, s:o, s:o, s?s, s?o}",
 	    "names", &names, "paths", &paths, "cases", &cases, "error",
-	    &error) == -1)
+	    &error, "known", &known) == -1)
 		return (-1);
 	if (!json_is_array(names))
 		goto names;
@@ -985,6 +1041,13 @@ proto_elements_decode(json_t *o, struct msg_elements *m, char *err,
 		}
 		proto_elements_add(m, &c);
 	}
+	if (known != NULL && proto_element_indices(known, names,
+	    &m->known) == -1) {
+		proto_elements_clear(m);
+		proto_err(err, len, "elements", "\"known\" must be an array "
+		    "of indices into \"names\"");
+		goto out;
+	}
 	m->error = proto_dup(error);
 	m->present = 1;
 	rc = 0;
@@ -1002,8 +1065,9 @@ proto_elements_read(const char *text, size_t len, struct msg_elements *m)
 	struct msg_case_elements c;
 	const char *p, *nl, *why;
 	json_error_t je;
-	json_t *o, *eset, *fset;
-	size_t bytes = 0, line = 0;
+	struct msg_case_elements kc;
+	json_t *o, *eset, *fset, *known;
+	size_t bytes = 0, line = 0, k;
 	char num[32];
 	int progress = 0;
 
@@ -1040,6 +1104,21 @@ proto_elements_read(const char *text, size_t len, struct msg_elements *m)
 		else {
 			bytes += proto_case_elements_bytes(&c, eset, fset);
 			proto_elements_add(m, &c);
+			/* This line's known elements, counted as sent. */
+			memset(&kc, 0, sizeof kc);
+			k = m->known.nelems;
+			if ((known = json_object_get(o, "known")) != NULL &&
+			    proto_element_pairs(known, &m->known) == -1)
+				proto_elements_fail(m, "$DAGZ_CASE_ELEMENTS: "
+				    "line %s: \"known\" must be [[ELEMENT, FP]"
+				    "...]", num);
+			if (m->known.nelems > k) {
+				kc.elems = m->known.elems + k;
+				kc.fps = m->known.fps + k;
+				kc.nelems = m->known.nelems - k;
+				bytes += proto_case_elements_bytes(&kc, eset,
+				    fset);
+			}
 		}
 		json_decref(o);
 		if (bytes > PROTO_ELEMENTS_MAX) {
@@ -1065,6 +1144,7 @@ proto_elements_clear(struct msg_elements *m)
 
 	for (i = 0; i < m->n; i++)
 		proto_case_elements_clear(&m->v[i]);
+	proto_case_elements_clear(&m->known);
 	free(m->v);
 	free(m->error);
 	memset(m, 0, sizeof *m);

@@ -178,12 +178,16 @@ void	 proto_trace_clear(struct msg_trace *);
  * worker read from $DAGZ_CASE_ELEMENTS, each line one case as the hook
  * wrote it ({"case", "elements": [[NAME, FP]...], "files"}; a null case
  * ran at import; the lines the hook writes as cases start and end,
- * cases_read_progress's, are passed over). They travel as tables, each
- * element and file once, the cases holding indices into them. error:
- * the hook said it failed, or its file could not be read, held more
- * than PROTO_ELEMENTS_FILE_MAX bytes, or more than PROTO_ELEMENTS_MAX
- * bytes as they would travel, or cases started and the hook never wrote
- * what they ran: what is there is not all (when unsure, select).
+ * cases_read_progress's, are passed over). known: every element of the
+ * files that hold cases, run or not (the null case's line has them as
+ * "known": [[NAME, FP]...]), so that a changed element no case ran is
+ * told from a new one; its name and files are unused. They travel as
+ * tables, each element and file once, the cases holding indices into
+ * them ("known": [INDEX...], absent when there are none). error: the
+ * hook said it failed, or its file could not be read, held more than
+ * PROTO_ELEMENTS_FILE_MAX bytes, or more than PROTO_ELEMENTS_MAX bytes
+ * as they would travel, or cases started and the hook never wrote what
+ * they ran: what is there is not all (when unsure, select).
  */
 #define PROTO_ELEMENTS_MAX	(512 * 1024)
 #define PROTO_ELEMENTS_FILE_MAX	(32 * 1024 * 1024)
@@ -200,6 +204,7 @@ struct msg_elements {
 	char			*error;		/* or NULL */
 	struct msg_case_elements *v;
 	size_t			 n;
+	struct msg_case_elements known;
 };
 json_t	*proto_elements_encode(const struct msg_elements *);
 int	 proto_elements_decode(json_t *, struct msg_elements *, char *,

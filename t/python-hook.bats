@@ -338,6 +338,19 @@ tests/test_two.py#<module>
 EOF
 }
 
+@test "plugin: the null case's line knows every element of the files that hold cases" {
+	cd "$BATS_FILE_TMPDIR/proj"
+	# Each one, with dagz_elements.py's fingerprint, run or not.
+	diff -u <("$PY" "$ELEMENTS" tests/test_one.py tests/test_two.py |
+	    jq -r '"\(.element) \(.fp)"' | LC_ALL=C sort) \
+	    <(jq -r 'select(.case == null) | .known[] | "\(.[0]) \(.[1])"' \
+	    "$CASES")
+	# square_of, which no case ran, among them.
+	[ "$(jq -r 'select(.case == null) | .known[][0]' "$CASES" |
+	    grep -c '#square_of$')" = 1 ]
+	run -1 grep ' tests/test_two.py#square_of$' "$BATS_FILE_TMPDIR/table"
+}
+
 @test "plugin: a subprocess's code counts for the case that started it" {
 	run -0 case_elements tests/test_two.py::test_child
 	diff -u - <(echo "$output") <<'EOF'

@@ -148,6 +148,19 @@ EOF
 	    "changed: pyselect/arith.py#div" ]
 	[ "$(finals)" = "tests/test_one.py OK
 tests/test_two.py OK" ]
+	# The subset's baseline knows every element of the test files still,
+	# square_of too, as the first job's does.
+	b=$(sed -n 's/.* baseline: \(b[0-9]*\) .*/\1/p' <<<"$output")
+	curl -sf -o b1 "$DAGZ_URL/api/v1/baselines/b1"
+	curl -sf -o bn "$DAGZ_URL/api/v1/baselines/$b"
+	known() {
+		dagz-baseline show "$1" | jq -r 'select(.test) |
+		    .test as $t | .known[][0] | "\($t) \(.)"'
+	}
+	diff -u <(known b1) <(known bn)
+	[ "$(known bn | grep -c '^tests/test_two.py tests/test_two.py#')" = 22 ]
+	grep -qx 'tests/test_two.py tests/test_two.py#square_of' <(known bn)
+	rm b1 bn
 	# JUnit: a deselected case is skipped, and says so.
 	run -0 zb junit "$j"
 	grep -q '<skipped message="deselected"' <<<"$output"
@@ -211,6 +224,36 @@ tests/test_two.py DESELECTED" ]
 	jq -r 'select(.type=="result" and .test=="tests/test_one.py") |
 	    .selected[]' "$ev" | grep -qx 'new code in tests/test_one.py: whole test'
 	observe_safe
+}
+
+@test "a test file's helper no case ran changes: nothing runs; a new test function beside it runs the whole file" {
+	# The first job knows square_of, though no case ran it.
+	curl -sf -o b1 "$DAGZ_URL/api/v1/baselines/b1"
+	run -0 dagz-baseline show b1
+	rm b1
+	[ "$(jq -r 'select(.test == "tests/test_two.py") | .known[][0]' \
+	    <<<"$output" | grep -c '^tests/test_two.py#square_of$')" = 1 ]
+	[ "$(jq -r 'select(.test == "tests/test_two.py") |
+	    .cases[].elements[][0]' <<<"$output" | grep -c '#square_of$')" = 0 ]
+	sed -i 's|    return n \* n|    return n ** 2|' tests/test_two.py
+	run -0 zb select-tests --trace --pytest --python "$PY" \
+	    --coverage python
+	diff -u - <(printf '%s\n' "$output") <<'EOF'
+skip tests/test_one.py
+skip tests/test_two.py
+0 of 2 selected against b1
+EOF
+	printf '\n\ndef test_square_of():\n    assert square_of(3) == 9\n' \
+	    >>tests/test_two.py
+	run -0 zb select-tests --trace --pytest --python "$PY" \
+	    --coverage python
+	diff -u - <(printf '%s\n' "$output") <<'EOF'
+skip tests/test_one.py
+run  tests/test_two.py
+       new code in tests/test_two.py: whole test
+       changed: tests/test_two.py#<module>
+1 of 2 selected against b1
+EOF
 }
 
 @test "a case that failed last time runs again, alone" {

@@ -540,6 +540,10 @@ static const char *const c_m[] = { "tests/test_a.py#TestK.test_m",
     "pkg/mod.py#Klass.m", NULL };
 static const char *const c_p[] = { "tests/test_a.py#test_p", NULL };
 
+/* The known elements the next observe_py gives, if any. */
+static const struct baseline_obs_element *py_known;
+static size_t py_nknown;
+
 /* The cases of CASE_T as one job saw them; status of test_one given. */
 static void
 observe_py(struct baseline *b, enum test_status one, enum test_status all)
@@ -570,6 +574,8 @@ observe_py(struct baseline *b, enum test_status one, enum test_status all)
 	o.duration = 2.0;
 	o.cases = oc;
 	o.ncases = 8;
+	o.known = py_known;
+	o.nknown = py_nknown;
 	baseline_observe(b, &o);
 	for (i = 0; i < 8; i++)
 		free((void *)oc[i].elems);
@@ -1004,6 +1010,150 @@ test_format1(void)
 	baseline_free(b);
 }
 
+/* What selection picks of CASE_T with its file's helper at fp, and more. */
+static char *
+picked_helper(const struct baseline *b, uint64_t fp, const char *more)
+{
+	struct elements_now *now = table(NULL);
+	char *got, *asked;
+
+	elements_add(now, CASE_T, CASE_T "#helper", fp);
+	if (more != NULL)
+		elements_add(now, CASE_T, more, 0x77);
+	got = picked(b, now, CASE_T, 1, &asked);
+	free(asked);
+	elements_free(now);
+	return (got);
+}
+
+/*
+ * Known elements: every element of the test file, the helper no case
+ * ran too. A change to the helper selects nothing, a new function the
+ * whole test; they survive encoding, a subset run and a format 2
+ * reader, which sees the helper in the table all the same.
+ */
+static void
+test_cases_known(void)
+{
+	struct baseline_obs_element known[] = {
+		{ CASE_T "#<module>", 0x10 },
+		{ CASE_T "#TestK.test_m", 0x23 },
+		{ CASE_T "#helper", 0x26 },
+		{ CASE_T "#test_four", 0x25 },
+		{ CASE_T "#test_one", 0x20 },
+		{ CASE_T "#test_p", 0x24 },
+		{ CASE_T "#test_three", 0x22 },
+		{ CASE_T "#test_two", 0x21 },
+	};
+	struct baseline *b = baseline_new(), *d, *k;
+	struct baseline_obs_case oc;
+	struct baseline_obs o;
+	struct baseline_test *t;
+	unsigned char *z, *raw, *raw2, *p;
+	char err[128], *got;
+	size_t len, rawlen, raw2len, n;
+	long x;
+
+	py_known = known;
+	py_nknown = 8;
+	observe_py(b, ST_OK, ST_OK);
+	py_known = NULL;
+	py_nknown = 0;
+	baseline_fingerprint(b, root, NULL);
+	t = baseline_find(b, CASE_T);
+	x = baseline_element(b, CASE_T "#helper");
+	ok(t->nknown == 8 && x != -1 && b->elem_fp[x] == 0x26 &&
+	    t->ncases == 7, "known: in the element table, with fingerprints");
+	put(CASE_T, "def test_one(): pass\ndef helper(): return 2\n");
+	got = picked_helper(b, 0x99, NULL);
+	is_str(got, "none", "known: a changed helper no case ran: nothing");
+	free(got);
+	got = picked_helper(b, 0x99, CASE_T "#test_new");
+	is_str(got, "whole: new code in tests/test_a.py: whole test",
+	    "known: a new test function: whole test");
+	free(got);
+	z = baseline_encode(b, &len);
+	d = baseline_decode(z, len, err, sizeof err);
+	ok(d != NULL && baseline_find(d, CASE_T)->nknown == 8 &&
+	    strcmp(d->elems[baseline_find(d, CASE_T)->known[2]],
+	    CASE_T "#helper") == 0, "known: decoded");
+	got = d != NULL ? picked_helper(d, 0x99, NULL) : xstrdup("-");
+	is_str(got, "none", "known: decoded: a changed helper: nothing");
+	free(got);
+	/* A subset run that says nothing of them keeps them. */
+	k = baseline_new();
+	baseline_keep(k, d, CASE_T);
+	ok(baseline_find(k, CASE_T)->nknown == 8, "known: kept");
+	memset(&oc, 0, sizeof oc);
+	oc.name = CASE_T "::test_one";
+	oc.status = ST_OK;
+	oc.elems = known + 4;
+	oc.nelems = 1;
+	memset(&o, 0, sizeof o);
+	o.id = CASE_T;
+	o.def = 1;
+	o.status = ST_OK;
+	o.cases = &oc;
+	o.ncases = 1;
+	o.subset = 1;
+	baseline_observe(k, &o);
+	t = baseline_find(k, CASE_T);
+	ok(t->nknown == 8 && t->ncases == 7,
+	    "known: a subset run keeps the whole run's");
+	o.subset = 0;
+	baseline_observe(k, &o);
+	ok(baseline_find(k, CASE_T)->nknown == 0,
+	    "known: a whole run replaces them");
+	baseline_free(k);
+	baseline_free(d);
+	/*
+	 * The same baseline without them is the start of it: a format 2
+	 * reader stops after the tests, and has the helper in its table.
+	 */
+	raw = zbuf_inflate(z, len, 1 << 24, &rawlen);
+	free(z);
+	t = baseline_find(b, CASE_T);
+	n = t->nknown;
+	t->nknown = 0;
+	z = baseline_encode(b, &len);
+	t->nknown = n;
+	raw2 = zbuf_inflate(z, len, 1 << 24, &raw2len);
+	ok(raw != NULL && raw2 != NULL && raw2len < rawlen &&
+	    memcmp(raw, raw2, raw2len) == 0 && raw[raw2len] == 1,
+	    "known: a section after the tests");
+	d = baseline_decode(z, len, err, sizeof err);
+	free(z);
+	got = d != NULL ? picked_helper(d, 0x99, NULL) : xstrdup("-");
+	is_str(got, "none", "known: without the section: the table tells");
+	free(got);
+	baseline_free(d);
+	/* A section this reader does not know ends what it reads. */
+	raw = xreallocarray(raw, rawlen + 3, 1);
+	p = raw + rawlen;
+	*p++ = 9;
+	*p++ = 0xff;
+	*p++ = 0x01;
+	z = zbuf_deflate(raw, rawlen + 3, &len);
+	d = baseline_decode(z, len, err, sizeof err);
+	ok(d != NULL && baseline_find(d, CASE_T)->nknown == 8,
+	    "known: an unknown section after them is not read: %s",
+	    d == NULL ? err : "ok");
+	baseline_free(d);
+	free(z);
+	/* Its test number out of range: corrupt. */
+	raw[raw2len + 2] = 5;
+	z = zbuf_deflate(raw, rawlen, &len);
+	d = baseline_decode(z, len, err, sizeof err);
+	ok(d == NULL && strcmp(err, "corrupt baseline") == 0,
+	    "known: a test out of range: corrupt");
+	baseline_free(d);
+	free(z);
+	free(raw);
+	free(raw2);
+	put(CASE_T, "def test_one(): pass\n");
+	baseline_free(b);
+}
+
 static void
 test_cases(void)
 {
@@ -1058,6 +1208,7 @@ test_cases(void)
 	test_cases_failed();
 	test_cases_subset();
 	test_format1();
+	test_cases_known();
 	rm("pkg/mod.py");
 	rm("pkg/more.py");
 	rm("pkg/lazy.py");

@@ -889,6 +889,90 @@ elements_like_sample(const struct msg_elements *m)
 }
 
 /*
+ * The known elements of the files that hold cases, on the null case's
+ * line: read, sent by index into the same table as the cases', checked,
+ * and counted against the cap.
+ */
+static void
+test_elements_known(void)
+{
+	struct msg_elements m, m2;
+	char err[512], num[64], *text, *enc;
+	const char *p;
+	size_t i, len;
+	json_t *o;
+	int rc;
+
+	p = "{\"case\": null, \"elements\": [[\"t.py#<module>\", "
+	    "\"0000000000000001\"]], \"files\": [\"t.py\"], \"known\": "
+	    "[[\"t.py#<module>\", \"0000000000000001\"], [\"t.py#helper\", "
+	    "\"0000000000000002\"], [\"t.py#test_one\", "
+	    "\"0000000000000003\"]]}\n"
+	    "{\"case\": \"t.py::test_one\", \"elements\": "
+	    "[[\"t.py#test_one\", \"0000000000000003\"]], \"files\": "
+	    "[\"t.py\"]}\n";
+	proto_elements_read(p, strlen(p), &m);
+	ok(m.error == NULL && m.n == 2 && m.known.nelems == 3 &&
+	    streq(m.known.elems[1], "t.py#helper") && m.known.fps[1] == 2 &&
+	    m.v[0].nelems == 1, "known: read from the null case's line");
+	o = wire(proto_elements_encode(&m));
+	enc = ndjson_encode(o);
+	is_str(enc, "{\"names\":[[\"t.py#<module>\",\"0000000000000001\"],"
+	    "[\"t.py#test_one\",\"0000000000000003\"],[\"t.py#helper\","
+	    "\"0000000000000002\"]],\"paths\":[\"t.py\"],\"cases\":"
+	    "[{\"case\":null,\"elements\":[0],\"files\":[0]},{\"case\":"
+	    "\"t.py::test_one\",\"elements\":[1],\"files\":[0]}],"
+	    "\"known\":[0,2,1]}", "known: sent by index into the same table");
+	free(enc);
+	rc = proto_elements_decode(o, &m2, err, sizeof err);
+	ok(rc == 0 && m2.known.nelems == 3 && streq(m2.known.elems[1],
+	    "t.py#helper") && m2.known.fps[1] == 2 && m2.known.fps[2] == 3 &&
+	    m2.n == 2, "known: decoded");
+	proto_elements_clear(&m2);
+	json_object_set_new(o, "known", J("[0, 3]"));
+	rc = proto_elements_decode(o, &m2, err, sizeof err);
+	ok(rc == -1 && m2.n == 0 && m2.known.nelems == 0,
+	    "known: an index out of the table is refused");
+	is_str(err, "elements: \"known\" must be an array of indices into "
+	    "\"names\"", "known: the reason");
+	json_decref(o);
+	proto_elements_clear(&m);
+
+	p = "{\"case\": null, \"elements\": [], \"known\": [[\"t.py\", "
+	    "\"0000000000000001\"]]}\n";
+	proto_elements_read(p, strlen(p), &m);
+	is_str(m.error, "$DAGZ_CASE_ELEMENTS: line 1: \"known\" must be "
+	    "[[ELEMENT, FP]...]", "known: a bad one makes the record "
+	    "incomplete");
+	proto_elements_clear(&m);
+
+	/* They count against the cap like the cases' elements. */
+	len = 0;
+	text = xstrdup("{\"case\": null, \"elements\": [], \"known\": [");
+	len = strlen(text);
+	for (i = 0; i < 20000; i++) {
+		char el[128];
+		int n;
+
+		n = snprintf(el, sizeof el, "%s[\"t.py#helper_%06zu\", "
+		    "\"0123456789abcdef\"]", i > 0 ? ", " : "", i);
+		text = xreallocarray(text, len + n + 4, 1);
+		memcpy(text + len, el, n + 1);
+		len += n;
+	}
+	memcpy(text + len, "]}\n", 4);
+	len += 3;
+	proto_elements_read(text, len, &m);
+	snprintf(num, sizeof num, "more than %d bytes of elements",
+	    PROTO_ELEMENTS_MAX);
+	ok(len < PROTO_ELEMENTS_FILE_MAX && m.n == 0 &&
+	    m.known.nelems == 0, "known: past the cap nothing is kept");
+	is_str(m.error, num, "known: past the cap is the reason");
+	proto_elements_clear(&m);
+	free(text);
+}
+
+/*
  * The elements of a result: a round trip, alone and inside a result;
  * malformed ones refused with the reason; the hook's NDJSON read line by
  * line, a bad line making the record incomplete but keeping the rest,
@@ -1131,5 +1215,6 @@ main(void)
 	test_refusals();
 	test_round_trips();
 	test_elements();
+	test_elements_known();
 	return (tap_done());
 }

@@ -434,7 +434,8 @@ elems_json(const struct baseline *b, const uint32_t *v, size_t n)
 
 /*
  * A test's record of a hook: the files it covered, what ran at import
- * ("nullcase") and its cases, each with its status and elements.
+ * ("nullcase"), every element of its files that hold cases ("known") and
+ * its cases, each with its status and elements.
  */
 static void
 show_cases(const struct baseline *b, const struct baseline_test *t,
@@ -454,6 +455,7 @@ show_cases(const struct baseline *b, const struct baseline_test *t,
 	    t->ncovered));
 	json_object_set_new(o, "nullcase", elems_json(b, t->nullcase,
 	    t->nnullcase));
+	json_object_set_new(o, "known", elems_json(b, t->known, t->nknown));
 	json_object_set_new(o, "cases", a);
 }
 

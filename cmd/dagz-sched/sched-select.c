@@ -708,13 +708,16 @@ select_tap_cases(const struct msg_result *r, size_t *n)
 
 /*
  * The cases of r as a hook recorded them, for its baseline (*n of them,
- * elements in *elems, both to free): each case's status from the
- * JUnit case of its name, else (not reported) the test's own if it did
- * not pass. NULL when there is no record, or an incomplete one (*bad).
+ * elements in *elems, both to free; the known elements of its files
+ * that hold cases at *known, *nknown of them, in *elems too): each
+ * case's status from the JUnit case of its name, else (not reported)
+ * the test's own if it did not pass. NULL when there is no record, or an
+ * incomplete one (*bad).
  */
 static struct baseline_obs_case *
 select_obs_cases(const struct test *t, const struct msg_result *r,
-    size_t *n, struct baseline_obs_element **elems, int *bad)
+    size_t *n, struct baseline_obs_element **elems,
+    const struct baseline_obs_element **known, size_t *nknown, int *bad)
 {
 	const struct msg_elements *m = &r->elements;
 	struct baseline_obs_case *v;
@@ -724,6 +727,8 @@ select_obs_cases(const struct test *t, const struct msg_result *r,
 
 	*n = 0;
 	*elems = NULL;
+	*known = NULL;
+	*nknown = 0;
 	*bad = 0;
 	if (!m->present)
 		return (t->def.subset && t->def.coverage == NULL ?
@@ -739,7 +744,13 @@ select_obs_cases(const struct test *t, const struct msg_result *r,
 	}
 	for (i = 0; i < m->n; i++)
 		ne += m->v[i].nelems;
-	*elems = e = xcalloc(ne + 1, sizeof *e);
+	*elems = e = xcalloc(ne + m->known.nelems + 1, sizeof *e);
+	*known = *elems + ne;
+	*nknown = m->known.nelems;
+	for (k = 0; k < m->known.nelems; k++) {
+		e[ne + k].name = m->known.elems[k];
+		e[ne + k].fp = m->known.fps[k];
+	}
 	v = xcalloc(m->n + 1, sizeof *v);
 	for (i = 0; i < m->n; i++) {
 		v[i].name = m->v[i].name;
@@ -998,7 +1009,8 @@ select_job_end(struct sched *s)
 					break;
 				}
 		}
-		oc = select_obs_cases(t, r, &o.ncases, &oe, &bad);
+		oc = select_obs_cases(t, r, &o.ncases, &oe, &o.known,
+		    &o.nknown, &bad);
 		o.cases = oc;
 		o.id = t->def.id;
 		o.def = baseline_def_fingerprint(&t->def);

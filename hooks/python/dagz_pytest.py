@@ -15,10 +15,18 @@ every file it executed a line of; lines run by a fixture of a wider
 scope count for every case that uses the fixture, and lines run by a
 Python subprocess (measured through this directory's sitecustomize.py)
 for the case that started it.  What ran at import, before the first case,
-is the line whose case is null.  If coverage cannot run, the line
-{"case": null, "error": WHY} is written and the tests run as usual.
-As each case starts and ends, a line says so (Progress): what a run
-killed in a case leaves behind.
+is the line whose case is null.  That line also holds, as "known", every
+element of each file that holds cases (the files of the session's node
+ids), whether a case ran it or not, with its fingerprint:
+
+    {"case": null, "elements": [...], "files": [...],
+     "known": [[ELEMENT, FP], ...]}
+
+so that dagz tells a changed helper no case ran (which selects nothing)
+from a new test function (which selects the whole file).  If coverage
+cannot run, the line {"case": null, "error": WHY} is written and the
+tests run as usual.  As each case starts and ends, a line says so
+(Progress): what a run killed in a case leaves behind.
 """
 
 import glob
@@ -58,6 +66,7 @@ class Recorder(object):
         self.context = NULL_CONTEXT
         self.cases = []         # (nodeid, fixture names), in run order
         self.fixtures = {}      # context -> fixture name
+        self.case_files = set()  # files holding cases, relative
         self.tmp = None
         self.cov = None
 
@@ -84,6 +93,9 @@ class Recorder(object):
     @pytest.hookimpl(hookwrapper=True, tryfirst=True)
     def pytest_runtest_protocol(self, item, nextitem):
         self.cases.append((item.nodeid, tuple(item.fixturenames)))
+        rel = self.relative(str(getattr(item, "path", None) or item.fspath))
+        if rel is not None:
+            self.case_files.add(rel)
         self.switch(item.nodeid)
         try:
             yield
@@ -141,6 +153,7 @@ class Recorder(object):
         for c, name in self.fixtures.items():
             used.setdefault(name, []).append(c)
         out = [self.record(None, [lines.get(NULL_CONTEXT, {})], analyses)]
+        out[0]["known"] = self.known(analyses)
         for nodeid, names in self.cases:
             parts = [lines.get(nodeid, {})]
             for name in names:
@@ -158,20 +171,32 @@ class Recorder(object):
             return None
         return rel.replace(os.sep, "/")
 
+    def analysis(self, rel, analyses):
+        """The Analysis of rel, once; None if it cannot be analysed."""
+        if rel not in analyses:
+            try:
+                analyses[rel] = dagz_elements.analyse(
+                    os.path.join(self.root, rel))
+            except (SyntaxError, ValueError, UnicodeDecodeError, OSError):
+                analyses[rel] = None
+        return analyses[rel]
+
+    def known(self, analyses):
+        """Every element of the files that hold cases, run or not."""
+        elements = {}
+        for rel in self.case_files:
+            a = self.analysis(rel, analyses)
+            for e in a.elements if a is not None else ():
+                elements[dagz_elements.element_name(rel, e)] = e.fp
+        return [[k, elements[k]] for k in sorted(elements)]
+
     def record(self, case, parts, analyses):
         elements = {}
         files = set()
         for part in parts:
             for rel, lines in part.items():
                 files.add(rel)
-                if rel not in analyses:
-                    try:
-                        analyses[rel] = dagz_elements.analyse(
-                            os.path.join(self.root, rel))
-                    except (SyntaxError, ValueError, UnicodeDecodeError,
-                            OSError):
-                        analyses[rel] = None
-                a = analyses[rel]
+                a = self.analysis(rel, analyses)
                 if a is None:
                     continue
                 module = a.elements[0]

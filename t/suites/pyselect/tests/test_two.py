@@ -87,3 +87,8 @@ def test_initials_kinds():
 @pytest.mark.parametrize("w, h", [(1, 2), (3, 4)])
 def test_rect_param(w, h):
     assert shapes.Rect(w, h).area() == arith.mul(w, h)
+
+
+def square_of(n):
+    """A helper no case calls."""
+    return n * n
