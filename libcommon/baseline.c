@@ -3,6 +3,7 @@
  * (baseline.h), and the stat cache that spares re-reading files whose
  * size, mtime and inode have not changed since they were hashed.
  */
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <dirent.h>
@@ -30,6 +31,8 @@
 #define BASELINE_MAGIC		"DAGZBL2\n"
 #define BASELINE_MAGIC1		"DAGZBL1\n"	/* no elements, no cases */
 #define BASELINE_MAX		(1024UL * 1024 * 1024)	/* decoded bytes */
+/* Decoding blocks this large ask for huge pages. */
+#define BLOCKS_HUGE		(4UL * 1024 * 1024)
 #define STATCACHE_MAGIC		"dagz statcache 1\n"
 #define STATCACHE_RACY_NS	2000000000LL	/* too recent to trust */
 
@@ -41,6 +44,8 @@
  * An open-addressing map of strings to indices; the keys live elsewhere
  * and a function gives the key of an index. Slots keep the key's hash,
  * so that growing rehashes nothing and most mismatches cost no strcmp.
+ * The first indices, sorted by key (a decoded baseline's), are found by
+ * bisection instead and take no slots: their map is never built.
  */
 struct map_slot {
 	uint32_t	 idx;		/* index + 1; 0: empty */
@@ -51,6 +56,7 @@ struct baseline_map {
 	struct map_slot	*slots;
 	size_t		 cap;		/* a power of two */
 	size_t		 n;
+	size_t		 sorted;	/* indices 0..sorted-1: bisected */
 };
 
 typedef const char *(*map_key_fn)(const void *, uint32_t);
@@ -191,8 +197,18 @@ map_find(const struct baseline_map *m, const void *ctx, map_key_fn key,
     const char *s, uint32_t h)
 {
 	const struct map_slot *sl;
-	size_t i;
+	size_t i, lo = 0, hi = m->sorted;
+	int c;
 
+	while (lo < hi) {
+		i = lo + (hi - lo) / 2;
+		if ((c = strcmp(s, key(ctx, (uint32_t)i))) == 0)
+			return ((long)i);
+		if (c < 0)
+			hi = i;
+		else
+			lo = i + 1;
+	}
 	if (m->cap == 0)
 		return (-1);
 	for (i = h & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
@@ -400,18 +416,22 @@ baseline_intern(struct baseline *b, const char *path)
 	return ((uint32_t)b->npaths++);
 }
 
-/* The map of elements, made when first wanted, as paths_map. */
+/*
+ * The map of elements, made when first wanted, as paths_map; a decoded
+ * baseline's, sorted, are bisected, and only those added since hashed.
+ */
 static struct baseline_map *
 elems_map(const struct baseline *b)
 {
+	struct baseline_map *m = b->emap;
 	size_t i;
 
-	if (b->emap->n == b->nelems)
-		return (b->emap);
-	map_reserve(b->emap, b->nelems);
-	for (i = b->emap->n; i < b->nelems; i++)
-		map_insert(b->emap, (uint32_t)i, map_hash(b->elems[i]));
-	return (b->emap);
+	if (m->sorted + m->n == b->nelems)
+		return (m);
+	map_reserve(m, b->nelems - m->sorted);
+	for (i = m->sorted + m->n; i < b->nelems; i++)
+		map_insert(m, (uint32_t)i, map_hash(b->elems[i]));
+	return (m);
 }
 
 /* The index of element name ("FILE#QUALNAME") in b, or -1. */
@@ -1369,7 +1389,10 @@ r_outputs(struct rbuf *r, size_t npaths, size_t *n)
  * The blocks a baseline is decoded into: strings, and lists of path
  * numbers, each list preceded by nothing and followed by a spare slot
  * so that an empty one still has an address of its own. Places are
- * offsets until decoding ends, for the blocks move as they grow.
+ * offsets until decoding ends, for the blocks move as they grow. They
+ * are sized once from the decoded length (blocks_size), so that they
+ * seldom grow: each slot of a list stands for a byte or more of it (an
+ * element; its count for the spare slot).
  */
 struct blocks {
 	char		*s;
@@ -1390,6 +1413,48 @@ blocks_room(struct blocks *a, size_t strbytes, size_t listslots)
 		while (a->llen + listslots > a->lcap)
 			a->lcap = a->lcap == 0 ? 16384 : a->lcap * 2;
 		a->l = xreallocarray(a->l, a->lcap, sizeof *a->l);
+	}
+}
+
+/*
+ * Asks for huge pages under the whole pages of p, len bytes, where the
+ * system gives them on request: a decoded baseline of many cases is
+ * tens of megabytes written once, and a fault a 4 KiB page is much of
+ * its cost. A refusal changes nothing.
+ */
+static void
+huge_pages(void *p, size_t len)
+{
+#ifdef MADV_HUGEPAGE
+	uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t from = ((uintptr_t)p + pg - 1) & ~(pg - 1);
+	uintptr_t to = ((uintptr_t)p + len) & ~(pg - 1);
+
+	if (len >= BLOCKS_HUGE && to > from)
+		madvise((void *)from, to - from, MADV_HUGEPAGE);
+#else
+	(void)p;
+	(void)len;
+#endif
+}
+
+/*
+ * Room in a for what rawlen bytes of a baseline decode to: every list
+ * (rawlen slots at most), and strings of about twice that. Pages not
+ * written to are never touched, so the room costs nothing.
+ */
+static void
+blocks_size(struct blocks *a, size_t rawlen)
+{
+	if (a->scap < a->slen + 2 * rawlen + 1) {
+		a->scap = a->slen + 2 * rawlen + 1;
+		a->s = xreallocarray(a->s, a->scap, 1);
+		huge_pages(a->s, a->scap);
+	}
+	if (a->lcap < a->llen + rawlen + 1) {
+		a->lcap = a->llen + rawlen + 1;
+		a->l = xreallocarray(a->l, a->lcap, sizeof *a->l);
+		huge_pages(a->l, a->lcap * sizeof *a->l);
 	}
 }
 
@@ -1614,6 +1679,7 @@ baseline_load(const void *z, size_t zlen, const char *root,
 		b->fp = fp_start(b, root, sc);
 	}
 	free(off);
+	blocks_size(&a, rawlen - r.off);
 	if (!r.bad && !v1)
 		r_elems(&r, &a, b, &eoff, &ne);
 	if (!r.bad && (nt = r_var(&r)) > rawlen)
@@ -1708,6 +1774,8 @@ baseline_load(const void *z, size_t zlen, const char *root,
 	for (j = 0; j < ne; j++)
 		b->elems[j] = a.s + eoff[j];
 	b->nelems = ne;
+	/* Sorted, as r_elems checked: bisected, never hashed. */
+	b->emap->sorted = ne;
 	free(doff);
 	free(moff);
 	free(coff);
