@@ -31,8 +31,9 @@
 #define BASELINE_MAGIC		"DAGZBL2\n"
 #define BASELINE_MAGIC1		"DAGZBL1\n"	/* no elements, no cases */
 #define BASELINE_MAX		(1024UL * 1024 * 1024)	/* decoded bytes */
-/* Decoding blocks this large ask for huge pages. */
+/* Decoding: blocks this large ask for huge pages; sized at most so. */
 #define BLOCKS_HUGE		(4UL * 1024 * 1024)
+#define BLOCKS_PRESIZE		(256UL * 1024 * 1024)
 #define STATCACHE_MAGIC		"dagz statcache 1\n"
 #define STATCACHE_RACY_NS	2000000000LL	/* too recent to trust */
 
@@ -298,13 +299,15 @@ in_block(const void *p, const void *block, size_t len)
 	return (block != NULL && a >= s && a < s + len);
 }
 
-/* Frees a string or list of b unless a block holds it. */
+/* Frees a string, list or cases of b unless a block holds it. */
 static void
 b_free(const struct baseline *b, void *p)
 {
 	if (!in_block(p, b->strings, b->stringslen) &&
 	    !in_block(p, b->ids, b->idslen) &&
-	    !in_block(p, b->lists, b->listslen * sizeof *b->lists))
+	    !in_block(p, b->lists, b->listslen * sizeof *b->lists) &&
+	    !in_block(p, b->caseblock, b->caseblocklen *
+	    sizeof *b->caseblock))
 		free(p);
 }
 
@@ -318,7 +321,7 @@ cases_clear(const struct baseline *b, struct baseline_test *t)
 		b_free(b, t->cases[i].name);
 		b_free(b, t->cases[i].elems);
 	}
-	free(t->cases);
+	b_free(b, t->cases);
 	b_free(b, t->covered);
 	b_free(b, t->nullcase);
 	t->cases = NULL;
@@ -356,6 +359,7 @@ baseline_free(struct baseline *b)
 	free(b->strings);
 	free(b->ids);
 	free(b->lists);
+	free(b->caseblock);
 	free(b->pmap->slots);
 	free(b->tmap->slots);
 	free(b->emap->slots);
@@ -736,7 +740,7 @@ observe_cases(struct baseline *b, struct baseline_test *t,
 	for (k = 0; k < n; k++)
 		v[nn++] = nv[k];
 	free(nv);
-	free(t->cases);
+	b_free(b, t->cases);
 	qsort(v, nn, sizeof *v, cmp_case);
 	t->cases = v;
 	t->ncases = nn;
@@ -1399,6 +1403,8 @@ struct blocks {
 	size_t		 slen, scap;
 	uint32_t	*l;
 	size_t		 llen, lcap;
+	struct baseline_case *c;	/* every test's cases, each ended */
+	size_t		 clen, ccap;	/* by a zeroed one */
 };
 
 static void
@@ -1440,22 +1446,52 @@ huge_pages(void *p, size_t len)
 
 /*
  * Room in a for what rawlen bytes of a baseline decode to: every list
- * (rawlen slots at most), and strings of about twice that. Pages not
- * written to are never touched, so the room costs nothing.
+ * (rawlen slots at most), every case (one takes 3 bytes or more, and so
+ * does a test's end of them) and strings of about twice rawlen; at most
+ * BLOCKS_PRESIZE bytes each, beyond which they grow. Pages not written
+ * to are never touched, so the room costs nothing.
  */
 static void
 blocks_size(struct blocks *a, size_t rawlen)
 {
-	if (a->scap < a->slen + 2 * rawlen + 1) {
-		a->scap = a->slen + 2 * rawlen + 1;
+	size_t n;
+
+	n = 2 * rawlen + 1 < BLOCKS_PRESIZE ? 2 * rawlen + 1 : BLOCKS_PRESIZE;
+	if (a->scap < a->slen + n) {
+		a->scap = a->slen + n;
 		a->s = xreallocarray(a->s, a->scap, 1);
 		huge_pages(a->s, a->scap);
 	}
-	if (a->lcap < a->llen + rawlen + 1) {
-		a->lcap = a->llen + rawlen + 1;
+	n = rawlen + 1 < BLOCKS_PRESIZE / sizeof *a->l ? rawlen + 1 :
+	    BLOCKS_PRESIZE / sizeof *a->l;
+	if (a->lcap < a->llen + n) {
+		a->lcap = a->llen + n;
 		a->l = xreallocarray(a->l, a->lcap, sizeof *a->l);
 		huge_pages(a->l, a->lcap * sizeof *a->l);
 	}
+	n = rawlen / 3 * 2 + 1 < BLOCKS_PRESIZE / sizeof *a->c ?
+	    rawlen / 3 * 2 + 1 : BLOCKS_PRESIZE / sizeof *a->c;
+	if (a->ccap < a->clen + n) {
+		a->ccap = a->clen + n;
+		a->c = xreallocarray(a->c, a->ccap, sizeof *a->c);
+		huge_pages(a->c, a->ccap * sizeof *a->c);
+	}
+}
+
+/* Room for n cases, zeroed, appended to the cases; their offset. */
+static size_t
+blocks_cases(struct blocks *a, size_t n)
+{
+	size_t off = a->clen;
+
+	if (a->clen + n > a->ccap) {
+		while (a->clen + n > a->ccap)
+			a->ccap = a->ccap == 0 ? 1024 : a->ccap * 2;
+		a->c = xreallocarray(a->c, a->ccap, sizeof *a->c);
+	}
+	memset(a->c + off, 0, n * sizeof *a->c);
+	a->clen += n;
+	return (off);
 }
 
 /*
@@ -1513,17 +1549,18 @@ r_list(struct rbuf *r, struct blocks *a, size_t npaths, size_t *n)
 }
 
 /*
- * What w_cases wrote, into t: its strings and lists into the blocks,
- * their offsets where the pointers go (and the offsets of its covered
- * paths and null case in *coff, *noff) until decoding ends.
+ * What w_cases wrote, into t: its cases, strings and lists into the
+ * blocks, their offsets where the pointers go (its cases' plus one, so
+ * that it has cases; the offsets of its covered paths and null case in
+ * *coff, *noff) until decoding ends.
  */
 static void
 r_cases(struct rbuf *r, struct blocks *a, size_t np, size_t ne,
     struct baseline_test *t, size_t *coff, size_t *noff)
 {
-	struct baseline_case *c;
+	struct baseline_case *c, *cv;
 	uint64_t n, i, st;
-	size_t prevlen = 0, prev = 0;
+	size_t prevlen = 0, prev = 0, off;
 	long so;
 
 	*coff = r_list(r, a, np, &t->ncovered);
@@ -1533,9 +1570,11 @@ r_cases(struct rbuf *r, struct blocks *a, size_t np, size_t ne,
 		r->bad = 1;
 		return;
 	}
-	t->cases = xcalloc(n + 1, sizeof *t->cases);
+	/* The lists and strings below grow, but not the cases. */
+	cv = a->c + (off = blocks_cases(a, n + 1));
+	t->cases = (struct baseline_case *)(uintptr_t)(off + 1);
 	for (i = 0; i < n; i++) {
-		c = &t->cases[i];
+		c = &cv[i];
 		if ((so = r_front(r, a, prev, &prevlen)) == -1)
 			return;
 		if (i > 0 && strcmp(a->s + prev, a->s + so) >= 0) {
@@ -1736,6 +1775,8 @@ baseline_load(const void *z, size_t zlen, const char *root,
 	b->idslen = a.slen;
 	b->lists = a.l;
 	b->listslen = a.llen;
+	b->caseblock = a.c;
+	b->caseblocklen = a.clen;
 	if (r.bad) {
 		free(doff);
 		free(moff);
@@ -1743,10 +1784,8 @@ baseline_load(const void *z, size_t zlen, const char *root,
 		free(noff);
 		free(eoff);
 		/* No test or element points into the blocks yet. */
-		for (i = 0; i < nt; i++) {
+		for (i = 0; i < nt; i++)
 			free(b->tests[i].outputs);
-			free(b->tests[i].cases);
-		}
 		free(b->tests);
 		b->tests = NULL;
 		baseline_free(b);
@@ -1763,6 +1802,7 @@ baseline_load(const void *z, size_t zlen, const char *root,
 		map_insert(b->tmap, (uint32_t)i, map_hash(t->id));
 		if (t->cases == NULL)
 			continue;
+		t->cases = a.c + ((uintptr_t)t->cases - 1);
 		t->covered = a.l + coff[i];
 		t->nullcase = a.l + noff[i];
 		for (j = 0; j < t->ncases; j++) {
