@@ -573,6 +573,7 @@ elements_finish(struct elements_proc *p, struct elements_now *t,
 			rc = 0;
 		goto done;
 	}
+	/* Nothing to ask: not worth waiting for its imports to end. */
 	if (files == NULL || files[0] == NULL)
 		kill(p->pid, SIGKILL);
 	for (i = 0; files != NULL && files[i] != NULL; i++) {
