@@ -3,6 +3,7 @@
  * (baseline.h), and the stat cache that spares re-reading files whose
  * size, mtime and inode have not changed since they were hashed.
  */
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <dirent.h>
@@ -30,6 +31,9 @@
 #define BASELINE_MAGIC		"DAGZBL2\n"
 #define BASELINE_MAGIC1		"DAGZBL1\n"	/* no elements, no cases */
 #define BASELINE_MAX		(1024UL * 1024 * 1024)	/* decoded bytes */
+/* Decoding: blocks this large ask for huge pages; sized at most so. */
+#define BLOCKS_HUGE		(4UL * 1024 * 1024)
+#define BLOCKS_PRESIZE		(256UL * 1024 * 1024)
 #define STATCACHE_MAGIC		"dagz statcache 1\n"
 #define STATCACHE_RACY_NS	2000000000LL	/* too recent to trust */
 
@@ -41,6 +45,8 @@
  * An open-addressing map of strings to indices; the keys live elsewhere
  * and a function gives the key of an index. Slots keep the key's hash,
  * so that growing rehashes nothing and most mismatches cost no strcmp.
+ * The first indices, sorted by key (a decoded baseline's), are found by
+ * bisection instead and take no slots: their map is never built.
  */
 struct map_slot {
 	uint32_t	 idx;		/* index + 1; 0: empty */
@@ -51,6 +57,7 @@ struct baseline_map {
 	struct map_slot	*slots;
 	size_t		 cap;		/* a power of two */
 	size_t		 n;
+	size_t		 sorted;	/* indices 0..sorted-1: bisected */
 };
 
 typedef const char *(*map_key_fn)(const void *, uint32_t);
@@ -191,8 +198,18 @@ map_find(const struct baseline_map *m, const void *ctx, map_key_fn key,
     const char *s, uint32_t h)
 {
 	const struct map_slot *sl;
-	size_t i;
+	size_t i, lo = 0, hi = m->sorted;
+	int c;
 
+	while (lo < hi) {
+		i = lo + (hi - lo) / 2;
+		if ((c = strcmp(s, key(ctx, (uint32_t)i))) == 0)
+			return ((long)i);
+		if (c < 0)
+			hi = i;
+		else
+			lo = i + 1;
+	}
 	if (m->cap == 0)
 		return (-1);
 	for (i = h & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
@@ -282,13 +299,15 @@ in_block(const void *p, const void *block, size_t len)
 	return (block != NULL && a >= s && a < s + len);
 }
 
-/* Frees a string or list of b unless a block holds it. */
+/* Frees a string, list or cases of b unless a block holds it. */
 static void
 b_free(const struct baseline *b, void *p)
 {
 	if (!in_block(p, b->strings, b->stringslen) &&
 	    !in_block(p, b->ids, b->idslen) &&
-	    !in_block(p, b->lists, b->listslen * sizeof *b->lists))
+	    !in_block(p, b->lists, b->listslen * sizeof *b->lists) &&
+	    !in_block(p, b->caseblock, b->caseblocklen *
+	    sizeof *b->caseblock))
 		free(p);
 }
 
@@ -302,7 +321,7 @@ cases_clear(const struct baseline *b, struct baseline_test *t)
 		b_free(b, t->cases[i].name);
 		b_free(b, t->cases[i].elems);
 	}
-	free(t->cases);
+	b_free(b, t->cases);
 	b_free(b, t->covered);
 	b_free(b, t->nullcase);
 	b_free(b, t->known);
@@ -341,6 +360,7 @@ baseline_free(struct baseline *b)
 	free(b->strings);
 	free(b->ids);
 	free(b->lists);
+	free(b->caseblock);
 	free(b->pmap->slots);
 	free(b->tmap->slots);
 	free(b->emap->slots);
@@ -401,18 +421,22 @@ baseline_intern(struct baseline *b, const char *path)
 	return ((uint32_t)b->npaths++);
 }
 
-/* The map of elements, made when first wanted, as paths_map. */
+/*
+ * The map of elements, made when first wanted, as paths_map; a decoded
+ * baseline's, sorted, are bisected, and only those added since hashed.
+ */
 static struct baseline_map *
 elems_map(const struct baseline *b)
 {
+	struct baseline_map *m = b->emap;
 	size_t i;
 
-	if (b->emap->n == b->nelems)
-		return (b->emap);
-	map_reserve(b->emap, b->nelems);
-	for (i = b->emap->n; i < b->nelems; i++)
-		map_insert(b->emap, (uint32_t)i, map_hash(b->elems[i]));
-	return (b->emap);
+	if (m->sorted + m->n == b->nelems)
+		return (m);
+	map_reserve(m, b->nelems - m->sorted);
+	for (i = m->sorted + m->n; i < b->nelems; i++)
+		map_insert(m, (uint32_t)i, map_hash(b->elems[i]));
+	return (m);
 }
 
 /* The index of element name ("FILE#QUALNAME") in b, or -1. */
@@ -723,7 +747,7 @@ observe_cases(struct baseline *b, struct baseline_test *t,
 	for (k = 0; k < n; k++)
 		v[nn++] = nv[k];
 	free(nv);
-	free(t->cases);
+	b_free(b, t->cases);
 	qsort(v, nn, sizeof *v, cmp_case);
 	t->cases = v;
 	t->ncases = nn;
@@ -1410,13 +1434,18 @@ r_outputs(struct rbuf *r, size_t npaths, size_t *n)
  * The blocks a baseline is decoded into: strings, and lists of path
  * numbers, each list preceded by nothing and followed by a spare slot
  * so that an empty one still has an address of its own. Places are
- * offsets until decoding ends, for the blocks move as they grow.
+ * offsets until decoding ends, for the blocks move as they grow. They
+ * are sized once from the decoded length (blocks_size), so that they
+ * seldom grow: each slot of a list stands for a byte or more of it (an
+ * element; its count for the spare slot).
  */
 struct blocks {
 	char		*s;
 	size_t		 slen, scap;
 	uint32_t	*l;
 	size_t		 llen, lcap;
+	struct baseline_case *c;	/* every test's cases, each ended */
+	size_t		 clen, ccap;	/* by a zeroed one */
 };
 
 static void
@@ -1432,6 +1461,78 @@ blocks_room(struct blocks *a, size_t strbytes, size_t listslots)
 			a->lcap = a->lcap == 0 ? 16384 : a->lcap * 2;
 		a->l = xreallocarray(a->l, a->lcap, sizeof *a->l);
 	}
+}
+
+/*
+ * Asks for huge pages under the whole pages of p, len bytes, where the
+ * system gives them on request: a decoded baseline of many cases is
+ * tens of megabytes written once, and a fault a 4 KiB page is much of
+ * its cost. A refusal changes nothing.
+ */
+static void
+huge_pages(void *p, size_t len)
+{
+#ifdef MADV_HUGEPAGE
+	uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t from = ((uintptr_t)p + pg - 1) & ~(pg - 1);
+	uintptr_t to = ((uintptr_t)p + len) & ~(pg - 1);
+
+	if (len >= BLOCKS_HUGE && to > from)
+		madvise((void *)from, to - from, MADV_HUGEPAGE);
+#else
+	(void)p;
+	(void)len;
+#endif
+}
+
+/*
+ * Room in a for what rawlen bytes of a baseline decode to: every list
+ * (rawlen slots at most), every case (one takes 3 bytes or more, and so
+ * does a test's end of them) and strings of about twice rawlen; at most
+ * BLOCKS_PRESIZE bytes each, beyond which they grow. Pages not written
+ * to are never touched, so the room costs nothing.
+ */
+static void
+blocks_size(struct blocks *a, size_t rawlen)
+{
+	size_t n;
+
+	n = 2 * rawlen + 1 < BLOCKS_PRESIZE ? 2 * rawlen + 1 : BLOCKS_PRESIZE;
+	if (a->scap < a->slen + n) {
+		a->scap = a->slen + n;
+		a->s = xreallocarray(a->s, a->scap, 1);
+		huge_pages(a->s, a->scap);
+	}
+	n = rawlen + 1 < BLOCKS_PRESIZE / sizeof *a->l ? rawlen + 1 :
+	    BLOCKS_PRESIZE / sizeof *a->l;
+	if (a->lcap < a->llen + n) {
+		a->lcap = a->llen + n;
+		a->l = xreallocarray(a->l, a->lcap, sizeof *a->l);
+		huge_pages(a->l, a->lcap * sizeof *a->l);
+	}
+	n = rawlen / 3 * 2 + 1 < BLOCKS_PRESIZE / sizeof *a->c ?
+	    rawlen / 3 * 2 + 1 : BLOCKS_PRESIZE / sizeof *a->c;
+	if (a->ccap < a->clen + n) {
+		a->ccap = a->clen + n;
+		a->c = xreallocarray(a->c, a->ccap, sizeof *a->c);
+		huge_pages(a->c, a->ccap * sizeof *a->c);
+	}
+}
+
+/* Room for n cases, zeroed, appended to the cases; their offset. */
+static size_t
+blocks_cases(struct blocks *a, size_t n)
+{
+	size_t off = a->clen;
+
+	if (a->clen + n > a->ccap) {
+		while (a->clen + n > a->ccap)
+			a->ccap = a->ccap == 0 ? 1024 : a->ccap * 2;
+		a->c = xreallocarray(a->c, a->ccap, sizeof *a->c);
+	}
+	memset(a->c + off, 0, n * sizeof *a->c);
+	a->clen += n;
+	return (off);
 }
 
 /*
@@ -1489,17 +1590,18 @@ r_list(struct rbuf *r, struct blocks *a, size_t npaths, size_t *n)
 }
 
 /*
- * What w_cases wrote, into t: its strings and lists into the blocks,
- * their offsets where the pointers go (and the offsets of its covered
- * paths and null case in *coff, *noff) until decoding ends.
+ * What w_cases wrote, into t: its cases, strings and lists into the
+ * blocks, their offsets where the pointers go (its cases' plus one, so
+ * that it has cases; the offsets of its covered paths and null case in
+ * *coff, *noff) until decoding ends.
  */
 static void
 r_cases(struct rbuf *r, struct blocks *a, size_t np, size_t ne,
     struct baseline_test *t, size_t *coff, size_t *noff)
 {
-	struct baseline_case *c;
+	struct baseline_case *c, *cv;
 	uint64_t n, i, st;
-	size_t prevlen = 0, prev = 0;
+	size_t prevlen = 0, prev = 0, off;
 	long so;
 
 	*coff = r_list(r, a, np, &t->ncovered);
@@ -1509,9 +1611,11 @@ r_cases(struct rbuf *r, struct blocks *a, size_t np, size_t ne,
 		r->bad = 1;
 		return;
 	}
-	t->cases = xcalloc(n + 1, sizeof *t->cases);
+	/* The lists and strings below grow, but not the cases. */
+	cv = a->c + (off = blocks_cases(a, n + 1));
+	t->cases = (struct baseline_case *)(uintptr_t)(off + 1);
 	for (i = 0; i < n; i++) {
-		c = &t->cases[i];
+		c = &cv[i];
 		if ((so = r_front(r, a, prev, &prevlen)) == -1)
 			return;
 		if (i > 0 && strcmp(a->s + prev, a->s + so) >= 0) {
@@ -1688,6 +1792,7 @@ baseline_load(const void *z, size_t zlen, const char *root,
 		b->fp = fp_start(b, root, sc);
 	}
 	free(off);
+	blocks_size(&a, rawlen - r.off);
 	if (!r.bad && !v1)
 		r_elems(&r, &a, b, &eoff, &ne);
 	if (!r.bad && (nt = r_var(&r)) > rawlen)
@@ -1747,6 +1852,8 @@ baseline_load(const void *z, size_t zlen, const char *root,
 	b->idslen = a.slen;
 	b->lists = a.l;
 	b->listslen = a.llen;
+	b->caseblock = a.c;
+	b->caseblocklen = a.clen;
 	if (r.bad) {
 		free(doff);
 		free(moff);
@@ -1755,10 +1862,8 @@ baseline_load(const void *z, size_t zlen, const char *root,
 		free(eoff);
 		free(koff);
 		/* No test or element points into the blocks yet. */
-		for (i = 0; i < nt; i++) {
+		for (i = 0; i < nt; i++)
 			free(b->tests[i].outputs);
-			free(b->tests[i].cases);
-		}
 		free(b->tests);
 		b->tests = NULL;
 		baseline_free(b);
@@ -1777,6 +1882,7 @@ baseline_load(const void *z, size_t zlen, const char *root,
 			t->known = a.l + koff[i] - 1;
 		if (t->cases == NULL)
 			continue;
+		t->cases = a.c + ((uintptr_t)t->cases - 1);
 		t->covered = a.l + coff[i];
 		t->nullcase = a.l + noff[i];
 		for (j = 0; j < t->ncases; j++) {
@@ -1788,6 +1894,8 @@ baseline_load(const void *z, size_t zlen, const char *root,
 	for (j = 0; j < ne; j++)
 		b->elems[j] = a.s + eoff[j];
 	b->nelems = ne;
+	/* Sorted, as r_elems checked: bisected, never hashed. */
+	b->emap->sorted = ne;
 	free(doff);
 	free(moff);
 	free(coff);

@@ -112,6 +112,8 @@ struct baseline {
 	size_t			  idslen;
 	uint32_t		 *lists;
 	size_t			  listslen;
+	struct baseline_case	 *caseblock;	/* the tests' cases */
+	size_t			  caseblocklen;
 	struct baseline_fp	 *fp;		/* fingerprinting begun */
 };
 

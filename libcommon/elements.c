@@ -2,14 +2,18 @@
  * elements.c: the table of code elements as they are now (elements.h),
  * the reader of a fingerprinter's NDJSON, and the run of one: one
  * process for every file asked about, whose failure leaves each of them
- * unknown (when unsure, select).
+ * unknown (when unsure, select). The process may be started before the
+ * files are known (elements_start), so that the interpreter's start
+ * overlaps the caller's reading of its baselines.
  */
+#include <sys/socket.h>
 #include <sys/tree.h>
 #include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -358,6 +362,28 @@ err_file(void)
 }
 
 /*
+ * Why a fingerprinter that ended with status failed (its stderr errs),
+ * or NULL if it did not.
+ */
+static char *
+exit_why(int status, const char *python, const char *script,
+    const char *errs)
+{
+	char *first = first_line(errs), *why = NULL;
+
+	if (status == -1 || WIFSIGNALED(status))
+		xasprintf(&why, "'%s' was killed%s%s", script,
+		    *first != '\0' ? ": " : "", first);
+	else if (WEXITSTATUS(status) == 127 && *first != '\0')
+		xasprintf(&why, "cannot run '%s': %s", python, first);
+	else if (WEXITSTATUS(status) != 0)
+		xasprintf(&why, "'%s' exited with status %d%s%s", script,
+		    WEXITSTATUS(status), *first != '\0' ? ": " : "", first);
+	free(first);
+	return (why);
+}
+
+/*
  * Runs "python script --root root FILE..." once for files (relative to
  * root) and reads what it prints into t. When the interpreter cannot be
  * run, or the script fails or prints what cannot be read, every file
@@ -368,7 +394,7 @@ elements_run(struct elements_now *t, const char *python, const char *script,
     const char *root, char *const *files)
 {
 	posix_spawn_file_actions_t fa;
-	char **argv = NULL, *out = NULL, *errs = NULL, *why = NULL, *first;
+	char **argv = NULL, *out = NULL, *errs = NULL, *why = NULL;
 	char err[256];
 	int pfd[2] = { -1, -1 }, efd = -1, status, rc = -1, e;
 	pid_t pid;
@@ -407,15 +433,8 @@ elements_run(struct elements_now *t, const char *python, const char *script,
 		}
 	lseek(efd, 0, SEEK_SET);
 	errs = slurp_fd(efd, 0, NULL);
-	first = first_line(errs);
-	if (status == -1 || WIFSIGNALED(status))
-		xasprintf(&why, "'%s' was killed%s%s", script,
-		    *first != '\0' ? ": " : "", first);
-	else if (WEXITSTATUS(status) == 127 && *first != '\0')
-		xasprintf(&why, "cannot run '%s': %s", python, first);
-	else if (WEXITSTATUS(status) != 0)
-		xasprintf(&why, "'%s' exited with status %d%s%s", script,
-		    WEXITSTATUS(status), *first != '\0' ? ": " : "", first);
+	if ((why = exit_why(status, python, script, errs)) != NULL)
+		;
 	else if (out == NULL)
 		xasprintf(&why, "cannot read the output of '%s'", script);
 	else if (elements_parse(t, out, files, err, sizeof err) == -1)
@@ -423,7 +442,6 @@ elements_run(struct elements_now *t, const char *python, const char *script,
 		    err);
 	else
 		rc = 0;
-	free(first);
 done:
 	if (why != NULL)
 		all_unknown(t, files, why);
@@ -437,6 +455,177 @@ done:
 	free(out);
 	free(errs);
 	strv_free(argv);
+	return (rc);
+}
+
+/*
+ * A fingerprinter started ahead: "python script --root root --stdin",
+ * told its files on a socket (a pipe's writer would be killed by
+ * SIGPIPE if it died), its output read once they are told. Failing to
+ * start is kept as why, and told when it is finished.
+ */
+struct elements_proc {
+	char	*python;
+	char	*script;
+	pid_t	 pid;		/* -1: not running */
+	int	 in;		/* its stdin, ours to write */
+	int	 out;		/* its stdout */
+	int	 errfd;		/* its stderr, a file */
+	char	*why;		/* it could not be started: why */
+};
+
+/*
+ * Starts the fingerprinter python script for files under root; they are
+ * told to it by elements_finish, which must follow (it reaps it).
+ * Never NULL: a start that failed is reported by elements_finish.
+ */
+struct elements_proc *
+elements_start(const char *python, const char *script, const char *root)
+{
+	posix_spawn_file_actions_t fa;
+	struct elements_proc *p = xcalloc(1, sizeof *p);
+	char **argv = NULL;
+	int sv[2] = { -1, -1 }, ofd[2] = { -1, -1 }, e;
+
+	p->python = xstrdup(python);
+	p->script = xstrdup(script);
+	p->pid = -1;
+	p->in = p->out = -1;
+	argv = strv_push(argv, python);
+	argv = strv_push(argv, script);
+	argv = strv_push(argv, "--root");
+	argv = strv_push(argv, root);
+	argv = strv_push(argv, "--stdin");
+	if ((p->errfd = err_file()) == -1 ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1 ||
+	    pipe2(ofd, O_CLOEXEC) == -1) {
+		xasprintf(&p->why, "cannot run '%s': %s", python,
+		    strerror(errno));
+		goto done;
+	}
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, sv[1], 0);
+	posix_spawn_file_actions_adddup2(&fa, ofd[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, p->errfd, 2);
+	e = posix_spawnp(&p->pid, python, &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (e != 0) {
+		p->pid = -1;
+		xasprintf(&p->why, "cannot run '%s': %s", python, strerror(e));
+		goto done;
+	}
+	p->in = sv[0];
+	p->out = ofd[0];
+	sv[0] = ofd[0] = -1;
+done:
+	if (sv[0] != -1)
+		close(sv[0]);
+	if (sv[1] != -1)
+		close(sv[1]);
+	if (ofd[0] != -1)
+		close(ofd[0]);
+	if (ofd[1] != -1)
+		close(ofd[1]);
+	strv_free(argv);
+	return (p);
+}
+
+/* Writes all of buf to fd, a socket; -1 if the peer is gone. */
+static int
+send_all(int fd, const char *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		if ((n = send(fd, buf, len, MSG_NOSIGNAL)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return (-1);
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return (0);
+}
+
+/*
+ * Tells p's fingerprinter files (relative to its root), reads what it
+ * prints into t, reaps it and frees p. With no files it is ended
+ * unasked. When it could not be started, or fails or prints what
+ * cannot be read, every file asked about is unknown, with why; returns
+ * -1 then, else 0.
+ */
+int
+elements_finish(struct elements_proc *p, struct elements_now *t,
+    char *const *files)
+{
+	char *out = NULL, *errs = NULL, *why = NULL, *buf = NULL;
+	char err[256];
+	size_t i, len = 0;
+	int status = -1, rc = -1, terr = 0;
+
+	if (p == NULL)
+		return (files == NULL || files[0] == NULL ? 0 : -1);
+	if (p->pid == -1) {
+		if (files != NULL && files[0] != NULL)
+			why = xstrdup(p->why);
+		else
+			rc = 0;
+		goto done;
+	}
+	/* Nothing to ask: not worth waiting for its imports to end. */
+	if (files == NULL || files[0] == NULL)
+		kill(p->pid, SIGKILL);
+	for (i = 0; files != NULL && files[i] != NULL; i++) {
+		buf = xreallocarray(buf, len + strlen(files[i]) + 2, 1);
+		len += (size_t)sprintf(buf + len, "%s\n", files[i]);
+	}
+	if (len > 0 && send_all(p->in, buf, len) == -1)
+		terr = errno;
+	close(p->in);
+	p->in = -1;
+	out = slurp_fd(p->out, 0, NULL);
+	while (waitpid(p->pid, &status, 0) == -1)
+		if (errno != EINTR) {
+			status = -1;
+			break;
+		}
+	p->pid = -1;
+	if (files == NULL || files[0] == NULL) {
+		rc = 0;
+		goto done;
+	}
+	lseek(p->errfd, 0, SEEK_SET);
+	errs = slurp_fd(p->errfd, 0, NULL);
+	if ((why = exit_why(status, p->python, p->script, errs)) != NULL)
+		;
+	else if (terr != 0)
+		xasprintf(&why, "cannot tell '%s' its files: %s", p->script,
+		    strerror(terr));
+	else if (out == NULL)
+		xasprintf(&why, "cannot read the output of '%s'", p->script);
+	else if (elements_parse(t, out, files, err, sizeof err) == -1)
+		xasprintf(&why, "cannot read the output of '%s': %s",
+		    p->script, err);
+	else
+		rc = 0;
+done:
+	if (why != NULL)
+		all_unknown(t, files, why);
+	if (p->in != -1)
+		close(p->in);
+	if (p->out != -1)
+		close(p->out);
+	if (p->errfd != -1)
+		close(p->errfd);
+	free(p->python);
+	free(p->script);
+	free(p->why);
+	free(p);
+	free(buf);
+	free(why);
+	free(out);
+	free(errs);
 	return (rc);
 }
 

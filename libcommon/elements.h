@@ -5,7 +5,8 @@
  * their fingerprints, or that the file is missing, or why it could not
  * be fingerprinted. Filled from the NDJSON of a language hook's
  * fingerprinter (hooks/python/dagz_elements.py), run once a job on the
- * changed files only, or by hand.
+ * changed files only, or by hand; elements_start starts it before they
+ * are known and elements_finish tells it them.
  */
 #ifndef DAGZ_ELEMENTS_H
 #define DAGZ_ELEMENTS_H
@@ -21,6 +22,7 @@ enum elements_state {
 };
 
 struct elements_now;
+struct elements_proc;
 
 struct elements_now *elements_new(void);
 void		 elements_free(struct elements_now *);
@@ -34,6 +36,10 @@ int		 elements_parse(struct elements_now *, const char *,
 int		 elements_run(struct elements_now *, const char *,
 		    const char *, const char *, char *const *);
 char		*elements_hook(const char *, const char *);
+struct elements_proc *elements_start(const char *, const char *,
+		    const char *);
+int		 elements_finish(struct elements_proc *, struct elements_now *,
+		    char *const *);
 
 enum elements_state elements_file(const struct elements_now *, const char *,
 		    const char **);

@@ -249,11 +249,41 @@ EOF
 {"element":"good.py#<module>","file":"good.py","fp":FP}
 EOF
 	run -2 "$PY" "$ELEMENTS"
-	[ "$output" = "usage: dagz_elements.py [--root DIR] FILE..." ]
+	[ "$output" = "usage: dagz_elements.py [--root DIR] [--stdin] FILE..." ]
 	run -2 "$PY" "$ELEMENTS" --bogus good.py
 	[ "$output" = "dagz_elements.py: unknown option '--bogus'" ]
 	run -2 "$PY" "$ELEMENTS" --root nowhere good.py
 	[ "$output" = "dagz_elements.py: cannot use root 'nowhere': not a directory" ]
+}
+
+@test "dagz_elements.py: --stdin takes files one a line, as arguments; fingerprints are the same without _blake2, and OpenSSL is not loaded" {
+	write_mod
+	printf 'x = 1\n' >good.py
+	"$PY" "$ELEMENTS" mod.py nope.py good.py >args.out
+	run -0 "$PY" "$ELEMENTS" --stdin mod.py <<<$'nope.py\n\ngood.py'
+	diff -u args.out - <<<"$output"
+	[ "$(wc -l <args.out)" -eq 11 ]
+	# Nothing on stdin: nothing printed.
+	run -0 "$PY" "$ELEMENTS" --stdin </dev/null
+	[ "$output" = "" ]
+	# The fallback: blake2b from hashlib where _blake2 cannot be imported.
+	run -0 "$PY" -c '
+import hashlib, sys
+sys.modules["_blake2"] = None
+sys.path.insert(0, sys.argv[1])
+import dagz_elements
+assert dagz_elements._blake2b is hashlib.blake2b
+sys.exit(dagz_elements.main(sys.argv[2:]))' "${ELEMENTS%/*}" mod.py nope.py \
+	    good.py
+	diff -u args.out - <<<"$output"
+	run -0 "$PY" -c '
+import sys
+sys.path.insert(0, sys.argv[1])
+import dagz_elements
+print(sorted(m for m in ("hashlib", "_hashlib", "_ssl") if m in sys.modules))
+print(dagz_elements.fingerprint("x"))' "${ELEMENTS%/*}"
+	[ "$output" = "$(printf '[]\n%s' "$("$PY" -c 'import hashlib
+print(hashlib.blake2b(b"x", digest_size=8).hexdigest())')")" ]
 }
 
 @test "plugin: the tests pass, and every case has a line named by its node id" {

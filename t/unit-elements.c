@@ -2,10 +2,13 @@
  * unit-elements.c: tests of libcommon/elements.c in TAP: reading a
  * fingerprinter's NDJSON, good and bad, and running one, with small
  * shell scripts standing in for the interpreter so that each way a run
- * can fail is met for real.
+ * can fail is met for real, and one started before it is told its files.
  */
 #include <sys/stat.h>
+#include <sys/wait.h>
 
+#include <dirent.h>
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -259,12 +262,136 @@ test_run(void)
 	free(argsfile);
 }
 
+/* How many descriptors this process has open. */
+static int
+nfds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	if (d == NULL)
+		return (-1);
+	while (readdir(d) != NULL)
+		n++;
+	closedir(d);
+	return (n);
+}
+
+/* Whether every child of this process has been reaped. */
+static int
+no_children(void)
+{
+	return (waitpid(-1, NULL, WNOHANG) == -1 && errno == ECHILD);
+}
+
+static void
+test_start(void)
+{
+	struct elements_now *t;
+	struct elements_proc *p;
+	char *files[] = { "pkg/mod.py", "pkg/gone.py", NULL };
+	char *py, *want, *args, *argsfile, *mark;
+	uint64_t fp = 0;
+	int fds = nfds(), i;
+
+	xasprintf(&argsfile, "%s/args", dir);
+	xasprintf(&mark, "%s/started", dir);
+	/*
+	 * Its arguments, then the files it reads on stdin, to args; it
+	 * says it started before it reads them, as the hook imports what
+	 * it needs before.
+	 */
+	py = script("stdin-python",
+	    "#!/bin/sh\n"
+	    "for a; do printf '%s\\n' \"$a\"; done > \"${0%/*}/args\"\n"
+	    ": > \"${0%/*}/started\"\n"
+	    "echo -- >> \"${0%/*}/args\"\n"
+	    "while read -r f; do\n"
+	    "  echo \"$f\" >> \"${0%/*}/args\"\n"
+	    "  case $f in *gone*) echo \"{\\\"file\\\": \\\"$f\\\", "
+	    "\\\"missing\\\": true}\"; continue;; esac\n"
+	    "  echo \"{\\\"file\\\": \\\"$f\\\", \\\"element\\\": "
+	    "\\\"$f#f\\\", \\\"fp\\\": \\\"00000000000000cc\\\"}\"\n"
+	    "done\n");
+	t = elements_new();
+	p = elements_start(py, "/hooks/python/dagz_elements.py", "/proj");
+	ok(p != NULL, "start: started before its files are known");
+	for (i = 0; i < 10000 && access(mark, F_OK) == -1; i++)
+		usleep(1000);
+	ok(access(mark, F_OK) == 0, "start: it runs before it is told");
+	ok(elements_finish(p, t, files) == 0, "start: told its files, it ran");
+	args = slurp_file(argsfile, NULL);
+	is_str(args, "/hooks/python/dagz_elements.py\n--root\n/proj\n"
+	    "--stdin\n--\npkg/mod.py\npkg/gone.py\n",
+	    "start: its arguments, then its files on stdin");
+	free(args);
+	is_state(t, "pkg/mod.py", "known", "start: the file's elements known");
+	ok(elements_fp(t, "pkg/mod.py#f", &fp) && fp == 0xcc,
+	    "start: an element's fingerprint");
+	is_state(t, "pkg/gone.py", "missing", "start: a missing file");
+	ok(no_children(), "start: reaped once told");
+	ok(nfds() == fds, "start: no descriptor left open (%d, was %d)",
+	    nfds(), fds);
+	elements_free(t);
+
+	/* Told nothing: ended unasked, whether or not it has started. */
+	unlink(mark);
+	t = elements_new();
+	p = elements_start(py, "el.py", "/proj");
+	ok(elements_finish(p, t, NULL) == 0, "start: fed no files, ok");
+	ok(elements_count(t) == 0 && elements_file(t, "pkg/mod.py", NULL) ==
+	    ELEMENTS_UNASKED, "start: fed no files, nothing known");
+	ok(no_children(), "start: fed no files, reaped");
+	ok(nfds() == fds, "start: fed no files, no descriptor left open");
+	ok(elements_finish(NULL, t, NULL) == 0 &&
+	    elements_finish(NULL, t, files) == -1,
+	    "start: none started, nothing told is fine, files are not");
+	elements_free(t);
+	free(py);
+
+	t = elements_new();
+	xasprintf(&py, "%s/no-such-python", dir);
+	p = elements_start(py, "el.py", "/proj");
+	ok(p != NULL, "start: an interpreter that is not there");
+	ok(elements_finish(p, t, files) == -1,
+	    "start: an interpreter that is not there, told files");
+	xasprintf(&want, "unknown: cannot run '%s': No such file or "
+	    "directory", py);
+	is_state(t, "pkg/mod.py", want, "start: cannot run it, with why");
+	is_state(t, "pkg/gone.py", want, "start: every file unknown");
+	free(want);
+	elements_free(t);
+	t = elements_new();
+	p = elements_start(py, "el.py", "/proj");
+	ok(elements_finish(p, t, NULL) == 0 && elements_count(t) == 0,
+	    "start: an interpreter that is not there, told nothing");
+	ok(nfds() == fds, "start: not there, no descriptor left open");
+	elements_free(t);
+	free(py);
+
+	/* It dies before it is told: the files are unknown, with why. */
+	py = script("dead-python", "#!/bin/sh\nexit 3\n");
+	t = elements_new();
+	p = elements_start(py, "el.py", "/proj");
+	ok(elements_finish(p, t, files) == -1, "start: dead before told");
+	is_state(t, "pkg/mod.py", "unknown: 'el.py' exited with status 3",
+	    "start: dead before told, with why");
+	ok(no_children(), "start: dead before told, reaped");
+	elements_free(t);
+	free(py);
+	unlink(argsfile);
+	unlink(mark);
+	free(argsfile);
+	free(mark);
+}
+
 int
 main(void)
 {
 	char path[PATH_MAX];
 	const char *names[] = { "fake-python", "failing-python",
-	    "garbled-python", "killed-python" };
+	    "garbled-python", "killed-python", "stdin-python",
+	    "dead-python" };
 	size_t i;
 
 	snprintf(dir, sizeof dir, "%s/unit-elements.XXXXXX",
@@ -276,6 +403,7 @@ main(void)
 	test_parse();
 	test_bad();
 	test_run();
+	test_start();
 	for (i = 0; i < sizeof names / sizeof names[0]; i++) {
 		snprintf(path, sizeof path, "%s/%s", dir, names[i]);
 		unlink(path);

@@ -837,14 +837,15 @@ step_ms(struct timespec *t0)
 
 /*
  * Fingerprints the code elements of the covered files that changed, in
- * every baseline, with one run of the Python hook's fingerprinter; how
- * many files that was.
+ * every baseline, with the Python hook's fingerprinter fp, started
+ * before the baselines were read (and ended here); how many files that
+ * was.
  */
 static size_t
-select_elements(const struct opts *o, struct select_ctx *sx)
+select_elements(struct elements_proc *fp, struct select_ctx *sx)
 {
 	struct elements_now *now = elements_new();
-	char **files = NULL, **v, *script;
+	char **files = NULL, **v;
 	size_t n;
 	int k;
 
@@ -853,11 +854,7 @@ select_elements(const struct opts *o, struct select_ctx *sx)
 		files = union_add(files, v);
 		strv_free(v);
 	}
-	if (files != NULL) {
-		script = elements_hook("python", "dagz_elements.py");
-		elements_run(now, o->python, script, o->root, files);
-		free(script);
-	}
+	elements_finish(fp, now, files);
 	for (k = 0; k < sx->n; k++) {
 		baseline_changes_elements(sx->c[k], sx->b[k], now);
 		/* Its table of elements is made now, not on the threads. */
@@ -881,17 +878,24 @@ cmd_select(const struct opts *o, int argc, char **argv)
 {
 	struct baseline_statcache *sc = baseline_statcache_open(o->cache);
 	struct select_part part[SELECT_PARTS_MAX];
+	struct elements_proc *fp = NULL;
 	struct select_ctx sx;
 	struct reader rd;
 	struct timespec t0;
 	sigset_t all, old;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	double ms_load = 0, ms_changes = 0, ms_elements = 0;
-	char *cut, *nl;
+	char *cut, *nl, *script;
 	size_t np, k, lineno, nchanged = 0;
 	int reading;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	/* Its interpreter starts while the baselines are read. */
+	if (o->python != NULL) {
+		script = elements_hook("python", "dagz_elements.py");
+		fp = elements_start(o->python, script, o->root);
+		free(script);
+	}
 	memset(&rd, 0, sizeof rd);
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -911,7 +915,7 @@ cmd_select(const struct opts *o, int argc, char **argv)
 	}
 	baseline_statcache_save(sc);
 	if (sx.cases) {
-		nchanged = select_elements(o, &sx);
+		nchanged = select_elements(fp, &sx);
 		ms_elements = step_ms(&t0);
 	}
 	if (reading)

@@ -59,9 +59,11 @@ struct sched_select {
 	size_t			 nsubsets;	/* tests that run some cases */
 	size_t			 ncases_run;	/* of their cases: picked */
 	size_t			 ncases_all;	/* recorded */
+	struct elements_proc	*fp;		/* fingerprinter, started early */
 };
 
 static int	 select_cmp_str(const void *, const void *);
+static const char *select_python(const struct sched *);
 
 /* A path as a glob pattern that matches it alone. */
 static char *
@@ -193,6 +195,27 @@ select_load(struct sched *s, const char *id)
 	select_add(s, id, z, len);
 }
 
+/*
+ * Where a test records cases (coverage: python), starts the hook's
+ * fingerprinter now, so that its interpreter starts while the baselines
+ * are fetched and read; select_elements tells it the changed files.
+ */
+static void
+select_fingerprinter(struct sched *s)
+{
+	char *script;
+	size_t i;
+
+	for (i = 0; i < s->ntests; i++)
+		if (s->tests[i].def.coverage != NULL)
+			break;
+	if (i == s->ntests)
+		return;
+	script = elements_hook("python", "dagz_elements.py");
+	s->select->fp = elements_start(select_python(s), script, s->root);
+	free(script);
+}
+
 /* Makes the selection's state; its baselines are loaded after. */
 static struct sched_select *
 select_new(struct sched *s)
@@ -208,6 +231,7 @@ select_new(struct sched *s)
 	free(file);
 	sel->ignores = select_ignores(s);
 	store_project_branch(s, &sel->project, &sel->branch);
+	select_fingerprinter(s);
 	return (sel);
 }
 
@@ -338,8 +362,9 @@ select_python(const struct sched *s)
 /*
  * Fingerprints the code elements of the covered files that changed,
  * those of every baseline at once, in one run of the hook's
- * fingerprinter; a file it cannot answer for is unknown, and the tests
- * that covered it run whole.
+ * fingerprinter (started with the selection, or now if it was not); a
+ * file it cannot answer for is unknown, and the tests that covered it
+ * run whole.
  */
 static void
 select_elements(struct sched *s)
@@ -357,11 +382,13 @@ select_elements(struct sched *s)
 				files = strv_push(files, v[k]);
 		strv_free(v);
 	}
-	if (files != NULL) {
+	if (files != NULL && sel->fp == NULL) {
 		script = elements_hook("python", "dagz_elements.py");
-		elements_run(now, select_python(s), script, s->root, files);
+		sel->fp = elements_start(select_python(s), script, s->root);
 		free(script);
 	}
+	elements_finish(sel->fp, now, files);
+	sel->fp = NULL;
 	for (j = 0; j < sel->n; j++)
 		baseline_changes_elements(sel->c[j], sel->b[j], now);
 	strv_free(files);
@@ -1072,6 +1099,8 @@ select_free(struct sched *s)
 	s->root = NULL;
 	if (sel == NULL)
 		return;
+	/* Not asked (a bad --baseline): ended unasked, and reaped. */
+	elements_finish(sel->fp, NULL, NULL);
 	for (k = 0; k < sel->n; k++) {
 		baseline_free(sel->b[k]);
 		baseline_changes_free(sel->c[k]);
