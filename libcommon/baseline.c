@@ -31,8 +31,7 @@
 #define BASELINE_MAGIC		"DAGZBL2\n"
 #define BASELINE_MAGIC1		"DAGZBL1\n"	/* no elements, no cases */
 #define BASELINE_MAX		(1024UL * 1024 * 1024)	/* decoded bytes */
-/* Decoding: blocks this large ask for huge pages; sized at most so. */
-#define BLOCKS_HUGE		(4UL * 1024 * 1024)
+/* Decoding: blocks are sized at most so, then grow. */
 #define BLOCKS_PRESIZE		(256UL * 1024 * 1024)
 #define STATCACHE_MAGIC		"dagz statcache 1\n"
 #define STATCACHE_RACY_NS	2000000000LL	/* too recent to trust */
@@ -1464,25 +1463,21 @@ blocks_room(struct blocks *a, size_t strbytes, size_t listslots)
 }
 
 /*
- * Asks for huge pages under the whole pages of p, len bytes, where the
- * system gives them on request: a decoded baseline of many cases is
- * tens of megabytes written once, and a fault a 4 KiB page is much of
- * its cost. A refusal changes nothing.
+ * A block of n items of size bytes holding the len of p: huge pages
+ * where the system gives them (xmalloc_huge), for a decoded baseline of
+ * many cases is tens of megabytes written once, and a fault a 4 KiB
+ * page is much of its cost.
  */
-static void
-huge_pages(void *p, size_t len)
+static void *
+blocks_grow(void *p, size_t len, size_t n, size_t size)
 {
-#ifdef MADV_HUGEPAGE
-	uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE);
-	uintptr_t from = ((uintptr_t)p + pg - 1) & ~(pg - 1);
-	uintptr_t to = ((uintptr_t)p + len) & ~(pg - 1);
+	void *q;
 
-	if (len >= BLOCKS_HUGE && to > from)
-		madvise((void *)from, to - from, MADV_HUGEPAGE);
-#else
-	(void)p;
-	(void)len;
-#endif
+	q = xmalloc_huge(n * size);	/* n is BLOCKS_PRESIZE at most */
+	if (len > 0)
+		memcpy(q, p, len * size);
+	free(p);
+	return (q);
 }
 
 /*
@@ -1500,22 +1495,19 @@ blocks_size(struct blocks *a, size_t rawlen)
 	n = 2 * rawlen + 1 < BLOCKS_PRESIZE ? 2 * rawlen + 1 : BLOCKS_PRESIZE;
 	if (a->scap < a->slen + n) {
 		a->scap = a->slen + n;
-		a->s = xreallocarray(a->s, a->scap, 1);
-		huge_pages(a->s, a->scap);
+		a->s = blocks_grow(a->s, a->slen, a->scap, 1);
 	}
 	n = rawlen + 1 < BLOCKS_PRESIZE / sizeof *a->l ? rawlen + 1 :
 	    BLOCKS_PRESIZE / sizeof *a->l;
 	if (a->lcap < a->llen + n) {
 		a->lcap = a->llen + n;
-		a->l = xreallocarray(a->l, a->lcap, sizeof *a->l);
-		huge_pages(a->l, a->lcap * sizeof *a->l);
+		a->l = blocks_grow(a->l, a->llen, a->lcap, sizeof *a->l);
 	}
 	n = rawlen / 3 * 2 + 1 < BLOCKS_PRESIZE / sizeof *a->c ?
 	    rawlen / 3 * 2 + 1 : BLOCKS_PRESIZE / sizeof *a->c;
 	if (a->ccap < a->clen + n) {
 		a->ccap = a->clen + n;
-		a->c = xreallocarray(a->c, a->ccap, sizeof *a->c);
-		huge_pages(a->c, a->ccap * sizeof *a->c);
+		a->c = blocks_grow(a->c, a->clen, a->ccap, sizeof *a->c);
 	}
 }
 

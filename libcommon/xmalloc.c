@@ -1,4 +1,6 @@
 /* xmalloc.c: allocation that dies loudly instead of returning NULL. */
+#include <sys/mman.h>
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +37,29 @@ xreallocarray(void *old, size_t n, size_t size)
 	if ((p = reallocarray(old, n == 0 ? 1 : n, size == 0 ? 1 : size)) ==
 	    NULL)
 		fatal("xreallocarray %zu * %zu bytes", n, size);
+	return (p);
+}
+
+/*
+ * Huge pages, where the system gives them on request: a block this
+ * large or larger is aligned to one and asks for them.
+ */
+#define XMALLOC_HUGE	(2 * 1024 * 1024)
+
+void *
+xmalloc_huge(size_t size)
+{
+	void *p;
+	size_t len;
+
+	if (size < XMALLOC_HUGE)
+		return (xmalloc(size));
+	len = (size + XMALLOC_HUGE - 1) & ~(size_t)(XMALLOC_HUGE - 1);
+	if (posix_memalign(&p, XMALLOC_HUGE, len) != 0)
+		fatal("xmalloc_huge %zu bytes", size);
+#ifdef MADV_HUGEPAGE
+	madvise(p, len, MADV_HUGEPAGE);
+#endif
 	return (p);
 }
 

@@ -65,7 +65,7 @@ zbuf_inflate(const void *z, size_t zlen, size_t max, size_t *out)
 
 	if (cap > max + 1)
 		cap = max + 1;
-	buf = xmalloc(cap + 1);
+	buf = xmalloc_huge(cap + 1);
 	memset(&zs, 0, sizeof zs);
 	if (inflateInit(&zs) != Z_OK) {
 		free(buf);
