@@ -13,9 +13,7 @@ load helpers
 # far longer than its estimate, so worker 0 steals c and d.
 setup_file() {
 	export DAGZ_HOME="$BATS_FILE_TMPDIR/home"
-	BATS_TEST_TMPDIR=$BATS_FILE_TMPDIR dagzd_start
-	echo "$DAGZD_PID" >"$BATS_FILE_TMPDIR/pid"
-	echo "$DAGZ_URL" >"$BATS_FILE_TMPDIR/url"
+	dagzd_file_start
 	cd "$BATS_FILE_TMPDIR"
 	cat >plan.ndjson <<'EOF'
 {"id": "a", "sh": "sleep 0.2", "estimate": 2}
@@ -35,8 +33,7 @@ setup() {
 }
 
 teardown_file() {
-	DAGZD_PID=$(cat "$BATS_FILE_TMPDIR/pid")
-	dagzd_stop
+	dagzd_file_stop
 }
 
 # The planned bars of the page, a line each: worker test start estimate.

@@ -45,8 +45,7 @@ setup() {
 }
 
 teardown_file() {
-	DAGZD_PID=$(cat "$BATS_FILE_TMPDIR/pid")
-	dagzd_stop
+	dagzd_file_stop
 }
 
 # Fetches a URL with headers into $BATS_TEST_TMPDIR/h and the body into

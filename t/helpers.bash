@@ -100,6 +100,27 @@ dagzd_stop() {
 	return "$rc"
 }
 
+# One dagzd for every test of a file: dagzd_file_start in setup_file
+# starts it as dagzd_start does, in $BATS_FILE_TMPDIR; dagzd_file_use in
+# setup gives a test its DAGZ_URL, the store on; dagzd_file_stop in
+# teardown_file stops it.
+dagzd_file_start() {
+	BATS_TEST_TMPDIR=$BATS_FILE_TMPDIR dagzd_start "$@" || return 1
+	echo "$DAGZD_PID" >"$BATS_FILE_TMPDIR/pid"
+	echo "$DAGZ_URL" >"$BATS_FILE_TMPDIR/url"
+}
+
+dagzd_file_use() {
+	DAGZ_URL=$(cat "$BATS_FILE_TMPDIR/url")
+	export DAGZ_URL
+	unset DAGZ_NO_STORE
+}
+
+dagzd_file_stop() {
+	DAGZD_PID=$(cat "$BATS_FILE_TMPDIR/pid")
+	dagzd_stop
+}
+
 # A TCP port on 127.0.0.1 that nothing listens on, below the kernel's
 # range of ports for outgoing connections: one of those may be taken by
 # a client's connection between this choice and the bind.

@@ -11,23 +11,18 @@ load helpers
 # One dagzd for the file; each test has a project of its own.
 setup_file() {
 	export DAGZ_HOME="$BATS_FILE_TMPDIR/home"
-	BATS_TEST_TMPDIR=$BATS_FILE_TMPDIR dagzd_start
-	echo "$DAGZD_PID" >"$BATS_FILE_TMPDIR/pid"
-	echo "$DAGZ_URL" >"$BATS_FILE_TMPDIR/url"
+	dagzd_file_start
 }
 
 setup() {
 	export DAGZ_HOME="$BATS_FILE_TMPDIR/home"
-	DAGZ_URL=$(cat "$BATS_FILE_TMPDIR/url")
-	export DAGZ_URL
-	unset DAGZ_NO_STORE
+	dagzd_file_use
 	export DAGZ_PROJECT="p$BATS_TEST_NUMBER" DAGZ_BRANCH=main
 	cd "$BATS_TEST_TMPDIR"
 }
 
 teardown_file() {
-	DAGZD_PID=$(cat "$BATS_FILE_TMPDIR/pid")
-	dagzd_stop
+	dagzd_file_stop
 }
 
 # Records COUNT finished jobs of the project on BRANCH through the

@@ -9,16 +9,12 @@ load helpers
 
 setup_file() {
 	export DAGZ_HOME="$BATS_FILE_TMPDIR/home"
-	BATS_TEST_TMPDIR=$BATS_FILE_TMPDIR dagzd_start
-	echo "$DAGZD_PID" >"$BATS_FILE_TMPDIR/pid"
-	echo "$DAGZ_URL" >"$BATS_FILE_TMPDIR/url"
+	dagzd_file_start
 }
 
 setup() {
 	export DAGZ_HOME="$BATS_FILE_TMPDIR/home"
-	DAGZ_URL=$(cat "$BATS_FILE_TMPDIR/url")
-	export DAGZ_URL
-	unset DAGZ_NO_STORE
+	dagzd_file_use
 	# A branch a test: each has its own baselines.
 	export DAGZ_BRANCH="t$BATS_TEST_NUMBER"
 	proj="$BATS_TEST_TMPDIR/proj"
@@ -31,8 +27,7 @@ setup() {
 }
 
 teardown_file() {
-	DAGZD_PID=$(cat "$BATS_FILE_TMPDIR/pid")
-	dagzd_stop
+	dagzd_file_stop
 }
 
 # Writes test/NAME.bats: four cases with awkward names, each logging its

@@ -16,9 +16,7 @@ setup_file() {
 	export DAGZ_HOME="$BATS_FILE_TMPDIR/home" DAGZ_PROJECT=pyselect
 	export DAGZ_BRANCH=main PYTHONDONTWRITEBYTECODE=1
 	export DAGZ_HOOKS_DIR="$DAGZ_SRCDIR/hooks"
-	BATS_TEST_TMPDIR=$BATS_FILE_TMPDIR dagzd_start
-	echo "$DAGZD_PID" >"$BATS_FILE_TMPDIR/pid"
-	echo "$DAGZ_URL" >"$BATS_FILE_TMPDIR/url"
+	dagzd_file_start
 	# One directory for every test: a test's definition holds it.
 	cp -R "$DAGZ_SRCDIR/t/suites/pyselect" "$BATS_FILE_TMPDIR/proj"
 	cd "$BATS_FILE_TMPDIR/proj"
@@ -31,9 +29,7 @@ setup_file() {
 setup() {
 	export DAGZ_HOME="$BATS_FILE_TMPDIR/home" DAGZ_PROJECT=pyselect
 	export PYTHONDONTWRITEBYTECODE=1 DAGZ_HOOKS_DIR="$DAGZ_SRCDIR/hooks"
-	DAGZ_URL=$(cat "$BATS_FILE_TMPDIR/url")
-	export DAGZ_URL
-	unset DAGZ_NO_STORE
+	dagzd_file_use
 	# A branch a test: its jobs select against main's first job.
 	export DAGZ_BRANCH="t$BATS_TEST_NUMBER"
 	cd "$BATS_FILE_TMPDIR/proj"
@@ -43,8 +39,7 @@ setup() {
 }
 
 teardown_file() {
-	DAGZD_PID=$(cat "$BATS_FILE_TMPDIR/pid")
-	dagzd_stop
+	dagzd_file_stop
 }
 
 # A job of the project with the hook, its events in $ev.
