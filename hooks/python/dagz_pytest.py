@@ -217,14 +217,18 @@ class Progress(object):
     {"case": NODEID, "outcome": OUTCOME, "duration": SECONDS}."""
 
     def __init__(self, out):
-        self.out = out
+        # Open for the session, each line written as it comes.
+        self.f = open(out, "a", buffering=1)
         self.outcome = {}
         self.duration = {}
+
+    def write(self, record):
+        self.f.write(json.dumps(record) + "\n")
 
     def pytest_runtest_logstart(self, nodeid, location):
         self.outcome[nodeid] = "passed"
         self.duration[nodeid] = 0.0
-        _append(self.out, [{"case": nodeid, "started": True}])
+        self.write({"case": nodeid, "started": True})
 
     def pytest_runtest_logreport(self, report):
         nodeid = report.nodeid
@@ -239,10 +243,11 @@ class Progress(object):
     def pytest_runtest_logfinish(self, nodeid, location):
         if nodeid not in self.outcome:
             return
-        _append(self.out, [{"case": nodeid,
-                            "outcome": self.outcome.pop(nodeid),
-                            "duration": round(self.duration.pop(nodeid),
-                                              6)}])
+        self.write({"case": nodeid, "outcome": self.outcome.pop(nodeid),
+                    "duration": round(self.duration.pop(nodeid), 6)})
+
+    def pytest_unconfigure(self, config):
+        self.f.close()
 
 
 _recorder = None
