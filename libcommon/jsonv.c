@@ -1,10 +1,12 @@
 /* jsonv.c: field-by-field validation of decoded JSON objects. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "jsonv.h"
 #include "strv.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 /* Rejects any key not in allowed (NULL-terminated): typos must not pass. */
@@ -12,6 +14,7 @@ int
 jsonv_keys(json_t *obj, const char *const *allowed, char *err, size_t len)
 {
 	const char *key;
+	char *shown;
 	json_t *v;
 	size_t i;
 
@@ -20,7 +23,10 @@ jsonv_keys(json_t *obj, const char *const *allowed, char *err, size_t len)
 			if (strcmp(allowed[i], key) == 0)
 				break;
 		if (allowed[i] == NULL) {
-			snprintf(err, len, "unknown key \"%s\"", key);
+			/* Said on one line, whatever the key holds. */
+			shown = utf8_escape(key);
+			snprintf(err, len, "unknown key \"%s\"", shown);
+			free(shown);
 			return (-1);
 		}
 	}

@@ -180,6 +180,11 @@ test_jsonv(void)
 	ok(rc == -1, "jsonv_keys: an unknown key is rejected");
 	is_str(err, "unknown key \"tmeout\"", "jsonv_keys: names the key");
 	json_decref(o);
+	o = J("{\"tr\\nsient\": 2}");
+	rc = jsonv_keys(o, keys, err, sizeof err);
+	is_str(err, "unknown key \"tr\\nsient\"", "jsonv_keys: a key with a "
+	    "line break is named on one line");
+	json_decref(o);
 
 	o = J("{\"s\": \"x\", \"n\": 5, \"z\": null, \"nul\": \"a\\u0000b\","
 	    " \"r\": 1.5, \"neg\": -1, \"big\": 11, \"arr\": [\"p\", \"q\"],"
