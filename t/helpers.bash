@@ -7,6 +7,8 @@ bats_require_minimum_version 1.5.0
 : "${DAGZ_BUILDDIR:=$(cd "$BATS_TEST_DIRNAME/.." && pwd)}"
 : "${DAGZ_SRCDIR:=$(cd "$BATS_TEST_DIRNAME/.." && pwd)}"
 export DAGZ_BINDIR="$DAGZ_BUILDDIR"
+# The language hooks, from the source tree.
+export DAGZ_HOOKS_DIR="$DAGZ_SRCDIR/hooks"
 export PATH="$DAGZ_BUILDDIR/scripts:$DAGZ_BUILDDIR:$PATH"
 export NO_COLOR=1
 export DAGZ_NO_STORE=1

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "collect.h"
+#include "elements.h"
 #include "strv.h"
 #include "xmalloc.h"
 
@@ -98,38 +99,24 @@ bats_files(const struct adapter_spec *a, const char *arg, char ***v, char *err,
 }
 
 /*
- * An awk program that turns the case names of $DAGZ_CASES, one a line as
- * TAP reports them, into the extended regular expression ^(a|b)$ that
- * bats --filter matches against each @test's name as written between
- * its quotes. ERE's special characters are escaped; a backslash, '$',
- * '"' and '`' may be written behind a backslash in the source (in
- * double quotes) and stand alone in TAP, so one more backslash before
- * them is optional.
- */
-#define BATS_FILTER_AWK \
-	"{ s = \"\"; for (i = 1; i <= length($0); i++) { " \
-	"c = substr($0, i, 1); " \
-	"if (c == \"\\\\\") s = s \"\\\\\\\\\\\\\\\\?\"; " \
-	"else if (c == \"$\") s = s \"\\\\\\\\?\\\\$\"; " \
-	"else if (c == \"\\\"\" || c == \"`\") s = s \"\\\\\\\\?\" c; " \
-	"else if (index(\"^.[()|*+?{\", c) > 0) s = s \"\\\\\" c; " \
-	"else s = s c } " \
-	"r = r (NR > 1 ? \"|\" : \"\") s } " \
-	"END { printf \"^(%s)$\", r }"
-
-/*
  * The shell text that runs one .bats file: with $DAGZ_CASES, only the
- * cases it names, through --filter.
+ * cases it names, through --filter and the bats hook's regular
+ * expression of them (a hook that cannot make one fails the run, which
+ * then runs whole).
  */
 static char *
 bats_command(char *const *bats, const char *file)
 {
-	char *cmd, *q, *next;
+	char *cmd, *q, *next, *awk;
 	size_t i;
 
-	xasprintf(&cmd, "if [ -n \"${DAGZ_CASES:-}\" ]; then set -- --filter "
-	    "\"$(awk '%s' \"$DAGZ_CASES\")\"; else set --; fi; exec",
-	    BATS_FILTER_AWK);
+	awk = elements_hook("bats", "dagz_bats_filter.awk");
+	q = collect_sh_quote(awk);
+	free(awk);
+	xasprintf(&cmd, "if [ -n \"${DAGZ_CASES:-}\" ]; then f=$(awk -f %s "
+	    "\"$DAGZ_CASES\") || exit 2; set -- --filter \"$f\"; else set --; "
+	    "fi; exec", q);
+	free(q);
 	for (i = 0; bats[i] != NULL; i++) {
 		q = collect_sh_quote(bats[i]);
 		xasprintf(&next, "%s %s", cmd, q);
