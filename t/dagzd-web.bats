@@ -146,8 +146,11 @@ j3 failed passed=0 failed=1 flaky=0 skipped=0 nodes=1
 j2 failed passed=1 failed=1 flaky=0 skipped=1 nodes=1
 j1 passed passed=3 failed=0 flaky=0 skipped=0 nodes=1" ] || { echo "$output"; false; }
 	grep -q '<a class="job-link" href="/jobs/j2">j2</a>' "$BATS_TEST_TMPDIR/b"
-	# Compute saved: the recorded durations of j5's deselected tests.
-	grep -q '<tr data-job="j5" .*<td class="saved num">0\.[34]s</td>' "$BATS_TEST_TMPDIR/b"
+	# Compute saved: the recorded durations of j5's deselected tests, of
+	# which d slept 0.3s (more on a loaded machine).
+	saved=$(sed -n 's|.*<tr data-job="j5" .*<td class="saved num">\([0-9.]*\)s</td>.*|\1|p' \
+	    "$BATS_TEST_TMPDIR/b")
+	awk -v s="$saved" 'BEGIN { exit !(s >= 0.3 && s < 60) }'
 	grep -q '<tr data-job="j4" .*<td class="saved num">0\.0s</td>' "$BATS_TEST_TMPDIR/b"
 	grep -q '<td class="status st-failed" data-status="failed">' "$BATS_TEST_TMPDIR/b"
 	grep -q '<time datetime="[0-9-]*T[0-9:]*Z">' "$BATS_TEST_TMPDIR/b"
