@@ -2,12 +2,12 @@
 # built by ./configure --enable-fuzz (clang) in a build tree of their own;
 # scripts/fuzz runs them, scripts/check runs each a few seconds.
 FUZZ_FILES = %D%/fuzz-manifest.c %D%/fuzz-proto.c %D%/fuzz-baseline.c \
-	%D%/fuzz-config.c %D%/fuzz-tap.c %D%/fuzz-junit.c %D%/fuzz-request.c
+	%D%/fuzz-baseline-raw.c %D%/fuzz-config.c %D%/fuzz-tap.c %D%/fuzz-junit.c %D%/fuzz-request.c
 dist_noinst_SCRIPTS += scripts/fuzz
 EXTRA_DIST += %D%/fuzz.h %D%/fuzz-common.c $(FUZZ_FILES) %D%/corpus
 if DAGZ_FUZZ
 FUZZ_TARGETS = %D%/fuzz-manifest %D%/fuzz-proto %D%/fuzz-baseline \
-	%D%/fuzz-config %D%/fuzz-tap %D%/fuzz-junit %D%/fuzz-request
+	%D%/fuzz-baseline-raw %D%/fuzz-config %D%/fuzz-tap %D%/fuzz-junit %D%/fuzz-request
 noinst_PROGRAMS += $(FUZZ_TARGETS)
 FUZZ_SHARED = %D%/fuzz.h %D%/fuzz-common.c
 FUZZ_LINK_FLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
@@ -20,6 +20,9 @@ FUZZ_LINK_FLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 %C%_fuzz_baseline_SOURCES = %D%/fuzz-baseline.c $(FUZZ_SHARED)
 %C%_fuzz_baseline_LDFLAGS = $(FUZZ_LINK_FLAGS)
 %C%_fuzz_baseline_LDADD = $(COMMON_LIBS) $(ZLIB_LIBS)
+%C%_fuzz_baseline_raw_SOURCES = %D%/fuzz-baseline-raw.c $(FUZZ_SHARED)
+%C%_fuzz_baseline_raw_LDFLAGS = $(FUZZ_LINK_FLAGS)
+%C%_fuzz_baseline_raw_LDADD = $(COMMON_LIBS) $(ZLIB_LIBS)
 %C%_fuzz_config_SOURCES = %D%/fuzz-config.c $(FUZZ_SHARED)
 %C%_fuzz_config_LDFLAGS = $(FUZZ_LINK_FLAGS)
 %C%_fuzz_config_LDADD = $(COMMON_LIBS)

@@ -1089,6 +1089,15 @@ w_bytes(struct wbuf *w, const void *p, size_t n)
 	w->n += n;
 }
 
+/* Seconds as whole milliseconds, those beyond a uint64_t the largest. */
+static uint64_t
+ms_of(double s)
+{
+	double ms = s * 1000 + 0.5;
+
+	return (ms >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t)ms);
+}
+
 static void
 w_var(struct wbuf *w, uint64_t v)
 {
@@ -1332,7 +1341,7 @@ baseline_encode(const struct baseline *b, size_t *len)
 		w_front(&w, t->id, &prev);
 		w_u64(&w, t->def);
 		w_var(&w, (uint64_t)t->status);
-		d = t->duration > 0 ? (uint64_t)(t->duration * 1000 + 0.5) : 0;
+		d = t->duration > 0 ? ms_of(t->duration) : 0;
 		w_var(&w, d);
 		flags = (t->incomplete ? 1 : 0) | (t->noutputs > 0 ? 4 : 0) |
 		    (t->ncases > 0 || t->ncovered > 0 || t->nnullcase > 0 ?

@@ -117,7 +117,7 @@ dagz_build() {
 }
 
 # The libFuzzer targets of fuzz/, by name.
-DAGZ_FUZZ_TARGETS=(manifest proto baseline config tap junit request)
+DAGZ_FUZZ_TARGETS=(manifest proto baseline baseline-raw config tap junit request)
 
 # True when clang can build a libFuzzer target (Debian: clang and
 # libclang-rt-14-dev); otherwise says why on stderr.
