@@ -12,7 +12,6 @@ load helpers
 # and b, c, d (1 + 0.5 + 0.5 s) on worker 1; a ends at once and b takes
 # far longer than its estimate, so worker 0 steals c and d.
 setup_file() {
-	export DAGZ_HOME="$BATS_FILE_TMPDIR/home"
 	dagzd_file_start
 	cd "$BATS_FILE_TMPDIR"
 	cat >plan.ndjson <<'EOF'

@@ -103,16 +103,19 @@ dagzd_stop() {
 }
 
 # One dagzd for every test of a file: dagzd_file_start in setup_file
-# starts it as dagzd_start does, in $BATS_FILE_TMPDIR; dagzd_file_use in
-# setup gives a test its DAGZ_URL, the store on; dagzd_file_stop in
-# teardown_file stops it.
+# starts it as dagzd_start does, in $BATS_FILE_TMPDIR, its home (and
+# DAGZ_HOME) $BATS_FILE_TMPDIR/home; dagzd_file_use in setup gives a
+# test that DAGZ_HOME and its DAGZ_URL, the store on; dagzd_file_stop
+# in teardown_file stops it.
 dagzd_file_start() {
+	export DAGZ_HOME="$BATS_FILE_TMPDIR/home"
 	BATS_TEST_TMPDIR=$BATS_FILE_TMPDIR dagzd_start "$@" || return 1
 	echo "$DAGZD_PID" >"$BATS_FILE_TMPDIR/pid"
 	echo "$DAGZ_URL" >"$BATS_FILE_TMPDIR/url"
 }
 
 dagzd_file_use() {
+	export DAGZ_HOME="$BATS_FILE_TMPDIR/home"
 	DAGZ_URL=$(cat "$BATS_FILE_TMPDIR/url")
 	export DAGZ_URL
 	unset DAGZ_NO_STORE

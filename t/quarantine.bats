@@ -10,12 +10,10 @@ load helpers
 
 # One dagzd for the file; each test has a project of its own.
 setup_file() {
-	export DAGZ_HOME="$BATS_FILE_TMPDIR/home"
 	dagzd_file_start
 }
 
 setup() {
-	export DAGZ_HOME="$BATS_FILE_TMPDIR/home"
 	dagzd_file_use
 	export DAGZ_PROJECT="p$BATS_TEST_NUMBER" DAGZ_BRANCH=main
 	cd "$BATS_TEST_TMPDIR"

@@ -8,12 +8,10 @@
 load helpers
 
 setup_file() {
-	export DAGZ_HOME="$BATS_FILE_TMPDIR/home"
 	dagzd_file_start
 }
 
 setup() {
-	export DAGZ_HOME="$BATS_FILE_TMPDIR/home"
 	dagzd_file_use
 	# A branch a test: each has its own baselines.
 	export DAGZ_BRANCH="t$BATS_TEST_NUMBER"
