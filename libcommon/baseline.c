@@ -2616,10 +2616,73 @@ baseline_pick_clear(struct baseline_pick *p)
 
 	strv_free(p->why);
 	strv_free(p->cases);
-	for (i = 0; i < p->ncases; i++)
+	for (i = 0; p->case_why != NULL && i < p->ncases; i++)
 		strv_free(p->case_why[i]);
 	free(p->case_why);
 	memset(p, 0, sizeof *p);
+}
+
+char **
+baseline_recorded_cases(struct baseline *const *b, int n, const char *id)
+{
+	const struct baseline_test *t;
+	char **v = NULL;
+	size_t i;
+	int k;
+
+	for (k = 0; k < n; k++) {
+		if ((t = baseline_find(b[k], id)) == NULL)
+			continue;
+		for (i = 0; i < t->ncases; i++)
+			if (!strv_contains(v, t->cases[i].name))
+				v = strv_push(v, t->cases[i].name);
+	}
+	return (v);
+}
+
+enum baseline_pick_kind
+baseline_select_cases_all(struct baseline *const *b,
+    struct baseline_changes *const *c, int n, const char *id, uint64_t def,
+    struct baseline_pick *p)
+{
+	struct baseline_pick one;
+	char **whole = NULL, **picked = NULL, **why = NULL;
+	size_t i;
+	int k, any_whole = 0;
+
+	memset(p, 0, sizeof *p);
+	for (k = 0; k < n; k++) {
+		switch (baseline_select_cases(b[k], c[k], id, def, &one)) {
+		case BASELINE_PICK_WHOLE:
+			any_whole = 1;
+			whole = strv_union(whole, one.why);
+			break;
+		case BASELINE_PICK_CASES:
+			for (i = 0; i < one.ncases; i++) {
+				if (!strv_contains(picked, one.cases[i]))
+					picked = strv_push(picked,
+					    one.cases[i]);
+				why = strv_union(why, one.case_why[i]);
+			}
+			break;
+		default:
+			break;
+		}
+		baseline_pick_clear(&one);
+	}
+	if (any_whole) {
+		strv_free(picked);
+		strv_free(why);
+		p->why = whole;
+		return (p->kind = BASELINE_PICK_WHOLE);
+	}
+	if (picked == NULL)
+		return (p->kind = BASELINE_PICK_NONE);
+	qsort(picked, strv_len(picked), sizeof *picked, cmp_str);
+	p->cases = picked;
+	p->ncases = strv_len(picked);
+	p->why = why;
+	return (p->kind = BASELINE_PICK_CASES);
 }
 
 /*

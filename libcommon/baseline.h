@@ -249,6 +249,18 @@ enum baseline_pick_kind baseline_select_cases(const struct baseline *,
 		    const struct baseline_changes *, const char *, uint64_t,
 		    struct baseline_pick *);
 void		 baseline_pick_clear(struct baseline_pick *);
+/*
+ * baseline_select_cases by each of n baselines, as one: the whole test
+ * if one says so (p->why, every one's reasons), else the cases any picks
+ * (p->cases, sorted, each once; p->why their reasons together, no
+ * case_why), else nothing.
+ */
+enum baseline_pick_kind baseline_select_cases_all(struct baseline *const *,
+		    struct baseline_changes *const *, int, const char *,
+		    uint64_t, struct baseline_pick *);
+/* The cases the n baselines recorded of a test, each once; or NULL. */
+char	       **baseline_recorded_cases(struct baseline *const *, int,
+		    const char *);
 
 struct baseline_statcache *baseline_statcache_open(const char *);
 int		 baseline_statcache_hash(struct baseline_statcache *,

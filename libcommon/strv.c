@@ -50,6 +50,15 @@ strv_contains(char *const *v, const char *s)
 	return (0);
 }
 
+char **
+strv_union(char **v, char *const *w)
+{
+	for (; w != NULL && *w != NULL; w++)
+		if (!strv_contains(v, *w))
+			v = strv_push(v, *w);
+	return (v);
+}
+
 void
 strv_free(char **v)
 {

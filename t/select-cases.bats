@@ -66,6 +66,20 @@ ran_cases() {
 	cases "$1" | awk '$3 != "DESELECTED" { print $2, $3 }'
 }
 
+# That the last crun, job J, ran the six cases that ran arith.py#div.
+ran_div_cases() {
+	grep -q 'selection: 6 of 40 cases of 2 tests run, the others deselected' \
+	    <<<"$output"
+	diff -u - <(ran_cases "$1") <<'EOF'
+tests.test_one.test_div OK
+tests.test_one.test_div_by_zero OK
+tests.test_one.test_mean OK
+tests.test_one.test_mean_of_words OK
+tests.test_one.test_mul_div OK
+tests.test_two.test_perimeter_mean OK
+EOF
+}
+
 # Each test's final status in $ev, as "TEST STATUS".
 finals() {
 	jq -r 'select(.type=="result" and .final) | "\(.test) \(.status)"' \
@@ -127,17 +141,8 @@ run  tests/test_two.py
 6 of 40 cases of 2 tests selected
 EOF
 	run -0 crun
-	grep -q 'selection: 6 of 40 cases of 2 tests run, the others deselected' \
-	    <<<"$output"
 	j=$(job)
-	diff -u - <(ran_cases "$j") <<'EOF'
-tests.test_one.test_div OK
-tests.test_one.test_div_by_zero OK
-tests.test_one.test_mean OK
-tests.test_one.test_mean_of_words OK
-tests.test_one.test_mul_div OK
-tests.test_two.test_perimeter_mean OK
-EOF
+	ran_div_cases "$j"
 	[ "$(cases "$j" | grep -c ' DESELECTED$')" = 34 ]
 	[ "$(jq -r 'select(.type=="result") | .selected[]' "$ev" | sort -u)" = \
 	    "changed: pyselect/arith.py#div" ]
@@ -423,16 +428,7 @@ tests/test_two.py REDUNDANT" ]
 	b=$(sed -n 's/.* baseline: \(b[0-9]*\) .*/\1/p' <<<"$output")
 	sed -i 's|    return a / b$|    return a / b + 0|' ../pyselect/arith.py
 	run -0 crun --baseline "$b"
-	grep -q 'selection: 6 of 40 cases of 2 tests run, the others deselected' \
-	    <<<"$output"
-	diff -u - <(ran_cases "$(job)") <<'EOF'
-tests.test_one.test_div OK
-tests.test_one.test_div_by_zero OK
-tests.test_one.test_mean OK
-tests.test_one.test_mean_of_words OK
-tests.test_one.test_mul_div OK
-tests.test_two.test_perimeter_mean OK
-EOF
+	ran_div_cases "$(job)"
 	[ "$(finals)" = "tests/test_one.py OK
 tests/test_two.py OK" ]
 }

@@ -1154,6 +1154,77 @@ test_cases_known(void)
 	baseline_free(b);
 }
 
+/* What n of b pick together, as "KIND: CASE ...: WHY; ...". */
+static char *
+picked_all(struct baseline **b, int n, const struct el *changes)
+{
+	struct elements_now *now = table(changes);
+	struct baseline_changes *c[3];
+	struct baseline_pick p;
+	char *s, *cases, *why;
+	const char *kind[] = { "none", "cases", "whole" };
+	int k;
+
+	for (k = 0; k < n; k++) {
+		c[k] = baseline_changes(b[k], root, NULL, NULL);
+		baseline_changes_elements(c[k], b[k], now);
+	}
+	baseline_select_cases_all(b, c, n, CASE_T, 1, &p);
+	cases = joined(p.cases, " ", 0);
+	why = joined(p.why, "; ", 1);
+	xasprintf(&s, "%s: %s: %s", kind[p.kind], cases, why);
+	free(cases);
+	free(why);
+	baseline_pick_clear(&p);
+	for (k = 0; k < n; k++)
+		baseline_changes_free(c[k]);
+	elements_free(now);
+	return (s);
+}
+
+/* Several baselines as one: the union of their cases, whole first. */
+static void
+test_cases_all(void)
+{
+	struct el f[] = { { "pkg/mod.py#f", 0x99 }, { 0 } };
+	struct baseline *b[3];
+	char *s, **v;
+	int k;
+
+	for (k = 0; k < 3; k++)
+		b[k] = baseline_new();
+	observe_py(b[0], ST_OK, ST_OK);
+	observe_py(b[1], ST_FAILED, ST_FAILED);
+	observe_py(b[2], ST_OK, ST_CRASHED);
+	for (k = 0; k < 3; k++)
+		baseline_fingerprint(b[k], root, NULL);
+	s = picked_all(b, 1, NULL);
+	is_str(s, "none: -: -", "cases, all: one baseline, nothing changed");
+	free(s);
+	s = picked_all(b, 2, NULL);
+	is_str(s, "cases: " CASE_T "::test_one: did not pass (FAILED)",
+	    "cases, all: what one picks");
+	free(s);
+	s = picked_all(b, 3, NULL);
+	is_str(s, "whole: -: did not pass in the baseline (CRASHED)",
+	    "cases, all: one says whole: whole, for its reasons");
+	free(s);
+	put("pkg/mod.py", "def f(): return 1\n");
+	s = picked_all(b, 2, f);
+	is_str(s, "cases: " CASE_T "::test_one " CASE_T "::test_two: "
+	    "changed: pkg/mod.py#f; did not pass (FAILED)",
+	    "cases, all: the union, sorted, with every reason");
+	free(s);
+	put("pkg/mod.py", "def f(): pass\n");
+	v = baseline_recorded_cases(b, 2, CASE_T);
+	ok(strv_len(v) == 7 && baseline_recorded_cases(b, 2, "nothing") ==
+	    NULL, "cases, all: the cases recorded, each once (%zu)",
+	    strv_len(v));
+	strv_free(v);
+	for (k = 0; k < 3; k++)
+		baseline_free(b[k]);
+}
+
 static void
 test_cases(void)
 {
@@ -1209,6 +1280,7 @@ test_cases(void)
 	test_cases_subset();
 	test_format1();
 	test_cases_known();
+	test_cases_all();
 	rm("pkg/mod.py");
 	rm("pkg/more.py");
 	rm("pkg/lazy.py");

@@ -567,45 +567,6 @@ struct select_part {
 	int			 started;
 };
 
-/* Adds the strings of w that v lacks to v. */
-static char **
-union_add(char **v, char *const *w)
-{
-	for (; w != NULL && *w != NULL; w++)
-		if (!strv_contains(v, *w))
-			v = strv_push(v, *w);
-	return (v);
-}
-
-/* How many cases the baselines recorded of test id, each once. */
-static size_t
-recorded_cases(const struct select_ctx *sx, const char *id)
-{
-	const struct baseline_test *bt;
-	char **v = NULL;
-	size_t i, n;
-	int k;
-
-	for (k = 0; k < sx->n; k++) {
-		if ((bt = baseline_find(sx->b[k], id)) == NULL)
-			continue;
-		if (sx->n == 1)
-			return (bt->ncases);
-		for (i = 0; i < bt->ncases; i++)
-			if (!strv_contains(v, bt->cases[i].name))
-				v = strv_push(v, bt->cases[i].name);
-	}
-	n = strv_len(v);
-	strv_free(v);
-	return (n);
-}
-
-static int
-cmp_str(const void *a, const void *b)
-{
-	return (strcmp(*(char *const *)a, *(char *const *)b));
-}
-
 /*
  * By case: the whole test if a baseline says so, with its reasons;
  * else the cases they pick, with theirs (*cases, sorted), unless that
@@ -616,40 +577,27 @@ select_by_case(const struct select_ctx *sx, const char *id, uint64_t def,
     char ***cases)
 {
 	struct baseline_pick p;
-	char **whole = NULL, **picked = NULL, **why = NULL;
-	size_t i;
-	int k, any_whole = 0;
+	char **why, **all;
 
 	*cases = NULL;
-	for (k = 0; k < sx->n; k++) {
-		switch (baseline_select_cases(sx->b[k], sx->c[k], id, def,
-		    &p)) {
-		case BASELINE_PICK_WHOLE:
-			any_whole = 1;
-			whole = union_add(whole, p.why);
-			break;
-		case BASELINE_PICK_CASES:
-			for (i = 0; i < p.ncases; i++) {
-				if (!strv_contains(picked, p.cases[i]))
-					picked = strv_push(picked, p.cases[i]);
-				why = union_add(why, p.case_why[i]);
-			}
-			break;
-		default:
-			break;
+	switch (baseline_select_cases_all(sx->b, sx->c, sx->n, id, def, &p)) {
+	case BASELINE_PICK_CASES:
+		all = baseline_recorded_cases(sx->b, sx->n, id);
+		if (p.ncases < strv_len(all)) {
+			*cases = p.cases;
+			p.cases = NULL;
 		}
-		baseline_pick_clear(&p);
+		strv_free(all);
+		/* FALLTHROUGH */
+	case BASELINE_PICK_WHOLE:
+		why = p.why;
+		p.why = NULL;
+		break;
+	default:
+		why = NULL;
+		break;
 	}
-	if (any_whole) {
-		strv_free(picked);
-		strv_free(why);
-		return (whole);
-	}
-	if (picked != NULL && strv_len(picked) < recorded_cases(sx, id)) {
-		qsort(picked, strv_len(picked), sizeof *picked, cmp_str);
-		*cases = picked;
-	} else
-		strv_free(picked);
+	baseline_pick_clear(&p);
 	return (why);
 }
 
@@ -684,7 +632,7 @@ select_one(struct select_part *p, const char *id, uint64_t def)
 			continue;
 		if ((v = baseline_select(sx->b[k], sx->c[k], id, def)) == NULL)
 			continue;
-		all = union_add(all, v);
+		all = strv_union(all, v);
 		strv_free(v);
 	}
 	if (sx->cases)
@@ -851,7 +799,7 @@ select_elements(struct elements_proc *fp, struct select_ctx *sx)
 
 	for (k = 0; k < sx->n; k++) {
 		v = baseline_changed_covered(sx->b[k], sx->c[k]);
-		files = union_add(files, v);
+		files = strv_union(files, v);
 		strv_free(v);
 	}
 	elements_finish(fp, now, files);

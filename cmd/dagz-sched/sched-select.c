@@ -395,35 +395,6 @@ select_elements(struct sched *s)
 	elements_free(now);
 }
 
-/* Adds the strings of w that v lacks to v. */
-static char **
-select_union(char **v, char *const *w)
-{
-	for (; w != NULL && *w != NULL; w++)
-		if (!strv_contains(v, *w))
-			v = strv_push(v, *w);
-	return (v);
-}
-
-/* The cases the baselines recorded of test id, each once; or NULL. */
-static char **
-select_recorded(const struct sched_select *sel, const char *id)
-{
-	const struct baseline_test *bt;
-	char **v = NULL;
-	size_t k;
-	int j;
-
-	for (j = 0; j < sel->n; j++) {
-		if ((bt = baseline_find(sel->b[j], id)) == NULL)
-			continue;
-		for (k = 0; k < bt->ncases; k++)
-			if (!strv_contains(v, bt->cases[k].name))
-				v = strv_push(v, bt->cases[k].name);
-	}
-	return (v);
-}
-
 /*
  * What of test i runs, by every baseline: whole if one says so (with
  * its reasons), else the union of the cases they pick, with theirs;
@@ -436,53 +407,36 @@ select_pick(struct sched *s, size_t i, uint64_t def)
 	struct sched_select *sel = s->select;
 	struct test *t = &s->tests[i];
 	struct baseline_pick p;
-	char **whole = NULL, **picked = NULL, **why = NULL, **all;
-	size_t k;
-	int j, any_whole = 0;
+	char **all;
 
-	for (j = 0; j < sel->n; j++) {
-		switch (baseline_select_cases(sel->b[j], sel->c[j], t->def.id,
-		    def, &p)) {
-		case BASELINE_PICK_WHOLE:
-			any_whole = 1;
-			whole = select_union(whole, p.why);
-			break;
-		case BASELINE_PICK_CASES:
-			for (k = 0; k < p.ncases; k++) {
-				if (!strv_contains(picked, p.cases[k]))
-					picked = strv_push(picked, p.cases[k]);
-				why = select_union(why, p.case_why[k]);
-			}
-			break;
-		default:
+	switch (baseline_select_cases_all(sel->b, sel->c, sel->n, t->def.id,
+	    def, &p)) {
+	case BASELINE_PICK_WHOLE:
+		sel->why[i] = p.why;
+		p.why = NULL;
+		break;
+	case BASELINE_PICK_CASES:
+		sel->why[i] = p.why;
+		p.why = NULL;
+		all = baseline_recorded_cases(sel->b, sel->n, t->def.id);
+		if (!t->def.subset || p.ncases >= strv_len(all)) {
+			if (!t->def.subset)
+				sel->why[i] = strv_push(sel->why[i], "cannot "
+				    "run a subset of its cases: whole test");
+			strv_free(all);
 			break;
 		}
-		baseline_pick_clear(&p);
-	}
-	if (any_whole) {
-		sel->why[i] = whole;
-		strv_free(picked);
-		strv_free(why);
-		return;
-	}
-	if (picked == NULL)
-		return;
-	sel->why[i] = why;
-	all = select_recorded(sel, t->def.id);
-	if (!t->def.subset || strv_len(picked) >= strv_len(all)) {
-		if (!t->def.subset)
-			sel->why[i] = strv_push(sel->why[i], "cannot run a "
-			    "subset of its cases: whole test");
-		strv_free(picked);
+		sel->cases[i] = p.cases;
+		p.cases = NULL;
+		sel->nsubsets++;
+		sel->ncases_run += p.ncases;
+		sel->ncases_all += strv_len(all);
 		strv_free(all);
-		return;
+		break;
+	default:
+		break;
 	}
-	qsort(picked, strv_len(picked), sizeof *picked, select_cmp_str);
-	sel->cases[i] = picked;
-	sel->nsubsets++;
-	sel->ncases_run += strv_len(picked);
-	sel->ncases_all += strv_len(all);
-	strv_free(all);
+	baseline_pick_clear(&p);
 }
 
 /*
@@ -658,7 +612,7 @@ select_subset_result(const struct sched *s, const struct test *t,
 		xasprintf(&r->reason, SELECT_SUBSET_SHORT ": ran %zu of %zu",
 		    ran, n);
 	}
-	all = select_recorded(s->select, t->def.id);
+	all = baseline_recorded_cases(s->select->b, s->select->n, t->def.id);
 	for (k = 0; all != NULL && all[k] != NULL; k++) {
 		if (strv_contains(t->cases, all[k]))
 			continue;
@@ -934,7 +888,7 @@ select_observe_cases(struct sched *s, size_t *would, size_t *failed)
 		if (sel->cases[i] == NULL)
 			continue;
 		t = &s->tests[i];
-		all = select_recorded(sel, t->def.id);
+		all = baseline_recorded_cases(sel->b, sel->n, t->def.id);
 		picked = NULL;
 		for (k = 0; sel->cases[i][k] != NULL; k++) {
 			name = select_case_name(t, sel->cases[i][k]);
