@@ -2289,7 +2289,7 @@ covered_paths(const struct baseline *b)
 
 /*
  * The covered files of b that changed and still exist, sorted: the
- * files whose elements are to be fingerprinted now (elements_run).
+ * files whose elements are to be fingerprinted now (elements_finish).
  */
 char **
 baseline_changed_covered(const struct baseline *b,

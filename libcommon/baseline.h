@@ -221,8 +221,8 @@ char	       **baseline_ignored(const struct baseline *,
 /*
  * Selection of cases, for tests with cases: baseline_changed_covered
  * names the covered files that changed (to fingerprint their elements
- * now, elements_run), baseline_changes_elements takes what they are now,
- * and baseline_select_cases says whether to run the whole test (why),
+ * now, elements_finish), baseline_changes_elements takes what they are
+ * now, and baseline_select_cases says whether to run the whole test (why),
  * nothing, or only some cases (each with why).
  */
 struct elements_now;

@@ -2,9 +2,10 @@
  * elements.c: the table of code elements as they are now (elements.h),
  * the reader of a fingerprinter's NDJSON, and the run of one: one
  * process for every file asked about, whose failure leaves each of them
- * unknown (when unsure, select). The process may be started before the
+ * unknown (when unsure, select). The process is started before the
  * files are known (elements_start), so that the interpreter's start
- * overlaps the caller's reading of its baselines.
+ * overlaps the caller's reading of its baselines, and told them later
+ * (elements_finish).
  */
 #include <sys/socket.h>
 #include <sys/tree.h>
@@ -381,81 +382,6 @@ exit_why(int status, const char *python, const char *script,
 		    WEXITSTATUS(status), *first != '\0' ? ": " : "", first);
 	free(first);
 	return (why);
-}
-
-/*
- * Runs "python script --root root FILE..." once for files (relative to
- * root) and reads what it prints into t. When the interpreter cannot be
- * run, or the script fails or prints what cannot be read, every file
- * asked about is unknown, with why; returns -1 then, else 0.
- */
-int
-elements_run(struct elements_now *t, const char *python, const char *script,
-    const char *root, char *const *files)
-{
-	posix_spawn_file_actions_t fa;
-	char **argv = NULL, *out = NULL, *errs = NULL, *why = NULL;
-	char err[256];
-	int pfd[2] = { -1, -1 }, efd = -1, status, rc = -1, e;
-	pid_t pid;
-	size_t i;
-
-	if (files == NULL || files[0] == NULL)
-		return (0);
-	argv = strv_push(argv, python);
-	argv = strv_push(argv, script);
-	argv = strv_push(argv, "--root");
-	argv = strv_push(argv, root);
-	for (i = 0; files[i] != NULL; i++)
-		argv = strv_push(argv, files[i]);
-	if ((efd = err_file()) == -1 || pipe2(pfd, O_CLOEXEC) == -1) {
-		xasprintf(&why, "cannot run '%s': %s", python,
-		    strerror(errno));
-		goto done;
-	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, efd, 2);
-	e = posix_spawnp(&pid, python, &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	close(pfd[1]);
-	pfd[1] = -1;
-	if (e != 0) {
-		xasprintf(&why, "cannot run '%s': %s", python, strerror(e));
-		goto done;
-	}
-	out = slurp_fd(pfd[0], 0, NULL);
-	while (waitpid(pid, &status, 0) == -1)
-		if (errno != EINTR) {
-			status = -1;
-			break;
-		}
-	lseek(efd, 0, SEEK_SET);
-	errs = slurp_fd(efd, 0, NULL);
-	if ((why = exit_why(status, python, script, errs)) != NULL)
-		;
-	else if (out == NULL)
-		xasprintf(&why, "cannot read the output of '%s'", script);
-	else if (elements_parse(t, out, files, err, sizeof err) == -1)
-		xasprintf(&why, "cannot read the output of '%s': %s", script,
-		    err);
-	else
-		rc = 0;
-done:
-	if (why != NULL)
-		all_unknown(t, files, why);
-	if (pfd[0] != -1)
-		close(pfd[0]);
-	if (pfd[1] != -1)
-		close(pfd[1]);
-	if (efd != -1)
-		close(efd);
-	free(why);
-	free(out);
-	free(errs);
-	strv_free(argv);
-	return (rc);
 }
 
 /*

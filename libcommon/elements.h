@@ -33,8 +33,6 @@ void		 elements_unknown(struct elements_now *, const char *,
 		    const char *);
 int		 elements_parse(struct elements_now *, const char *,
 		    char *const *, char *, size_t);
-int		 elements_run(struct elements_now *, const char *,
-		    const char *, const char *, char *const *);
 char		*elements_hook(const char *, const char *);
 struct elements_proc *elements_start(const char *, const char *,
 		    const char *);

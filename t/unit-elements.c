@@ -159,6 +159,15 @@ test_bad(void)
 	    "line 2: \"fp\" must be 16 lower-case hex digits");
 }
 
+/* The fingerprinter python script started, then told files. */
+static int
+run(struct elements_now *t, const char *python, const char *script,
+    char *const *files)
+{
+	return (elements_finish(elements_start(python, script, "/proj"), t,
+	    files));
+}
+
 static void
 test_run(void)
 {
@@ -172,8 +181,7 @@ test_run(void)
 	py = script("fake-python",
 	    "#!/bin/sh\n"
 	    "for a; do printf '%s\\n' \"$a\"; done > \"${0%/*}/args\"\n"
-	    "shift 3\n"
-	    "for f; do\n"
+	    "while read -r f; do\n"
 	    "  case $f in *gone*) echo \"{\\\"file\\\": \\\"$f\\\", "
 	    "\\\"missing\\\": true}\"; continue;; esac\n"
 	    "  echo \"{\\\"file\\\": \\\"$f\\\", \\\"element\\\": "
@@ -182,17 +190,17 @@ test_run(void)
 	    "\\\"$f#f\\\", \\\"fp\\\": \\\"00000000000000bb\\\"}\"\n"
 	    "done\n");
 	t = elements_new();
-	ok(elements_run(t, py, "/hooks/python/dagz_elements.py", "/proj",
-	    files) == 0, "run: the fingerprinter ran");
+	ok(run(t, py, "/hooks/python/dagz_elements.py", files) == 0,
+	    "run: the fingerprinter ran");
 	args = slurp_file(argsfile, NULL);
 	is_str(args, "/hooks/python/dagz_elements.py\n--root\n/proj\n"
-	    "pkg/mod.py\npkg/gone.py\n", "run: its arguments, in one run");
+	    "--stdin\n", "run: its arguments, the files on its stdin");
 	free(args);
 	is_state(t, "pkg/mod.py", "known", "run: the file's elements known");
 	ok(elements_fp(t, "pkg/mod.py#f", &fp) && fp == 0xbb,
 	    "run: an element's fingerprint");
 	is_state(t, "pkg/gone.py", "missing", "run: a missing file");
-	ok(elements_run(t, py, "x.py", "/proj", NULL) == 0,
+	ok(run(t, py, "x.py", NULL) == 0,
 	    "run: nothing to ask, nothing run");
 	elements_free(t);
 	free(py);
@@ -204,7 +212,7 @@ test_run(void)
 	    "echo '  File \"x\", line 1' >&2\n"
 	    "exit 1\n");
 	t = elements_new();
-	ok(elements_run(t, py, "el.py", "/proj", files) == -1,
+	ok(run(t, py, "el.py", files) == -1,
 	    "run: a failing fingerprinter");
 	is_state(t, "pkg/mod.py", "unknown: 'el.py' exited with status 1: "
 	    "Traceback (most recent call last):",
@@ -217,7 +225,7 @@ test_run(void)
 
 	t = elements_new();
 	xasprintf(&py, "%s/no-such-python", dir);
-	ok(elements_run(t, py, "el.py", "/proj", files) == -1,
+	ok(run(t, py, "el.py", files) == -1,
 	    "run: an interpreter that is not there");
 	xasprintf(&want, "unknown: cannot run '%s': No such file or "
 	    "directory", py);
@@ -228,10 +236,11 @@ test_run(void)
 
 	py = script("garbled-python",
 	    "#!/bin/sh\n"
+	    "cat >/dev/null\n"
 	    "echo '{\"file\": \"pkg/mod.py\", \"missing\": true}'\n"
 	    "echo 'Warning: something'\n");
 	t = elements_new();
-	ok(elements_run(t, py, "el.py", "/proj", files) == -1,
+	ok(run(t, py, "el.py", files) == -1,
 	    "run: output that cannot be read");
 	is_state(t, "pkg/mod.py", "unknown: cannot read the output of "
 	    "'el.py': line 2: not JSON", "run: unreadable output, with why");
@@ -240,7 +249,7 @@ test_run(void)
 
 	py = script("killed-python", "#!/bin/sh\nkill -9 $$\n");
 	t = elements_new();
-	ok(elements_run(t, py, "el.py", "/proj", files) == -1,
+	ok(run(t, py, "el.py", files) == -1,
 	    "run: a fingerprinter killed");
 	is_state(t, "pkg/gone.py", "unknown: 'el.py' was killed",
 	    "run: killed, with why");
