@@ -13,8 +13,7 @@ setup() {
 	# Bats puts its own libexec first on PATH: the bats found there
 	# needs the functions its front end exports, which a test of dagz
 	# does not inherit. Both runners use the bats a user would.
-	PATH=$(printf '%s' "$PATH" | tr ':' '\n' | grep -v '/bats-core$' |
-	    paste -sd :)
+	user_bats_path
 }
 
 # The names of the failing cases of the TAP on stdin.

@@ -102,6 +102,13 @@ dagzd_stop() {
 	return "$rc"
 }
 
+# PATH without the libexec directory bats puts first on it, so that a
+# bats a test starts is the one a user would run.
+user_bats_path() {
+	PATH=$(printf '%s' "$PATH" | tr ':' '\n' | grep -v '/bats-core$' |
+	    paste -sd :)
+}
+
 # One dagzd for every test of a file: dagzd_file_start in setup_file
 # starts it as dagzd_start does, in $BATS_FILE_TMPDIR, its home (and
 # DAGZ_HOME) $BATS_FILE_TMPDIR/home; dagzd_file_use in setup gives a

@@ -13,9 +13,7 @@ setup() {
 	mkdir -p "$proj"
 	cd "$proj"
 	ev="$BATS_TEST_TMPDIR/ev.ndjson"
-	# Bats puts its own libexec first on PATH; use the bats a user would.
-	PATH=$(printf '%s' "$PATH" | tr ':' '\n' | grep -v '/bats-core$' |
-	    paste -sd :)
+	user_bats_path
 	export PYTHONDONTWRITEBYTECODE=1
 	dagzd_start
 }

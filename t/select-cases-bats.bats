@@ -19,9 +19,7 @@ setup() {
 	mkdir -p "$proj/test"
 	cd "$proj"
 	ev="$BATS_TEST_TMPDIR/ev.ndjson"
-	# Bats puts its own libexec first on PATH; use the bats a user would.
-	PATH=$(printf '%s' "$PATH" | tr ':' '\n' | grep -v '/bats-core$' |
-	    paste -sd :)
+	user_bats_path
 }
 
 teardown_file() {
